@@ -1,0 +1,3 @@
+from handrail.cli.main import main
+
+raise SystemExit(main())

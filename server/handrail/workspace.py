@@ -1,0 +1,92 @@
+"""The workspace: its root, the `.handrail/` layout, and paths that must stay inside it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+HANDRAIL_DIR = ".handrail"
+WORKFLOW_FILE = "workflow.toml"
+TASKS_DIR = "tasks"
+LEDGER_DIR = "ledger"
+
+
+class PathEscapesWorkspace(ValueError):
+    """A path that resolves outside the workspace root (directly or through a symlink)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A folder Handrail works in. `root` is absolute and fully resolved."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str]) -> Workspace:
+        return cls(Path(path).resolve())
+
+    @classmethod
+    def find(cls, start: str | os.PathLike[str]) -> Workspace:
+        """The nearest folder at or above `start` holding `.handrail/`, else `.git`, else `start`."""
+        begin = Path(start).resolve()
+        if begin.is_file():
+            begin = begin.parent
+        for marker in (HANDRAIL_DIR, ".git"):
+            for folder in (begin, *begin.parents):
+                if (folder / marker).exists():
+                    return cls(folder)
+        return cls(begin)
+
+    @property
+    def handrail_dir(self) -> Path:
+        return self.root / HANDRAIL_DIR
+
+    @property
+    def workflow_path(self) -> Path:
+        return self.handrail_dir / WORKFLOW_FILE
+
+    @property
+    def tasks_dir(self) -> Path:
+        return self.handrail_dir / TASKS_DIR
+
+    @property
+    def ledger_dir(self) -> Path:
+        return self.handrail_dir / LEDGER_DIR
+
+    def relative(self, path: str | os.PathLike[str]) -> str:
+        """`path` as workspace-relative, `/`-separated text (no resolving of symlinks)."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        try:
+            rel = Path(os.path.normpath(p)).relative_to(self.root)
+        except ValueError as exc:
+            raise PathEscapesWorkspace(str(path)) from exc
+        return rel.as_posix()
+
+    def resolve_inside(self, rel: str) -> Path:
+        """The real path of workspace-relative `rel`, refusing anything that leaves the root.
+
+        Both the lexical path (``../``) and the real path (symlinks, including a symlinked
+        parent folder) must stay inside the root; absolute paths are refused outright.
+        """
+        pure = PurePosixPath(rel.replace("\\", "/"))
+        if pure.is_absolute() or rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":"):
+            raise PathEscapesWorkspace(rel)
+        lexical = Path(os.path.normpath(self.root / pure))
+        if lexical != self.root and self.root not in lexical.parents:
+            raise PathEscapesWorkspace(rel)
+        real = lexical.resolve()
+        if real != self.root and self.root not in real.parents:
+            raise PathEscapesWorkspace(rel)
+        return real
+
+
+def is_regular_file(path: Path) -> bool:
+    """True for a regular file (after following symlinks); FIFOs, devices and folders are not."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False

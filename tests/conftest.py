@@ -1,0 +1,58 @@
+"""Fixtures every test area shares. Area-specific fixtures live in tests/<area>/conftest.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from handrail.workspace import Workspace
+
+settings.register_profile(
+    "handrail",
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("handrail")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep caches, trust records and git identity out of the real home folder."""
+    home = tmp_path_factory.mktemp("home")
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "HANDRAIL_CACHE_DIR": str(home / "cache"),
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CACHE_HOME": str(home / "xdg-cache"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Ada Tester",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada Tester",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+        }
+    )
+    (home / "gitconfig").write_text(
+        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n"
+        "[init]\n\tdefaultBranch = main\n"
+    )
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """An empty workspace with a `.handrail/` folder (no workflow file: the default pack applies)."""
+    root = tmp_path / "ws"
+    (root / ".handrail" / "tasks").mkdir(parents=True)
+    return Workspace.at(root)
