@@ -1,0 +1,154 @@
+"""Benchmark: `handrail check` on a git repository made from this machine's standard library.
+
+Goal (issue 2): wall time at most 3x the floor measured in the same run, the floor being
+`git grep -n handrail:` on the tree plus a bare `python3 -c pass`; peak memory at most 200 MB.
+
+    python bench/check_bench.py [--files 2000] [--blocks 200] [--runs 5]
+
+The tree is built once under $TMPDIR/handrail-bench/ and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from handrail.blocks.mark import wrap_lines
+from handrail.blocks.markers import parse_blocks
+from handrail.ledger.records import BlockMarked, VerificationRun
+from handrail.ledger.store import Ledger
+from handrail.tasks import create_task
+from handrail.workflow.model import Workflow
+from handrail.workspace import Workspace
+
+SPEC = (
+    "Given a text line, return its fields as a list of strings. It must handle quoted commas "
+    "and follow the pattern of the existing parser."
+)
+
+
+def build_tree(root: Path, n_files: int, n_blocks: int) -> Workspace:
+    stamp = root / ".built"
+    ws = Workspace.at(root)
+    if stamp.exists() and stamp.read_text() == f"{n_files} {n_blocks}":
+        return ws
+    if root.exists():
+        shutil.rmtree(root)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sources = sorted(
+        p
+        for p in stdlib.rglob("*.py")
+        if "site-packages" not in p.parts and "__pycache__" not in p.parts
+    )[:n_files]
+    for src in sources:
+        dest = root / src.relative_to(stdlib)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    (root / ".handrail" / "tasks").mkdir(parents=True)
+    (root / ".handrail" / "workflow.toml").write_text(
+        'extends = "default"\n\n[workflow]\nowner = "Bench <bench@example.com>"\n'
+        "reviewed = 2026-11-01\nreview_every_days = 3650\n"
+    )
+    workflow = Workflow.model_validate({})
+    task_ids = []
+    for _ in range(10):
+        created = create_task(ws, workflow, SPEC, [])
+        assert created.task is not None, created.findings
+        task_ids.append(created.task.task.id)
+    rng = random.Random(7)
+    ledger = Ledger(ws)
+    candidates = [p for p in sources if len(p.read_text(errors="replace").splitlines()) > 40]
+    for i, src in enumerate(rng.sample(candidates, n_blocks)):
+        rel = src.relative_to(stdlib).as_posix()
+        path = root / rel
+        text = path.read_text(errors="surrogateescape")
+        n_lines = len(text.splitlines())
+        start = rng.randint(1, n_lines - 12)
+        task_id = task_ids[i % len(task_ids)]
+        block_id = f"{task_id}.{i + 1}"
+        new_text = wrap_lines(text, start, start + 9, block_id, rel)
+        path.write_text(new_text, errors="surrogateescape")
+        block = next(b for b in parse_blocks(new_text, rel).blocks if b.id == block_id)
+        ledger.append(
+            BlockMarked.create(
+                block_id=block.id,
+                task_id=task_id,
+                path=rel,
+                content_hash=block.content_hash,
+                begin_line=block.begin_line,
+                end_line=block.end_line,
+                author="bench",
+            )
+        )
+        if i % 2 == 0:
+            ledger.append(
+                VerificationRun.create(
+                    task_id=task_id,
+                    command=["python", "-m", "pytest", "-q"],
+                    exit_code=0,
+                    passed=True,
+                    timed_out=False,
+                    blocks={block.id: block.content_hash},
+                    output_tail="1 passed",
+                    first_attempt=[block.id],
+                    author="bench",
+                )
+            )
+    git = ["git", "-C", str(root), "-c", "user.name=bench", "-c", "user.email=b@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "bench tree"], check=True)
+    stamp.write_text(f"{n_files} {n_blocks}")
+    return ws
+
+
+def best_of(runs: int, argv: list[str], cwd: Path) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--blocks", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    root = Path(tempfile.gettempdir()) / "handrail-bench" / "stdlib-repo"
+    ws = build_tree(root, args.files, args.blocks)
+    handrail = str(Path(sys.executable).with_name("handrail"))
+
+    # Warm the OS page cache and Handrail's token cache once, as a developer's second run would.
+    subprocess.run([handrail, "check", str(ws.root)], cwd=ws.root, stdout=subprocess.DEVNULL)
+    grep = best_of(args.runs, ["git", "grep", "-n", "handrail:"], ws.root)
+    bare = best_of(args.runs, [sys.executable, "-c", "pass"], ws.root)
+    floor = grep + bare
+    check = best_of(args.runs, [handrail, "check", "--format", "json", "."], ws.root)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([handrail, "check", "."], cwd=ws.root, stdout=subprocess.DEVNULL)
+    peak_kb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    files = len(subprocess.run(
+        ["git", "ls-files"], cwd=ws.root, capture_output=True, text=True, check=True
+    ).stdout.splitlines())
+
+    print(f"tree: {files} files, {args.blocks} blocks ({ws.root})")
+    print(f"floor: git grep {grep * 1000:.0f} ms + python -c pass {bare * 1000:.0f} ms "
+          f"= {floor * 1000:.0f} ms")
+    print(f"handrail check: {check * 1000:.0f} ms = {check / floor:.2f}x the floor (goal <= 3x)")
+    print(f"peak memory of the largest child so far: {peak_kb / 1024:.0f} MB (goal <= 200 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The `handrail` command line: a thin front end over the engine."""

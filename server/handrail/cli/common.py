@@ -1,0 +1,68 @@
+"""What every subcommand shares: the workspace, exit codes and output helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from handrail.findings import Finding, has_errors
+from handrail.workspace import Workspace
+
+# Exit codes follow ruff and pre-commit: 0 clean, 1 when a finding has severity error (or an
+# action was refused because of one), 2 for a usage or configuration error.
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class Context:
+    """The workspace a command works in: `--root`, else found from a path the command names
+    (like ruff finds its configuration from the file), else from the current folder."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self._ws: Workspace | None = Workspace.at(root) if root else None
+
+    @property
+    def ws(self) -> Workspace:
+        if self._ws is None:
+            self._ws = Workspace.find(Path.cwd())
+        return self._ws
+
+    def use_path(self, path: Path) -> Workspace:
+        """Settle the workspace from `path` unless `--root` named one."""
+        if self._ws is None:
+            self._ws = Workspace.find(path)
+        return self._ws
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"handrail: {message}", err=True)
+    raise SystemExit(code)
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def echo_findings(findings: Sequence[Finding], *, err: bool = False) -> None:
+    """Findings as `path:line:col: severity CODE message`, the shape problem matchers read."""
+    for f in sorted(findings, key=Finding.sort_key):
+        colour = {"error": "red", "warning": "yellow"}.get(f.severity.value, "cyan")
+        severity = click.style(f.severity.value, fg=colour)
+        click.echo(f"{f.path}:{f.line}:{f.column}: {severity} {f.code} {f.message}", err=err)
+
+
+def exit_for(findings: Sequence[Finding]) -> int:
+    return EXIT_FINDINGS if has_errors(list(findings)) else EXIT_OK
+
+
+def findings_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]

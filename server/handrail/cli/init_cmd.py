@@ -1,0 +1,51 @@
+"""`handrail init`: adopt Handrail in a repository."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from handrail.cli.common import Context, emit_json, json_option, pass_ctx
+
+
+@click.command("init")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--owner", help='Who keeps the workflow true (default: git\'s "Name <email>").')
+@click.option(
+    "--pack",
+    default="default",
+    show_default=True,
+    help="The shipped pack to extend: default or strict.",
+)
+@json_option
+@pass_ctx
+def init(ctx: Context, folder: Path | None, owner: str | None, pack: str, as_json: bool) -> None:
+    """Write .handrail/workflow.toml (extends a shipped pack) and the folders Handrail uses.
+
+    Running it again changes nothing; an existing workflow file is never overwritten.
+    """
+    from handrail.workflow.init import init_workspace
+    from handrail.workspace import Workspace
+
+    ws = Workspace.at(folder) if folder else (Workspace.at(ctx.root) if ctx.root else None)
+    if ws is None:
+        ws = Workspace.find(Path.cwd())
+    result = init_workspace(ws, today=dt.date.today(), owner=owner, pack=pack)
+    if as_json:
+        emit_json({"root": str(ws.root), "created": result.created, "unchanged": result.unchanged})
+        return
+    for rel in result.created:
+        click.echo(f"created   {rel}")
+    for rel in result.unchanged:
+        click.echo(f"unchanged {rel}")
+    if result.created:
+        click.echo(
+            '\nNext: handrail task new "<two-sentence spec>" --context <file>   '
+            "(see WORKFLOW docs: handrail --help)"
+        )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(init)

@@ -1,0 +1,89 @@
+"""`handrail mark`: wrap generated lines in block markers and record the block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from handrail.cli.common import EXIT_FINDINGS, Context, emit_json, fail, json_option, pass_ctx
+from handrail.workspace import PathEscapesWorkspace, is_regular_file
+
+
+@click.command("mark")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("start", type=click.IntRange(min=1))
+@click.argument("end", type=click.IntRange(min=1))
+@click.option("--task", "task_id", required=True, help="The task the code was generated for.")
+@json_option
+@pass_ctx
+def mark(ctx: Context, file: Path, start: int, end: int, task_id: str, as_json: bool) -> None:
+    """Mark lines START..END of FILE (1-based, inclusive) as generated for TASK.
+
+    The markers use the file's own comment syntax; indentation, line endings and encoding are
+    kept. The block starts unverified (HR300) until its verification runs green.
+    """
+    from handrail.blocks.mark import MarkError, mark_file, next_block_number
+    from handrail.blocks.markers import parse_blocks_bytes
+    from handrail.ledger.records import BlockMarked
+    from handrail.ledger.store import Ledger, LedgerWriteError
+    from handrail.tasks import load_all_tasks
+    from handrail.workflow.init import git_owner
+
+    if end < start:
+        fail(f"END ({end}) is before START ({start})")
+    ws = ctx.use_path(file)
+    absolute = file if file.is_absolute() else Path.cwd() / file
+    try:
+        rel = ws.relative(absolute)
+        real = ws.resolve_inside(rel)
+    except PathEscapesWorkspace:
+        fail(f"{file} is outside the workspace {ws.root}")
+    if not is_regular_file(real):
+        fail(f"{rel} is not a regular file")
+    tasks = load_all_tasks(ws).tasks
+    if task_id not in tasks:
+        fail(f'no task {task_id!r}: create one with handrail task new "<spec>"')
+
+    ledger = Ledger(ws)
+    read = ledger.read()
+    taken = {r.block_id for r in read.records if isinstance(r, BlockMarked)}
+    taken |= {b.id for b in parse_blocks_bytes(real.read_bytes(), rel).blocks}
+    block_id = f"{task_id}.{next_block_number(task_id, taken)}"
+    try:
+        block = mark_file(real, rel, start, end, block_id)
+    except MarkError as exc:
+        fail(f"{rel}: {exc}", EXIT_FINDINGS)
+    record = BlockMarked.create(
+        block_id=block.id,
+        task_id=task_id,
+        path=rel,
+        content_hash=block.content_hash,
+        begin_line=block.begin_line,
+        end_line=block.end_line,
+        author=git_owner(ws.root),
+    )
+    try:
+        ledger.append(record)
+    except LedgerWriteError as exc:
+        fail(f"the markers are in {rel}, but the ledger record was not written: {exc}")
+    if as_json:
+        emit_json(
+            {
+                "block": block.id,
+                "path": rel,
+                "begin_line": block.begin_line,
+                "end_line": block.end_line,
+                "content_hash": block.content_hash,
+            }
+        )
+        return
+    click.echo(
+        f"Marked {rel}:{start}-{end} as block {block.id} "
+        f"(markers on lines {block.begin_line} and {block.end_line})."
+    )
+    click.echo("It stays unverified (HR300) until its verification command runs green.")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(mark)
