@@ -40,8 +40,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         }
     )
     (home / "gitconfig").write_text(
-        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n"
-        "[init]\n\tdefaultBranch = main\n"
+        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n[init]\n\tdefaultBranch = main\n"
     )
     try:
         yield
@@ -52,7 +51,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
-    """An empty workspace with a `.handrail/` folder (no workflow file: the default pack applies)."""
+    """An empty workspace with `.handrail/tasks/` and no workflow file (default pack)."""
     root = tmp_path / "ws"
     (root / ".handrail" / "tasks").mkdir(parents=True)
     return Workspace.at(root)

@@ -27,7 +27,8 @@ class Finding:
     """One diagnostic.
 
     Positions are 1-based lines and 1-based columns counted in Unicode code points, with
-    an exclusive end column; ``end_line``/``end_column`` default to the whole start line.
+    an exclusive end column. A check that knows no end leaves ``end_line``/``end_column``
+    unset: JSON then reports an empty range at the start, the editor widens it to the word.
     ``path`` is workspace-relative and ``/``-separated. ``data`` carries what a quick fix
     needs (JSON-serialisable), so front ends never re-analyse to offer one.
     """
