@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handrail.blocks.check import check_blocks, duplicate_ids_across_files
-from handrail.blocks.markers import Block, ParseResult, parse_blocks_bytes
+from handrail.blocks.markers import (
+    Block,
+    ParseResult,
+    block_content,
+    decode_source,
+    parse_blocks_bytes,
+)
 from handrail.findings import Finding, Severity
 from handrail.ledger.evidence import EvidenceIndex, block_evidence, evidence_findings
 from handrail.ledger.risk import tier_for
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
     from handrail.context.check import ContextReport
 
 MARKER_NEEDLE = b"handrail:"
+# UTF-16/32 text has NUL bytes and spells "handrail:" with them; its byte order mark says so.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Files this large are searched for markers through mmap rather than read whole.
 _MMAP_FROM_BYTES = 1 << 20
 
@@ -93,10 +101,9 @@ def run_check(
         findings.extend(check_blocks(parsed, path=rel, workflow=wf, known_tasks=known_tasks))
         if parsed.blocks:
             blocks_by_path[rel] = list(parsed.blocks)
-        lines = text.splitlines()
         for block in parsed.blocks:
             task = task_set.tasks.get(block.task_id)
-            content = "\n".join(lines[block.begin_line : block.end_line - 1])
+            content = block_content(text, block)
             tier = tier_for(rel, content, wf, task_risk=task.task.risk if task else None)
             evidence = block_evidence(
                 index,
@@ -176,10 +183,13 @@ def _parse_file(path: Path, rel: str) -> tuple[ParseResult | None, str]:
                 data = handle.read()
     except (OSError, ValueError):
         return None, ""
-    if MARKER_NEEDLE not in data or b"\0" in data[:8192]:
+    if MARKER_NEEDLE not in data and not data.startswith(_WIDE_BOMS):
         return None, ""
     parsed = parse_blocks_bytes(data, rel)
-    return parsed, data.decode("utf-8", errors="surrogateescape")
+    if not parsed.blocks and not parsed.problems:
+        return None, ""
+    text, _encoding = decode_source(data)
+    return parsed, text
 
 
 class _Scope:

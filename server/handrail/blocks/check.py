@@ -1,0 +1,298 @@
+"""Block checks: broken markers (HR305), unknown tasks (HR306), over-long blocks (HR307),
+and the editor hint for a large unmarked insertion (HR308)."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping, Sequence
+
+from handrail.blocks.mark import next_block_number
+from handrail.blocks.markers import (
+    Block,
+    MarkerProblem,
+    ParseResult,
+    ProblemKind,
+    normalise_newlines,
+)
+from handrail.findings import Finding, Severity
+from handrail.workflow.model import Workflow
+
+_ID_HELP = (
+    "A block id is a 6-character task id (lowercase letters and digits) and a block number "
+    "from 1, like k3f9qa.1."
+)
+
+
+def check_blocks(
+    result: ParseResult,
+    *,
+    path: str,
+    workflow: Workflow,
+    known_tasks: Container[str] | None,
+) -> list[Finding]:
+    """HR305 for every marker problem, HR306 for blocks of unknown tasks, HR307 for long ones.
+
+    `known_tasks` holds the ids of the workspace's tasks; None skips HR306 (no task list).
+    """
+    findings: list[Finding] = []
+    hr305 = workflow.severity_of("HR305")
+    if hr305 is not None:
+        taken = [b.id for b in result.blocks] + [p.block_id for p in result.problems]
+        for problem in result.problems:
+            message, data = _describe(problem, taken)
+            if problem.kind is ProblemKind.DUPLICATE:
+                taken.append(str(data["suggested_id"]))
+            findings.append(
+                Finding(
+                    "HR305",
+                    hr305,
+                    message,
+                    path,
+                    line=problem.line,
+                    column=problem.column,
+                    end_line=problem.line,
+                    end_column=problem.end_column,
+                    data=data,
+                )
+            )
+    hr306 = workflow.severity_of("HR306")
+    if hr306 is not None and known_tasks is not None:
+        for block in result.blocks:
+            if block.task_id in known_tasks:
+                continue
+            findings.append(
+                _on_begin(
+                    block,
+                    "HR306",
+                    hr306,
+                    path,
+                    f"Block {block.id} refers to task {block.task_id}, which has no task file "
+                    f"(.handrail/tasks/{block.task_id}.toml). Create the task with "
+                    "`handrail task new`, or correct the id in both markers of the block.",
+                    {
+                        "block_id": block.id,
+                        "task_id": block.task_id,
+                        "begin_line": block.begin_line,
+                        "end_line": block.end_line,
+                    },
+                )
+            )
+    hr307 = workflow.severity_of("HR307")
+    cap = workflow.generation.max_block_lines
+    if hr307 is not None:
+        for block in result.blocks:
+            if block.content_line_count <= cap:
+                continue
+            findings.append(
+                _on_begin(
+                    block,
+                    "HR307",
+                    hr307,
+                    path,
+                    f"Block {block.id} has {block.content_line_count} lines between its markers, "
+                    f"more than the generation cap of {cap} ([generation] max_block_lines). "
+                    "A block this long is hard to review and to verify: split the work into "
+                    "smaller tasks and generate one block for each.",
+                    {
+                        "block_id": block.id,
+                        "lines": block.content_line_count,
+                        "max_block_lines": cap,
+                        "begin_line": block.begin_line,
+                        "end_line": block.end_line,
+                    },
+                )
+            )
+    return findings
+
+
+def duplicate_ids_across_files(
+    blocks_by_path: Mapping[str, Sequence[Block]], workflow: Workflow
+) -> list[Finding]:
+    """HR305 on every use of a block id after its first one in another file.
+
+    Files are taken in path order, so the report is the same on every machine.
+    """
+    severity = workflow.severity_of("HR305")
+    if severity is None:
+        return []
+    first: dict[str, tuple[str, int]] = {}
+    taken = [b.id for blocks in blocks_by_path.values() for b in blocks]
+    findings: list[Finding] = []
+    for path in sorted(blocks_by_path):
+        for block in sorted(blocks_by_path[path], key=lambda b: b.begin_line):
+            seen = first.get(block.id)
+            if seen is None:
+                first[block.id] = (path, block.begin_line)
+                continue
+            other_path, other_line = seen
+            if other_path == path:
+                continue  # within one file, parse_blocks has already reported it
+            suggested = f"{block.task_id}.{next_block_number(block.task_id, taken)}"
+            taken.append(suggested)
+            findings.append(
+                _on_begin(
+                    block,
+                    "HR305",
+                    severity,
+                    path,
+                    f"Block id {block.id} is also used in {other_path} (line {other_line}); "
+                    "every block id must be unique in the workspace, or its evidence is "
+                    f"mixed up with the other block's. Renumber this block, e.g. to {suggested}, "
+                    "in both of its markers.",
+                    {
+                        "fix": "renumber",
+                        "block_id": block.id,
+                        "suggested_id": suggested,
+                        "lines": [block.begin_line, block.end_line],
+                        "other_path": other_path,
+                        "other_line": other_line,
+                    },
+                )
+            )
+    return findings
+
+
+def large_insertion(
+    text: str,
+    result: ParseResult,
+    *,
+    path: str,
+    start_line: int,
+    end_line: int,
+    workflow: Workflow,
+) -> Finding | None:
+    """HR308 when one change inserted `[detection] large_insertion_lines` or more lines outside
+    any block: lines `start_line`..`end_line` (1-based, inclusive) of `text` after the change.
+
+    Blank lines do not count. ``data`` carries the range to mark when it touches no block
+    and no marker, so the editor can offer "Mark as generated".
+    """
+    severity = workflow.severity_of("HR308")
+    if severity is None or end_line < start_line:
+        return None
+    lines = normalise_newlines(text).split("\n")
+    start_line = max(start_line, 1)
+    end_line = min(end_line, len(lines))
+    counted = [
+        number
+        for number in range(start_line, end_line + 1)
+        if lines[number - 1].strip() and result.block_at(number) is None
+    ]
+    threshold = workflow.detection.large_insertion_lines
+    if len(counted) < threshold:
+        return None
+    first, last = counted[0], counted[-1]
+    markable = result.block_at(first) is None and not any(
+        b.begin_line <= last and b.end_line >= first for b in result.blocks
+    )
+    markable = markable and not any(first <= p.line <= last for p in result.problems)
+    data: dict[str, object] = {
+        "inserted_lines": len(counted),
+        "start_line": first,
+        "end_line": last,
+    }
+    if markable:
+        data["fix"] = "mark"
+    return Finding(
+        "HR308",
+        severity,
+        f"{len(counted)} lines were inserted here at once, outside any generated block "
+        f"(the hint starts at {threshold}, [detection] large_insertion_lines). Was this code "
+        "generated? If so, mark it as generated so that it is verified and reviewed like "
+        "every other block.",
+        path,
+        line=first,
+        column=1,
+        end_line=last,
+        end_column=len(lines[last - 1]) + 1,
+        data=data,
+    )
+
+
+def _on_begin(
+    block: Block, code: str, severity: Severity, path: str, message: str, data: dict[str, object]
+) -> Finding:
+    return Finding(
+        code,
+        severity,
+        message,
+        path,
+        line=block.begin_line,
+        column=block.begin_columns[0],
+        end_line=block.begin_line,
+        end_column=block.begin_columns[1],
+        data=data,
+    )
+
+
+def _describe(problem: MarkerProblem, taken: list[str]) -> tuple[str, dict[str, object]]:
+    """The message and quick-fix data of one marker problem."""
+    marker = f"handrail:{problem.verb} {problem.block_id}".rstrip()
+    base: dict[str, object] = {"kind": problem.kind.value, "line": problem.line}
+    if problem.block_id:
+        base["block_id"] = problem.block_id
+    kind = problem.kind
+    if kind is ProblemKind.UNCLOSED:
+        return (
+            f"`{marker}` has no matching `handrail:end {problem.block_id}`. Add the end marker "
+            f"after the last line of the block (probably after line {problem.insert_after_line}).",
+            base
+            | {
+                "fix": "add-end",
+                "insert_after_line": problem.insert_after_line,
+                "new_text": problem.suggested_text,
+            },
+        )
+    if kind is ProblemKind.UNOPENED:
+        return (
+            f"`{marker}` has no matching `handrail:begin {problem.block_id}` above it. Add the "
+            "begin marker before the block's first line, or delete this line if the block is gone.",
+            base | {"fix": "remove-line"},
+        )
+    if kind is ProblemKind.NESTED:
+        return (
+            f"Block {problem.block_id} begins inside block {problem.other_id} (begun on line "
+            f"{problem.other_line}); blocks cannot nest. End {problem.other_id} before line "
+            f"{problem.line}, or remove the inner markers (lines {problem.line} and "
+            f"{problem.partner_line}).",
+            base
+            | {
+                "fix": "remove-lines",
+                "lines": [problem.line, problem.partner_line],
+                "other_id": problem.other_id,
+                "other_line": problem.other_line,
+            },
+        )
+    if kind is ProblemKind.MISMATCHED:
+        return (
+            f"`{marker}` does not match the open block {problem.other_id} (begun on line "
+            f"{problem.other_line}). If this line ends that block, change it to "
+            f"`handrail:end {problem.other_id}`; otherwise add the missing markers.",
+            base
+            | {
+                "fix": "replace-line",
+                "new_text": problem.suggested_text,
+                "other_id": problem.other_id,
+                "other_line": problem.other_line,
+            },
+        )
+    if kind is ProblemKind.DUPLICATE:
+        task_id = problem.block_id.partition(".")[0]
+        suggested = f"{task_id}.{next_block_number(task_id, taken)}"
+        lines = [problem.line] + ([problem.partner_line] if problem.partner_line else [])
+        return (
+            f"Block id {problem.block_id} is used twice in this file (first on line "
+            f"{problem.other_line}); each block needs its own id, or their evidence gets "
+            f"mixed up. Renumber this block, e.g. to {suggested}, in both of its markers.",
+            base
+            | {
+                "fix": "renumber",
+                "suggested_id": suggested,
+                "lines": lines,
+                "other_line": problem.other_line,
+            },
+        )
+    return (
+        f"This handrail:{problem.verb} marker is malformed: {problem.detail}. {_ID_HELP} "
+        f"Correct the marker, or remove the line if it is not meant to be one.",
+        base | {"detail": problem.detail},
+    )

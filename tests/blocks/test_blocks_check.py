@@ -1,0 +1,197 @@
+"""HR305-HR308 findings: ranges, messages, quick-fix data and the workflow's knobs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from handrail.blocks.check import check_blocks, duplicate_ids_across_files, large_insertion
+from handrail.blocks.markers import parse_blocks
+from handrail.findings import Finding, Severity
+from handrail.workflow.model import DetectionRules, GenerationRules, Workflow
+
+WF = Workflow()
+
+
+def findings(text: str, *, known: set[str] | None = None, wf: Workflow = WF) -> list[Finding]:
+    return check_blocks(
+        parse_blocks(text, "src/a.py"), path="src/a.py", workflow=wf, known_tasks=known
+    )
+
+
+def only(text: str, **kwargs: object) -> Finding:
+    [finding] = findings(text, **kwargs)  # type: ignore[arg-type]
+    json.dumps(finding.data)  # quick-fix data must travel over JSON-RPC
+    return finding
+
+
+def test_clean_file_has_no_findings() -> None:
+    text = "# handrail:begin abcdef.1\nx\n# handrail:end abcdef.1\n"
+    assert findings(text, known={"abcdef"}) == []
+
+
+def test_missing_end() -> None:
+    f = only("  # handrail:begin abcdef.1\n  x = 1\n")
+    assert (f.code, f.severity, f.path) == ("HR305", Severity.ERROR, "src/a.py")
+    assert (f.line, f.column, f.end_line, f.end_column) == (1, 3, 1, 28)
+    assert "no matching `handrail:end abcdef.1`" in f.message
+    assert f.data == {
+        "kind": "begin-without-end",
+        "line": 1,
+        "block_id": "abcdef.1",
+        "fix": "add-end",
+        "insert_after_line": 2,
+        "new_text": "  # handrail:end abcdef.1",
+    }
+
+
+def test_missing_begin() -> None:
+    f = only("x = 1\n# handrail:end abcdef.1\n")
+    assert f.line == 2 and f.data["fix"] == "remove-line"
+    assert "no matching `handrail:begin abcdef.1`" in f.message
+
+
+def test_nested() -> None:
+    text = (
+        "# handrail:begin abcdef.1\n# handrail:begin abcdef.2\nx\n"
+        "# handrail:end abcdef.2\n# handrail:end abcdef.1\n"
+    )
+    f = only(text)
+    assert f.line == 2
+    assert "cannot nest" in f.message and "abcdef.1" in f.message
+    assert f.data["fix"] == "remove-lines" and f.data["lines"] == [2, 4]
+
+
+def test_mismatched() -> None:
+    text = "# handrail:begin abcdef.1\nx\n# handrail:end abcdef.2\n"
+    found = findings(text)
+    assert [(f.line, f.data["kind"]) for f in found] == [
+        (1, "begin-without-end"),
+        (3, "mismatched-end"),
+    ]
+    mismatch = found[1]
+    assert mismatch.data["fix"] == "replace-line"
+    assert mismatch.data["new_text"] == "# handrail:end abcdef.1"
+    assert "does not match the open block abcdef.1" in mismatch.message
+
+
+def test_duplicate_in_one_file_suggests_free_ids() -> None:
+    pair = "# handrail:begin abcdef.2\nx\n# handrail:end abcdef.2\n"
+    found = findings(pair * 3)
+    assert [(f.line, f.data["suggested_id"]) for f in found] == [(4, "abcdef.3"), (7, "abcdef.4")]
+    assert found[0].data["lines"] == [4, 6]
+    assert "used twice" in found[0].message
+
+
+def test_malformed() -> None:
+    f = only("# handrail:begin ABCDEF.1\n")
+    assert f.data["kind"] == "malformed"
+    assert "'ABCDEF.1' is not a block id" in f.message
+    assert "k3f9qa.1" in f.message  # shows what an id looks like
+
+
+def test_unknown_task() -> None:
+    text = "# handrail:begin abcdef.1\nx\n# handrail:end abcdef.1\n"
+    f = only(text, known={"zzzzzz"})
+    assert (f.code, f.severity, f.line, f.end_column) == ("HR306", Severity.ERROR, 1, 26)
+    assert ".handrail/tasks/abcdef.toml" in f.message
+    assert f.data["task_id"] == "abcdef"
+    assert findings(text, known=None) == []
+
+
+def test_block_longer_than_the_cap() -> None:
+    wf = Workflow(generation=GenerationRules(max_block_lines=3))
+    at_cap = "# handrail:begin abcdef.1\n" + "x\n" * 3 + "# handrail:end abcdef.1\n"
+    assert findings(at_cap, wf=wf) == []
+    over = at_cap.replace("x\n", "x\n\n", 1)
+    f = only(over, wf=wf)
+    assert (f.code, f.severity) == ("HR307", Severity.WARNING)
+    assert "4 lines" in f.message and "max_block_lines" in f.message
+    assert f.data["max_block_lines"] == 3 and f.data["lines"] == 4
+
+
+def test_severity_overrides_and_off() -> None:
+    text = (
+        "# handrail:begin abcdef.1\n" + "x\n" * 100 + "# handrail:end abcdef.1\n# handrail:end x\n"
+    )
+    wf = Workflow(severity={"HR305": "off", "HR306": "warning", "HR307": "error"})
+    found = {(f.code, f.severity) for f in findings(text, known=set(), wf=wf)}
+    assert found == {("HR306", Severity.WARNING), ("HR307", Severity.ERROR)}
+    all_off = Workflow(severity={"HR305": "off", "HR306": "off", "HR307": "off"})
+    assert findings(text, known=set(), wf=all_off) == []
+
+
+def test_duplicates_across_files() -> None:
+    a = parse_blocks("# handrail:begin abcdef.1\nx\n# handrail:end abcdef.1\n", "a.py").blocks
+    b = parse_blocks("\n// handrail:begin abcdef.1\ny\n// handrail:end abcdef.1\n", "b.ts").blocks
+    c = parse_blocks("# handrail:begin abcdef.1\nz\n# handrail:end abcdef.1\n", "c.py").blocks
+    found = duplicate_ids_across_files({"c.py": c, "b.ts": b, "a.py": a}, WF)
+    assert [(f.path, f.line) for f in found] == [("b.ts", 2), ("c.py", 1)]
+    assert "also used in a.py (line 1)" in found[0].message
+    assert [f.data["suggested_id"] for f in found] == ["abcdef.2", "abcdef.3"]
+    assert found[0].data["other_path"] == "a.py"
+    assert (
+        duplicate_ids_across_files({"a.py": a, "b.ts": b}, Workflow(severity={"HR305": "off"}))
+        == []
+    )
+    assert duplicate_ids_across_files({"a.py": a}, WF) == []
+
+
+def insertion_text(lines: int) -> str:
+    return "\n".join(["head"] + [f"line {i}" for i in range(lines)] + ["tail"]) + "\n"
+
+
+def test_large_insertion_hint() -> None:
+    wf = Workflow(detection=DetectionRules(large_insertion_lines=5))
+    text = insertion_text(5)
+    result = parse_blocks(text, "a.py")
+    f = large_insertion(text, result, path="a.py", start_line=2, end_line=6, workflow=wf)
+    assert f is not None
+    assert (f.code, f.severity, f.line, f.end_line, f.end_column) == (
+        "HR308",
+        Severity.HINT,
+        2,
+        6,
+        7,
+    )
+    assert f.data == {"inserted_lines": 5, "start_line": 2, "end_line": 6, "fix": "mark"}
+    assert "Was this code generated?" in f.message
+    assert large_insertion(text, result, path="a.py", start_line=2, end_line=5, workflow=wf) is None
+
+
+def test_large_insertion_ignores_blank_lines_and_blocks() -> None:
+    wf = Workflow(detection=DetectionRules(large_insertion_lines=3))
+    blanks = "x\n\n\n\n\ny\n"
+    assert (
+        large_insertion(
+            blanks, parse_blocks(blanks, "a.py"), path="a.py", start_line=1, end_line=6, workflow=wf
+        )
+        is None
+    )
+    text = "# handrail:begin abcdef.1\na\nb\nc\n# handrail:end abcdef.1\nd\ne\n"
+    result = parse_blocks(text, "a.py")
+    assert large_insertion(text, result, path="a.py", start_line=2, end_line=7, workflow=wf) is None
+    text2 = "p\nq\n" + text
+    result2 = parse_blocks(text2, "a.py")
+    f = large_insertion(text2, result2, path="a.py", start_line=1, end_line=9, workflow=wf)
+    assert f is not None and "fix" not in f.data  # marking across a block would nest it
+    off = Workflow(severity={"HR308": "off"}, detection=DetectionRules(large_insertion_lines=2))
+    assert (
+        large_insertion(text2, result2, path="a.py", start_line=1, end_line=9, workflow=off) is None
+    )
+
+
+@pytest.mark.parametrize("code", ["HR305", "HR306", "HR307", "HR308"])
+def test_code_pages_exist(code: str) -> None:
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "codes" / f"{code}.md"
+    text = page.read_text("utf-8")
+    assert text.startswith(f"# {code}: ")
+    for heading in (
+        "## Why this rule exists",
+        "## What triggers it",
+        "## How to fix it",
+        "## Configuration",
+    ):
+        assert heading in text
