@@ -74,7 +74,7 @@ def run_check(
         findings.extend(loaded.findings)
         findings.extend(check_workflow(loaded, ws, today=today))
 
-    task_set = load_all_tasks(ws)
+    task_set = load_all_tasks(ws, wf)
     findings.extend(f for f in task_set.findings if scope.covers(f.path))
     in_scope_tasks = [t for t in task_set.tasks.values() if scope.covers(t.rel)]
     for loaded_task in in_scope_tasks:
@@ -92,7 +92,7 @@ def run_check(
         if scope.covers(rel) and not rel.startswith(HANDRAIL_DIR + "/")
     ]
     result.files_checked = len(files) + len(in_scope_tasks)
-    known_tasks = set(task_set.tasks) | _broken_task_ids(task_set.findings)
+    known_tasks = task_set.known_ids
     blocks_by_path: dict[str, list[Block]] = {}
     for rel in files:
         parsed, text = _parse_file(ws.root / rel, rel)
@@ -160,11 +160,6 @@ def task_context_reports(
 
 def _context_findings(ws: Workspace, wf: Workflow, tasks: Sequence[LoadedTask]) -> list[Finding]:
     return [f for report in task_context_reports(ws, wf, tasks) for f in report.findings]
-
-
-def _broken_task_ids(task_findings: Sequence[Finding]) -> set[str]:
-    """Ids of task files that exist but failed to load: their blocks are not 'unknown' (HR306)."""
-    return {Path(f.path).stem for f in task_findings}
 
 
 def _parse_file(path: Path, rel: str) -> tuple[ParseResult | None, str]:

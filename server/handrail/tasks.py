@@ -1,0 +1,875 @@
+"""Task ids and task files (``.handrail/tasks/<id>.toml``).
+
+A task file is TOML that people read and edit::
+
+    # Handrail task: edit the spec and the context freely; `handrail check` reads this file.
+    id = "k3f9qa"
+    spec = '''
+    Given a CSV header line, return the column names. It must keep quoted commas and
+    follow parse_row in src/csv_utils.py.'''
+    context = [
+        "src/csv_utils.py",
+        "tests/test_csv_utils.py#L1-L40",
+    ]
+    verify = "python -m pytest -q tests/test_csv_utils.py"
+    author = "Ada Tester"
+    created = 2026-11-25T16:22:00Z
+
+Loading never lets bad input escape as a traceback: a file that cannot be used (bad TOML, not
+UTF-8, wrong types, unknown keys, an id that does not match the file name) becomes a
+`TaskFileError` with the line to fix, and `load_all_tasks` turns it into an HR100 finding.
+Writing is atomic (a temp file in the same folder, fsync, `os.replace`), so a killed writer
+leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+import tomlkit.items
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from tomlkit.items import StringType, Trivia
+
+from handrail.codes import CODES
+from handrail.findings import Finding, Severity, has_errors
+from handrail.spec.check import check_spec
+from handrail.workflow.model import Workflow
+from handrail.workspace import (
+    HANDRAIL_DIR,
+    TASKS_DIR,
+    PathEscapesWorkspace,
+    Workspace,
+    is_regular_file,
+)
+
+__all__ = [
+    "MAX_TASK_FILE_BYTES",
+    "TASK_ID_ALPHABET",
+    "TASK_ID_LENGTH",
+    "TASK_ID_PATTERN",
+    "TASK_ID_RE",
+    "CreatedTask",
+    "LoadedTask",
+    "Task",
+    "TaskFileError",
+    "TaskNotFound",
+    "TaskSet",
+    "check_task",
+    "check_task_source",
+    "create_task",
+    "create_template_task",
+    "is_task_id",
+    "load_all_tasks",
+    "load_task",
+    "new_task_id",
+    "parse_task",
+    "render_task",
+    "save_task",
+    "task_rel",
+]
+
+TASK_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+TASK_ID_LENGTH = 6
+TASK_ID_PATTERN = f"[a-z2-7]{{{TASK_ID_LENGTH}}}"
+"""Unanchored, for building larger patterns (a block id is ``<task-id>.<n>``)."""
+TASK_ID_RE = re.compile(rf"\A{TASK_ID_PATTERN}\Z")
+"""A whole task id: 6 lowercase base32 characters (30 bits: ids from different branches
+collide with odds of about one in a billion per pair, so no coordination is needed)."""
+
+MAX_TASK_FILE_BYTES = 1_000_000
+"""A task file is a few hundred bytes; anything this large is not one, and is never read whole."""
+
+_SPEC_INLINE_MAX = 72
+_STALE_TEMP_SECONDS = 3600
+_TASK_KEYS = ("id", "spec", "context", "verify", "risk", "created", "author")
+_HEADER = "Handrail task: edit the spec and the context freely; `handrail check` reads this file."
+
+
+def is_task_id(value: str) -> bool:
+    return TASK_ID_RE.match(value) is not None
+
+
+def new_task_id(existing: Iterable[str]) -> str:
+    """A fresh random task id that is not in `existing`."""
+    taken = set(existing)
+    while True:
+        candidate = "".join(secrets.choice(TASK_ID_ALPHABET) for _ in range(TASK_ID_LENGTH))
+        if candidate not in taken:
+            return candidate
+
+
+def task_rel(task_id: str) -> str:
+    """The workspace-relative path of a task's file."""
+    return f"{HANDRAIL_DIR}/{TASKS_DIR}/{task_id}.toml"
+
+
+class Task(BaseModel):
+    """One task as its file holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    spec: str
+    context: list[str] = []
+    verify: str | None = None
+    """The task's own verification command; None uses the workflow's."""
+    risk: str | None = None
+    """A risk tier name that overrides the tiers matched by path and keyword."""
+    created: dt.datetime | None = None
+    author: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not is_task_id(value):
+            raise ValueError(
+                f"{value!r} is not a task id: use {TASK_ID_LENGTH} characters from a-z and 2-7"
+            )
+        return value
+
+    @field_validator("spec", "context", "verify", "risk", "author")
+    @classmethod
+    def _real_text(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # Text from a command line can carry lone surrogates (undecodable bytes); they cannot
+        # be written as UTF-8, so they are refused here rather than half-way through a write.
+        for item in [value] if isinstance(value, str) else value or []:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("holds characters that are not valid Unicode text") from None
+        return value
+
+    @field_validator("verify")
+    @classmethod
+    def _blank_verify_is_none(cls, value: str | None) -> str | None:
+        # `verify = ""` reads as "no command of its own": the workflow's command applies.
+        return value if value is None or value.strip() else None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedTask:
+    """A task with where its parts sit in its file (1-based lines), for diagnostics."""
+
+    task: Task
+    path: Path
+    rel: str
+    spec_line: int
+    """The line of the ``spec`` key."""
+    context_lines: list[int]
+    """The line of each context entry, in the order of ``task.context``."""
+    verify_line: int | None
+    spec_start: tuple[int, int] | None = None
+    """(line, column) of the spec's first character when the file holds it verbatim (no
+    escapes), so findings can point inside the spec; None anchors them on `spec_line`."""
+    key_lines: dict[str, int] = field(default_factory=dict)
+    """The line of every top-level key of the file."""
+
+
+class TaskFileError(Exception):
+    """A task file that cannot be used, with the line to fix (1-based)."""
+
+    def __init__(
+        self,
+        rel: str,
+        line: int,
+        message: str,
+        *,
+        column: int = 1,
+        kind: str = "invalid",
+        more: list[tuple[int, str]] | None = None,
+    ) -> None:
+        super().__init__(f"{rel}:{line}: {message}")
+        self.rel = rel
+        self.line = line
+        self.column = column
+        self.message = message
+        self.kind = kind
+        """One of: not_found, bad_id, unreadable, too_large, encoding, toml, schema,
+        id_mismatch, unwritable."""
+        self.more = more or []
+        """Further problems in the same file as (line, message), for editors that show all."""
+
+
+class TaskNotFound(TaskFileError):
+    """No task file for the id asked for."""
+
+
+@dataclass(slots=True)
+class TaskSet:
+    """Every task of a workspace that loaded, and a finding for every file that did not."""
+
+    tasks: dict[str, LoadedTask] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)
+    """Ids whose file exists but failed to load: a block naming one is not an unknown task."""
+
+    @property
+    def known_ids(self) -> set[str]:
+        return set(self.tasks) | self.broken
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTask:
+    """The result of `create_task`: the task when written, and the spec's findings either way."""
+
+    task: LoadedTask | None
+    findings: list[Finding]
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def load_task(ws: Workspace, task_id: str) -> LoadedTask:
+    """The task `task_id` of `ws`; raises `TaskNotFound` or `TaskFileError`."""
+    if not is_task_id(task_id):
+        raise TaskNotFound(
+            task_id,
+            1,
+            f"{task_id!r} is not a task id ({TASK_ID_LENGTH} characters from a-z and 2-7)",
+            kind="bad_id",
+        )
+    rel = task_rel(task_id)
+    path = ws.tasks_dir / f"{task_id}.toml"
+    if not os.path.lexists(path):
+        raise TaskNotFound(rel, 1, f"there is no task {task_id} (no file {rel})", kind="not_found")
+    return parse_task(_read_task_file(ws, path, rel), path=path, rel=rel)
+
+
+def load_all_tasks(ws: Workspace, workflow: Workflow | None = None) -> TaskSet:
+    """Every task file in ``.handrail/tasks/``; broken ones become HR100 findings.
+
+    With `workflow`, HR100 takes the team's severity (and is dropped when turned off);
+    without it, the default severity applies.
+    """
+    result = TaskSet()
+    folder = ws.tasks_dir
+    if not folder.is_dir():
+        return result
+    try:
+        ws.resolve_inside(ws.relative(folder))
+    except PathEscapesWorkspace:
+        problem = TaskFileError(
+            ws.relative(folder),
+            1,
+            "the tasks folder links outside the workspace: nothing in it was read; make "
+            ".handrail/tasks a real folder",
+            kind="unreadable",
+        )
+        _add_problem(result, workflow, problem)
+        return result
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder))
+    except OSError as exc:
+        _add_problem(
+            result,
+            workflow,
+            TaskFileError(ws.relative(folder), 1, f"the tasks folder cannot be listed ({exc})"),
+        )
+        return result
+    for name in names:
+        if not name.endswith(".toml") or name.startswith("."):
+            continue
+        path = folder / name
+        rel = ws.relative(path)
+        stem = name[: -len(".toml")]
+        try:
+            if not is_task_id(stem):
+                raise TaskFileError(
+                    rel,
+                    1,
+                    f'the file name "{stem}" is not a task id ({TASK_ID_LENGTH} characters '
+                    "from a-z and 2-7): rename it, or move it out of .handrail/tasks/",
+                    kind="bad_id",
+                )
+            loaded = parse_task(_read_task_file(ws, path, rel), path=path, rel=rel)
+        except TaskFileError as problem:
+            if is_task_id(stem):
+                result.broken.add(stem)
+            _add_problem(result, workflow, problem)
+            continue
+        result.tasks[loaded.task.id] = loaded
+    return result
+
+
+def parse_task(source: str | bytes, *, path: Path, rel: str) -> LoadedTask:
+    """A task from the text of its file (as saved, or an editor's unsaved buffer).
+
+    The file name gives the expected id; a file without an ``id`` key takes it from there.
+    Raises `TaskFileError` at the line of the first problem.
+    """
+    expected_id = path.stem
+    text = _decode(source, rel)
+    try:
+        document = tomlkit.parse(text)
+        data: dict[str, Any] = document.unwrap()
+    except tomlkit.exceptions.ParseError as exc:
+        message = re.sub(r"\s+at line \d+ col \d+\s*$", "", str(exc))
+        if "'\\x00'" in message:  # tomlkit's way of saying it reached the end of the file
+            message = "the file ends inside a value (is a [, { or quote left open?)"
+        raise TaskFileError(
+            rel,
+            max(1, exc.line),
+            f"this is not valid TOML: {message}",
+            column=max(1, exc.col + 1),
+            kind="toml",
+        ) from None
+    except Exception as exc:
+        # tomlkit is a third-party parser fed user text: any failure of it is bad input to
+        # report on the file, never a traceback in the editor or the gate.
+        raise TaskFileError(rel, 1, f"this is not valid TOML: {exc}", kind="toml") from None
+    layout = _scan_layout(text)
+    data.setdefault("id", expected_id)
+    try:
+        task = Task.model_validate(data)
+    except ValidationError as exc:
+        problems = sorted(_schema_problem(error, layout) for error in exc.errors())
+        (line, message), *more = problems
+        raise TaskFileError(rel, line, message, kind="schema", more=more) from None
+    if task.id != expected_id:
+        raise TaskFileError(
+            rel,
+            layout.keys.get("id", 1),
+            f'the id "{task.id}" does not match the file name "{expected_id}.toml": set '
+            f'id = "{expected_id}", or rename the file to {task.id}.toml',
+            kind="id_mismatch",
+        )
+    spec_start = None
+    if layout.spec_token is not None:
+        spec_start = _verbatim_start(text, layout.spec_token, task.spec)
+    context_lines = layout.context_lines
+    if len(context_lines) != len(task.context):
+        # Only when the scanner and tomlkit disagree (they should not): fall back to the key.
+        context_lines = [layout.keys.get("context", 1)] * len(task.context)
+    return LoadedTask(
+        task=task,
+        path=path,
+        rel=rel,
+        spec_line=layout.keys.get("spec", 1),
+        context_lines=context_lines,
+        verify_line=layout.keys.get("verify"),
+        spec_start=spec_start,
+        key_lines=dict(layout.keys),
+    )
+
+
+def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
+    """HR100-HR103 on the task's spec, placed in its task file."""
+    if loaded.spec_start is not None:
+        line, column = loaded.spec_start
+        return check_spec(loaded.task.spec, workflow, path=loaded.rel, line=line, column=column)
+    return check_spec(
+        loaded.task.spec, workflow, path=loaded.rel, line=loaded.spec_line, verbatim=False
+    )
+
+
+def check_task_source(
+    source: str | bytes, workflow: Workflow, *, path: Path, rel: str
+) -> tuple[LoadedTask | None, list[Finding]]:
+    """Parse and check a task file's text in one go (for an editor's buffer)."""
+    try:
+        loaded = parse_task(source, path=path, rel=rel)
+    except TaskFileError as problem:
+        return None, _problem_findings(problem, workflow)
+    return loaded, check_task(loaded, workflow)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def create_task(
+    ws: Workspace,
+    workflow: Workflow,
+    spec: str,
+    context: list[str],
+    *,
+    verify: str | None = None,
+    author: str | None = None,
+    now: dt.datetime | None = None,
+) -> CreatedTask:
+    """Write a new task, unless its spec has an error-severity finding (then nothing is written).
+
+    The findings point into the file as it is (or would have been) written.
+    """
+    task_id = new_task_id(_existing_ids(ws))
+    rel = task_rel(task_id)
+    try:
+        task = Task(
+            id=task_id,
+            spec=spec.replace("\r\n", "\n").replace("\r", "\n").strip(),
+            context=list(context),
+            verify=verify,
+            author=author,
+            created=_timestamp(now),
+        )
+    except ValidationError as exc:
+        line, message = min(_schema_problem(error, _Layout()) for error in exc.errors())
+        problem = TaskFileError(rel, line, message, kind="schema")
+        return CreatedTask(None, _problem_findings(problem, workflow))
+    path = ws.tasks_dir / f"{task.id}.toml"
+    text = render_task(task)
+    loaded = parse_task(text, path=path, rel=rel)
+    findings = check_task(loaded, workflow)
+    if has_errors(findings):
+        return CreatedTask(None, findings)
+    _write_in_tasks_dir(ws, path, text)
+    return CreatedTask(loaded, findings)
+
+
+def create_template_task(
+    ws: Workspace,
+    workflow: Workflow,
+    *,
+    context: list[str] | None = None,
+    verify: str | None = None,
+    author: str | None = None,
+    now: dt.datetime | None = None,
+) -> LoadedTask:
+    """Write a task whose spec is the workflow's template, for the user to fill in.
+
+    It is not checked: its placeholders are meant to show up as HR103 until replaced.
+    """
+    task = Task(
+        id=new_task_id(_existing_ids(ws)),
+        spec=workflow.spec.template,
+        context=list(context or []),
+        verify=verify,
+        author=author,
+        created=_timestamp(now),
+    )
+    return save_task(ws, task)
+
+
+def save_task(ws: Workspace, task: Task) -> LoadedTask:
+    """Write `task` to its file (atomically, replacing any earlier version) and return it loaded."""
+    path = ws.tasks_dir / f"{task.id}.toml"
+    text = render_task(task)
+    loaded = parse_task(text, path=path, rel=task_rel(task.id))
+    _write_in_tasks_dir(ws, path, text)
+    return loaded
+
+
+def render_task(task: Task) -> str:
+    """The text of `task`'s file: a header comment, then one key per field that is set."""
+    document = tomlkit.document()
+    document.add(tomlkit.comment(_HEADER))
+    document.add("id", task.id)
+    document.add("spec", _spec_item(task.spec))
+    entries = tomlkit.array()
+    entries.extend(task.context)
+    if task.context:
+        entries.multiline(True)
+    document.add("context", entries)
+    for key in ("verify", "risk", "author"):
+        value = getattr(task, key)
+        if value is not None:
+            document.add(key, _string_item(value))
+    if task.created is not None:
+        document.add("created", task.created)
+    return document.as_string()
+
+
+def _spec_item(spec: str) -> tomlkit.items.String:
+    if "\r" in spec:
+        # Only a hand-built Task gets here (create_task normalises line breaks): escaping
+        # keeps the file LF-only, as raw CRs in a multi-line string read differently per parser.
+        return tomlkit.string(spec)
+    if "\n" not in spec and len(spec) <= _SPEC_INLINE_MAX:
+        return _string_item(spec)
+    # A multi-line string that starts on the line after the key: TOML drops that first line
+    # break, and the spec reads as a paragraph people can rewrap by hand.
+    try:
+        base = tomlkit.string(spec, literal=True, multiline=True)
+    except tomlkit.exceptions.InvalidStringError:
+        base = tomlkit.string(spec, multiline=True)
+    raw = base.as_string()
+    kind = StringType.MLL if raw.startswith("'") else StringType.MLB
+    body = raw[3:-3]
+    if not body.startswith("\n"):  # tomlkit adds it itself when the spec starts with one
+        body = "\n" + body
+    return tomlkit.items.String(kind, spec, body, Trivia())
+
+
+def _string_item(value: str) -> tomlkit.items.String:
+    # A literal string keeps quotes and backslashes as they are, so the file shows the text
+    # verbatim (and findings can point inside it); a basic string escapes what literal cannot.
+    if ('"' in value or "\\" in value) and "'" not in value:
+        try:
+            return tomlkit.string(value, literal=True)
+        except tomlkit.exceptions.InvalidStringError:
+            pass
+    return tomlkit.string(value)
+
+
+def _timestamp(now: dt.datetime | None) -> dt.datetime:
+    moment = now or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.replace(microsecond=0)
+
+
+def _existing_ids(ws: Workspace) -> set[str]:
+    try:
+        return {
+            entry.name[: -len(".toml")]
+            for entry in os.scandir(ws.tasks_dir)
+            if entry.name.endswith(".toml")
+        }
+    except OSError:
+        return set()
+
+
+def _write_in_tasks_dir(ws: Workspace, path: Path, text: str) -> None:
+    """Write a task file; a failure is a `TaskFileError` naming the file, never a traceback."""
+    rel = ws.relative(path)
+    try:
+        # Refuse to write through a .handrail or tasks folder that links out of the workspace.
+        ws.resolve_inside(ws.relative(ws.tasks_dir))
+        ws.tasks_dir.mkdir(parents=True, exist_ok=True)
+        ws.resolve_inside(ws.relative(ws.tasks_dir))
+        _sweep_stale_temps(ws.tasks_dir)
+        _write_atomic(path, text.encode("utf-8"))
+    except PathEscapesWorkspace:
+        raise TaskFileError(
+            rel,
+            1,
+            "the tasks folder links outside the workspace: nothing was written",
+            kind="unwritable",
+        ) from None
+    except OSError as exc:
+        raise TaskFileError(
+            rel, 1, f"the task file could not be written ({exc.strerror or exc})", kind="unwritable"
+        ) from None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that readers see the old file or the new one, never a mix."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # O_EXCL: never follow or reuse a planted file; 0o666 lets the umask decide the mode.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _replace_with_retry(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _replace_with_retry(source: Path, target: Path) -> None:
+    # On Windows an editor or virus scanner holding the target makes os.replace fail for a
+    # moment; retry for about a second (as pip does) before giving up.
+    for attempt in range(10):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == 9 or os.name != "nt":
+                raise
+            time.sleep(0.1)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; directories cannot be opened on Windows.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sweep_stale_temps(folder: Path) -> None:
+    """Remove temp files that a killed writer left behind (an hour old or more)."""
+    cutoff = time.time() - _STALE_TEMP_SECONDS
+    for temp in folder.glob(".*.toml.*.tmp"):
+        try:
+            if temp.is_file() and temp.stat().st_mtime < cutoff:
+                temp.unlink()
+        except OSError:
+            continue
+
+
+# --- reading helpers ----------------------------------------------------------------------
+
+
+def _read_task_file(ws: Workspace, path: Path, rel: str) -> bytes:
+    try:
+        ws.resolve_inside(rel)
+    except PathEscapesWorkspace:
+        raise TaskFileError(
+            rel, 1, "the task file links outside the workspace: it was not read", kind="unreadable"
+        ) from None
+    if not is_regular_file(path):
+        # Checked before opening: opening a FIFO would block the editor forever.
+        raise TaskFileError(rel, 1, "this is not a regular file", kind="unreadable")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TASK_FILE_BYTES + 1)
+    except OSError as exc:
+        raise TaskFileError(
+            rel, 1, f"the file cannot be read ({exc.strerror or exc})", kind="unreadable"
+        ) from None
+    if len(data) > MAX_TASK_FILE_BYTES:
+        raise TaskFileError(
+            rel,
+            1,
+            f"the file is over {MAX_TASK_FILE_BYTES:,} bytes, far more than a task holds",
+            kind="too_large",
+        )
+    return data
+
+
+def _decode(source: str | bytes, rel: str) -> str:
+    if isinstance(source, str):
+        return source.removeprefix("\ufeff")
+    try:
+        # utf-8-sig: a byte-order mark that some Windows editors add is not an error.
+        return source.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        raise TaskFileError(
+            rel,
+            line,
+            f"the file is not UTF-8 text (byte {exc.start + 1} is invalid): save it as UTF-8",
+            kind="encoding",
+        ) from None
+
+
+_FRIENDLY_TYPES = {
+    "string_type": "must be text in quotes",
+    "list_type": 'must be an array of strings, for example ["src/a.py", "src/b.py#L10-L40"]',
+    "datetime_type": "must be a date and time, for example 2026-01-31T09:00:00Z",
+    "datetime_parsing": "must be a date and time, for example 2026-01-31T09:00:00Z",
+    "datetime_from_date_parsing": "must be a date and time, for example 2026-01-31T09:00:00Z",
+}
+
+
+def _schema_problem(error: Any, layout: _Layout) -> tuple[int, str]:
+    loc = tuple(error.get("loc", ()))
+    key = str(loc[0]) if loc else ""
+    kind = error.get("type", "")
+    line = layout.keys.get(key, 1)
+    if key == "context" and len(loc) > 1 and isinstance(loc[1], int):
+        if loc[1] < len(layout.context_lines):
+            line = layout.context_lines[loc[1]]
+        where = f"context entry {loc[1] + 1}"
+    else:
+        where = f"`{key}`"
+    if kind == "extra_forbidden":
+        known = ", ".join(_TASK_KEYS)
+        return line, f"unknown key `{key}`: a task file holds only {known}"
+    if kind == "missing":
+        return 1, f'the file has no `{key}` key; add {key} = "..." to it'
+    if kind == "value_error":
+        return line, f"{where} {str(error.get('msg', '')).removeprefix('Value error, ')}"
+    friendly = _FRIENDLY_TYPES.get(kind, str(error.get("msg", "is invalid")).lower())
+    return line, f"{where} {friendly}"
+
+
+def _add_problem(result: TaskSet, workflow: Workflow | None, problem: TaskFileError) -> None:
+    result.findings.extend(_problem_findings(problem, workflow))
+
+
+def _problem_findings(problem: TaskFileError, workflow: Workflow | None) -> list[Finding]:
+    severity: Severity | None = (
+        workflow.severity_of("HR100") if workflow is not None else CODES["HR100"].severity
+    )
+    if severity is None:
+        return []
+    problems = [(problem.line, problem.column, problem.message)]
+    problems.extend((line, 1, message) for line, message in problem.more)
+    return [
+        Finding(
+            code="HR100",
+            severity=severity,
+            message=f"No usable spec: {message}.",
+            path=problem.rel,
+            line=line,
+            column=column,
+            data={"problem": problem.kind, "task": Path(problem.rel).stem},
+        )
+        for line, column, message in problems
+    ]
+
+
+# --- where things are in the file -----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Layout:
+    keys: dict[str, int] = field(default_factory=dict)
+    """Top-level key -> its line (the first segment of a dotted key)."""
+    spec_token: tuple[int, int] | None = None
+    """Offsets of the spec's string token, delimiters included."""
+    context_lines: list[int] = field(default_factory=list)
+
+
+def _scan_layout(text: str) -> _Layout:
+    """Lines of the top-level keys, of each string in the `context` array, and the spec token.
+
+    Runs only on text tomlkit has already accepted, so it can be a plain lexer: strings,
+    comments and brackets are all it must respect. Linear in the text.
+    """
+    layout = _Layout()
+    length = len(text)
+    pos = 0
+    line = 1
+    depth = 0
+    at_statement = True
+    top_level = True
+    current: str | None = None  # the top-level key whose value is being read
+    expect_element = False  # in the context array, the next value starts an entry
+    while pos < length:
+        char = text[pos]
+        if char == "\n":
+            line += 1
+            pos += 1
+            if depth == 0:
+                at_statement = True
+            continue
+        if char in " \t\r":
+            pos += 1
+            continue
+        if char == "#":
+            while pos < length and text[pos] != "\n":
+                pos += 1
+            continue
+        if depth == 0 and at_statement:
+            at_statement = False
+            if char == "[":
+                top_level = False
+                current = None
+                pos = _skip_header(text, pos)
+                continue
+            key, pos = _read_key(text, pos)
+            current = key if top_level else None
+            if current is not None:
+                layout.keys.setdefault(current, line)
+            continue
+        if current == "context" and depth == 1 and expect_element and char not in ",]":
+            layout.context_lines.append(line)
+            expect_element = False
+        if char in "\"'":
+            end = _string_end(text, pos)
+            if current == "spec" and depth == 0 and layout.spec_token is None:
+                layout.spec_token = (pos, end)
+            line += text.count("\n", pos, end)
+            pos = end
+            continue
+        if char in "[{":
+            depth += 1
+            expect_element = depth == 1
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 1:
+            expect_element = True
+        pos += 1
+    return layout
+
+
+def _read_key(text: str, pos: int) -> tuple[str, int]:
+    """The first segment of the key at `pos`, and the offset just past its ``=``."""
+    length = len(text)
+    first: str | None = None
+    while pos < length and text[pos] not in "=\n":
+        char = text[pos]
+        if char in "\"'":
+            end = _string_end(text, pos)
+            if first is None:
+                first = text[pos + 1 : end - 1]
+            pos = end
+        elif char in " \t.":
+            pos += 1
+        else:
+            start = pos
+            while pos < length and text[pos] not in " \t.=\n\"'":
+                pos += 1
+            if first is None:
+                first = text[start:pos]
+    if pos < length and text[pos] == "=":
+        pos += 1
+    return first or "", pos
+
+
+def _skip_header(text: str, pos: int) -> int:
+    length = len(text)
+    while pos < length and text[pos] != "\n":
+        if text[pos] in "\"'":
+            pos = _string_end(text, pos)
+        elif text[pos] == "#":
+            break
+        else:
+            pos += 1
+    return pos
+
+
+def _string_end(text: str, pos: int) -> int:
+    """The offset just past the TOML string that starts at `pos` (any of the four kinds)."""
+    quote = text[pos]
+    length = len(text)
+    if text.startswith(quote * 3, pos):
+        index = pos + 3
+        while index < length:
+            char = text[index]
+            if char == "\\" and quote == '"':
+                index += 2
+            elif char == quote:
+                run = index
+                while run < length and text[run] == quote:
+                    run += 1
+                if run - index >= 3:
+                    # Up to two quotes may sit right before the closing delimiter.
+                    return min(run, index + 5)
+                index = run
+            else:
+                index += 1
+        return length
+    index = pos + 1
+    while index < length:
+        char = text[index]
+        if char == "\\" and quote == '"':
+            index += 2
+        elif char == quote:
+            return index + 1
+        elif char == "\n":
+            return index
+        else:
+            index += 1
+    return length
+
+
+def _verbatim_start(text: str, token: tuple[int, int], value: str) -> tuple[int, int] | None:
+    """(line, column) where the spec's value starts when the token holds it unescaped."""
+    start, end = token
+    raw = text[start:end]
+    width = 3 if raw[:3] in ("'''", '"""') else 1
+    content_start = start + width
+    content = text[content_start : end - width]
+    if width == 3:
+        for newline in ("\r\n", "\n"):
+            if content.startswith(newline):
+                content = content[len(newline) :]
+                content_start += len(newline)
+                break
+    if content != value or (raw[0] == '"' and "\\" in content):
+        return None
+    line = text.count("\n", 0, content_start) + 1
+    column = content_start - (text.rfind("\n", 0, content_start) + 1) + 1
+    return line, column
