@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from handrail.cli.common import Context, emit_json, json_option, pass_ctx
+from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
 
 
 @click.command("init")
@@ -26,18 +26,30 @@ def init(ctx: Context, folder: Path | None, owner: str | None, pack: str, as_jso
 
     Running it again changes nothing; an existing workflow file is never overwritten.
     """
-    from handrail.workflow.init import init_workspace
+    from handrail.workflow.init import InitError, init_workspace
     from handrail.workspace import Workspace
 
     ws = Workspace.at(folder) if folder else (Workspace.at(ctx.root) if ctx.root else None)
     if ws is None:
         ws = Workspace.find(Path.cwd())
-    result = init_workspace(ws, today=dt.date.today(), owner=owner, pack=pack)
+    try:
+        result = init_workspace(ws, today=dt.date.today(), owner=owner, pack=pack)
+    except InitError as exc:
+        fail(str(exc))
     if as_json:
-        emit_json({"root": str(ws.root), "created": result.created, "unchanged": result.unchanged})
+        emit_json(
+            {
+                "root": str(ws.root),
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+            }
+        )
         return
     for rel in result.created:
         click.echo(f"created   {rel}")
+    for rel in result.updated:
+        click.echo(f"updated   {rel}")
     for rel in result.unchanged:
         click.echo(f"unchanged {rel}")
     if result.created:

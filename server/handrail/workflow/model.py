@@ -129,11 +129,15 @@ class VerificationRules(Strict):
     max_output_bytes: int = Field(default=65536, ge=1024)
 
 
+def _tests_only() -> list[Evidence]:
+    return ["tests"]
+
+
 class RiskTier(Strict):
     name: str
     paths: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
-    requires: list[Evidence] = Field(default_factory=lambda: ["tests"])
+    requires: list[Evidence] = Field(default_factory=_tests_only)
     why: str = ""
 
 
