@@ -23,8 +23,7 @@ from handrail.blocks.markers import (
     parse_blocks_bytes,
 )
 from handrail.findings import Finding, Severity
-from handrail.ledger.evidence import EvidenceIndex, block_evidence, evidence_findings
-from handrail.ledger.risk import tier_for
+from handrail.ledger.evidence import EvidenceIndex, evaluate_block, evidence_findings
 from handrail.ledger.store import Ledger
 from handrail.tasks import LoadedTask, check_task, load_all_tasks
 from handrail.workflow.checks import check_workflow
@@ -82,7 +81,7 @@ def run_check(
     if check_context_entries and in_scope_tasks:
         findings.extend(_context_findings(ws, wf, in_scope_tasks))
 
-    ledger = Ledger(ws).read()
+    ledger = Ledger(ws).read(wf)
     findings.extend(f for f in ledger.findings if scope.covers(f.path))
     index = EvidenceIndex.build(ledger.records)
 
@@ -104,13 +103,8 @@ def run_check(
         for block in parsed.blocks:
             task = task_set.tasks.get(block.task_id)
             content = block_content(text, block)
-            tier = tier_for(rel, content, wf, task_risk=task.task.risk if task else None)
-            evidence = block_evidence(
-                index,
-                block.id,
-                block.content_hash,
-                tier,
-                require_explanation=wf.review.require_explanation,
+            evidence = evaluate_block(
+                index, block.id, rel, content, wf, task_risk=task.task.risk if task else None
             )
             findings.extend(
                 evidence_findings(

@@ -1,0 +1,394 @@
+"""Evidence: what the ledger says about one generated block's *current* content.
+
+Every record names the content hash it speaks for. A run, a trace or an acknowledgement
+counts only for the exact content it was made on; edit the block and the evidence is
+still there (history) but no longer counts. Nothing is ever invalidated in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from handrail.findings import Finding
+from handrail.ledger.records import (
+    Accepted,
+    BlockMarked,
+    Explanation,
+    Record,
+    Review,
+    Trace,
+    VerificationRun,
+    content_hash,
+)
+from handrail.ledger.risk import tier_for
+from handrail.workflow.model import RiskTier, Workflow
+
+Status = Literal["unverified", "changed", "failed", "verified"]
+STATUSES: tuple[Status, ...] = ("unverified", "changed", "failed", "verified")
+
+_FIRST_ATTEMPT_ADVICE = (
+    "Fix the spec or the context and generate again rather than patching the output by hand."
+)
+_EXPLAIN_ADVICE = "It does not merge until you can: read it until you can, or rewrite it."
+
+
+@dataclass(slots=True)
+class _BlockRecords:
+    # Each list in id (time) order, oldest first.
+    marked: list[BlockMarked] = field(default_factory=list)
+    runs: list[VerificationRun] = field(default_factory=list)
+    traces: list[Trace] = field(default_factory=list)
+    explanations: list[Explanation] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    accepted: list[Accepted] = field(default_factory=list)
+
+
+_EMPTY = _BlockRecords()
+
+
+class EvidenceIndex:
+    """The ledger's records grouped per block id, for O(1) lookups by block."""
+
+    def __init__(self, blocks: dict[str, _BlockRecords]) -> None:
+        self._blocks = blocks
+
+    @classmethod
+    def build(cls, records: Iterable[Record]) -> EvidenceIndex:
+        blocks: dict[str, _BlockRecords] = {}
+
+        def slot(block_id: str) -> _BlockRecords:
+            found = blocks.get(block_id)
+            if found is None:
+                found = blocks[block_id] = _BlockRecords()
+            return found
+
+        for record in sorted(records, key=lambda r: r.id):
+            if isinstance(record, VerificationRun):
+                for block_id in record.blocks:
+                    slot(block_id).runs.append(record)
+            elif isinstance(record, BlockMarked):
+                slot(record.block_id).marked.append(record)
+            elif isinstance(record, Trace):
+                slot(record.block_id).traces.append(record)
+            elif isinstance(record, Explanation):
+                slot(record.block_id).explanations.append(record)
+            elif isinstance(record, Review):
+                slot(record.block_id).reviews.append(record)
+            else:
+                slot(record.block_id).accepted.append(record)
+        return cls(blocks)
+
+    def block_ids(self) -> list[str]:
+        return sorted(self._blocks)
+
+    def _get(self, block_id: str) -> _BlockRecords:
+        return self._blocks.get(block_id, _EMPTY)
+
+    def runs_for(self, block_id: str) -> list[VerificationRun]:
+        """Every run that covered the block, whatever its content then; newest first."""
+        return self._get(block_id).runs[::-1]
+
+    def has_run(self, block_id: str) -> bool:
+        """Whether any run ever covered the block: the next one is not its first attempt."""
+        return bool(self._get(block_id).runs)
+
+    def marked(self, block_id: str) -> BlockMarked | None:
+        """The newest "block marked" record of the block."""
+        marks = self._get(block_id).marked
+        return marks[-1] if marks else None
+
+    def traces_for(self, block_id: str) -> list[Trace]:
+        return self._get(block_id).traces[::-1]
+
+    def explanations_for(self, block_id: str) -> list[Explanation]:
+        return self._get(block_id).explanations[::-1]
+
+    def reviews_for(self, block_id: str) -> list[Review]:
+        return self._get(block_id).reviews[::-1]
+
+    def accepted_for(self, block_id: str) -> list[Accepted]:
+        return self._get(block_id).accepted[::-1]
+
+    def blocks_of_task(self, task_id: str) -> list[str]:
+        """Block ids the ledger knows for a task (marked or verified)."""
+        found = {
+            block_id
+            for block_id, recs in self._blocks.items()
+            if any(m.task_id == task_id for m in recs.marked)
+            or any(r.task_id == task_id for r in recs.runs)
+        }
+        return sorted(found)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEvidence:
+    """The evidence for one block's current content."""
+
+    block_id: str
+    content_hash: str
+    status: Status
+    """unverified: no run covered this content or any earlier one; changed: a run passed,
+    but on other content; failed: the latest run on this content failed (or, with no run
+    on this content, the latest run at all failed); verified: the latest run on this
+    content passed."""
+    tier: RiskTier | None
+    needs: list[str]
+    """What the tier still needs for this content: "trace", "second_reviewer"."""
+    explained: bool
+    traced: bool
+    reviewed: bool
+    accepted: bool
+    runs: list[VerificationRun]
+    """Every run that covered the block, newest first (history, any content)."""
+    deciding_run: VerificationRun | None
+    """The run the status comes from (the latest on this content, or the failing one)."""
+    last_passed: VerificationRun | None
+    """The newest passing run on any content (HR301 says when that was)."""
+    first_attempt_passed: bool | None
+    """Whether the block's first run passed (the "first attempt" checkpoint); None: no run."""
+    first_attempt_run: VerificationRun | None
+    marked: BlockMarked | None
+    explanation_required: bool = True
+    """Whether HR304 applies (the workflow's `review.require_explanation`)."""
+    stale_trace: bool = False
+    """A trace exists, but for earlier content."""
+
+    @property
+    def is_verified(self) -> bool:
+        """Verified with everything its risk tier asks for (PRODUCT.md §2)."""
+        return self.status == "verified" and not self.needs
+
+
+def block_evidence(
+    index: EvidenceIndex,
+    block_id: str,
+    current_hash: str,
+    tier: RiskTier | None,
+    *,
+    require_explanation: bool,
+    require_second_reviewer: bool = False,
+) -> BlockEvidence:
+    """What the ledger says about block `block_id` whose content now hashes to `current_hash`.
+
+    `require_second_reviewer` adds "second_reviewer" to what the block needs even when its
+    tier does not list it (the workflow's `review.require_second_reviewer_for`).
+    `require_explanation` decides whether a missing "I can explain every line"
+    acknowledgement is reported (HR304, once the block is verified).
+    """
+    runs = index.runs_for(block_id)
+    on_current = [r for r in runs if r.blocks.get(block_id) == current_hash]
+    last_passed = next((r for r in runs if r.passed), None)
+
+    status: Status
+    deciding: VerificationRun | None
+    if on_current:
+        deciding = on_current[0]
+        status = "verified" if deciding.passed else "failed"
+    elif runs and not runs[0].passed:
+        deciding, status = runs[0], "failed"
+    elif last_passed is not None:
+        deciding, status = last_passed, "changed"
+    else:
+        deciding, status = None, "unverified"
+
+    first_run = next((r for r in reversed(runs) if block_id in r.first_attempt), None)
+    marked = index.marked(block_id)
+
+    traces = index.traces_for(block_id)
+    traced = any(t.content_hash == current_hash for t in traces)
+    explanations = [e for e in index.explanations_for(block_id) if e.content_hash == current_hash]
+    authors = {a.casefold() for a in [marked.author if marked else None] if a}
+    authors |= {e.author.casefold() for e in explanations if e.author}
+    reviewed = any(
+        r.content_hash == current_hash and not (r.author and r.author.casefold() in authors)
+        for r in index.reviews_for(block_id)
+    )
+    needs: list[str] = []
+    requires = set(tier.requires) if tier is not None else set()
+    if "trace" in requires and not traced:
+        needs.append("trace")
+    if ("second_reviewer" in requires or require_second_reviewer) and not reviewed:
+        needs.append("second_reviewer")
+    return BlockEvidence(
+        block_id=block_id,
+        content_hash=current_hash,
+        status=status,
+        tier=tier,
+        needs=needs,
+        explained=bool(explanations),
+        traced=traced,
+        reviewed=reviewed,
+        accepted=any(a.content_hash == current_hash for a in index.accepted_for(block_id)),
+        runs=runs,
+        deciding_run=deciding,
+        last_passed=last_passed,
+        first_attempt_passed=first_run.passed if first_run is not None else None,
+        first_attempt_run=first_run,
+        marked=marked,
+        explanation_required=require_explanation,
+        stale_trace=bool(traces) and not traced,
+    )
+
+
+def evaluate_block(
+    index: EvidenceIndex,
+    block_id: str,
+    path: str,
+    content: str,
+    workflow: Workflow,
+    *,
+    task_risk: str | None = None,
+) -> BlockEvidence:
+    """`block_evidence` with the hash, tier and review knobs worked out from the workflow."""
+    tier = tier_for(path, content, workflow, task_risk=task_risk)
+    second = tier is not None and tier.name in workflow.review.require_second_reviewer_for
+    return block_evidence(
+        index,
+        block_id,
+        content_hash(content),
+        tier,
+        require_explanation=workflow.review.require_explanation,
+        require_second_reviewer=second,
+    )
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _outcome(run: VerificationRun) -> str:
+    command = f"`{shlex.join(run.command)}`"
+    if run.timed_out:
+        return f"{command} timed out"
+    if run.exit_code is None:
+        return f"{command} could not be started"
+    return f"{command} exited with code {run.exit_code}"
+
+
+def _checkpoint(workflow: Workflow, checkpoint_id: str, default: str) -> str:
+    for checkpoint in workflow.checkpoints:
+        if checkpoint.id == checkpoint_id and checkpoint.otherwise.strip():
+            return checkpoint.otherwise.strip()
+    return default
+
+
+def evidence_findings(
+    evidence: BlockEvidence,
+    *,
+    block_id: str,
+    path: str,
+    line: int,
+    end_line: int | None = None,
+    workflow: Workflow,
+    column: int = 1,
+    end_column: int | None = None,
+) -> list[Finding]:
+    """HR300-HR304 for one block, at the range the caller gives (usually the begin marker).
+
+    One thing at a time: HR304 (explain every line) only appears once verification passed.
+    """
+    findings: list[Finding] = []
+    block = f"Generated block {block_id} in {path}"
+
+    def add(code: str, message: str, **extra: Any) -> None:
+        severity = workflow.severity_of(code)
+        if severity is None:
+            return
+        data: dict[str, Any] = {
+            "block_id": block_id,
+            "status": evidence.status,
+            "content_hash": evidence.content_hash,
+            **extra,
+        }
+        findings.append(
+            Finding(code, severity, message, path, line, column, end_line, end_column, data)
+        )
+
+    run = evidence.deciding_run
+    if evidence.status == "unverified":
+        add(
+            "HR300",
+            f"{block} has not been verified: no verification run has covered it. Run its "
+            f"verification command (`handrail verify`) on the current content.",
+        )
+    elif evidence.status == "changed" and run is not None:
+        add(
+            "HR301",
+            f"{block} changed since it last passed verification ({_when(run.finished_at)}): "
+            "that run no longer counts. Run the verification again on the current content.",
+            verified_at=run.finished_at.isoformat(),
+        )
+    elif evidence.status == "failed" and run is not None:
+        stale = run.blocks.get(block_id) != evidence.content_hash
+        message = f"The latest verification of {block_id} in {path} failed: {_outcome(run)}."
+        first = block_id in run.first_attempt
+        if first:
+            advice = _checkpoint(workflow, "first-attempt", _FIRST_ATTEMPT_ADVICE)
+            message += f" It was the block's first attempt: {advice}"
+        if stale:
+            message += " The block has changed since; run the verification again."
+        elif not first:
+            message += " Fix the block (or the test) and run the verification again."
+        add(
+            "HR302",
+            message,
+            command=list(run.command),
+            exit_code=run.exit_code,
+            timed_out=run.timed_out,
+            first_attempt=first,
+        )
+
+    tier = evidence.tier
+    if tier is not None:
+        why = f" {tier.why.strip()}" if tier.why.strip() else ""
+        if "trace" in evidence.needs:
+            earlier = " The trace on record is for earlier content." if evidence.stale_trace else ""
+            add(
+                "HR303",
+                f"{block} is in the {tier.name!r} risk tier, which requires a manual trace of "
+                f"this exact content.{why}{earlier} Walk through it by hand, then record it "
+                f"with `handrail trace {block_id}`.",
+                needs="trace",
+                tier=tier.name,
+            )
+        if "second_reviewer" in evidence.needs:
+            add(
+                "HR303",
+                f"{block} is in the {tier.name!r} risk tier, which requires a second reviewer "
+                f"(not its author) to read this exact content.{why} Ask a teammate to review it "
+                "and record the review.",
+                needs="second_reviewer",
+                tier=tier.name,
+            )
+
+    if evidence.explanation_required and evidence.status == "verified" and not evidence.explained:
+        advice = _checkpoint(workflow, "explain-every-line", _EXPLAIN_ADVICE)
+        add(
+            "HR304",
+            f"The author has not acknowledged being able to explain every line of {block_id} "
+            f"in {path}. Read it, then record it with `handrail explain {block_id}`. {advice}",
+        )
+    return findings
+
+
+def status_summary(evidence: BlockEvidence) -> str:
+    """One short line for a code lens or hover: the status and what is still missing."""
+    run = evidence.deciding_run
+    if evidence.status == "verified" and run is not None:
+        text = f"verified {_when(run.finished_at)}"
+    elif evidence.status == "changed" and run is not None:
+        text = f"changed since verified {_when(run.finished_at)}"
+    elif evidence.status == "failed" and run is not None:
+        text = f"verification failed: {_outcome(run)}"
+    else:
+        text = "not verified"
+    missing = [n.replace("_", " ") for n in evidence.needs]
+    if evidence.explanation_required and evidence.status == "verified" and not evidence.explained:
+        missing.append("explanation")
+    if missing:
+        text += " · needs " + ", ".join(missing)
+    return text
