@@ -1,7 +1,7 @@
 """The gate: every check of PRODUCT.md §4 over a workspace, as one list of findings.
 
-Front ends (`handrail check`, CI, git hooks) call `run_check`; the language server runs the
-same per-document pieces on open buffers.
+Front ends (`handrail check`, CI, git hooks) call `run_check`; the per-file work is
+`handrail.analysis`, which the language server runs on open buffers too.
 """
 
 from __future__ import annotations
@@ -14,20 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handrail.blocks.check import check_blocks, duplicate_ids_across_files
-from handrail.blocks.markers import (
-    Block,
-    ParseResult,
-    block_content,
-    decode_source,
-    parse_blocks_bytes,
-)
+from handrail.analysis import Snapshot, analyze_source, context_report
+from handrail.blocks.check import duplicate_ids_across_files
+from handrail.blocks.markers import Block, decode_source
 from handrail.findings import Finding, Severity
-from handrail.ledger.evidence import EvidenceIndex, evaluate_block, evidence_findings
-from handrail.ledger.store import Ledger
-from handrail.tasks import LoadedTask, check_task, load_all_tasks
+from handrail.tasks import LoadedTask, check_task
 from handrail.workflow.checks import check_workflow
-from handrail.workflow.load import LoadedWorkflow, load_workflow
+from handrail.workflow.load import LoadedWorkflow
 from handrail.workflow.model import Workflow
 from handrail.workspace import HANDRAIL_DIR, Workspace
 
@@ -63,67 +56,43 @@ def run_check(
     from handrail.files import list_files
 
     today = today or dt.date.today()
-    loaded = load_workflow(ws)
+    snapshot = Snapshot.load(ws)
+    loaded = snapshot.workflow
     wf = loaded.workflow
     result = CheckResult(workflow=loaded)
     findings = result.findings
     scope = _Scope(paths)
 
-    if scope.covers(loaded_rel(ws, loaded)):
+    if scope.covers(ws.relative(loaded.path or ws.workflow_path)):
         findings.extend(loaded.findings)
         findings.extend(check_workflow(loaded, ws, today=today))
 
-    task_set = load_all_tasks(ws, wf)
-    findings.extend(f for f in task_set.findings if scope.covers(f.path))
-    in_scope_tasks = [t for t in task_set.tasks.values() if scope.covers(t.rel)]
-    for loaded_task in in_scope_tasks:
+    findings.extend(f for f in snapshot.tasks.findings if scope.covers(f.path))
+    tasks = [t for t in snapshot.tasks.tasks.values() if scope.covers(t.rel)]
+    for loaded_task in tasks:
         findings.extend(check_task(loaded_task, wf))
-    if check_context_entries and in_scope_tasks:
-        findings.extend(_context_findings(ws, wf, in_scope_tasks))
-
-    ledger = Ledger(ws).read(wf)
-    findings.extend(f for f in ledger.findings if scope.covers(f.path))
-    index = EvidenceIndex.build(ledger.records)
+        if check_context_entries:
+            findings.extend(context_report(snapshot, loaded_task).findings)
+    findings.extend(f for f in snapshot.ledger.findings if scope.covers(f.path))
 
     files = [
         rel
-        for rel in list_files(ws, ignore_patterns=())
+        for rel in list_files(ws)
         if scope.covers(rel) and not rel.startswith(HANDRAIL_DIR + "/")
     ]
-    result.files_checked = len(files) + len(in_scope_tasks)
-    known_tasks = task_set.known_ids
+    result.files_checked = len(files) + len(tasks)
     blocks_by_path: dict[str, list[Block]] = {}
     for rel in files:
-        parsed, text = _parse_file(ws.root / rel, rel)
-        if parsed is None:
+        text = _text_with_markers(ws.root / rel)
+        if text is None:
             continue
-        findings.extend(check_blocks(parsed, path=rel, workflow=wf, known_tasks=known_tasks))
-        if parsed.blocks:
-            blocks_by_path[rel] = list(parsed.blocks)
-        for block in parsed.blocks:
-            task = task_set.tasks.get(block.task_id)
-            content = block_content(text, block)
-            evidence = evaluate_block(
-                index, block.id, rel, content, wf, task_risk=task.task.risk if task else None
-            )
-            findings.extend(
-                evidence_findings(
-                    evidence,
-                    block_id=block.id,
-                    path=rel,
-                    line=block.begin_line,
-                    end_line=block.end_line,
-                    workflow=wf,
-                )
-            )
+        analysis = analyze_source(snapshot, rel, text)
+        findings.extend(analysis.findings)
+        if analysis.parsed.blocks:
+            blocks_by_path[rel] = list(analysis.parsed.blocks)
     findings.extend(duplicate_ids_across_files(blocks_by_path, wf))
     findings.sort(key=Finding.sort_key)
     return result
-
-
-def loaded_rel(ws: Workspace, loaded: LoadedWorkflow) -> str:
-    path = loaded.path or ws.workflow_path
-    return ws.relative(path)
 
 
 def task_context_reports(
@@ -152,33 +121,29 @@ def task_context_reports(
     ]
 
 
-def _context_findings(ws: Workspace, wf: Workflow, tasks: Sequence[LoadedTask]) -> list[Finding]:
-    return [f for report in task_context_reports(ws, wf, tasks) for f in report.findings]
+def _text_with_markers(path: Path) -> str | None:
+    """The decoded text of `path` when it may hold markers; None otherwise or when unreadable.
 
-
-def _parse_file(path: Path, rel: str) -> tuple[ParseResult | None, str]:
-    """Parse `path` for markers; (None, "") when it holds none or cannot be read."""
+    Most files of a repository hold none, so the bytes are searched before anything is decoded.
+    """
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
-                return None, ""
+                return None
             if size >= _MMAP_FROM_BYTES:
                 with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                    if mapped.find(MARKER_NEEDLE) < 0:
-                        return None, ""
+                    if mapped.find(MARKER_NEEDLE) < 0 and mapped[:2] not in _WIDE_BOMS:
+                        return None
                     data = bytes(mapped)
             else:
                 data = handle.read()
     except (OSError, ValueError):
-        return None, ""
+        return None
     if MARKER_NEEDLE not in data and not data.startswith(_WIDE_BOMS):
-        return None, ""
-    parsed = parse_blocks_bytes(data, rel)
-    if not parsed.blocks and not parsed.problems:
-        return None, ""
+        return None
     text, _encoding = decode_source(data)
-    return parsed, text
+    return text
 
 
 class _Scope:

@@ -1,0 +1,146 @@
+"""Per-document analysis: the one place that turns a file's text into findings.
+
+`handrail check` runs it over every file of a workspace; the language server runs it on the
+text of an open buffer. Both get the same findings because both call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from handrail.blocks.check import check_blocks
+from handrail.blocks.markers import ParseResult, block_content, parse_blocks
+from handrail.findings import Finding
+from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
+from handrail.ledger.store import Ledger, LedgerRead
+from handrail.tasks import LoadedTask, TaskSet, check_task_source, load_all_tasks
+from handrail.workflow.checks import check_workflow
+from handrail.workflow.load import LoadedWorkflow, load_workflow
+from handrail.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handrail.context.check import ContextReport
+    from handrail.context.tokens import TokenCounter
+    from handrail.ignore import IgnoreMatcher
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What analysing one document needs to know about its workspace, loaded once.
+
+    A long-running front end keeps one per workspace folder and calls `refresh` when
+    `.handrail/**` changes on disk.
+    """
+
+    ws: Workspace
+    workflow: LoadedWorkflow
+    tasks: TaskSet
+    ledger: LedgerRead
+    index: EvidenceIndex
+    _ignore: IgnoreMatcher | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, ws: Workspace, *, ledger: Ledger | None = None) -> Snapshot:
+        workflow = load_workflow(ws)
+        tasks = load_all_tasks(ws, workflow.workflow)
+        read = (ledger or Ledger(ws)).read(workflow.workflow)
+        return cls(ws, workflow, tasks, read, EvidenceIndex.build(read.records))
+
+    @property
+    def ignore(self) -> IgnoreMatcher:
+        if self._ignore is None:
+            from handrail.ignore import IgnoreMatcher
+
+            rules = self.workflow.workflow.context
+            self._ignore = IgnoreMatcher.for_workspace(
+                self.ws, rules.ignore, use_gitignore=rules.use_gitignore
+            )
+        return self._ignore
+
+    def counter(self) -> TokenCounter:
+        from handrail.context.tokens import TokenCounter
+
+        return TokenCounter.for_workflow(self.workflow.workflow)
+
+
+@dataclass(slots=True)
+class SourceAnalysis:
+    parsed: ParseResult
+    findings: list[Finding]
+    evidence: dict[str, BlockEvidence]
+    """Evidence of every well-formed block, by block id."""
+
+
+def analyze_source(snapshot: Snapshot, rel: str, text: str) -> SourceAnalysis:
+    """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file."""
+    wf = snapshot.workflow.workflow
+    parsed = parse_blocks(text, rel)
+    findings = check_blocks(parsed, path=rel, workflow=wf, known_tasks=snapshot.tasks.known_ids)
+    evidence: dict[str, BlockEvidence] = {}
+    for block in parsed.blocks:
+        task = snapshot.tasks.tasks.get(block.task_id)
+        found = evaluate_block(
+            snapshot.index,
+            block.id,
+            rel,
+            block_content(text, block),
+            wf,
+            task_risk=task.task.risk if task else None,
+        )
+        evidence[block.id] = found
+        findings.extend(
+            evidence_findings(
+                found,
+                block_id=block.id,
+                path=rel,
+                line=block.begin_line,
+                end_line=block.end_line,
+                workflow=wf,
+            )
+        )
+    return SourceAnalysis(parsed, findings, evidence)
+
+
+@dataclass(slots=True)
+class TaskAnalysis:
+    loaded: LoadedTask | None
+    findings: list[Finding]
+    context: ContextReport | None
+
+
+def analyze_task(
+    snapshot: Snapshot, rel: str, text: str, *, with_context: bool = True
+) -> TaskAnalysis:
+    """Spec checks (HR100-HR103) and, when asked, context checks (HR200-HR206) of a task file."""
+    wf = snapshot.workflow.workflow
+    loaded, findings = check_task_source(text, wf, path=snapshot.ws.root / rel, rel=rel)
+    report = None
+    if loaded is not None and with_context:
+        report = context_report(snapshot, loaded, task_text=text)
+        findings = findings + report.findings
+    return TaskAnalysis(loaded, findings, report)
+
+
+def context_report(
+    snapshot: Snapshot, loaded: LoadedTask, *, task_text: str | None = None
+) -> ContextReport:
+    from handrail.context.check import check_context
+
+    return check_context(
+        snapshot.ws,
+        snapshot.workflow.workflow,
+        loaded.task.context,
+        task_rel=loaded.rel,
+        entry_lines=loaded.context_lines,
+        ignore=snapshot.ignore,
+        counter=snapshot.counter(),
+        task_text=task_text,
+    )
+
+
+def analyze_workflow(ws: Workspace, text: str | None, *, today: dt.date) -> list[Finding]:
+    """HR400-HR402 of the workflow file (`text`: an editor's unsaved buffer, else the file)."""
+    loaded = load_workflow(ws, text=text)
+    return list(loaded.findings) + check_workflow(loaded, ws, today=today)
