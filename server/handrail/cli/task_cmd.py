@@ -77,7 +77,9 @@ def task_new(
         )
     else:
         if created.task is None:
-            echo_findings(created.findings, err=True)
+            # The findings point into a task file that was never written: show them bare.
+            for f in created.findings:
+                click.echo(f"spec: {f.severity.value} {f.code} {f.message}", err=True)
             click.echo("Spec refused: nothing was written.", err=True)
         else:
             echo_findings(created.findings)
