@@ -49,7 +49,8 @@ def check(ctx: Context, paths: tuple[Path, ...], fmt: str, color: bool | None) -
     click.echo(render(fmt, result.findings, summary, color=use_color), nl=False)
     if result.workflow_invalid:
         click.echo(
-            f"handrail: {ws.relative(ws.workflow_path)} is invalid: fix it before the gate can pass.",
+            f"handrail: {ws.relative(ws.workflow_path)} is invalid: "
+            "fix it before the gate can pass.",
             err=True,
         )
         raise SystemExit(EXIT_USAGE)
@@ -57,7 +58,7 @@ def check(ctx: Context, paths: tuple[Path, ...], fmt: str, color: bool | None) -
 
 
 def _relative(ctx: Context, path: Path) -> str:
-    absolute = path if path.is_absolute() else Path.cwd() / path
+    absolute = ctx.absolute(path)
     if not absolute.exists():
         fail(f"{path}: no such file or folder")
     return ctx.ws.relative(absolute.resolve())

@@ -31,10 +31,20 @@ class Context:
             self._ws = Workspace.find(Path.cwd())
         return self._ws
 
+    def absolute(self, path: Path) -> Path:
+        """`path` made absolute: against the current folder when it exists there, else against
+        `--root` (so `handrail --root repo mark src/a.py ...` works from anywhere)."""
+        if path.is_absolute():
+            return path
+        here = Path.cwd() / path
+        if here.exists() or self.root is None:
+            return here
+        return self.root.resolve() / path
+
     def use_path(self, path: Path) -> Workspace:
         """Settle the workspace from `path` unless `--root` named one."""
         if self._ws is None:
-            self._ws = Workspace.find(path)
+            self._ws = Workspace.find(self.absolute(path))
         return self._ws
 
 

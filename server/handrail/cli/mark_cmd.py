@@ -33,7 +33,7 @@ def mark(ctx: Context, file: Path, start: int, end: int, task_id: str, as_json: 
     if end < start:
         fail(f"END ({end}) is before START ({start})")
     ws = ctx.use_path(file)
-    absolute = file if file.is_absolute() else Path.cwd() / file
+    absolute = ctx.absolute(file)
     try:
         rel = ws.relative(absolute)
         real = ws.resolve_inside(rel)

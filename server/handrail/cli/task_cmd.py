@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from handrail.findings import Finding
-
 from handrail.cli.common import (
     EXIT_FINDINGS,
     EXIT_USAGE,
@@ -17,6 +15,7 @@ from handrail.cli.common import (
     json_option,
     pass_ctx,
 )
+from handrail.findings import Finding
 
 
 @click.group("task")

@@ -1,0 +1,207 @@
+"""The command line end to end: every stage a developer walks through, with exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from handrail.cli.main import cli
+
+GOOD_SPEC = (
+    "Given a text and a count n, return the n most frequent words with their counts. "
+    "It must order ties alphabetically and follow the style of words() in src/words.py."
+)
+SOURCE = (
+    "def words(text):\n    return text.split()\n\n\ndef top(text, n):\n    return words(text)[:n]\n"
+)
+
+
+def run(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "words.py").write_text(SOURCE)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    assert run(root, "init").exit_code == 0
+    return root
+
+
+def new_task(root: Path, *context: str) -> str:
+    args = ["task", "new", GOOD_SPEC, "--json"]
+    for entry in context:
+        args += ["--context", entry]
+    result = run(root, *args)
+    assert result.exit_code == 0, result.output
+    task_id = json.loads(result.output)["task"]
+    assert isinstance(task_id, str)
+    return task_id
+
+
+def test_init_twice_changes_nothing(repo: Path) -> None:
+    before = {p: p.read_bytes() for p in (repo / ".handrail").rglob("*") if p.is_file()}
+    again = run(repo, "init", "--json")
+    assert again.exit_code == 0
+    assert json.loads(again.output)["created"] == []
+    after = {p: p.read_bytes() for p in (repo / ".handrail").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_init_with_an_unknown_pack_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "init", "--pack", "strickt")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not (tmp_path / ".handrail" / "workflow.toml").exists()
+
+
+def test_a_refused_spec_writes_nothing_and_exits_1(repo: Path) -> None:
+    result = run(repo, "task", "new", "Parse it. Sort it. Print it. Then save it to disk.")
+    assert result.exit_code == 1
+    assert "HR101" in result.output and "decompose" in result.output
+    assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
+
+
+def test_a_bad_context_entry_is_a_usage_error(repo: Path) -> None:
+    result = run(repo, "task", "new", GOOD_SPEC, "--context", "src/words.py#L9-L2")
+    assert result.exit_code == 2
+    assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
+
+
+def test_the_whole_flow_from_spec_to_gate(repo: Path) -> None:
+    task_id = new_task(repo, "src/words.py")
+    assert (repo / ".handrail" / "tasks" / f"{task_id}.toml").is_file()
+
+    context = run(repo, "context", "check", task_id, "--json")
+    assert context.exit_code == 0, context.output
+    (report,) = json.loads(context.output)["tasks"]
+    assert report["encoding"] == "cl100k_base"
+    assert report["entries"][0]["status"] == "ok"
+    assert report["total_tokens"] == report["entries"][0]["tokens"] > 0
+
+    prompt = run(repo, "prompt", task_id)
+    assert prompt.exit_code == 0
+    assert GOOD_SPEC in prompt.output
+    assert "def top(text, n):" in prompt.output
+    assert "Temperature: 0.2" in prompt.output
+
+    assert run(repo, "check").exit_code == 0
+
+    marked = run(repo, "mark", "src/words.py", "5", "6", "--task", task_id, "--json")
+    assert marked.exit_code == 0, marked.output
+    block = json.loads(marked.output)["block"]
+    assert block == f"{task_id}.1"
+    text = (repo / "src" / "words.py").read_text()
+    assert f"# handrail:begin {block}\ndef top(text, n):" in text
+    assert f"    return words(text)[:n]\n# handrail:end {block}\n" in text
+
+    gate = run(repo, "check", "--format", "json")
+    assert gate.exit_code == 1
+    codes = [(f["code"], f["path"], f["line"]) for f in json.loads(gate.output)["findings"]]
+    assert codes == [("HR300", "src/words.py", 5)]
+
+
+def test_marking_twice_numbers_the_blocks(repo: Path) -> None:
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "1", "2", "--task", task_id).exit_code == 0
+    second = run(repo, "mark", "src/words.py", "7", "8", "--task", task_id, "--json")
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.output)["block"] == f"{task_id}.2"
+
+
+def test_mark_refuses_an_unknown_task_and_a_path_outside(repo: Path, tmp_path: Path) -> None:
+    assert run(repo, "mark", "src/words.py", "1", "2", "--task", "zzzzzz").exit_code == 2
+    outside = tmp_path / "outside.py"
+    outside.write_text("x = 1\n")
+    task_id = new_task(repo)
+    result = run(repo, "mark", str(outside), "1", "1", "--task", task_id)
+    assert result.exit_code == 2
+    assert "outside the workspace" in result.output
+    assert outside.read_text() == "x = 1\n"
+
+
+def test_prompt_is_refused_while_the_context_fails(repo: Path) -> None:
+    (repo / ".env").write_text("DATABASE_URL=postgres://localhost/dev\n")
+    task_id = new_task(repo, "src/words.py", ".env")
+    result = run(repo, "prompt", task_id, "--json")
+    assert result.exit_code == 1
+    payload = json.loads(result.output)
+    assert payload["refused"] is True and payload["prompt"] is None
+    assert [f["code"] for f in payload["findings"]] == ["HR203"]
+
+
+def test_context_check_names_what_to_drop_when_over_budget(repo: Path) -> None:
+    (repo / ".handrail" / "workflow.toml").write_text(
+        'extends = "default"\n[workflow]\nowner = "A <a@example.com>"\nreviewed = 2026-11-01\n'
+        "[context]\nmax_tokens = 30\n"
+    )
+    (repo / "src" / "big.py").write_text("value = 1\n" * 40)
+    task_id = new_task(repo, "src/words.py", "src/big.py")
+    result = run(repo, "context", "check", task_id)
+    assert result.exit_code == 1
+    assert "to fit, drop: src/big.py" in result.output
+    assert "HR200" in result.output
+
+
+def test_unknown_task_is_a_usage_error(repo: Path) -> None:
+    result = run(repo, "prompt", "nosuch")
+    assert result.exit_code == 2
+    assert "no task 'nosuch'" in result.output
+
+
+def test_check_exits_2_on_an_invalid_workflow(repo: Path) -> None:
+    (repo / ".handrail" / "workflow.toml").write_text(
+        'extends = "default"\n[context]\nmax_token = 5\n'
+    )
+    result = run(repo, "check")
+    assert result.exit_code == 2
+    assert "HR400" in result.output
+    assert ".handrail/workflow.toml" in result.output
+
+
+def test_check_works_outside_git(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    (root / "node_modules" / "dep").mkdir(parents=True)
+    (root / "node_modules" / "dep" / "x.js").write_text("// handrail:begin aaaaaa.1\n")
+    (root / ".gitignore").write_text("node_modules/\n")
+    (root / "a.py").write_text("# handrail:begin abcdef.1\nx = 1\n")
+    assert run(root, "init").exit_code == 0
+    result = run(root, "check", "--format", "json")
+    assert result.exit_code == 1
+    findings = json.loads(result.output)["findings"]
+    assert {f["path"] for f in findings} == {"a.py"}
+    assert [f["code"] for f in findings] == ["HR305"]
+
+
+def test_check_a_sub_path_only(repo: Path) -> None:
+    (repo / "other").mkdir()
+    (repo / "other" / "b.py").write_text("# handrail:end abcdef.1\n")
+    assert run(repo, "check", str(repo / "src")).exit_code == 0
+    assert run(repo, "check", str(repo / "other")).exit_code == 1
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "github", "text"])
+def test_every_format_reports_the_same_finding(repo: Path, fmt: str) -> None:
+    (repo / "src" / "gen.py").write_text("# handrail:begin abcdef.1\nx = 1\n")
+    result = run(repo, "check", "--format", fmt, "--no-color")
+    assert result.exit_code == 1
+    assert "HR305" in result.output
+
+
+def test_console_script_and_module_entry_points(repo: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    script = Path(sys.executable).with_name("handrail")
+    for argv in ([str(script)], [sys.executable, "-m", "handrail"]):
+        done = subprocess.run(
+            [*argv, "check", str(repo)], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert "No findings" in done.stdout
