@@ -11,6 +11,7 @@ The tree is built once under $TMPDIR/handrail-bench/ and reused.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import resource
 import shutil
@@ -89,9 +90,12 @@ def build_tree(root: Path, n_files: int, n_blocks: int) -> Workspace:
             )
         )
         if i % 2 == 0:
+            started = dt.datetime.now(dt.UTC)
             ledger.append(
                 VerificationRun.create(
                     task_id=task_id,
+                    started_at=started,
+                    finished_at=started,
                     command=["python", "-m", "pytest", "-q"],
                     exit_code=0,
                     passed=True,
@@ -129,6 +133,13 @@ def main() -> int:
     ws = build_tree(root, args.files, args.blocks)
     handrail = str(Path(sys.executable).with_name("handrail"))
 
+    # An installed Handrail has its bytecode compiled by pip; a checkout may not (and this
+    # machine sets PYTHONDONTWRITEBYTECODE), so compile it once as pip would.
+    import compileall
+
+    import handrail as package
+
+    compileall.compile_dir(Path(package.__file__).parent, quiet=1)
     # Warm the OS page cache and Handrail's token cache once, as a developer's second run would.
     subprocess.run([handrail, "check", str(ws.root)], cwd=ws.root, stdout=subprocess.DEVNULL)
     grep = best_of(args.runs, ["git", "grep", "-n", "handrail:"], ws.root)
@@ -138,13 +149,17 @@ def main() -> int:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run([handrail, "check", "."], cwd=ws.root, stdout=subprocess.DEVNULL)
     peak_kb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    files = len(subprocess.run(
-        ["git", "ls-files"], cwd=ws.root, capture_output=True, text=True, check=True
-    ).stdout.splitlines())
+    files = len(
+        subprocess.run(
+            ["git", "ls-files"], cwd=ws.root, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    )
 
     print(f"tree: {files} files, {args.blocks} blocks ({ws.root})")
-    print(f"floor: git grep {grep * 1000:.0f} ms + python -c pass {bare * 1000:.0f} ms "
-          f"= {floor * 1000:.0f} ms")
+    print(
+        f"floor: git grep {grep * 1000:.0f} ms + python -c pass {bare * 1000:.0f} ms "
+        f"= {floor * 1000:.0f} ms"
+    )
     print(f"handrail check: {check * 1000:.0f} ms = {check / floor:.2f}x the floor (goal <= 3x)")
     print(f"peak memory of the largest child so far: {peak_kb / 1024:.0f} MB (goal <= 200 MB)")
     return 0
