@@ -11,7 +11,12 @@ Phases, all in one process, on the same files:
   scan-cold   secret scanning on, empty scan cache (tokens already cached)
   scan-warm   the same again in the same process
 
-Goals: cold <= 1.5 s and within 1.1x of the baseline; warm <= 50 ms.
+  repomix     `repomix --token-count-encoding cl100k_base` (npm) on the same folder, with and
+              without its own security check, when `--repomix` names its binary or one is
+              found on PATH (`npm install repomix` in any folder, then pass
+              node_modules/.bin/repomix)
+
+Goals: cold <= 1.5 s and within 1.1x of the baseline; warm <= 50 ms; faster than repomix.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -28,6 +34,7 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+REPOMIX: Path | None = None
 
 
 def pick_files(source: Path, count: int, target_bytes: int) -> list[Path]:
@@ -75,7 +82,10 @@ def main() -> int:
     parser.add_argument(
         "--source", type=Path, default=Path(sysconfig.get_paths()["stdlib"]), help="stdlib"
     )
+    parser.add_argument("--repomix", type=Path, help="a repomix binary to compare with")
     args = parser.parse_args()
+    global REPOMIX
+    REPOMIX = args.repomix or (Path(found) if (found := shutil.which("repomix")) else None)
 
     tmp = Path(tempfile.mkdtemp(prefix="handrail-bench-"))
     os.environ["HANDRAIL_CACHE_DIR"] = str(tmp / "cache")
@@ -205,6 +215,19 @@ def run(source: Path, count: int, target: int, tmp: Path, repeat: int) -> int:
     rows.append(("scan on, cold scan cache", t_scan, f"{total_bytes / t_scan / 1e6:.1f} MB/s"))
     t_scan_warm, _ = timed(lambda: check(scanning, counter, scanner))
     rows.append(("scan on, warm in-process", t_scan_warm, ""))
+
+    if REPOMIX is not None:
+        for label, extra in (("scan off", ["--no-security-check"]), ("scan on", [])):
+            argv = [str(REPOMIX), "--quiet", "--token-count-encoding", "cl100k_base",
+                    "-o", str(tmp / "repomix-out.xml"), *extra, str(root / "src")]  # fmt: skip
+            t_repomix, done = timed(lambda argv=argv: subprocess.run(argv, check=False))
+            if done.returncode != 0:
+                rows.append((f"repomix ({label})", t_repomix, f"failed: exit {done.returncode}"))
+                continue
+            mine = t_cold if label == "scan off" else t_scan
+            rows.append(
+                (f"repomix ({label}), a process", t_repomix, f"{t_repomix / mine:.1f}x ours")
+            )
 
     print(
         f"{len(entries)} files, {total_bytes / 1e6:.1f} MB, {tokens_base:,} tokens "
