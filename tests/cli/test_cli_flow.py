@@ -205,3 +205,41 @@ def test_console_script_and_module_entry_points(repo: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "No findings" in done.stdout
+
+
+def _workflow_with_command(root: Path, command: str) -> None:
+    (root / ".handrail" / "workflow.toml").write_text(
+        'extends = "default"\n[workflow]\nowner = "A <a@example.com>"\nreviewed = 2026-11-01\n'
+        f"[verification]\ncommand = {json.dumps(command)}\n"
+    )
+
+
+def test_check_rerun_runs_nothing_untrusted_and_gates_on_fresh_runs(repo: Path) -> None:
+    sentinel = repo / "ran.txt"
+    script = f"open({str(sentinel)!r}, 'w').close()"
+    _workflow_with_command(repo, f"{sys.executable} -c {json.dumps(script)}")
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "1", "2", "--task", task_id).exit_code == 0
+
+    untrusted = run(repo, "check", "--rerun", "--format", "json")
+    assert untrusted.exit_code == 1
+    assert not sentinel.exists()
+    assert "HR403" in {f["code"] for f in json.loads(untrusted.stdout)["findings"]}
+
+    trusted = run(repo, "check", "--rerun", "--trust-commands", "--format", "json")
+    assert sentinel.exists()
+    codes = {f["code"] for f in json.loads(trusted.stdout)["findings"]}
+    assert not codes & {"HR300", "HR301", "HR302", "HR403"}, trusted.output
+
+
+def test_check_rerun_fails_the_gate_on_a_failing_command(repo: Path) -> None:
+    _workflow_with_command(repo, f"{sys.executable} -c 'raise SystemExit(3)'")
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "1", "2", "--task", task_id).exit_code == 0
+    result = run(repo, "check", "--rerun", "--trust-commands", "--format", "json")
+    assert result.exit_code == 1
+    assert "HR302" in {f["code"] for f in json.loads(result.stdout)["findings"]}
+
+
+def test_trust_commands_needs_rerun(repo: Path) -> None:
+    assert run(repo, "check", "--trust-commands").exit_code == 2

@@ -9,7 +9,8 @@ import click
 
 from handrail import __version__
 from handrail.cli.common import EXIT_USAGE, Context, exit_for, fail, pass_ctx
-from handrail.workspace import PathEscapesWorkspace
+from handrail.findings import Finding, Severity
+from handrail.workspace import PathEscapesWorkspace, Workspace
 
 
 @click.command("check")
@@ -25,8 +26,26 @@ from handrail.workspace import PathEscapesWorkspace
 @click.option(
     "--color/--no-color", default=None, help="Colour the text output (default: when a terminal)."
 )
+@click.option(
+    "--rerun",
+    is_flag=True,
+    help="Run every block's verification fresh and gate on those runs, not on recorded ones.",
+)
+@click.option(
+    "--trust-commands",
+    is_flag=True,
+    help="With --rerun, in CI: run the workflow's verification commands without `handrail "
+    "trust`. Never use it on code from an untrusted pull request with secrets in scope.",
+)
 @pass_ctx
-def check(ctx: Context, paths: tuple[Path, ...], fmt: str, color: bool | None) -> None:
+def check(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    color: bool | None,
+    rerun: bool,
+    trust_commands: bool,
+) -> None:
     """Report every finding in the workspace, or under PATHS.
 
     Exit 0 when clean, 1 when any finding is an error, 2 for a usage or configuration error.
@@ -41,7 +60,11 @@ def check(ctx: Context, paths: tuple[Path, ...], fmt: str, color: bool | None) -
         rel_paths = [_relative(ctx, p) for p in paths]
     except PathEscapesWorkspace as exc:
         fail(f"{exc} is outside the workspace {ws.root}")
+    if trust_commands and not rerun:
+        fail("--trust-commands only goes with --rerun")
     result = run_check(ws, paths=rel_paths)
+    if rerun and not result.workflow_invalid:
+        result.findings = _with_fresh_runs(ws, result.findings, trust_commands=trust_commands)
     summary = CheckSummary(
         files_checked=result.files_checked, root=str(ws.root), tool_version=__version__
     )
@@ -55,6 +78,30 @@ def check(ctx: Context, paths: tuple[Path, ...], fmt: str, color: bool | None) -
         )
         raise SystemExit(EXIT_USAGE)
     raise SystemExit(exit_for(result.findings))
+
+
+def _with_fresh_runs(
+    ws: Workspace, recorded: list[Finding], *, trust_commands: bool
+) -> list[Finding]:
+    """The check's findings with verification judged by fresh runs instead of the ledger.
+
+    A fresh run replaces what the ledger says of a block (HR300-HR302), so a hand-written
+    "passed" record cannot pass the gate; every other finding stays. When the commands are not
+    trusted nothing runs, and HR403 becomes an error: a gate asked to rerun must not pass.
+    """
+    from handrail.cli.verify_cmd import LiveProgress
+    from handrail.verify.run import rerun_all
+
+    fresh = rerun_all(ws, trust_commands=trust_commands, progress=LiveProgress(stream_output=False))
+    if any(f.code == "HR403" for f in fresh):
+        # Nothing ran: the recorded evidence stands, and a gate asked to rerun must not pass.
+        untrusted = [f.with_severity(Severity.ERROR) for f in fresh if f.code == "HR403"]
+        return sorted(recorded + untrusted, key=Finding.sort_key)
+    replaced = {"HR300", "HR301", "HR302"}
+    kept = [f for f in recorded if f.code not in replaced]
+    seen = {(f.code, f.path, f.line) for f in kept}
+    kept += [f for f in fresh if (f.code, f.path, f.line) not in seen]
+    return sorted(kept, key=Finding.sort_key)
 
 
 def _relative(ctx: Context, path: Path) -> str:

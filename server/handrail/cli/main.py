@@ -9,7 +9,16 @@ from pathlib import Path
 import click
 
 from handrail import __version__
-from handrail.cli import check_cmd, context_cmd, init_cmd, mark_cmd, prompt_cmd, task_cmd
+from handrail.cli import (
+    check_cmd,
+    context_cmd,
+    init_cmd,
+    lsp_cmd,
+    mark_cmd,
+    prompt_cmd,
+    task_cmd,
+    verify_cmd,
+)
 from handrail.cli.common import EXIT_OK, EXIT_USAGE, Context
 
 
@@ -28,13 +37,23 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
     1 specify      handrail task new "<two-sentence spec>" --context src/a.py
     2 context      handrail context check TASK
     3 generate     handrail prompt TASK   (paste into any model), then handrail mark
-    4 verify       (coming: handrail verify)
-    5 review       handrail check   (the gate for hooks and CI)
+    4 verify       handrail trust (once, after reading the commands), handrail verify TASK,
+                   handrail trace BLOCK (risky code), handrail explain BLOCK
+    5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
     """
     click_ctx.obj = Context(root)
 
 
-for _module in (init_cmd, task_cmd, context_cmd, prompt_cmd, mark_cmd, check_cmd):
+for _module in (
+    init_cmd,
+    task_cmd,
+    context_cmd,
+    prompt_cmd,
+    mark_cmd,
+    check_cmd,
+    lsp_cmd,
+    verify_cmd,
+):
     _module.register(cli)
 
 

@@ -1,0 +1,23 @@
+"""`handrail lsp`: the language server on stdio."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("lsp")
+@click.option(
+    "--stdio",
+    is_flag=True,
+    help="Talk LSP over stdin/stdout (the default and only transport; accepted for editors "
+    "that pass it).",
+)
+def lsp(stdio: bool) -> None:
+    """Run the language server on stdin/stdout, for editors (see docs/lsp.md)."""
+    from handrail.lsp.server import main
+
+    raise SystemExit(main())
+
+
+def register(group: click.Group) -> None:
+    group.add_command(lsp)

@@ -1,0 +1,507 @@
+"""`handrail verify`, `trace`, `explain` and `trust`: stage 4 on the command line."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import threading
+from typing import Any
+
+import click
+
+from handrail.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    Context,
+    echo_findings,
+    emit_json,
+    fail,
+    findings_json,
+    json_option,
+    pass_ctx,
+)
+from handrail.verify.run import (
+    FoundBlock,
+    ProgressEvent,
+    Target,
+    VerifyError,
+    VerifyReport,
+)
+from handrail.workspace import Workspace
+
+_TAIL_LINES = 30
+"""Lines of a failed command's output shown when its output was not streamed."""
+
+
+def _visible(text: str) -> str:
+    """`text` as typed, unless it holds characters a terminal would hide or act on.
+
+    A command shown for approval must look exactly like what runs: an escape sequence or a
+    carriage return could otherwise hide part of it.
+    """
+    if text.isprintable():
+        return text
+    return repr(text)
+
+
+def _err(message: str = "") -> None:
+    click.echo(message, err=True)
+
+
+def _load_valid_workflow(ws: Workspace) -> None:
+    from handrail.workflow.load import load_workflow
+
+    loaded = load_workflow(ws)
+    if loaded.findings:
+        echo_findings(loaded.findings, err=True)
+        fail(f"{ws.relative(ws.workflow_path)} is invalid: fix it first", EXIT_USAGE)
+
+
+# -- verify --------------------------------------------------------------------------------------
+
+
+class LiveProgress:
+    """Live progress on stderr: a line when a run starts and when it ends."""
+
+    def __init__(self, *, stream_output: bool) -> None:
+        self.stream_output = stream_output
+
+    def __call__(self, event: ProgressEvent) -> None:
+        inv = event.invocation
+        if event.kind == "start":
+            blocks = ", ".join(inv.block_ids)
+            _err(
+                f"[{event.index}/{event.total}] {inv.task_id}: running "
+                f"`{_visible(shlex.join(inv.argv))}` for {blocks} ({inv.source.where})"
+            )
+        elif event.kind == "output" and self.stream_output:
+            sys.stderr.buffer.write(event.chunk)
+            sys.stderr.buffer.flush()
+        elif event.kind == "finish" and event.outcome is not None:
+            from handrail.verify.run import describe_failure
+
+            result = event.outcome.result
+            if result.passed:
+                _err(f"      passed in {result.duration_s:.1f} s")
+                return
+            took = "" if result.start_error else f" after {result.duration_s:.1f} s"
+            _err(f"      failed: {describe_failure(result)}{took}")
+            if not self.stream_output and result.output_bytes:
+                lines = result.tail_text().rstrip("\n").split("\n")[-_TAIL_LINES:]
+                _err(f"      last {len(lines)} lines of its output:")
+                for line in lines:
+                    _err(f"      | {line}")
+
+
+def _run_verify(ws: Workspace, target: Target, progress: LiveProgress) -> VerifyReport:
+    """Run the engine in a worker so that Ctrl-C cancels the run cleanly (group killed)."""
+    from handrail.verify.run import verify
+
+    cancel = threading.Event()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["report"] = verify(ws, target, progress=progress, cancel=cancel)
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="handrail-verify", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        _err("handrail: cancelling: stopping the running command…")
+        cancel.set()
+        worker.join()
+    if "error" in box:
+        raise box["error"]
+    report: VerifyReport = box["report"]
+    return report
+
+
+def _report_json(report: VerifyReport) -> dict[str, Any]:
+    runs = []
+    for outcome in report.runs:
+        result = outcome.result
+        runs.append(
+            {
+                "task": outcome.invocation.task_id,
+                "command": list(result.argv),
+                "source": outcome.invocation.source.where,
+                "blocks": outcome.invocation.block_ids,
+                "exit_code": result.exit_code,
+                "passed": result.passed,
+                "timed_out": result.timed_out,
+                "cancelled": result.cancelled,
+                "start_error": result.start_error,
+                "duration_s": round(result.duration_s, 3),
+                "output_bytes": result.output_bytes,
+                "output_truncated": result.truncated,
+                "record": outcome.record.id if outcome.record else None,
+                "write_error": outcome.write_error,
+                "first_attempt": outcome.first_attempt,
+                "changed_during_run": outcome.changed_during_run,
+            }
+        )
+    return {
+        "ok": report.ok,
+        "trusted": not report.untrusted,
+        "ran": report.ran_anything,
+        "cancelled": report.cancelled,
+        "runs": runs,
+        "blocks": [
+            {
+                "block": item.block.block_id,
+                "path": item.block.path,
+                "line": item.block.begin_line,
+                "status": item.status,
+                "message": item.message,
+                "first_attempt": item.first_attempt,
+            }
+            for item in report.block_results()
+        ],
+        "findings": findings_json(report.findings),
+    }
+
+
+def _first_attempt_advice(ws: Workspace) -> str:
+    from handrail.verify.run import first_attempt_advice
+    from handrail.workflow.load import load_workflow
+
+    return first_attempt_advice(load_workflow(ws).workflow)
+
+
+def _print_report(ws: Workspace, report: VerifyReport) -> None:
+    if report.untrusted:
+        echo_findings(report.findings, err=True)
+        _err("Nothing was run. The commands that need your approval:")
+        for text in dict.fromkeys(inv.source.text for inv, _ in report.untrusted):
+            _err(f"    {_visible(text)}")
+        _err("Read them (and what they run), then run `handrail trust` if you trust them.")
+        return
+    advice: str | None = None
+    for item in report.block_results():
+        where = f"{item.block.path}:{item.block.begin_line}"
+        label = item.status.replace("_", " ")
+        line = f"{item.block.block_id}  {where}  {label}: {item.message}"
+        if item.first_attempt and item.status == "failed":
+            advice = advice or _first_attempt_advice(ws)
+            line += f". It was the block's first attempt: {advice}"
+        click.echo(line)
+    if report.cancelled:
+        _err("handrail: cancelled: the cancelled run was not recorded.")
+
+
+@click.command("verify")
+@click.argument("target", required=False)
+@click.option("--all", "all_blocks", is_flag=True, help="Verify every block of the workspace.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Stream each command's output to stderr as it runs."
+)
+@json_option
+@pass_ctx
+def verify_cmd(
+    ctx: Context, target: str | None, all_blocks: bool, verbose: bool, as_json: bool
+) -> None:
+    """Run the verification of TARGET (a task id or block id), or of every block with --all.
+
+    Commands come from the task's `verify` field, else the workflow's `[verification]` rules,
+    and run only when trusted on this machine (`handrail trust`). Each run is recorded in the
+    ledger with the hash of every block it covered, taken as the run started.
+
+    Exit 0 when every covered block is now verified, 1 when a run failed or nothing could
+    run (HR403), 2 for a usage or configuration error.
+    """
+    if (target is None) == (not all_blocks):
+        fail("name a TASK or BLOCK to verify, or pass --all (not both)")
+    try:
+        chosen = Target.everything() if all_blocks else Target.parse(target or "")
+    except VerifyError as exc:
+        fail(str(exc))
+    ws = ctx.ws
+    _load_valid_workflow(ws)
+    try:
+        report = _run_verify(ws, chosen, LiveProgress(stream_output=verbose))
+    except VerifyError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(_report_json(report))
+    else:
+        if not report.blocks:
+            what = "the workspace" if chosen.kind == "all" else f"task {chosen.value}"
+            click.echo(f"No generated blocks in {what}: nothing to verify.")
+        _print_report(ws, report)
+    if not report.blocks:
+        raise SystemExit(EXIT_OK)
+    if report.unrunnable and not report.untrusted:
+        # No command, a command that cannot be split, a broken task file: the set-up needs
+        # fixing, which is a configuration error rather than a failed verification.
+        raise SystemExit(EXIT_USAGE)
+    raise SystemExit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+# -- trace and explain ---------------------------------------------------------------------------
+
+
+def _the_block(ws: Workspace, block_id: str) -> tuple[FoundBlock, str]:
+    """The block `block_id` as it is now and its content; a usage error when absent."""
+    from handrail.blocks.markers import block_content
+    from handrail.verify.run import find_blocks, read_blocks
+
+    try:
+        target = Target.parse(block_id)
+    except VerifyError as exc:
+        fail(str(exc))
+    if target.kind != "block":
+        fail(f"{block_id!r} is a task id: name one block, such as {block_id}.1")
+    found = find_blocks(ws, target)
+    if not found:
+        fail(f"there is no block {block_id} in the workspace")
+    if len(found) > 1:
+        places = ", ".join(f"{b.path}:{b.begin_line}" for b in found)
+        fail(f"block {block_id} appears more than once ({places}): fix the duplicate (HR305)")
+    block = found[0]
+    read = read_blocks(ws, block.path)
+    parsed = next((b for b in read[1] if b.id == block_id), None) if read else None
+    if read is None or parsed is None:
+        fail(f"block {block_id} changed while it was being read: try again")
+    return block, block_content(read[0], parsed)
+
+
+def _record_ack(ctx: Context, block_id: str, kind: str, note: str, as_json: bool) -> None:
+    from handrail.ledger.evidence import EvidenceIndex, evaluate_block
+    from handrail.ledger.records import Explanation, Trace
+    from handrail.ledger.store import Ledger, LedgerWriteError
+    from handrail.tasks import load_all_tasks
+    from handrail.workflow.init import git_owner
+    from handrail.workflow.load import load_workflow
+
+    ws = ctx.ws
+    block, content = _the_block(ws, block_id)
+    author = git_owner(ws.root)
+    record: Trace | Explanation
+    if kind == "trace":
+        record = Trace.create(
+            block_id=block_id, content_hash=block.content_hash, note=note, author=author
+        )
+    else:
+        record = Explanation.create(
+            block_id=block_id, content_hash=block.content_hash, author=author
+        )
+    ledger = Ledger(ws)
+    try:
+        ledger.append(record)
+    except LedgerWriteError as exc:
+        fail(f"the {kind} was not recorded: {exc}", EXIT_FINDINGS)
+
+    workflow = load_workflow(ws).workflow
+    task = load_all_tasks(ws, workflow).tasks.get(block.task_id)
+    evidence = evaluate_block(
+        EvidenceIndex.build(ledger.read(workflow).records),
+        block_id,
+        block.path,
+        content,
+        workflow,
+        task_risk=task.task.risk if task else None,
+    )
+    still: list[str] = []
+    if evidence.status != "verified":
+        still.append("a passing verification run on this content (`handrail verify`)")
+    still += [n.replace("_", " ") for n in evidence.needs]
+    if evidence.explanation_required and not evidence.explained:
+        still.append(f"your explanation (`handrail explain {block_id}`)")
+    if as_json:
+        emit_json(
+            {
+                "block": block_id,
+                "path": block.path,
+                "content_hash": block.content_hash,
+                "record": record.id,
+                "kind": kind,
+                "author": author,
+                "status": evidence.status,
+                "tier": evidence.tier.name if evidence.tier else None,
+                "still_needed": still,
+                "verified": evidence.is_verified,
+            }
+        )
+        return
+    who = f" by {author}" if author else ""
+    what = "manual trace" if kind == "trace" else "acknowledgement that you can explain every line"
+    click.echo(
+        f"Recorded your {what} of {block_id} in {block.path}{who}, for its current content "
+        f"({block.content_hash[:19]}…). Editing the block voids it."
+    )
+    if kind == "trace" and (evidence.tier is None or "trace" not in evidence.tier.requires):
+        click.echo("(Its risk tier does not require a trace; the record is kept anyway.)")
+    if still:
+        click.echo("Still needed: " + "; ".join(still) + ".")
+    else:
+        click.echo(f"{block_id} has everything the workflow asks for.")
+
+
+@click.command("trace")
+@click.argument("block")
+@click.option("--note", default="", help="What you checked, in a sentence (kept in the record).")
+@json_option
+@pass_ctx
+def trace_cmd(ctx: Context, block: str, note: str, as_json: bool) -> None:
+    """Record that you traced BLOCK's current content by hand (risk tiers require it, HR303).
+
+    The record names who, when and the exact content hash: edit the block and trace again.
+    """
+    _record_ack(ctx, block, "trace", note, as_json)
+
+
+@click.command("explain")
+@click.argument("block")
+@json_option
+@pass_ctx
+def explain_cmd(ctx: Context, block: str, as_json: bool) -> None:
+    """Record that you can explain every line of BLOCK's current content (HR304)."""
+    _record_ack(ctx, block, "explain", "", as_json)
+
+
+# -- trust ---------------------------------------------------------------------------------------
+
+
+@click.command("trust")
+@click.option("--show", is_flag=True, help="Show what is trusted here, approve nothing.")
+@click.option("--revoke", is_flag=True, help="Forget this workspace's approval.")
+@json_option
+@pass_ctx
+def trust_cmd(ctx: Context, show: bool, revoke: bool, as_json: bool) -> None:
+    """Approve this workspace's verification commands on this machine, exactly as printed.
+
+    Records the hash of .handrail/workflow.toml and of every command text (the workflow's and
+    each task's `verify`) in your user state folder, outside the repository. Any edit to the
+    workflow file voids the approval; a new or changed task command needs approving again.
+    """
+    from handrail.verify import trust as trust_mod
+
+    if show and revoke:
+        fail("--show and --revoke cannot be combined")
+    ws = ctx.ws
+    try:
+        if revoke:
+            _trust_revoke(ws, as_json)
+        elif show:
+            _trust_show(ws, as_json)
+        else:
+            _trust_grant(ws, as_json)
+    except trust_mod.TrustError as exc:
+        fail(str(exc), EXIT_FINDINGS)
+
+
+def _trust_grant(ws: Workspace, as_json: bool) -> None:
+    from handrail.verify import trust as trust_mod
+
+    request = trust_mod.pending(ws)
+    if request.workflow_problems:
+        _load_valid_workflow(ws)
+    entry = trust_mod.trust(ws, request)
+    if as_json:
+        emit_json(
+            {
+                "workspace": request.key,
+                "workflow": request.workflow_rel,
+                "workflow_sha256": request.workflow_sha256,
+                "commands": [
+                    {
+                        "command": c.text,
+                        "where": c.where,
+                        "sha256": trust_mod.command_digest(c.text),
+                    }
+                    for c in request.commands
+                ],
+                "unreadable_tasks": request.unreadable_tasks,
+                "store": str(trust_mod.store_path()),
+                "approved_at": entry.approved_at,
+            }
+        )
+        return
+    click.echo(f"Trusted on this machine, for {request.key}:")
+    if request.commands:
+        width = max(len(_visible(c.text)) for c in request.commands)
+        for command in request.commands:
+            click.echo(f"    {_visible(command.text):<{width}}   ({command.where})")
+    else:
+        click.echo("    (no verification commands are defined)")
+    state = (
+        f"{request.workflow_rel} as it is now (sha256 {request.workflow_sha256[:12]}…)"
+        if request.workflow_sha256
+        else f"the default pack ({request.workflow_rel} does not exist)"
+    )
+    click.echo(f"with {state}.")
+    for task_id in request.unreadable_tasks:
+        _err(
+            f"handrail: task {task_id}'s file cannot be read: its command (if any) is not "
+            "approved; fix the file and run `handrail trust` again."
+        )
+    click.echo(
+        f"Recorded in {trust_mod.store_path()}. Any change to {request.workflow_rel} voids "
+        "this; a new or changed task command needs `handrail trust` again."
+    )
+
+
+def _trust_show(ws: Workspace, as_json: bool) -> None:
+    from handrail.verify import trust as trust_mod
+
+    request = trust_mod.pending(ws)
+    entry = trust_mod.entry_for(ws)
+    rows = []
+    for command in request.commands:
+        decision = trust_mod.is_trusted(ws, command.text)
+        rows.append((command, decision))
+    if as_json:
+        emit_json(
+            {
+                "workspace": request.key,
+                "recorded": entry.as_json() if entry else None,
+                "workflow_unchanged": entry is not None
+                and entry.workflow_sha256 == request.workflow_sha256,
+                "commands": [
+                    {
+                        "command": c.text,
+                        "where": c.where,
+                        "trusted": d.trusted,
+                        "reason": d.kind,
+                    }
+                    for c, d in rows
+                ],
+            }
+        )
+        return
+    if entry is None:
+        click.echo(f"Nothing is trusted for {request.key} on this machine.")
+    else:
+        unchanged = entry.workflow_sha256 == request.workflow_sha256
+        click.echo(
+            f"Trusted on {entry.approved_at} for {request.key}; {request.workflow_rel} "
+            + ("is unchanged since." if unchanged else "has CHANGED since: that approval is void.")
+        )
+    width = max((len(_visible(c.text)) for c, _ in rows), default=0)
+    for command, decision in rows:
+        mark = "trusted  " if decision.trusted else "untrusted"
+        click.echo(f"  {mark}  {_visible(command.text):<{width}}   ({command.where})")
+
+
+def _trust_revoke(ws: Workspace, as_json: bool) -> None:
+    from handrail.verify import trust as trust_mod
+
+    removed = trust_mod.revoke(ws)
+    if as_json:
+        emit_json({"workspace": trust_mod.workspace_key(ws), "revoked": removed})
+        return
+    if removed:
+        click.echo(f"Forgot the approval of {trust_mod.workspace_key(ws)}: nothing runs there now.")
+    else:
+        click.echo(f"{trust_mod.workspace_key(ws)} was not trusted on this machine.")
+
+
+def register(group: click.Group) -> None:
+    for command in (verify_cmd, trace_cmd, explain_cmd, trust_cmd):
+        group.add_command(command)

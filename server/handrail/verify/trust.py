@@ -1,0 +1,323 @@
+"""Trust: which verification commands this machine's user has approved for a workspace.
+
+A repository is attacker-controlled input: its workflow file and task files name programs,
+and even ``python -m pytest`` runs the repository's own ``conftest.py``. So nothing a
+repository defines runs until the user has read the commands and run ``handrail trust``,
+which records, **outside the repository** (the user state folder), for the workspace's
+real path:
+
+- the SHA-256 of the exact bytes of ``.handrail/workflow.toml`` (or that it has none), and
+- the SHA-256 of every command text verification could run there: the effective
+  workflow's commands and every task's ``verify``.
+
+A command is trusted only while the workflow file still has the recorded bytes *and* its
+text is one of the approved ones: any edit to the workflow file voids the approval, and a
+new or changed task command is untrusted until approved. The same idea as direnv's
+``allow`` and Neovim's ``vim.secure``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import filelock
+
+from handrail.verify.commands import CommandSource, all_commands
+from handrail.workspace import Workspace
+
+STORE_NAME = "trust.json"
+STORE_VERSION = 1
+_MAX_WORKFLOW_BYTES = 1 << 20
+_LOCK_TIMEOUT_S = 10.0
+
+DecisionKind = Literal[
+    "approved",
+    "explicit_flag",
+    "no_record",
+    "workflow_changed",
+    "workflow_unreadable",
+    "command_not_approved",
+]
+
+
+class TrustError(Exception):
+    """Trust could not be recorded or read; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustDecision:
+    """Whether one command may run here, and why (a phrase: "the workflow file changed ...")."""
+
+    trusted: bool
+    kind: DecisionKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRequest:
+    """What `handrail trust` would approve right now."""
+
+    key: str
+    """The workspace's real path: the record's key."""
+    workflow_rel: str
+    workflow_sha256: str | None
+    """None when the workspace has no workflow file (the default pack applies)."""
+    commands: list[CommandSource]
+    unreadable_tasks: list[str] = field(default_factory=list)
+    """Task files that could not be read: their `verify`, if any, is not approved."""
+    workflow_problems: int = 0
+    """How many HR400 findings the workflow file has."""
+
+    def texts(self) -> list[str]:
+        """The distinct command texts, in the order first met."""
+        return list(dict.fromkeys(c.text for c in self.commands))
+
+
+@dataclass(frozen=True, slots=True)
+class TrustEntry:
+    """One workspace's approval, as stored."""
+
+    workflow_sha256: str | None
+    commands: dict[str, str]
+    """SHA-256 of each approved command text -> the text (shown by `handrail trust --show`)."""
+    approved_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "workflow_sha256": self.workflow_sha256,
+            "commands": dict(sorted(self.commands.items())),
+            "approved_at": self.approved_at,
+        }
+
+
+def state_dir() -> Path:
+    """The user's state folder for Handrail: ``$XDG_STATE_HOME/handrail`` when set."""
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "handrail"
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("handrail", appauthor=False))
+
+
+def store_path() -> Path:
+    return state_dir() / STORE_NAME
+
+
+def workspace_key(ws: Workspace) -> str:
+    return os.path.realpath(ws.root)
+
+
+def command_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _workflow_bytes(ws: Workspace) -> bytes | None:
+    """The workflow file's bytes; None when there is none. Raises TrustError when unreadable."""
+    path = ws.workflow_path
+    if not os.path.lexists(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_WORKFLOW_BYTES + 1)
+    except OSError as exc:
+        raise TrustError(
+            f"{ws.relative(path)} cannot be read ({exc.strerror or exc}), so it cannot be trusted."
+        ) from exc
+    return data
+
+
+def workflow_digest(ws: Workspace) -> str | None:
+    data = _workflow_bytes(ws)
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def pending(ws: Workspace) -> TrustRequest:
+    """The workflow hash and every command text that `handrail trust` would approve now.
+
+    The commands are read from the very bytes that are hashed, so what is printed and what
+    is approved cannot differ even if the file changes meanwhile.
+    """
+    from handrail.tasks import load_all_tasks
+    from handrail.workflow.load import load_workflow
+
+    data = _workflow_bytes(ws)
+    text: str | None = None
+    if data is not None:
+        with suppress(UnicodeDecodeError):
+            text = data.decode("utf-8")
+    loaded = load_workflow(ws, text=text) if text is not None else load_workflow(ws)
+    tasks = load_all_tasks(ws, loaded.workflow)
+    return TrustRequest(
+        key=workspace_key(ws),
+        workflow_rel=ws.relative(ws.workflow_path),
+        workflow_sha256=None if data is None else hashlib.sha256(data).hexdigest(),
+        commands=all_commands(loaded.workflow, tasks.tasks.values()),
+        unreadable_tasks=sorted(tasks.broken),
+        workflow_problems=len(loaded.findings),
+    )
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+def _read_store(path: Path) -> dict[str, Any]:
+    """The store's workspaces table; an absent or unreadable store approves nothing."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise TrustError(f"the trust store {path} cannot be read ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != STORE_VERSION:
+        return {}
+    workspaces = data.get("workspaces")
+    return workspaces if isinstance(workspaces, dict) else {}
+
+
+def _entry(raw: Any) -> TrustEntry | None:
+    if not isinstance(raw, dict):
+        return None
+    digest = raw.get("workflow_sha256")
+    commands = raw.get("commands")
+    approved_at = raw.get("approved_at", "")
+    if digest is not None and not isinstance(digest, str):
+        return None
+    if not isinstance(commands, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in commands.items()
+    ):
+        return None
+    return TrustEntry(digest, dict(commands), str(approved_at))
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise TrustError(
+            f"the trust store folder {path.parent} cannot be created ({exc.strerror or exc})"
+        ) from exc
+    lock = filelock.FileLock(str(path) + ".lock", timeout=_LOCK_TIMEOUT_S)
+    try:
+        with lock:
+            yield
+    except filelock.Timeout as exc:
+        raise TrustError(
+            f"another handrail process held the trust store lock {path}.lock for "
+            f"{_LOCK_TIMEOUT_S:.0f} s"
+        ) from exc
+
+
+def _write_store(path: Path, workspaces: dict[str, Any]) -> None:
+    """Replace the store atomically: a reader sees the old file or the new one, never half."""
+    payload = {"version": STORE_VERSION, "workspaces": dict(sorted(workspaces.items()))}
+    data = (json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise TrustError(
+            f"the trust store {path} cannot be written ({exc.strerror or exc})"
+        ) from exc
+    with suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def entry_for(ws: Workspace) -> TrustEntry | None:
+    """The stored approval of `ws`, or None."""
+    return _entry(_read_store(store_path()).get(workspace_key(ws)))
+
+
+def trust(ws: Workspace, request: TrustRequest | None = None) -> TrustEntry:
+    """Approve `request` (by default: what `pending(ws)` finds now) for this workspace.
+
+    Replaces any earlier approval of the workspace, so commands that are gone from the
+    rules stop being approved.
+    """
+    request = request if request is not None else pending(ws)
+    entry = TrustEntry(
+        workflow_sha256=request.workflow_sha256,
+        commands={command_digest(text): text for text in request.texts()},
+        approved_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    path = store_path()
+    with _locked(path):
+        workspaces = _read_store(path)
+        workspaces[request.key] = entry.as_json()
+        _write_store(path, workspaces)
+    return entry
+
+
+def revoke(ws: Workspace) -> bool:
+    """Forget the approval of `ws`; False when there was none."""
+    path = store_path()
+    with _locked(path):
+        workspaces = _read_store(path)
+        if workspace_key(ws) not in workspaces:
+            return False
+        del workspaces[workspace_key(ws)]
+        _write_store(path, workspaces)
+    return True
+
+
+def is_trusted(ws: Workspace, argv_text: str) -> TrustDecision:
+    """Whether the command text `argv_text` may run in `ws` on this machine."""
+    try:
+        entry = entry_for(ws)
+        current = workflow_digest(ws)
+    except TrustError as exc:
+        return TrustDecision(False, "workflow_unreadable", str(exc))
+    if entry is None:
+        return TrustDecision(
+            False,
+            "no_record",
+            "this workspace's verification commands have not been trusted on this machine",
+        )
+    if entry.workflow_sha256 != current:
+        return TrustDecision(
+            False,
+            "workflow_changed",
+            f"{ws.relative(ws.workflow_path)} changed since you trusted it "
+            f"({entry.approved_at}), which voids that approval",
+        )
+    if command_digest(argv_text) not in entry.commands:
+        return TrustDecision(
+            False,
+            "command_not_approved",
+            f"this command text is not one you approved ({entry.approved_at})",
+        )
+    return TrustDecision(True, "approved", f"approved with `handrail trust` ({entry.approved_at})")
+
+
+def explicit_trust() -> TrustDecision:
+    """The decision when the caller passed an explicit trust flag (CI)."""
+    return TrustDecision(True, "explicit_flag", "trusted by an explicit flag (--trust-commands)")
