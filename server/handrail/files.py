@@ -1,0 +1,355 @@
+"""The files a check looks at: git's view of the work tree, or a pruned walk outside git.
+
+Inside a git work tree the list is git's own (`git ls-files`): tracked files plus untracked
+files that no ignore rule excludes, without tracked files deleted from disk and without
+submodules (a tracked path that is missing or a folder on disk is left out: one listing of
+each folder tells, cheaper than git's per-file `--deleted` check). Outside git, or when git
+is missing or fails, a walk with `os.scandir` gives the same list for the same tree: it
+honours every `.gitignore` and `.git/info/exclude`, prunes ignored folders before entering
+them (a `node_modules/` is never listed) and never follows a symlinked folder. Either way the
+workflow's extra ignore patterns are applied last.
+
+Symlinks are listed as entries, as git lists them; a check that reads a file resolves it with
+`Workspace.resolve_inside` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import signal
+import stat
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from handrail.ignore import GITIGNORE, EntryCheck, IgnoreMatch, IgnoreMatcher, has_drive
+from handrail.workspace import PathEscapesWorkspace, Workspace
+
+log = logging.getLogger(__name__)
+
+GIT_TIMEOUT_S = 60.0
+"""How long one git call may take before the walk is used instead."""
+
+# No config from the repository may run a program while we only list files, and no prompt
+# may wait for a terminal that is not there.
+_GIT_PREFIX = ("git", "-c", "core.fsmonitor=false", "--literal-pathspecs")
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+# `git rev-parse --local-env-vars` (git 2.39): a git hook exports some of these (GIT_DIR,
+# GIT_INDEX_FILE, GIT_WORK_TREE), and they would point our git at the hook's repository and
+# index instead of the workspace's. githooks(5) advises unsetting them; pre-commit does too.
+_REPOSITORY_ENV = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+    }
+)
+
+
+def _git_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_ENV}
+    env.update(_GIT_ENV)
+    return env
+
+
+def is_git_work_tree(path: Path) -> bool:
+    """True when `path` is inside a git work tree that git agrees to read.
+
+    False when git is missing, the folder is no repository, or git refuses it (for example
+    a repository owned by another user, `safe.directory`).
+    """
+    try:
+        out = _run_git(path, ["rev-parse", "--is-inside-work-tree"], timeout=10.0)
+    except _GitFailed:
+        return False
+    return out.strip() == b"true"
+
+
+def list_files(
+    ws: Workspace, *, under: str | None = None, ignore_patterns: Sequence[str] = ()
+) -> list[str]:
+    """Workspace-relative files to check, `/`-separated and sorted.
+
+    `under` (workspace-relative) limits the list to a folder or one file; it is empty when
+    `under` does not exist, lies inside an ignored folder or goes through a symlinked folder.
+    `ignore_patterns` (gitignore syntax, read as a `.gitignore` at the root) are removed last.
+    Raises `PathEscapesWorkspace` when `under` leaves the workspace.
+    """
+    scope = _scope(ws, under)
+    if scope is None:
+        return []
+    rel, kind = scope
+    listed = _git_list(ws.root, rel) if _may_be_in_git(ws.root) else None
+    if listed is None:
+        listed = _walk(ws.root, rel, kind, ignore_patterns)
+    elif ignore_patterns:
+        extra = IgnoreMatcher.for_workspace(ws, ignore_patterns, use_gitignore=False)
+        listed = [path for path in listed if extra.match(path) is None]
+    listed.sort()
+    return listed
+
+
+# -- scope -----------------------------------------------------------------------------------
+
+_DIR, _FILE = "dir", "file"
+
+
+def _scope(ws: Workspace, under: str | None) -> tuple[str, str] | None:
+    """(normalised `under`, "dir" or "file"), or None when there is nothing to list."""
+    if under is None:
+        return "", _DIR
+    text = under.replace(os.sep, "/") if os.sep != "/" else under
+    if text.startswith("/") or has_drive(text):
+        raise PathEscapesWorkspace(under)
+    rel = posixpath.normpath(text) if text else "."
+    if rel == ".":
+        return "", _DIR
+    if rel == ".." or rel.startswith("../"):
+        raise PathEscapesWorkspace(under)
+    # Every folder on the way must be a real folder: the walk never follows a symlinked one,
+    # and git refuses paths "beyond a symbolic link".
+    parts = rel.split("/")
+    if ".git" in parts:
+        return None  # git's own store is never listed
+    current = ws.root
+    for part in parts[:-1]:
+        current = current / part
+        try:
+            if not stat.S_ISDIR(os.lstat(current).st_mode):
+                return None
+        except OSError:
+            return None
+    target = current / parts[-1]
+    try:
+        mode = os.lstat(target).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode):
+        return rel, _DIR
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return rel, _FILE
+    return None
+
+
+# -- git -------------------------------------------------------------------------------------
+
+
+class _GitFailed(Exception):
+    pass
+
+
+def _run_git(cwd: Path, args: list[str], *, timeout: float | None = None) -> bytes:
+    """git's stdout; raises `_GitFailed` when git is missing, fails or takes too long."""
+    return _finish_git(_start_git(cwd, args), args[0], timeout=timeout)
+
+
+def _start_git(cwd: Path, args: list[str]) -> subprocess.Popen[bytes]:
+    try:
+        # Own process group: on timeout the whole group goes, so no child of git (a hook,
+        # a credential helper) keeps the pipes open and the call hanging.
+        return subprocess.Popen(
+            [*_GIT_PREFIX, *args],
+            cwd=cwd,
+            env=_git_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=os.name == "posix",
+        )
+    except OSError as exc:
+        raise _GitFailed(str(exc)) from exc
+
+
+def _finish_git(proc: subprocess.Popen[bytes], what: str, *, timeout: float | None = None) -> bytes:
+    limit = GIT_TIMEOUT_S if timeout is None else timeout
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired as exc:
+        _kill(proc)
+        proc.communicate()
+        raise _GitFailed(f"git {what} took longer than {limit:g} s") from exc
+    if proc.returncode != 0:
+        message = err.decode("utf-8", errors="replace").strip()
+        raise _GitFailed(f"git {what} exited {proc.returncode}: {message}")
+    return out
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if os.name == "posix":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except OSError:
+            pass
+    proc.kill()
+
+
+def _git_list(root: Path, under: str) -> list[str] | None:
+    """git's files under `root` (relative to it), or None outside a work tree or when git fails.
+
+    Two `git ls-files` run side by side: the index (tracked files) and the untracked files
+    that no ignore rule excludes. While the second one scans the work tree, the tracked
+    paths are checked against one listing of each of their folders.
+    """
+    pathspec = ["--", under] if under else []
+    try:
+        tracked_proc = _start_git(root, ["ls-files", "-z", *pathspec])
+    except _GitFailed as exc:
+        log.debug("no git listing: %s", exc)
+        return None
+    try:
+        others_proc = _start_git(
+            root, ["ls-files", "-z", "--others", "--exclude-standard", *pathspec]
+        )
+    except _GitFailed as exc:
+        _kill(tracked_proc)
+        tracked_proc.communicate()
+        log.debug("no git listing: %s", exc)
+        return None
+    try:
+        tracked_out = _finish_git(tracked_proc, "ls-files")
+        present = present_files(root, _split_z(tracked_out))
+        others_out = _finish_git(others_proc, "ls-files --others")
+    except _GitFailed as exc:
+        for proc in (tracked_proc, others_proc):
+            if proc.returncode is None:
+                _kill(proc)
+                proc.communicate()
+        if _not_a_work_tree(str(exc)):
+            log.debug("not a git work tree, walking instead: %s", exc)
+        else:
+            log.warning("listing files with git failed, walking the folder instead: %s", exc)
+        return None
+    # An untracked nested repository is listed as `dir/`: its files are not ours to list.
+    present.extend(path for path in _split_z(others_out) if not path.endswith("/"))
+    return present
+
+
+def _may_be_in_git(root: Path) -> bool:
+    """False when git surely finds no repository here: no `.git` at or above `root`.
+
+    Saves starting two git processes only to hear "not a git repository" on every listing
+    of a plain folder. (GIT_DIR and the like are removed from git's environment.)
+    """
+    return any(os.path.lexists(folder / ".git") for folder in (root, *root.parents))
+
+
+def _split_z(out: bytes) -> list[str]:
+    return [os.fsdecode(record) for record in out.split(b"\0") if record]
+
+
+def present_files(root: Path, tracked: Sequence[str]) -> list[str]:
+    """The tracked paths that are a file or a symlink on disk, each once, in order.
+
+    Left out: paths missing from disk (deleted, or outside a sparse checkout) and paths
+    that are folders (submodules, checked out or not). One `os.scandir` per folder.
+    """
+    by_folder: dict[str, dict[str, bool]] = {}
+    seen: set[str] = set()
+    kept: list[str] = []
+    root_text = str(root)
+    for path in tracked:
+        if path in seen:
+            continue  # an unmerged path is listed once per stage
+        seen.add(path)
+        folder, _, name = path.rpartition("/")
+        entries = by_folder.get(folder)
+        if entries is None:
+            entries = _file_entries(os.path.join(root_text, folder) if folder else root_text)
+            by_folder[folder] = entries
+        if entries.get(name, False):
+            kept.append(path)
+    return kept
+
+
+def _file_entries(folder: str) -> dict[str, bool]:
+    """name -> "is a file or a symlink" for the entries of `folder` (empty when unreadable)."""
+    try:
+        with os.scandir(folder) as it:
+            return {entry.name: not entry.is_dir(follow_symlinks=False) for entry in it}
+    except OSError:
+        return {}
+
+
+def _not_a_work_tree(message: str) -> bool:
+    return "not a git repository" in message or "must be run in a work tree" in message
+
+
+# -- the walk --------------------------------------------------------------------------------
+
+
+def _walk(root: Path, start: str, kind: str, ignore_patterns: Sequence[str]) -> list[str]:
+    ws = Workspace(root)
+    # Two matchers, not one: the workflow's patterns are applied after git's rules, exactly as
+    # they are to git's list, so both ways give the same files for the same tree.
+    matchers = [IgnoreMatcher.for_workspace(ws, (), use_gitignore=True)]
+    if ignore_patterns:
+        matchers.append(IgnoreMatcher.for_workspace(ws, ignore_patterns, use_gitignore=False))
+    if any(m.match(start, is_dir=kind == _DIR) is not None for m in matchers):
+        return []
+    if kind == _FILE:
+        return [start]
+    return _walk_folders(root, start, matchers)
+
+
+def _walk_folders(root: Path, start: str, matchers: list[IgnoreMatcher]) -> list[str]:
+    out: list[str] = []
+    stack = [start]
+    root_text = str(root)
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(os.path.join(root_text, folder) if folder else root_text) as it:
+                entries = list(it)
+        except OSError as exc:
+            # An unreadable folder (permissions, or removed meanwhile) is skipped, not fatal.
+            log.debug("not listing %s: %s", folder or ".", exc)
+            continue
+        has_gitignore = any(entry.name == GITIGNORE for entry in entries)
+        checks = [m.enter_folder(folder, has_gitignore=has_gitignore) for m in matchers]
+        check = checks[0] if len(checks) == 1 else _any_of(checks)
+        prefix = folder + "/" if folder else ""
+        for entry in entries:
+            name = entry.name
+            if name == ".git":
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                # git lists files and symlinks; FIFOs, sockets and devices it skips
+                if not (is_dir or entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+                    continue
+            except OSError:
+                continue
+            if check(name, is_dir) is not None:
+                continue
+            if is_dir:
+                stack.append(prefix + name)
+            else:
+                out.append(prefix + name)
+    return out
+
+
+def _any_of(checks: list[EntryCheck]) -> EntryCheck:
+    def check(name: str, is_dir: bool) -> IgnoreMatch | None:
+        for one in checks:
+            found = one(name, is_dir)
+            if found is not None:
+                return found
+        return None
+
+    return check
