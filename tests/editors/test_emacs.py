@@ -1,0 +1,41 @@
+"""Emacs eglot with the docs' snippet receives the HR300 diagnostic from `handrail lsp`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from editor_snippets import editor, search_path, snippet
+
+from handrail.tasks import Task, save_task
+from handrail.workspace import Workspace
+
+SCRIPT = Path(__file__).with_name("eglot_flow.el")
+SOURCE = "import os\n# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
+
+
+def test_eglot_receives_hr300(workspace: Workspace, tmp_path: Path) -> None:
+    emacs = editor("emacs")
+    save_task(workspace, Task(id="k3f7qa", spec="Return one. It must follow a.py."))
+    source = workspace.root / "a.py"
+    source.write_text(SOURCE)
+    (tmp_path / "config.el").write_text(snippet("emacs-eglot"))
+    env = dict(os.environ)
+    env.update(
+        PATH=search_path(),
+        HOME=str(tmp_path),  # no user init file, no package state of the real user
+        HANDRAIL_EGLOT_CONFIG=str(tmp_path / "config.el"),
+        HANDRAIL_FILE=str(source),
+    )
+    done = subprocess.run(
+        [emacs, "--batch", "-q", "-l", str(SCRIPT)],
+        cwd=workspace.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert '"HR300"' in done.stdout + done.stderr

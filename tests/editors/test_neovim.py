@@ -1,0 +1,63 @@
+"""Headless Neovim with the docs' snippets: HR300, "Mark selection as generated", a new task."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from editor_snippets import editor, search_path, snippet
+
+from handrail.ledger.records import BlockMarked
+from handrail.ledger.store import Ledger
+from handrail.tasks import Task, load_all_tasks, save_task
+from handrail.workspace import Workspace
+
+SCRIPT = Path(__file__).with_name("neovim_flow.lua")
+SPEC = (
+    "Given a CSV header line, return the column names. It must keep quoted commas and "
+    "follow parse_row in src/csv_utils.py."
+)
+SOURCE = "import os\n# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
+
+
+@pytest.mark.parametrize("config", ["neovim-0.11", "neovim-0.8"])
+def test_neovim_marks_a_selection_and_creates_a_task(
+    workspace: Workspace, tmp_path: Path, config: str
+) -> None:
+    nvim = editor("nvim")
+    save_task(workspace, Task(id="k3f7qa", spec=SPEC))
+    source = workspace.root / "a.py"
+    source.write_text(SOURCE)
+    (tmp_path / "config.lua").write_text(snippet(config))
+    (tmp_path / "newtask.lua").write_text(snippet("neovim-newtask"))
+    env = dict(os.environ)
+    env.update(
+        PATH=search_path(),
+        HANDRAIL_NVIM_CONFIG=str(tmp_path / "config.lua"),
+        HANDRAIL_NVIM_NEWTASK=str(tmp_path / "newtask.lua"),
+        HANDRAIL_FILE=str(source),
+        HANDRAIL_SPEC=SPEC,
+    )
+    done = subprocess.run(
+        [nvim, "--clean", "--headless", "-l", str(SCRIPT)],
+        cwd=workspace.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert source.read_text() == (
+        "# handrail:begin k3f7qa.2\nimport os\n# handrail:end k3f7qa.2\n"
+        + SOURCE[len("import os\n") :]
+    )
+    (record,) = Ledger(workspace).read().records
+    assert isinstance(record, BlockMarked) and record.block_id == "k3f7qa.2"
+    tasks = load_all_tasks(workspace).tasks
+    assert len(tasks) == 2
+    new = next(t for t in tasks.values() if t.task.id != "k3f7qa")
+    assert new.task.spec == SPEC
+    assert f"Created task {new.task.id}" in done.stderr + done.stdout
