@@ -53,7 +53,7 @@ def run_check(
     check_context_entries: bool = True,
 ) -> CheckResult:
     """Check the workspace (or only the workspace-relative `paths` and what is under them)."""
-    from handrail.files import list_files
+    from handrail.files import files_mentioning, list_files
 
     today = today or dt.date.today()
     snapshot = Snapshot.load(ws)
@@ -81,8 +81,13 @@ def run_check(
         if scope.covers(rel) and not rel.startswith(HANDRAIL_DIR + "/")
     ]
     result.files_checked = len(files) + len(tasks)
+    # In a git work tree one `git grep` finds the few files with markers; elsewhere each file's
+    # bytes are searched. UTF-16 files (binary to git) are always searched by hand.
+    mentioning = files_mentioning(ws, MARKER_NEEDLE.decode())
     blocks_by_path: dict[str, list[Block]] = {}
     for rel in files:
+        if mentioning is not None and rel not in mentioning and not _may_be_wide(ws.root / rel):
+            continue
         text = _text_with_markers(ws.root / rel)
         if text is None:
             continue
@@ -144,6 +149,15 @@ def _text_with_markers(path: Path) -> str | None:
         return None
     text, _encoding = decode_source(data)
     return text
+
+
+def _may_be_wide(path: Path) -> bool:
+    """True when `path` starts with a UTF-16/32 byte order mark (git greps such text as binary)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) in _WIDE_BOMS
+    except OSError:
+        return False
 
 
 class _Scope:

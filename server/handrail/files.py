@@ -104,6 +104,34 @@ def list_files(
     return listed
 
 
+def files_mentioning(ws: Workspace, needle: str) -> set[str] | None:
+    """The workspace's files whose text holds `needle`, found by one `git grep`.
+
+    Tracked files and untracked ones no ignore rule excludes, as `list_files` lists them;
+    files git takes for binary (UTF-16 text among them) are left out. None outside a git work
+    tree or when git fails: the caller then reads the files itself.
+    """
+    if not _may_be_in_git(ws.root):
+        return None
+    args = ["grep", "-l", "-z", "-I", "-F", "--untracked", "-e", needle]
+    proc = None
+    try:
+        proc = _start_git(ws.root, args)
+        out, err = proc.communicate(timeout=GIT_TIMEOUT_S)
+    except (_GitFailed, subprocess.TimeoutExpired) as exc:
+        if proc is not None:
+            _kill(proc)
+            proc.communicate()
+        log.debug("no git grep: %s", exc)
+        return None
+    if proc.returncode == 1 and not err:  # git grep's "nothing found"
+        return set()
+    if proc.returncode != 0:
+        log.debug("git grep exited %s: %s", proc.returncode, err.decode(errors="replace"))
+        return None
+    return set(_split_z(out))
+
+
 # -- scope -----------------------------------------------------------------------------------
 
 _DIR, _FILE = "dir", "file"

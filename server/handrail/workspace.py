@@ -29,7 +29,7 @@ class Workspace:
 
     @classmethod
     def find(cls, start: str | os.PathLike[str]) -> Workspace:
-        """The nearest folder at or above `start` holding `.handrail/`, else `.git`, else `start`."""
+        """The nearest folder at or above `start` with `.handrail/`, else `.git`, else `start`."""
         begin = Path(start).resolve()
         if begin.is_file():
             begin = begin.parent

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from handrail.blocks.check import check_blocks, duplicate_ids_across_files, large_insertion
 from handrail.blocks.markers import parse_blocks
 from handrail.findings import Finding, Severity

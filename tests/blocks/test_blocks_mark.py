@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from handrail.blocks import mark as mark_module
 from handrail.blocks.mark import (
     MarkError,

@@ -6,6 +6,7 @@ import codecs
 import hashlib
 
 import pytest
+
 from handrail.blocks.markers import (
     Block,
     ProblemKind,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-from handrail.blocks.mark import remove_markers, wrap_lines
-from handrail.blocks.markers import ProblemKind, parse_blocks, parse_blocks_bytes
 from hypothesis import given
 from hypothesis import strategies as st
+
+from handrail.blocks.mark import remove_markers, wrap_lines
+from handrail.blocks.markers import ProblemKind, parse_blocks, parse_blocks_bytes
 
 _ORACLE_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 PATHS = ["a.py", "b.ts", "c.sql", "d.el", "e.css", "f.html", "g.vue", "h.php", "i.unknown"]

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from hypothesis import strategies as st
+
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity
 from handrail.report import CheckSummary
-from hypothesis import strategies as st
 
 SCHEMA_PATH = Path(__file__).with_name("sarif-schema-2.1.0.json")
 SCHEMA_TITLE = "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"

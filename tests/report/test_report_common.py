@@ -6,6 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from report_helpers import MIXED, SUMMARY, finding_lists, findings
+
 from handrail.findings import Finding, Severity
 from handrail.report import (
     FORMATS,
@@ -20,9 +24,6 @@ from handrail.report import (
     span,
     summary_sentence,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from report_helpers import MIXED, SUMMARY, finding_lists, findings
 
 
 def _f(

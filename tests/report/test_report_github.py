@@ -3,10 +3,6 @@ exactly what was meant, then a plain summary line."""
 
 from __future__ import annotations
 
-from handrail.codes import CODES
-from handrail.findings import Finding, Severity
-from handrail.report import ordered, render_github, span
-from handrail.report.github import escape_data, escape_property
 from hypothesis import given
 from hypothesis import strategies as st
 from report_helpers import (
@@ -18,6 +14,11 @@ from report_helpers import (
     unescape_data,
     unescape_property,
 )
+
+from handrail.codes import CODES
+from handrail.findings import Finding, Severity
+from handrail.report import ordered, render_github, span
+from handrail.report.github import escape_data, escape_property
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice", "hint": "notice"}
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given
+from report_helpers import MIXED, SUMMARY, finding_lists
+
 from handrail.codes import doc_url
 from handrail.findings import Finding
 from handrail.report import CheckSummary, ordered, render_json
-from hypothesis import given
-from report_helpers import MIXED, SUMMARY, finding_lists
 
 # PRODUCT.md §5, plus the link to the code's page.
 FINDING_KEYS = {

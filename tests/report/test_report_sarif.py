@@ -9,10 +9,6 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from handrail.codes import CODES, doc_url
-from handrail.findings import Finding, Severity
-from handrail.report import CheckSummary, render_sarif
-from handrail.report.sarif import FINGERPRINT_KEY, artifact_uri, fingerprint
 from hypothesis import given
 from hypothesis import strategies as st
 from report_helpers import (
@@ -24,6 +20,11 @@ from report_helpers import (
     sarif_errors,
     schema,
 )
+
+from handrail.codes import CODES, doc_url
+from handrail.findings import Finding, Severity
+from handrail.report import CheckSummary, render_sarif
+from handrail.report.sarif import FINGERPRINT_KEY, artifact_uri, fingerprint
 
 # RFC 3986: the characters a URI reference may hold, and a percent sign only as %XX.
 URI_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2})*")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import click
+from hypothesis import given
+from report_helpers import MIXED, SUMMARY, finding_lists
+
 from handrail.codes import doc_url
 from handrail.findings import Finding, Severity
 from handrail.report import CheckSummary, render_text
 from handrail.report.text import printable
-from hypothesis import given
-from report_helpers import MIXED, SUMMARY, finding_lists
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

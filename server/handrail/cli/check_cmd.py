@@ -109,7 +109,3 @@ def _relative(ctx: Context, path: Path) -> str:
     if not absolute.exists():
         fail(f"{path}: no such file or folder")
     return ctx.ws.relative(absolute.resolve())
-
-
-def register(group: click.Group) -> None:
-    group.add_command(check)

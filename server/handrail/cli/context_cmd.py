@@ -91,7 +91,3 @@ def _report_json(task_id: str, report: ContextReport) -> dict[str, Any]:
         "drop": list(report.drop),
         "findings": findings_json(report.findings),
     }
-
-
-def register(group: click.Group) -> None:
-    group.add_command(context)

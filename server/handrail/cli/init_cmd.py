@@ -57,7 +57,3 @@ def init(ctx: Context, folder: Path | None, owner: str | None, pack: str, as_jso
             '\nNext: handrail task new "<two-sentence spec>" --context <file>   '
             "(see WORKFLOW docs: handrail --help)"
         )
-
-
-def register(group: click.Group) -> None:
-    group.add_command(init)

@@ -17,7 +17,3 @@ def lsp(stdio: bool) -> None:
     from handrail.lsp.server import main
 
     raise SystemExit(main())
-
-
-def register(group: click.Group) -> None:
-    group.add_command(lsp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,20 +10,42 @@ from pathlib import Path
 import click
 
 from handrail import __version__
-from handrail.cli import (
-    check_cmd,
-    context_cmd,
-    init_cmd,
-    lsp_cmd,
-    mark_cmd,
-    prompt_cmd,
-    task_cmd,
-    verify_cmd,
-)
 from handrail.cli.common import EXIT_OK, EXIT_USAGE, Context
 
+# Subcommands by name, in the order `--help` lists them: "module:attribute" in handrail.cli.
+# Each is imported only when it runs, so `handrail check` in a git hook does not pay for the
+# language server or the verification runner.
+COMMANDS = {
+    "init": "init_cmd:init",
+    "task": "task_cmd:task",
+    "context": "context_cmd:context",
+    "prompt": "prompt_cmd:prompt",
+    "mark": "mark_cmd:mark",
+    "verify": "verify_cmd:verify_cmd",
+    "trace": "verify_cmd:trace_cmd",
+    "explain": "verify_cmd:explain_cmd",
+    "trust": "verify_cmd:trust_cmd",
+    "check": "check_cmd:check",
+    "lsp": "lsp_cmd:lsp",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(f"handrail.cli.{module_name}")
+        command = getattr(module, attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="handrail")
 @click.option(
     "--root",
@@ -42,19 +65,6 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
     5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
     """
     click_ctx.obj = Context(root)
-
-
-for _module in (
-    init_cmd,
-    task_cmd,
-    context_cmd,
-    prompt_cmd,
-    mark_cmd,
-    check_cmd,
-    lsp_cmd,
-    verify_cmd,
-):
-    _module.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -83,7 +83,3 @@ def mark(ctx: Context, file: Path, start: int, end: int, task_id: str, as_json: 
         f"(markers on lines {block.begin_line} and {block.end_line})."
     )
     click.echo("It stays unverified (HR300) until its verification command runs green.")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(mark)

@@ -54,7 +54,3 @@ def prompt(ctx: Context, task_id: str, as_json: bool) -> None:
         click.echo(pack.text, nl=False)
     if pack.refused:
         raise SystemExit(EXIT_FINDINGS)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(prompt)

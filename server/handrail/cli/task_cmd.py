@@ -93,7 +93,3 @@ def task_new(
                 click.echo(f"Next: handrail prompt {created.task.task.id}")
     if created.task is None:
         raise SystemExit(EXIT_FINDINGS)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(task)

@@ -500,8 +500,3 @@ def _trust_revoke(ws: Workspace, as_json: bool) -> None:
         click.echo(f"Forgot the approval of {trust_mod.workspace_key(ws)}: nothing runs there now.")
     else:
         click.echo(f"{trust_mod.workspace_key(ws)} was not trusted on this machine.")
-
-
-def register(group: click.Group) -> None:
-    for command in (verify_cmd, trace_cmd, explain_cmd, trust_cmd):
-        group.add_command(command)
