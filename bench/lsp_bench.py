@@ -1,0 +1,236 @@
+"""Benchmark of `handrail lsp` (not a test): run `python bench/lsp_bench.py`.
+
+Measures, over stdio with a real client:
+- start -> `initialize` answered, and first diagnostics after `didOpen`;
+- `didChange` -> `publishDiagnostics` with debounce 0 on a 10,000-line file with 50 blocks
+  (median, p99) and a 100,000-line file with 500 blocks (median);
+and the same edits against a bare pygls 2 server that only scans for markers (this script
+with `--bare-server`), in the same run: the ratio is the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+TASK = 'id = "abcdef"\nspec = "Parse a header line. Keep it fast."\ncontext = []\n'
+
+
+def make_file(lines: int, blocks: int) -> str:
+    """`lines` lines of Python with `blocks` evenly spread generated blocks."""
+    out: list[str] = []
+    every = lines // blocks
+    n = 0
+    for i in range(lines):
+        if i % every == 0 and n < blocks and i + 10 < lines:
+            n += 1
+            out.append(f"# handrail:begin abcdef.{n}")
+        elif i % every == 9 and n > 0 and out[-9].startswith("# handrail:begin"):
+            out.append(f"# handrail:end abcdef.{n}")
+        else:
+            out.append(f"value_{i} = compute({i}, 'text')  # some ordinary code")
+    return "\n".join(out) + "\n"
+
+
+class Probe:
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.waiters: dict[int | None, asyncio.Future[float]] = {}
+
+        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def _published(_: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+            waiter = self.waiters.pop(params.version, None) or self.waiters.pop(None, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(time.perf_counter())
+
+        @client.feature(types.WINDOW_LOG_MESSAGE)
+        def _log(_: LanguageClient, params: types.LogMessageParams) -> None:
+            print("server:", params.message[:200], file=sys.stderr)
+
+    def expect(self, version: int | None) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[version] = future
+        return future
+
+
+def _requests(client: LanguageClient, uri: str, line: int) -> dict[str, Any]:
+    """Requests a user makes on a block line: hover on the begin marker, lenses, actions."""
+    document = types.TextDocumentIdentifier(uri=uri)
+    marker = types.Position(line=line - 2, character=3)
+    start = types.Position(line=line, character=0)
+    here = types.Range(start=start, end=types.Position(line=line, character=5))
+    return {
+        "hover": lambda: client.text_document_hover_async(
+            types.HoverParams(text_document=document, position=marker)
+        ),
+        "code_lens": lambda: client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=document)
+        ),
+        "code_action": lambda: client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=document,
+                range=here,
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        ),
+    }
+
+
+async def session(
+    command: list[str], root: Path, files: dict[str, str], edits: int, requests: bool
+) -> dict[str, object]:
+    client = LanguageClient("bench", "1")
+    probe = Probe(client)
+    started = time.perf_counter()
+    await client.start_io(*command)
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+            initialization_options={"debounce_ms": 0, "max_document_bytes": 50_000_000},
+        )
+    )
+    result: dict[str, object] = {"initialize_s": time.perf_counter() - started}
+    client.initialized(types.InitializedParams())
+    for name, text in files.items():
+        uri = (root / name).as_uri()
+        waiter = probe.expect(None)
+        opened = time.perf_counter()
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+        result[f"{name}:first_diagnostics_s"] = await asyncio.wait_for(waiter, 60) - opened
+        timings = []
+        target = next(i for i, line in enumerate(text.split("\n")) if "begin" in line) + 2
+        for k in range(edits):
+            version = k + 2
+            if k % 2 == 0:
+                rng = types.Range(
+                    start=types.Position(line=target, character=0),
+                    end=types.Position(line=target, character=0),
+                )
+                new = "x"
+            else:
+                rng = types.Range(
+                    start=types.Position(line=target, character=0),
+                    end=types.Position(line=target, character=1),
+                )
+                new = ""
+            waiter = probe.expect(version)
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)],
+                )
+            )
+            timings.append(await asyncio.wait_for(waiter, 60) - sent)
+        timings.sort()
+        result[f"{name}:median_ms"] = statistics.median(timings) * 1000
+        result[f"{name}:p99_ms"] = timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000
+        if requests:
+            for label, ask in _requests(client, uri, target).items():
+                spent = []
+                for _ in range(30):
+                    asked = time.perf_counter()
+                    await asyncio.wait_for(ask(), 60)
+                    spent.append(time.perf_counter() - asked)
+                result[f"{name}:{label}_median_ms"] = statistics.median(spent) * 1000
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return result
+
+
+def bare_server() -> None:
+    """A pygls 2 server that only scans for markers: the floor to compare with."""
+    from pygls.lsp.server import LanguageServer
+
+    server = LanguageServer("bare", "1")
+    marker = re.compile(r"handrail:(begin|end) (\S+)")
+
+    def publish(ls: LanguageServer, uri: str, version: int | None) -> None:
+        document = ls.workspace.get_text_document(uri)
+        items = []
+        for number, line in enumerate(document.source.split("\n")):
+            match = marker.search(line)
+            if match:
+                items.append(
+                    types.Diagnostic(
+                        range=types.Range(
+                            start=types.Position(line=number, character=match.start()),
+                            end=types.Position(line=number, character=match.end()),
+                        ),
+                        message=f"block {match.group(2)}",
+                    )
+                )
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=items, version=version)
+        )
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri, params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri, params.text_document.version)
+
+    server.start_io()
+
+
+async def run(edits: int) -> None:
+    files = {"ten_k.py": make_file(10_000, 50), "hundred_k.py": make_file(100_000, 500)}
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / ".handrail" / "tasks").mkdir(parents=True)
+        (root / ".handrail" / "tasks" / "abcdef.toml").write_text(TASK)
+        for name, text in files.items():
+            (root / name).write_text(text)
+        handrail = await session(
+            [sys.executable, "-m", "handrail", "lsp"], root, files, edits, requests=True
+        )
+        bare = await session(
+            [sys.executable, __file__, "--bare-server"], root, files, edits, requests=False
+        )
+    print(f"{'measure':38} {'handrail':>10} {'bare pygls':>10} {'ratio':>7}")
+    for key, value in handrail.items():
+        assert isinstance(value, float)
+        unit = 1000 if key.endswith("_s") else 1
+        label = key.replace("_s", "_ms") if key.endswith("_s") else key
+        other = bare.get(key)
+        if isinstance(other, float):
+            ratio = value / other
+            print(f"{label:38} {value * unit:10.1f} {other * unit:10.1f} {ratio:7.2f}")
+        else:
+            print(f"{label:38} {value * unit:10.1f} {'-':>10} {'-':>7}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--edits", type=int, default=200, help="edits per file (default 200)")
+    args = parser.parse_args()
+    if args.bare_server:
+        bare_server()
+    else:
+        asyncio.run(run(args.edits))
+
+
+if __name__ == "__main__":
+    main()

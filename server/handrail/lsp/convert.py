@@ -1,0 +1,185 @@
+"""Positions and findings between the engine and LSP.
+
+The engine counts 1-based lines and 1-based columns in code points; LSP counts 0-based lines
+and 0-based characters in the negotiated position encoding (UTF-16 unless the client offered
+UTF-8 or UTF-32). pygls' own codec clamps an over-long character to one before the line end
+and mutates its argument, so the conversion is done here, property-tested.
+
+`lines` everywhere is the document split at ``\\r\\n``, ``\\r`` and ``\\n`` (the LSP line
+breaks, which are also the engine's), without the line endings.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from lsprotocol import types
+
+from handrail.codes import doc_url
+from handrail.findings import Finding, Severity
+
+UTF8 = types.PositionEncodingKind.Utf8.value
+UTF16 = types.PositionEncodingKind.Utf16.value
+UTF32 = types.PositionEncodingKind.Utf32.value
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters str.splitlines() treats as line breaks but LSP does not.
+_OTHER_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+    Severity.HINT: types.DiagnosticSeverity.Hint,
+}
+
+
+def split_lines(text: str) -> list[str]:
+    """`text` split at the LSP line breaks, without them; "a\\n" is ["a", ""]."""
+    if "\r" not in text:
+        return text.split("\n")
+    return _LINE_BREAK.split(text)
+
+
+def split_lines_keepends(text: str) -> list[str]:
+    """`text` split at the LSP line breaks, each line keeping its break; the last element
+    never has one (it is "" when `text` ends with a break), so the list has one element per
+    LSP line."""
+    if _OTHER_BREAKS.search(text) is None:
+        lines = text.splitlines(keepends=True)
+    else:
+        lines = []
+        start = 0
+        for match in _LINE_BREAK.finditer(text):
+            lines.append(text[start : match.end()])
+            start = match.end()
+        lines.append(text[start:])
+        return lines
+    if not lines or lines[-1].endswith(("\n", "\r")):
+        lines.append("")
+    return lines
+
+
+def code_units(text: str, encoding: str) -> int:
+    """The length of `text` in the code units of `encoding`."""
+    if encoding == UTF32 or text.isascii():
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _units_of(char: str, encoding: str) -> int:
+    point = ord(char)
+    if encoding == UTF8:
+        return 1 if point < 0x80 else 2 if point < 0x800 else 3 if point < 0x10000 else 4
+    if encoding == UTF16:
+        return 2 if point > 0xFFFF else 1
+    return 1
+
+
+def index_of_units(line: str, units: int, encoding: str) -> tuple[int, bool]:
+    """The code-point index in `line` (no line ending) at `units` code units.
+
+    Returns (index, exact). Past the end the index is the line length (LSP: "defaults back to
+    the line length") and exact is False; a count that falls inside one character gives the
+    index of that character and exact False.
+    """
+    if units <= 0:
+        return 0, units == 0
+    if encoding == UTF32 or line.isascii():
+        return (units, True) if units <= len(line) else (len(line), False)
+    seen = 0
+    for index, char in enumerate(line):
+        if seen == units:
+            return index, True
+        seen += _units_of(char, encoding)
+        if seen > units:
+            return index, False
+    return len(line), seen == units
+
+
+def to_lsp_position(lines: list[str], line: int, column: int, encoding: str) -> types.Position:
+    """Engine 1-based (line, code-point column) to an LSP position, clamped to the text."""
+    if not lines:
+        return types.Position(line=0, character=0)
+    index = min(max(line, 1), len(lines)) - 1
+    text = lines[index]
+    if line > len(lines):
+        column = len(text) + 1
+    points = min(max(column, 1) - 1, len(text))
+    return types.Position(line=index, character=code_units(text[:points], encoding))
+
+
+def to_lsp_range(
+    lines: list[str],
+    line: int,
+    column: int,
+    end_line: int | None,
+    end_column: int | None,
+    encoding: str,
+) -> types.Range:
+    """Engine positions (1-based, code points, end exclusive) to an LSP range.
+
+    A finding that knows no end is widened to the end of its start line, so that every
+    editor shows it (a zero-width range is invisible in some); an end line without an end
+    column runs to the end of that line. The end never precedes the start.
+    """
+    start = to_lsp_position(lines, line, column, encoding)
+    if end_line is None:
+        end_line = line
+        end_column = None
+    if end_column is None:
+        end_column = len(lines[min(max(end_line, 1), len(lines)) - 1]) + 1 if lines else 1
+    end = to_lsp_position(lines, end_line, end_column, encoding)
+    if (end.line, end.character) < (start.line, start.character):
+        end = start
+    return types.Range(start=start, end=end)
+
+
+def from_lsp_position(lines: list[str], position: types.Position, encoding: str) -> tuple[int, int]:
+    """An LSP position to engine 1-based (line, code-point column); clamped, never raises.
+
+    A line past the end is the end of the last line; a character inside a character (half a
+    surrogate pair, a byte inside a UTF-8 sequence) is the start of that character.
+    """
+    if not lines:
+        return 1, 1
+    if position.line < 0:
+        return 1, 1
+    if position.line >= len(lines):
+        return len(lines), len(lines[-1]) + 1
+    index, _ = index_of_units(lines[position.line], position.character, encoding)
+    return position.line + 1, index + 1
+
+
+@lru_cache(maxsize=256)
+def _doc_url(code: str, base_url: str | None) -> str:
+    # doc_url builds a file: URI through pathlib; a file with 500 blocks asks 500 times.
+    return doc_url(code, base_url)
+
+
+def finding_to_diagnostic(
+    finding: Finding, lines: list[str], encoding: str, docs_base_url: str | None
+) -> types.Diagnostic:
+    """One engine finding as an LSP diagnostic.
+
+    ``data`` is the finding's own data plus its ``code`` and ``path``, so a quick fix can be
+    built from the diagnostic the client sends back without analysing the document again.
+    """
+    data: dict[str, Any] = dict(finding.data)
+    data["code"] = finding.code
+    data["path"] = finding.path
+    return types.Diagnostic(
+        range=to_lsp_range(
+            lines, finding.line, finding.column, finding.end_line, finding.end_column, encoding
+        ),
+        message=finding.message,
+        severity=_SEVERITY[finding.severity],
+        code=finding.code,
+        code_description=types.CodeDescription(href=_doc_url(finding.code, docs_base_url)),
+        source="handrail",
+        data=data,
+    )

@@ -1,0 +1,520 @@
+"""``workspace/executeCommand``: every CLI action, named ``handrail.*`` (docs/commands.md).
+
+Each command takes one JSON object. A missing or mistyped argument is a JSON-RPC "invalid
+params" error with a plain sentence; a request that is well formed but cannot be carried
+out (no such task, a file that cannot be written) is LSP's "request failed". No command
+ever runs a user-defined command line: verification is not done here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from handrail.findings import Finding, Severity
+from handrail.lsp.features.common import (
+    CommandFailed,
+    bad_params,
+    int_arg,
+    one_mapping,
+    path_of,
+    text_arg,
+    text_edit,
+    uri_of,
+    workspace_edit,
+)
+from handrail.lsp.features.progress import work_done
+from handrail.lsp.server import HandrailServer
+from handrail.lsp.state import DocumentAnalysis, FolderState
+
+log = logging.getLogger(__name__)
+
+NEW_TASK = "handrail.newTask"
+VALIDATE_SPEC = "handrail.validateSpec"
+CHECK_CONTEXT = "handrail.checkContext"
+PROMPT = "handrail.prompt"
+MARK_SELECTION = "handrail.markSelection"
+RECORD_TRACE = "handrail.recordTrace"
+EXPLAIN = "handrail.explain"
+CHECK = "handrail.check"
+DISMISS_INSERTION = "handrail.dismissInsertion"
+
+_PROBE_TASK_ID = "zzzzzz"
+
+
+def findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]
+
+
+# --- finding the folder, the task, the block --------------------------------------------
+
+
+def folder_from(server: HandrailServer, values: Mapping[str, Any], command: str) -> FolderState:
+    """The workspace folder named by ``folder`` (or a document's ``uri``), else the first."""
+    named = text_arg(values, "folder", command, required=False) or text_arg(
+        values, "uri", command, required=False
+    )
+    candidates = [named] if named else [f.uri for f in server.workspace.folders.values()]
+    if not candidates and server.workspace.root_uri:
+        candidates = [server.workspace.root_uri]
+    for uri in candidates:
+        folder = server.folder_for(uri)
+        if folder is not None:
+            return folder
+    if named:
+        raise bad_params(f"{command}: {named} is not inside any workspace folder.")
+    raise CommandFailed(f"{command}: the editor opened no workspace folder.")
+
+
+def _workflow_usable(folder: FolderState, command: str) -> None:
+    loaded = folder.snapshot.workflow
+    if any(f.code == "HR400" and f.severity is Severity.ERROR for f in loaded.findings):
+        raise CommandFailed(
+            f"{command}: the workflow file {folder.ws.relative(folder.ws.workflow_path)} is "
+            "invalid; fix it first (its diagnostics say how)."
+        )
+
+
+def _task_id(values: Mapping[str, Any], command: str) -> str:
+    from handrail.tasks import is_task_id
+
+    task_id = text_arg(values, "task", command, required=True) or ""
+    if not is_task_id(task_id):
+        raise bad_params(
+            f"{command}: {task_id!r} is not a task id (6 characters from a-z and 2-7)."
+        )
+    return task_id
+
+
+def _load_task(folder: FolderState, task_id: str, command: str) -> Any:
+    from handrail.tasks import TaskFileError, load_task
+
+    try:
+        return load_task(folder.ws, task_id)
+    except TaskFileError as exc:
+        raise CommandFailed(f"{command}: {exc}") from None
+
+
+async def _refresh(server: HandrailServer, folder: FolderState) -> None:
+    """Make what a command just wrote visible in every open document and later commands."""
+    open_in = {server.folder_for(uri) for uri in server.documents.uris()}
+    if folder not in open_in:  # reanalyze_open_documents reloads only folders with documents
+        await asyncio.to_thread(folder.reload)
+    await server.reanalyze_open_documents()
+
+
+async def show_document(server: HandrailServer, path: Path) -> bool:
+    """Ask the client to open `path`; False when it cannot (the command result names it)."""
+    window = server.client_capabilities.window
+    if window is None or window.show_document is None or not window.show_document.support:
+        return False
+    try:
+        result = await server.window_show_document_async(
+            types.ShowDocumentParams(uri=uri_of(path), take_focus=True)
+        )
+    except Exception as exc:  # the client refused: the caller still returns the path
+        log.info("showDocument failed: %s", exc)
+        return False
+    return bool(result.success)
+
+
+def _author(folder: FolderState) -> str | None:
+    from handrail.workflow.init import git_owner
+
+    return git_owner(folder.root)
+
+
+# --- stage 1: the spec ----------------------------------------------------------------------
+
+
+async def new_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Validate a spec and create the task, or create the template task and show it."""
+    from handrail.context.entries import EntryError, parse_entry
+    from handrail.tasks import TaskFileError, create_task, create_template_task
+
+    values = one_mapping(args, NEW_TASK)
+    folder = folder_from(server, values, NEW_TASK)
+    spec = text_arg(values, "spec", NEW_TASK, required=False)
+    verify = text_arg(values, "verify", NEW_TASK, required=False)
+    context = values.get("context") or []
+    if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+        raise bad_params(f'{NEW_TASK}: "context" must be a list of entries such as "src/a.py".')
+    for raw in context:
+        try:
+            parse_entry(raw)
+        except EntryError as exc:
+            raise bad_params(f"{NEW_TASK}: context entry {raw!r}: {exc}") from None
+    _workflow_usable(folder, NEW_TASK)
+    workflow = folder.snapshot.workflow.workflow
+    author = await asyncio.to_thread(_author, folder)
+    try:
+        if spec is None or not spec.strip():
+            loaded = await asyncio.to_thread(
+                create_template_task,
+                folder.ws,
+                workflow,
+                context=list(context),
+                verify=verify,
+                author=author,
+            )
+            await _refresh(server, folder)
+            shown = await show_document(server, loaded.path)
+            return {
+                "task": loaded.task.id,
+                "path": loaded.rel,
+                "uri": uri_of(loaded.path),
+                "template": True,
+                "shown": shown,
+                "findings": [],
+            }
+        created = await asyncio.to_thread(
+            create_task, folder.ws, workflow, spec, list(context), verify=verify, author=author
+        )
+    except TaskFileError as exc:
+        raise CommandFailed(f"{NEW_TASK}: {exc}") from None
+    if created.task is not None:
+        await _refresh(server, folder)
+    return {
+        "task": created.task.task.id if created.task else None,
+        "path": created.task.rel if created.task else None,
+        "uri": uri_of(created.task.path) if created.task else None,
+        "template": False,
+        "findings": findings_json(created.findings),
+    }
+
+
+def validate_spec(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """The findings and facts of a draft spec; nothing is written."""
+    from handrail.spec.check import check_spec, describe_spec
+
+    values = one_mapping(args, VALIDATE_SPEC)
+    spec = text_arg(values, "spec", VALIDATE_SPEC, required=True) or ""
+    folder = folder_from(server, values, VALIDATE_SPEC)
+    workflow = folder.snapshot.workflow.workflow
+    summary = describe_spec(spec, workflow)
+    findings = check_spec(spec, workflow, path="<spec>")
+    return {
+        "findings": findings_json(findings),
+        "ok": not any(f.severity is Severity.ERROR for f in findings),
+        "sentences": [s.text for s in summary.sentences],
+        "max_sentences": summary.max_sentences,
+        "hard_max_sentences": summary.hard_max_sentences,
+        "missing": list(summary.missing),
+        "placeholders": [p.text for p in summary.placeholders],
+        "is_template": summary.is_template,
+        "empty": summary.empty,
+    }
+
+
+# --- stage 2 and 3: context and prompt ------------------------------------------------------
+
+
+def _context_json(task_id: str, report: Any) -> dict[str, Any]:
+    return {
+        "task": task_id,
+        "encoding": report.encoding_used,
+        "encoding_note": report.encoding_note,
+        "total_tokens": report.total_tokens,
+        "max_tokens": report.max_tokens,
+        "max_files": report.max_files,
+        "entries": [
+            {
+                "entry": e.raw,
+                "path": e.path,
+                "tokens": e.tokens,
+                "status": e.status,
+                "line": e.line,
+            }
+            for e in report.entries
+        ],
+        "drop": list(report.drop),
+        "findings": findings_json(report.findings),
+    }
+
+
+async def check_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """The context report of one task: tokens per entry, the total, what to drop."""
+    from handrail.analysis import context_report
+
+    values = one_mapping(args, CHECK_CONTEXT)
+    task_id = _task_id(values, CHECK_CONTEXT)
+    folder = folder_from(server, values, CHECK_CONTEXT)
+    async with work_done(server, f"Handrail: checking the context of {task_id}") as report:
+        loaded = await asyncio.to_thread(_load_task, folder, task_id, CHECK_CONTEXT)
+        report(f"{len(loaded.task.context)} entries")
+        result = await asyncio.to_thread(context_report, folder.snapshot, loaded)
+    return _context_json(task_id, result)
+
+
+async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """The prompt pack of a task, or its refusal with the findings that block it."""
+    from handrail.analysis import context_report
+    from handrail.prompt import build_prompt_pack
+
+    values = one_mapping(args, PROMPT)
+    task_id = _task_id(values, PROMPT)
+    folder = folder_from(server, values, PROMPT)
+    _workflow_usable(folder, PROMPT)
+    workflow = folder.snapshot.workflow.workflow
+    loaded = await asyncio.to_thread(_load_task, folder, task_id, PROMPT)
+    report = await asyncio.to_thread(context_report, folder.snapshot, loaded)
+    pack = build_prompt_pack(loaded, workflow, report)
+    return {
+        "task": task_id,
+        "refused": pack.refused,
+        "prompt": pack.text or None,
+        "temperature": workflow.generation.temperature,
+        "findings": findings_json(pack.findings),
+    }
+
+
+# --- stage 3: marking -----------------------------------------------------------------------
+
+
+def _source_analysis(server: HandrailServer, uri: str, command: str) -> DocumentAnalysis:
+    analysis = server.analysis_for(uri)
+    if analysis is None:
+        raise CommandFailed(f"{command}: {uri} is not open in the editor.")
+    if analysis.folder is None or analysis.rel is None or analysis.kind != "source":
+        raise CommandFailed(
+            f"{command}: {uri} is not a source file inside a workspace folder, so it cannot "
+            "hold generated blocks."
+        )
+    return analysis
+
+
+async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Wrap lines in block markers through ``workspace/applyEdit``, then record the block."""
+    from handrail.ledger.store import Ledger, LedgerWriteError
+    from handrail.marking import MarkError, plan_mark, record_mark
+    from handrail.tasks import TaskFileError, create_template_task
+
+    values = one_mapping(args, MARK_SELECTION)
+    uri = text_arg(values, "uri", MARK_SELECTION, required=True) or ""
+    start = int_arg(values, "startLine", MARK_SELECTION, required=True) or 0
+    end = int_arg(values, "endLine", MARK_SELECTION, required=True) or 0
+    version = int_arg(values, "version", MARK_SELECTION, required=False)
+    task_id = text_arg(values, "task", MARK_SELECTION, required=False)
+    if start < 1 or end < start:
+        raise bad_params(
+            f"{MARK_SELECTION}: startLine {start} and endLine {end} are not a range of lines "
+            "(1-based, startLine <= endLine)."
+        )
+    analysis = _source_analysis(server, uri, MARK_SELECTION)
+    if version is not None and analysis.version is not None and version != analysis.version:
+        raise CommandFailed(
+            f"{MARK_SELECTION}: the document changed since the action was offered (version "
+            f"{version}, now {analysis.version}); ask for the action again."
+        )
+    folder = analysis.folder
+    rel = analysis.rel
+    assert folder is not None and rel is not None  # _source_analysis checked both
+    snapshot = folder.snapshot
+    if task_id is not None and task_id not in snapshot.tasks.known_ids:
+        raise CommandFailed(
+            f"{MARK_SELECTION}: there is no task {task_id!r} in {folder.root.name}; create one "
+            "first (handrail.newTask)."
+        )
+    records = (await asyncio.to_thread(Ledger(folder.ws).read)).records
+    new_task_path: Path | None = None
+    try:
+        if task_id is None:
+            _workflow_usable(folder, MARK_SELECTION)
+            # The lines must be markable before a task is created for them; any free id does.
+            plan_mark(analysis.text, rel, start, end, _PROBE_TASK_ID, records)
+            author = await asyncio.to_thread(_author, folder)
+            created = await asyncio.to_thread(
+                create_template_task, folder.ws, snapshot.workflow.workflow, author=author
+            )
+            task_id, new_task_path = created.task.id, created.path
+        plan = plan_mark(analysis.text, rel, start, end, task_id, records)
+    except MarkError as exc:
+        raise CommandFailed(f"{MARK_SELECTION}: {rel}: {exc}") from None
+    except TaskFileError as exc:
+        raise CommandFailed(f"{MARK_SELECTION}: {exc}") from None
+    edits = [text_edit(server, analysis.lines, c) for c in plan.changes]
+    edit = workspace_edit(server, uri, analysis.version, edits)
+    answer = await server.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=edit, label=f"Mark as generated ({plan.block_id})")
+    )
+    result: dict[str, Any] = {
+        "applied": bool(answer.applied),
+        "block": plan.block_id,
+        "task": task_id,
+        "path": rel,
+        "begin_line": plan.block.begin_line,
+        "end_line": plan.block.end_line,
+    }
+    if not answer.applied:
+        result["reason"] = answer.failure_reason or "the editor did not apply the edit"
+        return result
+    try:
+        author = await asyncio.to_thread(_author, folder)
+        await asyncio.to_thread(record_mark, folder.ws, plan, author=author)
+    except LedgerWriteError as exc:
+        raise CommandFailed(
+            f"{MARK_SELECTION}: the markers are in {rel}, but the ledger record was not "
+            f"written: {exc}"
+        ) from None
+    await _refresh(server, folder)
+    if new_task_path is not None:
+        result["task_uri"] = uri_of(new_task_path)
+        result["shown"] = await show_document(server, new_task_path)
+    return result
+
+
+# --- stage 5: evidence the author gives -----------------------------------------------------
+
+
+def _current_hash(
+    server: HandrailServer, block_id: str, uri: str | None, command: str
+) -> tuple[FolderState, str, str]:
+    """(folder, path, content hash) of the block as the editor (or the disk) holds it now."""
+    from handrail.blocks.markers import block_content, parse_blocks_bytes
+    from handrail.ledger.records import content_hash
+
+    uris = [uri] if uri else []
+    folders = [server.folder_for(f.uri) for f in server.workspace.folders.values()]
+    for folder in folders:
+        marked = folder.snapshot.index.marked(block_id) if folder is not None else None
+        if folder is not None and marked is not None:
+            uris.append(uri_of(folder.root / marked.path))
+    for candidate in uris:
+        analysis = server.analysis_for(candidate)
+        if analysis is not None and analysis.source is not None and analysis.folder is not None:
+            evidence = analysis.source.evidence.get(block_id)
+            if evidence is not None and analysis.rel is not None:
+                return analysis.folder, analysis.rel, evidence.content_hash
+        path = path_of(candidate)
+        folder = server.folder_for(candidate)
+        if analysis is None and path is not None and folder is not None and path.is_file():
+            rel = folder.ws.relative(path)
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            block = parse_blocks_bytes(data, rel).block(block_id)
+            if block is not None:
+                text = data.decode("utf-8", "replace")
+                return folder, rel, content_hash(block_content(text, block))
+    raise CommandFailed(
+        f"{command}: block {block_id} was not found: open the file that holds it and try again."
+    )
+
+
+async def _record_evidence(server: HandrailServer, command: str, args: tuple[Any, ...]) -> Any:
+    from handrail.blocks.markers import is_block_id
+    from handrail.ledger.records import Explanation, Trace
+    from handrail.ledger.store import Ledger, LedgerWriteError
+
+    values = one_mapping(args, command)
+    block_id = text_arg(values, "block", command, required=True) or ""
+    if not is_block_id(block_id):
+        raise bad_params(f"{command}: {block_id!r} is not a block id (like k3f7qa.1).")
+    uri = text_arg(values, "uri", command, required=False)
+    note = text_arg(values, "note", command, required=False) or ""
+    folder, rel, digest = _current_hash(server, block_id, uri, command)
+    author = await asyncio.to_thread(_author, folder)
+    record: Trace | Explanation
+    if command == RECORD_TRACE:
+        record = Trace.create(block_id=block_id, content_hash=digest, note=note, author=author)
+    else:
+        record = Explanation.create(block_id=block_id, content_hash=digest, author=author)
+    try:
+        await asyncio.to_thread(Ledger(folder.ws).append, record)
+    except LedgerWriteError as exc:
+        raise CommandFailed(f"{command}: the record was not written: {exc}") from None
+    await _refresh(server, folder)
+    return {"block": block_id, "path": rel, "content_hash": digest, "record": record.id}
+
+
+async def record_trace(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Record that the author traced the block's current content by hand."""
+    result: dict[str, Any] = await _record_evidence(server, RECORD_TRACE, args)
+    return result
+
+
+async def explain(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Record "I can explain every line" for the block's current content."""
+    result: dict[str, Any] = await _record_evidence(server, EXPLAIN, args)
+    return result
+
+
+# --- the gate -------------------------------------------------------------------------------
+
+
+async def check(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """``handrail check`` over the folder (or one path in it): findings as JSON."""
+    from handrail.check import run_check
+    from handrail.workspace import PathEscapesWorkspace
+
+    values = one_mapping(args, CHECK)
+    folder = folder_from(server, values, CHECK)
+    path = text_arg(values, "path", CHECK, required=False)
+    paths: list[str] = []
+    if path:
+        target = path_of(path) if path.startswith("file:") else folder.root / path
+        try:
+            rel = folder.ws.relative(target) if target is not None else ""
+            folder.ws.resolve_inside(rel)
+        except PathEscapesWorkspace:
+            raise bad_params(f"{CHECK}: {path} is outside the workspace {folder.root}.") from None
+        if target is None or not target.exists():
+            raise bad_params(f"{CHECK}: {path}: no such file or folder.")
+        paths = [rel] if rel not in ("", ".") else []
+    async with work_done(server, "Handrail: checking the workspace") as report:
+        report(f"checking {paths[0] if paths else folder.root.name}")
+        result = await asyncio.to_thread(run_check, folder.ws, paths=paths)
+    return {
+        "findings": findings_json(result.findings),
+        "files_checked": result.files_checked,
+        "workflow_invalid": result.workflow_invalid,
+        "errors": sum(1 for f in result.findings if f.severity is Severity.ERROR),
+    }
+
+
+def dismiss_insertion(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Drop the large-insertion hint (HR308) that covers a line of an open document."""
+    values = one_mapping(args, DISMISS_INSERTION)
+    uri = text_arg(values, "uri", DISMISS_INSERTION, required=True) or ""
+    line = int_arg(values, "line", DISMISS_INSERTION, required=True) or 0
+    if uri not in server.documents:
+        raise CommandFailed(f"{DISMISS_INSERTION}: {uri} is not open in the editor.")
+    return {"dismissed": server.dismiss_insertion(uri, line)}
+
+
+Handler = Callable[..., Any]
+
+
+def _adapt(handler: Handler) -> Handler:
+    """The handler as pygls calls commands: the server as ``ls``, arguments unconverted."""
+
+    async def run(ls: HandrailServer, *args: Any) -> Any:
+        result = handler(ls, *args)
+        return await result if inspect.isawaitable(result) else result
+
+    return run
+
+
+HANDLERS: dict[str, Handler] = {
+    NEW_TASK: new_task,
+    VALIDATE_SPEC: validate_spec,
+    CHECK_CONTEXT: check_context,
+    PROMPT: prompt,
+    MARK_SELECTION: mark_selection,
+    RECORD_TRACE: record_trace,
+    EXPLAIN: explain,
+    CHECK: check,
+    DISMISS_INSERTION: dismiss_insertion,
+}
+
+
+def register(server: HandrailServer) -> None:
+    for name, handler in HANDLERS.items():
+        server.command(name)(_adapt(handler))

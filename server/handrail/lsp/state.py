@@ -1,0 +1,152 @@
+"""What the server knows: one `FolderState` per workspace folder, one `DocumentAnalysis` per
+open document, and the function that turns a document's text into its analysis.
+
+No rule logic here: every finding comes from `handrail.analysis`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from handrail.analysis import (
+    Snapshot,
+    SourceAnalysis,
+    TaskAnalysis,
+    analyze_task,
+    analyze_workflow,
+)
+from handrail.analysis_cache import SourceAnalysisCache
+from handrail.findings import Finding
+from handrail.lsp.convert import split_lines
+from handrail.workspace import HANDRAIL_DIR, TASKS_DIR, WORKFLOW_FILE, Workspace
+
+DocumentKind = Literal["source", "task", "workflow", "other"]
+
+
+class FolderState:
+    """One workspace folder (multi-root: each has its own workflow, tasks and ledger).
+
+    `snapshot` is reloaded when `.handrail/**` or a `.gitignore` changes on disk, or when a
+    command of ours wrote to the ledger; `generation` counts the reloads, so an analysis made
+    against an older snapshot is known to be stale.
+    """
+
+    def __init__(self, ws: Workspace, *, implicit: bool = False) -> None:
+        self.ws = ws
+        self.implicit = implicit
+        """True for a folder found from a file outside every workspace folder."""
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._sources: SourceAnalysisCache | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """Loaded on first use, so that `initialize` is answered without reading the ledger."""
+        return self.sources.snapshot
+
+    @property
+    def sources(self) -> SourceAnalysisCache:
+        """Source-file analysis against the current snapshot, block evidence remembered."""
+        sources = self._sources
+        if sources is None:
+            with self._lock:
+                if self._sources is None:
+                    self._sources = SourceAnalysisCache(Snapshot.load(self.ws))
+                sources = self._sources
+        return sources
+
+    def load(self) -> None:
+        """Read the snapshot now if it has not been read yet."""
+        _ = self.sources
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the snapshot has been read (it is read on first use)."""
+        return self._sources is not None
+
+    @property
+    def root(self) -> Path:
+        return self.ws.root
+
+    def reload(self) -> None:
+        """Read the workflow, tasks and ledger again. On failure the old snapshot stays."""
+        sources = SourceAnalysisCache(Snapshot.load(self.ws))
+        with self._lock:
+            self._sources = sources
+            self.generation += 1
+
+    def contains(self, path: Path) -> bool:
+        return path == self.root or self.root in path.parents
+
+
+def classify(rel: str | None) -> DocumentKind:
+    """Which analysis a workspace-relative path gets."""
+    if rel is None:
+        return "other"
+    parts = PurePosixPath(rel).parts
+    if parts and parts[0] == HANDRAIL_DIR:
+        if parts[1:] == (WORKFLOW_FILE,):
+            return "workflow"
+        if len(parts) == 3 and parts[1] == TASKS_DIR and parts[2].endswith(".toml"):
+            return "task"
+        return "other"
+    return "source"
+
+
+@dataclass(slots=True)
+class DocumentAnalysis:
+    """The latest analysis of one open document."""
+
+    uri: str
+    version: int | None
+    kind: DocumentKind
+    rel: str | None
+    folder: FolderState | None
+    text: str
+    lines: list[str]
+    """`text` split once at the LSP line breaks, without them (pygls re-splits per access)."""
+    findings: list[Finding]
+    source: SourceAnalysis | None = None
+    task: TaskAnalysis | None = None
+    generation: int = -1
+    """The folder's snapshot generation this analysis was made against."""
+    too_large: bool = False
+    """The document was over ``max_document_bytes`` and was not analysed."""
+    extra: list[Finding] = field(default_factory=list)
+    """Findings the server adds from the edit history (HR308), already in `findings`."""
+
+
+def analyze_text(
+    uri: str,
+    version: int | None,
+    text: str,
+    *,
+    folder: FolderState | None,
+    rel: str | None,
+    with_context: bool = True,
+    today: dt.date | None = None,
+) -> DocumentAnalysis:
+    """Analyse one document's text with the engine. May raise: the caller isolates it."""
+    kind = classify(rel) if folder is not None else "other"
+    lines = split_lines(text)
+    result = DocumentAnalysis(uri, version, kind, rel, folder, text, lines, [])
+    if folder is None or rel is None:
+        return result
+    # The generation is read first: a reload in between makes this analysis look stale
+    # (and be redone), never the other way round.
+    result.generation = folder.generation
+    sources = folder.sources
+    snapshot = sources.snapshot
+    if kind == "source":
+        result.source = sources.analyze_source(rel, text)
+        result.findings = list(result.source.findings)
+    elif kind == "task":
+        result.task = analyze_task(snapshot, rel, text, with_context=with_context)
+        result.findings = list(result.task.findings)
+    elif kind == "workflow":
+        result.findings = analyze_workflow(folder.ws, text, today=today or dt.date.today())
+    return result

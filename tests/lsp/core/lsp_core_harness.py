@@ -1,0 +1,210 @@
+"""A pytest-lsp client driving `python -m handrail lsp` over stdio, one per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.protocol import LanguageClientProtocol
+
+TIMEOUT = 10.0
+
+
+class Client(LanguageClient):
+    """The test client, recording every publishDiagnostics (with its version) and every
+    registration the server asks for."""
+
+    published: list[types.PublishDiagnosticsParams]
+    registrations: list[types.Registration]
+    versions: dict[str, int]
+
+    def open(self, path: Path, text: str, language_id: str = "python") -> str:
+        uri = path.as_uri()
+        self.versions[uri] = 1
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language_id, version=1, text=text
+                )
+            )
+        )
+        return uri
+
+    def edit(
+        self,
+        uri: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        text: str,
+        *,
+        version: int | None = None,
+    ) -> int:
+        if version is None:
+            version = self.versions[uri] + 1
+        self.versions[uri] = version
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=start[0], character=start[1]),
+                            end=types.Position(line=end[0], character=end[1]),
+                        ),
+                        text=text,
+                    )
+                ],
+            )
+        )
+        return version
+
+    def replace_all(self, uri: str, text: str) -> int:
+        version = self.versions[uri] + 1
+        self.versions[uri] = version
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        return version
+
+    def save(self, uri: str, text: str | None = None) -> None:
+        self.text_document_did_save(
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), text=text
+            )
+        )
+
+    def close(self, uri: str) -> None:
+        self.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
+    def last(self, uri: str) -> types.PublishDiagnosticsParams | None:
+        for params in reversed(self.published):
+            if params.uri == uri:
+                return params
+        return None
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
+    ) -> Any:
+        """Poll `predicate` until it returns something truthy (never waits on a
+        notification that may already have arrived)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.01)
+
+    async def diagnostics_for(
+        self, uri: str, version: int | None = None, *, after: int = 0
+    ) -> types.PublishDiagnosticsParams:
+        """The first publication for `uri` (at `version`, when given) after the
+        `after`-th publication overall."""
+
+        def found() -> types.PublishDiagnosticsParams | None:
+            for params in self.published[after:]:
+                if params.uri == uri and (version is None or params.version == version):
+                    return params
+            return None
+
+        result: types.PublishDiagnosticsParams = await self.wait_for(
+            found, what=f"diagnostics of {uri} v{version}"
+        )
+        return result
+
+
+def _make_client() -> Client:
+    client = Client(converter_factory=default_converter, protocol_cls=LanguageClientProtocol)
+    client.published = []
+    client.registrations = []
+    client.versions = {}
+    features = dict(DEFAULT_CLIENT_FEATURES)
+
+    def publish(c: Client, params: types.PublishDiagnosticsParams) -> None:
+        c.published.append(params)
+        c.diagnostics[params.uri] = params.diagnostics
+
+    def register(c: Client, params: types.RegistrationParams) -> None:
+        c.registrations.extend(params.registrations)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[types.CLIENT_REGISTER_CAPABILITY] = register
+    register_lsp_features(client, features)
+    return client
+
+
+def capabilities(
+    *, encodings: list[str] | None = None, watch: bool = True, configuration: bool = True
+) -> types.ClientCapabilities:
+    return types.ClientCapabilities(
+        general=types.GeneralClientCapabilities(
+            position_encodings=[types.PositionEncodingKind(e) for e in encodings]
+            if encodings
+            else None
+        ),
+        workspace=types.WorkspaceClientCapabilities(
+            configuration=configuration,
+            workspace_folders=True,
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=watch
+            ),
+            diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True),
+        ),
+        text_document=types.TextDocumentClientCapabilities(
+            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+            diagnostic=types.DiagnosticClientCapabilities(),
+        ),
+    )
+
+
+@asynccontextmanager
+async def running(
+    folders: list[Path],
+    *,
+    encodings: list[str] | None = None,
+    init_options: Any = None,
+    configuration: dict[str, Any] | None = None,
+    watch: bool = True,
+) -> AsyncIterator[tuple[Client, types.InitializeResult]]:
+    """Start the server, initialize it with `folders`, yield, shut it down."""
+    client = _make_client()
+    if configuration is not None:
+        client.set_configuration(configuration, section="handrail")
+    env = dict(os.environ)
+    await client.start_io(sys.executable, "-m", "handrail", "lsp", env=env)
+    try:
+        result = await asyncio.wait_for(
+            client.initialize_session(
+                types.InitializeParams(
+                    capabilities=capabilities(encodings=encodings, watch=watch),
+                    workspace_folders=[
+                        types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
+                    ],
+                    initialization_options=init_options,
+                )
+            ),
+            TIMEOUT,
+        )
+        yield client, result
+    finally:
+        try:
+            await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
+        finally:
+            await client.stop()

@@ -1,0 +1,260 @@
+"""A pytest-lsp client for the feature tests: `python -m handrail lsp` over stdio.
+
+The client keeps the text of the documents it opened and applies a server's
+``workspace/applyEdit`` to them (sending ``didChange`` like an editor), records
+``window/showDocument`` and ``$/progress``, and reads a CodeAction that carries a command
+as a CodeAction (lsprotocol 2025.0.0 reads it as a Command on the client side).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Union
+
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.protocol import LanguageClientProtocol
+
+from handrail.tasks import Task, save_task
+from handrail.text_changes import TextChange, apply_changes
+from handrail.workspace import Workspace
+
+TIMEOUT = 15.0
+SPEC = (
+    "Given a CSV header line, return the column names. It must keep quoted commas and "
+    "follow parse_row in src/csv_utils.py."
+)
+
+
+class Client(LanguageClient):
+    texts: dict[str, str]
+    versions: dict[str, int]
+    published: list[types.PublishDiagnosticsParams]
+    applied: list[types.WorkspaceEdit]
+    apply_answer: bool
+    initialized: types.InitializeResult
+
+    def open(self, path: Path, text: str, language_id: str = "python") -> str:
+        uri = path.as_uri()
+        self.texts[uri] = text
+        self.versions[uri] = 1
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language_id, version=1, text=text
+                )
+            )
+        )
+        return uri
+
+    def replace_all(self, uri: str, text: str) -> int:
+        self.texts[uri] = text
+        self.versions[uri] += 1
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        return self.versions[uri]
+
+    def insert(self, uri: str, line: int, text: str) -> int:
+        """Insert `text` at the start of 0-based `line`, as one incremental change."""
+        lines = self.texts[uri].split("\n")
+        offset = sum(len(part) + 1 for part in lines[:line])
+        self.texts[uri] = self.texts[uri][:offset] + text + self.texts[uri][offset:]
+        self.versions[uri] += 1
+        at = types.Position(line=line, character=0)
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=at, end=at), text=text
+                    )
+                ],
+            )
+        )
+        return self.versions[uri]
+
+    def apply_edit(self, edit: types.WorkspaceEdit) -> None:
+        """Apply `edit` to the open texts as an editor would, and tell the server."""
+        by_uri: dict[str, list[types.TextEdit]] = {
+            uri: list(edits) for uri, edits in (edit.changes or {}).items()
+        }
+        for change in edit.document_changes or []:
+            assert isinstance(change, types.TextDocumentEdit)
+            uri = change.text_document.uri
+            assert change.text_document.version == self.versions[uri], "edit for an old version"
+            by_uri[uri] = [e for e in change.edits if isinstance(e, types.TextEdit)]
+        for uri, edits in by_uri.items():
+            text = self.texts[uri]
+            changes = [_to_change(text, e) for e in edits]
+            self.replace_all(uri, apply_changes(text, changes))
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
+    ) -> Any:
+        """Poll `predicate` (never waits on a notification that may already have arrived)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.01)
+
+    async def diagnostics_of(self, uri: str, version: int | None = None) -> list[types.Diagnostic]:
+        """The newest published diagnostics of `uri` (at `version`, when given)."""
+
+        def found() -> types.PublishDiagnosticsParams | None:
+            for params in reversed(self.published):
+                if params.uri == uri:
+                    return params if version is None or params.version == version else None
+            return None
+
+        params: types.PublishDiagnosticsParams = await self.wait_for(
+            found, what=f"diagnostics of {uri} v{version}"
+        )
+        return list(params.diagnostics)
+
+    async def code_actions(
+        self, uri: str, start: tuple[int, int], end: tuple[int, int], diagnostics: Any = ()
+    ) -> list[types.CodeAction]:
+        result = await self.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=start[0], character=start[1]),
+                    end=types.Position(line=end[0], character=end[1]),
+                ),
+                context=types.CodeActionContext(diagnostics=list(diagnostics)),
+            )
+        )
+        actions = [a for a in result or [] if isinstance(a, types.CodeAction)]
+        assert len(actions) == len(result or [])
+        return actions
+
+    async def run(self, command: types.Command | str, argument: Any = None) -> Any:
+        if isinstance(command, types.Command):
+            name, arguments = command.command, command.arguments
+        else:
+            name, arguments = command, [argument] if argument is not None else None
+        return await self.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=name, arguments=arguments)
+        )
+
+
+def _to_change(text: str, edit: types.TextEdit) -> TextChange:
+    """An LSP edit (UTF-16 positions) as an engine change on `text`."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+    def point(position: types.Position) -> tuple[int, int]:
+        line = lines[position.line]
+        units = 0
+        for index, char in enumerate(line):
+            if units >= position.character:
+                return position.line + 1, index + 1
+            units += 2 if ord(char) > 0xFFFF else 1
+        return position.line + 1, len(line) + 1
+
+    start, end = point(edit.range.start), point(edit.range.end)
+    return TextChange(*start, *end, edit.new_text)
+
+
+def _code_action_or_command(data: Any, _: Any) -> types.CodeAction | types.Command:
+    converter = default_converter()
+    if isinstance(data, dict) and isinstance(data.get("command"), str):
+        return converter.structure(data, types.Command)  # type: ignore[no-any-return]
+    return converter.structure(data, types.CodeAction)  # type: ignore[no-any-return]
+
+
+def _make_client() -> Client:
+    client = Client(converter_factory=default_converter, protocol_cls=LanguageClientProtocol)
+    client.protocol._converter.register_structure_hook(
+        Union[types.Command, types.CodeAction],  # noqa: UP007 (the exact type lsprotocol uses)
+        _code_action_or_command,
+    )
+    client.texts = {}
+    client.versions = {}
+    client.published = []
+    client.applied = []
+    client.apply_answer = True
+    features = dict(DEFAULT_CLIENT_FEATURES)
+
+    def publish(c: Client, params: types.PublishDiagnosticsParams) -> None:
+        c.published.append(params)
+
+    def apply(c: Client, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        c.applied.append(params.edit)
+        if c.apply_answer:
+            c.apply_edit(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=c.apply_answer)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[types.WORKSPACE_APPLY_EDIT] = apply
+    register_lsp_features(client, features)
+    return client
+
+
+def capabilities() -> types.ClientCapabilities:
+    return types.ClientCapabilities(
+        window=types.WindowClientCapabilities(
+            work_done_progress=True,
+            show_document=types.ShowDocumentClientCapabilities(support=True),
+        ),
+        workspace=types.WorkspaceClientCapabilities(
+            apply_edit=True,
+            workspace_folders=True,
+            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
+        ),
+        text_document=types.TextDocumentClientCapabilities(
+            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+        ),
+    )
+
+
+@asynccontextmanager
+async def running(folders: list[Path]) -> AsyncIterator[Client]:
+    """Start the server on `folders`, yield the client, shut the server down."""
+    client = _make_client()
+    await client.start_io(sys.executable, "-m", "handrail", "lsp", env=dict(os.environ))
+    try:
+        client.initialized = await asyncio.wait_for(
+            client.initialize_session(
+                types.InitializeParams(
+                    capabilities=capabilities(),
+                    workspace_folders=[
+                        types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
+                    ],
+                    initialization_options={"handrail": {"debounce_ms": 0}},
+                )
+            ),
+            TIMEOUT,
+        )
+        yield client
+    finally:
+        try:
+            await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
+        finally:
+            await client.stop()
+
+
+def make_task(ws: Workspace, task_id: str = "k3f7qa", context: list[str] | None = None) -> Task:
+    task = Task(id=task_id, spec=SPEC, context=context or [])
+    save_task(ws, task)
+    return task

@@ -1,0 +1,142 @@
+"""End to end: code lenses, hover and the large-insertion hint on generated blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from features_harness import SPEC, Client, make_task, running
+from lsprotocol import types
+
+from handrail.blocks.markers import block_content, parse_blocks
+from handrail.ledger.records import Explanation, Trace, VerificationRun, content_hash
+from handrail.ledger.store import Ledger
+from handrail.workspace import Workspace
+
+pytestmark = pytest.mark.asyncio
+
+BLOCK = (
+    "import os\n"
+    "# handrail:begin k3f7qa.1\n"
+    "def check(password):\n"
+    "    return password == os.environ['PW']\n"
+    "# handrail:end k3f7qa.1\n"
+)
+
+
+async def _lenses(client: Client, uri: str) -> list[types.CodeLens]:
+    result = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return list(result or [])
+
+
+async def _hover(client: Client, uri: str, line: int, character: int) -> str:
+    result = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+        )
+    )
+    assert result is not None
+    return str(result.contents.value)
+
+
+async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
+    make_task(workspace)
+    path = workspace.root / "src" / "auth_check.py"
+    path.parent.mkdir()
+    path.write_text(BLOCK)
+    now = dt.datetime.now(dt.UTC)
+    Ledger(workspace).append(
+        VerificationRun.create(
+            task_id="k3f7qa",
+            command=["pytest", "-q"],
+            exit_code=1,
+            passed=False,
+            started_at=now,
+            finished_at=now,
+            blocks={"k3f7qa.1": "sha256:earlier"},
+        )
+    )
+    async with running([workspace.root]) as client:
+        uri = client.open(path, BLOCK)
+        codes = {d.code for d in await client.diagnostics_of(uri, 1)}
+        assert {"HR302", "HR303"} <= codes
+
+        lenses = await _lenses(client, uri)
+        titles = [lens.command.title for lens in lenses if lens.command]
+        assert titles[0].startswith("k3f7qa.1: verification failed: `pytest -q` exited with code 1")
+        assert f"needs trace · task k3f7qa: {' '.join(SPEC.split()[:8])}…" in titles[0]
+        assert titles[1:] == ["Record trace", "I can explain every line"]
+        assert {lens.range.start.line for lens in lenses} == {1}
+
+        hover = await _hover(client, uri, 1, 5)
+        assert "**Generated block k3f7qa.1**" in hover
+        assert "> Given a CSV header line" in hover
+        assert "**Context:** 0 entries, 0 of 24,000 tokens (cl100k_base)" in hover
+        assert "failed (exit 1), `pytest -q` on earlier content" in hover
+        assert "**Risk tier:** auth" in hover
+        assert "**Manual trace:** needed" in hover
+
+        trace = next(lens.command for lens in lenses if lens.command.title == "Record trace")
+        result = await client.run(trace)
+        parsed = parse_blocks(BLOCK, "src/auth_check.py").blocks[0]
+        assert result["content_hash"] == content_hash(block_content(BLOCK, parsed))
+        await client.wait_for(
+            lambda: any(
+                p.uri == uri and "HR303" not in {d.code for d in p.diagnostics}
+                for p in client.published
+            ),
+            what="HR303 gone",
+        )
+        titles = [lens.command.title for lens in await _lenses(client, uri)]
+        assert "Record trace" not in titles
+
+        explain = next(lens.command for lens in lenses if lens.command.title.startswith("I can"))
+        await client.run(explain)
+        titles = [lens.command.title for lens in await _lenses(client, uri)]
+        assert "I can explain every line" not in titles
+        kinds = [type(r) for r in Ledger(workspace).read().records]
+        assert kinds.count(Trace) == 1 and kinds.count(Explanation) == 1
+
+        # Hover on the task id in its task file.
+        task_path = workspace.tasks_dir / "k3f7qa.toml"
+        text = task_path.read_text()
+        line = text.split("\n").index('id = "k3f7qa"')
+        task_uri = client.open(task_path, text, "toml")
+        hover = await _hover(client, task_uri, line, 7)
+        assert hover.startswith("**Task k3f7qa** (.handrail/tasks/k3f7qa.toml)")
+        assert "**Context:** 0 entries" in hover
+        assert "**Blocks in the ledger:** k3f7qa.1" in hover
+
+
+async def test_large_insertion_hint_offers_marking_and_dismissal(workspace: Workspace) -> None:
+    make_task(workspace)
+    path = workspace.root / "a.py"
+    path.write_text("x = 1\n")
+    pasted = "".join(f"y{n} = {n}\n" for n in range(16))
+    async with running([workspace.root]) as client:
+        uri = client.open(path, "x = 1\n")
+        assert await client.diagnostics_of(uri, 1) == []
+        version = client.insert(uri, 1, pasted)
+        (hint,) = await client.diagnostics_of(uri, version)
+        assert hint.code == "HR308"
+        actions = await client.code_actions(uri, (1, 0), (1, 0), [hint])
+        titles = [a.title for a in actions]
+        assert titles[0].startswith("Mark inserted lines as generated for task k3f7qa:")
+        assert titles[-1] == "Dismiss this hint (the lines were not generated)"
+        assert await client.run(actions[-1].command) == {"dismissed": True}
+        await client.wait_for(
+            lambda: client.published[-1].uri == uri and not client.published[-1].diagnostics,
+            what="hint dismissed",
+        )
+
+        version = client.insert(uri, 17, pasted)
+        (hint,) = await client.diagnostics_of(uri, version)
+        actions = await client.code_actions(uri, (17, 0), (17, 0), [hint])
+        result = await client.run(actions[0].command)
+        assert result["applied"] is True
+        assert (result["begin_line"], result["end_line"]) == (18, 35)
+        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+        assert [d.code for d in diagnostics] == ["HR300"]

@@ -1,0 +1,100 @@
+"""End to end: "Mark selection as generated" from a code action to the ledger record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from features_harness import make_task, running
+
+from handrail.ledger.records import BlockMarked
+from handrail.ledger.store import Ledger
+from handrail.workspace import Workspace
+
+pytestmark = pytest.mark.asyncio
+
+SOURCE = "import os\n\ndef f(x):\n    return x + 1  # 😀 日本\n"
+
+
+def _source(ws: Workspace, text: str = SOURCE) -> Path:
+    path = ws.root / "src" / "a.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+async def test_mark_selection_for_a_task_inserts_markers_and_records(workspace: Workspace) -> None:
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        actions = await client.code_actions(uri, (2, 0), (4, 0))
+        titles = [a.title for a in actions]
+        assert titles[0].startswith("Mark selection as generated for task k3f7qa: Given a CSV")
+        assert titles[-1] == "Mark selection as generated for a new task"
+        result = await client.run(actions[0].command)
+        assert result["applied"] is True
+        assert result["block"] == "k3f7qa.1"
+        assert client.texts[uri] == (
+            "import os\n\n# handrail:begin k3f7qa.1\ndef f(x):\n    return x + 1  # 😀 日本\n"
+            "# handrail:end k3f7qa.1\n"
+        )
+        (edit,) = client.applied
+        (document_edit,) = edit.document_changes
+        assert document_edit.text_document.version == 1  # tied to the version it was made for
+        assert [e.range.start == e.range.end for e in document_edit.edits] == [True, True]
+        (record,) = Ledger(workspace).read().records
+        assert isinstance(record, BlockMarked)
+        assert (record.block_id, record.path, record.begin_line) == ("k3f7qa.1", "src/a.py", 3)
+        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+        assert [d.code for d in diagnostics] == ["HR300"]
+        # Inside a block there is nothing more to mark.
+        assert await client.code_actions(uri, (3, 0), (4, 4)) == []
+
+
+async def test_mark_selection_for_a_new_task_creates_and_shows_it(workspace: Workspace) -> None:
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        (action,) = await client.code_actions(uri, (0, 0), (0, 9))
+        assert action.title == "Mark selection as generated for a new task"
+        result = await client.run(action.command)
+        task_id = result["task"]
+        assert (workspace.tasks_dir / f"{task_id}.toml").is_file()
+        assert client.texts[uri].startswith(f"# handrail:begin {task_id}.1\nimport os\n")
+        (shown,) = client.shown_documents
+        assert shown.uri == (workspace.tasks_dir / f"{task_id}.toml").as_uri()
+        (record,) = Ledger(workspace).read().records
+        assert isinstance(record, BlockMarked) and record.task_id == task_id
+
+
+async def test_refused_stale_and_unmarkable_requests_record_nothing(
+    workspace: Workspace,
+) -> None:
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        actions = await client.code_actions(uri, (0, 0), (1, 0))
+
+        # The editor refuses the edit: no record.
+        client.apply_answer = False
+        result = await client.run(actions[0].command)
+        assert result["applied"] is False
+        client.apply_answer = True
+
+        # The document changed since the action was offered: refused in plain words.
+        client.replace_all(uri, "x = 1\n" + SOURCE)
+        with pytest.raises(Exception, match="the document changed since the action was offered"):
+            await client.run(actions[0].command)
+
+        # Lines that overlap a block: refused before any task is created for them.
+        blocked = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\ny = 2\n"
+        client.replace_all(uri, blocked)
+        arguments = {"uri": uri, "startLine": 2, "endLine": 4, "task": None}
+        with pytest.raises(Exception, match="blocks cannot nest or overlap"):
+            await client.run("handrail.markSelection", arguments)
+        assert [p.name for p in workspace.tasks_dir.iterdir()] == ["k3f7qa.toml"]
+        assert Ledger(workspace).read().records == []
