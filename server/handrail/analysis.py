@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handrail.blocks.check import check_blocks
-from handrail.blocks.markers import ParseResult, block_content, parse_blocks
+from handrail.blocks.markers import ParseResult, normalise_newlines, parse_blocks
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
 from handrail.ledger.store import Ledger, LedgerRead
@@ -73,22 +73,36 @@ class SourceAnalysis:
     """Evidence of every well-formed block, by block id."""
 
 
-def analyze_source(snapshot: Snapshot, rel: str, text: str) -> SourceAnalysis:
-    """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file."""
+# Evidence of a block, by (block id, path, content hash, task risk): what it was judged on.
+EvidenceMemo = dict[tuple[str, str, str, str | None], BlockEvidence]
+
+
+def analyze_source(
+    snapshot: Snapshot, rel: str, text: str, *, memo: EvidenceMemo | None = None
+) -> SourceAnalysis:
+    """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file.
+
+    The text is split into lines once, however many blocks it holds. A front end that
+    analyses the same file after every edit passes a `memo` bound to `snapshot`: a block whose
+    content did not change then reuses the evidence judged before.
+    """
     wf = snapshot.workflow.workflow
     parsed = parse_blocks(text, rel)
     findings = check_blocks(parsed, path=rel, workflow=wf, known_tasks=snapshot.tasks.known_ids)
     evidence: dict[str, BlockEvidence] = {}
+    lines: list[str] | None = None
     for block in parsed.blocks:
         task = snapshot.tasks.tasks.get(block.task_id)
-        found = evaluate_block(
-            snapshot.index,
-            block.id,
-            rel,
-            block_content(text, block),
-            wf,
-            task_risk=task.task.risk if task else None,
-        )
+        risk = task.task.risk if task else None
+        key = (block.id, rel, block.content_hash, risk)
+        found = memo.get(key) if memo is not None else None
+        if found is None:
+            if lines is None:
+                lines = normalise_newlines(text).split("\n")
+            content = "".join(line + "\n" for line in lines[block.begin_line : block.end_line - 1])
+            found = evaluate_block(snapshot.index, block.id, rel, content, wf, task_risk=risk)
+            if memo is not None:
+                memo[key] = found
         evidence[block.id] = found
         findings.extend(
             evidence_findings(
@@ -101,6 +115,24 @@ def analyze_source(snapshot: Snapshot, rel: str, text: str) -> SourceAnalysis:
             )
         )
     return SourceAnalysis(parsed, findings, evidence)
+
+
+class SourceAnalysisCache:
+    """`analyze_source` for a long-running front end, with an evidence memo bound to one
+    snapshot: make a new one when the snapshot is reloaded."""
+
+    def __init__(self, snapshot: Snapshot, *, max_entries: int = 50_000) -> None:
+        self.snapshot = snapshot
+        self.max_entries = max_entries
+        self._memo: EvidenceMemo = {}
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def analyze_source(self, rel: str, text: str) -> SourceAnalysis:
+        if len(self._memo) >= self.max_entries:
+            self._memo.clear()
+        return analyze_source(self.snapshot, rel, text, memo=self._memo)
 
 
 @dataclass(slots=True)

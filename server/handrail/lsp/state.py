@@ -15,11 +15,11 @@ from typing import Literal
 from handrail.analysis import (
     Snapshot,
     SourceAnalysis,
+    SourceAnalysisCache,
     TaskAnalysis,
     analyze_task,
     analyze_workflow,
 )
-from handrail.analysis_cache import SourceAnalysisCache
 from handrail.findings import Finding
 from handrail.lsp.convert import split_lines
 from handrail.workspace import HANDRAIL_DIR, TASKS_DIR, WORKFLOW_FILE, Workspace

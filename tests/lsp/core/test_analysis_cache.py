@@ -8,8 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handrail.analysis import Snapshot, analyze_source
-from handrail.analysis_cache import SourceAnalysisCache
+from handrail.analysis import Snapshot, SourceAnalysisCache, analyze_source
 from handrail.ledger.records import VerificationRun, content_hash
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
