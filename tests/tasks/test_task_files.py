@@ -257,9 +257,10 @@ def test_write_then_load_is_equal(workspace: Workspace, task: Task) -> None:
         offset = sum(len(part) + 1 for part in lines[: line - 1]) + column - 1
         assert text[offset : offset + len(task.spec)] == task.spec
     else:
-        # Only a spec that needs escapes is not stored verbatim (a basic string escapes tabs).
+        # Only a spec that needs escapes is not stored verbatim: TOML escapes control
+        # characters (U+0000-U+001F, U+007F) in a basic string, tabs included.
         assert any(ch in task.spec for ch in '\\"\r') or any(
-            ord(ch) < 32 and ch != "\n" for ch in task.spec
+            (ord(ch) < 32 or ord(ch) == 0x7F) and ch != "\n" for ch in task.spec
         )
 
 
