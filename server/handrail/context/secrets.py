@@ -104,9 +104,10 @@ def _configure() -> None:
         ds_log.addFilter(_BelowWarning())
     settings.clear()
     get_mapping_from_secret_type_to_class.cache_clear()
+    plugin_classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
     builtin = [
         {"name": cls.__name__}
-        for cls in get_mapping_from_secret_type_to_class().values()
+        for cls in plugin_classes
         if cls.__name__ not in _DISABLED_PLUGINS and cls.__name__ not in _CUSTOM_PLUGINS
     ]
     custom = [{"name": name, "path": f"file://{_DETECTORS_FILE}"} for name in _CUSTOM_PLUGINS]
