@@ -40,6 +40,7 @@ import tomlkit.items
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from tomlkit.items import StringType, Trivia
 
+from handrail.atomic import write_atomic
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity, has_errors
 from handrail.spec.check import check_spec
@@ -537,7 +538,7 @@ def _write_in_tasks_dir(ws: Workspace, path: Path, text: str) -> None:
         ws.tasks_dir.mkdir(parents=True, exist_ok=True)
         ws.resolve_inside(ws.relative(ws.tasks_dir))
         _sweep_stale_temps(ws.tasks_dir)
-        _write_atomic(path, text.encode("utf-8"))
+        write_atomic(path, text.encode("utf-8"))
     except PathEscapesWorkspace:
         raise TaskFileError(
             rel,
@@ -549,50 +550,6 @@ def _write_in_tasks_dir(ws: Workspace, path: Path, text: str) -> None:
         raise TaskFileError(
             rel, 1, f"the task file could not be written ({exc.strerror or exc})", kind="unwritable"
         ) from None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old file or the new one, never a mix."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # O_EXCL: never follow or reuse a planted file; 0o666 lets the umask decide the mode.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _replace_with_retry(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _replace_with_retry(source: Path, target: Path) -> None:
-    # On Windows an editor or virus scanner holding the target makes os.replace fail for a
-    # moment; retry for about a second (as pip does) before giving up.
-    for attempt in range(10):
-        try:
-            os.replace(source, target)
-            return
-        except PermissionError:
-            if attempt == 9 or os.name != "nt":
-                raise
-            time.sleep(0.1)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; directories cannot be opened on Windows.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _sweep_stale_temps(folder: Path) -> None:

@@ -6,7 +6,6 @@ import codecs
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -248,10 +247,14 @@ def test_a_file_changed_while_marking_is_not_overwritten(
 def test_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "a.py", b"x\n")
 
-    def no_temp(**kwargs: object) -> tuple[int, str]:
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", no_temp)
+    def no_temp(file: str | os.PathLike[str], flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_EXCL:  # the temp file beside the target: the folder refuses it
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, flags, mode)
+
+    monkeypatch.setattr(os, "open", no_temp)
     with pytest.raises(MarkError, match="Permission denied"):
         mark_file(path, "a.py", 1, 1, BID)
     assert path.read_bytes() == b"x\n"

@@ -13,11 +13,10 @@ import contextlib
 import os
 import re
 import stat
-import tempfile
-import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
+from handrail.atomic import write_atomic
 from handrail.blocks.comments import NoCommentSyntax, style_at
 from handrail.blocks.markers import (
     BOM,
@@ -269,22 +268,14 @@ def _decode_for_writing(data: bytes, rel: str) -> tuple[str, SourceEncoding]:
 
 
 def _atomic_write(path: Path, rel: str, data: bytes, before: os.stat_result) -> None:
-    """Replace the file's bytes: temp file in the same folder, fsync, os.replace.
+    """Replace the file's bytes atomically (`handrail.atomic`).
 
     The file's permission bits are kept; a symlink is kept and its target replaced. A file
     changed by someone else since it was read is left alone rather than overwritten.
     """
     target = Path(os.path.realpath(path))
-    folder = target.parent
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".handrail-tmp", dir=folder)
-    except OSError as exc:
-        raise MarkError(f"cannot write next to it: {exc.strerror or exc}", path=rel) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+
+    def prepare(temp: Path) -> None:
         os.chmod(temp, stat.S_IMODE(before.st_mode))
         _keep_owner(temp, before)
         now = os.stat(target)
@@ -294,47 +285,16 @@ def _atomic_write(path: Path, rel: str, data: bytes, before: os.stat_result) -> 
             before.st_ino,
         ):
             raise MarkError("it changed on disk while it was being marked; try again", path=rel)
-        _replace(temp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc
-        raise
-    _fsync_folder(folder)
+
+    try:
+        write_atomic(target, data, prepare=prepare)
+    except OSError as exc:
+        raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc
 
 
-def _keep_owner(temp: str, before: os.stat_result) -> None:
+def _keep_owner(temp: Path, before: os.stat_result) -> None:
     """Give the new file the old one's owner when we may (run as root on a user's file)."""
     if os.name == "nt" or (before.st_uid, before.st_gid) == (os.getuid(), os.getgid()):
         return
     with contextlib.suppress(OSError):
         os.chown(temp, before.st_uid, before.st_gid)
-
-
-def _replace(source: str, target: Path) -> None:
-    # Windows refuses the rename while a virus scanner or an editor holds the file open:
-    # retry briefly there (as pip does); elsewhere a PermissionError is final.
-    attempts = 10 if os.name == "nt" else 1
-    for attempt in range(attempts):
-        try:
-            os.replace(source, target)
-            return
-        except PermissionError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not possible (nor needed) on every platform."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any, Literal
 
 import filelock
 
+from handrail.atomic import write_atomic
 from handrail.verify.commands import CommandSource, all_commands
 from handrail.workspace import Workspace
 
@@ -226,30 +226,13 @@ def _write_store(path: Path, workspaces: dict[str, Any]) -> None:
     """Replace the store atomically: a reader sees the old file or the new one, never half."""
     payload = {"version": STORE_VERSION, "workspaces": dict(sorted(workspaces.items()))}
     data = (json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
+        # 0o600: the store says which commands may run; nobody else needs to read it.
+        write_atomic(path, data, mode=0o600)
     except OSError as exc:
-        with suppress(OSError):
-            os.unlink(temp)
         raise TrustError(
             f"the trust store {path} cannot be written ({exc.strerror or exc})"
         ) from exc
-    with suppress(OSError):
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
 
 
 def entry_for(ws: Workspace) -> TrustEntry | None:
