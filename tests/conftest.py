@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from handrail.workflow.load import load_pack
+from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
 
 settings.register_profile(
@@ -59,3 +62,22 @@ def workspace(tmp_path: Path) -> Workspace:
     root = tmp_path / "ws"
     (root / ".handrail" / "tasks").mkdir(parents=True)
     return Workspace.at(root)
+
+
+@pytest.fixture(scope="session")
+def default_workflow() -> Workflow:
+    """The shipped default pack, as a workspace with no workflow file gets it."""
+    return load_pack("default")
+
+
+@pytest.fixture(scope="session")
+def make_workflow() -> Callable[..., Workflow]:
+    """The default pack with `[spec]` fields and `[severity]` entries replaced (validated)."""
+
+    def build(severity: dict[str, str] | None = None, **spec: Any) -> Workflow:
+        data = load_pack("default").model_dump()
+        data["spec"].update(spec)
+        data["severity"] = severity or {}
+        return Workflow.model_validate(data)
+
+    return build

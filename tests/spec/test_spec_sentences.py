@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -266,49 +263,23 @@ def test_pure(text: str) -> None:
         "See https://x.org/a. ",
     ],
 )
-def test_long_inputs_stay_linear(unit: str) -> None:
-    # A ratio, not an absolute time, so a busy CI machine does not fail it: four times the
-    # text must cost well under the sixteen times a quadratic splitter would.
-    small = unit * (10_000 // len(unit))
+def test_long_inputs_split_well_formed(unit: str) -> None:
+    # How the time grows with the length is measured in bench/spec_bench.py.
     large = unit * (40_000 // len(unit))
-    small_time = _best_time(small)
-    large_time = _best_time(large)
     _assert_well_formed(large, split_sentences(large))
-    assert large_time < 10 * max(small_time, 0.002), (small_time, large_time)
-    assert large_time < 5.0
 
 
-def _best_time(text: str) -> float:
-    best = float("inf")
-    for _ in range(2):
-        began = time.perf_counter()
-        split_sentences(text)
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
-@pytest.mark.parametrize(
-    "build",
-    [
-        lambda n: "Word. " + "! " * n,
-        lambda n: "See http://x" + "." * n,
-        lambda n: "See http://x" + ")" * n,
-        lambda n: "Go" + "." * n + " Now.",
-        lambda n: "x. " + "(" * n + " y.",
-    ],
-)
-def test_pathological_runs_stay_linear(build: Callable[[int], str]) -> None:
-    small, large = _best_time(build(10_000)), _best_time(build(40_000))
-    assert large < 10 * max(small, 0.002), (small, large)
-    _assert_well_formed(build(1_000), split_sentences(build(1_000)))
-
-
-def test_many_backtick_runs_of_every_length_stay_linear() -> None:
-    def runs(count: int) -> str:
-        return " ".join("`" * (i % 40 + 1) + "x" for i in range(count))
-
-    small, large = _best_time(runs(5_000)), _best_time(runs(20_000))
-    assert large < 10 * max(small, 0.005), (small, large)
+@pytest.mark.parametrize("count", [1_000, 20_000])
+def test_pathological_runs_split_well_formed(count: int) -> None:
+    for text in (
+        "Word. " + "! " * count,
+        "See http://x" + "." * count,
+        "See http://x" + ")" * count,
+        "Go" + "." * count + " Now.",
+        "x. " + "(" * count + " y.",
+        " ".join("`" * (i % 40 + 1) + "x" for i in range(count)),
+    ):
+        _assert_well_formed(text, split_sentences(text))
 
 
 def _assert_well_formed(text: str, sentences: list[Sentence]) -> None:
