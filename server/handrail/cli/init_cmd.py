@@ -19,9 +19,21 @@ from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
     show_default=True,
     help="The shipped pack to extend: default or strict.",
 )
+@click.option(
+    "--with-tooling",
+    is_flag=True,
+    help="Also add a PR template, a pre-commit config and a CI workflow (never overwritten).",
+)
 @json_option
 @pass_ctx
-def init(ctx: Context, folder: Path | None, owner: str | None, pack: str, as_json: bool) -> None:
+def init(
+    ctx: Context,
+    folder: Path | None,
+    owner: str | None,
+    pack: str,
+    with_tooling: bool,
+    as_json: bool,
+) -> None:
     """Write .handrail/workflow.toml (extends a shipped pack) and the folders Handrail uses.
 
     Running it again changes nothing; an existing workflow file is never overwritten.
@@ -34,6 +46,12 @@ def init(ctx: Context, folder: Path | None, owner: str | None, pack: str, as_jso
         ws = Workspace.find(Path.cwd())
     try:
         result = init_workspace(ws, today=dt.date.today(), owner=owner, pack=pack)
+        if with_tooling:
+            from handrail.review.tooling import add_tooling
+
+            tooling = add_tooling(ws)
+            result.created.extend(tooling.created)
+            result.unchanged.extend(tooling.skipped)
     except InitError as exc:
         fail(str(exc))
     if as_json:

@@ -1,0 +1,260 @@
+"""`handrail pr`, `doc`, `stats`, `accept` and `workflow reviewed`: stage 5 on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from handrail.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    Context,
+    echo_findings,
+    emit_json,
+    fail,
+    json_option,
+    pass_ctx,
+)
+from handrail.workflow.model import Workflow
+from handrail.workspace import Workspace
+
+
+def _valid_workflow(ws: Workspace) -> Workflow:
+    from handrail.workflow.load import load_workflow
+
+    loaded = load_workflow(ws)
+    if loaded.findings:
+        echo_findings(loaded.findings, err=True)
+        fail(f"{ws.relative(ws.workflow_path)} is invalid: fix it first", EXIT_USAGE)
+    return loaded.workflow
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    click.echo(f"wrote {output}", err=True)
+
+
+_output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+
+
+# -- pr ------------------------------------------------------------------------------------------
+
+
+@click.command("pr")
+@click.option("--base", help="The branch the pull request targets (default: origin/HEAD, main).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+@_output_option
+@pass_ctx
+def pr(ctx: Context, base: str | None, fmt: str, output: Path | None) -> None:
+    """Summarise the AI involvement of this branch for a pull request description or comment.
+
+    Lists exactly the generated blocks the branch adds or changes against BASE (at their merge
+    base), each with its task and spec, verification runs, trace and explanation; outstanding
+    findings first. Exit 0 when it could be made, 2 when git cannot compare the branches.
+    """
+    import json
+
+    from handrail.review.pr import PrError, build_summary, default_base, render_markdown
+
+    ws = ctx.ws
+    try:
+        summary = build_summary(ws, base or default_base(ws))
+    except PrError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        text = json.dumps(summary.as_json(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_markdown(summary)
+    _write_output(text, output)
+
+
+# -- doc -----------------------------------------------------------------------------------------
+
+
+@click.command("doc")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when WORKFLOW.md is stale.")
+@json_option
+@pass_ctx
+def doc(ctx: Context, check: bool, as_json: bool) -> None:
+    """Render WORKFLOW.md from the rules: stages, checkpoints, risk tiers, context rules, owner.
+
+    With --check (for CI) nothing is written: exit 1 when WORKFLOW.md is missing or no longer
+    matches the rules, 0 when it does.
+    """
+    from handrail.review.doc import DocError, check_doc, write_doc
+
+    ws = ctx.ws
+    workflow = _valid_workflow(ws)
+    try:
+        if check:
+            status = check_doc(ws, workflow)
+            if as_json:
+                emit_json({"path": status.rel, "state": status.state})
+            elif status.state == "current":
+                click.echo(f"{status.rel} matches the rules.")
+            elif status.state == "missing":
+                click.echo(f"{status.rel} does not exist: run `handrail doc` and commit it.")
+            else:
+                click.echo(
+                    f"{status.rel} no longer matches the rules in "
+                    f"{ws.relative(ws.workflow_path)}: run `handrail doc` and commit the result."
+                )
+            raise SystemExit(EXIT_OK if status.state == "current" else EXIT_FINDINGS)
+        changed = write_doc(ws, workflow)
+    except DocError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json({"path": "WORKFLOW.md", "changed": changed})
+    else:
+        click.echo("wrote WORKFLOW.md" if changed else "WORKFLOW.md is already current")
+
+
+# -- stats ---------------------------------------------------------------------------------------
+
+
+@click.command("stats")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only blocks marked (and runs made) on or after this day, YYYY-MM-DD (UTC).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@_output_option
+@pass_ctx
+def stats(ctx: Context, since: dt.datetime | None, fmt: str, output: Path | None) -> None:
+    """Whether the workflow works: first-attempt pass rate, rework, time to verified, backlog.
+
+    Computed from the ledger and git history, overall, per author and per week. The HTML
+    report is one self-contained file with charts (no network needed to view it).
+    """
+    import json
+
+    from handrail.review.stats import collect_stats, render_text
+    from handrail.review.stats_html import render_html
+
+    ws = ctx.ws
+    result, warnings = collect_stats(ws, since=since.date() if since else None)
+    for warning in warnings:
+        click.echo(f"handrail: skipped an unreadable ledger record: {warning}", err=True)
+    if fmt == "json":
+        text = json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        text = render_html(result)
+    else:
+        text = render_text(result)
+    _write_output(text, output)
+
+
+# -- accept --------------------------------------------------------------------------------------
+
+
+@click.command("accept")
+@click.argument("blocks", nargs=-1)
+@click.option("--all", "accept_all", is_flag=True, help="Every finished block in the workspace.")
+@json_option
+@pass_ctx
+def accept(ctx: Context, blocks: tuple[str, ...], accept_all: bool, as_json: bool) -> None:
+    """Remove the markers of reviewed BLOCKS (verified and explained); keep their records.
+
+    Any other block is refused, with the reasons. Exit 0 when everything named was accepted,
+    1 when something was refused.
+    """
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.review.accept import accept_blocks
+    from handrail.workflow.init import git_owner
+
+    if accept_all == bool(blocks):
+        fail("name the blocks to accept (such as k3f9qa.1), or pass --all")
+    ws = ctx.ws
+    try:
+        result = accept_blocks(ws, None if accept_all else list(blocks), author=git_owner(ws.root))
+    except LedgerWriteError as exc:
+        fail(f"nothing more was accepted: {exc}", EXIT_FINDINGS)
+    code = EXIT_FINDINGS if result.refused else EXIT_OK
+    if as_json:
+        emit_json(
+            {
+                "accepted": [
+                    {"block": a.block_id, "path": a.path, "record": a.record_id}
+                    for a in result.accepted
+                ],
+                "refused": [
+                    {"block": r.block_id, "path": r.path, "reasons": r.reasons}
+                    for r in result.refused
+                ],
+            }
+        )
+        raise SystemExit(code)
+    for item in result.accepted:
+        click.echo(f"accepted {item.block_id} in {item.path}: markers removed, records kept")
+    for refusal in result.refused:
+        click.echo(refusal.message, err=True)
+    if not result.accepted and not result.refused:
+        click.echo("There are no generated blocks to accept.")
+    raise SystemExit(code)
+
+
+# -- workflow reviewed ---------------------------------------------------------------------------
+
+
+@click.group("workflow")
+def workflow() -> None:
+    """The workflow's upkeep: record its reviews."""
+
+
+@workflow.command("reviewed")
+@click.option("--by", help='Who reviewed it (default: git\'s "Name <email>").')
+@json_option
+@pass_ctx
+def reviewed(ctx: Context, by: str | None, as_json: bool) -> None:
+    """Record that the team reviewed the workflow today; moves the next review date (HR401)."""
+    from handrail.workflow.init import git_owner
+    from handrail.workflow.reviewed import ReviewedError, mark_reviewed
+
+    ws = ctx.ws
+    who = by if by is not None else git_owner(ws.root) or ""
+    try:
+        result = mark_reviewed(ws, today=dt.date.today(), by=who)
+    except ReviewedError as exc:
+        fail(f"{exc.path}:{exc.line}: {exc}")
+    if as_json:
+        emit_json(
+            {
+                "path": result.path,
+                "reviewed": result.reviewed.isoformat(),
+                "by": result.by,
+                "previous": result.previous.isoformat() if result.previous else None,
+                "next_review": result.next_review.isoformat(),
+            }
+        )
+        return
+    click.echo(
+        f"Recorded the review of {result.path} by {result.by} on "
+        f"{result.reviewed.isoformat()}; the next review is due {result.next_review.isoformat()}."
+    )

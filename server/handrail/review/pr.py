@@ -1,0 +1,402 @@
+"""`handrail pr`: what a reviewer needs to know about the AI involvement in a branch.
+
+The summary lists exactly the generated blocks the branch adds or changes against its base
+(compared at the merge base, as a pull request diff is), each with its task and spec, its
+verification evidence, trace and explanation. Outstanding findings come first, so a reviewer
+sees what still blocks the merge before the details.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from handrail.analysis import Snapshot
+from handrail.blocks.markers import decode_source, parse_blocks
+from handrail.findings import Finding, Severity
+from handrail.ledger.evidence import BlockEvidence
+from handrail.ledger.records import VerificationRun
+from handrail.review._git import GitError, git
+from handrail.review._tree import files_with_blocks
+from handrail.workspace import HANDRAIL_DIR, Workspace
+
+Change = Literal["added", "changed"]
+
+
+class PrError(ValueError):
+    """The summary cannot be made: no git repository, or an unknown base."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    command: str
+    passed: bool
+    exit_code: int | None
+    timed_out: bool
+    finished_at: dt.datetime
+    first_attempt: bool
+    on_current_content: bool
+    author: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "timed_out": self.timed_out,
+            "finished_at": self.finished_at.isoformat(),
+            "first_attempt": self.first_attempt,
+            "on_current_content": self.on_current_content,
+            "author": self.author,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PrBlock:
+    block_id: str
+    task_id: str
+    path: str
+    begin_line: int
+    end_line: int
+    change: Change
+    spec: str | None
+    status: str
+    verified: bool
+    """Verified with everything its risk tier asks for."""
+    tier: str | None
+    needs: list[str]
+    traced: bool
+    trace_required: bool
+    explained: bool
+    explanation_required: bool
+    explained_by: list[str]
+    first_attempt_passed: bool | None
+    marked_by: str | None
+    runs: list[RunInfo]
+    findings: list[Finding]
+
+    @property
+    def done(self) -> bool:
+        """Verified, and explained where the workflow asks for it: ready for review."""
+        return self.verified and (self.explained or not self.explanation_required)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "block": self.block_id,
+            "task": self.task_id,
+            "path": self.path,
+            "begin_line": self.begin_line,
+            "end_line": self.end_line,
+            "change": self.change,
+            "spec": self.spec,
+            "status": self.status,
+            "verified": self.verified,
+            "tier": self.tier,
+            "needs": self.needs,
+            "traced": self.traced,
+            "trace_required": self.trace_required,
+            "explained": self.explained,
+            "explanation_required": self.explanation_required,
+            "done": self.done,
+            "explained_by": self.explained_by,
+            "first_attempt_passed": self.first_attempt_passed,
+            "marked_by": self.marked_by,
+            "runs": [r.as_json() for r in self.runs],
+            "findings": [f.as_json() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PrSummary:
+    base: str
+    merge_base: str
+    blocks: list[PrBlock]
+    removed: list[str] = field(default_factory=list)
+    """Blocks the base had that the branch no longer marks (accepted or deleted)."""
+    accepted: list[str] = field(default_factory=list)
+    """Of `removed`, those the ledger records as accepted after review."""
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every outstanding finding on the branch's blocks, most severe first."""
+        found = [f for b in self.blocks for f in b.findings]
+        return sorted(found, key=lambda f: (f.severity.rank, *f.sort_key()))
+
+    @property
+    def ready(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "base": self.base,
+            "merge_base": self.merge_base,
+            "ready": self.ready,
+            "blocks": [b.as_json() for b in self.blocks],
+            "findings": [f.as_json() for f in self.findings],
+            "removed": self.removed,
+            "accepted": self.accepted,
+        }
+
+
+def merge_base(ws: Workspace, base: str) -> str:
+    """The commit the branch forked from `base` (PrError when git cannot tell)."""
+    if not base or base.startswith("-"):
+        # git would read it as an option, not a revision.
+        raise PrError(f"{base!r} is not a branch or commit name")
+    try:
+        git(ws.root, "rev-parse", "--is-inside-work-tree")
+    except GitError as exc:
+        raise PrError(f"{ws.root} is not a git work tree: `handrail pr` compares branches") from exc
+    try:
+        git(ws.root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    except GitError as exc:
+        raise PrError(
+            f"the base {base!r} is not a commit or branch here; name it with --base "
+            "(in CI, fetch it first: git fetch origin main)"
+        ) from exc
+    try:
+        out = git(ws.root, "merge-base", base, "HEAD")
+    except GitError as exc:
+        raise PrError(f"HEAD and {base!r} share no history: {exc}") from exc
+    return out.decode().strip()
+
+
+def base_blocks(ws: Workspace, commit: str) -> dict[str, str]:
+    """Block id -> content hash of every well-formed block in `commit`'s tree."""
+    out = git(ws.root, "grep", "-l", "-z", "--fixed-strings", "handrail:", commit, ok_codes=(0, 1))
+    found: dict[str, str] = {}
+    prefix = f"{commit}:"
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        rel = entry.decode("utf-8", errors="surrogateescape").removeprefix(prefix)
+        if rel.startswith(HANDRAIL_DIR + "/"):
+            continue
+        data = git(ws.root, "cat-file", "blob", f"{commit}:{rel}")
+        text, _encoding = decode_source(data)
+        for block in parse_blocks(text, rel).blocks:
+            found.setdefault(block.id, block.content_hash)
+    return found
+
+
+def _run_info(run: VerificationRun, block_id: str, current: str) -> RunInfo:
+    return RunInfo(
+        command=shlex.join(run.command),
+        passed=run.passed,
+        exit_code=run.exit_code,
+        timed_out=run.timed_out,
+        finished_at=run.finished_at,
+        first_attempt=block_id in run.first_attempt,
+        on_current_content=run.blocks.get(block_id) == current,
+        author=run.author,
+    )
+
+
+def _block_findings(findings: list[Finding], block_id: str, begin: int, end: int) -> list[Finding]:
+    return [
+        f
+        for f in findings
+        if f.data.get("block_id") == block_id
+        or (not f.data.get("block_id") and begin <= f.line <= end)
+    ]
+
+
+def build_summary(ws: Workspace, base: str) -> PrSummary:
+    """The branch's generated blocks against `base` with their evidence; PrError on git trouble."""
+    commit = merge_base(ws, base)
+    try:
+        before = base_blocks(ws, commit)
+    except GitError as exc:
+        raise PrError(f"cannot read the base tree {commit[:12]}: {exc}") from exc
+    snapshot = Snapshot.load(ws)
+    index = snapshot.index
+    blocks: list[PrBlock] = []
+    present: set[str] = set()
+    for source in files_with_blocks(snapshot):
+        analysis = source.analysis
+        for block in analysis.parsed.blocks:
+            present.add(block.id)
+            old = before.get(block.id)
+            if old == block.content_hash:
+                continue
+            evidence: BlockEvidence = analysis.evidence[block.id]
+            task = snapshot.tasks.tasks.get(block.task_id)
+            explanations = [
+                e for e in index.explanations_for(block.id) if e.content_hash == block.content_hash
+            ]
+            marked = evidence.marked
+            blocks.append(
+                PrBlock(
+                    block_id=block.id,
+                    task_id=block.task_id,
+                    path=source.rel,
+                    begin_line=block.begin_line,
+                    end_line=block.end_line,
+                    change="added" if old is None else "changed",
+                    spec=task.task.spec if task else None,
+                    status=evidence.status,
+                    verified=evidence.is_verified,
+                    tier=evidence.tier.name if evidence.tier else None,
+                    needs=list(evidence.needs),
+                    traced=evidence.traced,
+                    trace_required=evidence.tier is not None and "trace" in evidence.tier.requires,
+                    explained=evidence.explained,
+                    explanation_required=evidence.explanation_required,
+                    explained_by=sorted({e.author for e in explanations if e.author}),
+                    first_attempt_passed=evidence.first_attempt_passed,
+                    marked_by=marked.author if marked else None,
+                    runs=[_run_info(r, block.id, block.content_hash) for r in evidence.runs],
+                    findings=sorted(
+                        _block_findings(
+                            analysis.findings, block.id, block.begin_line, block.end_line
+                        ),
+                        key=Finding.sort_key,
+                    ),
+                )
+            )
+    blocks.sort(key=lambda b: (b.task_id, b.path, b.begin_line))
+    removed = sorted(set(before) - present)
+    accepted = [b for b in removed if index.accepted_for(b)]
+    return PrSummary(base, commit, blocks, removed, accepted)
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    """Text safe inside Markdown prose: no stray emphasis, links or HTML, on one line.
+
+    Backticks stay: messages and specs use them for code, which should render as code.
+    """
+    out = text.replace("\\", "\\\\")
+    for char in "*_<>[]|#":
+        out = out.replace(char, "\\" + char)
+    return " ".join(out.split())
+
+
+def _code(text: str) -> str:
+    """`text` as one inline code span, whatever backticks it holds (CommonMark's rule)."""
+    text = " ".join(text.split())
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _run_line(run: RunInfo) -> str:
+    if run.passed:
+        outcome = "passed"
+    elif run.timed_out:
+        outcome = "timed out"
+    elif run.exit_code is None:
+        outcome = "could not start"
+    else:
+        outcome = f"failed (exit {run.exit_code})"
+    notes = []
+    if run.first_attempt:
+        notes.append("first attempt")
+    notes.append("this content" if run.on_current_content else "earlier content")
+    who = f" by {_md(run.author)}" if run.author else ""
+    return f"{_code(run.command)} {outcome}, {_when(run.finished_at)}{who} ({', '.join(notes)})"
+
+
+_STATUS = {
+    "verified": "verified",
+    "changed": "changed since verified",
+    "failed": "verification failed",
+    "unverified": "not verified",
+}
+
+
+def render_markdown(summary: PrSummary) -> str:
+    """The summary as Markdown for a pull request description or a CI comment."""
+    lines: list[str] = ["## AI involvement", ""]
+    blocks = summary.blocks
+    if not blocks:
+        lines.append(
+            f"This branch adds or changes no generated blocks against {_code(summary.base)}."
+        )
+    else:
+        tasks = sorted({b.task_id for b in blocks})
+        ready = sum(1 for b in blocks if b.done)
+        noun = "block" if len(blocks) == 1 else "blocks"
+        lines.append(
+            f"This branch adds or changes **{len(blocks)} generated {noun}** from "
+            f"{len(tasks)} task{'s' if len(tasks) != 1 else ''} against {_code(summary.base)} "
+            f"(merge base {_code(summary.merge_base[:12])}): {ready} verified and explained, "
+            f"{len(blocks) - ready} still need work."
+        )
+    findings = summary.findings
+    if findings:
+        lines += ["", "### Outstanding", ""]
+        for f in findings:
+            lines.append(
+                f"- **{f.severity.value}** {f.code} {_code(f'{f.path}:{f.line}')}: {_md(f.message)}"
+            )
+    if blocks:
+        lines += ["", "### Blocks", ""]
+    for b in blocks:
+        mark = "✅" if b.done else "⚠️"
+        lines.append(
+            f"#### {mark} {_code(b.block_id)} in {_code(b.path)} "
+            f"lines {b.begin_line}-{b.end_line} ({b.change})"
+        )
+        lines.append("")
+        spec = _md(b.spec) if b.spec else "*no task file: the block's task is unknown*"
+        lines.append(f"- **Task** {_code(b.task_id)}: {spec}")
+        who = f", marked by {_md(b.marked_by)}" if b.marked_by else ""
+        tier = f", risk tier {_code(b.tier)}" if b.tier else ""
+        lines.append(f"- **Status**: {_STATUS.get(b.status, b.status)}{tier}{who}")
+        if b.first_attempt_passed is not None:
+            first = "passed" if b.first_attempt_passed else "failed"
+            lines.append(f"- **First attempt**: {first}")
+        if b.runs:
+            lines.append("- **Verification runs** (newest first):")
+            lines += [f"  - {_run_line(r)}" for r in b.runs[:5]]
+            if len(b.runs) > 5:
+                lines.append(f"  - … and {len(b.runs) - 5} earlier runs")
+        else:
+            lines.append("- **Verification runs**: none")
+        if b.trace_required:
+            lines.append(
+                f"- **Manual trace**: {'recorded for this content' if b.traced else 'missing'}"
+            )
+        if b.explained:
+            by = f" ({', '.join(_md(a) for a in b.explained_by)})" if b.explained_by else ""
+            lines.append(f"- **Author can explain every line**: yes{by}")
+        else:
+            lines.append("- **Author can explain every line**: not acknowledged")
+        lines.append("")
+    if summary.removed:
+        if not blocks:
+            lines.append("")
+        accepted = set(summary.accepted)
+        parts = [
+            f"{_code(b)}{' (accepted after review)' if b in accepted else ''}"
+            for b in summary.removed
+        ]
+        lines.append("Markers removed on this branch: " + ", ".join(parts) + ".")
+        lines.append("")
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def default_base(ws: Workspace) -> str:
+    """The branch a pull request most likely targets: origin's default branch, main or master."""
+    for ref in ("origin/HEAD", "origin/main", "main", "origin/master", "master"):
+        try:
+            git(ws.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except GitError:
+            continue
+        return ref
+    raise PrError("no base branch found (origin/HEAD, main or master): name one with --base")

@@ -1,0 +1,367 @@
+"""`handrail stats`: the signs that the workflow works, from the ledger and git history.
+
+Per generated block (from its first "marked" record):
+
+- **first attempt**: whether its first verification run passed (the "first attempt"
+  checkpoint: a failure means the spec or the context was not good enough);
+- **rework**: whether the content its first passing run verified differs from the content it
+  was marked with, i.e. someone changed the generated code before it worked;
+- **time to verified**: from marking to the end of its first passing run;
+- **failed runs**: verification runs of the block that failed.
+
+These are grouped over all blocks, per author (is quality consistent across developers?) and
+per ISO week of marking (is rework trending down?). The backlog is the blocks in the work
+tree now that are not verified. Everything here is a pure function of the records, so the
+numbers are the same on every machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from handrail.ledger.records import BlockMarked, Record, VerificationRun
+from handrail.review._git import GitError, git
+from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, Workspace
+
+UNKNOWN_AUTHOR = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class BlockStats:
+    block_id: str
+    task_id: str
+    author: str
+    marked_at: dt.datetime
+    first_attempt_passed: bool | None
+    """None: never run."""
+    reworked: bool | None
+    """None: no passing run yet, so whether it needed rework is not known."""
+    verified_at: dt.datetime | None
+    """End of the first passing run."""
+    failed_runs: int
+
+    @property
+    def week(self) -> str:
+        year, week, _ = self.marked_at.astimezone(dt.UTC).isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def hours_to_verified(self) -> float | None:
+        if self.verified_at is None:
+            return None
+        return max(0.0, (self.verified_at - self.marked_at).total_seconds() / 3600)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    key: str
+    blocks: int
+    first_attempts: int
+    first_attempt_passed: int
+    verified: int
+    reworked: int
+    median_hours_to_verified: float | None
+    failed_runs: int
+
+    @property
+    def first_attempt_pass_rate(self) -> float | None:
+        return self.first_attempt_passed / self.first_attempts if self.first_attempts else None
+
+    @property
+    def rework_rate(self) -> float | None:
+        return self.reworked / self.verified if self.verified else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "blocks": self.blocks,
+            "first_attempts": self.first_attempts,
+            "first_attempt_passed": self.first_attempt_passed,
+            "first_attempt_pass_rate": _round(self.first_attempt_pass_rate),
+            "verified": self.verified,
+            "reworked": self.reworked,
+            "rework_rate": _round(self.rework_rate),
+            "median_hours_to_verified": _round(self.median_hours_to_verified),
+            "failed_runs": self.failed_runs,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BacklogItem:
+    block_id: str
+    path: str
+    line: int
+    status: str
+    missing: list[str]
+    marked_at: dt.datetime | None
+    author: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "block": self.block_id,
+            "path": self.path,
+            "line": self.line,
+            "status": self.status,
+            "missing": self.missing,
+            "marked_at": self.marked_at.isoformat() if self.marked_at else None,
+            "author": self.author,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    since: dt.date | None
+    total: GroupStats
+    per_author: list[GroupStats]
+    per_week: list[GroupStats]
+    blocks: list[BlockStats]
+    runs: int
+    """Verification runs in the period."""
+    failed_runs: int
+    backlog: list[BacklogItem] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "total": self.total.as_json(),
+            "per_author": [g.as_json() for g in self.per_author],
+            "per_week": [g.as_json() for g in self.per_week],
+            "runs": self.runs,
+            "failed_runs": self.failed_runs,
+            "backlog": [b.as_json() for b in self.backlog],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def block_stats(
+    records: Iterable[Record], *, record_authors: Mapping[str, str] | None = None
+) -> list[BlockStats]:
+    """One `BlockStats` per block that was ever marked, oldest marking first.
+
+    `record_authors` maps record ids to the git author who committed them: the fallback for
+    records made without a known author.
+    """
+    authors = record_authors or {}
+    marks: dict[str, BlockMarked] = {}
+    runs: dict[str, list[VerificationRun]] = {}
+    for record in sorted(records, key=lambda r: r.id):
+        if isinstance(record, BlockMarked):
+            marks.setdefault(record.block_id, record)
+        elif isinstance(record, VerificationRun):
+            for block_id in record.blocks:
+                runs.setdefault(block_id, []).append(record)
+    found: list[BlockStats] = []
+    for block_id, mark in marks.items():
+        history = sorted(runs.get(block_id, []), key=lambda r: (r.finished_at, r.id))
+        first = next((r for r in history if block_id in r.first_attempt), None)
+        if first is None and history:
+            first = history[0]
+        first_pass = next((r for r in history if r.passed), None)
+        found.append(
+            BlockStats(
+                block_id=block_id,
+                task_id=mark.task_id,
+                author=mark.author or authors.get(mark.id) or UNKNOWN_AUTHOR,
+                marked_at=mark.at,
+                first_attempt_passed=first.passed if first is not None else None,
+                reworked=(
+                    first_pass.blocks[block_id] != mark.content_hash
+                    if first_pass is not None
+                    else None
+                ),
+                verified_at=first_pass.finished_at if first_pass is not None else None,
+                failed_runs=sum(1 for r in history if not r.passed),
+            )
+        )
+    found.sort(key=lambda b: (b.marked_at, b.block_id))
+    return found
+
+
+def group(key: str, blocks: Sequence[BlockStats]) -> GroupStats:
+    hours = [h for b in blocks if (h := b.hours_to_verified) is not None]
+    tried = [b for b in blocks if b.first_attempt_passed is not None]
+    verified = [b for b in blocks if b.verified_at is not None]
+    return GroupStats(
+        key=key,
+        blocks=len(blocks),
+        first_attempts=len(tried),
+        first_attempt_passed=sum(1 for b in tried if b.first_attempt_passed),
+        verified=len(verified),
+        reworked=sum(1 for b in verified if b.reworked),
+        median_hours_to_verified=statistics.median(hours) if hours else None,
+        failed_runs=sum(b.failed_runs for b in blocks),
+    )
+
+
+def compute_stats(
+    records: Sequence[Record],
+    *,
+    since: dt.date | None = None,
+    record_authors: Mapping[str, str] | None = None,
+    backlog: Sequence[BacklogItem] = (),
+) -> Stats:
+    """The metrics of blocks marked on or after `since` (UTC day), and of runs since then."""
+    blocks = block_stats(records, record_authors=record_authors)
+    if since is not None:
+        blocks = [b for b in blocks if b.marked_at.astimezone(dt.UTC).date() >= since]
+    by_author: dict[str, list[BlockStats]] = {}
+    by_week: dict[str, list[BlockStats]] = {}
+    for b in blocks:
+        by_author.setdefault(b.author, []).append(b)
+        by_week.setdefault(b.week, []).append(b)
+    runs = [
+        r
+        for r in records
+        if isinstance(r, VerificationRun)
+        and (since is None or r.finished_at.astimezone(dt.UTC).date() >= since)
+    ]
+    return Stats(
+        since=since,
+        total=group("all", blocks),
+        per_author=[group(k, v) for k, v in sorted(by_author.items())],
+        per_week=[group(k, v) for k, v in sorted(by_week.items())],
+        blocks=blocks,
+        runs=len(runs),
+        failed_runs=sum(1 for r in runs if not r.passed),
+        backlog=list(backlog),
+    )
+
+
+# -- git history ---------------------------------------------------------------------------------
+
+
+def parse_added_files_log(raw: bytes) -> dict[str, str]:
+    """Path -> author from `git log --diff-filter=A --format=%x1e<author> --name-only -z`.
+
+    Each commit is a 0x1E byte, the author, a NUL, a newline, then NUL-terminated paths. git
+    lists newest first, and a path added twice (deleted, then added back) keeps the oldest
+    author: the one who first committed the record.
+    """
+    found: dict[str, str] = {}
+    for chunk in raw.split(b"\x1e"):
+        if not chunk:
+            continue
+        author_raw, _, rest = chunk.partition(b"\0")
+        author = " ".join(author_raw.decode("utf-8", errors="replace").split())
+        for path in rest.lstrip(b"\n").split(b"\0"):
+            if path:
+                found[path.decode("utf-8", errors="surrogateescape")] = author
+    return found
+
+
+def record_authors_from_git(ws: Workspace) -> dict[str, str]:
+    """Record id -> "Name <email>" of the commit that added its ledger file ({} outside git)."""
+    folder = f"{HANDRAIL_DIR}/{LEDGER_DIR}"
+    try:
+        raw = git(
+            ws.root,
+            "log",
+            "--diff-filter=A",
+            "--no-renames",
+            "--format=%x1e%an <%ae>",
+            "--name-only",
+            "-z",
+            "--",
+            folder,
+        )
+    except GitError:
+        return {}
+    authors: dict[str, str] = {}
+    for path, author in parse_added_files_log(raw).items():
+        name = path.rsplit("/", 1)[-1]
+        if path.startswith(folder + "/") and name.endswith(".json"):
+            authors[name.removesuffix(".json")] = author
+    return authors
+
+
+def collect_stats(ws: Workspace, *, since: dt.date | None = None) -> tuple[Stats, list[str]]:
+    """The stats of the workspace, and warnings (unreadable ledger records) to show with them."""
+    from handrail.analysis import Snapshot
+    from handrail.ledger.evidence import status_summary
+    from handrail.review._tree import files_with_blocks
+
+    snapshot = Snapshot.load(ws)
+    records = snapshot.ledger.records
+    authors = record_authors_from_git(ws)
+    backlog: list[BacklogItem] = []
+    for source in files_with_blocks(snapshot):
+        for block in source.analysis.parsed.blocks:
+            evidence = source.analysis.evidence[block.id]
+            if evidence.is_verified:
+                continue
+            mark = evidence.marked
+            who = (mark.author or authors.get(mark.id)) if mark else None
+            missing = list(evidence.needs)
+            if evidence.status != "verified":
+                missing.insert(0, "passing run")
+            backlog.append(
+                BacklogItem(
+                    block_id=block.id,
+                    path=source.rel,
+                    line=block.begin_line,
+                    status=status_summary(evidence),
+                    missing=missing,
+                    marked_at=mark.at if mark else None,
+                    author=who or UNKNOWN_AUTHOR,
+                )
+            )
+    warnings = [f"{p.path}:{p.line}: {p.message}" for p in snapshot.ledger.problems]
+    return compute_stats(records, since=since, record_authors=authors, backlog=backlog), warnings
+
+
+# -- text ----------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} d"
+
+
+def render_text(stats: Stats) -> str:
+    t = stats.total
+    since = f" since {stats.since.isoformat()}" if stats.since else ""
+    out = [
+        f"Generated blocks{since}: {t.blocks} ({t.verified} verified at least once)",
+        f"First-attempt pass rate: {_pct(t.first_attempt_pass_rate)} "
+        f"({t.first_attempt_passed} of {t.first_attempts} first runs passed)",
+        f"Rework: {_pct(t.rework_rate)} ({t.reworked} of {t.verified} verified blocks were "
+        "changed between marking and their first passing run)",
+        f"Median time from marking to verified: {_hours(t.median_hours_to_verified)}",
+        f"Verification runs: {stats.runs}, failed: {stats.failed_runs}",
+        f"Unverified backlog: {len(stats.backlog)} block{'s' if len(stats.backlog) != 1 else ''}",
+    ]
+    header = f"{'':24} {'blocks':>6} {'first-pass':>10} {'rework':>7} {'median':>8} {'failed':>6}"
+
+    def rows(title: str, groups: list[GroupStats]) -> None:
+        if not groups:
+            return
+        out.extend(["", title, header])
+        for g in groups:
+            key = g.key if len(g.key) <= 24 else g.key[:23] + "…"
+            out.append(
+                f"{key:24} {g.blocks:>6} {_pct(g.first_attempt_pass_rate):>10} "
+                f"{_pct(g.rework_rate):>7} {_hours(g.median_hours_to_verified):>8} "
+                f"{g.failed_runs:>6}"
+            )
+
+    rows("Per author", stats.per_author)
+    rows("Per week (of marking)", stats.per_week)
+    if stats.backlog:
+        out.extend(["", "Backlog"])
+        for item in stats.backlog:
+            out.append(f"  {item.path}:{item.line} {item.block_id}: {item.status}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,81 @@
+"""The team's tooling that `handrail init --with-tooling` adds: PR template, pre-commit, CI.
+
+Each piece is optional and written only where no file exists yet: an existing file is the
+team's, and is reported as skipped (with what to add by hand) rather than overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Literal
+
+from handrail.workflow.init import InitError
+from handrail.workspace import PathEscapesWorkspace, Workspace
+
+Piece = Literal["pr-template", "pre-commit", "ci"]
+PIECES: tuple[Piece, ...] = ("pr-template", "pre-commit", "ci")
+
+# Piece -> (template shipped in handrail/templates, where it goes in the workspace).
+_FILES: dict[Piece, tuple[str, str]] = {
+    "pr-template": ("pull_request_template.md", ".github/pull_request_template.md"),
+    "pre-commit": ("pre-commit-config.yaml", ".pre-commit-config.yaml"),
+    "ci": ("handrail-ci.yml", ".github/workflows/handrail.yml"),
+}
+
+
+@dataclass(slots=True)
+class ToolingResult:
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Files that already existed and were left as they are."""
+
+
+def template_text(name: str) -> str:
+    """A template shipped with the package (InitError when the installation lacks it)."""
+    try:
+        return resources.files("handrail").joinpath("templates", name).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InitError(f"the template {name} is missing from this Handrail installation") from exc
+
+
+def target_of(piece: Piece) -> str:
+    """The workspace-relative file a piece is written to."""
+    return _FILES[piece][1]
+
+
+def add_tooling(ws: Workspace, pieces: Collection[Piece] = PIECES) -> ToolingResult:
+    """Write each of `pieces` that does not exist yet; raises InitError when one cannot be."""
+    result = ToolingResult()
+    for piece in PIECES:
+        if piece not in pieces:
+            continue
+        name, rel = _FILES[piece]
+        text = template_text(name)
+        if _create_new(ws, rel, text):
+            result.created.append(rel)
+        else:
+            result.skipped.append(rel)
+    return result
+
+
+def _create_new(ws: Workspace, rel: str, text: str) -> bool:
+    """Write `text` to workspace file `rel` unless something is there; True when written."""
+    try:
+        path = ws.resolve_inside(rel)
+    except PathEscapesWorkspace as exc:
+        raise InitError(f"{rel} leads outside the workspace {ws.root}") from exc
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InitError(f"cannot create the folder of {rel}: {exc.strerror or exc}") from exc
+    try:
+        # "x" refuses to replace a file, even one that appeared since the caller looked.
+        with open(path, "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise InitError(f"cannot create {rel}: {exc.strerror or exc}") from exc
+    return True
