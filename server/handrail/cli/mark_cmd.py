@@ -11,18 +11,41 @@ from handrail.workspace import PathEscapesWorkspace, is_regular_file
 
 
 @click.command("mark")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("start", type=click.IntRange(min=1))
-@click.argument("end", type=click.IntRange(min=1))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.argument("start", type=click.IntRange(min=1), required=False)
+@click.argument("end", type=click.IntRange(min=1), required=False)
 @click.option("--task", "task_id", required=True, help="The task the code was generated for.")
+@click.option("--diff", is_flag=True, help="Mark every hunk added since --base (git diff).")
+@click.option("--base", default="HEAD", show_default=True, help="The revision --diff compares to.")
 @json_option
 @pass_ctx
-def mark(ctx: Context, file: Path, start: int, end: int, task_id: str, as_json: bool) -> None:
+def mark(
+    ctx: Context,
+    file: Path | None,
+    start: int | None,
+    end: int | None,
+    task_id: str,
+    diff: bool,
+    base: str,
+    as_json: bool,
+) -> None:
     """Mark lines START..END of FILE (1-based, inclusive) as generated for TASK.
 
     The markers use the file's own comment syntax; indentation, line endings and encoding are
     kept. The block starts unverified (HR300) until its verification runs green.
+
+    With --diff (and no FILE), mark instead every hunk added or changed since --base, in
+    every file: what a coding agent just wrote. Untracked files count as added whole.
     """
+    if diff:
+        if file is not None:
+            fail("--diff marks every changed file: name no FILE START END with it")
+        from handrail.cli.generate_cmd import mark_diff_command
+
+        mark_diff_command(ctx, task_id, base, as_json)
+        return
+    if file is None or start is None or end is None:
+        fail("name FILE START END, or use --diff")
     from handrail.blocks.mark import MarkError, mark_file, next_block_number
     from handrail.blocks.markers import parse_blocks_bytes
     from handrail.ledger.records import BlockMarked

@@ -1,0 +1,330 @@
+"""`handrail mark --diff`: mark every hunk a coding agent added since a base revision.
+
+The hunks come from ``git diff -U0 <base>`` against the working tree (plus untracked files,
+which an agent creates and git does not diff). A pure deletion leaves nothing to mark; a
+changed hunk's new lines are marked like added ones. Hunks that touch an existing block or
+marker, and blank-only hunks, are skipped with the reason, which also makes a second run
+mark nothing new.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from handrail.blocks.comments import language_of
+from handrail.blocks.mark import MarkError, next_block_number, wrap_lines
+from handrail.blocks.markers import Block, decode_source, parse_blocks, parse_blocks_bytes
+from handrail.ledger.records import BlockMarked
+from handrail.ledger.store import Ledger, LedgerWriteError
+from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
+
+__all__ = [
+    "DiffMarkError",
+    "DiffMarkResult",
+    "Hunk",
+    "MarkedHunk",
+    "SkippedHunk",
+    "changed_hunks",
+    "mark_diff",
+    "mark_hunks",
+    "parse_unified_diff",
+]
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_EOL = re.compile(r"\r\n|\r|\n")
+_GIT_TIMEOUT_S = 60
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+class DiffMarkError(Exception):
+    """git could not produce the diff (no repository, unknown base); a sentence for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    """Lines `start`..`start + count - 1` of the new file came in since the base."""
+
+    start: int
+    count: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.count - 1
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedHunk:
+    path: str
+    block: Block
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedHunk:
+    path: str
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(slots=True)
+class DiffMarkResult:
+    base: str
+    marked: list[MarkedHunk] = field(default_factory=list)
+    skipped: list[SkippedHunk] = field(default_factory=list)
+    ledger_error: str | None = None
+    """Set when markers were written but their records were not."""
+
+
+def parse_unified_diff(diff: str) -> dict[str, list[Hunk]]:
+    """The new-side hunks of each file in a ``git diff -U0`` output; deletions are dropped.
+
+    Files deleted in the working tree (``+++ /dev/null``) have no new side and are left out.
+    """
+    hunks: dict[str, list[Hunk]] = {}
+    current: str | None = None
+    for line in diff.split("\n"):
+        if line.startswith("+++ "):
+            name = _unquote(line[4:].rstrip("\t"))
+            current = name[2:] if name.startswith("b/") else None
+            continue
+        if line.startswith("diff --git "):
+            current = None
+            continue
+        match = _HUNK.match(line)
+        if match is None or current is None:
+            continue
+        count = 1 if match.group(2) is None else int(match.group(2))
+        if count:
+            hunks.setdefault(current, []).append(Hunk(int(match.group(1)), count))
+    return hunks
+
+
+def _unquote(name: str) -> str:
+    """Undo git's C-style quoting of a path with unusual bytes (``"b/caf\\303\\251.py"``)."""
+    if not (len(name) >= 2 and name.startswith('"') and name.endswith('"')):
+        return name
+    body, out, i = name[1:-1], bytearray(), 0
+    while i < len(body):
+        char = body[i]
+        if char != "\\" or i + 1 >= len(body):
+            out += char.encode("utf-8")
+            i += 1
+            continue
+        nxt = body[i + 1]
+        octal = body[i + 1 : i + 4]
+        if len(octal) == 3 and all(c in "01234567" for c in octal):
+            out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        elif nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        else:
+            out += nxt.encode("utf-8")
+            i += 2
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _git(ws: Workspace, args: list[str]) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.quotePath=false", *args],
+            cwd=ws.root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise DiffMarkError(f"cannot run git: {exc}") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise DiffMarkError(
+            f"git {args[0]} failed: {message[-1] if message else f'exit {done.returncode}'}"
+        )
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+def changed_hunks(ws: Workspace, base: str) -> dict[str, list[Hunk]]:
+    """Hunks added since `base` in the workspace's files, untracked files whole."""
+    if base.startswith("-"):
+        raise DiffMarkError(f"{base!r} is not a revision")
+    try:
+        _git(ws, ["rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"])
+    except DiffMarkError as exc:
+        raise DiffMarkError(
+            f"{base!r} is not a commit of this repository (is it a git repository with "
+            "at least one commit?)"
+        ) from exc
+    excluded = ":(exclude,top).handrail"
+    diff = _git(
+        ws,
+        ["diff", "-U0", "--no-color", "--no-ext-diff", "--relative", "--src-prefix=a/",
+         "--dst-prefix=b/", base, "--", ".", excluded],
+    )  # fmt: skip
+    hunks = parse_unified_diff(diff)
+    untracked = _git(ws, ["ls-files", "-z", "--others", "--exclude-standard", "--", ".", excluded])
+    for rel in filter(None, untracked.split("\0")):
+        try:
+            real = ws.resolve_inside(rel)
+        except PathEscapesWorkspace:
+            continue
+        if not is_regular_file(real):
+            continue
+        try:
+            text, _ = decode_source(real.read_bytes())
+        except OSError:
+            # Unreadable now: mark_hunks reports it when it tries the file.
+            hunks[rel] = [Hunk(1, 1)]
+            continue
+        count = len(_EOL.split(text)) - (1 if text.endswith(("\n", "\r")) or not text else 0)
+        if count:
+            hunks[rel] = [Hunk(1, count)]
+    return hunks
+
+
+def mark_diff(
+    ws: Workspace, task_id: str, base: str = "HEAD", *, author: str | None = None
+) -> DiffMarkResult:
+    """Wrap each hunk added since `base` in markers for `task_id` and record the blocks.
+
+    Each file is rewritten once, atomically, keeping its encoding and line endings.
+    """
+    result = mark_hunks(ws, task_id, changed_hunks(ws, base), author=author)
+    result.base = base
+    return result
+
+
+def mark_hunks(
+    ws: Workspace, task_id: str, hunks_by_path: dict[str, list[Hunk]], *, author: str | None
+) -> DiffMarkResult:
+    """Wrap the given line ranges of each file in markers for `task_id`; record the blocks.
+
+    Blank lines at a range's edges stay outside; ranges touching an existing block or marker,
+    and files without comment syntax, are skipped with the reason.
+    """
+    from handrail.generate.handoff import replace_file
+
+    ledger = Ledger(ws)
+    taken = {r.block_id for r in ledger.read().records if isinstance(r, BlockMarked)}
+    result = DiffMarkResult("")
+    for rel, hunks in sorted(hunks_by_path.items()):
+        try:
+            real = ws.resolve_inside(rel)
+        except PathEscapesWorkspace:
+            continue
+        if not is_regular_file(real):
+            continue
+        try:
+            before = os.stat(real)
+            data = real.read_bytes()
+        except OSError as exc:
+            result.skipped.append(SkippedHunk(rel, 1, 1, f"cannot read it: {exc.strerror}"))
+            continue
+        text, encoding = decode_source(data)
+        unfit = _unfit(rel, text)
+        if unfit:
+            result.skipped += [SkippedHunk(rel, h.start, h.end, unfit) for h in hunks]
+            continue
+        taken |= {b.id for b in parse_blocks_bytes(data, rel).blocks}
+        plan = _plan_file(text, rel, hunks, task_id, taken, result.skipped)
+        if not plan:
+            continue
+        # Bottom-up, so that the markers of one hunk do not shift the lines of those above.
+        for hunk, block_id in sorted(plan, key=lambda p: -p[0].start):
+            text = wrap_lines(text, hunk.start, hunk.end, block_id, rel)
+        try:
+            replace_file(real, rel, encoding.encode(text), before)
+        except MarkError as exc:
+            for hunk, _ in plan:
+                result.skipped.append(SkippedHunk(rel, hunk.start, hunk.end, exc.message))
+            continue
+        ids = {block_id for _, block_id in plan}
+        result.marked += [MarkedHunk(rel, b) for b in parse_blocks(text, rel).blocks if b.id in ids]
+    for item in result.marked:
+        record = BlockMarked.create(
+            block_id=item.block.id,
+            task_id=task_id,
+            path=item.path,
+            content_hash=item.block.content_hash,
+            begin_line=item.block.begin_line,
+            end_line=item.block.end_line,
+            author=author,
+        )
+        try:
+            ledger.append(record)
+        except LedgerWriteError as exc:
+            result.ledger_error = str(exc)
+            break
+    return result
+
+
+def _unfit(rel: str, text: str) -> str:
+    """Why a file is not marked from a diff at all ("" when it may be).
+
+    Unlike `handrail mark FILE`, where the user chose the file, a diff also holds files
+    nobody meant as code: binaries, and files of unknown type whose comment syntax would be
+    a guess.
+    """
+    if "\0" in text:
+        return "a binary file"
+    if language_of(rel) is None:
+        return "its type is unknown, so a marker could break it; mark it with handrail mark"
+    return ""
+
+
+def _plan_file(
+    text: str,
+    rel: str,
+    hunks: Iterable[Hunk],
+    task_id: str,
+    taken: set[str],
+    skipped: list[SkippedHunk],
+) -> list[tuple[Hunk, str]]:
+    """The hunks of one file worth marking, each with its block id (numbered top-down)."""
+    # Lines as git counts them for the hunks and as the markers count them: by line endings
+    # only (str.splitlines would also split at form feeds and U+2028).
+    lines = _EOL.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    parsed = parse_blocks(text, rel)
+    plan: list[tuple[Hunk, str]] = []
+    for hunk in sorted(hunks, key=lambda h: h.start):
+        if hunk.end > len(lines):
+            skipped.append(SkippedHunk(rel, hunk.start, hunk.end, "lines past the end of the file"))
+            continue
+        body = lines[hunk.start - 1 : hunk.end]
+        if not any(line.strip() for line in body):
+            skipped.append(SkippedHunk(rel, hunk.start, hunk.end, "only blank lines"))
+            continue
+        # Blank lines at a hunk's edges are spacing between definitions, not generated code.
+        lead = next(i for i, line in enumerate(body) if line.strip())
+        trail = next(i for i, line in enumerate(reversed(body)) if line.strip())
+        hunk = Hunk(hunk.start + lead, hunk.count - lead - trail)
+        inside = next(
+            (b for b in parsed.blocks if b.begin_line <= hunk.end and hunk.start <= b.end_line),
+            None,
+        )
+        if inside is not None:
+            skipped.append(
+                SkippedHunk(
+                    rel,
+                    hunk.start,
+                    hunk.end,
+                    f"touches block {inside.id}, which is already marked",
+                )
+            )
+            continue
+        try:
+            # A dry run on the text catches files without comments and broken markers early.
+            wrap_lines(text, hunk.start, hunk.end, f"{task_id}.999999", rel)
+        except MarkError as exc:
+            skipped.append(SkippedHunk(rel, hunk.start, hunk.end, exc.message))
+            continue
+        block_id = f"{task_id}.{next_block_number(task_id, taken)}"
+        taken.add(block_id)
+        plan.append((hunk, block_id))
+    return plan

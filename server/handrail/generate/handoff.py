@@ -1,0 +1,262 @@
+"""The generation handoff: the gate, the model, and the answer written as a marked block.
+
+Order matters for "no file changed on failure": the target is checked before anything is
+sent, and the file is written once, with its markers, only after a usable answer arrived.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from handrail.blocks.mark import MarkError
+from handrail.blocks.markers import SourceEncoding, decode_source
+from handrail.findings import Finding
+from handrail.generate.client import Answer, GenerationError, stream_chat
+from handrail.generate.extract import extract_code
+from handrail.generate.settings import GenerateSettings
+from handrail.ledger.store import Ledger
+from handrail.marking import MarkPlan, plan_mark, record_mark
+from handrail.tasks import LoadedTask
+from handrail.workflow.model import Workflow
+from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
+
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+__all__ = [
+    "Generated",
+    "GenerationError",
+    "GenerationRefused",
+    "Target",
+    "generate_code",
+    "insert_code",
+    "prepare_target",
+    "replace_file",
+    "write_generated",
+]
+
+
+class GenerationRefused(Exception):
+    """The gate refused: the spec or the context fails an error check. Nothing was sent."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("the prompt pack is refused")
+        self.findings = findings
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where generated code goes: before line `line` of `rel` (at the end when None)."""
+
+    rel: str
+    path: Path
+    line: int | None
+    exists: bool
+    before: os.stat_result | None
+    """The file's stat when checked: a file changed after that is not written."""
+
+
+@dataclass(slots=True)
+class Generated:
+    task_id: str
+    code: str
+    answer: Answer
+    warnings: list[Finding] = field(default_factory=list)
+    """Findings below error severity that the gate let through."""
+
+
+def generate_code(
+    ws: Workspace,
+    workflow: Workflow,
+    loaded_task: LoadedTask,
+    settings: GenerateSettings,
+    *,
+    target_rel: str | None = None,
+    on_delta: Callable[[str], None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Generated:
+    """Send the task's checked prompt pack and return the code of the answer.
+
+    Raises `GenerationRefused` (with findings) before sending when the gate fails,
+    `SettingsError` when the key's variable is unset, and `GenerationError` when the
+    endpoint fails, refuses, or answers without code.
+    `target_rel` picks the language among several code blocks.
+    """
+    from handrail.check import task_context_reports
+    from handrail.prompt import build_prompt_pack
+
+    (report,) = task_context_reports(ws, workflow, [loaded_task])
+    pack = build_prompt_pack(loaded_task, workflow, report)
+    if pack.refused:
+        raise GenerationRefused(pack.findings)
+    answer = stream_chat(
+        settings,
+        pack.text,
+        temperature=workflow.generation.temperature,
+        on_delta=on_delta,
+        transport=transport,
+    )
+    code = extract_code(answer.text, target_rel)
+    if code is None:
+        said = " ".join(answer.text.split())
+        shown = f' It said: "{said[:200]}{"..." if len(said) > 200 else ""}"' if said else ""
+        raise GenerationError(
+            "the answer holds no code block, so nothing was written." + shown,
+            kind="no_code",
+        )
+    return Generated(loaded_task.task.id, code, answer, pack.findings)
+
+
+def prepare_target(ws: Workspace, path: Path, line: int | None, task_id: str) -> Target:
+    """Check that code can be marked at `path` (before line `line`) before anything is sent.
+
+    Raises `MarkError` for a path outside the workspace, a folder, a line past the end, or a
+    file whose format has no comments.
+    """
+    try:
+        rel = ws.relative(path)
+        real = ws.resolve_inside(rel)
+    except PathEscapesWorkspace as exc:
+        raise MarkError(f"{path} is outside the workspace {ws.root}") from exc
+    exists = os.path.lexists(real)
+    if exists and not is_regular_file(real):
+        raise MarkError("it is not a regular file", path=rel)
+    if not exists and not real.parent.is_dir():
+        raise MarkError(f"its folder {real.parent} does not exist", path=rel)
+    try:
+        before = os.stat(real) if exists else None
+    except OSError as exc:
+        raise MarkError(f"cannot read it: {exc.strerror or exc}", path=rel) from exc
+    target = Target(rel, real, line, exists, before)
+    # A dry run with a placeholder line finds a bad line number, overlapping blocks and
+    # formats without comments now, rather than after the model has been paid for.
+    _plan(ws, target, _read_text(target)[0], "placeholder\n", task_id)
+    return target
+
+
+def write_generated(
+    ws: Workspace, target: Target, code: str, task_id: str, *, author: str | None
+) -> MarkPlan:
+    """Insert `code` at the target wrapped in markers, in one atomic write, and record it.
+
+    Raises `MarkError` when the file cannot be marked or changed since `prepare_target`
+    (so the line chosen then still means the same place);
+    `LedgerWriteError` when the markers were written but the record was not.
+    """
+    text, encoding = _read_text(target)
+    plan = _plan(ws, target, text, code, task_id)
+    data = encoding.encode(plan.marked_text)
+    replace_file(target.path, target.rel, data, target.before)
+    record_mark(ws, plan, author=author)
+    return plan
+
+
+def _plan(ws: Workspace, target: Target, text: str, code: str, task_id: str) -> MarkPlan:
+    inserted, first, last = insert_code(text, code, target.line, target.rel)
+    return plan_mark(inserted, target.rel, first, last, task_id, Ledger(ws).read().records)
+
+
+def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, int, int]:
+    """`text` with `code` inserted before line `line`, and the 1-based lines code now spans."""
+    # Split at line endings only, as the markers count lines (not at form feeds or U+2028).
+    lines = _LINES.findall(text)
+    eol = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    code_lines = [c.rstrip("\r\n") + eol for c in _LINES.findall(code)]
+    at = len(lines) + 1 if line is None else line
+    if not 1 <= at <= len(lines) + 1:
+        raise MarkError(
+            f"line {at} is past the end of the file, which has {len(lines)} lines "
+            f"(use {len(lines) + 1} to append)",
+            path=rel,
+            line=at,
+        )
+    if lines and not lines[-1].endswith(("\n", "\r")) and at == len(lines) + 1:
+        lines[-1] += eol
+    new = lines[: at - 1] + code_lines + lines[at - 1 :]
+    return "".join(new), at, at + len(code_lines) - 1
+
+
+def _read_text(target: Target) -> tuple[str, SourceEncoding]:
+    if not target.exists:
+        return "", SourceEncoding("utf-8")
+    try:
+        data = target.path.read_bytes()
+    except OSError as exc:
+        raise MarkError(f"cannot read it: {exc.strerror or exc}", path=target.rel) from exc
+    text, encoding = decode_source(data)
+    if "\0" in text:
+        raise MarkError(
+            "it holds NUL bytes (a binary file?); markers would corrupt it", path=target.rel
+        )
+    return text, encoding
+
+
+def replace_file(path: Path, rel: str, data: bytes, before: os.stat_result | None) -> None:
+    """Write `data` to `path` atomically: temp file beside it, fsync, rename.
+
+    `before` is the file's stat when it was read (None for a new file): a file changed since
+    then, or created meanwhile, is left alone and `MarkError` raised. Permission bits are kept.
+    """
+    real = Path(os.path.realpath(path))
+    try:
+        fd, temp = tempfile.mkstemp(
+            prefix=f".{real.name}.", suffix=".handrail-tmp", dir=real.parent
+        )
+    except OSError as exc:
+        raise MarkError(f"cannot write next to it: {exc.strerror or exc}", path=rel) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if before is not None:
+            os.chmod(temp, stat.S_IMODE(before.st_mode))
+            now = os.stat(real)
+            if (now.st_mtime_ns, now.st_size, now.st_ino) != (
+                before.st_mtime_ns,
+                before.st_size,
+                before.st_ino,
+            ):
+                raise MarkError(
+                    "it changed on disk since Handrail read it; nothing was written, run the "
+                    "command again",
+                    path=rel,
+                )
+            os.replace(temp, real)
+        else:
+            _create(temp, real)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(exc, FileExistsError):
+            raise MarkError(
+                "it was created by someone else meanwhile; run again", path=rel
+            ) from exc
+        if isinstance(exc, OSError):
+            raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc
+        raise
+
+
+def _create(temp: str, real: Path) -> None:
+    """Move `temp` to the new file `real`, never replacing a file someone created meanwhile."""
+    try:
+        os.link(temp, real)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or exc.errno not in _NO_HARD_LINKS:
+            raise
+        # A file system without hard links: a check just before the rename is the best left.
+        if os.path.lexists(real):
+            raise FileExistsError(errno.EEXIST, "exists", str(real)) from exc
+        os.replace(temp, real)
+        return
+    os.unlink(temp)

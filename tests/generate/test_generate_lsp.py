@@ -1,0 +1,105 @@
+"""``handrail.generate`` in the language server: the answer arrives as a marked block edit."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chat_server import Script, answer_events, serving, write_settings
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from handrail.ledger.records import BlockMarked
+from handrail.ledger.store import Ledger
+from handrail.workspace import Workspace
+
+# The language-server test client lives with the feature tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lsp" / "features"))
+from features_harness import make_task, running
+
+pytestmark = pytest.mark.asyncio
+
+SOURCE = "import os\n\n\ndef f(x):\n    return x + 1\n"
+CODE = "def g(y):\n    return y * 2\n"
+ANSWER = f"Sure.\n\n```python\n{CODE}```\n"
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    with serving() as running_server:
+        yield running_server
+
+
+def _source(ws: Workspace) -> Path:
+    path = ws.root / "src" / "a.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(SOURCE)
+    return path
+
+
+async def test_generate_inserts_a_marked_block_and_records_it(
+    workspace: Workspace, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        result = await client.run("handrail.generate", {"uri": uri, "task": "k3f7qa", "line": 3})
+        assert result["applied"] is True and result["block"] == "k3f7qa.1"
+        assert client.texts[uri] == (
+            "import os\n\n# handrail:begin k3f7qa.1\n" + CODE + "# handrail:end k3f7qa.1\n"
+            "\ndef f(x):\n    return x + 1\n"
+        )
+        (edit,) = client.applied
+        (document_edit,) = edit.document_changes
+        assert document_edit.text_document.version == 1
+        (record,) = Ledger(workspace).read().records
+        assert isinstance(record, BlockMarked)
+        assert (record.block_id, record.path, record.begin_line) == ("k3f7qa.1", "src/a.py", 3)
+        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+        assert "HR300" in [d.code for d in diagnostics]
+        assert path.read_text() == SOURCE  # the editor's buffer changed, not the file
+
+
+async def test_a_failed_answer_changes_nothing(
+    workspace: Workspace, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.status, script.body = 429, b'{"error": {"message": "slow down"}}'
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        with pytest.raises(JsonRpcException) as caught:
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    command="handrail.generate", arguments=[{"uri": uri, "task": "k3f7qa"}]
+                )
+            )
+        assert "HTTP 429" in caught.value.message and "Nothing was changed" in caught.value.message
+        assert client.applied == [] and client.texts[uri] == SOURCE
+        assert Ledger(workspace).read().records == []
+
+
+async def test_a_refused_gate_sends_nothing(
+    workspace: Workspace, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    make_task(workspace, context=["src/missing.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        result = await client.run("handrail.generate", {"uri": uri, "task": "k3f7qa"})
+        assert result["refused"] is True and result["applied"] is False
+        assert any(f["code"].startswith("HR2") for f in result["findings"])
+        assert script.requests == [] and client.applied == []

@@ -1,0 +1,75 @@
+"""Inserting generated code into a file's text, and writing it back safely."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handrail.blocks.mark import MarkError
+from handrail.generate.handoff import insert_code, replace_file
+
+line_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12
+)
+texts = st.tuples(
+    st.lists(line_text, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans()
+).map(lambda t: (t[1].join(t[0]) + (t[1] if t[2] and t[0] else ""), t[1]))
+
+
+@given(texts, st.lists(line_text, min_size=1, max_size=5), st.data())
+def test_inserted_code_sits_at_its_lines_and_the_rest_is_kept(
+    text_eol: tuple[str, str], code_lines: list[str], data: st.DataObject
+) -> None:
+    text, eol = text_eol
+    file_eol = eol if eol in text else "\n"  # a file without line endings gets "\n"
+    old = text.split(eol) if text else []
+    ended = bool(text) and text.endswith(eol)
+    if ended:
+        old.pop()
+    line = data.draw(st.one_of(st.none(), st.integers(1, len(old) + 1)))
+    at = len(old) + 1 if line is None else line
+    new, first, last = insert_code(text, "\n".join(code_lines) + "\n", line, "a.py")
+    assert (first, last) == (at, at + len(code_lines) - 1)
+    rows = old[: at - 1] + code_lines + old[at - 1 :]
+    if old and not ended and at <= len(old):
+        assert new == file_eol.join(rows)  # the last line keeps its missing line ending
+    else:
+        assert new == "".join(row + file_eol for row in rows)
+
+
+def test_a_line_past_the_end_says_how_to_append() -> None:
+    with pytest.raises(MarkError, match="use 3 to append"):
+        insert_code("a\nb\n", "x\n", 4, "a.py")
+
+
+def test_a_file_changed_since_it_was_read_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text("old\n")
+    before = os.stat(path)
+    path.write_text("someone else's edit\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    with pytest.raises(MarkError, match="changed on disk"):
+        replace_file(path, "a.py", b"new\n", before)
+    assert path.read_text() == "someone else's edit\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.py"]
+
+
+def test_a_new_file_is_never_written_over_one_created_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "new.py"
+    path.write_text("theirs\n")
+    with pytest.raises(MarkError, match="created by someone else"):
+        replace_file(path, "new.py", b"ours\n", None)
+    assert path.read_text() == "theirs\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["new.py"]
+
+
+def test_permission_bits_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "run.sh"
+    path.write_text("echo\n")
+    path.chmod(0o755)
+    replace_file(path, "run.sh", b"echo hi\n", os.stat(path))
+    assert path.read_text() == "echo hi\n" and (path.stat().st_mode & 0o777) == 0o755
