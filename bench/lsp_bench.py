@@ -6,12 +6,17 @@ Measures, over stdio with a real client:
   (median, p99) and a 100,000-line file with 500 blocks (median);
 and the same edits against a bare pygls 2 server that only scans for markers (this script
 with `--bare-server`), in the same run: the ratio is the figure.
+
+`--memory` runs a separate phase instead: the server's resident memory (VmRSS, Linux) after
+opening 100 files of the standard library, with the tokenizer's encoding loaded by a task
+file whose context is counted first.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -221,13 +226,99 @@ async def run(edits: int) -> None:
             print(f"{label:38} {value * unit:10.1f} {'-':>10} {'-':>7}")
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of process `pid` in MB (Linux /proc)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS line")
+
+
+def stdlib_files(count: int) -> list[Path]:
+    """`count` modules of the standard library, in a stable order, each under 200 KB."""
+    root = Path(os.__file__).parent
+    found = [
+        p
+        for p in sorted(root.glob("*.py")) + sorted(root.glob("*/*.py"))
+        if "site-packages" not in p.parts and p.stat().st_size < 200_000
+    ]
+    return found[:count]
+
+
+async def memory(count: int) -> None:
+    files = stdlib_files(count)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / ".handrail" / "tasks").mkdir(parents=True)
+        context = files[0].name
+        (root / context).write_text(files[0].read_text(encoding="utf-8"), encoding="utf-8")
+        task = root / ".handrail" / "tasks" / "abcdef.toml"
+        task.write_text(TASK.replace("context = []", f'context = ["{context}"]'))
+        client = LanguageClient("bench", "1")
+        probe = Probe(client)
+        await client.start_io(sys.executable, "-m", "handrail", "lsp")
+        pid = client._server.pid  # type: ignore[union-attr]
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+                initialization_options={"debounce_ms": 0},
+            )
+        )
+        client.initialized(types.InitializedParams())
+        await asyncio.sleep(1.0)
+        started = _rss_mb(pid)
+        # The task file's context is counted: this loads the encoding in the server.
+        waiter = probe.expect(None)
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=task.as_uri(), language_id="toml", version=1, text=task.read_text()
+                )
+            )
+        )
+        await asyncio.wait_for(waiter, 120)
+        with_encoding = _rss_mb(pid)
+        total_bytes = 0
+        for number, path in enumerate(files):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            total_bytes += len(text.encode())
+            target = root / "lib" / f"{number:03d}_{path.name}"
+            waiter = probe.expect(None)
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(
+                        uri=target.as_uri(), language_id="python", version=1, text=text
+                    )
+                )
+            )
+            await asyncio.wait_for(waiter, 60)
+        opened = _rss_mb(pid)
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+    print(
+        f"resident memory of `handrail lsp` (MB), {len(files)} stdlib files, {total_bytes:,} bytes"
+    )
+    print(f"{'after initialize':38} {started:10.1f}")
+    print(f"{'task file open, encoding loaded':38} {with_encoding:10.1f}")
+    print(f"{'and ' + str(len(files)) + ' stdlib files open':38} {opened:10.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--edits", type=int, default=200, help="edits per file (default 200)")
+    parser.add_argument(
+        "--memory", action="store_true", help="measure resident memory after opening files"
+    )
+    parser.add_argument("--files", type=int, default=100, help="files for --memory")
     args = parser.parse_args()
     if args.bare_server:
         bare_server()
+    elif args.memory:
+        asyncio.run(memory(args.files))
     else:
         asyncio.run(run(args.edits))
 

@@ -66,9 +66,15 @@ async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
 
         lenses = await _lenses(client, uri)
         titles = [lens.command.title for lens in lenses if lens.command]
+        assert lenses[0].command is not None and lenses[0].command.command == ""
         assert titles[0].startswith("k3f7qa.1: verification failed: `pytest -q` exited with code 1")
         assert f"needs trace · task k3f7qa: {' '.join(SPEC.split()[:8])}…" in titles[0]
-        assert titles[1:] == ["Record trace", "I can explain every line"]
+        assert titles[1:] == [
+            "Verify block",
+            "Verify task",
+            "Record trace",
+            "I can explain every line",
+        ]
         assert {lens.range.start.line for lens in lenses} == {1}
 
         hover = await _hover(client, uri, 1, 5)

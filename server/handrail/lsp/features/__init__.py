@@ -21,11 +21,22 @@ def register_all(server: HandrailServer) -> None:
         code_lens,
         commands,
         context_paths,
+        generate,
         hover,
         inlay_hints,
+        verification,
     )
 
-    for module in (commands, code_actions, code_lens, hover, inlay_hints, context_paths):
+    for module in (
+        commands,
+        verification,
+        code_actions,
+        code_lens,
+        hover,
+        inlay_hints,
+        context_paths,
+        generate,
+    ):
         try:
             module.register(server)
         except Exception:

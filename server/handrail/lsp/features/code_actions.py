@@ -30,6 +30,7 @@ from handrail.lsp.features.common import (
     text_edit,
     workspace_edit,
 )
+from handrail.lsp.features.verification import block_actions
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
 from handrail.tasks import LoadedTask
@@ -276,6 +277,12 @@ async def code_actions(
     if _wanted(types.CodeActionKind.QuickFix, only):
         for diagnostic in params.context.diagnostics:
             actions.extend(quick_fixes(server, analysis, diagnostic))
+    if analysis.kind == "source" and _wanted(types.CodeActionKind.QuickFix, only):
+        first, last = (
+            engine_position(server, analysis.lines, p)[0]
+            for p in (params.range.start, params.range.end)
+        )
+        actions.extend(block_actions(analysis, first, last, list(params.context.diagnostics)))
     if analysis.kind == "source" and _wanted(MARK_KIND, only):
         lines = _selected_lines(server, analysis, params.range)
         if lines is not None:

@@ -1,5 +1,6 @@
-"""Code lenses on each begin marker: the block's status, its task, and what the author can
-record from the editor (a manual trace, "I can explain every line")."""
+"""Code lenses on each begin marker: the block's status, risk tier and task, then the actions:
+verify the block or its task, and what the author can record from the editor (a manual trace,
+"I can explain every line")."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from lsprotocol import types
 from handrail.ledger.evidence import BlockEvidence, status_summary
 from handrail.lsp.features.commands import EXPLAIN, RECORD_TRACE
 from handrail.lsp.features.common import first_words, lsp_range
+from handrail.lsp.features.verification import VERIFY, verify_lens_command
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, classify
 
-NO_ACTION = ""
-"""A lens that only shows text: clients render it and have nothing to run."""
 
-
-def _actions(evidence: BlockEvidence, block_id: str, uri: str) -> list[types.Command]:
+def _actions(
+    evidence: BlockEvidence | None, block_id: str, task_id: str, uri: str
+) -> list[types.Command]:
     arguments = [{"block": block_id, "uri": uri}]
-    commands: list[types.Command] = []
+    commands = [
+        verify_lens_command(block_id, uri),
+        types.Command("Verify task", VERIFY, arguments=[{"task": task_id, "uri": uri}]),
+    ]
+    if evidence is None:
+        return commands
     if "trace" in evidence.needs:
         commands.append(types.Command("Record trace", RECORD_TRACE, arguments=arguments))
     if evidence.explanation_required and not evidence.explained:
@@ -67,11 +73,15 @@ def _lenses(server: HandrailServer, analysis: DocumentAnalysis) -> list[types.Co
         )
         evidence = analysis.source.evidence.get(block.id)
         status = status_summary(evidence) if evidence is not None else "not checked"
+        if evidence is not None and evidence.tier is not None:
+            head, sep, needs = status.partition(" · needs ")
+            status = f"{head} · risk tier {evidence.tier.name}{sep}{needs}"
         task = tasks.get(block.task_id)
         about = first_words(task.task.spec) if task is not None else "unknown task"
-        shown = [types.Command(f"{block.id}: {status} · task {block.task_id}: {about}", NO_ACTION)]
-        if evidence is not None:
-            shown += _actions(evidence, block.id, analysis.uri)
+        title = f"{block.id}: {status} · task {block.task_id}: {about}"
+        # An empty command id: the status is shown, and clicking it does nothing.
+        shown = [types.Command(title, "")]
+        shown += _actions(evidence, block.id, block.task_id, analysis.uri)
         lenses += [types.CodeLens(range=where, command=command) for command in shown]
     return lenses
 

@@ -1,0 +1,230 @@
+"""End to end: verifying from the editor, lenses and actions, and the trust gates."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from verification_harness import (
+    PYTEST_COMMAND,
+    TASK,
+    Client,
+    block_file,
+    running,
+    sentinel_command,
+    write_task,
+    write_workflow,
+)
+
+from handrail.ledger.records import VerificationRun
+from handrail.ledger.store import Ledger
+from handrail.verify import trust as trust_mod
+from handrail.workspace import Workspace
+
+pytestmark = pytest.mark.asyncio
+
+BLOCK = f"{TASK}.1"
+
+
+def runs(ws: Workspace) -> list[VerificationRun]:
+    return [r for r in Ledger(ws).read().records if isinstance(r, VerificationRun)]
+
+
+def pytest_project(ws: Workspace) -> None:
+    write_workflow(ws, PYTEST_COMMAND)
+    write_task(ws)
+    (ws.root / "calc.py").write_text(block_file(BLOCK, "def add(a, b):\n    return a + b\n"))
+    (ws.root / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
+
+
+async def lenses(client: Client, uri: str) -> list[types.CodeLens]:
+    result = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return list(result or [])
+
+
+async def actions_for(client: Client, uri: str, line: int) -> list[types.CodeAction]:
+    """The code actions at 0-based `line` with the diagnostics the editor shows there."""
+    here = types.Range(
+        start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
+    )
+    shown = [d for d in client.latest(uri) if d.range.start.line <= line <= d.range.end.line]
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=here,
+            context=types.CodeActionContext(diagnostics=shown),
+        )
+    )
+    return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+
+async def run_action(client: Client, action: types.CodeAction) -> dict[str, object]:
+    assert action.command is not None
+    result: dict[str, object] = await client.run(
+        action.command.command, *(action.command.arguments or [])
+    )
+    return result
+
+
+async def test_unverified_verified_changed_failed_through_the_editor(workspace: Workspace) -> None:
+    ws = workspace
+    pytest_project(ws)
+    trust_mod.trust(ws)
+    calc = ws.root / "calc.py"
+    async with running(ws.root, trusted=True) as client:
+        uri = client.open(calc)
+        await client.codes_become(uri, ["HR300"])
+
+        # The status lens on the begin marker, then the "Verify block" lens.
+        (status, verify, *_rest) = await lenses(client, uri)
+        assert status.command is not None and status.range.start.line == 0
+        assert status.command.title.startswith(f"{BLOCK}: not verified")
+        assert verify.command is not None and verify.command.title == "Verify block"
+        assert verify.command.command == "handrail.verify"
+        assert list(verify.command.arguments or []) == [{"block": BLOCK, "uri": uri}]
+
+        verified = await client.run(verify.command.command, *verify.command.arguments)
+        assert verified["ok"] is True and verified["ran"] is True
+        assert verified["blocks"][0]["status"] == "verified"
+        assert verified["runs"][0]["command"][1:4] == ["-m", "pytest", "-q"]
+        # Diagnostics update without any edit: HR300 is gone, only the explanation is left.
+        await client.codes_become(uri, ["HR304"])
+        progress = client.progress_messages()
+        assert progress[0] == f"begin: Handrail: verifying block {BLOCK}"
+        assert any(m.startswith(f"report: [1/1] {TASK}: running `") for m in progress)
+        assert "-m pytest -q" in next(m for m in progress if "running" in m)
+        assert progress[-1].startswith("end: Verified 1 of 1 block(s)")
+
+        # The user breaks the block: the passing run no longer counts.
+        client.rewrite(calc, block_file(BLOCK, "def add(a, b):\n    return a - b\n"))
+        await client.codes_become(uri, ["HR301"])
+        actions = await actions_for(client, uri, 1)
+        titles = [a.title for a in actions]
+        assert titles[:2] == [f"Verify block {BLOCK}", f"Verify task {TASK}"]
+        assert all(a.diagnostics and a.diagnostics[0].code == "HR301" for a in actions[:2])
+
+        failed = await run_action(client, actions[1])
+        assert failed["ok"] is False
+        assert failed["blocks"] == [
+            {
+                "block": BLOCK,
+                "path": "calc.py",
+                "line": 1,
+                "status": "failed",
+                "message": failed["blocks"][0]["message"],  # type: ignore[index]
+                "first_attempt": False,
+            }
+        ]
+        assert any("assert" in line for line in failed["runs"][0]["output_tail"])  # type: ignore[index]
+        await client.codes_become(uri, ["HR302"])
+        (hr302,) = client.latest(uri)
+        assert "exited with code 1" in hr302.message
+        popups = [m.message for m in client.messages]
+        assert any(f"{BLOCK}: failed" in m for m in popups)
+    assert [r.passed for r in runs(ws)] == [True, False]
+
+
+async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
+    write_workflow(workspace, sentinel_command("sentinel"))
+    write_task(workspace)
+    auth = workspace.root / "auth"
+    auth.mkdir()
+    path = auth / "check.py"
+    path.write_text(block_file(BLOCK, "def allowed(role):\n    return role == 'admin'\n"))
+    trust_mod.trust(workspace)  # approved on the machine, but the editor says no
+    async with running(workspace.root, trusted=False) as client:
+        # Lenses, hover and actions show the risk tier and what the block still needs.
+        uri = client.open(path)
+        await client.codes_become(uri, ["HR300", "HR303"])
+        titles = [lens.command.title for lens in await lenses(client, uri) if lens.command]
+        assert "not verified · risk tier auth · needs trace · task abcdef" in titles[0]
+        assert "Record trace" in titles
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=0, character=3),
+            )
+        )
+        assert hover is not None
+        text = str(hover.contents.value)  # type: ignore[union-attr]
+        assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
+        actions = await actions_for(client, uri, 1)
+        assert [a.title for a in actions] == [
+            f"Verify block {BLOCK}",
+            f"Verify task {TASK}",
+            f"Record trace of {BLOCK}",
+        ]
+
+        # Every way of asking to verify answers HR403, and nothing runs.
+        answer = await run_action(client, actions[0])
+        assert answer["ran"] is False and answer["trusted"] is False
+        for name, argument in (
+            ("handrail.verify", {"block": BLOCK}),
+            ("handrail.verify", {"task": TASK}),
+            ("handrail.verifyAll", None),
+        ):
+            answer = await client.run(name, *([argument] if argument else []))
+            assert answer["ran"] is False and answer["trusted"] is False
+            (finding,) = answer["findings"]
+            assert finding["code"] == "HR403"
+            assert finding["path"] == ".handrail/workflow.toml"
+            assert "Nothing was run" in answer["message"]
+        await client.wait_for(lambda: client.messages, what="a pop-up")
+        assert all("Nothing was run" in m.message for m in client.messages)
+    assert not (workspace.root / "sentinel").exists()
+    assert runs(workspace) == []
+
+
+async def test_commands_not_approved_on_this_machine_never_run(workspace: Workspace) -> None:
+    write_workflow(workspace, sentinel_command("sentinel"))
+    write_task(workspace)
+    (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+    async with running(workspace.root, trusted=True) as client:
+        answer = await client.run("handrail.verify", {"task": TASK})
+        assert answer["ran"] is False and answer["trusted"] is False
+        (finding,) = answer["findings"]
+        assert finding["code"] == "HR403" and "handrail trust" in finding["message"]
+        await client.wait_for(lambda: client.messages, what="a pop-up")
+        assert "Nothing was run" in client.messages[0].message
+    assert not (workspace.root / "sentinel").exists()
+    assert runs(workspace) == []
+
+
+async def test_a_crafted_request_cannot_choose_the_command(workspace: Workspace) -> None:
+    write_workflow(workspace, sentinel_command("rules-ran"))
+    write_task(workspace)
+    (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+    trust_mod.trust(workspace)
+    evil = sentinel_command("sentinel")
+    async with running(workspace.root, trusted=True) as client:
+        with pytest.raises(JsonRpcException, match="needs exactly one of"):
+            await client.run("handrail.verify", {"command": evil})
+        answer = await client.run(
+            "handrail.verify",
+            {"block": BLOCK, "command": evil, "argv": evil.split(" ")},
+        )
+        assert answer["ok"] is True and answer["ignored"] == ["argv", "command"]
+        assert answer["runs"][0]["command"][-1] == "open('rules-ran', 'w').write('ran')"
+        everything = await client.run("handrail.verifyAll", {"command": evil})
+        assert everything["ok"] is True and everything["ignored"] == ["command"]
+        for argument, fragment in (
+            ({"block": evil}, "is not a block id"),
+            ({"block": "zzzzzz.9"}, "there is no block zzzzzz.9"),
+            ({"task": "zzzzzz"}, "there is no task zzzzzz"),
+            ({"task": 5}, "'task' must be text"),
+            ({"block": BLOCK, "task": TASK}, "exactly one of"),
+            (["abcdef"], "takes one argument"),
+        ):
+            with pytest.raises(JsonRpcException, match=fragment):
+                await client.run("handrail.verify", argument)
+        nothing = await client.run(
+            "handrail.verifyAll", {"folder": (workspace.root / "sub").as_uri()}
+        )
+        assert nothing["ok"] is True
+    assert (workspace.root / "rules-ran").exists()
+    assert not (workspace.root / "sentinel").exists()
+    assert len(runs(workspace)) == 3
