@@ -43,6 +43,12 @@ end, 20)
 if not marked then
   fail("markers not in the buffer: " .. table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "|"))
 end
+-- The server records the block once the editor has applied the edit: wait for the record
+-- before anything ends the session (a busy machine may take a moment).
+local recorded = vim.wait(timeout, function()
+  return vim.fn.glob(vim.fn.getcwd() .. "/.handrail/ledger/*.json") ~= ""
+end, 20)
+if not recorded then fail("the marked block was not recorded in the ledger") end
 vim.cmd.write()
 
 local notes = {}

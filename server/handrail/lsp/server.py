@@ -329,12 +329,15 @@ class HandrailServer(LanguageServer):
         self.refresh_pulled_diagnostics()
 
     def refresh_pulled_diagnostics(self) -> None:
-        """Ask a pulling client to pull again (`workspace/diagnostic/refresh`): what other
-        files hold (tasks, ledger, workflow) changed, so every document's findings may have."""
+        """Ask the client to pull again what it pulls (`workspace/diagnostic/refresh`, and
+        `workspace/codeLens/refresh` for the block status lenses): what other files hold
+        (tasks, ledger, workflow) changed, so every document's findings may have."""
         # No capabilities before `initialize` (a server driven in-process).
         client = getattr(self.protocol, "client_capabilities", None)
         if _capability(client, "workspace", "diagnostics", "refresh_support"):
             self.workspace_diagnostic_refresh(None)
+        if _capability(client, "workspace", "code_lens", "refresh_support"):
+            self.workspace_code_lens_refresh(None)
 
     def is_trusted(self, folder: FolderState) -> bool:
         """Whether commands may run things the folder defines (initializationOptions only)."""

@@ -32,6 +32,7 @@ class Client(LanguageClient):
     published: list[types.PublishDiagnosticsParams]
     texts: dict[str, str]
     versions: dict[str, int]
+    lens_refreshes: int
 
     def open(self, path: Path, text: str | None = None) -> str:
         text = path.read_text(encoding="utf-8") if text is None else text
@@ -140,6 +141,12 @@ def _make_client() -> Client:
         c.published.append(params)
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    client.lens_refreshes = 0
+
+    def lens_refresh(c: Client, params: None) -> None:
+        c.lens_refreshes += 1
+
+    features[types.WORKSPACE_CODE_LENS_REFRESH] = lens_refresh
     register_lsp_features(client, features)
     return client
 
@@ -147,7 +154,10 @@ def _make_client() -> Client:
 def capabilities() -> types.ClientCapabilities:
     return types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=True),
-        workspace=types.WorkspaceClientCapabilities(workspace_folders=True),
+        workspace=types.WorkspaceClientCapabilities(
+            workspace_folders=True,
+            code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=True),
+        ),
         text_document=types.TextDocumentClientCapabilities(
             synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
             publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
