@@ -1,0 +1,186 @@
+// The everyday commands: mark, verify, record trace, explain, show task.
+import * as vscode from "vscode";
+import { blockAt, blockSpans, taskOfPath } from "./logic/blocks";
+import { MarkSelectionResult, VerifyResult, verifyOutcome } from "./logic/protocol";
+import { showTaskResult } from "./newTask";
+import { ServerController } from "./server";
+import { ActiveTask, pickTask, taskFiles } from "./tasks";
+
+export const VERIFY_COMMAND = "handrail.verify";
+
+/** The block under the cursor, else one picked from the blocks of the active document. */
+async function chooseBlock(): Promise<{ block: string; uri: string } | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (editor === undefined) {
+    void vscode.window.showWarningMessage("Handrail: open the file that holds the block first.");
+    return undefined;
+  }
+  const text = editor.document.getText();
+  const uri = editor.document.uri.toString();
+  const here = blockAt(text, editor.selection.active.line + 1);
+  if (here !== undefined) {
+    return { block: here.id, uri };
+  }
+  const spans = blockSpans(text);
+  if (spans.length === 0) {
+    void vscode.window.showWarningMessage(
+      "Handrail: this file has no generated block (no handrail:begin/end markers).",
+    );
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    spans.map((span) => ({
+      label: span.id,
+      description: `lines ${span.beginLine}-${span.endLine}`,
+    })),
+    { title: "Which generated block?" },
+  );
+  return picked === undefined ? undefined : { block: picked.label, uri };
+}
+
+function report(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  void vscode.window.showErrorMessage(`Handrail: ${message}`);
+}
+
+export async function markSelection(server: ServerController, active: ActiveTask): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (editor === undefined) {
+    return;
+  }
+  const choice = await pickTask("Mark the selection as generated for which task?", true);
+  if (choice === undefined) {
+    return;
+  }
+  const selection = editor.selection;
+  // A selection that ends at column 0 of a line does not include that line.
+  const last =
+    selection.end.character === 0 && selection.end.line > selection.start.line
+      ? selection.end.line
+      : selection.end.line + 1;
+  try {
+    const result = await server.execute<MarkSelectionResult>("handrail.markSelection", {
+      uri: editor.document.uri.toString(),
+      startLine: selection.start.line + 1,
+      endLine: last,
+      task: choice.task,
+      version: editor.document.version,
+    });
+    if (!result.applied) {
+      void vscode.window.showWarningMessage(
+        `Handrail: the lines were not marked${result.reason === undefined ? "" : `: ${result.reason}`}.`,
+      );
+      return;
+    }
+    if (result.task !== null) {
+      await active.set(result.task);
+    }
+  } catch (error) {
+    report(error);
+  }
+}
+
+/**
+ * Verification runs commands the workspace defines, so it never starts in Restricted Mode.
+ * The check is here, in the handler, because a command can be run without its menu entry.
+ */
+export async function verify(
+  server: ServerController,
+  active: ActiveTask,
+  scope: "block" | "task",
+): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    const manage = "Manage Workspace Trust";
+    const choice = await vscode.window.showWarningMessage(
+      "Handrail: verification runs the commands this workspace defines, so it only runs in a trusted workspace. Nothing was run.",
+      manage,
+    );
+    if (choice === manage) {
+      await vscode.commands.executeCommand("workbench.trust.manage");
+    }
+    return;
+  }
+  if (!server.advertised().includes(VERIFY_COMMAND)) {
+    void vscode.window.showWarningMessage(
+      "Handrail: this version of the language server cannot verify from the editor. Run `handrail verify` in a terminal.",
+    );
+    return;
+  }
+  let argument: Record<string, unknown>;
+  if (scope === "block") {
+    const block = await chooseBlock();
+    if (block === undefined) {
+      return;
+    }
+    argument = { block: block.block, uri: block.uri };
+  } else {
+    const task = active.current() ?? (await pickTask("Verify which task?", false))?.task;
+    if (task === undefined || task === null) {
+      return;
+    }
+    argument = { task };
+  }
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "Handrail: verifying" },
+      () => server.execute<VerifyResult>(VERIFY_COMMAND, argument),
+    );
+    const outcome = verifyOutcome(result);
+    if (outcome.ok) {
+      void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
+    } else {
+      void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
+    }
+  } catch (error) {
+    report(error);
+  }
+}
+
+export async function recordEvidence(
+  server: ServerController,
+  kind: "trace" | "explain",
+): Promise<void> {
+  const block = await chooseBlock();
+  if (block === undefined) {
+    return;
+  }
+  const argument: Record<string, unknown> = { block: block.block, uri: block.uri };
+  if (kind === "trace") {
+    const note = await vscode.window.showInputBox({
+      title: `Record a manual trace of ${block.block}`,
+      prompt: "What did the trace cover? (inputs you walked through, edge cases)",
+      ignoreFocusOut: true,
+    });
+    if (note === undefined) {
+      return;
+    }
+    argument.note = note;
+  }
+  try {
+    await server.execute(kind === "trace" ? "handrail.recordTrace" : "handrail.explain", argument);
+    void vscode.window.showInformationMessage(
+      kind === "trace"
+        ? `Handrail: trace recorded for ${block.block}.`
+        : `Handrail: recorded that you can explain every line of ${block.block}.`,
+    );
+  } catch (error) {
+    report(error);
+  }
+}
+
+export async function showTask(server: ServerController, active: ActiveTask): Promise<void> {
+  const task = active.current() ?? (await pickTask("Show which task?", false))?.task;
+  if (task === undefined || task === null) {
+    return;
+  }
+  const file = (await taskFiles()).find((uri) => taskOfPath(uri.fsPath) === task);
+  if (file !== undefined) {
+    await vscode.window.showTextDocument(file, { preview: false });
+  }
+  await active.set(task);
+  try {
+    await showTaskResult(server, task);
+  } catch (error) {
+    report(error);
+  }
+}

@@ -1,0 +1,82 @@
+// Activation: the server, the commands, the status bar and Workspace Trust.
+import * as vscode from "vscode";
+import { addToContext } from "./addToContext";
+import { markSelection, recordEvidence, showTask, verify } from "./commands";
+import { newAiTask } from "./newTask";
+import { onInterpreterChange } from "./python";
+import { ServerController } from "./server";
+import { HandrailStatusBar, SHOW_UNVERIFIED } from "./statusBar";
+import { ActiveTask } from "./tasks";
+
+let controller: ServerController | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel("Handrail", { log: true });
+  const server = new ServerController(log);
+  const active = new ActiveTask(context.workspaceState);
+  const status = new HandrailStatusBar(server, active, log);
+  controller = server;
+  context.subscriptions.push(log, active, status);
+
+  const register = (name: string, run: () => Promise<void>): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(name, run));
+  };
+  register("handrail.newAiTask", () => newAiTask(server, active));
+  register("handrail.markSelectionAsGenerated", () => markSelection(server, active));
+  register("handrail.verifyBlock", () => verify(server, active, "block"));
+  register("handrail.verifyTask", () => verify(server, active, "task"));
+  register("handrail.recordTraceForBlock", () => recordEvidence(server, "trace"));
+  register("handrail.explainBlock", () => recordEvidence(server, "explain"));
+  register("handrail.showTask", () => showTask(server, active));
+  context.subscriptions.push(
+    vscode.commands.registerCommand(
+      "handrail.addToContext",
+      (clicked: unknown, selected: unknown) => addToContext(active, clicked, selected),
+    ),
+  );
+  register(SHOW_UNVERIFIED, () => status.showUnverified());
+  register("handrail.restartServer", () => server.restart("restart requested"));
+
+  context.subscriptions.push(
+    server.onDidStart(() => {
+      status.schedule(0);
+    }),
+    server.onDidRecord(() => {
+      status.schedule();
+    }),
+    active.onDidChange(() => {
+      status.schedule();
+    }),
+    vscode.window.onDidChangeActiveTextEditor(() => {
+      status.schedule(300, false);
+    }),
+    vscode.window.onDidChangeTextEditorSelection(() => {
+      status.cursorMoved();
+    }),
+    vscode.workspace.onDidSaveTextDocument(() => {
+      status.schedule();
+    }),
+    // Trust can only be granted, never revoked, while the window is open. Restarting hands the
+    // server `trusted: true` and lets the server command setting count, without a reload.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void server.restart("workspace trust granted");
+    }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("handrail.server")) {
+        void server.restart("handrail.server settings changed");
+      }
+    }),
+  );
+  const interpreterWatch = await onInterpreterChange(() => {
+    void server.restart("the selected Python interpreter changed");
+  });
+  if (interpreterWatch !== undefined) {
+    context.subscriptions.push(interpreterWatch);
+  }
+  await server.restart("extension activated");
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.dispose();
+  controller = undefined;
+}

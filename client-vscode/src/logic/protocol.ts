@@ -1,0 +1,116 @@
+// The JSON shapes the `handrail.*` server commands return (docs/commands.md), as far as the
+// extension reads them. Everything else in a result is passed through untouched.
+
+export interface FindingJson {
+  code: string;
+  severity: string;
+  path: string;
+  line: number | null;
+  column: number | null;
+  end_line: number | null;
+  end_column: number | null;
+  message: string;
+}
+
+export interface ValidateSpecResult {
+  findings: FindingJson[];
+  ok: boolean;
+  /** The draft's sentences, as the server split them. */
+  sentences: string[];
+  max_sentences: number;
+  hard_max_sentences: number;
+  missing: string[];
+  placeholders: string[];
+  is_template: boolean;
+  empty: boolean;
+}
+
+export interface NewTaskResult {
+  task: string | null;
+  path: string;
+  uri: string;
+  template: boolean;
+  shown?: boolean;
+  findings: FindingJson[];
+}
+
+export interface ContextEntryJson {
+  entry: string;
+  path: string | null;
+  tokens: number | null;
+  status: string;
+  line: number | null;
+}
+
+export interface CheckContextResult {
+  task: string;
+  encoding: string;
+  encoding_note: string | null;
+  total_tokens: number;
+  max_tokens: number;
+  max_files: number;
+  entries: ContextEntryJson[];
+  drop: string[];
+  findings: FindingJson[];
+}
+
+export interface PromptResult {
+  task: string;
+  refused: boolean;
+  prompt: string | null;
+  temperature: number | null;
+  findings: FindingJson[];
+}
+
+export interface CheckResult {
+  findings: FindingJson[];
+  files_checked: number;
+  workflow_invalid: boolean;
+  errors: number;
+}
+
+export interface MarkSelectionResult {
+  applied: boolean;
+  block: string | null;
+  task: string | null;
+  path: string;
+  begin_line: number | null;
+  end_line: number | null;
+  reason?: string;
+  task_uri?: string;
+  shown?: boolean;
+}
+
+export interface VerifyResult {
+  target: string;
+  ok: boolean;
+  trusted: boolean;
+  ran: boolean;
+  cancelled: boolean;
+  findings: FindingJson[];
+  message?: string | null;
+}
+
+/** What to tell the user after `handrail.verify`: the server's own sentence when it gave one. */
+export function verifyOutcome(result: VerifyResult): { ok: boolean; message: string } {
+  const ok = result.ok && result.ran && !result.cancelled;
+  if (result.message !== undefined && result.message !== null && result.message.length > 0) {
+    return { ok, message: result.message };
+  }
+  if (result.cancelled) {
+    return { ok, message: `verification of ${result.target} was cancelled; nothing was recorded.` };
+  }
+  if (!result.ran) {
+    return { ok, message: `nothing was run for ${result.target}.` };
+  }
+  return {
+    ok,
+    message: ok
+      ? `${result.target} passed verification on its current content.`
+      : `verification of ${result.target} failed; the block's diagnostic says what to do.`,
+  };
+}
+
+export function hasError(findings: readonly FindingJson[]): boolean {
+  return findings.some((finding) => finding.severity === "error");
+}

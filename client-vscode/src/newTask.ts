@@ -1,0 +1,191 @@
+// "New AI Task": spec (validated as you type) -> context files -> context check -> prompt pack.
+import { execFile } from "node:child_process";
+import * as vscode from "vscode";
+import { contextSummary } from "./logic/context";
+import {
+  CheckContextResult,
+  NewTaskResult,
+  PromptResult,
+  ValidateSpecResult,
+} from "./logic/protocol";
+import { DEFAULT_SPEC_TEMPLATE, MessageSeverity, specAccepted, specMessage } from "./logic/spec";
+import { ServerController } from "./server";
+import { ActiveTask } from "./tasks";
+
+const SEVERITY: Record<MessageSeverity, vscode.InputBoxValidationSeverity> = {
+  error: vscode.InputBoxValidationSeverity.Error,
+  warning: vscode.InputBoxValidationSeverity.Warning,
+  info: vscode.InputBoxValidationSeverity.Info,
+};
+
+/** Asks for the spec until the server accepts it; undefined when the user gives up. */
+function askSpec(server: ServerController, folder: vscode.Uri): Promise<string | undefined> {
+  const box = vscode.window.createInputBox();
+  box.title = "New AI Task (1/3): the spec";
+  box.prompt =
+    "What must the code do? Inputs, outputs, the constraint that matters, the pattern to follow.";
+  box.placeholder = DEFAULT_SPEC_TEMPLATE;
+  box.ignoreFocusOut = true;
+  let latest: ValidateSpecResult | undefined;
+  let latestText = "";
+  let sequence = 0;
+
+  const validate = async (text: string): Promise<void> => {
+    const mine = ++sequence;
+    try {
+      const result = await server.execute<ValidateSpecResult>("handrail.validateSpec", {
+        spec: text,
+        folder: folder.toString(),
+      });
+      // Answers can come back out of order while the user types: keep only the newest.
+      if (mine !== sequence) {
+        return;
+      }
+      latest = result;
+      latestText = text;
+      const message = specMessage(result);
+      box.validationMessage =
+        message === undefined
+          ? undefined
+          : { message: message.message, severity: SEVERITY[message.severity] };
+    } catch (error) {
+      if (mine === sequence) {
+        box.validationMessage = `Handrail could not check the spec: ${String(error)}`;
+      }
+    }
+  };
+
+  return new Promise((resolve) => {
+    let done = false;
+    box.onDidChangeValue((text) => void validate(text));
+    box.onDidAccept(async () => {
+      if (latestText !== box.value || latest === undefined) {
+        await validate(box.value);
+      }
+      if (latest !== undefined && specAccepted(latest)) {
+        done = true;
+        resolve(box.value);
+        box.hide();
+      }
+    });
+    box.onDidHide(() => {
+      if (!done) {
+        resolve(undefined);
+      }
+      box.dispose();
+    });
+    box.show();
+  });
+}
+
+/** The files git does not ignore (tracked and untracked), else everything VS Code searches. */
+async function workspaceFiles(folder: vscode.Uri): Promise<string[]> {
+  const fromGit = await new Promise<string[] | undefined>((resolve) => {
+    execFile(
+      "git",
+      ["ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+      { cwd: folder.fsPath, maxBuffer: 64 * 1024 * 1024, timeout: 20_000 },
+      (error, stdout) => {
+        resolve(error === null ? stdout.split("\0").filter((name) => name.length > 0) : undefined);
+      },
+    );
+  });
+  if (fromGit !== undefined) {
+    return fromGit.filter((name) => !name.startsWith(".handrail/")).sort();
+  }
+  const found = await vscode.workspace.findFiles(
+    new vscode.RelativePattern(folder, "**/*"),
+    "{**/.git/**,**/node_modules/**,**/.handrail/**}",
+    5000,
+  );
+  return found.map((uri) => vscode.workspace.asRelativePath(uri, false)).sort();
+}
+
+async function pickContext(folder: vscode.Uri): Promise<string[] | undefined> {
+  const files = await workspaceFiles(folder);
+  const picked = await vscode.window.showQuickPick(
+    files.map((file) => ({ label: file })),
+    {
+      title: "New AI Task (2/3): the files the model needs to see",
+      placeHolder: "The code to change, the interfaces it calls, one example of the pattern",
+      canPickMany: true,
+      ignoreFocusOut: true,
+    },
+  );
+  return picked?.map((item) => item.label);
+}
+
+async function showResult(
+  server: ServerController,
+  task: string,
+  folder: vscode.Uri,
+): Promise<void> {
+  const context = await server.execute<CheckContextResult>("handrail.checkContext", {
+    task,
+    folder: folder.toString(),
+  });
+  const summary = contextSummary(context);
+  const prompt = await server.execute<PromptResult>("handrail.prompt", {
+    task,
+    folder: folder.toString(),
+  });
+  const copy = "$(copy) Copy Prompt Pack";
+  const items: vscode.QuickPickItem[] = [];
+  if (summary.passed && !prompt.refused && prompt.prompt !== null) {
+    items.push({
+      label: copy,
+      detail: `Paste it into your model at temperature ${prompt.temperature ?? 0}.`,
+    });
+  } else {
+    items.push({
+      label: "$(error) The prompt pack is held back until spec and context pass",
+      detail: "Fix the findings below (the task file shows them too), then run Show Task.",
+    });
+  }
+  items.push(...summary.lines.map((line) => ({ label: line })));
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `New AI Task (3/3): ${task}. ${summary.title}`,
+    ignoreFocusOut: true,
+  });
+  if (picked?.label === copy && prompt.prompt !== null) {
+    await vscode.env.clipboard.writeText(prompt.prompt);
+    void vscode.window.showInformationMessage(
+      `Handrail: the prompt pack of ${task} is on the clipboard. Mark what the model writes with "Mark Selection as Generated".`,
+    );
+  }
+}
+
+export async function newAiTask(server: ServerController, active: ActiveTask): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (folder === undefined) {
+    void vscode.window.showWarningMessage("Handrail: open a folder first.");
+    return;
+  }
+  const spec = await askSpec(server, folder);
+  if (spec === undefined) {
+    return;
+  }
+  const context = await pickContext(folder);
+  if (context === undefined) {
+    return;
+  }
+  const created = await server.execute<NewTaskResult>("handrail.newTask", {
+    spec,
+    context,
+    folder: folder.toString(),
+  });
+  if (created.task === null) {
+    const reasons = created.findings.map((finding) => finding.message).join(" ");
+    void vscode.window.showErrorMessage(`Handrail: the task was not created. ${reasons}`);
+    return;
+  }
+  await active.set(created.task);
+  await showResult(server, created.task, folder);
+}
+
+export async function showTaskResult(server: ServerController, task: string): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (folder !== undefined) {
+    await showResult(server, task, folder);
+  }
+}
