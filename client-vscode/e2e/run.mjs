@@ -286,6 +286,19 @@ try {
     await inputMessage(page, "Press Enter to continue");
     await page.keyboard.press("Enter");
     await page.waitForSelector('.quick-input-title:has-text("the files the model needs")');
+    // The server's candidates: the title shows the selection's tokens against the budget,
+    // each file its own count, and ignored files are left out.
+    const title = page.locator('.quick-input-title:has-text("tokens of")');
+    await title.waitFor();
+    const text = await title.innerText();
+    if (!/0 tokens of [\d,]+ \(cl100k_base\) · 0 of \d+ files/.test(text)) {
+      throw new Error(`unexpected context title: ${text}`);
+    }
+    log(`context title: ${text}`);
+    await page
+      .locator('.quick-input-list .monaco-list-row:has-text("src/wordcount.py"):has-text("tokens")')
+      .first()
+      .waitFor();
   });
 
   await step(page, "05-context-and-prompt-pack", async () => {
@@ -306,6 +319,15 @@ try {
         .click({ force: true });
     }
     await count.first().waitFor();
+    // The running total follows the selection.
+    const total = page.locator('.quick-input-title:has-text("· 1 of")');
+    await total.waitFor();
+    const text = await total.innerText();
+    if (!/[1-9][\d,]* tokens of [\d,]+ \(cl100k_base\) · 1 of \d+ files/.test(text)) {
+      throw new Error(`unexpected context title after the selection: ${text}`);
+    }
+    log(`context title: ${text}`);
+    await page.screenshot({ path: join(ARTIFACTS, "05a-context-total.png") });
     await page.keyboard.press("Enter");
     await page.waitForSelector('.quick-input-title:has-text("Context passes")');
     await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("Copy Prompt Pack")');

@@ -1,9 +1,17 @@
 // "New AI Task": spec (validated as you type) -> context files -> context check -> prompt pack.
 import { execFile } from "node:child_process";
 import * as vscode from "vscode";
+import {
+  budgetLine,
+  candidateDescription,
+  CONTEXT_CANDIDATES,
+  selectionTotal,
+} from "./logic/candidates";
 import { contextSummary } from "./logic/context";
 import {
   CheckContextResult,
+  ContextCandidateJson,
+  ContextCandidatesResult,
   NewTaskResult,
   PromptResult,
   ValidateSpecResult,
@@ -101,18 +109,93 @@ async function workspaceFiles(folder: vscode.Uri): Promise<string[]> {
   return found.map((uri) => vscode.workspace.asRelativePath(uri, false)).sort();
 }
 
-async function pickContext(folder: vscode.Uri): Promise<string[] | undefined> {
+const CONTEXT_TITLE = "New AI Task (2/3): the files the model needs";
+const CONTEXT_PLACEHOLDER =
+  "The code to change, the interfaces it calls, one example of the pattern";
+
+/** Today's picker: the files git does not ignore, without counts (an older server). */
+async function pickContextPlain(folder: vscode.Uri): Promise<string[] | undefined> {
   const files = await workspaceFiles(folder);
   const picked = await vscode.window.showQuickPick(
     files.map((file) => ({ label: file })),
     {
-      title: "New AI Task (2/3): the files the model needs to see",
-      placeHolder: "The code to change, the interfaces it calls, one example of the pattern",
+      title: `${CONTEXT_TITLE} to see`,
+      placeHolder: CONTEXT_PLACEHOLDER,
       canPickMany: true,
       ignoreFocusOut: true,
     },
   );
   return picked?.map((item) => item.label);
+}
+
+interface CandidateItem extends vscode.QuickPickItem {
+  file: ContextCandidateJson;
+}
+
+/** The server's candidates (ignored files left out) with tokens and the running total. */
+function pickContextCounted(result: ContextCandidatesResult): Promise<string[] | undefined> {
+  const pick = vscode.window.createQuickPick<CandidateItem>();
+  pick.canSelectMany = true;
+  pick.ignoreFocusOut = true;
+  pick.matchOnDescription = false;
+  pick.placeholder = result.truncated
+    ? `${CONTEXT_PLACEHOLDER} (the first ${result.files.length} files)`
+    : CONTEXT_PLACEHOLDER;
+  pick.items = result.files.map((file) => ({
+    label: file.path,
+    description: candidateDescription(file),
+    file,
+  }));
+  const update = (selected: readonly CandidateItem[]): void => {
+    const total = selectionTotal(
+      selected.map((item) => item.file),
+      result,
+    );
+    pick.title = `${CONTEXT_TITLE} · ${budgetLine(total, result)}`;
+  };
+  update([]);
+  return new Promise((resolve) => {
+    let done = false;
+    pick.onDidChangeSelection(update);
+    pick.onDidAccept(() => {
+      done = true;
+      resolve(pick.selectedItems.map((item) => item.file.path));
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      if (!done) {
+        resolve(undefined);
+      }
+      pick.dispose();
+    });
+    pick.show();
+  });
+}
+
+async function pickContext(
+  server: ServerController,
+  folder: vscode.Uri,
+): Promise<string[] | undefined> {
+  if (server.advertised().includes(CONTEXT_CANDIDATES)) {
+    let result: ContextCandidatesResult | undefined;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: "Handrail: counting tokens" },
+        () =>
+          server.execute<ContextCandidatesResult>(CONTEXT_CANDIDATES, {
+            folder: folder.toString(),
+          }),
+      );
+    } catch (error) {
+      void vscode.window.showWarningMessage(
+        `Handrail could not count the workspace files (${String(error)}); listing them without counts.`,
+      );
+    }
+    if (result !== undefined) {
+      return pickContextCounted(result);
+    }
+  }
+  return pickContextPlain(folder);
 }
 
 async function showResult(
@@ -165,7 +248,7 @@ export async function newAiTask(server: ServerController, active: ActiveTask): P
   if (spec === undefined) {
     return;
   }
-  const context = await pickContext(folder);
+  const context = await pickContext(server, folder);
   if (context === undefined) {
     return;
   }

@@ -54,6 +54,22 @@ export interface CheckContextResult {
   findings: FindingJson[];
 }
 
+export interface ContextCandidateJson {
+  path: string;
+  /** null when the file is not counted (too large, binary, unreadable). */
+  tokens: number | null;
+  status: string;
+}
+
+export interface ContextCandidatesResult {
+  encoding: string;
+  max_tokens: number;
+  max_files: number;
+  files: ContextCandidateJson[];
+  /** Present (true) when the server listed only the first files. */
+  truncated?: boolean;
+}
+
 export interface PromptResult {
   task: string;
   refused: boolean;

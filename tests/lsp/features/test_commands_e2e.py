@@ -21,6 +21,7 @@ SERVER_COMMANDS = {
     "handrail.explain",
     "handrail.check",
     "handrail.dismissInsertion",
+    "handrail.contextCandidates",
 }
 
 

@@ -44,6 +44,10 @@ RECORD_TRACE = "handrail.recordTrace"
 EXPLAIN = "handrail.explain"
 CHECK = "handrail.check"
 DISMISS_INSERTION = "handrail.dismissInsertion"
+CONTEXT_CANDIDATES = "handrail.contextCandidates"
+
+CANDIDATES_CAP = 5000
+"""At most this many files in a `handrail.contextCandidates` answer."""
 
 _PROBE_TASK_ID = "zzzzzz"
 
@@ -250,6 +254,92 @@ async def check_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
         report(f"{len(loaded.task.context)} entries")
         result = await asyncio.to_thread(context_report, folder.snapshot, loaded)
     return _context_json(task_id, result)
+
+
+def _candidate_paths(values: Mapping[str, Any], command: str) -> list[str] | None:
+    paths = values.get("paths")
+    if paths is None:
+        return None
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise bad_params(f'{command}: "paths" must be a list of paths such as "src/a.py".')
+    return paths
+
+
+def _candidates(folder: FolderState, paths: list[str] | None) -> dict[str, Any]:
+    """The files a task may attach, each with its token count (runs off the event loop)."""
+    from handrail.context.entries import EntryError, parse_entry
+    from handrail.context.resolve import EntryProblem, EntryText, Locator, read_located
+    from handrail.files import list_files
+    from handrail.workspace import PathEscapesWorkspace
+
+    snapshot = folder.snapshot
+    rules = snapshot.workflow.workflow.context
+    ignore = snapshot.ignore
+    if paths is None:
+        listed = list_files(folder.ws, ignore_patterns=rules.ignore)
+    else:
+        listed = sorted(set(paths))
+
+    def wanted(rel: str) -> bool:
+        if rel == ".handrail" or rel.startswith(".handrail/"):
+            return False
+        try:
+            return ignore.match(rel) is None
+        except PathEscapesWorkspace:
+            return paths is not None  # reported as "outside" below
+        except ValueError:
+            return False
+
+    kept = [rel for rel in listed if wanted(rel)]
+    truncated = len(kept) > CANDIDATES_CAP
+    kept = kept[:CANDIDATES_CAP]
+    locator = Locator(folder.ws)
+    files: list[dict[str, Any]] = []
+    readable: list[tuple[dict[str, Any], EntryText]] = []
+    for rel in kept:
+        row: dict[str, Any] = {"path": rel, "tokens": None, "status": "ok"}
+        files.append(row)
+        try:
+            entry = parse_entry(rel)
+        except EntryError:
+            row["status"] = "invalid"
+            continue
+        located = locator.locate(entry)
+        result = (
+            located
+            if isinstance(located, EntryProblem)
+            else read_located(located, max_file_bytes=rules.max_file_bytes)
+        )
+        if isinstance(result, EntryProblem):
+            binary = result.data.get("reason") == "binary"
+            row["status"] = "binary" if binary else result.status
+            continue
+        readable.append((row, result))
+    counter = snapshot.counter()
+    counts = counter.count_many(
+        [text.text for _, text in readable], digests=[text.digest for _, text in readable]
+    )
+    for (row, _), tokens in zip(readable, counts, strict=True):
+        row["tokens"] = tokens
+    answer: dict[str, Any] = {
+        "encoding": counter.encoding_used,
+        "max_tokens": rules.max_tokens,
+        "max_files": rules.max_files,
+        "files": files,
+    }
+    if truncated:
+        answer["truncated"] = True
+    return answer
+
+
+async def context_candidates(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """The files a task may attach as context: not ignored, with their token counts."""
+    values = one_mapping(args, CONTEXT_CANDIDATES)
+    folder = folder_from(server, values, CONTEXT_CANDIDATES)
+    paths = _candidate_paths(values, CONTEXT_CANDIDATES)
+    _workflow_usable(folder, CONTEXT_CANDIDATES)
+    async with work_done(server, "Handrail: counting the tokens of the workspace files"):
+        return await asyncio.to_thread(_candidates, folder, paths)
 
 
 async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
@@ -506,6 +596,7 @@ HANDLERS: dict[str, Handler] = {
     NEW_TASK: new_task,
     VALIDATE_SPEC: validate_spec,
     CHECK_CONTEXT: check_context,
+    CONTEXT_CANDIDATES: context_candidates,
     PROMPT: prompt,
     MARK_SELECTION: mark_selection,
     RECORD_TRACE: record_trace,
