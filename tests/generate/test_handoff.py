@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,14 @@ def test_permission_bits_are_kept(tmp_path: Path) -> None:
     path.chmod(0o755)
     replace_file(path, "run.sh", b"echo hi\n", os.stat(path))
     assert path.read_text() == "echo hi\n" and (path.stat().st_mode & 0o777) == 0o755
+
+
+def test_a_new_file_gets_the_umask_mode_and_no_temp_is_left(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        replace_file(tmp_path / "new.py", "new.py", b"x = 1\n", None)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.py").read_bytes() == b"x = 1\n"
+    assert stat.S_IMODE(os.stat(tmp_path / "new.py").st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["new.py"]

@@ -228,7 +228,7 @@ def mark_file(path: Path, rel: str, start_line: int, end_line: int, block_id: st
     text, encoding = _decode_for_writing(data, rel)
     marked = wrap_lines(text, start_line, end_line, block_id, rel)
     new_data = encoding.encode(marked)
-    _atomic_write(path, rel, new_data, before)
+    replace_unchanged(path, rel, new_data, before)
     block = parse_blocks_bytes(new_data, rel).block(block_id)
     if block is None:  # wrap_lines already read the block back from the same text
         raise MarkError(f"block {block_id} was written but does not read back", path=rel)
@@ -241,7 +241,7 @@ def unmark_file(path: Path, rel: str, block_ids: Collection[str]) -> list[Block]
     text, encoding = _decode_for_writing(data, rel)
     parsed = parse_blocks(text, rel)
     removed = [b for b in parsed.blocks if b.id in set(block_ids)]
-    _atomic_write(path, rel, encoding.encode(remove_markers(text, rel, block_ids)), before)
+    replace_unchanged(path, rel, encoding.encode(remove_markers(text, rel, block_ids)), before)
     return removed
 
 
@@ -267,7 +267,7 @@ def _decode_for_writing(data: bytes, rel: str) -> tuple[str, SourceEncoding]:
     return text, encoding
 
 
-def _atomic_write(path: Path, rel: str, data: bytes, before: os.stat_result) -> None:
+def replace_unchanged(path: Path, rel: str, data: bytes, before: os.stat_result) -> None:
     """Replace the file's bytes atomically (`handrail.atomic`).
 
     The file's permission bits are kept; a symlink is kept and its target replaced. A file
@@ -284,7 +284,10 @@ def _atomic_write(path: Path, rel: str, data: bytes, before: os.stat_result) -> 
             before.st_size,
             before.st_ino,
         ):
-            raise MarkError("it changed on disk while it was being marked; try again", path=rel)
+            raise MarkError(
+                "it changed on disk since Handrail read it; nothing was written, try again",
+                path=rel,
+            )
 
     try:
         write_atomic(target, data, prepare=prepare)

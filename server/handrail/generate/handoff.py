@@ -10,15 +10,14 @@ import contextlib
 import errno
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from handrail.blocks.mark import MarkError
+from handrail.atomic import fsync_folder, temp_name_for
+from handrail.blocks.mark import MarkError, replace_unchanged
 from handrail.blocks.markers import SourceEncoding, decode_source
 from handrail.findings import Finding
 from handrail.generate.client import Answer, GenerationError, stream_chat
@@ -202,39 +201,24 @@ def _read_text(target: Target) -> tuple[str, SourceEncoding]:
 
 
 def replace_file(path: Path, rel: str, data: bytes, before: os.stat_result | None) -> None:
-    """Write `data` to `path` atomically: temp file beside it, fsync, rename.
+    """Write `data` to `path` atomically.
 
     `before` is the file's stat when it was read (None for a new file): a file changed since
     then, or created meanwhile, is left alone and `MarkError` raised. Permission bits are kept.
     """
+    if before is not None:
+        replace_unchanged(path, rel, data, before)
+        return
     real = Path(os.path.realpath(path))
+    temp = temp_name_for(real)
     try:
-        fd, temp = tempfile.mkstemp(
-            prefix=f".{real.name}.", suffix=".handrail-tmp", dir=real.parent
-        )
-    except OSError as exc:
-        raise MarkError(f"cannot write next to it: {exc.strerror or exc}", path=rel) from exc
-    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(temp, flags, 0o666)  # a new source file: the umask decides its mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if before is not None:
-            os.chmod(temp, stat.S_IMODE(before.st_mode))
-            now = os.stat(real)
-            if (now.st_mtime_ns, now.st_size, now.st_ino) != (
-                before.st_mtime_ns,
-                before.st_size,
-                before.st_ino,
-            ):
-                raise MarkError(
-                    "it changed on disk since Handrail read it; nothing was written, run the "
-                    "command again",
-                    path=rel,
-                )
-            os.replace(temp, real)
-        else:
-            _create(temp, real)
+        _create(str(temp), real)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -245,6 +229,7 @@ def replace_file(path: Path, rel: str, data: bytes, before: os.stat_result | Non
         if isinstance(exc, OSError):
             raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc
         raise
+    fsync_folder(real.parent)
 
 
 def _create(temp: str, real: Path) -> None:

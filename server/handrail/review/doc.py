@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from handrail.review._files import write_atomic
+from handrail.atomic import write_atomic
 from handrail.workflow.model import Workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace
 

@@ -16,7 +16,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
-from handrail.review._files import write_atomic
+from handrail.atomic import write_atomic
 from handrail.workflow.load import load_workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
