@@ -17,7 +17,6 @@ from handrail.cli.common import (
     echo_findings,
     emit_json,
     fail,
-    findings_json,
     json_option,
     pass_ctx,
 )
@@ -122,51 +121,6 @@ def _run_verify(ws: Workspace, target: Target, progress: LiveProgress) -> Verify
     return report
 
 
-def _report_json(report: VerifyReport) -> dict[str, Any]:
-    runs = []
-    for outcome in report.runs:
-        result = outcome.result
-        runs.append(
-            {
-                "task": outcome.invocation.task_id,
-                "command": list(result.argv),
-                "source": outcome.invocation.source.where,
-                "blocks": outcome.invocation.block_ids,
-                "exit_code": result.exit_code,
-                "passed": result.passed,
-                "timed_out": result.timed_out,
-                "cancelled": result.cancelled,
-                "start_error": result.start_error,
-                "duration_s": round(result.duration_s, 3),
-                "output_bytes": result.output_bytes,
-                "output_truncated": result.truncated,
-                "record": outcome.record.id if outcome.record else None,
-                "write_error": outcome.write_error,
-                "first_attempt": outcome.first_attempt,
-                "changed_during_run": outcome.changed_during_run,
-            }
-        )
-    return {
-        "ok": report.ok,
-        "trusted": not report.untrusted,
-        "ran": report.ran_anything,
-        "cancelled": report.cancelled,
-        "runs": runs,
-        "blocks": [
-            {
-                "block": item.block.block_id,
-                "path": item.block.path,
-                "line": item.block.begin_line,
-                "status": item.status,
-                "message": item.message,
-                "first_attempt": item.first_attempt,
-            }
-            for item in report.block_results()
-        ],
-        "findings": findings_json(report.findings),
-    }
-
-
 def _first_attempt_advice(ws: Workspace) -> str:
     from handrail.verify.run import first_attempt_advice
     from handrail.workflow.load import load_workflow
@@ -228,7 +182,7 @@ def verify_cmd(
     except VerifyError as exc:
         fail(str(exc))
     if as_json:
-        emit_json(_report_json(report))
+        emit_json(report.as_json())
     else:
         if not report.blocks:
             what = "the workspace" if chosen.kind == "all" else f"task {chosen.value}"

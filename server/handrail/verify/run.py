@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from handrail.blocks.markers import Block, parse_block_id, parse_blocks
 from handrail.findings import Finding
@@ -187,6 +187,55 @@ class VerifyReport:
             else:
                 results[block.block_id] = BlockResult(block, "not_run", "not run")
         return [results[b.block_id] for b in self.blocks]
+
+    def as_json(self, *, output_tail_lines: int = 0) -> dict[str, Any]:
+        """What ran and what each block's status is now, as the CLI's `--json` and the
+        language server's commands report it; the last `output_tail_lines` of each run's
+        output are included when asked."""
+        runs = []
+        for outcome in self.runs:
+            result = outcome.result
+            run: dict[str, Any] = {
+                "task": outcome.invocation.task_id,
+                "command": list(result.argv),
+                "source": outcome.invocation.source.where,
+                "blocks": outcome.invocation.block_ids,
+                "exit_code": result.exit_code,
+                "passed": result.passed,
+                "timed_out": result.timed_out,
+                "cancelled": result.cancelled,
+                "start_error": result.start_error,
+                "duration_s": round(result.duration_s, 3),
+                "output_bytes": result.output_bytes,
+                "output_truncated": result.truncated,
+                "record": outcome.record.id if outcome.record else None,
+                "write_error": outcome.write_error,
+                "first_attempt": outcome.first_attempt,
+                "changed_during_run": outcome.changed_during_run,
+            }
+            if output_tail_lines:
+                text = result.tail_text().rstrip("\n")
+                run["output_tail"] = text.split("\n")[-output_tail_lines:] if text else []
+            runs.append(run)
+        return {
+            "ok": self.ok,
+            "trusted": not self.untrusted,
+            "ran": self.ran_anything,
+            "cancelled": self.cancelled,
+            "runs": runs,
+            "blocks": [
+                {
+                    "block": item.block.block_id,
+                    "path": item.block.path,
+                    "line": item.block.begin_line,
+                    "status": item.status,
+                    "message": item.message,
+                    "first_attempt": item.first_attempt,
+                }
+                for item in self.block_results()
+            ],
+            "findings": [f.as_json() for f in sorted(self.findings, key=Finding.sort_key)],
+        }
 
 
 def _block_result(outcome: RunOutcome, block: FoundBlock) -> BlockResult:

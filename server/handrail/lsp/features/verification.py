@@ -248,55 +248,11 @@ def _event_message(event: ProgressEvent) -> str | None:
 # --- the answer ----------------------------------------------------------------------------
 
 
-def _tail(text: str) -> list[str]:
-    return text.rstrip("\n").split("\n")[-OUTPUT_TAIL_LINES:] if text else []
-
-
 def report_json(report: VerifyReport, target: Target, ignored: list[str]) -> dict[str, Any]:
     """The command's result: what ran, what each block's status is now, HR403 findings."""
-    runs = []
-    for outcome in report.runs:
-        result = outcome.result
-        runs.append(
-            {
-                "task": outcome.invocation.task_id,
-                "command": list(result.argv),
-                "source": outcome.invocation.source.where,
-                "blocks": outcome.invocation.block_ids,
-                "exit_code": result.exit_code,
-                "passed": result.passed,
-                "timed_out": result.timed_out,
-                "cancelled": result.cancelled,
-                "start_error": result.start_error,
-                "duration_s": round(result.duration_s, 3),
-                "output_bytes": result.output_bytes,
-                "output_tail": _tail(result.tail_text()),
-                "record": outcome.record.id if outcome.record else None,
-                "write_error": outcome.write_error,
-                "first_attempt": outcome.first_attempt,
-                "changed_during_run": outcome.changed_during_run,
-            }
-        )
-    blocks = [
-        {
-            "block": item.block.block_id,
-            "path": item.block.path,
-            "line": item.block.begin_line,
-            "status": item.status,
-            "message": item.message,
-            "first_attempt": item.first_attempt,
-        }
-        for item in report.block_results()
-    ]
     return {
         "target": _describe(target),
-        "ok": report.ok,
-        "trusted": not report.untrusted,
-        "ran": report.ran_anything,
-        "cancelled": report.cancelled,
-        "runs": runs,
-        "blocks": blocks,
-        "findings": [f.as_json() for f in sorted(report.findings, key=Finding.sort_key)],
+        **report.as_json(output_tail_lines=OUTPUT_TAIL_LINES),
         "message": summary(report, target),
         "ignored": ignored,
     }
