@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from handrail.blocks.comments import language_of
 from handrail.blocks.mark import MarkError, next_block_number, wrap_lines
 from handrail.blocks.markers import Block, decode_source, parse_blocks, parse_blocks_bytes
+from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
@@ -36,7 +36,6 @@ __all__ = [
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _EOL = re.compile(r"\r\n|\r|\n")
-_GIT_TIMEOUT_S = 60
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
@@ -130,22 +129,9 @@ def _unquote(name: str) -> str:
 
 def _git(ws: Workspace, args: list[str]) -> str:
     try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
-            cwd=ws.root,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise DiffMarkError(f"cannot run git: {exc}") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DiffMarkError(
-            f"git {args[0]} failed: {message[-1] if message else f'exit {done.returncode}'}"
-        )
-    return done.stdout.decode("utf-8", "surrogateescape")
+        return git(ws.root, *args).decode("utf-8", "surrogateescape")
+    except GitError as exc:
+        raise DiffMarkError(f"git {args[0]} failed: {exc}") from exc
 
 
 def changed_hunks(ws: Workspace, base: str) -> dict[str, list[Hunk]]:

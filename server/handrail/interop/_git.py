@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-
+from handrail.git import GitError, git
 from handrail.workspace import Workspace
-
-_GIT_TIMEOUT_S = 60
 
 
 class InteropError(Exception):
@@ -16,22 +13,11 @@ class InteropError(Exception):
 def git_bytes(ws: Workspace, args: list[str], *, missing_ok: bool = False) -> bytes | None:
     """git's output run in the workspace root; None for a failure when `missing_ok`."""
     try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
-            cwd=ws.root,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InteropError(f"cannot run git: {exc}") from exc
-    if done.returncode != 0:
+        return git(ws.root, *args)
+    except GitError as exc:
         if missing_ok:
             return None
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InteropError(f"git {args[0]} failed: {lines[-1] if lines else done.returncode}")
-    return done.stdout
+        raise InteropError(f"git {args[0]} failed: {exc}") from exc
 
 
 def git_text(ws: Workspace, args: list[str]) -> str:

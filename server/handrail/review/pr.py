@@ -16,9 +16,9 @@ from typing import Any, Literal
 from handrail.analysis import Snapshot
 from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
+from handrail.git import GitError, git
 from handrail.ledger.evidence import BlockEvidence
 from handrail.ledger.records import VerificationRun
-from handrail.review._git import GitError, git
 from handrail.review._tree import files_with_blocks
 from handrail.workspace import HANDRAIL_DIR, Workspace
 

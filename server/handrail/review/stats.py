@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked, Record, VerificationRun
-from handrail.review._git import GitError, git
 from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, Workspace
 
 UNKNOWN_AUTHOR = "unknown"

@@ -1,7 +1,8 @@
-"""The few read-only git calls the review modules make.
+"""Running git for the engine: no shell, bounded time, git's own message on failure.
 
-Like `handrail.files`, no repository config may run a program or wait for a terminal, and a
-git hook's environment must not point git at another repository or index.
+Like `handrail.files` (which streams its listings itself), no repository config may run a
+program or wait for a terminal, and a git hook's environment must not point git at another
+repository or index. Paths come back unquoted (`core.quotePath=false`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ import os
 import subprocess
 from pathlib import Path
 
-_GIT_PREFIX = ("git", "-c", "core.fsmonitor=false", "--literal-pathspecs")
+_GIT_PREFIX = (
+    "git",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.quotePath=false",
+    "--literal-pathspecs",
+)
 _TIMEOUT_S = 60.0
 _HOOK_ENV = frozenset(
     {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR"}
