@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from hypothesis import HealthCheck, settings
 from handrail.workflow.load import load_pack
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
+
+# Helpers shared by test folders (which are not packages) live in tests/support/.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 settings.register_profile(
     "handrail",

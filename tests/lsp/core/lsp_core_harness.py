@@ -5,25 +5,23 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from lsp_client import PollingClient, new_client
 from lsprotocol import types
-from pygls.protocol import default_converter
-from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
-from pytest_lsp.protocol import LanguageClientProtocol
 
 TIMEOUT = 10.0
 
 
-class Client(LanguageClient):
+class Client(PollingClient):
     """The test client, recording every publishDiagnostics (with its version) and every
     registration the server asks for."""
 
+    timeout_s = TIMEOUT
     published: list[types.PublishDiagnosticsParams]
     registrations: list[types.Registration]
     versions: dict[str, int]
@@ -97,20 +95,6 @@ class Client(LanguageClient):
                 return params
         return None
 
-    async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
-    ) -> Any:
-        """Poll `predicate` until it returns something truthy (never waits on a
-        notification that may already have arrived)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.01)
-
     async def diagnostics_for(
         self, uri: str, version: int | None = None, *, after: int = 0
     ) -> types.PublishDiagnosticsParams:
@@ -130,7 +114,7 @@ class Client(LanguageClient):
 
 
 def _make_client() -> Client:
-    client = Client(converter_factory=default_converter, protocol_cls=LanguageClientProtocol)
+    client = new_client(Client)
     client.published = []
     client.registrations = []
     client.versions = {}

@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
+from lsp_client import PollingClient, new_client
 from lsprotocol import types
-from pygls.protocol import default_converter
-from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
-from pytest_lsp.protocol import LanguageClientProtocol
 
 from handrail.tasks import Task, save_task
 from handrail.text_changes import TextChange, apply_changes
@@ -34,7 +31,8 @@ SPEC = (
 )
 
 
-class Client(LanguageClient):
+class Client(PollingClient):
+    timeout_s = TIMEOUT
     texts: dict[str, str]
     versions: dict[str, int]
     published: list[types.PublishDiagnosticsParams]
@@ -104,19 +102,6 @@ class Client(LanguageClient):
             changes = [_to_change(text, e) for e in edits]
             self.replace_all(uri, apply_changes(text, changes))
 
-    async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
-    ) -> Any:
-        """Poll `predicate` (never waits on a notification that may already have arrived)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.01)
-
     async def diagnostics_of(self, uri: str, version: int | None = None) -> list[types.Diagnostic]:
         """The newest published diagnostics of `uri` (at `version`, when given)."""
 
@@ -175,19 +160,8 @@ def _to_change(text: str, edit: types.TextEdit) -> TextChange:
     return TextChange(*start, *end, edit.new_text)
 
 
-def _code_action_or_command(data: Any, _: Any) -> types.CodeAction | types.Command:
-    converter = default_converter()
-    if isinstance(data, dict) and isinstance(data.get("command"), str):
-        return converter.structure(data, types.Command)  # type: ignore[no-any-return]
-    return converter.structure(data, types.CodeAction)  # type: ignore[no-any-return]
-
-
 def _make_client() -> Client:
-    client = Client(converter_factory=default_converter, protocol_cls=LanguageClientProtocol)
-    client.protocol._converter.register_structure_hook(
-        Union[types.Command, types.CodeAction],  # noqa: UP007 (the exact type lsprotocol uses)
-        _code_action_or_command,
-    )
+    client = new_client(Client)
     client.texts = {}
     client.versions = {}
     client.published = []

@@ -7,17 +7,14 @@ import asyncio
 import os
 import shlex
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
+from lsp_client import PollingClient, new_client
 from lsprotocol import types
-from pygls.protocol import default_converter
-from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
-from pytest_lsp.protocol import LanguageClientProtocol
 
 from handrail.workspace import Workspace
 
@@ -28,7 +25,8 @@ SPEC = "Given two integers, return their sum. It must never raise and follow the
 PYTEST_COMMAND = f"{shlex.quote(PY)} -m pytest -q -p no:cacheprovider"
 
 
-class Client(LanguageClient):
+class Client(PollingClient):
+    timeout_s = TIMEOUT
     published: list[types.PublishDiagnosticsParams]
     texts: dict[str, str]
     versions: dict[str, int]
@@ -69,18 +67,6 @@ class Client(LanguageClient):
         )
         return self.versions[uri]
 
-    async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
-    ) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.01)
-
     def codes(self, uri: str) -> list[str] | None:
         """The codes of the newest publication for `uri` (None before the first)."""
         for params in reversed(self.published):
@@ -118,20 +104,8 @@ class Client(LanguageClient):
         return found
 
 
-def _code_action_or_command(data: Any, _: Any) -> types.CodeAction | types.Command:
-    converter = default_converter()
-    if isinstance(data, dict) and isinstance(data.get("command"), str):
-        return converter.structure(data, types.Command)  # type: ignore[no-any-return]
-    return converter.structure(data, types.CodeAction)  # type: ignore[no-any-return]
-
-
 def _make_client() -> Client:
-    client = Client(converter_factory=default_converter, protocol_cls=LanguageClientProtocol)
-    # lsprotocol reads a CodeAction that carries a command as a Command on the client side.
-    client.protocol._converter.register_structure_hook(
-        Union[types.Command, types.CodeAction],  # noqa: UP007 (the exact type lsprotocol uses)
-        _code_action_or_command,
-    )
+    client = new_client(Client)
     client.published = []
     client.texts = {}
     client.versions = {}

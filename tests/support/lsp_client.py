@@ -1,0 +1,56 @@
+"""What every end-to-end language-server test client needs, whatever it checks.
+
+- `PollingClient.wait_for`: poll a condition (pytest-lsp's `wait_for_notification` hangs when
+  the notification already arrived, so tests never wait on one).
+- `new_client`: a pytest-lsp client whose converter reads a CodeAction that carries a command
+  correctly (lsprotocol 2025.0.0 reads it as a `Command` on the client side).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, Union
+
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import LanguageClient
+from pytest_lsp.protocol import LanguageClientProtocol
+
+ClientT = TypeVar("ClientT", bound=LanguageClient)
+
+
+class PollingClient(LanguageClient):
+    timeout_s = 30.0
+    """How long `wait_for` waits unless told otherwise (each harness sets its own)."""
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float | None = None, what: str = "condition"
+    ) -> Any:
+        """Poll `predicate` until it returns something truthy; AssertionError on timeout."""
+        deadline = time.monotonic() + (self.timeout_s if timeout is None else timeout)
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.01)
+
+
+def _code_action_or_command(data: Any, _: Any) -> types.CodeAction | types.Command:
+    converter = default_converter()
+    if isinstance(data, dict) and isinstance(data.get("command"), str):
+        return converter.structure(data, types.Command)  # type: ignore[no-any-return]
+    return converter.structure(data, types.CodeAction)  # type: ignore[no-any-return]
+
+
+def new_client(cls: type[ClientT]) -> ClientT:
+    """A client of class `cls` speaking through pytest-lsp's protocol, code actions fixed."""
+    client = cls(converter_factory=default_converter, protocol_cls=LanguageClientProtocol)
+    client.protocol._converter.register_structure_hook(
+        Union[types.Command, types.CodeAction],  # noqa: UP007 (the exact type lsprotocol uses)
+        _code_action_or_command,
+    )
+    return client
