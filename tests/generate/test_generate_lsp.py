@@ -103,3 +103,51 @@ async def test_a_refused_gate_sends_nothing(
         assert result["refused"] is True and result["applied"] is False
         assert any(f["code"].startswith("HR2") for f in result["findings"])
         assert script.requests == [] and client.applied == []
+
+
+async def test_insert_generated_marks_code_written_elsewhere(workspace: Workspace) -> None:
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        result = await client.run(
+            "handrail.insertGenerated", {"uri": uri, "task": "k3f7qa", "code": CODE}
+        )
+        assert result["applied"] is True and result["block"] == "k3f7qa.1"
+        assert (result["begin_line"], result["end_line"]) == (6, 9)
+        assert client.texts[uri] == SOURCE + (
+            "# handrail:begin k3f7qa.1\n" + CODE + "# handrail:end k3f7qa.1\n"
+        )
+        (record,) = Ledger(workspace).read().records
+        assert isinstance(record, BlockMarked) and record.begin_line == 6
+        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+        assert "HR300" in [d.code for d in diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"task": "k3f7qa", "code": "   \n"}, '"code" must be'),
+        ({"task": "nosuch", "code": CODE}, "there is no task 'nosuch'"),
+        ({"task": "k3f7qa", "code": CODE, "line": 99}, "past the end of the file"),
+        ({"task": "k3f7qa", "code": CODE, "line": 0}, "is not a line number"),
+    ],
+)
+async def test_insert_generated_refuses_bad_arguments_and_changes_nothing(
+    workspace: Workspace, arguments: dict[str, object], expected: str
+) -> None:
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        with pytest.raises(JsonRpcException) as caught:
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    command="handrail.insertGenerated", arguments=[{"uri": uri, **arguments}]
+                )
+            )
+        assert expected in caught.value.message
+        assert client.applied == [] and client.texts[uri] == SOURCE
+        assert Ledger(workspace).read().records == []

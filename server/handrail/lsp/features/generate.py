@@ -1,5 +1,6 @@
 """``handrail.generate``: send a task's checked prompt pack to the user's model and insert the
-code it writes into an open document, marked, through ``workspace/applyEdit``.
+code it writes into an open document, marked, through ``workspace/applyEdit``; and
+``handrail.insertGenerated``, the same insertion for code a model wrote elsewhere (VS Code chat).
 
 The same engine as ``handrail generate`` (docs/generate.md): the gate before anything is sent,
 the user's own settings, and no change at all when the model fails, refuses or writes no code.
@@ -10,7 +11,9 @@ answer streamed is never overwritten: the command fails and asks to run it again
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -26,8 +29,14 @@ from handrail.lsp.features.common import (
 )
 from handrail.lsp.features.progress import work_done
 from handrail.lsp.server import HandrailServer
+from handrail.lsp.state import DocumentAnalysis, FolderState
+
+if TYPE_CHECKING:
+    from handrail.marking import MarkPlan
+    from handrail.tasks import LoadedTask
 
 GENERATE = "handrail.generate"
+INSERT_GENERATED = "handrail.insertGenerated"
 
 
 def _findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
@@ -41,47 +50,23 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
     edit was applied; a refused gate returns ``refused`` with the findings, nothing sent.
     """
     from handrail.generate.client import GenerationError
-    from handrail.generate.handoff import GenerationRefused, generate_code, insert_code
+    from handrail.generate.handoff import GenerationRefused, generate_code
     from handrail.generate.settings import SettingsError, load_settings
-    from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.marking import MarkError, plan_mark, record_mark
-    from handrail.text_changes import changed_region
-    from handrail.workflow.init import git_owner
 
     values = one_mapping(args, GENERATE)
-    uri = text_arg(values, "uri", GENERATE, required=True) or ""
-    task_id = text_arg(values, "task", GENERATE, required=True) or ""
-    line = int_arg(values, "line", GENERATE, required=False)
-    if line is not None and line < 1:
-        raise bad_params(f"{GENERATE}: line {line} is not a line number (they start at 1).")
-    analysis = server.analysis_for(uri)
-    if analysis is None:
-        raise CommandFailed(f"{GENERATE}: {uri} is not open in the editor.")
-    folder, rel = analysis.folder, analysis.rel
-    if folder is None or rel is None or analysis.kind != "source":
-        raise CommandFailed(
-            f"{GENERATE}: {uri} is not a source file inside a workspace folder, so it cannot "
-            "hold generated blocks."
-        )
-    loaded = folder.snapshot.tasks.tasks.get(task_id)
-    if loaded is None:
-        raise CommandFailed(f"{GENERATE}: there is no task {task_id!r} in {folder.root.name}.")
+    target = _target(server, values, GENERATE)
+    folder, rel, loaded = target.folder, target.rel, target.loaded
     workflow = folder.snapshot.workflow.workflow
-    version, text = analysis.version, analysis.text
-    records = (await asyncio.to_thread(Ledger(folder.ws).read)).records
     try:
         settings = load_settings()
-        # The target is checked before paying for an answer: a bad line, a format without
-        # comments or a range inside a block fails now.
-        probe, first, last = insert_code(text, "placeholder\n", line, rel)
-        plan_mark(probe, rel, first, last, task_id, records)
     except SettingsError as exc:
         raise CommandFailed(f"{GENERATE}: {exc.message}") from None
-    except MarkError as exc:
-        raise CommandFailed(f"{GENERATE}: {rel}: {exc.message}") from None
+    # The target is checked before paying for an answer: a bad line, a format without
+    # comments or a range inside a block fails now.
+    await _plan(target, "placeholder\n", GENERATE)
 
     loop = asyncio.get_running_loop()
-    async with work_done(server, f"Handrail: generating code for task {task_id}") as report:
+    async with work_done(server, f"Handrail: generating code for task {target.task_id}") as report:
         lines_seen = [0]
 
         def on_delta(piece: str) -> None:
@@ -100,21 +85,97 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
         except (GenerationError, SettingsError) as exc:
             raise CommandFailed(f"{GENERATE}: {exc.message} Nothing was changed.") from None
 
-    now = server.analysis_for(uri)
-    if now is None or now.version != version:
+    result = await _insert(server, target, generated.code, GENERATE)
+    result["model"] = generated.answer.model or settings.model
+    return result
+
+
+async def insert_generated(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Insert ``code`` that a model wrote elsewhere (VS Code chat, an agent) before ``line`` of
+    ``uri``, wrapped in markers for ``task``, and record the block.
+
+    The caller ran the gate before the model saw anything (``handrail.prompt``); this command
+    only places and records what came back, like ``handrail mark`` does for a range.
+    """
+    values = one_mapping(args, INSERT_GENERATED)
+    code = values.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise bad_params(f'{INSERT_GENERATED}: "code" must be the non-empty text to insert.')
+    target = _target(server, values, INSERT_GENERATED)
+    return await _insert(server, target, code, INSERT_GENERATED)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where generated code goes: an open source document, at one version, for one task."""
+
+    uri: str
+    analysis: DocumentAnalysis
+    folder: FolderState
+    rel: str
+    task_id: str
+    loaded: LoadedTask
+    line: int | None
+
+
+def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> _Target:
+    uri = text_arg(values, "uri", command, required=True) or ""
+    task_id = text_arg(values, "task", command, required=True) or ""
+    line = int_arg(values, "line", command, required=False)
+    if line is not None and line < 1:
+        raise bad_params(f"{command}: line {line} is not a line number (they start at 1).")
+    analysis = server.analysis_for(uri)
+    if analysis is None:
+        raise CommandFailed(f"{command}: {uri} is not open in the editor.")
+    folder, rel = analysis.folder, analysis.rel
+    if folder is None or rel is None or analysis.kind != "source":
         raise CommandFailed(
-            f"{GENERATE}: {rel} changed while the answer came in; nothing was inserted, run "
+            f"{command}: {uri} is not a source file inside a workspace folder, so it cannot "
+            "hold generated blocks."
+        )
+    loaded = folder.snapshot.tasks.tasks.get(task_id)
+    if loaded is None:
+        raise CommandFailed(f"{command}: there is no task {task_id!r} in {folder.root.name}.")
+    return _Target(uri, analysis, folder, rel, task_id, loaded, line)
+
+
+async def _plan(target: _Target, code: str, command: str) -> MarkPlan:
+    """The marking of `code` at the target's line in the text the target was read at."""
+    from handrail.generate.handoff import insert_code
+    from handrail.ledger.store import Ledger
+    from handrail.marking import MarkError, plan_mark
+
+    records = (await asyncio.to_thread(Ledger(target.folder.ws).read)).records
+    try:
+        inserted, first, last = insert_code(target.analysis.text, code, target.line, target.rel)
+        return plan_mark(inserted, target.rel, first, last, target.task_id, records)
+    except MarkError as exc:
+        raise CommandFailed(f"{command}: {target.rel}: {exc.message}") from None
+
+
+async def _insert(
+    server: HandrailServer, target: _Target, code: str, command: str
+) -> dict[str, Any]:
+    """Apply the marked insertion through ``workspace/applyEdit``, then record the block."""
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.marking import record_mark
+    from handrail.text_changes import changed_region
+    from handrail.workflow.init import git_owner
+
+    rel, analysis = target.rel, target.analysis
+    now = server.analysis_for(target.uri)
+    if now is None or now.version != analysis.version:
+        raise CommandFailed(
+            f"{command}: {rel} changed while the answer came in; nothing was inserted, run "
             "the command again."
         )
-    try:
-        inserted, first, last = insert_code(text, generated.code, line, rel)
-        plan = plan_mark(inserted, rel, first, last, task_id, records)
-    except MarkError as exc:
-        raise CommandFailed(f"{GENERATE}: {rel}: {exc.message}") from None
-    change = changed_region(text, plan.marked_text)
+    plan = await _plan(target, code, command)
+    change = changed_region(analysis.text, plan.marked_text)
     if change is None:  # inserting code always changes the text; a safety net
-        raise CommandFailed(f"{GENERATE}: the answer changed nothing in {rel}.")
-    edit = workspace_edit(server, uri, version, [text_edit(server, analysis.lines, change)])
+        raise CommandFailed(f"{command}: the code changed nothing in {rel}.")
+    edit = workspace_edit(
+        server, target.uri, analysis.version, [text_edit(server, analysis.lines, change)]
+    )
     answer = await server.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label=f"Generated block {plan.block_id}")
     )
@@ -122,21 +183,20 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
         "refused": False,
         "applied": bool(answer.applied),
         "block": plan.block_id,
-        "task": task_id,
+        "task": target.task_id,
         "path": rel,
         "begin_line": plan.block.begin_line,
         "end_line": plan.block.end_line,
-        "model": generated.answer.model or settings.model,
     }
     if not answer.applied:
         result["reason"] = answer.failure_reason or "the editor did not apply the edit"
         return result
     try:
-        author = await asyncio.to_thread(git_owner, folder.root)
-        await asyncio.to_thread(record_mark, folder.ws, plan, author=author)
+        author = await asyncio.to_thread(git_owner, target.folder.root)
+        await asyncio.to_thread(record_mark, target.folder.ws, plan, author=author)
     except LedgerWriteError as exc:
         raise CommandFailed(
-            f"{GENERATE}: the block is in {rel}, but its ledger record was not written: {exc}"
+            f"{command}: the block is in {rel}, but its ledger record was not written: {exc}"
         ) from None
     await server.reanalyze_open_documents()
     return result
@@ -146,4 +206,8 @@ def register(server: HandrailServer) -> None:
     async def run(ls: HandrailServer, *args: Any) -> dict[str, Any]:
         return await generate(ls, *args)
 
+    async def insert(ls: HandrailServer, *args: Any) -> dict[str, Any]:
+        return await insert_generated(ls, *args)
+
     server.command(GENERATE)(run)
+    server.command(INSERT_GENERATED)(insert)
