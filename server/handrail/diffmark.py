@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from handrail.blocks.comments import language_of
@@ -20,7 +20,7 @@ from handrail.blocks.markers import Block, decode_source, parse_blocks, parse_bl
 from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger, LedgerWriteError
-from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
+from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
 __all__ = [
     "DiffMarkError",
@@ -134,8 +134,11 @@ def _git(ws: Workspace, args: list[str]) -> str:
         raise DiffMarkError(f"git {args[0]} failed: {exc}") from exc
 
 
-def changed_hunks(ws: Workspace, base: str) -> dict[str, list[Hunk]]:
-    """Hunks added since `base` in the workspace's files, untracked files whole."""
+def changed_hunks(
+    ws: Workspace, base: str, paths: Sequence[str] | None = None
+) -> dict[str, list[Hunk]]:
+    """Hunks added since `base` in the workspace's files (only `paths`, workspace-relative,
+    when given), untracked files whole."""
     if base.startswith("-"):
         raise DiffMarkError(f"{base!r} is not a revision")
     try:
@@ -145,15 +148,21 @@ def changed_hunks(ws: Workspace, base: str) -> dict[str, list[Hunk]]:
             f"{base!r} is not a commit of this repository (is it a git repository with "
             "at least one commit?)"
         ) from exc
-    excluded = ":(exclude,top).handrail"
+    # `handrail.git` runs git with literal pathspecs (a file named "*.py" is that file), so
+    # Handrail's own directory is left out here rather than with an exclude pathspec.
+    scope = ["."] if paths is None else list(paths)
+    if not scope:
+        return {}
     diff = _git(
         ws,
         ["diff", "-U0", "--no-color", "--no-ext-diff", "--relative", "--src-prefix=a/",
-         "--dst-prefix=b/", base, "--", ".", excluded],
+         "--dst-prefix=b/", base, "--", *scope],
     )  # fmt: skip
-    hunks = parse_unified_diff(diff)
-    untracked = _git(ws, ["ls-files", "-z", "--others", "--exclude-standard", "--", ".", excluded])
+    hunks = {rel: found for rel, found in parse_unified_diff(diff).items() if not _is_handrail(rel)}
+    untracked = _git(ws, ["ls-files", "-z", "--others", "--exclude-standard", "--", *scope])
     for rel in filter(None, untracked.split("\0")):
+        if _is_handrail(rel):
+            continue
         try:
             real = ws.resolve_inside(rel)
         except PathEscapesWorkspace:
@@ -170,6 +179,10 @@ def changed_hunks(ws: Workspace, base: str) -> dict[str, list[Hunk]]:
         if count:
             hunks[rel] = [Hunk(1, count)]
     return hunks
+
+
+def _is_handrail(rel: str) -> bool:
+    return rel == HANDRAIL_DIR or rel.startswith(HANDRAIL_DIR + "/")
 
 
 def mark_diff(

@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from handrail.blocks.check import check_blocks, duplicate_ids_across_files, large_insertion
+from handrail.blocks.check import (
+    check_blocks,
+    disk_insertion,
+    duplicate_ids_across_files,
+    large_insertion,
+)
 from handrail.blocks.markers import parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.workflow.model import DetectionRules, GenerationRules, Workflow
@@ -179,6 +184,61 @@ def test_large_insertion_ignores_blank_lines_and_blocks() -> None:
     off = Workflow(severity={"HR308": "off"}, detection=DetectionRules(large_insertion_lines=2))
     assert (
         large_insertion(text2, result2, path="a.py", start_line=1, end_line=9, workflow=off) is None
+    )
+
+
+def test_disk_insertion_counts_any_size_and_names_the_task() -> None:
+    text = "a\n\nb\n# handrail:begin abcdef.1\nc\n# handrail:end abcdef.1\n"
+    result = parse_blocks(text, "a.py")
+    f = disk_insertion(
+        text, result, path="a.py", start_line=1, end_line=3, workflow=WF, task_id="k3f7qa"
+    )
+    assert f is not None and f.severity is Severity.HINT
+    assert f.data == {
+        "inserted_lines": 2,
+        "start_line": 1,
+        "end_line": 3,
+        "task": "k3f7qa",
+        "origin": "disk",
+        "fix": "mark",
+    }
+    assert "2 lines changed on disk" in f.message and "task k3f7qa" in f.message
+    json.dumps(f.data)
+    one = disk_insertion(
+        text, result, path="a.py", start_line=1, end_line=1, workflow=WF, task_id="k3f7qa"
+    )
+    assert one is not None and one.message.startswith("1 line changed on disk")
+    # Lines inside a block, blank lines, or an empty range: nothing to say.
+    for start, end in [(4, 6), (2, 2), (3, 1)]:
+        assert (
+            disk_insertion(
+                text,
+                result,
+                path="a.py",
+                start_line=start,
+                end_line=end,
+                workflow=WF,
+                task_id="k3f7qa",
+            )
+            is None
+        )
+    # Across a block: the hint stays, but marking would nest blocks.
+    across = disk_insertion(
+        text + "d\n",
+        parse_blocks(text + "d\n", "a.py"),
+        path="a.py",
+        start_line=3,
+        end_line=7,
+        workflow=WF,
+        task_id="k3f7qa",
+    )
+    assert across is not None and "fix" not in across.data
+    off = Workflow(severity={"HR308": "off"})
+    assert (
+        disk_insertion(
+            text, result, path="a.py", start_line=1, end_line=3, workflow=off, task_id="k3f7qa"
+        )
+        is None
     )
 
 

@@ -243,3 +243,30 @@ def test_check_rerun_fails_the_gate_on_a_failing_command(repo: Path) -> None:
 
 def test_trust_commands_needs_rerun(repo: Path) -> None:
     assert run(repo, "check", "--trust-commands").exit_code == 2
+
+
+def test_record_gate_never_changes_the_gate(repo: Path, tmp_path: Path) -> None:
+    # The fixture's repository has no commit yet: nothing to record on, the gate still answers.
+    (repo / "src" / "gen.py").write_text("# handrail:begin abcdef.1\nx = 1\n")
+    failed = run(repo, "check", "--record-gate", "--format", "json")
+    assert failed.exit_code == 1
+    assert json.loads(failed.stdout)["summary"]["error"] == 1
+    assert "the gate outcome was not recorded" in failed.stderr
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert run(plain, "init").exit_code == 0
+    clean = run(plain, "check", "--record-gate")
+    assert clean.exit_code == 0 and "not a git repository" in clean.stderr
+    assert run(repo, "check", "--gate-commit", "HEAD").exit_code == 2  # needs --record-gate
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "x"], cwd=repo, check=True)
+    again = run(repo, "check", "--record-gate")
+    assert again.exit_code == 1 and "not recorded" not in again.stderr
+    note = subprocess.run(
+        ["git", "notes", "--ref=handrail-gate", "show"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert json.loads(note)["result"] == "fail"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from handrail.blocks.markers import parse_blocks
 from handrail.cli.main import cli
-from handrail.diffmark import Hunk, _unquote, parse_unified_diff
+from handrail.diffmark import Hunk, _unquote, changed_hunks, parse_unified_diff
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
@@ -253,3 +253,22 @@ def test_binary_and_unknown_files_are_left_alone(repo: tuple[Path, str]) -> None
     assert "type is unknown" in reasons["notes.weird"]
     assert (root / "logo.png").read_bytes() == b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
     assert (root / "notes.weird").read_text() == "some text\n"
+
+
+def test_changed_hunks_leave_out_handrail_files_and_keep_to_the_paths_asked(
+    repo: tuple[Path, str],
+) -> None:
+    root, _ = repo
+    agent_edits(root)
+    (root / ".handrail" / "notes.py").write_text("x = 1\n")
+    (root / "src" / "*.py").write_text("y = 2\n")  # a name that is also a pattern
+    ws = Workspace.at(root)
+    everything = changed_hunks(ws, "HEAD")
+    assert not [rel for rel in everything if rel.startswith(".handrail")]
+    assert {"src/words.py", "src/*.py"} <= set(everything)
+    only = changed_hunks(ws, "HEAD", ["src/*.py"])
+    assert list(only) == ["src/*.py"] and only["src/*.py"] == [Hunk(1, 1)]
+    assert changed_hunks(ws, "HEAD", ["src/words.py"]) == {
+        "src/words.py": everything["src/words.py"]
+    }
+    assert changed_hunks(ws, "HEAD", []) == {}

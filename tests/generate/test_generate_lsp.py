@@ -151,3 +151,56 @@ async def test_insert_generated_refuses_bad_arguments_and_changes_nothing(
         assert expected in caught.value.message
         assert client.applied == [] and client.texts[uri] == SOURCE
         assert Ledger(workspace).read().records == []
+
+
+async def test_generate_here_is_offered_at_a_cursor_outside_blocks_and_inserts_there(
+    workspace: Workspace, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    make_task(workspace, context=["src/a.py"])
+    make_task(workspace, task_id="m2x7zt", context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        actions = [
+            a for a in await client.code_actions(uri, (2, 0), (2, 0)) if a.title.startswith("Gen")
+        ]
+        assert sorted(a.title.split(":")[0] for a in actions) == [
+            "Generate here for task k3f7qa",
+            "Generate here for task m2x7zt",
+        ]
+        assert {a.kind for a in actions} == {"refactor.handrail.generate"}
+        # A selection is for marking, not generating.
+        selected = await client.code_actions(uri, (2, 0), (3, 2))
+        assert not [a for a in selected if a.title.startswith("Generate")]
+        (action,) = [a for a in actions if "k3f7qa" in a.title]
+        assert action.command is not None
+        assert list(action.command.arguments or []) == [{"uri": uri, "task": "k3f7qa", "line": 3}]
+        result = await client.run(action.command)
+        assert result["applied"] is True and (result["begin_line"], result["end_line"]) == (3, 6)
+        # Inside the new block nothing is offered.
+        inside = await client.code_actions(uri, (3, 0), (3, 0))
+        assert not [a for a in inside if a.title.startswith("Generate")]
+
+
+async def test_generate_here_with_a_failing_gate_says_why_in_a_message(
+    workspace: Workspace, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    make_task(workspace, context=["src/missing.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        (action,) = [
+            a for a in await client.code_actions(uri, (0, 0), (0, 0)) if a.title.startswith("Gen")
+        ]
+        result = await client.run(action.command)
+        assert result["refused"] is True and script.requests == []
+        message = await client.wait_for(lambda: client.messages, what="a message")
+        assert "sent nothing for task k3f7qa" in message[-1].message
+        assert "HR205" in message[-1].message

@@ -26,6 +26,8 @@ from review_helpers import (
     write_blocks,
 )
 
+from handrail.findings import Finding, Severity
+from handrail.review.gate_log import record_gate
 from handrail.review.stats import Stats, collect_stats, parse_added_files_log, render_text
 from handrail.review.stats_html import render_html
 from handrail.workspace import Workspace
@@ -66,6 +68,23 @@ def history(tmp_path: Path) -> Workspace:
     verify(ws, {f"{c}.1": C1}, at=T0 + 14 * D + 1 * H, passed=False, first=[f"{c}.1"])
     verify(ws, {f"{c}.1": C1}, at=T0 + 14 * D + 2 * H, passed=True)
     commit_all(ws.root, "c", author=ADA)
+    # The gate in CI (git notes): Ada's commit fails once, Bob's twice, then each passes.
+    commit_a, commit_b, commit_c = (
+        subprocess.run(
+            ["git", "rev-parse", f"HEAD~{n}"], cwd=ws.root, capture_output=True, text=True
+        ).stdout.strip()
+        for n in (2, 1, 0)
+    )
+    unverified = [Finding("HR300", Severity.ERROR, "m", "src/a.py")]
+    for rev, at, passed in (
+        (commit_a, T0 + 3 * H, False),
+        (commit_a, T0 + 6 * H, True),
+        (commit_b, T0 + 7 * D + 1 * H, False),
+        (commit_b, T0 + 7 * D + 2 * H, False),
+        (commit_b, T0 + 7 * D + 4 * H, True),
+        (commit_c, T0 + 14 * D + 3 * H, True),
+    ):
+        record_gate(ws, [] if passed else unverified, 0 if passed else 1, rev=rev, at=at)
     return ws
 
 
@@ -119,6 +138,20 @@ def test_since_keeps_later_blocks_and_runs(history: Workspace) -> None:
     assert stats.total.blocks == 3
     assert (stats.runs, stats.failed_runs) == (3, 1)
     assert [g.key for g in stats.per_week] == ["2026-W11", "2026-W12"]
+    assert (stats.gate.total.runs, stats.gate.total.failures) == (4, 2)
+
+
+def test_gate_failures_per_author_and_per_week(history: Workspace) -> None:
+    stats, _ = collect_stats(history)
+    gate = stats.gate
+    assert (gate.total.runs, gate.total.failures, gate.total.failure_rate) == (6, 3, 0.5)
+    assert [(g.key, g.runs, g.failures) for g in gate.per_author] == [(ADA, 3, 1), (BOB, 3, 2)]
+    assert [(g.key, g.runs, g.failures) for g in gate.per_week] == [
+        ("2026-W10", 2, 1),
+        ("2026-W11", 3, 2),
+        ("2026-W12", 1, 0),
+    ]
+    assert gate.failing_codes == [("HR300", 3)]
 
 
 def test_cli_formats(history: Workspace, tmp_path: Path) -> None:
@@ -128,8 +161,10 @@ def test_cli_formats(history: Workspace, tmp_path: Path) -> None:
     assert "Rework: 25% (1 of 4 verified blocks" in text.output
     assert "Median time from marking to verified: 2.5 h" in text.output
     assert "Unverified backlog: 1 block" in text.output
+    assert "Gate runs: 6, failed: 3 (50%)" in text.output
     data = json.loads(run(history.root, "stats", "--format", "json").output)
     assert data["total"]["first_attempt_pass_rate"] == 0.5
+    assert (data["gate"]["runs"], data["gate"]["failure_rate"]) == (6, 0.5)
     later = run(history.root, "stats", "--since", "2026-03-16", "--format", "json")
     assert json.loads(later.output)["total"]["blocks"] == 1
     bad = run(history.root, "stats", "--since", "last tuesday")
@@ -153,7 +188,7 @@ def test_the_html_report_is_self_contained_and_escaped(history: Workspace) -> No
         'xmlns="http://www.w3.org/2000/svg"', ""
     )
     assert "https://" not in html and "<link" not in html and "@import" not in html
-    assert html.count("<svg") == 2
+    assert html.count("<svg") == 3  # trend, authors, gate runs per week
     assert "Ada Tester &lt;ada@example.com&gt;" in html and "<ada@" not in html
 
 

@@ -1,9 +1,10 @@
 """Block checks: broken markers (HR305), unknown tasks (HR306), over-long blocks (HR307),
-and the editor hint for a large unmarked insertion (HR308)."""
+and the editor hints for unmarked insertions (HR308): large edits, and changes on disk."""
 
 from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
 
 from handrail.blocks.mark import next_block_number
 from handrail.blocks.markers import (
@@ -167,7 +168,96 @@ def large_insertion(
     and no marker, so the editor can offer "Mark as generated".
     """
     severity = workflow.severity_of("HR308")
-    if severity is None or end_line < start_line:
+    if severity is None:
+        return None
+    threshold = workflow.detection.large_insertion_lines
+    found = _unmarked_lines(text, result, start_line, end_line)
+    if found is None or len(found.counted) < threshold:
+        return None
+    return found.finding(
+        severity,
+        path,
+        f"{len(found.counted)} lines were inserted here at once, outside any generated block "
+        f"(the hint starts at {threshold}, [detection] large_insertion_lines). Was this code "
+        "generated? If so, mark it as generated so that it is verified and reviewed like "
+        "every other block.",
+        {},
+    )
+
+
+def disk_insertion(
+    text: str,
+    result: ParseResult,
+    *,
+    path: str,
+    start_line: int,
+    end_line: int,
+    workflow: Workflow,
+    task_id: str,
+) -> Finding | None:
+    """HR308 for lines that appeared in a file on disk (not typed in the editor) while task
+    `task_id` was active, outside any block: lines `start_line`..`end_line` of `text`.
+
+    Any size counts: an agent's three-line fix needs verifying as much as a new module.
+    ``data["task"]`` names the active task, so "Mark as generated" can offer it first.
+    """
+    severity = workflow.severity_of("HR308")
+    if severity is None:
+        return None
+    found = _unmarked_lines(text, result, start_line, end_line)
+    if found is None:
+        return None
+    count = len(found.counted)
+    noun = "line" if count == 1 else "lines"
+    return found.finding(
+        severity,
+        path,
+        f"{count} {noun} changed on disk outside the editor while task {task_id} was active, "
+        "outside any generated block (by a coding agent?). If this code was generated, mark "
+        "it as generated so that it is verified and reviewed like every other block.",
+        {"task": task_id, "origin": "disk"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Unmarked:
+    """The non-blank lines of a range that lie outside every block."""
+
+    counted: list[int]
+    lines: list[str]
+    markable: bool
+
+    def finding(
+        self, severity: Severity, path: str, message: str, extra: dict[str, object]
+    ) -> Finding:
+        first, last = self.counted[0], self.counted[-1]
+        data: dict[str, object] = {
+            "inserted_lines": len(self.counted),
+            "start_line": first,
+            "end_line": last,
+            **extra,
+        }
+        if self.markable:
+            data["fix"] = "mark"
+        return Finding(
+            "HR308",
+            severity,
+            message,
+            path,
+            line=first,
+            column=1,
+            end_line=last,
+            end_column=len(self.lines[last - 1]) + 1,
+            data=data,
+        )
+
+
+def _unmarked_lines(
+    text: str, result: ParseResult, start_line: int, end_line: int
+) -> _Unmarked | None:
+    """Lines `start_line`..`end_line` outside blocks; markable when the span from the first to
+    the last touches no block and no marker problem. None when there is no such line."""
+    if end_line < start_line:
         return None
     lines = normalise_newlines(text).split("\n")
     start_line = max(start_line, 1)
@@ -177,35 +267,14 @@ def large_insertion(
         for number in range(start_line, end_line + 1)
         if lines[number - 1].strip() and result.block_at(number) is None
     ]
-    threshold = workflow.detection.large_insertion_lines
-    if len(counted) < threshold:
+    if not counted:
         return None
     first, last = counted[0], counted[-1]
     markable = result.block_at(first) is None and not any(
         b.begin_line <= last and b.end_line >= first for b in result.blocks
     )
     markable = markable and not any(first <= p.line <= last for p in result.problems)
-    data: dict[str, object] = {
-        "inserted_lines": len(counted),
-        "start_line": first,
-        "end_line": last,
-    }
-    if markable:
-        data["fix"] = "mark"
-    return Finding(
-        "HR308",
-        severity,
-        f"{len(counted)} lines were inserted here at once, outside any generated block "
-        f"(the hint starts at {threshold}, [detection] large_insertion_lines). Was this code "
-        "generated? If so, mark it as generated so that it is verified and reviewed like "
-        "every other block.",
-        path,
-        line=first,
-        column=1,
-        end_line=last,
-        end_column=len(lines[last - 1]) + 1,
-        data=data,
-    )
+    return _Unmarked(counted, lines, markable)
 
 
 def _on_begin(

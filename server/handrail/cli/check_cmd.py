@@ -37,6 +37,18 @@ from handrail.workspace import PathEscapesWorkspace, Workspace
     help="With --rerun, in CI: run the workflow's verification commands without `handrail "
     "trust`. Never use it on code from an untrusted pull request with secrets in scope.",
 )
+@click.option(
+    "--record-gate",
+    is_flag=True,
+    help="Record this run's outcome as a git note on the checked commit "
+    "(refs/notes/handrail-gate) for `handrail stats`. Never changes the exit code.",
+)
+@click.option(
+    "--gate-commit",
+    metavar="REV",
+    help="With --record-gate: the commit to record on (default HEAD; in a pull request's CI, "
+    "the pull request's head rather than the merge commit CI checked out).",
+)
 @pass_ctx
 def check(
     ctx: Context,
@@ -45,6 +57,8 @@ def check(
     color: bool | None,
     rerun: bool,
     trust_commands: bool,
+    record_gate: bool,
+    gate_commit: str | None,
 ) -> None:
     """Report every finding in the workspace, or under PATHS.
 
@@ -62,6 +76,8 @@ def check(
         fail(f"{exc} is outside the workspace {ws.root}")
     if trust_commands and not rerun:
         fail("--trust-commands only goes with --rerun")
+    if gate_commit is not None and not record_gate:
+        fail("--gate-commit only goes with --record-gate")
     result = run_check(ws, paths=rel_paths)
     if rerun and not result.workflow_invalid:
         result.findings = _with_fresh_runs(ws, result.findings, trust_commands=trust_commands)
@@ -70,14 +86,31 @@ def check(
     )
     use_color = sys.stdout.isatty() if color is None else color
     click.echo(render(fmt, result.findings, summary, color=use_color), nl=False)
+    code = EXIT_USAGE if result.workflow_invalid else exit_for(result.findings)
     if result.workflow_invalid:
         click.echo(
             f"handrail: {ws.relative(ws.workflow_path)} is invalid: "
             "fix it before the gate can pass.",
             err=True,
         )
-        raise SystemExit(EXIT_USAGE)
-    raise SystemExit(exit_for(result.findings))
+    if record_gate:
+        _record(ws, result.findings, code, gate_commit or "HEAD")
+    raise SystemExit(code)
+
+
+def _record(ws: Workspace, findings: list[Finding], code: int, rev: str) -> None:
+    """Record the gate's outcome; any failure is a warning, never a different exit code."""
+    from handrail.review.gate_log import GateLogError, record_gate
+
+    try:
+        record_gate(ws, findings, code, rev=rev)
+    except GateLogError as exc:
+        click.echo(f"handrail: warning: the gate outcome was not recorded: {exc}", err=True)
+    except Exception as exc:  # recording must never decide the gate, whatever went wrong
+        click.echo(
+            f"handrail: warning: the gate outcome was not recorded ({type(exc).__name__}: {exc})",
+            err=True,
+        )
 
 
 def _with_fresh_runs(

@@ -148,20 +148,24 @@ def doc(ctx: Context, check: bool, as_json: bool) -> None:
 @_output_option
 @pass_ctx
 def stats(ctx: Context, since: dt.datetime | None, fmt: str, output: Path | None) -> None:
-    """Whether the workflow works: first-attempt pass rate, rework, time to verified, backlog.
+    """Whether the workflow works: first-attempt pass rate, rework, time to verified, backlog,
+    gate failures.
 
-    Computed from the ledger and git history, overall, per author and per week. The HTML
-    report is one self-contained file with charts (no network needed to view it).
+    Computed from the ledger and git history (gate runs from the notes that `handrail check
+    --record-gate` writes), overall, per author and per week. The HTML report is one
+    self-contained file with charts (no network needed to view it).
     """
     import json
 
-    from handrail.review.stats import collect_stats, render_text
+    from handrail.review.stats import collect_stats, gate_warnings, render_text
     from handrail.review.stats_html import render_html
 
     ws = ctx.ws
     result, warnings = collect_stats(ws, since=since.date() if since else None)
     for warning in warnings:
         click.echo(f"handrail: skipped an unreadable ledger record: {warning}", err=True)
+    for warning in gate_warnings(result):
+        click.echo(f"handrail: {warning}", err=True)
     if fmt == "json":
         text = json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "html":

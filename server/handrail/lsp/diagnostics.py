@@ -8,7 +8,9 @@ Task files (token counting) are analysed in a worker thread, never on the event 
 A large insertion (HR308) is known only from the edit that made it, so the server keeps the
 line range of each such edit, moves it with later edits, and asks the engine
 (`blocks.check.large_insertion`) again at every analysis: the hint goes once the lines are
-marked, when the document is closed, or when the user dismisses it.
+marked, when the document is closed, or when the user dismisses it. Lines that changed on
+disk while a task was active (`lsp.disk_changes`) are hints of the same kind that carry the
+task: they survive opening the file, and `blocks.check.disk_insertion` judges them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from handrail.blocks.check import large_insertion
+from handrail.blocks.check import disk_insertion, large_insertion
 from handrail.findings import Finding
 from handrail.lsp.convert import finding_to_diagnostic
 from handrail.lsp.documents import AppliedChange, Document
@@ -52,6 +54,8 @@ class InsertionHint:
 
     start_line: int
     end_line: int
+    task: str | None = None
+    """Set when the lines changed on disk while this task was active (not an editor edit)."""
 
 
 def shift_hints(hints: list[InsertionHint], change: AppliedChange) -> list[InsertionHint]:
@@ -64,11 +68,11 @@ def shift_hints(hints: list[InsertionHint], change: AppliedChange) -> list[Inser
         if hint.end_line < first:
             moved.append(hint)
         elif hint.start_line > old_last:
-            moved.append(InsertionHint(hint.start_line + delta, hint.end_line + delta))
+            moved.append(InsertionHint(hint.start_line + delta, hint.end_line + delta, hint.task))
         else:
             start = min(hint.start_line, first)
             end = max(first, hint.end_line + delta)
-            moved.append(InsertionHint(start, end))
+            moved.append(InsertionHint(start, end, hint.task))
     return moved
 
 
@@ -134,7 +138,12 @@ class Diagnostics:
         found: list[Finding] = []
         kept: list[InsertionHint] = []
         for hint in hints:
-            finding = large_insertion(
+            judge = (
+                functools.partial(disk_insertion, task_id=hint.task)
+                if hint.task is not None
+                else large_insertion
+            )
+            finding = judge(
                 analysis.text,
                 analysis.source.parsed,
                 path=analysis.rel,
@@ -150,6 +159,20 @@ class Diagnostics:
         else:
             self._hints.pop(analysis.uri, None)
         return found
+
+    def set_disk_hints(self, uri: str, hints: list[InsertionHint]) -> None:
+        """Replace the on-disk hints of `uri` (its editor-edit hints stay)."""
+        with self._lock:
+            kept = [h for h in self._hints.get(uri, []) if h.task is None] + hints
+            if kept:
+                self._hints[uri] = kept
+            else:
+                self._hints.pop(uri, None)
+            self._analyses.pop(uri, None)
+
+    def has_disk_hints(self, uri: str) -> bool:
+        with self._lock:
+            return any(h.task is not None for h in self._hints.get(uri, []))
 
     # -- analysing ----------------------------------------------------------------------
 
@@ -307,13 +330,17 @@ class Diagnostics:
         analysis = self.analysis_for(uri)
         return self.diagnostics_of(analysis) if analysis is not None else []
 
-    def forget(self, uri: str) -> None:
-        """Drop everything known about `uri` (an open starts afresh: no hints on open)."""
+    def forget(self, uri: str, *, keep_disk_hints: bool = False) -> None:
+        """Drop everything known about `uri` (an open starts afresh: no edit hints on open;
+        the on-disk hints stay then, as the file was opened to look at them)."""
         task = self._pending.pop(uri, None)
         if task is not None:
             task.cancel()
         with self._lock:
+            disk = [h for h in self._hints.get(uri, []) if h.task is not None]
             self._hints.pop(uri, None)
+            if keep_disk_hints and disk:
+                self._hints[uri] = disk
             self._analyses.pop(uri, None)
 
     def close(self, uri: str) -> None:

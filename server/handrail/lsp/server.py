@@ -41,14 +41,17 @@ from pygls.workspace import TextDocument
 from handrail import __version__
 from handrail.lsp.convert import UTF16
 from handrail.lsp.diagnostics import Diagnostics
+from handrail.lsp.disk_changes import DiskChanges
 from handrail.lsp.documents import Document, DocumentStore
 from handrail.lsp.settings import Settings, parse_settings
-from handrail.lsp.state import DocumentAnalysis, FolderState
+from handrail.lsp.state import DocumentAnalysis, FolderState, classify
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 log = logging.getLogger("handrail.lsp")
 
-WATCH_GLOBS = ("**/.handrail/**", "**/.gitignore")
+WATCH_GLOBS = ("**/*",)
+"""Everything: `.handrail/**` and `.gitignore` reload a folder, and source files changed on
+disk while a task is active get HR308 hints (`lsp.disk_changes`)."""
 _WATCH_REGISTRATION_ID = "handrail-watch"
 _CONTENT_LENGTH = re.compile(rb"content-length:[ \t]*(\d+)", re.IGNORECASE)
 _MAX_FRAME_BYTES = 256 * 1024 * 1024
@@ -245,6 +248,7 @@ class HandrailServer(LanguageServer):
         self.settings = Settings()
         self.documents = DocumentStore()
         self.diagnostics = Diagnostics(self)
+        self.disk_changes = DiskChanges(self)
         self.folders: dict[Path, FolderState] = {}
         # Folders found above files outside every workspace folder: by root, and by the
         # file's own folder so that `Workspace.find` walks up once per folder, not per edit.
@@ -445,6 +449,35 @@ class HandrailServer(LanguageServer):
                     exc,
                 )
 
+    async def watched_files_changed(self, changes: Sequence[types.FileEvent]) -> None:
+        """Route file events: Handrail's own files reload their folder; a task file created
+        makes that task the active one; other files go to the on-disk hints."""
+        own: list[str] = []
+        written: list[str] = []
+        deleted: list[str] = []
+        for change in changes:
+            path = uri_to_path(change.uri)
+            if path is None:
+                continue
+            if ".handrail" in path.parts or path.name == ".gitignore":
+                own.append(change.uri)
+                if change.type == types.FileChangeType.Created:
+                    self._task_created(change.uri)
+            elif change.type == types.FileChangeType.Deleted:
+                deleted.append(change.uri)
+            else:
+                written.append(change.uri)
+        if own:
+            await self.files_changed(own)
+        self.disk_changes.deleted(deleted)
+        self.disk_changes.note(written)
+
+    def _task_created(self, uri: str) -> None:
+        """`handrail task new` in a terminal (or any new task file) starts work on that task."""
+        folder, rel = self.locate(uri)
+        if folder is not None and rel is not None and classify(rel) == "task":
+            folder.active_task = rel.rsplit("/", 1)[-1].removesuffix(".toml")
+
     async def files_changed(self, uris: Sequence[str]) -> None:
         """Something under `.handrail/` or a `.gitignore` changed on disk."""
         folders: set[FolderState] = set()
@@ -583,11 +616,11 @@ def _register_lifecycle(server: HandrailServer) -> None:
     async def did_change_watched(
         ls: HandrailServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
-        await ls.files_changed([change.uri for change in params.changes])
+        await ls.watched_files_changed(params.changes)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: HandrailServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.diagnostics.forget(params.text_document.uri)
+        ls.diagnostics.forget(params.text_document.uri, keep_disk_hints=True)
         ls.diagnostics.schedule(params.text_document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -634,6 +667,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: HandrailServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.diagnostics.close(params.text_document.uri)
+        ls.disk_changes.closed(params.text_document.uri)
 
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
@@ -650,6 +684,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: HandrailServer, params: None) -> None:
+        ls.disk_changes.shutdown()
         ls.diagnostics.shutdown()
 
 

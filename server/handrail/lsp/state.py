@@ -40,6 +40,9 @@ class FolderState:
         self.implicit = implicit
         """True for a folder found from a file outside every workspace folder."""
         self.generation = 0
+        self.active_task: str | None = None
+        """The task the developer is working on: set by `handrail.setActiveTask`, by a task
+        created, or by generating for one. Files changed on disk meanwhile get HR308 hints."""
         self._lock = threading.Lock()
         self._sources: SourceAnalysisCache | None = None
 

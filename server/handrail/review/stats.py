@@ -13,6 +13,10 @@ These are grouped over all blocks, per author (is quality consistent across deve
 per ISO week of marking (is rework trending down?). The backlog is the blocks in the work
 tree now that are not verified. Everything here is a pure function of the records, so the
 numbers are the same on every machine.
+
+Gate runs (`handrail check --record-gate`) come from the git notes under
+`refs/notes/handrail-gate` (`handrail.review.gate_log`), not from the ledger: how often the
+gate failed, overall, per author of the checked commit and per ISO week of the run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked, Record, VerificationRun
+from handrail.review.gate_log import GateLog, GateRecord, MalformedLine, read_gate_log
 from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, Workspace
 
 UNKNOWN_AUTHOR = "unknown"
@@ -113,6 +118,90 @@ class BacklogItem:
 
 
 @dataclass(frozen=True, slots=True)
+class GateGroup:
+    """Gate runs and how many failed, for one author, one week or all."""
+
+    key: str
+    runs: int
+    failures: int
+
+    @property
+    def failure_rate(self) -> float | None:
+        return self.failures / self.runs if self.runs else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "runs": self.runs,
+            "failures": self.failures,
+            "failure_rate": _round(self.failure_rate),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GateStats:
+    """The outcomes of `handrail check --record-gate` in the period."""
+
+    recorded: bool
+    """The notes ref holds at least one readable gate record (in any period)."""
+    total: GateGroup
+    per_author: list[GateGroup]
+    per_week: list[GateGroup]
+    failing_codes: list[tuple[str, int]]
+    """Error codes summed over the failed runs, most frequent first."""
+    by_source: dict[str, int]
+    malformed: list[MalformedLine] = field(default_factory=list)
+    problem: str | None = None
+    """Why the notes could not be read at all (git failed)."""
+
+    @classmethod
+    def empty(cls) -> GateStats:
+        return gate_stats(GateLog())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "recorded": self.recorded,
+            **{k: v for k, v in self.total.as_json().items() if k != "key"},
+            "per_author": [g.as_json() for g in self.per_author],
+            "per_week": [g.as_json() for g in self.per_week],
+            "failing_codes": dict(self.failing_codes),
+            "by_source": self.by_source,
+            "malformed": [m.as_json() for m in self.malformed],
+            "problem": self.problem,
+        }
+
+
+def _gate_group(key: str, records: Sequence[GateRecord]) -> GateGroup:
+    return GateGroup(key, len(records), sum(1 for r in records if not r.passed))
+
+
+def gate_stats(log: GateLog, *, since: dt.date | None = None) -> GateStats:
+    """Gate runs on or after `since` (UTC day of the run), overall, per author, per week."""
+    runs = [r for r in log.records if since is None or r.at.date() >= since]
+    by_author: dict[str, list[GateRecord]] = {}
+    by_week: dict[str, list[GateRecord]] = {}
+    codes: dict[str, int] = {}
+    sources = {"ci": 0, "local": 0}
+    for r in runs:
+        by_author.setdefault(r.author or UNKNOWN_AUTHOR, []).append(r)
+        by_week.setdefault(r.week, []).append(r)
+        sources[r.source] += 1
+        if not r.passed:
+            for code, count in r.codes.items():
+                codes[code] = codes.get(code, 0) + count
+    return GateStats(
+        recorded=bool(log.records),
+        total=_gate_group("all", runs),
+        per_author=[_gate_group(k, v) for k, v in sorted(by_author.items())],
+        per_week=[_gate_group(k, v) for k, v in sorted(by_week.items())],
+        failing_codes=sorted(codes.items(), key=lambda kv: (-kv[1], kv[0])),
+        by_source=sources,
+        malformed=list(log.malformed),
+        problem=log.problem,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     since: dt.date | None
     total: GroupStats
@@ -123,6 +212,7 @@ class Stats:
     """Verification runs in the period."""
     failed_runs: int
     backlog: list[BacklogItem] = field(default_factory=list)
+    gate: GateStats = field(default_factory=GateStats.empty)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +223,7 @@ class Stats:
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "backlog": [b.as_json() for b in self.backlog],
+            "gate": self.gate.as_json(),
         }
 
 
@@ -206,8 +297,12 @@ def compute_stats(
     since: dt.date | None = None,
     record_authors: Mapping[str, str] | None = None,
     backlog: Sequence[BacklogItem] = (),
+    gate_log: GateLog | None = None,
 ) -> Stats:
-    """The metrics of blocks marked on or after `since` (UTC day), and of runs since then."""
+    """The metrics of blocks marked on or after `since` (UTC day), and of runs since then.
+
+    `gate_log` holds the recorded gate runs (`read_gate_log`); none when omitted.
+    """
     blocks = block_stats(records, record_authors=record_authors)
     if since is not None:
         blocks = [b for b in blocks if b.marked_at.astimezone(dt.UTC).date() >= since]
@@ -231,6 +326,7 @@ def compute_stats(
         runs=len(runs),
         failed_runs=sum(1 for r in runs if not r.passed),
         backlog=list(backlog),
+        gate=gate_stats(gate_log or GateLog(), since=since),
     )
 
 
@@ -282,7 +378,10 @@ def record_authors_from_git(ws: Workspace) -> dict[str, str]:
 
 
 def collect_stats(ws: Workspace, *, since: dt.date | None = None) -> tuple[Stats, list[str]]:
-    """The stats of the workspace, and warnings (unreadable ledger records) to show with them."""
+    """The stats of the workspace, and warnings (unreadable ledger records) to show with them.
+
+    Malformed gate records are in `Stats.gate.malformed` (and `gate_warnings` words them).
+    """
     from handrail.analysis import Snapshot
     from handrail.ledger.evidence import status_summary
     from handrail.review._tree import files_with_blocks
@@ -313,7 +412,22 @@ def collect_stats(ws: Workspace, *, since: dt.date | None = None) -> tuple[Stats
                 )
             )
     warnings = [f"{p.path}:{p.line}: {p.message}" for p in snapshot.ledger.problems]
-    return compute_stats(records, since=since, record_authors=authors, backlog=backlog), warnings
+    stats = compute_stats(
+        records,
+        since=since,
+        record_authors=authors,
+        backlog=backlog,
+        gate_log=read_gate_log(ws),
+    )
+    return stats, warnings
+
+
+def gate_warnings(stats: Stats) -> list[str]:
+    """One sentence per skipped gate record (naming its commit and line), or why none was read."""
+    found = [f"skipped a malformed {m.message()}" for m in stats.gate.malformed]
+    if stats.gate.problem:
+        found.insert(0, f"gate runs not counted: {stats.gate.problem}")
+    return found
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -331,6 +445,19 @@ def _hours(value: float | None) -> str:
     return f"{value / 24:.1f} d"
 
 
+NO_GATE_RUNS = "no gate runs recorded (see docs/stats.md)"
+
+
+def _gate_line(stats: Stats) -> str:
+    gate = stats.gate
+    if not gate.recorded:
+        return f"Gate runs: {NO_GATE_RUNS}"
+    if not gate.total.runs:
+        return f"Gate runs: none since {stats.since.isoformat() if stats.since else 'then'}"
+    t = gate.total
+    return f"Gate runs: {t.runs}, failed: {t.failures} ({_pct(t.failure_rate)})"
+
+
 def render_text(stats: Stats) -> str:
     t = stats.total
     since = f" since {stats.since.isoformat()}" if stats.since else ""
@@ -343,7 +470,16 @@ def render_text(stats: Stats) -> str:
         f"Median time from marking to verified: {_hours(t.median_hours_to_verified)}",
         f"Verification runs: {stats.runs}, failed: {stats.failed_runs}",
         f"Unverified backlog: {len(stats.backlog)} block{'s' if len(stats.backlog) != 1 else ''}",
+        _gate_line(stats),
     ]
+    if stats.gate.failing_codes:
+        top = ", ".join(f"{code} ×{n}" for code, n in stats.gate.failing_codes[:5])
+        out.append(f"  errors that failed the gate most: {top}")
+    if stats.gate.malformed:
+        n = len(stats.gate.malformed)
+        out.append(
+            f"  {n} malformed gate record{'s' if n != 1 else ''} skipped (named on standard error)"
+        )
     header = f"{'':24} {'blocks':>6} {'first-pass':>10} {'rework':>7} {'median':>8} {'failed':>6}"
 
     def rows(title: str, groups: list[GroupStats]) -> None:
@@ -360,6 +496,17 @@ def render_text(stats: Stats) -> str:
 
     rows("Per author", stats.per_author)
     rows("Per week (of marking)", stats.per_week)
+
+    def gate_rows(title: str, groups: list[GateGroup]) -> None:
+        if not groups:
+            return
+        out.extend(["", title, f"{'':24} {'runs':>6} {'failed':>6} {'rate':>5}"])
+        for g in groups:
+            key = g.key if len(g.key) <= 24 else g.key[:23] + "…"
+            out.append(f"{key:24} {g.runs:>6} {g.failures:>6} {_pct(g.failure_rate):>5}")
+
+    gate_rows("Gate runs per author (of the checked commit)", stats.gate.per_author)
+    gate_rows("Gate runs per week (of the run)", stats.gate.per_week)
     if stats.backlog:
         out.extend(["", "Backlog"])
         for item in stats.backlog:

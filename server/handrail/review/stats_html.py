@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from handrail.review.stats import GroupStats, Stats
+from handrail.review.stats import NO_GATE_RUNS, GateGroup, GateStats, GroupStats, Stats
 
 _PASS = "#1a7f37"
 _REWORK = "#cf222e"
@@ -22,6 +22,7 @@ body {{ font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color:
   margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }}
 h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }}
 h2 {{ font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid {_GRID}; }}
+h3 {{ font-size: 1rem; margin-top: 1.2rem; }}
 .sub {{ color: {_MUTED}; margin-top: 0; }}
 .cards {{ display: flex; flex-wrap: wrap; gap: .8rem; margin: 1rem 0; }}
 .card {{ border: 1px solid {_GRID}; border-radius: 6px; padding: .6rem .9rem; min-width: 9rem; }}
@@ -47,11 +48,18 @@ def _hours(value: float | None) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
-def _legend() -> str:
+def _legend(passed: str = "first-attempt pass rate", failed: str = "rework rate") -> str:
     return (
         '<p class="legend">'
-        f'<span class="swatch" style="background:{_PASS}"></span>first-attempt pass rate'
-        f'<span class="swatch" style="background:{_REWORK}"></span>rework rate</p>'
+        f'<span class="swatch" style="background:{_PASS}"></span>{passed}'
+        f'<span class="swatch" style="background:{_REWORK}"></span>{failed}</p>'
+    )
+
+
+def _svg_open(label: str, width: int, height: int) -> str:
+    return (
+        f'<svg role="img" aria-label="{label}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
     )
 
 
@@ -60,11 +68,7 @@ def trend_chart(weeks: list[GroupStats]) -> str:
     width, height = 720, 260
     left, right, top, bottom = 44, 44, 14, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [
-        f'<svg role="img" aria-label="First-attempt pass rate and rework per week" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-    ]
+    parts = [_svg_open("First-attempt pass rate and rework per week", width, height)]
     for tick in range(0, 101, 25):
         y = top + plot_h * (1 - tick / 100)
         parts.append(
@@ -113,11 +117,7 @@ def author_chart(authors: list[GroupStats]) -> str:
     label_w, bar_w, row_h = 260, 400, 46
     width = label_w + bar_w + 70
     height = max(1, len(authors)) * row_h + 10
-    parts = [
-        f'<svg role="img" aria-label="First-attempt pass rate and rework per author" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-    ]
+    parts = [_svg_open("First-attempt pass rate and rework per author", width, height)]
     if not authors:
         parts.append('<text x="10" y="24">no blocks in this period</text></svg>')
         return "".join(parts)
@@ -139,6 +139,105 @@ def author_chart(authors: list[GroupStats]) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def gate_chart(weeks: list[GateGroup]) -> str:
+    """Per week, one bar of gate runs: failed runs (bottom, red) under passed runs (green)."""
+    width, height = 720, 220
+    left, right, top, bottom = 44, 44, 14, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    parts = [_svg_open("Gate runs per week, failed and passed", width, height)]
+    most = max((w.runs for w in weeks), default=0)
+    # A round top for the axis: 4 ticks of a whole number of runs each.
+    step = max(1, -(-most // 4))
+    scale = step * 4
+    for i in range(5):
+        value = step * i
+        y = top + plot_h * (1 - value / scale)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            f'stroke="{_GRID}" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
+        )
+    count = len(weeks)
+    if count == 0:
+        parts.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle">'
+            "no gate runs in this period</text></svg>"
+        )
+        return "".join(parts)
+    slot = plot_w / count
+    bar = min(48.0, slot * 0.7)
+    every = max(1, count // 12)
+    for i, week in enumerate(weeks):
+        x = left + slot * i + (slot - bar) / 2
+        failed_h = plot_h * week.failures / scale
+        passed_h = plot_h * (week.runs - week.failures) / scale
+        base = top + plot_h
+        parts.append(
+            f'<rect x="{x:.1f}" y="{base - failed_h:.1f}" width="{bar:.1f}" '
+            f'height="{failed_h:.1f}" fill="{_REWORK}"/>'
+            f'<rect x="{x:.1f}" y="{base - failed_h - passed_h:.1f}" width="{bar:.1f}" '
+            f'height="{passed_h:.1f}" fill="{_PASS}"/>'
+            f'<text x="{x + bar / 2:.1f}" y="{base - failed_h - passed_h - 4:.1f}" '
+            f'text-anchor="middle">{week.failures}/{week.runs}</text>'
+        )
+        if i % every == 0 or i == count - 1:
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 18}" text-anchor="middle">'
+                f"{escape(week.key)}</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _gate_table(title: str, groups: list[GateGroup]) -> str:
+    head = (
+        f"<tr><th>{escape(title)}</th><th class=n>gate runs</th><th class=n>failed</th>"
+        "<th class=n>failure rate</th></tr>"
+    )
+    rows = "".join(
+        f"<tr><td>{escape(g.key)}</td><td class=n>{g.runs}</td><td class=n>{g.failures}</td>"
+        f"<td class=n>{_pct(g.failure_rate)}</td></tr>"
+        for g in groups
+    )
+    return f"<table>{head}{rows}</table>"
+
+
+def _gate_section(gate: GateStats) -> str:
+    out = ["<h2>Gate failures (<code>handrail check</code>)</h2>"]
+    if not gate.recorded:
+        out.append(
+            f"<p>{escape(NO_GATE_RUNS[0].upper() + NO_GATE_RUNS[1:])}: run "
+            "<code>handrail check --record-gate</code> in CI and fetch "
+            "<code>refs/notes/handrail-gate</code>.</p>"
+        )
+    else:
+        out.append(
+            f"<p class=sub>Of {gate.total.runs} recorded gate run"
+            f"{'s' if gate.total.runs != 1 else ''}, {gate.total.failures} failed "
+            f"({_pct(gate.total.failure_rate)}). Failures should become rare as blocks get "
+            "verified before they are pushed.</p>"
+        )
+        out.append(_legend("gate passed", "gate failed") + gate_chart(gate.per_week))
+        if gate.per_week:
+            out.append(_gate_table("week", gate.per_week))
+            out.append("<h3>Per author of the checked commit</h3>")
+            out.append(_gate_table("author", gate.per_author))
+        if gate.failing_codes:
+            codes = ", ".join(
+                f"<code>{escape(code)}</code> ×{n}" for code, n in gate.failing_codes[:8]
+            )
+            out.append(f"<p>Errors that failed the gate most: {codes}.</p>")
+    if gate.malformed:
+        items = "".join(
+            f"<li>{escape(m.message()[0].upper() + m.message()[1:])}</li>"
+            for m in gate.malformed[:20]
+        )
+        more = len(gate.malformed) - 20
+        extra = f"<li>and {more} more</li>" if more > 0 else ""
+        out.append(f"<p>Skipped malformed gate records:</p><ul>{items}{extra}</ul>")
+    return "".join(out)
 
 
 def _table(title: str, groups: list[GroupStats]) -> str:
@@ -169,6 +268,12 @@ def render_html(stats: Stats, *, title: str = "Handrail: is the workflow working
         (str(len(stats.backlog)), "unverified backlog"),
         (f"{stats.failed_runs}/{stats.runs}", "failed runs"),
         (str(t.blocks), "generated blocks"),
+        (
+            f"{stats.gate.total.failures}/{stats.gate.total.runs}"
+            if stats.gate.recorded
+            else "none recorded",
+            "gate failures",
+        ),
     ]
     card_html = "".join(
         f'<div class="card"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for v, k in cards
@@ -198,6 +303,7 @@ def render_html(stats: Stats, *, title: str = "Handrail: is the workflow working
         "<h2>Per author</h2>"
         f"{_legend()}{author_chart(stats.per_author)}"
         f"{_table('author', stats.per_author)}"
+        f"{_gate_section(stats.gate)}"
         f"<h2>Unverified backlog</h2>{backlog}"
         "</body></html>\n"
     )

@@ -188,7 +188,7 @@ async def test_watched_files_reload_the_folder(workspace: Workspace) -> None:
         (registration,) = client.registrations
         assert registration.method == "workspace/didChangeWatchedFiles"
         globs = [w["globPattern"] for w in registration.register_options["watchers"]]
-        assert globs == ["**/.handrail/**", "**/.gitignore"]
+        assert globs == ["**/*"]
         uri = client.open(path, BLOCK)
         assert "HR306" in codes(await client.diagnostics_for(uri, 1))
         task = workspace.tasks_dir / "abcdef.toml"

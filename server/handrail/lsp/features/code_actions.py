@@ -1,4 +1,5 @@
-"""Code actions: "Mark selection as generated", and quick fixes built from diagnostic data.
+"""Code actions: "Mark selection as generated", "Generate here", and quick fixes built from
+diagnostic data.
 
 Every quick fix is read off the ``data`` the engine put on its finding (HR305's ``fix``,
 HR200/HR201's ``drop``, HR202's ``suggest``, HR203/HR204's ``entry``), so nothing is
@@ -30,6 +31,7 @@ from handrail.lsp.features.common import (
     text_edit,
     workspace_edit,
 )
+from handrail.lsp.features.generate import GENERATE
 from handrail.lsp.features.verification import block_actions
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
@@ -40,6 +42,8 @@ MAX_TASK_ACTIONS = 10
 """Tasks offered by name when marking (newest first); older ones through the command."""
 
 MARK_KIND = types.CodeActionKind.RefactorRewrite
+GENERATE_KIND = f"{types.CodeActionKind.Refactor.value}.handrail.generate"
+"""Under "refactor" so editors list it with the other actions that rewrite code at the cursor."""
 _UNBALANCED = {
     ProblemKind.UNCLOSED,
     ProblemKind.UNOPENED,
@@ -74,8 +78,10 @@ def mark_actions(
     what: str,
     kind: str,
     diagnostic: types.Diagnostic | None = None,
+    first_task: str | None = None,
 ) -> list[types.CodeAction]:
-    """One action per task (newest first) and one for a new task, each running the command."""
+    """One action per task (`first_task`, then newest first) and one for a new task, each
+    running the command."""
     folder = analysis.folder
     if folder is None or not _markable(analysis, start_line, end_line):
         return []
@@ -85,9 +91,11 @@ def mark_actions(
         "endLine": end_line,
         "version": analysis.version,
     }
+    tasks = _newest_first(folder.snapshot.tasks.tasks.values())
+    tasks.sort(key=lambda t: t.task.id != first_task)  # stable: the rest stay newest first
     choices: list[tuple[str, str | None]] = [
         (f"for task {t.task.id}: {first_words(t.task.spec)}", t.task.id)
-        for t in _newest_first(folder.snapshot.tasks.tasks.values())[:MAX_TASK_ACTIONS]
+        for t in tasks[:MAX_TASK_ACTIONS]
     ]
     choices.append(("for a new task", None))
     return [
@@ -102,6 +110,30 @@ def mark_actions(
             ),
         )
         for label, task_id in choices
+    ]
+
+
+def generate_actions(analysis: DocumentAnalysis, line: int) -> list[types.CodeAction]:
+    """ "Generate here for task …": one per task (newest first), at a cursor outside blocks.
+
+    Each runs ``handrail.generate``, which checks the task's spec and context before anything
+    is sent, so a task whose gate fails is still offered and answers with its findings.
+    """
+    folder = analysis.folder
+    if folder is None or not _markable(analysis, line, line):
+        return []
+    tasks = _newest_first(folder.snapshot.tasks.tasks.values())[:MAX_TASK_ACTIONS]
+    return [
+        types.CodeAction(
+            title=f"Generate here for task {t.task.id}: {first_words(t.task.spec)}",
+            kind=GENERATE_KIND,
+            command=types.Command(
+                title=f"Generate here for task {t.task.id}",
+                command=GENERATE,
+                arguments=[{"uri": analysis.uri, "task": t.task.id, "line": line}],
+            ),
+        )
+        for t in tasks
     ]
 
 
@@ -238,8 +270,15 @@ def quick_fixes(
         start, end = data.get("start_line"), data.get("end_line")
         found: list[types.CodeAction] = []
         if data.get("fix") == "mark" and isinstance(start, int) and isinstance(end, int):
+            task = data.get("task")
             found = mark_actions(
-                analysis, start, end, what="inserted lines", kind=fix, diagnostic=diagnostic
+                analysis,
+                start,
+                end,
+                what="changed lines" if data.get("origin") == "disk" else "inserted lines",
+                kind=fix,
+                diagnostic=diagnostic,
+                first_task=task if isinstance(task, str) else None,
             )
         if isinstance(start, int):
             found.append(
@@ -287,11 +326,20 @@ async def code_actions(
         lines = _selected_lines(server, analysis, params.range)
         if lines is not None:
             actions.extend(mark_actions(analysis, *lines, what="selection", kind=MARK_KIND))
+    if analysis.kind == "source" and _wanted(GENERATE_KIND, only) and _is_cursor(params.range):
+        line = engine_position(server, analysis.lines, params.range.start)[0]
+        actions.extend(generate_actions(analysis, line))
     return actions
 
 
+def _is_cursor(selection: types.Range) -> bool:
+    return selection.start == selection.end
+
+
 def register(server: HandrailServer) -> None:
-    options = types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, MARK_KIND])
+    options = types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, MARK_KIND, GENERATE_KIND]
+    )
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
     async def on_code_action(

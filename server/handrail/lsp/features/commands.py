@@ -44,6 +44,7 @@ RECORD_TRACE = "handrail.recordTrace"
 EXPLAIN = "handrail.explain"
 CHECK = "handrail.check"
 DISMISS_INSERTION = "handrail.dismissInsertion"
+SET_ACTIVE_TASK = "handrail.setActiveTask"
 CONTEXT_CANDIDATES = "handrail.contextCandidates"
 
 CANDIDATES_CAP = 5000
@@ -168,6 +169,7 @@ async def new_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
                 author=author,
             )
             await _refresh(server, folder)
+            folder.active_task = loaded.task.id
             shown = await show_document(server, loaded.path)
             return {
                 "task": loaded.task.id,
@@ -184,6 +186,7 @@ async def new_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
         raise CommandFailed(f"{NEW_TASK}: {exc}") from None
     if created.task is not None:
         await _refresh(server, folder)
+        folder.active_task = created.task.task.id
     return {
         "task": created.task.task.id if created.task else None,
         "path": created.task.rel if created.task else None,
@@ -355,6 +358,7 @@ async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
     loaded = await asyncio.to_thread(_load_task, folder, task_id, PROMPT)
     report = await asyncio.to_thread(context_report, folder.snapshot, loaded)
     pack = build_prompt_pack(loaded, workflow, report)
+    folder.active_task = task_id
     return {
         "task": task_id,
         "refused": pack.refused,
@@ -579,6 +583,20 @@ def dismiss_insertion(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return {"dismissed": server.dismiss_insertion(uri, line)}
 
 
+def set_active_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Name the task the developer works on (``null`` for none): files that change on disk
+    meanwhile, outside the editor, get the HR308 hint (docs/codes/HR308.md)."""
+    values = one_mapping(args, SET_ACTIVE_TASK)
+    folder = folder_from(server, values, SET_ACTIVE_TASK)
+    task_id = text_arg(values, "task", SET_ACTIVE_TASK, required=False)
+    if task_id is not None and task_id not in folder.snapshot.tasks.known_ids:
+        raise CommandFailed(
+            f"{SET_ACTIVE_TASK}: there is no task {task_id!r} in {folder.root.name}."
+        )
+    folder.active_task = task_id
+    return {"task": task_id, "folder": folder.root.as_uri()}
+
+
 Handler = Callable[..., Any]
 
 
@@ -603,6 +621,7 @@ HANDLERS: dict[str, Handler] = {
     EXPLAIN: explain,
     CHECK: check,
     DISMISS_INSERTION: dismiss_insertion,
+    SET_ACTIVE_TASK: set_active_task,
 }
 
 

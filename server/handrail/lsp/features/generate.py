@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from handrail.findings import Finding
+from handrail.findings import Finding, Severity
 from handrail.lsp.features.common import (
     CommandFailed,
     bad_params,
@@ -81,6 +81,7 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
                 target_rel=rel, on_delta=on_delta,
             )  # fmt: skip
         except GenerationRefused as exc:
+            _show_refusal(server, target.task_id, exc.findings)
             return {"refused": True, "applied": False, "findings": _findings_json(exc.findings)}
         except (GenerationError, SettingsError) as exc:
             raise CommandFailed(f"{GENERATE}: {exc.message} Nothing was changed.") from None
@@ -88,6 +89,17 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
     result = await _insert(server, target, generated.code, GENERATE)
     result["model"] = generated.answer.model or settings.model
     return result
+
+
+def _show_refusal(server: HandrailServer, task_id: str, findings: list[Finding]) -> None:
+    """Say why nothing was sent: a code action's caller never sees the command's result."""
+    errors = [f for f in sorted(findings, key=Finding.sort_key) if f.severity is Severity.ERROR]
+    shown = "; ".join(f"{f.code} {f.message}" for f in (errors or findings)[:3])
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    message = f"Handrail sent nothing for task {task_id}: its checks fail. {shown}{more}"
+    server.window_show_message(
+        types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+    )
 
 
 async def insert_generated(server: HandrailServer, *args: Any) -> dict[str, Any]:
@@ -136,6 +148,7 @@ def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> 
     loaded = folder.snapshot.tasks.tasks.get(task_id)
     if loaded is None:
         raise CommandFailed(f"{command}: there is no task {task_id!r} in {folder.root.name}.")
+    folder.active_task = task_id  # generating for a task is working on it
     return _Target(uri, analysis, folder, rel, task_id, loaded, line)
 
 
