@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from git_run import git
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,11 +30,6 @@ GO = "package main\n\nfunc a() int {\n\treturn 1\n}\n\nfunc b() int {\n\treturn 
 
 def run(root: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import given
+from git_run import git
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from handrail.blocks.markers import parse_blocks
@@ -30,13 +30,6 @@ PY = "import os\n\n\ndef a():\n    return 1\n"
 
 def run(root: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
-def git(root: Path, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=root, check=True, capture_output=True, text=True, input=stdin
-    )
-    return done.stdout
 
 
 @pytest.fixture
@@ -180,6 +173,7 @@ names = st.text(
         max_size=4,
     )
 )
+@example(files={"---": {"0000000": [(1, 1)]}})  # a file named like the divider (found once)
 def test_rendered_logs_parse_back(files: dict[str, dict[str, list[tuple[int, int]]]]) -> None:
     lines = []
     expected = []

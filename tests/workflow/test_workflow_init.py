@@ -6,12 +6,12 @@ import datetime as dt
 import math
 import os
 import re
-import subprocess
 import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
+from git_run import git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,10 +41,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
 def test_init_creates_the_layout_and_loads_clean(tmp_path: Path) -> None:

@@ -129,9 +129,12 @@ def _scanner_key() -> str:
     """Names the detector set in the persistent cache, so an upgrade never reuses old results."""
     global _scanner_id
     if _scanner_id is None:
-        from detect_secrets.__version__ import VERSION
+        # From the installed metadata: importing detect_secrets.__version__ runs the package's
+        # __init__ (requests and every plugin, ~0.25 s), which a run served from the cache
+        # never needs.
+        from importlib.metadata import version
 
-        _scanner_id = f"detect-secrets {VERSION}/handrail {RULES_VERSION}"
+        _scanner_id = f"detect-secrets {version('detect-secrets')}/handrail {RULES_VERSION}"
     return _scanner_id
 
 

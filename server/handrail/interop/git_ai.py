@@ -49,10 +49,12 @@ class AuthorshipLog:
 def parse_authorship_log(text: str) -> AuthorshipLog:
     """Parse a git-ai note; `InteropError` (with the line) when it is not one."""
     lines = text.replace("\r\n", "\n").split("\n")
-    try:
-        divider = lines.index("---")
-    except ValueError:
-        raise InteropError("the git-ai note has no '---' divider: not an authorship log") from None
+    # The last divider: a file may be named "---" (git-ai does not quote it), while the JSON
+    # metadata after the divider never has a line that is exactly "---".
+    dividers = [number for number, line in enumerate(lines) if line == "---"]
+    if not dividers:
+        raise InteropError("the git-ai note has no '---' divider: not an authorship log")
+    divider = dividers[-1]
     log = AuthorshipLog()
     path: str | None = None
     for number, line in enumerate(lines[:divider], 1):

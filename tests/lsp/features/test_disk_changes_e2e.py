@@ -6,11 +6,11 @@ An agent writes files without the editor; the client reports them through
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from features_harness import Client, make_task, running
+from git_run import git
 from lsprotocol import types
 
 from handrail.workspace import Workspace
@@ -20,10 +20,6 @@ pytestmark = pytest.mark.asyncio
 BASE = "import os\n\n\ndef f(x):\n    return x + 1\n"
 AGENT = BASE + "\n\ndef g(y):\n    total = y * 2\n    return total\n"
 NEW_FILE = "def h():\n    return 3\n"
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
 @pytest.fixture
