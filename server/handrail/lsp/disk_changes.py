@@ -109,6 +109,8 @@ class DiskChanges:
 
     def note(self, uris: list[str]) -> None:
         """Source files created or changed on disk; handled after a pause."""
+        if not any(f.active_task for f in self.server.folders.values()):
+            return  # the common case, and cheap: a build writing 10,000 files costs nothing
         for uri in uris:
             folder, rel = self.server.locate(uri)
             if folder is None or rel is None or folder.implicit or classify(rel) != "source":
