@@ -7,6 +7,11 @@ Measures, over stdio with a real client:
 and the same edits against a bare pygls 2 server that only scans for markers (this script
 with `--bare-server`), in the same run: the ratio is the figure.
 
+`--disk` runs another phase: a git repository of 2,000 committed files, a task made active, then
+an agent's edit of 20 files on disk reported in one `didChangeWatchedFiles`: the time until all
+20 HR308 hints are published; and a burst of 5,000 events (a checkout) against the time the
+server then takes to answer a request (it must skip the burst, not stall).
+
 `--memory` runs a separate phase instead: the server's resident memory (VmRSS, Linux) after
 opening 100 files of the standard library, with the tokenizer's encoding loaded by a task
 file whose context is counted first.
@@ -306,6 +311,77 @@ async def memory(count: int) -> None:
     print(f"{'and ' + str(len(files)) + ' stdlib files open':38} {opened:10.1f}")
 
 
+async def disk(files: int, edited: int, burst: int) -> None:
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / ".handrail" / "tasks").mkdir(parents=True)
+        (root / ".handrail" / "tasks" / "abcdef.toml").write_text(TASK)
+        for n in range(files):
+            (root / f"m{n:05d}.py").write_text(f"def f{n}(x):\n    return x + {n}\n")
+        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
+               "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+            subprocess.run(["git", *args], cwd=root, check=True, env=env)
+        client = LanguageClient("bench", "1")
+        published: dict[str, float] = {}
+
+        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def _published(_: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+            if params.diagnostics:
+                published[params.uri] = time.perf_counter()
+
+        await client.start_io(sys.executable, "-m", "handrail", "lsp")
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+            )
+        )
+        client.initialized(types.InitializedParams())
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="handrail.setActiveTask", arguments=[{"task": "abcdef"}]
+            )
+        )
+        targets = [root / f"m{n:05d}.py" for n in range(0, files, files // edited)][:edited]
+        for path in targets:
+            path.write_text(path.read_text() + "\n\ndef added(y):\n    return y * 2\n")
+        start = time.perf_counter()
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(uri=p.as_uri(), type=types.FileChangeType.Changed)
+                    for p in targets
+                ]
+            )
+        )
+        while len(published) < len(targets) and time.perf_counter() - start < 60:
+            await asyncio.sleep(0.005)
+        hinted = (max(published.values()) - start) * 1000 if published else float("nan")
+        print(f"{edited} files changed on disk -> {len(published)} hinted in {hinted:.0f} ms "
+              "(includes the 300 ms pause that collects a burst)")  # fmt: skip
+        events = [
+            types.FileEvent(
+                uri=(root / f"m{n % files:05d}.py").as_uri(), type=types.FileChangeType.Changed
+            )
+            for n in range(burst)
+        ]
+        start = time.perf_counter()
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=events))
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="handrail.setActiveTask", arguments=[{"task": "abcdef"}]
+            )
+        )
+        answered = (time.perf_counter() - start) * 1000
+        print(f"a burst of {burst:,} events, then a command answered after {answered:.0f} ms")
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
@@ -314,11 +390,16 @@ def main() -> None:
         "--memory", action="store_true", help="measure resident memory after opening files"
     )
     parser.add_argument("--files", type=int, default=100, help="files for --memory")
+    parser.add_argument(
+        "--disk", action="store_true", help="measure HR308 hints for files changed on disk"
+    )
     args = parser.parse_args()
     if args.bare_server:
         bare_server()
     elif args.memory:
         asyncio.run(memory(args.files))
+    elif args.disk:
+        asyncio.run(disk(2000, 20, 5000))
     else:
         asyncio.run(run(args.edits))
 

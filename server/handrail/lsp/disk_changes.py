@@ -111,6 +111,11 @@ class DiskChanges:
         """Source files created or changed on disk; handled after a pause."""
         if not any(f.active_task for f in self.server.folders.values()):
             return  # the common case, and cheap: a build writing 10,000 files costs nothing
+        if len(uris) > MAX_FILES_PER_BURST:
+            log.info(
+                "%d files changed on disk at once (a checkout or a build?): no hints", len(uris)
+            )
+            return
         for uri in uris:
             folder, rel = self.server.locate(uri)
             if folder is None or rel is None or folder.implicit or classify(rel) != "source":
