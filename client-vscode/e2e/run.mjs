@@ -1,9 +1,12 @@
 // End-to-end test in real VS Code: code-server with the built VSIX, driven by Playwright and
 // Debian's Chromium. Every step saves a screenshot under e2e/artifacts/ and fails loudly.
-// Environment (set by scripts/e2e.sh): TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS.
+// Environment (set by scripts/e2e.sh): TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS,
+// FAKE_MODEL_VSIX (the test-only language model of e2e/fake-model). E2E_ONLY=trusted,chat
+// runs only the named groups (trusted, untrusted, chat) while working on one of them.
 import { spawn, execFileSync } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   mkdtempSync,
   mkdirSync,
   readFileSync,
@@ -15,13 +18,14 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-const { TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS } = process.env;
+const { TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS, FAKE_MODEL_VSIX } = process.env;
 for (const [name, value] of Object.entries({
   TOOLS_DIR,
   VSIX,
   HANDRAIL_SERVER,
   FIXTURE,
   ARTIFACTS,
+  FAKE_MODEL_VSIX,
 })) {
   if (!value) throw new Error(`${name} is not set: run scripts/e2e.sh`);
 }
@@ -30,6 +34,8 @@ const { chromium } = require("playwright-core");
 const CODE_SERVER = join(TOOLS_DIR, "node_modules", ".bin", "code-server");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
 const STEP_TIMEOUT = 30_000;
+const ONLY = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",")) : undefined;
+const runs = (group) => ONLY === undefined || ONLY.has(group);
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const FOUR_SENTENCES =
@@ -58,7 +64,7 @@ function freePort(seed) {
 }
 
 /** A code-server with its own profile, the VSIX installed and `settings` as user settings. */
-async function startCodeServer(label, settings, approve = false) {
+async function startCodeServer(label, settings, approve = false, options = {}) {
   const home = mkdtempSync(join(tmpdir(), `handrail-e2e-${label}-`));
   const env = {
     ...process.env,
@@ -79,13 +85,16 @@ async function startCodeServer(label, settings, approve = false) {
   const extensions = join(home, "ext");
   mkdirSync(join(userData, "User"), { recursive: true });
   writeFileSync(join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
-  execFileSync(
-    CODE_SERVER,
-    ["--install-extension", VSIX, "--user-data-dir", userData, "--extensions-dir", extensions],
-    { env, stdio: "inherit" },
-  );
+  for (const vsix of [VSIX, ...(options.extraVsix ?? [])]) {
+    execFileSync(
+      CODE_SERVER,
+      ["--install-extension", vsix, "--user-data-dir", userData, "--extensions-dir", extensions],
+      { env, stdio: "inherit" },
+    );
+  }
   const workspace = join(home, "workspace");
   cpSync(FIXTURE, workspace, { recursive: true });
+  options.prepare?.(workspace);
   if (approve) {
     // The second gate besides Workspace Trust: the commands approved on this machine.
     execFileSync(HANDRAIL_SERVER, ["trust"], {
@@ -217,6 +226,339 @@ function ledgerFiles(workspace) {
   );
 }
 
+// --- chat: the @handrail participant against the test-only model of e2e/fake-model ---------
+
+/** Every request the fake model got (it appends one JSON line per request to $HOME). */
+function modelRequests(server) {
+  const file = join(server.home, "fake-model-requests.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line));
+}
+
+function taskIds(workspace) {
+  return readdirSync(join(workspace, ".handrail", "tasks"))
+    .filter((name) => name.endsWith(".toml"))
+    .map((name) => name.slice(0, -".toml".length))
+    .sort();
+}
+
+async function openChat(page) {
+  await runCommand(page, "Chat: Open Chat");
+  await page.locator(".interactive-input-editor").first().waitFor();
+}
+
+/** The largest list index of a chat response row (the list is virtualised: rows come and go). */
+function lastResponseIndex(page) {
+  return page.evaluate(() => {
+    let last = -1;
+    for (const row of document.querySelectorAll(".interactive-list .monaco-list-row")) {
+      if (row.querySelector(".interactive-response") !== null) {
+        last = Math.max(last, Number(row.getAttribute("data-index")));
+      }
+    }
+    return last;
+  });
+}
+
+/** Types `text` into the chat input (replacing what is there, e.g. a sticky @handrail), sends
+ * it and returns the response's row once the participant has finished it. */
+async function askChat(page, text) {
+  const before = await lastResponseIndex(page);
+  // A hover (e.g. over an attachment) would take the click: move the pointer away first.
+  await page.mouse.move(5, 5);
+  await page.waitForTimeout(300);
+  await page.locator(".interactive-input-editor").first().click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type(text, { delay: 15 });
+  await page.waitForTimeout(300);
+  // Enter may first accept an open completion (a participant, a command): press it again until
+  // the input is empty, i.e. the request was sent.
+  const input = page.locator(".interactive-input-editor .view-lines").first();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(700);
+    // Monaco renders spaces as no-break spaces.
+    const left = (await input.innerText()).replace(/\u00a0/g, " ");
+    if (!left.includes(text.slice(-8))) break;
+  }
+  const handle = await page.waitForFunction(
+    (previous) => {
+      for (const row of document.querySelectorAll(".interactive-list .monaco-list-row")) {
+        const response = row.querySelector(".interactive-response");
+        if (
+          response !== null &&
+          Number(row.getAttribute("data-index")) > previous &&
+          !response.classList.contains("chat-response-loading")
+        ) {
+          return Number(row.getAttribute("data-index"));
+        }
+      }
+      return false;
+    },
+    before,
+    { timeout: 60_000 },
+  );
+  const index = await handle.jsonValue();
+  return page.locator(`.interactive-list .monaco-list-row[data-index="${index}"]`);
+}
+
+const FOUR_SENTENCE_TASK = `# Handrail task written by the e2e test: a spec past the hard limit.
+id = "fourss"
+spec = '''
+${FOUR_SENTENCES}'''
+context = ["src/wordcount.py"]
+created = 2026-11-25T17:12:11Z
+`;
+
+async function chatScenarios() {
+  const chat = await startCodeServer(
+    "chat",
+    {
+      ...baseSettings,
+      // Chat on, and nothing else: the fake model is the only model, so it is the one the
+      // chat view selects; no Copilot, no sign-in.
+      "chat.disableAIFeatures": false,
+      "security.workspace.trust.enabled": false,
+    },
+    false,
+    {
+      extraVsix: [FAKE_MODEL_VSIX],
+      prepare: (workspace) => {
+        writeFileSync(join(workspace, ".handrail", "tasks", "fourss.toml"), FOUR_SENTENCE_TASK);
+        // A git repository: files an agent changes on disk are compared with HEAD (step 17).
+        const git = (...args) =>
+          execFileSync(
+            "git",
+            ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", ...args],
+            {
+              cwd: workspace,
+              stdio: "ignore",
+            },
+          );
+        git("init", "-q");
+        git("add", "-A");
+        git("commit", "-q", "-m", "fixture");
+      },
+    },
+  );
+  servers.push(chat);
+  const page = await openWorkbench(browser, chat);
+
+  await step(page, "10-chat-help", async () => {
+    await openChat(page);
+    // The fake model is the selected model: the picker shows its name, not a sign-in.
+    await page.locator('.chat-input-toolbars :text("Fixed Code")').first().waitFor();
+    const response = await askChat(page, "@handrail what can you do?");
+    await response.locator(':text("/generate [task]")').first().waitFor();
+    await response.locator(':text("/task <spec>")').first().waitFor();
+    const usage = await askChat(page, "@handrail /task");
+    await usage.locator(':text("Usage:")').first().waitFor();
+  });
+
+  await step(page, "11-chat-generate-refused-four-sentences", async () => {
+    const response = await askChat(page, "@handrail /generate fourss");
+    await response.locator(':text("Refused: nothing was sent to the model.")').waitFor();
+    await response.locator(':text("HR101")').first().waitFor();
+    await response.locator(':text-matches("decompose", "i")').first().waitFor();
+    if (
+      (await response.locator('.monaco-button:has-text("Insert as generated block")').count()) > 0
+    ) {
+      throw new Error("a refused /generate offers to insert code");
+    }
+    await page.waitForTimeout(1000);
+    const sent = modelRequests(chat);
+    if (sent.length !== 0) {
+      throw new Error(`the model got ${sent.length} request(s) for a refused task`);
+    }
+  });
+
+  await step(page, "12-chat-task-refuses-four-sentences", async () => {
+    const before = taskIds(chat.workspace);
+    const response = await askChat(page, `@handrail /task ${FOUR_SENTENCES}`);
+    await response.locator(':text("The spec does not pass")').waitFor();
+    await response.locator(':text("HR101")').first().waitFor();
+    const after = taskIds(chat.workspace);
+    if (after.join() !== before.join()) {
+      throw new Error(`a task was created for a refused spec: ${after.join(", ")}`);
+    }
+  });
+
+  await step(page, "13-chat-task-and-context", async () => {
+    const before = new Set(taskIds(chat.workspace));
+    const response = await askChat(page, `@handrail /task ${TWO_SENTENCES}`);
+    await response.locator(':text("Created task")').waitFor();
+    const created = taskIds(chat.workspace).find((id) => !before.has(id));
+    if (created === undefined) throw new Error("no task file was created");
+    log(`created task ${created}`);
+    // The new task is the active one: /context without a task id checks it.
+    const context = await askChat(page, "@handrail /context");
+    await context.locator(`:text("Context of ${created}: passes")`).waitFor();
+    await context.locator(':text("cl100k_base")').first().waitFor();
+    // A task with context: each entry with its tokens.
+    const counted = await askChat(page, "@handrail /context vbu2ph");
+    await counted.locator(':text("Context of vbu2ph: passes")').waitFor();
+    await counted.locator('tr:has-text("src/wordcount.py"):has-text("ok")').first().waitFor();
+    await counted.locator('tr:has-text("tests/test_wordcount.py")').first().waitFor();
+    if (modelRequests(chat).length !== 0) throw new Error("/task or /context sent a request");
+  });
+
+  await step(page, "13b-chat-task-with-attached-file", async () => {
+    // The editor in front is offered as context in the chat input; a click attaches it, and
+    // /task makes it the task's context entry.
+    await openFile(page, "src/wordcount.py", 3);
+    const offered = page.locator('.chat-attached-context :text("wordcount.py")').first();
+    await offered.waitFor();
+    await offered.click();
+    await page.waitForTimeout(500);
+    const before = new Set(taskIds(chat.workspace));
+    const response = await askChat(
+      page,
+      "@handrail /task Given a text, return its words in reverse order or an empty list when it has none. It must keep duplicates and follow the pattern of words() in src/wordcount.py.",
+    );
+    await response.locator(':text("Created task")').waitFor();
+    const created = taskIds(chat.workspace).find((id) => !before.has(id));
+    if (created === undefined) throw new Error("no task file was created");
+    const text = readFileSync(
+      join(chat.workspace, ".handrail", "tasks", `${created}.toml`),
+      "utf8",
+    );
+    if (!/context = \[\s*"src\/wordcount\.py",?\s*\]/.test(text)) {
+      throw new Error(`the attached file is not the task's context:\n${text}`);
+    }
+  });
+
+  await step(page, "14-chat-generate-streams-code", async () => {
+    // The cursor where the block goes: the blank line between the two blocks.
+    await openFile(page, "src/wordcount.py", 20);
+    const response = await askChat(page, "@handrail /generate vbu2ph");
+    await response.locator(':text("def shortest_word")').first().waitFor();
+    await response.locator('.monaco-button:has-text("Insert as generated block")').waitFor();
+    const sent = modelRequests(chat);
+    if (sent.length !== 1) throw new Error(`expected one model request, got ${sent.length}`);
+    const [request] = sent;
+    if (request.modelOptions?.temperature !== 0.2) {
+      throw new Error(`the workflow's temperature was not sent: ${JSON.stringify(request)}`);
+    }
+    const text = request.messages.map((message) => message.text).join("\n");
+    if (!text.includes("# Task vbu2ph") || !text.includes("src/wordcount.py")) {
+      throw new Error(`the prompt pack was not sent:\n${text.slice(0, 500)}`);
+    }
+    log(`model got ${request.messages.length} message(s) at temperature 0.2`);
+  });
+
+  await step(page, "15-chat-insert-generated-block", async () => {
+    const before = ledgerFiles(chat.workspace).length;
+    await page.locator('.monaco-button:has-text("Insert as generated block")').last().click();
+    await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:begin vbu2ph.2")');
+    await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:end vbu2ph.2")');
+    await page.waitForSelector('.editor-instance .view-lines:has-text("def shortest_word")');
+    // The block is recorded and unverified: HR300 on it, in the editor and the Problems panel.
+    await page.waitForSelector(".view-overlays .squiggly-error");
+    const panel = await problemsText(page);
+    await panel
+      .locator('.monaco-list-row:has-text("HR300"):has-text("vbu2ph.2")')
+      .first()
+      .waitFor();
+    const after = ledgerFiles(chat.workspace).length;
+    if (after <= before) throw new Error(`the block was not recorded: ${before} -> ${after}`);
+  });
+
+  await step(page, "16-lm-tools", async () => {
+    // Agent mode itself is Copilot's (it asks to sign in), so the test extension calls the
+    // tools as an agent would, through vscode.lm.invokeTool.
+    const calls = [
+      { name: "handrail_checkSpec", input: { spec: FOUR_SENTENCES } },
+      { name: "handrail_checkContext", input: { task: "vbu2ph" } },
+      {
+        name: "handrail_markGenerated",
+        input: { path: "src/wordcount.py", startLine: 6, endLine: 9, task: "vbu2ph" },
+      },
+    ];
+    writeFileSync(join(chat.home, "tool-calls.json"), JSON.stringify(calls));
+    await openFile(page, "src/wordcount.py");
+    await runCommand(page, "Handrail E2E: Invoke Handrail Tools");
+    // The marking tool asks first (prepareInvocation's confirmation).
+    const dialog = page.locator('.monaco-dialog-box:has-text("Mark these lines as generated?")');
+    await dialog.waitFor();
+    await dialog.locator(':text("Wrap lines 6–9 of src/wordcount.py")').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "16a-lm-tools-confirm.png") });
+    await dialog.locator('.monaco-button:has-text("Yes")').click();
+    await page.waitForSelector('.notifications-toasts:has-text("invoked 3 tool(s)")', {
+      timeout: 60_000,
+    });
+    const results = readFileSync(join(chat.home, "tool-results.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line));
+    log(`tool results: ${JSON.stringify(results).slice(0, 1500)}`);
+    const names = results[0].registered.map((tool) => tool.name).sort();
+    const expected = ["handrail_checkContext", "handrail_checkSpec", "handrail_markGenerated"];
+    if (names.join() !== expected.join()) throw new Error(`registered tools: ${names.join(", ")}`);
+    const [, spec, context, mark] = results;
+    if (!spec.ok || !/does not pass/.test(spec.text) || !/Decompose/.test(spec.text)) {
+      throw new Error(`handrail_checkSpec: ${JSON.stringify(spec)}`);
+    }
+    if (!spec.text.includes('"code":"HR101"')) throw new Error("checkSpec lacks HR101");
+    if (!context.ok || !/The context of vbu2ph passes/.test(context.text)) {
+      throw new Error(`handrail_checkContext: ${JSON.stringify(context)}`);
+    }
+    if (!mark.ok || !/as block vbu2ph\.3 of task vbu2ph/.test(mark.text)) {
+      throw new Error(`handrail_markGenerated: ${JSON.stringify(mark)}`);
+    }
+    await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:begin vbu2ph.3")');
+    const panel = await problemsText(page);
+    await panel
+      .locator('.monaco-list-row:has-text("HR300"):has-text("vbu2ph.3")')
+      .first()
+      .waitFor();
+    if (modelRequests(chat).length !== 1) throw new Error("a tool sent a model request");
+  });
+
+  await step(page, "17-agent-edit-on-disk-gets-hr308", async () => {
+    // A coding agent writes a file behind the editor's back while a task is active: the
+    // server hints HR308 on it, and the quick fix marks it for the active task.
+    writeFileSync(
+      join(chat.workspace, "src", "agent_added.py"),
+      'def longest_word(text: str) -> str | None:\n    """The longest word, or None."""\n' +
+        "    found = text.split()\n    return max(found, key=len) if found else None\n",
+    );
+    await page.waitForTimeout(1500); // the file watcher, then the server's 0.3 s pause
+    await openFile(page, "src/agent_added.py", 2);
+    const fix = page.locator(
+      '.action-widget :text-matches("Mark changed lines as generated for task [a-z2-7]{6}")',
+    );
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press("Control+.");
+      try {
+        await fix.first().waitFor({ timeout: 5_000 });
+        break;
+      } catch (error) {
+        await page.keyboard.press("Escape");
+        if (attempt === 6) throw error;
+        await page.waitForTimeout(1000);
+      }
+    }
+    await page.screenshot({ path: join(ARTIFACTS, "17a-hr308-quick-fix.png") });
+    await fix.first().click();
+    await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:begin")');
+    await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:end")');
+    const panel = await problemsText(page);
+    await panel.locator('.monaco-list-row:has-text("agent_added.py")').first().waitFor();
+    await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
+    // Each finding once: VS Code keeps pushed and pulled diagnostics apart, so a server that
+    // did both would double the status bar's count (and list every quick fix twice).
+    const rows = await panel.locator('.monaco-list-row:has-text("HR300")').count();
+    const counted = await page.locator("#status\\.problems").innerText();
+    const errors = Number(/(\d+)/.exec(counted)?.[1]);
+    if (errors !== rows)
+      throw new Error(`status bar counts ${errors} errors, Problems lists ${rows}`);
+  });
+}
+
 const baseSettings = {
   "chat.disableAIFeatures": true,
   "workbench.startupEditor": "none",
@@ -237,176 +579,196 @@ const browser = await chromium.launch({
 });
 const servers = [];
 try {
-  // Trusted: Workspace Trust turned off means every folder is trusted.
-  const trusted = await startCodeServer(
-    "trusted",
-    {
-      ...baseSettings,
-      "security.workspace.trust.enabled": false,
-    },
-    true,
-  );
-  servers.push(trusted);
-  const page = await openWorkbench(browser, trusted);
-
-  await step(page, "01-hr300-squiggle", async () => {
-    await openFile(page, "src/wordcount.py", 21);
-    await page.waitForSelector(".view-overlays .squiggly-error");
-    const panel = await problemsText(page);
-    await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
-    await panel.locator('.monaco-list-row:has-text("qqpas5.1")').first().waitFor();
-  });
-
-  await step(page, "02-status-bar-tokens", async () => {
-    // The cursor sits in block qqpas5.1, so its task is the active one.
-    await page.waitForSelector(
-      '.statusbar-item:has-text("qqpas5"):has-text("tokens"):has-text("unverified")',
+  if (runs("trusted")) {
+    // Trusted: Workspace Trust turned off means every folder is trusted.
+    const trusted = await startCodeServer(
+      "trusted",
+      {
+        ...baseSettings,
+        "security.workspace.trust.enabled": false,
+      },
+      true,
     );
-    const text = await page.locator('.statusbar-item:has-text("qqpas5")').first().innerText();
-    if (!/qqpas5 · [\d.]+k?\/24k tokens · 1 unverified/.test(text)) {
-      throw new Error(`unexpected status bar text: ${text}`);
-    }
-    log(`status bar: ${text}`);
-  });
+    servers.push(trusted);
+    const page = await openWorkbench(browser, trusted);
 
-  await step(page, "03-new-task-rejects-four-sentences", async () => {
-    await runCommand(page, "Handrail: New AI Task");
-    await page.waitForSelector('.quick-input-title:has-text("the spec")');
-    await page.keyboard.type(FOUR_SENTENCES);
-    await inputMessage(page, "Decompose into smaller tasks");
-    await page.keyboard.press("Enter");
-    // Refused: still the spec step.
-    await page.waitForTimeout(1000);
-    await page.waitForSelector('.quick-input-title:has-text("the spec")');
-  });
+    await step(page, "01-hr300-squiggle", async () => {
+      await openFile(page, "src/wordcount.py", 21);
+      await page.waitForSelector(".view-overlays .squiggly-error");
+      const panel = await problemsText(page);
+      await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
+      await panel.locator('.monaco-list-row:has-text("qqpas5.1")').first().waitFor();
+    });
 
-  await step(page, "04-new-task-accepts-two-sentences", async () => {
-    await page.keyboard.press("Control+A");
-    await page.keyboard.type(TWO_SENTENCES);
-    await inputMessage(page, "Press Enter to continue");
-    await page.keyboard.press("Enter");
-    await page.waitForSelector('.quick-input-title:has-text("the files the model needs")');
-    // The server's candidates: the title shows the selection's tokens against the budget,
-    // each file its own count, and ignored files are left out.
-    const title = page.locator('.quick-input-title:has-text("tokens of")');
-    await title.waitFor();
-    const text = await title.innerText();
-    if (!/0 tokens of [\d,]+ \(cl100k_base\) · 0 of \d+ files/.test(text)) {
-      throw new Error(`unexpected context title: ${text}`);
-    }
-    log(`context title: ${text}`);
-    await page
-      .locator('.quick-input-list .monaco-list-row:has-text("src/wordcount.py"):has-text("tokens")')
-      .first()
-      .waitFor();
-  });
-
-  await step(page, "05-context-and-prompt-pack", async () => {
-    await page.keyboard.type("wordcount.py");
-    const row = page
-      .locator('.quick-input-list .monaco-list-row:has-text("src/wordcount.py")')
-      .first();
-    await row.waitFor();
-    // A click on the row's label toggles it in a multi-select list; the count confirms it.
-    await row.locator(".quick-input-list-label, .label-name").first().click();
-    const count = page.locator(
-      '.quick-input-count:has-text("1 Selected"), .quick-input-count:has-text("1 selected")',
-    );
-    if (!(await count.isVisible())) {
-      await row
-        .locator("input[type=checkbox], .quick-input-list-checkbox, .monaco-custom-toggle")
-        .first()
-        .click({ force: true });
-    }
-    await count.first().waitFor();
-    // The running total follows the selection.
-    const total = page.locator('.quick-input-title:has-text("· 1 of")');
-    await total.waitFor();
-    const text = await total.innerText();
-    if (!/[1-9][\d,]* tokens of [\d,]+ \(cl100k_base\) · 1 of \d+ files/.test(text)) {
-      throw new Error(`unexpected context title after the selection: ${text}`);
-    }
-    log(`context title: ${text}`);
-    await page.screenshot({ path: join(ARTIFACTS, "05a-context-total.png") });
-    await page.keyboard.press("Enter");
-    await page.waitForSelector('.quick-input-title:has-text("Context passes")');
-    await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("Copy Prompt Pack")');
-    await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("src/wordcount.py")');
-  });
-
-  await step(page, "06-prompt-pack-copied", async () => {
-    await page.keyboard.press("Escape");
-    const tasks = readdirSync(join(trusted.workspace, ".handrail", "tasks")).filter((n) =>
-      n.endsWith(".toml"),
-    );
-    if (tasks.length !== 3) {
-      throw new Error(
-        `expected the new task beside the two fixture tasks, found ${tasks.join(", ")}`,
+    await step(page, "02-status-bar-tokens", async () => {
+      // The cursor sits in block qqpas5.1, so its task is the active one.
+      await page.waitForSelector(
+        '.statusbar-item:has-text("qqpas5"):has-text("tokens"):has-text("unverified")',
       );
-    }
-    await page.waitForSelector('.statusbar-item:has-text("/24k tokens")');
-  });
+      const text = await page.locator('.statusbar-item:has-text("qqpas5")').first().innerText();
+      if (!/qqpas5 · [\d.]+k?\/24k tokens · 1 unverified/.test(text)) {
+        throw new Error(`unexpected status bar text: ${text}`);
+      }
+      log(`status bar: ${text}`);
+    });
 
-  await step(page, "06b-add-to-context", async () => {
-    const before = new Set(readdirSync(join(trusted.workspace, ".handrail", "tasks")));
-    await openFile(page, "README.md");
-    await runCommand(page, "Handrail: Add to Handrail Context");
-    await page.waitForSelector(
-      '.notifications-toasts:has-text("added README.md to the context of task")',
-    );
-    const created = readdirSync(join(trusted.workspace, ".handrail", "tasks")).filter((name) =>
-      name.endsWith(".toml"),
-    );
-    const newTask = [...created].find((name) => !["qqpas5.toml", "vbu2ph.toml"].includes(name));
-    if (newTask === undefined || before.size === 0)
-      throw new Error("the new task's file is missing");
-    const text = readFileSync(join(trusted.workspace, ".handrail", "tasks", newTask), "utf8");
-    if (!/"src\/wordcount\.py",\s*\n\s*"README\.md"/.test(text)) {
-      throw new Error(`README.md was not appended to the context:\n${text}`);
-    }
-  });
+    await step(page, "03-new-task-rejects-four-sentences", async () => {
+      await runCommand(page, "Handrail: New AI Task");
+      await page.waitForSelector('.quick-input-title:has-text("the spec")');
+      await page.keyboard.type(FOUR_SENTENCES);
+      await inputMessage(page, "Decompose into smaller tasks");
+      await page.keyboard.press("Enter");
+      // Refused: still the spec step.
+      await page.waitForTimeout(1000);
+      await page.waitForSelector('.quick-input-title:has-text("the spec")');
+    });
 
-  await step(page, "07-verify-trusted-clears-hr300", async () => {
-    await openFile(page, "src/wordcount.py", 22);
-    await page.waitForSelector(".view-overlays .squiggly-error");
-    await runCommand(page, "Handrail: Verify Block");
-    // The fixture's tests pass, so the run is recorded for the block's current content and
-    // the server replaces HR300 with the next step, HR304 (explain every line).
-    const panel = await problemsText(page);
-    await panel.locator('.monaco-list-row:has-text("HR304")').first().waitFor({ timeout: 120_000 });
-    if ((await panel.locator('.monaco-list-row:has-text("HR300")').count()) > 0) {
-      throw new Error("HR300 is still listed in the Problems panel after verification");
-    }
-    await page.waitForSelector('.statusbar-item:has-text("0 unverified")');
-  });
-  await page.close();
+    await step(page, "04-new-task-accepts-two-sentences", async () => {
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(TWO_SENTENCES);
+      await inputMessage(page, "Press Enter to continue");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector('.quick-input-title:has-text("the files the model needs")');
+      // The server's candidates: the title shows the selection's tokens against the budget,
+      // each file its own count, and ignored files are left out.
+      const title = page.locator('.quick-input-title:has-text("tokens of")');
+      await title.waitFor();
+      const text = await title.innerText();
+      if (!/0 tokens of [\d,]+ \(cl100k_base\) · 0 of \d+ files/.test(text)) {
+        throw new Error(`unexpected context title: ${text}`);
+      }
+      log(`context title: ${text}`);
+      await page
+        .locator(
+          '.quick-input-list .monaco-list-row:has-text("src/wordcount.py"):has-text("tokens")',
+        )
+        .first()
+        .waitFor();
+    });
 
-  // Untrusted: Workspace Trust on, the folder never trusted, no start-up prompt.
-  const untrusted = await startCodeServer("untrusted", {
-    ...baseSettings,
-    "security.workspace.trust.enabled": true,
-    "security.workspace.trust.startupPrompt": "never",
-    "security.workspace.trust.banner": "always",
-  });
-  servers.push(untrusted);
-  const restricted = await openWorkbench(browser, untrusted);
-  await step(restricted, "08-untrusted-still-analyses", async () => {
-    await openFile(restricted, "src/wordcount.py", 22);
-    await restricted.waitForSelector(".view-overlays .squiggly-error");
-  });
-  await step(restricted, "09-untrusted-verify-runs-nothing", async () => {
-    const before = ledgerFiles(untrusted.workspace);
-    await runCommand(restricted, "Handrail: Verify Block");
-    await restricted.waitForSelector(
-      '.notifications-toasts:has-text("only runs in a trusted workspace")',
-    );
-    await restricted.waitForTimeout(2000);
-    const after = ledgerFiles(untrusted.workspace);
-    if (after.length !== before.length) {
-      throw new Error(`the ledger changed in Restricted Mode: ${before.length} -> ${after.length}`);
-    }
-    await restricted.waitForSelector(".view-overlays .squiggly-error");
-  });
+    await step(page, "05-context-and-prompt-pack", async () => {
+      await page.keyboard.type("wordcount.py");
+      const row = page
+        .locator('.quick-input-list .monaco-list-row:has-text("src/wordcount.py")')
+        .first();
+      await row.waitFor();
+      // A click on the row's label toggles it in a multi-select list; the count confirms it.
+      await row.locator(".quick-input-list-label, .label-name").first().click();
+      const count = page.locator(
+        '.quick-input-count:has-text("1 Selected"), .quick-input-count:has-text("1 selected")',
+      );
+      if (!(await count.isVisible())) {
+        await row
+          .locator("input[type=checkbox], .quick-input-list-checkbox, .monaco-custom-toggle")
+          .first()
+          .click({ force: true });
+      }
+      await count.first().waitFor();
+      // The running total follows the selection.
+      const total = page.locator('.quick-input-title:has-text("· 1 of")');
+      await total.waitFor();
+      const text = await total.innerText();
+      if (!/[1-9][\d,]* tokens of [\d,]+ \(cl100k_base\) · 1 of \d+ files/.test(text)) {
+        throw new Error(`unexpected context title after the selection: ${text}`);
+      }
+      log(`context title: ${text}`);
+      await page.screenshot({ path: join(ARTIFACTS, "05a-context-total.png") });
+      await page.keyboard.press("Enter");
+      await page.waitForSelector('.quick-input-title:has-text("Context passes")');
+      await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("Copy Prompt Pack")');
+      await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("src/wordcount.py")');
+    });
+
+    await step(page, "06-prompt-pack-copied", async () => {
+      await page.keyboard.press("Escape");
+      const tasks = readdirSync(join(trusted.workspace, ".handrail", "tasks")).filter((n) =>
+        n.endsWith(".toml"),
+      );
+      if (tasks.length !== 3) {
+        throw new Error(
+          `expected the new task beside the two fixture tasks, found ${tasks.join(", ")}`,
+        );
+      }
+      await page.waitForSelector('.statusbar-item:has-text("/24k tokens")');
+    });
+
+    await step(page, "06b-add-to-context", async () => {
+      const before = new Set(readdirSync(join(trusted.workspace, ".handrail", "tasks")));
+      await openFile(page, "README.md");
+      await runCommand(page, "Handrail: Add to Handrail Context");
+      await page.waitForSelector(
+        '.notifications-toasts:has-text("added README.md to the context of task")',
+      );
+      const created = readdirSync(join(trusted.workspace, ".handrail", "tasks")).filter((name) =>
+        name.endsWith(".toml"),
+      );
+      const newTask = [...created].find((name) => !["qqpas5.toml", "vbu2ph.toml"].includes(name));
+      if (newTask === undefined || before.size === 0)
+        throw new Error("the new task's file is missing");
+      const text = readFileSync(join(trusted.workspace, ".handrail", "tasks", newTask), "utf8");
+      if (!/"src\/wordcount\.py",\s*\n\s*"README\.md"/.test(text)) {
+        throw new Error(`README.md was not appended to the context:\n${text}`);
+      }
+    });
+
+    await step(page, "07-verify-trusted-clears-hr300", async () => {
+      await openFile(page, "src/wordcount.py", 22);
+      await page.waitForSelector(".view-overlays .squiggly-error");
+      await runCommand(page, "Handrail: Verify Block");
+      // The fixture's tests pass, so the run is recorded for the block's current content and
+      // the server replaces HR300 with the next step, HR304 (explain every line).
+      const panel = await problemsText(page);
+      await panel
+        .locator('.monaco-list-row:has-text("HR304")')
+        .first()
+        .waitFor({ timeout: 120_000 });
+      // The panel may list the old and the new diagnostics together for a moment.
+      await panel
+        .locator('.monaco-list-row:has-text("HR300")')
+        .first()
+        .waitFor({ state: "detached", timeout: 10_000 })
+        .catch(() => {
+          throw new Error("HR300 is still listed in the Problems panel after verification");
+        });
+      await page.waitForSelector('.statusbar-item:has-text("0 unverified")');
+    });
+    await page.close();
+  }
+
+  if (runs("untrusted")) {
+    // Untrusted: Workspace Trust on, the folder never trusted, no start-up prompt.
+    const untrusted = await startCodeServer("untrusted", {
+      ...baseSettings,
+      "security.workspace.trust.enabled": true,
+      "security.workspace.trust.startupPrompt": "never",
+      "security.workspace.trust.banner": "always",
+    });
+    servers.push(untrusted);
+    const restricted = await openWorkbench(browser, untrusted);
+    await step(restricted, "08-untrusted-still-analyses", async () => {
+      await openFile(restricted, "src/wordcount.py", 22);
+      await restricted.waitForSelector(".view-overlays .squiggly-error");
+    });
+    await step(restricted, "09-untrusted-verify-runs-nothing", async () => {
+      const before = ledgerFiles(untrusted.workspace);
+      await runCommand(restricted, "Handrail: Verify Block");
+      await restricted.waitForSelector(
+        '.notifications-toasts:has-text("only runs in a trusted workspace")',
+      );
+      await restricted.waitForTimeout(2000);
+      const after = ledgerFiles(untrusted.workspace);
+      if (after.length !== before.length) {
+        throw new Error(
+          `the ledger changed in Restricted Mode: ${before.length} -> ${after.length}`,
+        );
+      }
+      await restricted.waitForSelector(".view-overlays .squiggly-error");
+    });
+  }
+
+  if (runs("chat")) {
+    await chatScenarios();
+  }
 } finally {
   await browser.close();
   rmSync(browserHome, { recursive: true, force: true, maxRetries: 3 });

@@ -25,9 +25,18 @@ if [ ! -x "$SERVER" ]; then
 fi
 
 use_node24
-ensure_tools "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION"
+ensure_tools "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" \
+  "@vscode/vsce@$VSCE_VERSION"
+
+# The test-only language model the chat scenarios talk to (e2e/fake-model), packed fresh.
+FAKE_DIR="$(mktemp -d)"
+trap 'rm -rf "$FAKE_DIR"' EXIT
+(cd "$HERE/e2e/fake-model" &&
+  vsce package --no-dependencies --skip-license --allow-missing-repository \
+    -o "$FAKE_DIR/handrail-fake-model.vsix" >/dev/null)
 
 rm -rf "$HERE/e2e/artifacts"
 TOOLS_DIR="$TOOLS_DIR" VSIX="$HERE/handrail.vsix" HANDRAIL_SERVER="$SERVER" \
   FIXTURE="$REPO/examples/quickstart" ARTIFACTS="$HERE/e2e/artifacts" \
+  FAKE_MODEL_VSIX="$FAKE_DIR/handrail-fake-model.vsix" \
   node "$HERE/e2e/run.mjs"

@@ -1,10 +1,12 @@
 // Activation: the server, the commands, the status bar and Workspace Trust.
 import * as vscode from "vscode";
 import { addToContext } from "./addToContext";
+import { registerChat } from "./chat";
 import { markSelection, recordEvidence, showTask, verify } from "./commands";
 import { newAiTask } from "./newTask";
 import { onInterpreterChange } from "./python";
 import { ServerController } from "./server";
+import { registerTools } from "./lmTools";
 import { HandrailStatusBar, SHOW_UNVERIFIED } from "./statusBar";
 import { ActiveTask } from "./tasks";
 
@@ -36,16 +38,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   register(SHOW_UNVERIFIED, () => status.showUnverified());
   register("handrail.restartServer", () => server.restart("restart requested"));
+  // Chat and agent mode are optional: a host without them (or with AI features turned off
+  // in a fork) must still get everything else.
+  try {
+    registerChat(context, server, active);
+    registerTools(context, server, active);
+  } catch (error) {
+    log.warn(`Chat participant and language model tools not available: ${String(error)}`);
+  }
 
   context.subscriptions.push(
     server.onDidStart(() => {
       status.schedule(0);
+      void tellServerActiveTask(server, active, log);
     }),
     server.onDidRecord(() => {
       status.schedule();
     }),
     active.onDidChange(() => {
       status.schedule();
+      void tellServerActiveTask(server, active, log);
     }),
     vscode.window.onDidChangeActiveTextEditor(() => {
       status.schedule(300, false);
@@ -74,6 +86,29 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(interpreterWatch);
   }
   await server.restart("extension activated");
+}
+
+/**
+ * The server gives files an agent changes on disk the HR308 hint while a task is active; it
+ * learns which task from here. Each workspace folder is told; a folder without that task
+ * refuses, which is expected in a multi-root window.
+ */
+async function tellServerActiveTask(
+  server: ServerController,
+  active: ActiveTask,
+  log: vscode.LogOutputChannel,
+): Promise<void> {
+  const task = active.stored();
+  if (task === undefined || !server.advertised().includes("handrail.setActiveTask")) {
+    return;
+  }
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    try {
+      await server.execute("handrail.setActiveTask", { task, folder: folder.uri.toString() });
+    } catch (error) {
+      log.debug(`No active task ${task} in ${folder.name}: ${String(error)}`);
+    }
+  }
 }
 
 export async function deactivate(): Promise<void> {

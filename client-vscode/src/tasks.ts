@@ -26,6 +26,11 @@ export class ActiveTask {
     return this.state.get<string>(ACTIVE_TASK_KEY);
   }
 
+  /** The last task used (created, picked, generated for), whatever editor is in front. */
+  stored(): string | undefined {
+    return this.state.get<string>(ACTIVE_TASK_KEY);
+  }
+
   async set(task: string): Promise<void> {
     await this.state.update(ACTIVE_TASK_KEY, task);
     this.changed.fire();

@@ -130,3 +130,14 @@ export function verifyOutcome(result: VerifyResult): { ok: boolean; message: str
 export function hasError(findings: readonly FindingJson[]): boolean {
   return findings.some((finding) => finding.severity === "error");
 }
+
+/** `handrail.insertGenerated`: the code wrapped in markers at a line of an open document. */
+export interface InsertGeneratedResult {
+  applied: boolean;
+  block: string | null;
+  task: string | null;
+  path: string;
+  begin_line: number | null;
+  end_line: number | null;
+  reason?: string;
+}

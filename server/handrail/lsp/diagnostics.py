@@ -298,6 +298,8 @@ class Diagnostics:
         return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
 
     def publish(self, analysis: DocumentAnalysis) -> None:
+        if self.server.client_pulls_diagnostics:
+            return  # the client asks (`pull`); pushing too would show everything twice
         items = self.diagnostics_of(analysis)
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
@@ -306,9 +308,11 @@ class Diagnostics:
         )
 
     def publish_out_of_sync(self, document: Document) -> None:
+        self._analyses.pop(document.uri, None)
+        if self.server.client_pulls_diagnostics:
+            return  # `pull` answers with the same note
         message = OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync)
         items = [_note(message, types.DiagnosticSeverity.Information)]
-        self._analyses.pop(document.uri, None)
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=document.uri, diagnostics=items, version=document.version

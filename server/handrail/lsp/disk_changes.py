@@ -197,6 +197,16 @@ class DiskChanges:
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
 
+    def opened(self, uri: str) -> None:
+        """A document with pushed on-disk hints was opened: its analysis carries them now.
+        A client that pulls keeps pushed diagnostics apart, so the pushed copy goes."""
+        if uri in self._published:
+            self._published.discard(uri)
+            if self.server.client_pulls_diagnostics:
+                self.server.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+                )
+
     def closed(self, uri: str) -> None:
         """A document was closed: its hints went with it (the user has seen the file)."""
         self._published.discard(uri)

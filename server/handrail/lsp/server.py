@@ -332,6 +332,14 @@ class HandrailServer(LanguageServer):
         await self.diagnostics.analyze_all_now(self.documents.uris())
         self.refresh_pulled_diagnostics()
 
+    @property
+    def client_pulls_diagnostics(self) -> bool:
+        """The client asks for the diagnostics of open documents (`textDocument/diagnostic`).
+        They are then never pushed as well: VS Code and Neovim keep pushed and pulled
+        diagnostics apart, so every finding would be shown (and counted) twice."""
+        client = getattr(self.protocol, "client_capabilities", None)
+        return _capability(client, "text_document", "diagnostic")
+
     def refresh_pulled_diagnostics(self) -> None:
         """Ask the client to pull again what it pulls (`workspace/diagnostic/refresh`, and
         `workspace/codeLens/refresh` for the block status lenses): what other files hold
@@ -351,7 +359,10 @@ class HandrailServer(LanguageServer):
         """Drop the HR308 hint covering 1-based `line` of `uri` and publish again."""
         dismissed = self.diagnostics.dismiss_insertion(uri, line)
         if dismissed and uri in self.documents:
-            self.diagnostics.schedule(uri, 0)
+            if self.client_pulls_diagnostics:
+                self.refresh_pulled_diagnostics()
+            else:
+                self.diagnostics.schedule(uri, 0)
         return dismissed
 
     # -- logging ----------------------------------------------------------------------------
@@ -598,6 +609,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
         else:
             ls.apply_settings(params.settings)
         await ls.diagnostics.analyze_all_now(ls.documents.uris())
+        ls.refresh_pulled_diagnostics()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(
@@ -611,6 +623,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
             except Exception as exc:
                 ls.log_error(f"Handrail could not open the folder {added.uri}: {exc}", exc)
         await ls.diagnostics.analyze_all_now(ls.documents.uris())
+        ls.refresh_pulled_diagnostics()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def did_change_watched(
@@ -621,6 +634,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: HandrailServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.diagnostics.forget(params.text_document.uri, keep_disk_hints=True)
+        ls.disk_changes.opened(params.text_document.uri)
         ls.diagnostics.schedule(params.text_document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)

@@ -134,8 +134,14 @@ def _make_client() -> Client:
 
 
 def capabilities(
-    *, encodings: list[str] | None = None, watch: bool = True, configuration: bool = True
+    *,
+    encodings: list[str] | None = None,
+    watch: bool = True,
+    configuration: bool = True,
+    pull: bool = False,
 ) -> types.ClientCapabilities:
+    """A client that takes pushed diagnostics, or (`pull`) one that asks for them, as VS Code
+    and Neovim do (the server then pushes nothing for open documents)."""
     return types.ClientCapabilities(
         general=types.GeneralClientCapabilities(
             position_encodings=[types.PositionEncodingKind(e) for e in encodings]
@@ -153,7 +159,7 @@ def capabilities(
         text_document=types.TextDocumentClientCapabilities(
             synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
             publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-            diagnostic=types.DiagnosticClientCapabilities(),
+            diagnostic=types.DiagnosticClientCapabilities() if pull else None,
         ),
     )
 
@@ -166,6 +172,7 @@ async def running(
     init_options: Any = None,
     configuration: dict[str, Any] | None = None,
     watch: bool = True,
+    pull: bool = False,
 ) -> AsyncIterator[tuple[Client, types.InitializeResult]]:
     """Start the server, initialize it with `folders`, yield, shut it down."""
     client = _make_client()
@@ -177,7 +184,7 @@ async def running(
         result = await asyncio.wait_for(
             client.initialize_session(
                 types.InitializeParams(
-                    capabilities=capabilities(encodings=encodings, watch=watch),
+                    capabilities=capabilities(encodings=encodings, watch=watch, pull=pull),
                     workspace_folders=[
                         types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
                     ],

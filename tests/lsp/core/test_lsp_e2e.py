@@ -286,3 +286,44 @@ async def test_task_and_workflow_files_get_their_diagnostics(workspace: Workspac
         assert invalid.range.start.line == 2
         assert invalid.code_description is not None
         assert invalid.code_description.href == doc_url("HR400")
+
+
+async def test_a_client_that_pulls_is_never_pushed_open_documents(workspace: Workspace) -> None:
+    """VS Code and Neovim keep pushed and pulled diagnostics apart: both would show every
+    finding twice (and count it twice in the Problems badge)."""
+    path = workspace.root / "a.py"
+    path.write_text(BLOCK)
+    other = workspace.root / "b.py"
+    other.write_text(BLOCK)
+
+    async def pull(uri: str) -> list[str]:
+        report = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+        return sorted(str(d.code) for d in report.items)
+
+    options = {"debounce_ms": 0}
+    async with running([workspace.root], init_options=options, pull=True) as (client, _):
+        uri = client.open(path, BLOCK)
+        assert await pull(uri) == ["HR300", "HR306"]
+        client.edit(uri, (0, 0), (3, 0), "x = 1\n")
+        assert await pull(uri) == []
+        # A large paste: the HR308 hint comes with the next pull; dismissing it asks the
+        # client to pull again.
+        pasted = "".join(f"y{n} = {n}\n" for n in range(16))
+        client.edit(uri, (1, 0), (1, 0), pasted)
+        assert await pull(uri) == ["HR308"]
+        refreshes = client.diagnostic_refresh_count
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="handrail.dismissInsertion", arguments=[{"uri": uri, "line": 2}]
+            )
+        )
+        assert result == {"dismissed": True}
+        await client.wait_for(lambda: client.diagnostic_refresh_count > refreshes, what="a refresh")
+        assert await pull(uri) == []
+        # A barrier: everything the server did so far has been sent before this answer.
+        second = client.open(other, BLOCK)
+        assert await pull(second) == ["HR300", "HR306"]
+        assert [p for p in client.published if p.uri in (uri, second) and p.diagnostics] == []
