@@ -120,6 +120,8 @@ class DiskChanges:
             folder, rel = self.server.locate(uri)
             if folder is None or rel is None or folder.implicit or classify(rel) != "source":
                 continue
+            if rel == ".git" or rel.startswith(".git/"):
+                continue  # git's own files (the index, refs) change with every commit
             if folder.active_task is None or uri in self.server.documents:
                 continue  # nothing is being generated, or the buffer is the truth
             self._pending.setdefault(folder, {})[rel] = uri
