@@ -2,6 +2,7 @@
 // the agent wrote as a generated block. Each goes through the same server command as the rest
 // of the extension, so an agent sees the same findings as a person.
 import * as path from "node:path";
+import { insideAnyFolder } from "./logic/paths";
 import * as vscode from "vscode";
 import { isTaskId } from "./logic/chat";
 import {
@@ -51,17 +52,30 @@ function requireTask(task: unknown): string {
   return task;
 }
 
-/** The file an agent names: absolute, or relative to a workspace folder. */
+/**
+ * The file an agent names: absolute, or relative to the first workspace folder. Either way it
+ * must lie inside a workspace folder: an agent never marks (or opens) files elsewhere, e.g.
+ * `../other-repo/x.py`, which the server would otherwise take as a folder of its own.
+ */
 function resolveWorkspacePath(file: string): vscode.Uri {
-  if (path.isAbsolute(file)) {
-    return vscode.Uri.file(file);
-  }
   const folders = vscode.workspace.workspaceFolders ?? [];
   const first = folders[0];
   if (first === undefined) {
-    throw new Error("No workspace folder is open: give an absolute path.");
+    throw new Error("No workspace folder is open.");
   }
-  return vscode.Uri.joinPath(first.uri, ...file.split(/[\\/]+/).filter((part) => part.length > 0));
+  const uri = path.isAbsolute(file)
+    ? vscode.Uri.file(path.normalize(file))
+    : vscode.Uri.joinPath(first.uri, ...file.split(/[\\/]+/).filter((part) => part.length > 0));
+  const inside = insideAnyFolder(
+    folders.map((folder) => folder.uri.fsPath),
+    uri.fsPath,
+  );
+  if (!inside) {
+    throw new Error(
+      `${file} is not inside a workspace folder: Handrail marks only workspace files.`,
+    );
+  }
+  return uri;
 }
 
 class CheckSpecTool implements vscode.LanguageModelTool<CheckSpecInput> {
