@@ -170,10 +170,6 @@ class Diagnostics:
                 self._hints.pop(uri, None)
             self._analyses.pop(uri, None)
 
-    def has_disk_hints(self, uri: str) -> bool:
-        with self._lock:
-            return any(h.task is not None for h in self._hints.get(uri, []))
-
     # -- analysing ----------------------------------------------------------------------
 
     def cached(self, uri: str) -> DocumentAnalysis | None:
