@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -72,3 +73,8 @@ def worst(findings: list[Finding]) -> Severity | None:
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
+
+
+def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Findings as JSON objects, in report order (the shape every front end emits)."""
+    return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]

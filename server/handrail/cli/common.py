@@ -74,5 +74,13 @@ def exit_for(findings: Sequence[Finding]) -> int:
     return EXIT_FINDINGS if has_errors(list(findings)) else EXIT_OK
 
 
-def findings_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
-    return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]
+def write_output(text: str, output: Path | None, *, what: str | None = None) -> None:
+    """`text` to standard output, or to `output` saying so on stderr (`what` names it)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    click.echo(f"Wrote {what} to {output}." if what else f"wrote {output}", err=True)

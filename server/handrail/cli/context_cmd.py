@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,7 +11,6 @@ from handrail.cli.common import (
     echo_findings,
     emit_json,
     exit_for,
-    findings_json,
     json_option,
     pass_ctx,
 )
@@ -42,9 +41,7 @@ def context_check(ctx: Context, task_ids: tuple[str, ...], as_json: bool) -> Non
     reports = task_context_reports(ws, workflow, tasks)
     findings = [f for r in reports for f in r.findings]
     if as_json:
-        emit_json(
-            {"tasks": [_report_json(t.task.id, r) for t, r in zip(tasks, reports, strict=True)]}
-        )
+        emit_json({"tasks": [r.as_json(t.task.id) for t, r in zip(tasks, reports, strict=True)]})
     else:
         for loaded_task, report in zip(tasks, reports, strict=True):
             _print_report(loaded_task.task.id, loaded_task.rel, report)
@@ -75,19 +72,3 @@ def _print_report(task_id: str, rel: str, report: ContextReport) -> None:
         click.echo("  to fit, drop: " + ", ".join(report.drop))
     echo_findings(report.findings)
     click.echo()
-
-
-def _report_json(task_id: str, report: ContextReport) -> dict[str, Any]:
-    return {
-        "task": task_id,
-        "encoding": report.encoding_used,
-        "encoding_note": report.encoding_note,
-        "total_tokens": report.total_tokens,
-        "max_tokens": report.max_tokens,
-        "entries": [
-            {"entry": e.raw, "path": e.path, "tokens": e.tokens, "status": e.status}
-            for e in report.entries
-        ],
-        "drop": list(report.drop),
-        "findings": findings_json(report.findings),
-    }

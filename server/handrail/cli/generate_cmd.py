@@ -20,10 +20,11 @@ from handrail.cli.common import (
     echo_findings,
     emit_json,
     fail,
-    findings_json,
     json_option,
     pass_ctx,
+    write_output,
 )
+from handrail.findings import findings_json
 
 if TYPE_CHECKING:
     from handrail.findings import Finding
@@ -271,14 +272,7 @@ def export(ctx: Context, agent_trace: bool, revisions: str, output: Path | None)
     except InteropError as exc:
         fail(str(exc))
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    if output is None:
-        click.echo(lines, nl=False)
-        return
-    try:
-        output.write_text(lines, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-    click.echo(f"Wrote {len(records)} Agent Trace record(s) to {output}.", err=True)
+    write_output(lines, output, what=f"{len(records)} Agent Trace record(s)")
 
 
 @click.command("import")

@@ -10,11 +10,11 @@ from handrail.cli.common import (
     echo_findings,
     emit_json,
     fail,
-    findings_json,
     json_option,
     pass_ctx,
 )
 from handrail.cli.tasks_arg import tasks_named
+from handrail.findings import findings_json
 
 
 @click.command("prompt")

@@ -17,6 +17,7 @@ from handrail.cli.common import (
     fail,
     json_option,
     pass_ctx,
+    write_output,
 )
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
@@ -30,17 +31,6 @@ def _valid_workflow(ws: Workspace) -> Workflow:
         echo_findings(loaded.findings, err=True)
         fail(f"{ws.relative(ws.workflow_path)} is invalid: fix it first", EXIT_USAGE)
     return loaded.workflow
-
-
-def _write_output(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-    click.echo(f"wrote {output}", err=True)
 
 
 _output_option = click.option(
@@ -85,7 +75,7 @@ def pr(ctx: Context, base: str | None, fmt: str, output: Path | None) -> None:
         text = json.dumps(summary.as_json(), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_markdown(summary)
-    _write_output(text, output)
+    write_output(text, output)
 
 
 # -- doc -----------------------------------------------------------------------------------------
@@ -172,7 +162,7 @@ def stats(ctx: Context, since: dt.datetime | None, fmt: str, output: Path | None
         text = render_html(result)
     else:
         text = render_text(result)
-    _write_output(text, output)
+    write_output(text, output)
 
 
 # -- accept --------------------------------------------------------------------------------------

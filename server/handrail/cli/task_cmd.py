@@ -11,11 +11,10 @@ from handrail.cli.common import (
     echo_findings,
     emit_json,
     fail,
-    findings_json,
     json_option,
     pass_ctx,
 )
-from handrail.findings import Finding
+from handrail.findings import Finding, findings_json
 
 
 @click.group("task")

@@ -28,7 +28,7 @@ from handrail.context.resolve import (
 )
 from handrail.context.secrets import SecretHit, SecretScanError, SecretScanner, default_scanner
 from handrail.context.tokens import TokenCounter, shared_counter
-from handrail.findings import Finding, Severity
+from handrail.findings import Finding, Severity, findings_json
 from handrail.workflow.model import ContextRules, Workflow
 from handrail.workspace import Workspace
 
@@ -99,6 +99,29 @@ class ContextReport:
     @property
     def ok(self) -> bool:
         return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def as_json(self, task_id: str) -> dict[str, Any]:
+        """One JSON shape for `handrail context check --json` and `handrail.checkContext`."""
+        return {
+            "task": task_id,
+            "encoding": self.encoding_used,
+            "encoding_note": self.encoding_note,
+            "total_tokens": self.total_tokens,
+            "max_tokens": self.max_tokens,
+            "max_files": self.max_files,
+            "entries": [
+                {
+                    "entry": e.raw,
+                    "path": e.path,
+                    "tokens": e.tokens,
+                    "status": e.status,
+                    "line": e.line,
+                }
+                for e in self.entries
+            ],
+            "drop": list(self.drop),
+            "findings": findings_json(self.findings),
+        }
 
 
 class _Locator:

@@ -163,6 +163,17 @@ class BlockMarked(_Record):
         return self
 
 
+def run_outcome(*, passed: bool, timed_out: bool, exit_code: int | None) -> str:
+    """A verification run's result in words: passed, timed out, could not start, failed."""
+    if passed:
+        return "passed"
+    if timed_out:
+        return "timed out"
+    if exit_code is None:
+        return "could not start"
+    return f"failed (exit {exit_code})"
+
+
 class VerificationRun(_Record):
     """One run of a verification command over the blocks it covered."""
 
@@ -181,6 +192,11 @@ class VerificationRun(_Record):
     first_attempt: list[BlockId] = Field(
         default_factory=list, description="Blocks for which this was their first run."
     )
+
+    @property
+    def outcome(self) -> str:
+        """The run's result in words, as the hover and the PR summary show it."""
+        return run_outcome(passed=self.passed, timed_out=self.timed_out, exit_code=self.exit_code)
 
     @field_validator("started_at", "finished_at")
     @classmethod

@@ -18,7 +18,7 @@ from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.git import GitError, git
 from handrail.ledger.evidence import BlockEvidence
-from handrail.ledger.records import VerificationRun
+from handrail.ledger.records import VerificationRun, run_outcome
 from handrail.review._tree import files_with_blocks
 from handrail.workspace import HANDRAIL_DIR, Workspace
 
@@ -293,14 +293,7 @@ def _when(moment: dt.datetime) -> str:
 
 
 def _run_line(run: RunInfo) -> str:
-    if run.passed:
-        outcome = "passed"
-    elif run.timed_out:
-        outcome = "timed out"
-    elif run.exit_code is None:
-        outcome = "could not start"
-    else:
-        outcome = f"failed (exit {run.exit_code})"
+    outcome = run_outcome(passed=run.passed, timed_out=run.timed_out, exit_code=run.exit_code)
     notes = []
     if run.first_attempt:
         notes.append("first attempt")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from handrail.blocks.markers import Block, parse_block_id, parse_blocks
-from handrail.findings import Finding
+from handrail.findings import Finding, findings_json
 from handrail.ledger.evidence import EvidenceIndex
 from handrail.ledger.records import VerificationRun
 from handrail.ledger.store import Ledger, LedgerWriteError
@@ -234,7 +234,7 @@ class VerifyReport:
                 }
                 for item in self.block_results()
             ],
-            "findings": [f.as_json() for f in sorted(self.findings, key=Finding.sort_key)],
+            "findings": findings_json(self.findings),
         }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from handrail.findings import Finding, Severity
+from handrail.findings import Severity, findings_json
 from handrail.lsp.features.common import (
     CommandFailed,
     bad_params,
@@ -51,10 +51,6 @@ CANDIDATES_CAP = 5000
 """At most this many files in a `handrail.contextCandidates` answer."""
 
 _PROBE_TASK_ID = "zzzzzz"
-
-
-def findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
-    return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]
 
 
 # --- finding the folder, the task, the block --------------------------------------------
@@ -222,29 +218,6 @@ def validate_spec(server: HandrailServer, *args: Any) -> dict[str, Any]:
 # --- stage 2 and 3: context and prompt ------------------------------------------------------
 
 
-def _context_json(task_id: str, report: Any) -> dict[str, Any]:
-    return {
-        "task": task_id,
-        "encoding": report.encoding_used,
-        "encoding_note": report.encoding_note,
-        "total_tokens": report.total_tokens,
-        "max_tokens": report.max_tokens,
-        "max_files": report.max_files,
-        "entries": [
-            {
-                "entry": e.raw,
-                "path": e.path,
-                "tokens": e.tokens,
-                "status": e.status,
-                "line": e.line,
-            }
-            for e in report.entries
-        ],
-        "drop": list(report.drop),
-        "findings": findings_json(report.findings),
-    }
-
-
 async def check_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """The context report of one task: tokens per entry, the total, what to drop."""
     from handrail.analysis import context_report
@@ -256,7 +229,7 @@ async def check_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
         loaded = await asyncio.to_thread(_load_task, folder, task_id, CHECK_CONTEXT)
         report(f"{len(loaded.task.context)} entries")
         result = await asyncio.to_thread(context_report, folder.snapshot, loaded)
-    return _context_json(task_id, result)
+    return result.as_json(task_id)
 
 
 def _candidate_paths(values: Mapping[str, Any], command: str) -> list[str] | None:

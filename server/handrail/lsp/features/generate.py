@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from handrail.findings import Finding, Severity
+from handrail.findings import Finding, Severity, findings_json
 from handrail.lsp.features.common import (
     CommandFailed,
     bad_params,
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 GENERATE = "handrail.generate"
 INSERT_GENERATED = "handrail.insertGenerated"
-
-
-def _findings_json(findings: list[Finding]) -> list[dict[str, Any]]:
-    return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]
 
 
 async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
@@ -82,7 +78,7 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
             )  # fmt: skip
         except GenerationRefused as exc:
             _show_refusal(server, target.task_id, exc.findings)
-            return {"refused": True, "applied": False, "findings": _findings_json(exc.findings)}
+            return {"refused": True, "applied": False, "findings": findings_json(exc.findings)}
         except (GenerationError, SettingsError) as exc:
             raise CommandFailed(f"{GENERATE}: {exc.message} Nothing was changed.") from None
 

@@ -59,14 +59,7 @@ async def context_summary(server: HandrailServer, folder: FolderState, task: Loa
 
 def _run_line(run: VerificationRun, block_id: str, current_hash: str) -> str:
     when = run.finished_at.strftime("%Y-%m-%d %H:%M UTC")
-    if run.passed:
-        outcome = "passed"
-    elif run.timed_out:
-        outcome = "timed out"
-    elif run.exit_code is None:
-        outcome = "could not start"
-    else:
-        outcome = f"failed (exit {run.exit_code})"
+    outcome = run.outcome
     content = "this content" if run.blocks.get(block_id) == current_hash else "earlier content"
     return f"- {when}: {outcome}, `{shlex.join(run.command)}` on {content}"
 
