@@ -13,7 +13,7 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -32,6 +32,10 @@ from handrail.lsp.features.common import (
 from handrail.lsp.features.progress import work_done
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
+
+if TYPE_CHECKING:
+    from handrail.marking import MarkPlan
+    from handrail.text_changes import TextChange
 
 log = logging.getLogger(__name__)
 
@@ -358,8 +362,8 @@ def _source_analysis(server: HandrailServer, uri: str, command: str) -> Document
 
 async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Wrap lines in block markers through ``workspace/applyEdit``, then record the block."""
-    from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.marking import MarkError, plan_mark, record_mark
+    from handrail.ledger.store import Ledger
+    from handrail.marking import MarkError, plan_mark
     from handrail.tasks import TaskFileError, create_template_task
 
     values = one_mapping(args, MARK_SELECTION)
@@ -405,15 +409,49 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
         raise CommandFailed(f"{MARK_SELECTION}: {rel}: {exc}") from None
     except TaskFileError as exc:
         raise CommandFailed(f"{MARK_SELECTION}: {exc}") from None
-    edits = [text_edit(server, analysis.lines, c) for c in plan.changes]
-    edit = workspace_edit(server, uri, analysis.version, edits)
+    result = await apply_mark(
+        server,
+        analysis,
+        plan,
+        plan.changes,
+        label=f"Mark as generated ({plan.block_id})",
+        command=MARK_SELECTION,
+    )
+    if not result["applied"]:
+        return result
+    await _refresh(server, folder)
+    if new_task_path is not None:
+        result["task_uri"] = uri_of(new_task_path)
+        result["shown"] = await show_document(server, new_task_path)
+    return result
+
+
+async def apply_mark(
+    server: HandrailServer,
+    analysis: DocumentAnalysis,
+    plan: MarkPlan,
+    changes: list[TextChange],
+    *,
+    label: str,
+    command: str,
+) -> dict[str, Any]:
+    """Send the marking `changes` of `plan` through ``workspace/applyEdit`` at the analysed
+    version, and record the block once the editor applied them (never before: a refused edit
+    must leave no record). Returns the block's place, and ``reason`` when not applied."""
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.marking import record_mark
+
+    folder, rel = analysis.folder, analysis.rel
+    assert folder is not None and rel is not None  # only source documents are marked
+    edits = [text_edit(server, analysis.lines, c) for c in changes]
+    edit = workspace_edit(server, analysis.uri, analysis.version, edits)
     answer = await server.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label=f"Mark as generated ({plan.block_id})")
+        types.ApplyWorkspaceEditParams(edit=edit, label=label)
     )
     result: dict[str, Any] = {
         "applied": bool(answer.applied),
         "block": plan.block_id,
-        "task": task_id,
+        "task": plan.block.task_id,
         "path": rel,
         "begin_line": plan.block.begin_line,
         "end_line": plan.block.end_line,
@@ -426,13 +464,8 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
         await asyncio.to_thread(record_mark, folder.ws, plan, author=author)
     except LedgerWriteError as exc:
         raise CommandFailed(
-            f"{MARK_SELECTION}: the markers are in {rel}, but the ledger record was not "
-            f"written: {exc}"
+            f"{command}: the markers are in {rel}, but the ledger record was not written: {exc}"
         ) from None
-    await _refresh(server, folder)
-    if new_task_path is not None:
-        result["task_uri"] = uri_of(new_task_path)
-        result["shown"] = await show_document(server, new_task_path)
     return result
 
 

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from handrail.findings import Finding, Severity, findings_json
+from handrail.lsp.features.commands import apply_mark
 from handrail.lsp.features.common import (
     CommandFailed,
     bad_params,
     int_arg,
     one_mapping,
     text_arg,
-    text_edit,
-    workspace_edit,
 )
 from handrail.lsp.features.progress import work_done
 from handrail.lsp.server import HandrailServer
@@ -166,10 +165,7 @@ async def _insert(
     server: HandrailServer, target: _Target, code: str, command: str
 ) -> dict[str, Any]:
     """Apply the marked insertion through ``workspace/applyEdit``, then record the block."""
-    from handrail.ledger.store import LedgerWriteError
-    from handrail.marking import record_mark
     from handrail.text_changes import changed_region
-    from handrail.workflow.init import git_owner
 
     rel, analysis = target.rel, target.analysis
     now = server.analysis_for(target.uri)
@@ -182,33 +178,17 @@ async def _insert(
     change = changed_region(analysis.text, plan.marked_text)
     if change is None:  # inserting code always changes the text; a safety net
         raise CommandFailed(f"{command}: the code changed nothing in {rel}.")
-    edit = workspace_edit(
-        server, target.uri, analysis.version, [text_edit(server, analysis.lines, change)]
+    result = await apply_mark(
+        server,
+        analysis,
+        plan,
+        [change],
+        label=f"Generated block {plan.block_id}",
+        command=command,
     )
-    answer = await server.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label=f"Generated block {plan.block_id}")
-    )
-    result: dict[str, Any] = {
-        "refused": False,
-        "applied": bool(answer.applied),
-        "block": plan.block_id,
-        "task": target.task_id,
-        "path": rel,
-        "begin_line": plan.block.begin_line,
-        "end_line": plan.block.end_line,
-    }
-    if not answer.applied:
-        result["reason"] = answer.failure_reason or "the editor did not apply the edit"
-        return result
-    try:
-        author = await asyncio.to_thread(git_owner, target.folder.root)
-        await asyncio.to_thread(record_mark, target.folder.ws, plan, author=author)
-    except LedgerWriteError as exc:
-        raise CommandFailed(
-            f"{command}: the block is in {rel}, but its ledger record was not written: {exc}"
-        ) from None
-    await server.reanalyze_open_documents()
-    return result
+    if result["applied"]:
+        await server.reanalyze_open_documents()
+    return {"refused": False, **result}
 
 
 def register(server: HandrailServer) -> None:
