@@ -2,6 +2,7 @@
 
 - `PollingClient.wait_for`: poll a condition (pytest-lsp's `wait_for_notification` hangs when
   the notification already arrived, so tests never wait on one).
+- `serving`: start `python -m handrail lsp`, initialize it on some folders, shut it down after.
 - `new_client`: a pytest-lsp client whose converter reads a CodeAction that carries a command
   correctly (lsprotocol 2025.0.0 reads it as a `Command` on the client side).
 """
@@ -9,8 +10,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar, Union
 
 from lsprotocol import types
@@ -54,3 +59,38 @@ def new_client(cls: type[ClientT]) -> ClientT:
         _code_action_or_command,
     )
     return client
+
+
+@asynccontextmanager
+async def serving(
+    client: LanguageClient,
+    folders: list[Path],
+    capabilities: types.ClientCapabilities,
+    *,
+    init_options: Any = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> AsyncIterator[types.InitializeResult]:
+    """Run the server for `client` on `folders`; yields the `initialize` result and always
+    shuts the server down (a failed test must not leave a server behind)."""
+    await client.start_io(
+        sys.executable, "-m", "handrail", "lsp", env=dict(os.environ if env is None else env)
+    )
+    try:
+        yield await asyncio.wait_for(
+            client.initialize_session(
+                types.InitializeParams(
+                    capabilities=capabilities,
+                    workspace_folders=[
+                        types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
+                    ],
+                    initialization_options=init_options,
+                )
+            ),
+            timeout,
+        )
+    finally:
+        try:
+            await asyncio.wait_for(client.shutdown_session(), timeout)
+        finally:
+            await client.stop()

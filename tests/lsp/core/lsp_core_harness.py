@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import PollingClient, new_client
+from lsp_client import PollingClient, new_client, serving
 from lsprotocol import types
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
@@ -178,24 +175,6 @@ async def running(
     client = _make_client()
     if configuration is not None:
         client.set_configuration(configuration, section="handrail")
-    env = dict(os.environ)
-    await client.start_io(sys.executable, "-m", "handrail", "lsp", env=env)
-    try:
-        result = await asyncio.wait_for(
-            client.initialize_session(
-                types.InitializeParams(
-                    capabilities=capabilities(encodings=encodings, watch=watch, pull=pull),
-                    workspace_folders=[
-                        types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
-                    ],
-                    initialization_options=init_options,
-                )
-            ),
-            TIMEOUT,
-        )
+    caps = capabilities(encodings=encodings, watch=watch, pull=pull)
+    async with serving(client, folders, caps, init_options=init_options, timeout=TIMEOUT) as result:
         yield client, result
-    finally:
-        try:
-            await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
-        finally:
-            await client.stop()

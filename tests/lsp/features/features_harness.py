@@ -8,15 +8,12 @@ as a CodeAction (lsprotocol 2025.0.0 reads it as a Command on the client side).
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import PollingClient, new_client
+from lsp_client import PollingClient, new_client, serving
 from lsprotocol import types
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
@@ -206,26 +203,12 @@ def capabilities() -> types.ClientCapabilities:
 async def running(folders: list[Path]) -> AsyncIterator[Client]:
     """Start the server on `folders`, yield the client, shut the server down."""
     client = _make_client()
-    await client.start_io(sys.executable, "-m", "handrail", "lsp", env=dict(os.environ))
-    try:
-        client.initialized = await asyncio.wait_for(
-            client.initialize_session(
-                types.InitializeParams(
-                    capabilities=capabilities(),
-                    workspace_folders=[
-                        types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
-                    ],
-                    initialization_options={"handrail": {"debounce_ms": 0}},
-                )
-            ),
-            TIMEOUT,
-        )
+    options = {"handrail": {"debounce_ms": 0}}
+    async with serving(
+        client, folders, capabilities(), init_options=options, timeout=TIMEOUT
+    ) as result:
+        client.initialized = result
         yield client
-    finally:
-        try:
-            await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
-        finally:
-            await client.stop()
 
 
 def make_task(ws: Workspace, task_id: str = "k3f7qa", context: list[str] | None = None) -> Task:

@@ -3,7 +3,6 @@ or without the editor's trust, recording diagnostics, progress and pop-ups."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shlex
 import sys
@@ -12,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import PollingClient, new_client
+from lsp_client import PollingClient, new_client, serving
 from lsprotocol import types
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
@@ -147,24 +146,11 @@ async def running(root: Path, *, trusted: bool) -> AsyncIterator[Client]:
     # The child pytest of a verification needs none of this run's plugins.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
-    await client.start_io(PY, "-m", "handrail", "lsp", env=env)
-    try:
-        await asyncio.wait_for(
-            client.initialize_session(
-                types.InitializeParams(
-                    capabilities=capabilities(),
-                    workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-                    initialization_options={"handrail": {"debounce_ms": 0, "trusted": trusted}},
-                )
-            ),
-            TIMEOUT,
-        )
+    options = {"handrail": {"debounce_ms": 0, "trusted": trusted}}
+    async with serving(
+        client, [root], capabilities(), init_options=options, env=env, timeout=TIMEOUT
+    ):
         yield client
-    finally:
-        try:
-            await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
-        finally:
-            await client.stop()
 
 
 def toml_string(text: str) -> str:
