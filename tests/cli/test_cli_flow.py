@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from handrail.cli.main import cli
+from repo_helpers import init_repo, run
 
 GOOD_SPEC = (
     "Given a text and a count n, return the n most frequent words with their counts. "
@@ -22,18 +20,9 @@ SOURCE = (
 )
 
 
-def run(root: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "words.py").write_text(SOURCE)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    assert run(root, "init").exit_code == 0
-    return root
+    return init_repo(tmp_path / "repo", {"src/words.py": SOURCE})
 
 
 def new_task(root: Path, *context: str) -> str:

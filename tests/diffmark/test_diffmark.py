@@ -7,13 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from git_run import git
 from hypothesis import given
 from hypothesis import strategies as st
+from repo_helpers import git, init_repo, run
 
 from handrail.blocks.markers import parse_blocks
-from handrail.cli.main import cli
 from handrail.diffmark import Hunk, _unquote, changed_hunks, parse_unified_diff
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
@@ -28,19 +26,9 @@ JS = "function a() {\n  return 1;\n}\n\nfunction b() {\n  return 2;\n}\n"
 GO = "package main\n\nfunc a() int {\n\treturn 1\n}\n\nfunc b() int {\n\treturn 2\n}\n"
 
 
-def run(root: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, str]:
-    root = tmp_path / "repo"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "words.py").write_text(PY)
-    (root / "src" / "app.js").write_text(JS)
-    (root / "src" / "main.go").write_text(GO)
-    git(root, "init", "-q")
-    assert run(root, "init").exit_code == 0
+    root = init_repo(tmp_path / "repo", {"src/words.py": PY, "src/app.js": JS, "src/main.go": GO})
     result = run(root, "task", "new", GOOD_SPEC, "--context", "src/words.py", "--json")
     assert result.exit_code == 0, result.output
     git(root, "add", "-A")

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from chat_server import Script, answer_events, chunk, serving, write_settings
-from click.testing import CliRunner, Result
+from repo_helpers import init_repo, run
 
 from handrail.blocks.markers import parse_blocks
-from handrail.cli.main import cli
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
@@ -35,18 +33,9 @@ CODE = "def top(text, n):\n    return sorted(words(text))[:n]\n"
 ANSWER = f"Here is the function.\n\n```python\n{CODE}```\n\nIt sorts the words.\n"
 
 
-def run(root: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "words.py").write_text(SOURCE)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    assert run(root, "init").exit_code == 0
-    return root
+    return init_repo(tmp_path / "repo", {"src/words.py": SOURCE})
 
 
 def new_task(root: Path, spec: str = GOOD_SPEC) -> str:

@@ -8,13 +8,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from git_run import git
 from hypothesis import example, given
 from hypothesis import strategies as st
+from repo_helpers import git, init_repo, run
 
 from handrail.blocks.markers import parse_blocks
-from handrail.cli.main import cli
 from handrail.interop._git import InteropError
 from handrail.interop.git_ai import parse_authorship_log
 from handrail.ledger.records import BlockMarked
@@ -28,17 +26,9 @@ GOOD_SPEC = (
 PY = "import os\n\n\ndef a():\n    return 1\n"
 
 
-def run(root: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, str]:
-    root = tmp_path / "repo"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "words.py").write_text(PY)
-    git(root, "init", "-q")
-    assert run(root, "init").exit_code == 0
+    root = init_repo(tmp_path / "repo", {"src/words.py": PY})
     result = run(root, "task", "new", GOOD_SPEC, "--context", "src/words.py", "--json")
     assert result.exit_code == 0, result.output
     git(root, "add", "-A")

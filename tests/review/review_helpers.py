@@ -6,10 +6,9 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from repo_helpers import run as run  # re-exported for the review tests
 
 from handrail.blocks.markers import hash_content
-from handrail.cli.main import cli
 from handrail.ledger.records import BlockMarked, Explanation, Trace, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.tasks import create_task
@@ -29,10 +28,6 @@ SPECS = (
     "Given a list of prices, return their total as a string with two decimals. "
     "It must never round before summing and follow the style of src/words.py.",
 )
-
-
-def run(root: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
 
 
 def git(root: Path, *args: str, author: str | None = None) -> str:

@@ -11,9 +11,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from git_run import git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from repo_helpers import git
 
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.init import (

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from features_harness import Client, make_task, running
-from git_run import git
 from lsprotocol import types
+from repo_helpers import git
 
 from handrail.workspace import Workspace
 
