@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,3 +35,13 @@ def editor(name: str) -> str:
             pytest.fail(f"{name} is not installed, and CI must run the editor tests")
         pytest.skip(f"{name} is not installed (CI installs it; see docs/editors.md)")
     return found
+
+
+def run_editor(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a headless editor session in `cwd` with `env` added (PATH finds `handrail`);
+    the caller asserts on its exit code and output."""
+    full = dict(os.environ)
+    full.update(PATH=search_path(), **env)
+    return subprocess.run(
+        argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=90, check=False
+    )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
-from editor_snippets import editor, search_path, snippet
+from editor_snippets import editor, run_editor, snippet
 
 from handrail.tasks import Task, save_task
 from handrail.workspace import Workspace
@@ -21,21 +19,12 @@ def test_eglot_receives_hr300(workspace: Workspace, tmp_path: Path) -> None:
     source = workspace.root / "a.py"
     source.write_text(SOURCE)
     (tmp_path / "config.el").write_text(snippet("emacs-eglot"))
-    env = dict(os.environ)
-    env.update(
-        PATH=search_path(),
+    done = run_editor(
+        [emacs, "--batch", "-q", "-l", str(SCRIPT)],
+        workspace.root,
         HOME=str(tmp_path),  # no user init file, no package state of the real user
         HANDRAIL_EGLOT_CONFIG=str(tmp_path / "config.el"),
         HANDRAIL_FILE=str(source),
-    )
-    done = subprocess.run(
-        [emacs, "--batch", "-q", "-l", str(SCRIPT)],
-        cwd=workspace.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
     )
     assert done.returncode == 0, done.stderr + done.stdout
     assert '"HR300"' in done.stdout + done.stderr

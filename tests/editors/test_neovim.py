@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from editor_snippets import editor, search_path, snippet
+from editor_snippets import editor, run_editor, snippet
 
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
@@ -32,22 +30,13 @@ def test_neovim_marks_a_selection_and_creates_a_task(
     source.write_text(SOURCE)
     (tmp_path / "config.lua").write_text(snippet(config))
     (tmp_path / "newtask.lua").write_text(snippet("neovim-newtask"))
-    env = dict(os.environ)
-    env.update(
-        PATH=search_path(),
+    done = run_editor(
+        [nvim, "--clean", "--headless", "-l", str(SCRIPT)],
+        workspace.root,
         HANDRAIL_NVIM_CONFIG=str(tmp_path / "config.lua"),
         HANDRAIL_NVIM_NEWTASK=str(tmp_path / "newtask.lua"),
         HANDRAIL_FILE=str(source),
         HANDRAIL_SPEC=SPEC,
-    )
-    done = subprocess.run(
-        [nvim, "--clean", "--headless", "-l", str(SCRIPT)],
-        cwd=workspace.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
     )
     assert done.returncode == 0, done.stderr + done.stdout
     assert source.read_text() == (
