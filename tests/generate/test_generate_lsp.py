@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from handrail.workspace import Workspace
 
 # The language-server test client lives with the feature tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lsp" / "features"))
-from features_harness import make_task, running
+from features_harness import Client, make_task, running
 
 pytestmark = pytest.mark.asyncio
 
@@ -30,6 +31,15 @@ ANSWER = f"Sure.\n\n```python\n{CODE}```\n"
 def server() -> Iterator[tuple[str, Script]]:
     with serving() as running_server:
         yield running_server
+
+
+@asynccontextmanager
+async def editing(ws: Workspace, path: Path) -> AsyncIterator[tuple[Client, str]]:
+    """The server on `ws`, with `path` open at SOURCE and its first diagnostics in."""
+    async with running([ws.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        yield client, uri
 
 
 def _source(ws: Workspace) -> Path:
@@ -47,9 +57,7 @@ async def test_generate_inserts_a_marked_block_and_records_it(
     script.events = answer_events(ANSWER)
     make_task(workspace, context=["src/a.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         result = await client.run("handrail.generate", {"uri": uri, "task": "k3f7qa", "line": 3})
         assert result["applied"] is True and result["block"] == "k3f7qa.1"
         assert client.texts[uri] == (
@@ -75,9 +83,7 @@ async def test_a_failed_answer_changes_nothing(
     script.status, script.body = 429, b'{"error": {"message": "slow down"}}'
     make_task(workspace, context=["src/a.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         with pytest.raises(JsonRpcException) as caught:
             await client.workspace_execute_command_async(
                 types.ExecuteCommandParams(
@@ -96,9 +102,7 @@ async def test_a_refused_gate_sends_nothing(
     write_settings(url)
     make_task(workspace, context=["src/missing.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         result = await client.run("handrail.generate", {"uri": uri, "task": "k3f7qa"})
         assert result["refused"] is True and result["applied"] is False
         assert any(f["code"].startswith("HR2") for f in result["findings"])
@@ -108,9 +112,7 @@ async def test_a_refused_gate_sends_nothing(
 async def test_insert_generated_marks_code_written_elsewhere(workspace: Workspace) -> None:
     make_task(workspace, context=["src/a.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         result = await client.run(
             "handrail.insertGenerated", {"uri": uri, "task": "k3f7qa", "code": CODE}
         )
@@ -139,9 +141,7 @@ async def test_insert_generated_refuses_bad_arguments_and_changes_nothing(
 ) -> None:
     make_task(workspace, context=["src/a.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         with pytest.raises(JsonRpcException) as caught:
             await client.workspace_execute_command_async(
                 types.ExecuteCommandParams(
@@ -162,9 +162,7 @@ async def test_generate_here_is_offered_at_a_cursor_outside_blocks_and_inserts_t
     make_task(workspace, context=["src/a.py"])
     make_task(workspace, task_id="m2x7zt", context=["src/a.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         actions = [
             a for a in await client.code_actions(uri, (2, 0), (2, 0)) if a.title.startswith("Gen")
         ]
@@ -193,9 +191,7 @@ async def test_generate_here_with_a_failing_gate_says_why_in_a_message(
     write_settings(url)
     make_task(workspace, context=["src/missing.py"])
     path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        await client.diagnostics_of(uri, 1)
+    async with editing(workspace, path) as (client, uri):
         (action,) = [
             a for a in await client.code_actions(uri, (0, 0), (0, 0)) if a.title.startswith("Gen")
         ]
