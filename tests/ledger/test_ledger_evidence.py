@@ -202,8 +202,9 @@ def test_runs_are_history_newest_first_across_blocks() -> None:
     assert index.runs_for("zzz.1") == []
 
 
-def test_marked_record_is_found() -> None:
-    marked = BlockMarked(
+def _marked(*, author: str) -> BlockMarked:
+    """Block B of task k3f9qa marked at T0 on lines 4-12 of src/parse.py."""
+    return BlockMarked(
         at=T0,
         block_id=B,
         task_id="k3f9qa",
@@ -211,8 +212,12 @@ def test_marked_record_is_found() -> None:
         content_hash=H1,
         begin_line=4,
         end_line=12,
-        author="ada",
+        author=author,
     )
+
+
+def test_marked_record_is_found() -> None:
+    marked = _marked(author="ada")
     index = EvidenceIndex.build([marked])
     assert index.marked(B) == marked and index.marked("x.1") is None
     assert index.blocks_of_task("k3f9qa") == [B] and index.blocks_of_task("other") == []
@@ -250,16 +255,7 @@ def test_tests_only_tier_needs_nothing_more() -> None:
 
 
 def test_second_reviewer_must_not_be_the_author() -> None:
-    marked = BlockMarked(
-        at=T0,
-        block_id=B,
-        task_id="k3f9qa",
-        path="src/parse.py",
-        content_hash=H1,
-        begin_line=4,
-        end_line=12,
-        author="Ada",
-    )
+    marked = _marked(author="Ada")
     tier = RiskTier(name="money", requires=["tests", "second_reviewer"], why="Money moves.")
     base: list[Record] = [marked, run(1, {B: H1}), _explained(2, author="ada")]
     assert _evidence(base, tier=tier).needs == ["second_reviewer"]
