@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
-from handrail.workflow.init import InitError
-from handrail.workspace import PathEscapesWorkspace, Workspace
+from handrail.workflow.init import InitError, create_new_file
+from handrail.workspace import Workspace
 
 Piece = Literal["pr-template", "pre-commit", "ci"]
 PIECES: tuple[Piece, ...] = ("pr-template", "pre-commit", "ci")
@@ -53,29 +53,8 @@ def add_tooling(ws: Workspace, pieces: Collection[Piece] = PIECES) -> ToolingRes
             continue
         name, rel = _FILES[piece]
         text = template_text(name)
-        if _create_new(ws, rel, text):
+        if create_new_file(ws, ws.root / rel, text):
             result.created.append(rel)
         else:
             result.skipped.append(rel)
     return result
-
-
-def _create_new(ws: Workspace, rel: str, text: str) -> bool:
-    """Write `text` to workspace file `rel` unless something is there; True when written."""
-    try:
-        path = ws.resolve_inside(rel)
-    except PathEscapesWorkspace as exc:
-        raise InitError(f"{rel} leads outside the workspace {ws.root}") from exc
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InitError(f"cannot create the folder of {rel}: {exc.strerror or exc}") from exc
-    try:
-        # "x" refuses to replace a file, even one that appeared since the caller looked.
-        with open(path, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except FileExistsError:
-        return False
-    except OSError as exc:
-        raise InitError(f"cannot create {rel}: {exc.strerror or exc}") from exc
-    return True

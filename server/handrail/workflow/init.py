@@ -72,12 +72,12 @@ def init_workspace(
     updated: list[str] = []
     text = workflow_template(pack, workflow, owner=owner, today=today)
     outcome = {True: created, False: unchanged}
-    outcome[_create(ws, ws.workflow_path, text)].append(ws.relative(ws.workflow_path))
+    outcome[create_new_file(ws, ws.workflow_path, text)].append(ws.relative(ws.workflow_path))
     for folder in (ws.tasks_dir, ws.ledger_dir):
         keep = folder / ".gitkeep"
-        outcome[_create(ws, keep, "")].append(ws.relative(keep))
+        outcome[create_new_file(ws, keep, "")].append(ws.relative(keep))
     gitignore = ws.handrail_dir / ".gitignore"
-    if _create(ws, gitignore, _gitignore_text()):
+    if create_new_file(ws, gitignore, _gitignore_text()):
         created.append(ws.relative(gitignore))
     elif _complete_gitignore(gitignore):
         updated.append(ws.relative(gitignore))
@@ -95,8 +95,9 @@ def _inside(ws: Workspace, rel: str) -> Path:
         ) from exc
 
 
-def _create(ws: Workspace, path: Path, text: str) -> bool:
-    """Write `text` to `path` unless it already exists; True when it was created."""
+def create_new_file(ws: Workspace, path: Path, text: str) -> bool:
+    """Write `text` to `path` (inside the workspace, folders made) unless something is there
+    already; True when it was created. Never replaces a file, even one that appears meanwhile."""
     rel = ws.relative(path)
     _inside(ws, rel)
     folder = path.parent
