@@ -203,20 +203,10 @@ class ContextCache:
 
     def put_tokens(self, encoding: str, counts: Iterable[tuple[bytes, int]]) -> None:
         rows = [(encoding, digest, count) for digest, count in counts]
-        if not rows:
-            return
-        with self._lock:
-            conn = self._connection()
-            if conn is None:
-                return
-            try:
-                with _transaction(conn):
-                    conn.executemany(
-                        "INSERT OR REPLACE INTO tokens (encoding, digest, count) VALUES (?, ?, ?)",
-                        rows,
-                    )
-            except sqlite3.Error as exc:
-                self._failed(exc)
+        if rows:
+            self._write(
+                "INSERT OR REPLACE INTO tokens (encoding, digest, count) VALUES (?, ?, ?)", rows
+            )
 
     # -- scan results ------------------------------------------------------------------
 
@@ -243,16 +233,20 @@ class ContextCache:
 
     def put_scan(self, scanner: str, digest: bytes, result: object) -> None:
         text = json.dumps(result, sort_keys=True, separators=(",", ":"))
+        self._write(
+            "INSERT OR REPLACE INTO scans (scanner, digest, result) VALUES (?, ?, ?)",
+            [(scanner, digest, text)],
+        )
+
+    def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        """`sql` for every row in one transaction; a failure disables the cache, never raises."""
         with self._lock:
             conn = self._connection()
             if conn is None:
                 return
             try:
                 with _transaction(conn):
-                    conn.execute(
-                        "INSERT OR REPLACE INTO scans (scanner, digest, result) VALUES (?, ?, ?)",
-                        (scanner, digest, text),
-                    )
+                    conn.executemany(sql, rows)
             except sqlite3.Error as exc:
                 self._failed(exc)
 
