@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ledger_helpers import T0, run
 
-from handrail.ledger.records import RECORD_TYPES, Trace, dump_record, new_record_id
+from handrail.ledger.records import (
+    RECORD_TYPES,
+    Trace,
+    VerificationRun,
+    dump_record,
+    new_record_id,
+)
 from handrail.ledger.store import Problem, parse_record_file
 
 PATH = ".handrail/ledger/X.json"
@@ -16,6 +22,12 @@ PATH = ".handrail/ledger/X.json"
 
 def _trace() -> Trace:
     return Trace(at=T0, block_id="k3f9qa.1", content_hash="sha256:ab", note="walked the loop")
+
+
+def _indented(record: Trace | VerificationRun) -> bytes:
+    """A record as earlier versions wrote it (two-space indent): lines to point at."""
+    data = json.loads(dump_record(record))
+    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _problem(data: bytes, expected_id: str | None = None) -> Problem:
@@ -109,7 +121,7 @@ def test_conflict_markers_are_an_unresolved_merge() -> None:
 
 
 def test_leftover_conflict_marker_alone_is_still_a_conflict() -> None:
-    data = dump_record(_trace()).replace(b"{\n", b"{\n>>>>>>> feature\n", 1)
+    data = _indented(_trace()).replace(b"{\n", b"{\n>>>>>>> feature\n", 1)
     assert _problem(data).reason == "conflict"
 
 
@@ -156,7 +168,7 @@ def test_missing_id_or_time_is_invalid_not_invented() -> None:
 
 def test_duplicate_key_is_reported_when_the_record_is_otherwise_broken() -> None:
     text = (
-        dump_record(_trace())
+        _indented(_trace())
         .decode()
         .replace('"kind": "trace",', '"kind": "trace",\n  "kind": "review",')
     )
@@ -168,7 +180,7 @@ def test_duplicate_key_is_reported_when_the_record_is_otherwise_broken() -> None
 
 def test_duplicate_key_in_an_otherwise_valid_record_is_reported() -> None:
     # Both sides of a merge kept: a JSON parser would silently keep the last value.
-    text = dump_record(run(1, {"k3f9qa.1": "h"}, passed=False)).decode()
+    text = _indented(run(1, {"k3f9qa.1": "h"}, passed=False)).decode()
     text = text.replace('"passed": false,', '"passed": false,\n  "passed": false,')
     problem = _problem(text.encode())
     assert problem.reason == "duplicate_key"

@@ -32,6 +32,7 @@ FILES = [
     ".handrail/tasks/.gitkeep",
     ".handrail/ledger/.gitkeep",
     ".handrail/.gitignore",
+    ".handrail/.gitattributes",
 ]
 
 

@@ -24,6 +24,11 @@ from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
     is_flag=True,
     help="Also add a PR template, a pre-commit config and a CI workflow (never overwritten).",
 )
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="What the CI workflow pip-installs (default: this version, handrail==VERSION).",
+)
 @json_option
 @pass_ctx
 def init(
@@ -32,6 +37,7 @@ def init(
     owner: str | None,
     pack: str,
     with_tooling: bool,
+    install: str | None,
     as_json: bool,
 ) -> None:
     """Write .handrail/workflow.toml (extends a shipped pack) and the folders Handrail uses.
@@ -44,13 +50,16 @@ def init(
     ws = Workspace.at(folder) if folder else (Workspace.at(ctx.root) if ctx.root else None)
     if ws is None:
         ws = Workspace.find(Path.cwd())
+    if install is not None and not with_tooling:
+        fail("--install only goes with --with-tooling (it is what the CI workflow installs)")
     try:
         result = init_workspace(ws, today=dt.date.today(), owner=owner, pack=pack)
         if with_tooling:
             from handrail.review.tooling import add_tooling
 
-            tooling = add_tooling(ws)
+            tooling = add_tooling(ws, install=install)
             result.created.extend(tooling.created)
+            result.updated.extend(tooling.updated)
             result.unchanged.extend(tooling.skipped)
     except InitError as exc:
         fail(str(exc))

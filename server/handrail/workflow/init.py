@@ -24,6 +24,16 @@ from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace
 GITIGNORE_LINES = tuple(dict.fromkeys((*LEDGER_GITIGNORE_LINES, "cache/", "*.tmp")))
 """Machine-local files under .handrail/: the ledger's lock and temp files (the ledger writes the
 same lines when it finds no .gitignore), caches, and any unfinished atomic write."""
+_GITIGNORE_HEADER = (
+    "# Handrail's machine-local files: the ledger lock, caches, unfinished writes.\n"
+)
+
+GITATTRIBUTES_LINES = ("ledger/** linguist-generated=true gitlab-generated=true",)
+"""The ledger is machine-written evidence: GitHub and GitLab collapse it in pull request diffs
+(one click shows it), so a branch's diff is about its code. Git itself still diffs it."""
+_GITATTRIBUTES_HEADER = (
+    "# Handrail's ledger is machine-written: collapsed in pull request diffs, still reviewable.\n"
+)
 
 _GIT_TIMEOUT_S = 5
 
@@ -39,7 +49,8 @@ class InitResult:
     created: list[str]
     unchanged: list[str]
     updated: list[str] = field(default_factory=list)
-    """Existing files that init added lines to (only `.handrail/.gitignore`)."""
+    """Existing files that init added lines to (`.handrail/.gitignore`, `.gitattributes`, a
+    pull request template)."""
 
 
 def init_workspace(
@@ -76,13 +87,17 @@ def init_workspace(
     for folder in (ws.tasks_dir, ws.ledger_dir):
         keep = folder / ".gitkeep"
         outcome[create_new_file(ws, keep, "")].append(ws.relative(keep))
-    gitignore = ws.handrail_dir / ".gitignore"
-    if create_new_file(ws, gitignore, _gitignore_text()):
-        created.append(ws.relative(gitignore))
-    elif _complete_gitignore(gitignore):
-        updated.append(ws.relative(gitignore))
-    else:
-        unchanged.append(ws.relative(gitignore))
+    for name, header, lines in (
+        (".gitignore", _GITIGNORE_HEADER, GITIGNORE_LINES),
+        (".gitattributes", _GITATTRIBUTES_HEADER, GITATTRIBUTES_LINES),
+    ):
+        path = ws.handrail_dir / name
+        if create_new_file(ws, path, header + "".join(f"{line}\n" for line in lines)):
+            created.append(ws.relative(path))
+        elif _complete_lines(path, lines):
+            updated.append(ws.relative(path))
+        else:
+            unchanged.append(ws.relative(path))
     return InitResult(created, unchanged, updated)
 
 
@@ -120,21 +135,14 @@ def create_new_file(ws: Workspace, path: Path, text: str) -> bool:
     return True
 
 
-def _gitignore_text() -> str:
-    return (
-        "# Handrail's machine-local files: the ledger lock, caches, unfinished writes.\n"
-        + "".join(f"{line}\n" for line in GITIGNORE_LINES)
-    )
-
-
-def _complete_gitignore(path: Path) -> bool:
-    """Append the patterns Handrail needs that an existing .gitignore lacks; True if any were."""
+def _complete_lines(path: Path, lines: tuple[str, ...]) -> bool:
+    """Append the lines Handrail needs that an existing file lacks; True if any were."""
     try:
         current = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InitError(f"cannot read {path}: {exc.strerror or exc}") from exc
     present = {line.strip() for line in current.splitlines()}
-    missing = [line for line in GITIGNORE_LINES if line not in present]
+    missing = [line for line in lines if line not in present]
     if not missing:
         return False
     prefix = "" if not current or current.endswith("\n") else "\n"
