@@ -7,6 +7,7 @@ text of an open buffer. Both get the same findings because both call these funct
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,11 +43,14 @@ class Snapshot:
     _ignore: IgnoreMatcher | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, ws: Workspace, *, ledger: Ledger | None = None) -> Snapshot:
+    def load(
+        cls, ws: Workspace, *, ledger: Ledger | None = None, host_approvers: Sequence[str] = ()
+    ) -> Snapshot:
         workflow = load_workflow(ws)
         tasks = load_all_tasks(ws, workflow.workflow)
         read = (ledger or Ledger(ws)).read(workflow.workflow)
-        return cls(ws, workflow, tasks, read, EvidenceIndex.build(read.records))
+        index = EvidenceIndex.build(read.records, host_approvers=host_approvers)
+        return cls(ws, workflow, tasks, read, index)
 
     @property
     def ignore(self) -> IgnoreMatcher:

@@ -51,12 +51,17 @@ def run_check(
     paths: Sequence[str] = (),
     today: dt.date | None = None,
     check_context_entries: bool = True,
+    host_approvers: Sequence[str] = (),
 ) -> CheckResult:
-    """Check the workspace (or only the workspace-relative `paths` and what is under them)."""
+    """Check the workspace (or only the workspace-relative `paths` and what is under them).
+
+    `host_approvers` are the code host's approvers of the change (CI's `--approved-by`): they
+    count as every block's second reviewer.
+    """
     from handrail.files import files_mentioning, list_files
 
     today = today or dt.date.today()
-    snapshot = Snapshot.load(ws)
+    snapshot = Snapshot.load(ws, host_approvers=host_approvers)
     loaded = snapshot.workflow
     wf = loaded.workflow
     result = CheckResult(workflow=loaded)

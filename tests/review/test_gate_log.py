@@ -548,7 +548,7 @@ def test_the_ci_template_records_on_the_pull_request_head() -> None:
     from handrail.review.tooling import template_text
 
     ci = yaml.safe_load(template_text("handrail-ci.yml"))
-    assert ci["permissions"] == {"contents": "write"}
+    assert ci["permissions"] == {"contents": "write", "pull-requests": "read"}
     (gate,) = [s for s in ci["jobs"]["check"]["steps"] if s.get("name") == "Gate"]
     assert "--record-gate" in gate["run"]
     assert "github.event.pull_request.head.sha || github.sha" in gate["run"]

@@ -4,7 +4,9 @@ one pull request template, and a ledger that stays out of the way in diffs."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -61,16 +63,50 @@ def _forged_repo(tmp_path: Path) -> tuple[Workspace, str]:
     return ws, block
 
 
+def _run_step(
+    ws: Workspace, step: dict[str, str], tmp_path: Path, approvals: str = ""
+) -> tuple[int, str]:
+    """Run a workflow step's script with bash as the runner would, `handrail` on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    shim = bin_dir / "handrail"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m handrail "$@"\n')
+    shim.chmod(0o755)
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir(exist_ok=True)
+    (runner_temp / "approvals").write_text(approvals)
+    head = git(ws.root, "rev-parse", "HEAD").strip()
+    script = step["run"].replace("${{ github.event.pull_request.head.sha || github.sha }}", head)
+    assert "${{" not in script
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(runner_temp),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=ws.root, env=env, capture_output=True, text=True
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
 def test_the_generated_ci_gate_fails_a_forged_passing_record(tmp_path: Path) -> None:
     ws, block = _forged_repo(tmp_path)
     # The committed record fools a gate that believes the ledger...
     trusting = run(ws.root, "check", "--format", "json")
     assert "HR302" not in trusting.output and "HR300" not in trusting.output
-    # ...but not the gate the generated CI workflow runs.
-    gate = _step(_ci(ws), "Gate")["run"]
+    # ...but not the gate the generated CI workflow runs, exactly as it runs it.
+    gate = _step(_ci(ws), "Gate")
+    code, output = _run_step(ws, gate, tmp_path)
+    assert code == 1, output
+    assert "HR302" in output and block in output
+    # The same command in-process, to see what it found.
     head = git(ws.root, "rev-parse", "HEAD").strip()
-    command = gate.replace('"${{ github.event.pull_request.head.sha || github.sha }}"', head)
-    argv = shlex.split(command)
+    argv = shlex.split(
+        gate["run"]
+        .split("$(")[0]
+        .replace('"${{ github.event.pull_request.head.sha || github.sha }}"', head)
+    )
     assert argv[0] == "handrail"
     ci = run(ws.root, *argv[1:])
     assert ci.exit_code == 1, ci.output

@@ -49,6 +49,15 @@ from handrail.workspace import PathEscapesWorkspace, Workspace
     help="With --record-gate: the commit to record on (default HEAD; in a pull request's CI, "
     "the pull request's head rather than the merge commit CI checked out).",
 )
+@click.option(
+    "--approved-by",
+    "approved_by",
+    multiple=True,
+    metavar="NAME",
+    help="In CI: who approved the change on the code host (repeatable or comma-separated). "
+    "They count as every block's second reviewer; the generated CI workflow passes the pull "
+    "request's approving reviews of its head commit.",
+)
 @pass_ctx
 def check(
     ctx: Context,
@@ -59,6 +68,7 @@ def check(
     trust_commands: bool,
     record_gate: bool,
     gate_commit: str | None,
+    approved_by: tuple[str, ...],
 ) -> None:
     """Report every finding in the workspace, or under PATHS.
 
@@ -78,7 +88,9 @@ def check(
         fail("--trust-commands only goes with --rerun")
     if gate_commit is not None and not record_gate:
         fail("--gate-commit only goes with --record-gate")
-    result = run_check(ws, paths=rel_paths)
+    from handrail.review.reviews import approvers_from
+
+    result = run_check(ws, paths=rel_paths, host_approvers=approvers_from(approved_by))
     if rerun and not result.workflow_invalid:
         result.findings = _with_fresh_runs(ws, result.findings, trust_commands=trust_commands)
     summary = CheckSummary(

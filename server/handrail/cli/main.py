@@ -29,6 +29,7 @@ COMMANDS = {
     "explain": "verify_cmd:explain_cmd",
     "trust": "verify_cmd:trust_cmd",
     "check": "check_cmd:check",
+    "review": "review_cmd:review",
     "accept": "review_cmd:accept",
     "pr": "review_cmd:pr",
     "doc": "review_cmd:doc",

@@ -1,4 +1,5 @@
-"""`handrail pr`, `doc`, `stats`, `accept` and `workflow reviewed`: stage 5 on the command line."""
+"""`handrail pr`, `doc`, `stats`, `review`, `accept` and `workflow reviewed`: stage 5 on the
+command line."""
 
 from __future__ import annotations
 
@@ -163,6 +164,54 @@ def stats(ctx: Context, since: dt.datetime | None, fmt: str, output: Path | None
     else:
         text = render_text(result)
     write_output(text, output)
+
+
+# -- review --------------------------------------------------------------------------------------
+
+
+@click.command("review")
+@click.argument("target", metavar="BLOCK|TASK")
+@click.option("--approve", "verdict", flag_value="approve", default=True, help="Approve (default).")
+@click.option("--request-changes", "verdict", flag_value="request_changes", help="Ask for changes.")
+@click.option("--note", default="", help="A sentence for the record (what you checked, or why).")
+@json_option
+@pass_ctx
+def review(ctx: Context, target: str, verdict: str, note: str, as_json: bool) -> None:
+    """Record your review of a block (or every block of a task) as its content is now.
+
+    You are git's user.name and user.email here; a block you marked or explained is refused,
+    since its second reviewer must be someone else. Editing a block voids its reviews. Exit 0
+    when every block was recorded, 1 when any was refused, 2 for a usage error.
+    """
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.review.reviews import ReviewError, record_reviews
+    from handrail.workflow.init import git_owner
+
+    ws = ctx.ws
+    try:
+        result = record_reviews(
+            ws,
+            target,
+            reviewer=git_owner(ws.root),
+            verdict="approve" if verdict == "approve" else "request_changes",
+            note=note,
+        )
+    except ReviewError as exc:
+        fail(str(exc))
+    except LedgerWriteError as exc:
+        fail(f"the review was not recorded: {exc}", EXIT_FINDINGS)
+    if as_json:
+        emit_json(result.as_json())
+    else:
+        word = "approval" if result.verdict == "approve" else "request for changes"
+        for done in result.recorded:
+            click.echo(
+                f"Recorded {result.reviewer}'s {word} of {done.block_id} in {done.path}, for its "
+                f"current content ({done.content_hash[:19]}…). Editing the block voids it."
+            )
+        for refused in result.refused:
+            click.echo(f"{refused.block_id} in {refused.path}: not recorded: {refused.reason}.")
+    raise SystemExit(EXIT_FINDINGS if result.refused else EXIT_OK)
 
 
 # -- accept --------------------------------------------------------------------------------------

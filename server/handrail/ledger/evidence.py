@@ -24,6 +24,7 @@ from handrail.ledger.records import (
     VerificationRun,
     content_hash,
 )
+from handrail.ledger.reviews import is_reviewed
 from handrail.ledger.risk import tier_for
 from handrail.workflow.model import RiskTier, Workflow
 
@@ -53,11 +54,17 @@ _EMPTY = _BlockRecords()
 class EvidenceIndex:
     """The ledger's records grouped per block id, for O(1) lookups by block."""
 
-    def __init__(self, blocks: dict[str, _BlockRecords]) -> None:
+    def __init__(
+        self, blocks: dict[str, _BlockRecords], host_approvers: tuple[str, ...] = ()
+    ) -> None:
         self._blocks = blocks
+        self.host_approvers = host_approvers
+        """Who approved the change on the code host (CI's `check --approved-by`)."""
 
     @classmethod
-    def build(cls, records: Iterable[Record]) -> EvidenceIndex:
+    def build(
+        cls, records: Iterable[Record], *, host_approvers: Iterable[str] = ()
+    ) -> EvidenceIndex:
         blocks: dict[str, _BlockRecords] = {}
 
         def slot(block_id: str) -> _BlockRecords:
@@ -80,7 +87,7 @@ class EvidenceIndex:
                 slot(record.block_id).reviews.append(record)
             else:
                 slot(record.block_id).accepted.append(record)
-        return cls(blocks)
+        return cls(blocks, tuple(host_approvers))
 
     def block_ids(self) -> list[str]:
         return sorted(self._blocks)
@@ -109,6 +116,18 @@ class EvidenceIndex:
 
     def reviews_for(self, block_id: str) -> list[Review]:
         return self._get(block_id).reviews[::-1]
+
+    def authors_of(self, block_id: str, content_hash: str) -> set[str]:
+        """Who owns this content, case-folded: whoever marked the block, and whoever
+        acknowledged explaining this content. Their own reviews never count."""
+        marked = self.marked(block_id)
+        names = {marked.author} if marked and marked.author else set()
+        names |= {
+            e.author
+            for e in self.explanations_for(block_id)
+            if e.author and e.content_hash == content_hash
+        }
+        return {n.casefold() for n in names}
 
     def accepted_for(self, block_id: str) -> list[Accepted]:
         return self._get(block_id).accepted[::-1]
@@ -201,11 +220,11 @@ def block_evidence(
     traces = index.traces_for(block_id)
     traced = any(t.content_hash == current_hash for t in traces)
     explanations = [e for e in index.explanations_for(block_id) if e.content_hash == current_hash]
-    authors = {a.casefold() for a in [marked.author if marked else None] if a}
-    authors |= {e.author.casefold() for e in explanations if e.author}
-    reviewed = any(
-        r.content_hash == current_hash and not (r.author and r.author.casefold() in authors)
-        for r in index.reviews_for(block_id)
+    reviewed = is_reviewed(
+        index.reviews_for(block_id),
+        current_hash,
+        index.authors_of(block_id, current_hash),
+        index.host_approvers,
     )
     needs: list[str] = []
     requires = set(tier.requires) if tier is not None else set()
@@ -359,8 +378,9 @@ def evidence_findings(
             add(
                 "HR303",
                 f"{block} is in the {tier.name!r} risk tier, which requires a second reviewer "
-                f"(not its author) to read this exact content.{why} Ask a teammate to review it "
-                "and record the review.",
+                f"(not its author) to approve this exact content.{why} Ask a teammate to read "
+                f"it and run `handrail review {block_id} --approve` (or approve the pull request "
+                "where CI passes approvals with `check --approved-by`).",
                 needs="second_reviewer",
                 tier=tier.name,
             )

@@ -232,12 +232,18 @@ class Explanation(_Record):
     content_hash: Hash
 
 
+Verdict = Literal["approve", "request_changes"]
+
+
 class Review(_Record):
-    """A second reviewer (not the author) read this exact content."""
+    """A second reviewer (not the author) read this exact content (`handrail review`)."""
 
     kind: Literal["review"] = "review"
     block_id: BlockId
     content_hash: Hash
+    verdict: Verdict = "approve"
+    """Records written before verdicts existed were approvals."""
+    note: str = Field(default="", max_length=4000)
 
 
 class Accepted(_Record):

@@ -16,6 +16,7 @@ from handrail.analysis import Snapshot
 from handrail.blocks.mark import MarkError, unmark_file
 from handrail.ledger.evidence import BlockEvidence
 from handrail.ledger.records import Accepted
+from handrail.ledger.reviews import changes_requested_by
 from handrail.ledger.store import Ledger
 from handrail.review._tree import SourceFile, files_with_blocks
 from handrail.workspace import PathEscapesWorkspace, Workspace
@@ -48,8 +49,10 @@ class AcceptResult:
     refused: list[Refusal] = field(default_factory=list)
 
 
-def refusal_reasons(evidence: BlockEvidence) -> list[str]:
-    """Why a block with this evidence may not be accepted yet (empty: it may)."""
+def refusal_reasons(evidence: BlockEvidence, *, require_review: bool = False) -> list[str]:
+    """Why a block with this evidence may not be accepted yet (empty: it may).
+
+    `require_review` is the workflow's `review.require_review_to_accept`."""
     block = evidence.block_id
     reasons: list[str] = []
     if evidence.status == "unverified":
@@ -64,7 +67,15 @@ def refusal_reasons(evidence: BlockEvidence) -> list[str]:
         tier = evidence.tier.name if evidence.tier else "its"
         reasons.append(f"the {tier!r} risk tier needs a manual trace (`handrail trace {block}`)")
     if "second_reviewer" in evidence.needs:
-        reasons.append("its risk tier needs a second reviewer's review of this content")
+        reasons.append(
+            "its risk tier needs a second reviewer's approval of this content "
+            f"(a teammate runs `handrail review {block} --approve`)"
+        )
+    elif require_review and not evidence.reviewed:
+        reasons.append(
+            "no one but its author has approved this content, and the workflow asks for it "
+            f"(a teammate runs `handrail review {block} --approve`)"
+        )
     if evidence.explanation_required and not evidence.explained:
         reasons.append(
             f"its author has not acknowledged explaining every line (`handrail explain {block}`)"
@@ -123,7 +134,12 @@ def accept_blocks(
             continue
         source = found[0]
         evidence = source.analysis.evidence[block_id]
-        reasons = refusal_reasons(evidence)
+        reasons = refusal_reasons(
+            evidence, require_review=snapshot.workflow.workflow.review.require_review_to_accept
+        )
+        asking = changes_requested_by(snapshot.index.reviews_for(block_id), evidence.content_hash)
+        if asking:
+            reasons.append(f"{', '.join(asking)} asked for changes to this content")
         if reasons:
             result.refused.append(Refusal(block_id, source.rel, reasons))
             continue

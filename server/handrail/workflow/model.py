@@ -145,6 +145,8 @@ class ReviewRules(Strict):
     require_explanation: bool = True
     require_ai_flag: bool = True
     require_second_reviewer_for: list[str] = Field(default_factory=list)
+    require_review_to_accept: bool = False
+    """`handrail accept` refuses a block no one but its author has approved."""
 
 
 class DetectionRules(Strict):

@@ -19,6 +19,7 @@ SERVER_COMMANDS = {
     "handrail.markSelection",
     "handrail.recordTrace",
     "handrail.explain",
+    "handrail.review",
     "handrail.check",
     "handrail.dismissInsertion",
     "handrail.contextCandidates",
@@ -110,6 +111,8 @@ BAD_CALLS = [
     ("handrail.markSelection", [{"uri": "file:///x.py", "startLine": 1, "endLine": 1}], "not open"),
     ("handrail.recordTrace", [{"block": "k3f7qa.1"}], "block k3f7qa.1 was not found"),
     ("handrail.explain", [{"block": "nope"}], "is not a block id"),
+    ("handrail.review", [{"block": "k3f7qa.1", "verdict": "maybe"}], "verdict must be"),
+    ("handrail.review", [{"block": "nope"}], "neither a task id"),
     ("handrail.check", [{"path": "../.."}], "outside the workspace"),
     ("handrail.check", [{"path": "missing.py"}], "no such file or folder"),
     ("handrail.dismissInsertion", [{"uri": "file:///nowhere.py", "line": 1}], "not open"),
@@ -131,3 +134,52 @@ async def test_bad_arguments_get_a_plain_error_and_the_server_goes_on(
         result = await client.run("handrail.validateSpec", {"spec": "Parse it."})
         assert result["ok"] is True
         assert list(workspace.tasks_dir.iterdir()) == []
+
+
+async def test_review_records_a_teammates_verdict_and_refuses_the_author(
+    workspace: Workspace,
+) -> None:
+    import subprocess
+
+    from handrail.ledger.records import BlockMarked, Review
+    from handrail.ledger.store import Ledger
+
+    root = workspace.root
+    (root / "src").mkdir()
+    (root / "src" / "a.py").write_text(
+        "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
+    )
+    make_task(workspace)
+    Ledger(workspace).append(
+        BlockMarked.create(
+            block_id="k3f7qa.1",
+            task_id="k3f7qa",
+            path="src/a.py",
+            content_hash="sha256:x",
+            begin_line=1,
+            end_line=3,
+            author="Ada Tester <ada@example.com>",
+        )
+    )
+
+    def as_user(name: str, email: str) -> None:
+        for key, value in (("user.name", name), ("user.email", email)):
+            subprocess.run(["git", "config", key, value], cwd=root, check=True)
+
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    async with running([root]) as client:
+        as_user("Ada Tester", "ada@example.com")
+        own = await client.run("handrail.review", {"block": "k3f7qa.1"})
+        assert own["recorded"] == []
+        assert "you are its author" in own["refused"][0]["reason"]
+        as_user("Bob Builder", "bob@example.com")
+        done = await client.run(
+            "handrail.review", {"block": "k3f7qa", "verdict": "request_changes", "note": "why"}
+        )
+        assert [r["block"] for r in done["recorded"]] == ["k3f7qa.1"]
+    (record,) = [r for r in Ledger(workspace).read().records if isinstance(r, Review)]
+    assert (record.author, record.verdict, record.note) == (
+        "Bob Builder <bob@example.com>",
+        "request_changes",
+        "why",
+    )

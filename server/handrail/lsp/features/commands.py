@@ -46,6 +46,7 @@ PROMPT = "handrail.prompt"
 MARK_SELECTION = "handrail.markSelection"
 RECORD_TRACE = "handrail.recordTrace"
 EXPLAIN = "handrail.explain"
+REVIEW = "handrail.review"
 CHECK = "handrail.check"
 DISMISS_INSERTION = "handrail.dismissInsertion"
 SET_ACTIVE_TASK = "handrail.setActiveTask"
@@ -546,6 +547,40 @@ async def explain(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return result
 
 
+async def review(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """A teammate's verdict on a block (or every block of a task) as saved: ``handrail review``.
+
+    Arguments: ``block`` (a block or task id), ``verdict`` ("approve", the default, or
+    "request_changes"), ``note``, and ``uri``/``folder`` to pick the workspace folder.
+    """
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.review.reviews import ReviewError, record_reviews
+
+    values = one_mapping(args, REVIEW)
+    target = text_arg(values, "block", REVIEW, required=True) or ""
+    verdict = text_arg(values, "verdict", REVIEW, required=False) or "approve"
+    if verdict not in ("approve", "request_changes"):
+        raise bad_params(f"{REVIEW}: verdict must be approve or request_changes, not {verdict!r}.")
+    note = text_arg(values, "note", REVIEW, required=False) or ""
+    folder = folder_from(server, values, REVIEW)
+    reviewer = await asyncio.to_thread(_author, folder)
+    try:
+        result = await asyncio.to_thread(
+            record_reviews,
+            folder.ws,
+            target,
+            reviewer=reviewer,
+            verdict="approve" if verdict == "approve" else "request_changes",
+            note=note,
+        )
+    except ReviewError as exc:
+        raise CommandFailed(f"{REVIEW}: {exc}") from None
+    except LedgerWriteError as exc:
+        raise CommandFailed(f"{REVIEW}: the review was not recorded: {exc}") from None
+    await _refresh(server, folder)
+    return result.as_json()
+
+
 # --- the gate -------------------------------------------------------------------------------
 
 
@@ -625,6 +660,7 @@ HANDLERS: dict[str, Handler] = {
     MARK_SELECTION: mark_selection,
     RECORD_TRACE: record_trace,
     EXPLAIN: explain,
+    REVIEW: review,
     CHECK: check,
     DISMISS_INSERTION: dismiss_insertion,
     SET_ACTIVE_TASK: set_active_task,
