@@ -153,3 +153,44 @@ def test_any_text_becomes_one_code_span(text: str) -> None:
     # The fence is longer than any run of backticks inside, so the span cannot end early.
     assert "`" * fence not in inner
     assert "\n" not in span
+
+
+def test_blocks_accepted_on_the_branch_stay_in_the_summary(
+    branch: tuple[Workspace, str, str],
+) -> None:
+    ws, _a, b = branch
+    b1 = f"{b}.1"
+    accepted = run(ws.root, "accept", b1)
+    assert accepted.exit_code == 0, accepted.output
+    commit_all(ws.root, "accept the csv split", author=BOB)
+    text = (ws.root / "src" / "csv.py").read_text()
+    assert "handrail:begin " + b1 not in text
+
+    summary = build_summary(ws, "main")
+    by_id = {blk.block_id: blk for blk in summary.blocks}
+    done = by_id[b1]
+    assert done.change == "accepted"
+    assert done.path == "src/csv.py" and done.verified and done.explained
+    assert done.marked_by == BOB and done.runs and done.runs[0].on_current_content
+    lines = text.splitlines()[done.begin_line - 1 : done.end_line]
+    assert "\n".join(lines) + "\n" == B1
+    markdown = render_markdown(summary)
+    assert f"`{b1}` in `src/csv.py` lines {done.begin_line}-{done.end_line}" in markdown
+    assert "accepted after review" in markdown
+    data = json.loads(run(ws.root, "pr", "--base", "main", "--format", "json").output)
+    assert any(blk["block"] == b1 and blk["change"] == "accepted" for blk in data["blocks"])
+
+
+def test_an_acceptance_made_on_main_is_not_the_branchs(tmp_path: Path) -> None:
+    ws = new_repo(tmp_path)
+    a = new_task(ws, SPECS[0])
+    write_blocks(ws, "src/top.py", (f"{a}.1", OLD_A1))
+    mark(ws, f"{a}.1", "src/top.py", OLD_A1, at=T0, author=ADA)
+    verify(ws, {f"{a}.1": OLD_A1}, at=T0 + dt.timedelta(hours=1), passed=True)
+    explain(ws, f"{a}.1", OLD_A1, at=T0 + dt.timedelta(hours=2), author=ADA)
+    assert run(ws.root, "accept", f"{a}.1").exit_code == 0
+    commit_all(ws.root, "accepted on main")
+    git(ws.root, "checkout", "-q", "-b", "feature")
+    (ws.root / "src" / "other.py").write_text("x = 1\n")
+    commit_all(ws.root, "unrelated")
+    assert build_summary(ws, "main").blocks == []

@@ -247,11 +247,19 @@ class Review(_Record):
 
 
 class Accepted(_Record):
-    """The block's markers were removed after review (``handrail accept``); its record stays."""
+    """The block's markers were removed after review (``handrail accept``); its record stays.
+
+    `path` and the line range say where the content stood once its markers were gone, so the
+    block can still be found (and shown in `handrail pr`) without them. Records written before
+    these fields existed have none.
+    """
 
     kind: Literal["accepted"] = "accepted"
     block_id: BlockId
     content_hash: Hash
+    path: str | None = Field(default=None, min_length=1, max_length=4096)
+    begin_line: int | None = Field(default=None, ge=1)
+    end_line: int | None = Field(default=None, ge=1)
 
 
 Record: TypeAlias = Annotated[

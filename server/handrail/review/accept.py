@@ -147,8 +147,16 @@ def accept_blocks(
 
     ledger = Ledger(ws)
     for rel, blocks in sorted(ready.items()):
+        spans = _content_spans(where[blocks[0][0]][0], [b for b, _ in blocks])
         records = [
-            Accepted.create(block_id=block_id, content_hash=digest, author=author)
+            Accepted.create(
+                block_id=block_id,
+                content_hash=digest,
+                author=author,
+                path=rel,
+                begin_line=spans[block_id][0] if spans.get(block_id) else None,
+                end_line=spans[block_id][1] if spans.get(block_id) else None,
+            )
             for block_id, digest in blocks
         ]
         for record in records:
@@ -166,3 +174,19 @@ def accept_blocks(
                 AcceptedBlock(block_id, rel, lines.get(block_id, 1), digest, record.id)
             )
     return result
+
+
+def _content_spans(source: SourceFile, block_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Where each block's content will stand once the markers of `block_ids` are removed:
+    every removed block above it moves it up two lines. Blocks with no content are absent."""
+    wanted = set(block_ids)
+    removed = sorted(
+        (b for b in source.analysis.parsed.blocks if b.id in wanted), key=lambda b: b.begin_line
+    )
+    spans: dict[str, tuple[int, int]] = {}
+    for above, block in enumerate(removed):
+        lines = block.end_line - block.begin_line - 1
+        if lines > 0:
+            begin = block.begin_line + 1 - 2 * above - 1
+            spans[block.id] = (begin, begin + lines - 1)
+    return spans

@@ -17,12 +17,15 @@ from handrail.analysis import Snapshot
 from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.git import GitError, git
-from handrail.ledger.evidence import BlockEvidence
-from handrail.ledger.records import VerificationRun, run_outcome
+from handrail.ledger.evidence import BlockEvidence, block_evidence
+from handrail.ledger.records import Accepted, VerificationRun, run_outcome
+from handrail.ledger.risk import tier_for
 from handrail.review._tree import files_with_blocks
 from handrail.workspace import HANDRAIL_DIR, Workspace
 
-Change = Literal["added", "changed"]
+Change = Literal["added", "changed", "accepted"]
+"""`accepted`: the branch removed the block's markers after review (`handrail accept`); the
+block is listed from its ledger records, so the summary still shows all generated code."""
 
 
 class PrError(ValueError):
@@ -256,10 +259,90 @@ def build_summary(ws: Workspace, base: str) -> PrSummary:
                     ),
                 )
             )
+    try:
+        base_records = ledger_files(ws, commit)
+    except GitError as exc:
+        raise PrError(f"cannot read the base tree {commit[:12]}: {exc}") from exc
+    listed = {b.block_id for b in blocks}
+    for record in accepted_on_branch(snapshot, base_records):
+        if record.block_id not in listed and record.block_id not in present:
+            blocks.append(_accepted_block(snapshot, record))
+            listed.add(record.block_id)
     blocks.sort(key=lambda b: (b.task_id, b.path, b.begin_line))
     removed = sorted(set(before) - present)
     accepted = [b for b in removed if index.accepted_for(b)]
     return PrSummary(base, commit, blocks, removed, accepted)
+
+
+def ledger_files(ws: Workspace, commit: str) -> set[str]:
+    """The record file names (`<id>.json`) in `commit`'s ledger."""
+    out = git(
+        ws.root, "ls-tree", "-r", "--name-only", "-z", commit, "--", f"{HANDRAIL_DIR}/ledger/"
+    )
+    return {
+        name.decode("utf-8", errors="surrogateescape").rsplit("/", 1)[-1]
+        for name in out.split(b"\0")
+        if name
+    }
+
+
+def accepted_on_branch(snapshot: Snapshot, base_records: set[str]) -> list[Accepted]:
+    """Acceptances the branch added (their record files are not in the base's ledger), newest
+    per block."""
+    newest: dict[str, Accepted] = {}
+    for record in snapshot.ledger.records:
+        if isinstance(record, Accepted) and f"{record.id}.json" not in base_records:
+            newest[record.block_id] = record
+    return list(newest.values())
+
+
+def _accepted_block(snapshot: Snapshot, record: Accepted) -> PrBlock:
+    """A block whose markers the branch removed, as its records describe it."""
+    index = snapshot.index
+    workflow = snapshot.workflow.workflow
+    marked = index.marked(record.block_id)
+    task_id = marked.task_id if marked else record.block_id.split(".")[0]
+    path = record.path or (marked.path if marked else "")
+    task = snapshot.tasks.tasks.get(task_id)
+    tier = tier_for(path, "", workflow, task_risk=task.task.risk if task else None)
+    second = tier is not None and tier.name in workflow.review.require_second_reviewer_for
+    evidence = block_evidence(
+        index,
+        record.block_id,
+        record.content_hash,
+        tier,
+        require_explanation=workflow.review.require_explanation,
+        require_second_reviewer=second,
+    )
+    explained_by = sorted(
+        {
+            e.author
+            for e in index.explanations_for(record.block_id)
+            if e.author and e.content_hash == record.content_hash
+        }
+    )
+    return PrBlock(
+        block_id=record.block_id,
+        task_id=task_id,
+        path=path,
+        begin_line=record.begin_line or 0,
+        end_line=record.end_line or 0,
+        change="accepted",
+        spec=task.task.spec if task else None,
+        status=evidence.status,
+        verified=evidence.is_verified,
+        tier=tier.name if tier else None,
+        needs=list(evidence.needs),
+        traced=evidence.traced,
+        trace_required=tier is not None and "trace" in tier.requires,
+        explained=evidence.explained,
+        explanation_required=evidence.explanation_required,
+        explained_by=explained_by,
+        first_attempt_passed=evidence.first_attempt_passed,
+        marked_by=marked.author if marked else None,
+        runs=[_run_info(r, record.block_id, record.content_hash) for r in evidence.runs],
+        findings=[],
+    )
 
 
 # -- Markdown -------------------------------------------------------------------------------------
@@ -339,10 +422,9 @@ def render_markdown(summary: PrSummary) -> str:
         lines += ["", "### Blocks", ""]
     for b in blocks:
         mark = "✅" if b.done else "⚠️"
-        lines.append(
-            f"#### {mark} {_code(b.block_id)} in {_code(b.path)} "
-            f"lines {b.begin_line}-{b.end_line} ({b.change})"
-        )
+        where = f" lines {b.begin_line}-{b.end_line}" if b.begin_line else ""
+        change = "accepted after review: markers removed" if b.change == "accepted" else b.change
+        lines.append(f"#### {mark} {_code(b.block_id)} in {_code(b.path)}{where} ({change})")
         lines.append("")
         spec = _md(b.spec) if b.spec else "*no task file: the block's task is unknown*"
         lines.append(f"- **Task** {_code(b.task_id)}: {spec}")
