@@ -31,6 +31,7 @@ COMMANDS = {
     "check": "check_cmd:check",
     "review": "review_cmd:review",
     "accept": "review_cmd:accept",
+    "blame": "review_cmd:blame",
     "pr": "review_cmd:pr",
     "doc": "review_cmd:doc",
     "stats": "review_cmd:stats",

@@ -214,6 +214,48 @@ def review(ctx: Context, target: str, verdict: str, note: str, as_json: bool) ->
     raise SystemExit(EXIT_FINDINGS if result.refused else EXIT_OK)
 
 
+# -- blame ---------------------------------------------------------------------------------------
+
+
+@click.command("blame")
+@click.argument("target", metavar="FILE[:LINE]")
+@json_option
+@pass_ctx
+def blame(ctx: Context, target: str, as_json: bool) -> None:
+    """Which lines of FILE were generated, under which task and spec, and what proved them.
+
+    Works while a block is marked and after `handrail accept` removed its markers: accepted
+    lines are found again by their hashes, wherever a rebase or a squash merge moved them
+    (state marked, accepted, moved, edited or gone). With :LINE, only the block holding it.
+    """
+    from handrail.review.blame import BlameError, blame_file, render_text
+
+    rel, line = _file_and_line(target)
+    from handrail.workspace import PathEscapesWorkspace
+
+    ws = ctx.ws
+    try:
+        result = blame_file(ws, ws.relative(ctx.absolute(Path(rel))))
+    except PathEscapesWorkspace:
+        fail(f"{rel} is outside the workspace {ws.root}")
+    except BlameError as exc:
+        fail(str(exc))
+    if line is not None and not 1 <= line <= max(result.line_count, 1):
+        fail(f"{result.path} has {result.line_count} lines; there is no line {line}")
+    if as_json:
+        emit_json(result.as_json(line))
+    else:
+        click.echo(render_text(result, line), nl=False)
+
+
+def _file_and_line(target: str) -> tuple[str, int | None]:
+    """`src/a.py:12` -> ("src/a.py", 12); a name without a numeric suffix is a file."""
+    head, sep, tail = target.rpartition(":")
+    if sep and head and tail.isdigit():
+        return head, int(tail)
+    return target, None
+
+
 # -- accept --------------------------------------------------------------------------------------
 
 

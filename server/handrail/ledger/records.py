@@ -260,6 +260,18 @@ class Accepted(_Record):
     path: str | None = Field(default=None, min_length=1, max_length=4096)
     begin_line: int | None = Field(default=None, ge=1)
     end_line: int | None = Field(default=None, ge=1)
+    line_hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]] = Field(
+        default_factory=list, max_length=20000
+    )
+    """`line_hash` of each content line, so `handrail blame` finds the lines again after they
+    moved (a rebase, a squash merge, code added above) or were partly edited."""
+
+
+def line_hash(line: str) -> str:
+    """A short hash of one line of code, trailing whitespace and line ending ignored."""
+    import hashlib
+
+    return hashlib.sha256(line.rstrip().encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 Record: TypeAlias = Annotated[

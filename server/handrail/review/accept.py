@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from handrail.analysis import Snapshot
 from handrail.blocks.mark import MarkError, unmark_file
+from handrail.blocks.markers import block_content
 from handrail.ledger.evidence import BlockEvidence
-from handrail.ledger.records import Accepted
+from handrail.ledger.records import Accepted, line_hash
 from handrail.ledger.reviews import changes_requested_by
 from handrail.ledger.store import Ledger
 from handrail.review._tree import SourceFile, files_with_blocks
@@ -106,6 +107,7 @@ def accept_blocks(
     wanted = sorted(where) if block_ids is None else list(dict.fromkeys(block_ids))
     result = AcceptResult()
     ready: dict[str, list[tuple[str, str]]] = {}
+    contents: dict[str, str] = {}
     for block_id in wanted:
         found = where.get(block_id, [])
         if block_id in malformed:
@@ -144,6 +146,8 @@ def accept_blocks(
             result.refused.append(Refusal(block_id, source.rel, reasons))
             continue
         ready.setdefault(source.rel, []).append((block_id, evidence.content_hash))
+        parsed = source.analysis.parsed.block(block_id)
+        contents[block_id] = block_content(source.text, parsed) if parsed else ""
 
     ledger = Ledger(ws)
     for rel, blocks in sorted(ready.items()):
@@ -156,6 +160,7 @@ def accept_blocks(
                 path=rel,
                 begin_line=spans[block_id][0] if spans.get(block_id) else None,
                 end_line=spans[block_id][1] if spans.get(block_id) else None,
+                line_hashes=[line_hash(line) for line in contents[block_id].splitlines()],
             )
             for block_id, digest in blocks
         ]

@@ -17,10 +17,9 @@ from handrail.analysis import Snapshot
 from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.git import GitError, git
-from handrail.ledger.evidence import BlockEvidence, block_evidence
+from handrail.ledger.evidence import BlockEvidence
 from handrail.ledger.records import Accepted, VerificationRun, run_outcome
-from handrail.ledger.risk import tier_for
-from handrail.review._tree import files_with_blocks
+from handrail.review._tree import evidence_for_content, files_with_blocks
 from handrail.workspace import HANDRAIL_DIR, Workspace
 
 Change = Literal["added", "changed", "accepted"]
@@ -299,21 +298,12 @@ def accepted_on_branch(snapshot: Snapshot, base_records: set[str]) -> list[Accep
 def _accepted_block(snapshot: Snapshot, record: Accepted) -> PrBlock:
     """A block whose markers the branch removed, as its records describe it."""
     index = snapshot.index
-    workflow = snapshot.workflow.workflow
     marked = index.marked(record.block_id)
     task_id = marked.task_id if marked else record.block_id.split(".")[0]
     path = record.path or (marked.path if marked else "")
     task = snapshot.tasks.tasks.get(task_id)
-    tier = tier_for(path, "", workflow, task_risk=task.task.risk if task else None)
-    second = tier is not None and tier.name in workflow.review.require_second_reviewer_for
-    evidence = block_evidence(
-        index,
-        record.block_id,
-        record.content_hash,
-        tier,
-        require_explanation=workflow.review.require_explanation,
-        require_second_reviewer=second,
-    )
+    evidence = evidence_for_content(snapshot, record.block_id, path, record.content_hash)
+    tier = evidence.tier
     explained_by = sorted(
         {
             e.author
