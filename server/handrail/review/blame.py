@@ -146,7 +146,11 @@ def _read(ws: Workspace, rel: str) -> tuple[str, str]:
 def blame_file(ws: Workspace, rel: str, *, snapshot: Snapshot | None = None) -> BlameResult:
     """Every generated block of workspace file `rel`, marked or accepted, with its lines now."""
     rel, text = _read(ws, rel)
-    snapshot = snapshot or Snapshot.load(ws)
+    return blame_text(snapshot or Snapshot.load(ws), rel, text)
+
+
+def blame_text(snapshot: Snapshot, rel: str, text: str) -> BlameResult:
+    """`blame_file` for the text of `rel` as an editor holds it (LF line endings)."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -168,17 +172,25 @@ def blame_file(ws: Workspace, rel: str, *, snapshot: Snapshot | None = None) -> 
                 "between its handrail markers",
             )
         )
-    hashes = [line_hash(line) for line in lines]
-    for record in _newest_acceptances(snapshot, rel):
-        if record.block_id in marked_here:
-            continue
-        state, found, detail = locate(record, hashes)
-        evidence = evidence_for_content(snapshot, record.block_id, rel, record.content_hash)
-        result.blocks.append(
-            _blame_block(snapshot, record.block_id, evidence, state, found, detail)
-        )
+    result.blocks += accepted_blocks(snapshot, rel, lines, skip=marked_here)
     result.blocks.sort(key=lambda b: (b.first_line or 10**9, b.block_id))
     return result
+
+
+def accepted_blocks(
+    snapshot: Snapshot, rel: str, lines: list[str], *, skip: set[str] | None = None
+) -> list[BlameBlock]:
+    """The accepted blocks of `rel` found again in `lines` (the file's lines, no endings)."""
+    records = [r for r in _newest_acceptances(snapshot, rel) if r.block_id not in (skip or ())]
+    if not records:
+        return []
+    hashes = [line_hash(line) for line in lines]
+    found: list[BlameBlock] = []
+    for record in records:
+        state, where, detail = locate(record, hashes)
+        evidence = evidence_for_content(snapshot, record.block_id, rel, record.content_hash)
+        found.append(_blame_block(snapshot, record.block_id, evidence, state, where, detail))
+    return found
 
 
 def _newest_acceptances(snapshot: Snapshot, rel: str) -> list[Accepted]:

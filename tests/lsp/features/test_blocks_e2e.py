@@ -147,3 +147,52 @@ async def test_large_insertion_hint_offers_marking_and_dismissal(workspace: Work
         assert (result["begin_line"], result["end_line"]) == (18, 35)
         diagnostics = await client.diagnostics_of(uri, client.versions[uri])
         assert [d.code for d in diagnostics] == ["HR300"]
+
+
+async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspace) -> None:
+    from handrail.ledger.records import Accepted, BlockMarked, line_hash
+
+    make_task(workspace)
+    body = ["def check(password):", "    return password == os.environ['PW']"]
+    text = "import os\n# moved down by an edit\n" + "\n".join(body) + "\n"
+    path = workspace.root / "src" / "auth_check.py"
+    path.parent.mkdir()
+    path.write_text(text)
+    digest = content_hash("".join(line + "\n" for line in body))
+    ledger = Ledger(workspace)
+    ledger.append(
+        BlockMarked.create(
+            block_id="k3f7qa.1",
+            task_id="k3f7qa",
+            path="src/auth_check.py",
+            content_hash=digest,
+            begin_line=2,
+            end_line=5,
+            author="Ada Tester <ada@example.com>",
+        )
+    )
+    ledger.append(
+        Accepted.create(
+            block_id="k3f7qa.1",
+            content_hash=digest,
+            path="src/auth_check.py",
+            begin_line=2,
+            end_line=3,
+            line_hashes=[line_hash(line) for line in body],
+            author="Ada Tester <ada@example.com>",
+        )
+    )
+    async with running([workspace.root]) as client:
+        uri = client.open(path, text)
+        await client.diagnostics_of(uri, 1)
+        hover = await _hover(client, uri, 3, 4)
+        assert "**Generated, accepted: k3f7qa.1** · moved" in hover
+        assert "> Given a CSV header line" in hover
+        assert "marked by Ada Tester" in hover and "accepted by Ada Tester" in hover
+        plain = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=2),
+            )
+        )
+        assert plain is None

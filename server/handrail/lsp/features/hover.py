@@ -142,6 +142,38 @@ async def _task_hover(
     return None
 
 
+def _accepted_hover(
+    server: HandrailServer, analysis: DocumentAnalysis, line: int
+) -> types.Hover | None:
+    """Provenance of accepted code (markers removed): what `handrail blame` says of the line."""
+    from handrail.review.blame import accepted_blocks
+
+    folder = analysis.folder
+    if folder is None or analysis.rel is None:
+        return None
+    for block in accepted_blocks(folder.snapshot, analysis.rel, analysis.lines):
+        if line not in block.lines:
+            continue
+        verdict = "verified" if block.verified else f"not verified ({block.status})"
+        spec = " ".join((block.spec or "(the task file is gone)").split())
+        parts = [
+            f"**Generated, accepted: {block.block_id}** · {block.state} · {verdict}",
+            "",
+            f"> {spec}",
+            "",
+            block.detail,
+            "",
+            *(
+                f"- {e.at:%Y-%m-%d %H:%M} UTC {e.what}{f' by {e.who}' if e.who else ''}"
+                for e in block.events
+            ),
+        ]
+        first, last = block.first_line, block.last_line
+        where = lsp_range(server, analysis.lines, first, 1, last, len(analysis.lines[last - 1]) + 1)
+        return _hover("\n".join(parts), where)
+    return None
+
+
 def _hover(markdown: str, where: types.Range) -> types.Hover:
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
@@ -156,6 +188,8 @@ async def hover(server: HandrailServer, params: types.HoverParams) -> types.Hove
     line, column = engine_position(server, analysis.lines, params.position)
     if analysis.kind == "source":
         found = await _block_hover(server, analysis, line)
+        if found is None:
+            found = _accepted_hover(server, analysis, line)
         if found is not None:
             return found
     if analysis.kind in ("source", "task"):
