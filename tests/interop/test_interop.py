@@ -227,3 +227,38 @@ def test_a_commit_without_a_note_offers_nothing(repo: tuple[Path, str]) -> None:
     result = run(root, "import", "--git-ai", "--task", task_id)
     assert result.exit_code == 0
     assert "has no git-ai note" in result.output
+
+
+def test_export_covers_accepted_code_a_squash_merge_brings_in(repo: tuple[Path, str]) -> None:
+    from handrail.blocks.markers import hash_content
+    from handrail.ledger.records import Accepted, line_hash
+
+    root, task_id = repo
+    body = ["def b():", "    return 2"]
+    # What a squash merge of an accepted branch commits: the code without markers, and the
+    # branch's ledger records (here the acceptance) in one new commit.
+    (root / "src" / "words.py").write_text(PY + "\n\n" + "\n".join(body) + "\n")
+    begin = PY.count("\n") + 3
+    Ledger(Workspace.at(root)).append(
+        Accepted.create(
+            block_id=f"{task_id}.1",
+            content_hash=hash_content("".join(line + "\n" for line in body)),
+            path="src/words.py",
+            begin_line=begin,
+            end_line=begin + 1,
+            line_hashes=[line_hash(line) for line in body],
+        )
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feature (squashed)")
+    result = run(root, "export", "--agent-trace")
+    assert result.exit_code == 0, result.output
+    (file_entry,) = json.loads(result.output)["files"]
+    (conversation,) = file_entry["conversations"]
+    assert conversation["ranges"] == [
+        {
+            "start_line": begin,
+            "end_line": begin + 1,
+            "content_hash": hash_content("".join(line + "\n" for line in body)),
+        }
+    ]

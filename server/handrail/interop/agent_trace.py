@@ -1,7 +1,9 @@
 """Agent Trace records (agent-trace.dev, spec 0.1) for the generated blocks of commits.
 
 One record per commit that added or changed a block: for each file, one conversation per
-task, its ranges the blocks' content lines as committed with their content hashes. The
+task, its ranges the blocks' content lines as committed with their content hashes. Blocks
+whose markers `handrail accept` removed are found again from their `accepted` records (as
+`handrail blame` finds them), so a commit that touches accepted code still reports it. The
 schema has no field for a conversation's summary, so each conversation points at its task
 (``related``: ``urn:handrail:task:<id>``) and the record's ``metadata.handrail.tasks`` holds
 each task's spec as that summary.
@@ -14,9 +16,12 @@ import uuid
 from typing import Any
 
 from handrail import __version__
-from handrail.blocks.markers import Block, decode_source, parse_blocks
+from handrail.blocks.markers import Block, decode_source, normalise_newlines, parse_blocks
 from handrail.diffmark import Hunk, parse_unified_diff
 from handrail.interop._git import InteropError, commit_of, git_bytes, git_text, repo_prefix
+from handrail.ledger.records import Accepted, line_hash
+from handrail.ledger.store import Ledger
+from handrail.review.blame import locate
 from handrail.tasks import load_all_tasks
 from handrail.workspace import Workspace
 
@@ -45,15 +50,63 @@ def trace_records(ws: Workspace, revisions: str = "HEAD") -> list[dict[str, Any]
     specs = {task_id: t.task.spec for task_id, t in load_all_tasks(ws).tasks.items()}
     # Agent Trace paths are relative to the repository root, not the workspace.
     prefix = repo_prefix(ws)
+    accepted = _acceptances(ws)
     records = []
     for sha in commits_in(ws, revisions):
-        record = _record(ws, sha, specs, prefix)
+        record = _record(ws, sha, specs, prefix, accepted)
         if record is not None:
             records.append(record)
     return records
 
 
-def _record(ws: Workspace, sha: str, specs: dict[str, str], prefix: str) -> dict[str, Any] | None:
+def _acceptances(ws: Workspace) -> dict[str, list[Accepted]]:
+    """The newest `accepted` record of each block, by the path it was accepted in."""
+    newest: dict[str, Accepted] = {}
+    for record in Ledger(ws).read().records:
+        if isinstance(record, Accepted) and record.path and record.line_hashes:
+            newest[record.block_id] = record
+    by_path: dict[str, list[Accepted]] = {}
+    for record in newest.values():
+        by_path.setdefault(record.path or "", []).append(record)
+    return by_path
+
+
+def _accepted_ranges(
+    text: str, records: list[Accepted], hunks: list[Hunk], marked: set[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Ranges of accepted blocks (markers removed) found again in `text`, where the commit
+    touched them, by task; an edited block gives its unchanged runs, without a content hash."""
+    if not records:
+        return {}
+    hashes = [line_hash(line) for line in normalise_newlines(text).split("\n")]
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if record.block_id in marked:
+            continue
+        state, lines, _detail = locate(record, hashes)
+        runs: list[list[int]] = []
+        for n in lines:
+            if runs and runs[-1][1] == n - 1:
+                runs[-1][1] = n
+            else:
+                runs.append([n, n])
+        for first, last in runs:
+            if not any(h.start <= last and first <= h.end for h in hunks):
+                continue
+            entry: dict[str, Any] = {"start_line": first, "end_line": last}
+            if state in ("accepted", "moved"):
+                entry["content_hash"] = record.content_hash
+            by_task.setdefault(record.block_id.split(".")[0], []).append(entry)
+    return by_task
+
+
+def _record(
+    ws: Workspace,
+    sha: str,
+    specs: dict[str, str],
+    prefix: str,
+    accepted: dict[str, list[Accepted]] | None = None,
+) -> dict[str, Any] | None:
     diff = git_text(
         ws,
         ["show", "--format=", "-U0", "--no-color", "--no-ext-diff", "--relative",
@@ -66,8 +119,11 @@ def _record(ws: Workspace, sha: str, specs: dict[str, str], prefix: str) -> dict
         if data is None:
             continue
         text, _ = decode_source(data)
-        touched = [b for b in parse_blocks(text, rel).blocks if _touched(b, hunks)]
-        by_task: dict[str, list[dict[str, Any]]] = {}
+        parsed = parse_blocks(text, rel).blocks
+        touched = [b for b in parsed if _touched(b, hunks)]
+        by_task = _accepted_ranges(
+            text, (accepted or {}).get(rel, []), hunks, {b.id for b in parsed}
+        )
         for block in touched:
             if block.content_line_count == 0:
                 continue
