@@ -257,9 +257,15 @@ export class ServerController implements vscode.Disposable {
   }
 
   private async offerInstall(interpreter: string | undefined): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(
+        "Handrail: no language server in Restricted Mode. It starts only `handrail` from PATH outside the workspace here; trust the folder to use your settings and interpreter.",
+      );
+      return;
+    }
     const message =
-      "Handrail: the language server is not installed. Set handrail.server.command, select a Python interpreter that has Handrail, or install it.";
-    if (interpreter === undefined || !vscode.workspace.isTrusted) {
+      "Handrail: the language server is not installed. Set handrail.server.command or handrail.server.python, select a Python interpreter that has Handrail, or install it.";
+    if (interpreter === undefined) {
       void vscode.window.showWarningMessage(message);
       return;
     }
