@@ -2,7 +2,7 @@
 // Debian's Chromium. Every step saves a screenshot under e2e/artifacts/ and fails loudly.
 // Environment (set by scripts/e2e.sh): TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS,
 // FAKE_MODEL_VSIX (the test-only language model of e2e/fake-model). E2E_ONLY=trusted,chat
-// runs only the named groups (trusted, untrusted, chat) while working on one of them.
+// runs only the named groups (trusted, untrusted, hostile, chat) while working on one of them.
 import { spawn, execFileSync } from "node:child_process";
 import {
   cpSync,
@@ -66,19 +66,21 @@ function freePort(seed) {
 /** A code-server with its own profile, the VSIX installed and `settings` as user settings. */
 async function startCodeServer(label, settings, approve = false, options = {}) {
   const home = mkdtempSync(join(tmpdir(), `handrail-e2e-${label}-`));
+  const workspace = join(home, "workspace");
+  // The server's own folder on PATH: the fallback the extension uses when the setting is
+  // ignored (Restricted Mode). `pathPrefix` adds entries before it (the hostile scenarios).
+  const pathHead = [...(options.pathPrefix?.(workspace) ?? []), dirname(HANDRAIL_SERVER)].join(":");
   const env = {
     ...process.env,
     HOME: home,
     XDG_CONFIG_HOME: join(home, "config"),
     XDG_DATA_HOME: join(home, "data"),
     XDG_STATE_HOME: join(home, "state"),
-    // The server's own folder on PATH: the fallback the extension uses when the setting is
-    // ignored (Restricted Mode).
-    PATH: `${dirname(HANDRAIL_SERVER)}:${process.env.PATH}`,
+    PATH: `${pathHead}:${process.env.PATH}`,
   };
   // VS Code takes the extension host's environment from a login shell of the user, which
   // rebuilds PATH from the profile: put the server's folder on PATH there, as a user would.
-  const profile = `export PATH="${dirname(HANDRAIL_SERVER)}:$PATH"\n`;
+  const profile = `export PATH="${pathHead}:$PATH"\n`;
   writeFileSync(join(home, ".profile"), profile);
   writeFileSync(join(home, ".bashrc"), profile);
   const userData = join(home, "ud");
@@ -92,7 +94,6 @@ async function startCodeServer(label, settings, approve = false, options = {}) {
       { env, stdio: "inherit" },
     );
   }
-  const workspace = join(home, "workspace");
   cpSync(FIXTURE, workspace, { recursive: true });
   options.prepare?.(workspace);
   if (approve) {
@@ -559,6 +560,181 @@ async function chatScenarios() {
   });
 }
 
+// --- hostile: a repository that plants code where a careless launch would run it -----------
+
+/**
+ * Plants, into the copied fixture, code that writes a file into `sentinels` when it runs: its
+ * own `handrail/`, `pygls/` and `click/` packages (imported instead of Handrail's by
+ * `python -m handrail lsp` in the workspace folder), a `.venv` with `python` and `handrail`,
+ * `bin/handrail` and `git` (found through the relative PATH entries `.` and `bin`), and
+ * workspace settings that point the server at them (issue 16).
+ */
+function plantHostileCode(workspace, sentinels) {
+  mkdirSync(sentinels, { recursive: true });
+  const python = (name) => `open(${JSON.stringify(join(sentinels, name))}, "w").write("ran")\n`;
+  const shell = (name) =>
+    `#!/bin/sh\necho ran > ${JSON.stringify(join(sentinels, name))}\nexit 1\n`;
+  const files = {
+    "handrail/__init__.py": [python("handrail-package")],
+    "handrail/__main__.py": [python("handrail-main")],
+    "pygls/__init__.py": [python("pygls-package")],
+    "click/__init__.py": [python("click-package")],
+    ".venv/bin/python": [shell("venv-python"), 0o755],
+    ".venv/bin/handrail": [shell("venv-handrail"), 0o755],
+    "bin/handrail": [shell("bin-handrail"), 0o755],
+    git: [shell("root-git"), 0o755],
+    ".vscode/settings.json": [
+      JSON.stringify(
+        {
+          "handrail.server.command": [".venv/bin/handrail", "lsp"],
+          "handrail.server.python": ".venv/bin/python",
+          "python.defaultInterpreterPath": ".venv/bin/python",
+        },
+        null,
+        2,
+      ),
+    ],
+  };
+  for (const [name, [text, mode]] of Object.entries(files)) {
+    mkdirSync(dirname(join(workspace, name)), { recursive: true });
+    writeFileSync(join(workspace, name), text, mode === undefined ? {} : { mode });
+  }
+  // A git repository, so that the server lists and searches files with git in this folder.
+  for (const args of [
+    ["init", "-q"],
+    ["add", "-A"],
+    ["commit", "-q", "-m", "fixture"],
+  ]) {
+    execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", ...args], {
+      cwd: workspace,
+      stdio: "ignore",
+    });
+  }
+}
+
+/** The extension's output channel so far (the Handrail log files under the profile). */
+function handrailLog(server) {
+  let text = "";
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/Handrail\.log$/.test(entry.name)) text += readFileSync(path, "utf8");
+    }
+  };
+  walk(server.home);
+  return text;
+}
+
+function assertNoSentinel(sentinels) {
+  const written = readdirSync(sentinels);
+  if (written.length > 0) {
+    throw new Error(`the workspace's own code ran: ${written.join(", ")}`);
+  }
+}
+
+async function hostileScenarios() {
+  const hostileSettings = {
+    ...baseSettings,
+    // Only Handrail's launches are under test: VS Code's own git extension stays out.
+    "git.enabled": false,
+  };
+  // Restricted Mode: `.`, `bin` and the workspace's `.venv/bin` first on PATH.
+  const restrictedSentinels = join(tmpdir(), `handrail-e2e-sentinels-${process.pid}-restricted`);
+  const restricted = await startCodeServer(
+    "hostile-restricted",
+    {
+      ...hostileSettings,
+      "security.workspace.trust.enabled": true,
+      "security.workspace.trust.startupPrompt": "never",
+      "security.workspace.trust.banner": "always",
+    },
+    false,
+    {
+      pathPrefix: (workspace) => [".", "bin", join(workspace, ".venv", "bin")],
+      prepare: (workspace) => plantHostileCode(workspace, restrictedSentinels),
+    },
+  );
+  servers.push(restricted);
+  const page = await openWorkbench(browser, restricted);
+  await step(page, "18-hostile-restricted-runs-none-of-its-code", async () => {
+    await openFile(page, "src/wordcount.py", 22);
+    // The real server analyses: HR300 on the unverified block.
+    await page.waitForSelector(".view-overlays .squiggly-error");
+    const panel = await problemsText(page);
+    await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
+    const log = handrailLog(restricted);
+    const used = /Using handrail on PATH \((\S+) lsp\) in (\S+)/.exec(log);
+    if (used === null) throw new Error(`no PATH launch in the log:\n${log.slice(0, 2000)}`);
+    if (
+      used[1] !== join(dirname(HANDRAIL_SERVER), "handrail") ||
+      used[2].startsWith(restricted.workspace)
+    ) {
+      throw new Error(`unexpected launch: ${used[0]}`);
+    }
+    if (!log.includes("handrail.server.command (Restricted Mode)")) {
+      throw new Error("the server command setting was not reported as skipped in Restricted Mode");
+    }
+    assertNoSentinel(restrictedSentinels);
+  });
+  await page.close();
+
+  // Trusted: the server from a user-level interpreter setting, `python -I -m handrail lsp`;
+  // `.` and `bin` on PATH (never searched), the workspace's own settings ignored (machine scope).
+  const trustedSentinels = join(tmpdir(), `handrail-e2e-sentinels-${process.pid}-trusted`);
+  const trusted = await startCodeServer(
+    "hostile-trusted",
+    {
+      ...hostileSettings,
+      "handrail.server.command": [],
+      "handrail.server.python": join(dirname(HANDRAIL_SERVER), "python"),
+      "security.workspace.trust.enabled": false,
+    },
+    false,
+    {
+      pathPrefix: () => [".", "bin"],
+      prepare: (workspace) => plantHostileCode(workspace, trustedSentinels),
+    },
+  );
+  servers.push(trusted);
+  const trustedPage = await openWorkbench(browser, trusted);
+  await step(trustedPage, "19-hostile-trusted-isolated-interpreter", async () => {
+    await openFile(trustedPage, "src/wordcount.py", 22);
+    // A launch that imported the planted `handrail/` has no server: say so rather than time out.
+    await trustedPage.waitForSelector(".view-overlays .squiggly-error").catch((error) => {
+      assertNoSentinel(trustedSentinels);
+      throw error;
+    });
+    const panel = await problemsText(trustedPage);
+    await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
+    const log = handrailLog(trusted);
+    const used =
+      /Using the handrail\.server\.python setting \((\S+) -I -m handrail lsp\) in (\S+)/.exec(log);
+    if (used === null) throw new Error(`no isolated interpreter launch:\n${log.slice(0, 2000)}`);
+    if (used[2].startsWith(trusted.workspace)) {
+      throw new Error(`the server runs in the workspace: ${used[0]}`);
+    }
+    assertNoSentinel(trustedSentinels);
+  });
+  await step(trustedPage, "20-hostile-trusted-git-listing", async () => {
+    // New AI Task lists the workspace's files through the server, which runs git there.
+    await runCommand(trustedPage, "Handrail: New AI Task");
+    await trustedPage.waitForSelector('.quick-input-title:has-text("the spec")');
+    await trustedPage.keyboard.type(TWO_SENTENCES);
+    await inputMessage(trustedPage, "Press Enter to continue");
+    await trustedPage.keyboard.press("Enter");
+    await trustedPage
+      .locator('.quick-input-list .monaco-list-row:has-text("src/wordcount.py")')
+      .first()
+      .waitFor();
+    await trustedPage.keyboard.press("Escape");
+    assertNoSentinel(trustedSentinels);
+  });
+  await trustedPage.close();
+  rmSync(restrictedSentinels, { recursive: true, force: true });
+  rmSync(trustedSentinels, { recursive: true, force: true });
+}
+
 const baseSettings = {
   "chat.disableAIFeatures": true,
   "workbench.startupEditor": "none",
@@ -764,6 +940,10 @@ try {
       }
       await restricted.waitForSelector(".view-overlays .squiggly-error");
     });
+  }
+
+  if (runs("hostile")) {
+    await hostileScenarios();
   }
 
   if (runs("chat")) {

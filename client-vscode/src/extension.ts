@@ -14,7 +14,7 @@ let controller: ServerController | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel("Handrail", { log: true });
-  const server = new ServerController(log);
+  const server = new ServerController(log, context.globalStorageUri.fsPath);
   const active = new ActiveTask(context.workspaceState);
   const status = new HandrailStatusBar(server, active, log);
   controller = server;

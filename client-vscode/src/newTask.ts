@@ -17,7 +17,7 @@ import {
   ValidateSpecResult,
 } from "./logic/protocol";
 import { DEFAULT_SPEC_TEMPLATE, MessageSeverity, specAccepted, specMessage } from "./logic/spec";
-import { ServerController } from "./server";
+import { ServerController, trustedProgram } from "./server";
 import { ActiveTask } from "./tasks";
 
 const SEVERITY: Record<MessageSeverity, vscode.InputBoxValidationSeverity> = {
@@ -88,10 +88,24 @@ function askSpec(server: ServerController, folder: vscode.Uri): Promise<string |
 
 /** The files git does not ignore (tracked and untracked), else everything VS Code searches. */
 async function workspaceFiles(folder: vscode.Uri): Promise<string[]> {
+  const git = trustedProgram("git");
   const fromGit = await new Promise<string[] | undefined>((resolve) => {
+    if (git === undefined) {
+      resolve(undefined);
+      return;
+    }
+    // No repository config may run a program while we only list files (as in the server).
     execFile(
-      "git",
-      ["ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+      git,
+      [
+        "-c",
+        "core.fsmonitor=false",
+        "ls-files",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "-z",
+      ],
       { cwd: folder.fsPath, maxBuffer: 64 * 1024 * 1024, timeout: 20_000 },
       (error, stdout) => {
         resolve(error === null ? stdout.split("\0").filter((name) => name.length > 0) : undefined);

@@ -1,6 +1,7 @@
 // Starting, restarting and talking to `handrail lsp`.
 import { execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, mkdirSync, realpathSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import {
@@ -12,9 +13,13 @@ import {
 } from "vscode-languageclient/node";
 import {
   LaunchCandidate,
+  PROBE_ARGS,
   describeCandidate,
   findOnPath,
-  launchCandidates,
+  launchPlan,
+  safeSearchPath,
+  serverCwd,
+  serverEnvironment,
 } from "./logic/serverCommand";
 import { selectedInterpreter } from "./python";
 
@@ -37,10 +42,50 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** Whether `python -c "import handrail"` succeeds: the interpreter has Handrail installed. */
-function hasHandrail(python: string): Promise<boolean> {
+function realpath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+function fileFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === "file")
+    .map((folder) => folder.uri.fsPath);
+}
+
+/**
+ * The absolute path of a program the extension itself runs (git), from PATH's absolute entries
+ * and, in Restricted Mode, none inside a workspace folder. Spawning a bare name with the
+ * workspace as working folder would run a repository's own `git` when PATH contains `.`.
+ */
+export function trustedProgram(name: string): string | undefined {
+  const dirs = safeSearchPath(
+    process.env.PATH,
+    path.delimiter,
+    fileFolders(),
+    vscode.workspace.isTrusted,
+    realpath,
+  );
+  return findOnPath(name, dirs, isExecutable);
+}
+
+/** Where and with what environment a process of the extension runs: see serverCommand.ts. */
+interface ProcessPlace {
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * Whether `python -I -c "import handrail"` succeeds: the interpreter has Handrail installed.
+ * Asked isolated and outside the workspace, like the launch itself: a plain `import handrail`
+ * in the workspace folder would import the repository's own `handrail/`.
+ */
+function hasHandrail(python: string, place: ProcessPlace): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(python, ["-c", "import handrail"], { timeout: 20_000 }, (error) => {
+    execFile(python, [...PROBE_ARGS], { timeout: 20_000, ...place }, (error) => {
       resolve(error === null);
     });
   });
@@ -57,7 +102,11 @@ export class ServerController implements vscode.Disposable {
   /** A command that writes tasks or the ledger has finished: counts and tokens may differ. */
   readonly onDidRecord = this.recorded.event;
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  /** `storage`: the extension's own folder (`globalStorageUri`), the server's working folder. */
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly storage: string,
+  ) {}
 
   get running(): LanguageClient | undefined {
     return this.client?.isRunning() === true ? this.client : undefined;
@@ -96,16 +145,21 @@ export class ServerController implements vscode.Disposable {
   private async doRestart(reason: string): Promise<void> {
     this.log.info(`Starting the server: ${reason}`);
     await this.stop();
-    const candidate = await this.chooseServer();
+    const place = this.processPlace();
+    if (place === undefined) {
+      return;
+    }
+    const candidate = await this.chooseServer(place);
     if (candidate === undefined) {
       return;
     }
-    this.log.info(`Using ${describeCandidate(candidate)}`);
+    this.log.info(`Using ${describeCandidate(candidate)} in ${place.cwd}`);
     const serverOptions: ServerOptions = {
       command: candidate.command,
       args: candidate.args,
       transport: TransportKind.stdio,
-      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
+      // Never a workspace folder: the server learns its folders from `initialize`.
+      options: place,
     };
     const config = vscode.workspace.getConfiguration("handrail");
     const clientOptions: LanguageClientOptions = {
@@ -144,25 +198,52 @@ export class ServerController implements vscode.Disposable {
     }
   }
 
-  private async chooseServer(): Promise<LaunchCandidate | undefined> {
+  /** The working folder and environment of the server, or undefined (logged) when none is safe. */
+  private processPlace(): ProcessPlace | undefined {
+    const folders = fileFolders();
+    const trusted = vscode.workspace.isTrusted;
+    try {
+      mkdirSync(this.storage, { recursive: true });
+    } catch (error) {
+      this.log.warn(`Cannot create ${this.storage}: ${String(error)}`);
+    }
+    const choices = [this.storage, os.tmpdir(), os.homedir()];
+    const cwd = serverCwd(choices, folders, realpath) ?? (trusted ? choices[0] : undefined);
+    if (cwd === undefined) {
+      this.log.error(
+        `Not starting the server: every folder it could run in (${choices.join(", ")}) is inside the untrusted workspace.`,
+      );
+      return undefined;
+    }
+    const env = serverEnvironment(process.env, path.delimiter, folders, trusted, realpath);
+    return { cwd, env };
+  }
+
+  private async chooseServer(place: ProcessPlace): Promise<LaunchCandidate | undefined> {
     const config = vscode.workspace.getConfiguration("handrail.server");
-    const interpreter = await selectedInterpreter();
-    const candidates = launchCandidates({
-      trusted: vscode.workspace.isTrusted,
+    const trusted = vscode.workspace.isTrusted;
+    // Restricted Mode does not ask the Python extension: the workspace chooses its interpreter.
+    const interpreter = trusted ? await selectedInterpreter() : undefined;
+    const plan = launchPlan({
+      trusted,
       settingCommand: config.get<string[]>("command", []),
+      settingPython: config.get<string>("python", ""),
       interpreter,
-      onPath: findOnPath(
-        "handrail",
-        process.env.PATH,
-        path.delimiter,
-        (dir, file) => path.join(dir, file),
-        isExecutable,
-      ),
+      pathVariable: process.env.PATH,
+      delimiter: path.delimiter,
+      workspaceFolders: fileFolders(),
+      isExecutable,
+      realpath,
     });
+    for (const reason of plan.skipped) {
+      this.log.info(`Not used: ${reason}.`);
+    }
+    const candidates = plan.candidates;
     for (const candidate of candidates) {
-      // The setting and PATH are taken as they are; an interpreter is used only when it has
-      // Handrail, since most interpreters will not.
-      if (candidate.source !== "interpreter" || (await hasHandrail(candidate.command))) {
+      // The command setting and PATH are taken as they are; an interpreter is used only when
+      // it has Handrail, since most interpreters will not.
+      const isInterpreter = candidate.source === "interpreter" || candidate.source === "python";
+      if (!isInterpreter || (await hasHandrail(candidate.command, place))) {
         return candidate;
       }
       this.log.info(`${candidate.command} has no handrail package; trying the next option.`);
@@ -176,9 +257,15 @@ export class ServerController implements vscode.Disposable {
   }
 
   private async offerInstall(interpreter: string | undefined): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(
+        "Handrail: no language server in Restricted Mode. It starts only `handrail` from PATH outside the workspace here; trust the folder to use your settings and interpreter.",
+      );
+      return;
+    }
     const message =
-      "Handrail: the language server is not installed. Set handrail.server.command, select a Python interpreter that has Handrail, or install it.";
-    if (interpreter === undefined || !vscode.workspace.isTrusted) {
+      "Handrail: the language server is not installed. Set handrail.server.command or handrail.server.python, select a Python interpreter that has Handrail, or install it.";
+    if (interpreter === undefined) {
       void vscode.window.showWarningMessage(message);
       return;
     }

@@ -24,6 +24,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from handrail.git import git_program
 from handrail.ignore import GITIGNORE, EntryCheck, IgnoreMatch, IgnoreMatcher, has_drive
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
@@ -34,7 +35,8 @@ GIT_TIMEOUT_S = 60.0
 
 # No config from the repository may run a program while we only list files, and no prompt
 # may wait for a terminal that is not there.
-_GIT_PREFIX = ("git", "-c", "core.fsmonitor=false", "--literal-pathspecs")
+# git itself comes from `git_program` (absolute PATH entries only: git runs in the workspace).
+_GIT_OPTIONS = ("-c", "core.fsmonitor=false", "--literal-pathspecs")
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 # `git rev-parse --local-env-vars` (git 2.39): a git hook exports some of these (GIT_DIR,
 # GIT_INDEX_FILE, GIT_WORK_TREE), and they would point our git at the hook's repository and
@@ -187,11 +189,14 @@ def _run_git(cwd: Path, args: list[str], *, timeout: float | None = None) -> byt
 
 
 def _start_git(cwd: Path, args: list[str]) -> subprocess.Popen[bytes]:
+    program = git_program()
+    if program is None:
+        raise _GitFailed("git is not installed (or not on PATH)")
     try:
         # Own process group: on timeout the whole group goes, so no child of git (a hook,
         # a credential helper) keeps the pipes open and the call hanging.
         return subprocess.Popen(
-            [*_GIT_PREFIX, *args],
+            [program, *_GIT_OPTIONS, *args],
             cwd=cwd,
             env=_git_env(),
             stdin=subprocess.DEVNULL,

@@ -3,16 +3,20 @@
 Like `handrail.files` (which streams its listings itself), no repository config may run a
 program or wait for a terminal, and a git hook's environment must not point git at another
 repository or index. Paths come back unquoted (`core.quotePath=false`).
+
+git itself is found by `git_program`: git runs with the workspace as its working folder, and a
+relative PATH entry (`.`, `bin`, an empty entry) would then name the repository's own `git`
+(issue 16).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
-_GIT_PREFIX = (
-    "git",
+_GIT_OPTIONS = (
     "-c",
     "core.fsmonitor=false",
     "-c",
@@ -29,13 +33,27 @@ class GitError(RuntimeError):
     """git is missing, the folder is no repository, or git refused the request."""
 
 
+def git_program(path: str | None = None) -> str | None:
+    """The absolute path of `git` on PATH (or `path`), searching its absolute entries only.
+
+    Every caller runs git in a workspace folder; a relative entry would be resolved there and
+    run a program the repository contains.
+    """
+    value = os.environ.get("PATH", os.defpath) if path is None else path
+    absolute = [entry for entry in value.split(os.pathsep) if entry and os.path.isabs(entry)]
+    return shutil.which("git", path=os.pathsep.join(absolute)) if absolute else None
+
+
 def git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> bytes:
     """git's stdout for `args` run in `root`; GitError with git's own message otherwise."""
     env = {k: v for k, v in os.environ.items() if k not in _HOOK_ENV}
     env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    program = git_program()
+    if program is None:
+        raise GitError("git is not installed (or not on PATH)")
     try:
         done = subprocess.run(
-            [*_GIT_PREFIX, *args],
+            [program, *_GIT_OPTIONS, *args],
             cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,

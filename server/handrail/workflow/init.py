@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handrail.git import git_program
 from handrail.ledger.store import GITIGNORE_LINES as LEDGER_GITIGNORE_LINES
 from handrail.workflow.load import PackError, load_pack, pack_names
 from handrail.workflow.model import Workflow
@@ -160,9 +161,12 @@ def git_owner(root: Path) -> str | None:
     Runs `git config` without a shell, with captured output and a short timeout; a missing git
     or any failure is simply "unknown".
     """
+    program = git_program()
+    if program is None:
+        return None
     try:
         done = subprocess.run(
-            ["git", "config", "--null", "--get-regexp", r"^user\.(name|email)$"],
+            [program, "config", "--null", "--get-regexp", r"^user\.(name|email)$"],
             cwd=root,
             stdin=subprocess.DEVNULL,
             capture_output=True,
