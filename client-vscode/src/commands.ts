@@ -1,7 +1,13 @@
-// The everyday commands: mark, verify, record trace, explain, show task.
+// The everyday commands: mark, verify, record trace, explain, review, show task.
 import * as vscode from "vscode";
 import { blockAt, blockSpans, taskOfPath } from "./logic/blocks";
-import { MarkSelectionResult, VerifyResult, verifyOutcome } from "./logic/protocol";
+import {
+  MarkSelectionResult,
+  ReviewResult,
+  VerifyResult,
+  reviewOutcome,
+  verifyOutcome,
+} from "./logic/protocol";
 import { showTaskResult } from "./newTask";
 import { ServerController } from "./server";
 import { ActiveTask, pickTask, taskFiles } from "./tasks";
@@ -163,6 +169,46 @@ export async function recordEvidence(
         ? `Handrail: trace recorded for ${block.block}.`
         : `Handrail: recorded that you can explain every line of ${block.block}.`,
     );
+  } catch (error) {
+    report(error);
+  }
+}
+
+export async function reviewBlock(server: ServerController): Promise<void> {
+  const block = await chooseBlock();
+  if (block === undefined) {
+    return;
+  }
+  const approve = "Approve";
+  const changes = "Request changes";
+  const verdict = await vscode.window.showQuickPick([approve, changes], {
+    title: `Your review of ${block.block} (as saved)`,
+    placeHolder: "A reviewer is not the block's author; editing the block voids the review.",
+  });
+  if (verdict === undefined) {
+    return;
+  }
+  const note = await vscode.window.showInputBox({
+    title: `Review of ${block.block}`,
+    prompt: verdict === approve ? "What did you check? (optional)" : "What needs to change?",
+    ignoreFocusOut: true,
+  });
+  if (note === undefined) {
+    return;
+  }
+  try {
+    const result = await server.execute<ReviewResult>("handrail.review", {
+      block: block.block,
+      uri: block.uri,
+      verdict: verdict === approve ? "approve" : "request_changes",
+      note,
+    });
+    const outcome = reviewOutcome(result);
+    if (outcome.ok) {
+      void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
+    } else {
+      void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
+    }
   } catch (error) {
     report(error);
   }

@@ -2,7 +2,7 @@
 import * as vscode from "vscode";
 import { addToContext } from "./addToContext";
 import { registerChat } from "./chat";
-import { markSelection, recordEvidence, showTask, verify } from "./commands";
+import { markSelection, recordEvidence, reviewBlock, showTask, verify } from "./commands";
 import { newAiTask } from "./newTask";
 import { onInterpreterChange } from "./python";
 import { ServerController } from "./server";
@@ -29,6 +29,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register("handrail.verifyTask", () => verify(server, active, "task"));
   register("handrail.recordTraceForBlock", () => recordEvidence(server, "trace"));
   register("handrail.explainBlock", () => recordEvidence(server, "explain"));
+  register("handrail.reviewBlock", () => reviewBlock(server));
   register("handrail.showTask", () => showTask(server, active));
   context.subscriptions.push(
     vscode.commands.registerCommand(

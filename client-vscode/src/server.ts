@@ -29,6 +29,7 @@ const RECORDING_COMMANDS = new Set([
   "handrail.markSelection",
   "handrail.recordTrace",
   "handrail.explain",
+  "handrail.review",
   "handrail.verify",
   "handrail.verifyAll",
 ]);

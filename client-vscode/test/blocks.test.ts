@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { blockAt, blockSpans, taskOfBlock, taskOfPath } from "../src/logic/blocks";
+import { reviewOutcome } from "../src/logic/protocol";
 
 const sample = [
   "import os",
@@ -93,5 +94,33 @@ test("property: arbitrary text never throws and spans are well ordered", () => {
       }
       blockAt(text, 1);
     }),
+  );
+});
+
+test("a review names what was recorded and what was refused", () => {
+  const bob = "Bob <bob@example.com>";
+  const recorded = { block: "k3f7qa.1", path: "a.py", content_hash: "sha256:x", record: "01" };
+  assert.deepEqual(
+    reviewOutcome({ reviewer: bob, verdict: "approve", recorded: [recorded], refused: [] }),
+    { ok: true, message: `recorded ${bob}'s approval of k3f7qa.1.` },
+  );
+  const refused = { block: "k3f7qa.2", path: "a.py", reason: "you are its author" };
+  const mixed = reviewOutcome({
+    reviewer: bob,
+    verdict: "request_changes",
+    recorded: [recorded],
+    refused: [refused],
+  });
+  assert.equal(mixed.ok, false);
+  assert.equal(
+    mixed.message,
+    `recorded ${bob}'s request for changes of k3f7qa.1. k3f7qa.2 not recorded: you are its author.`,
+  );
+  assert.deepEqual(
+    reviewOutcome({ reviewer: bob, verdict: "approve", recorded: [], refused: [] }),
+    {
+      ok: false,
+      message: "nothing was recorded.",
+    },
   );
 });

@@ -141,3 +141,30 @@ export interface InsertGeneratedResult {
   end_line: number | null;
   reason?: string;
 }
+
+/** `handrail.review`: a teammate's verdict recorded per block, or refused with a reason. */
+export interface ReviewResult {
+  reviewer: string;
+  verdict: "approve" | "request_changes";
+  recorded: { block: string; path: string; content_hash: string; record: string }[];
+  refused: { block: string; path: string; reason: string }[];
+}
+
+export function reviewOutcome(result: ReviewResult): { ok: boolean; message: string } {
+  const word = result.verdict === "approve" ? "approval" : "request for changes";
+  const parts: string[] = [];
+  if (result.recorded.length > 0) {
+    const blocks = result.recorded.map((r) => r.block).join(", ");
+    parts.push(`recorded ${result.reviewer}'s ${word} of ${blocks}.`);
+  }
+  for (const refused of result.refused) {
+    parts.push(`${refused.block} not recorded: ${refused.reason}.`);
+  }
+  if (parts.length === 0) {
+    parts.push("nothing was recorded.");
+  }
+  return {
+    ok: result.refused.length === 0 && result.recorded.length > 0,
+    message: parts.join(" "),
+  };
+}
