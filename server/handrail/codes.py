@@ -51,6 +51,7 @@ CODES: dict[str, Code] = {
         Code("HR401", "workflow review overdue", _W),
         Code("HR402", "workflow has no owner", _W),
         Code("HR403", "verification commands not trusted", _W),
+        Code("HR404", "commit attribution does not follow the workflow", _E),
     )
 }
 

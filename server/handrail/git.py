@@ -44,10 +44,22 @@ def git_program(path: str | None = None) -> str | None:
     return shutil.which("git", path=os.pathsep.join(absolute)) if absolute else None
 
 
-def git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> bytes:
-    """git's stdout for `args` run in `root`; GitError with git's own message otherwise."""
+def git(
+    root: Path,
+    *args: str,
+    ok_codes: tuple[int, ...] = (0,),
+    index_file: str | None = None,
+    input_text: str | None = None,
+) -> bytes:
+    """git's stdout for `args` run in `root`; GitError with git's own message otherwise.
+
+    `index_file` is the index a commit hook must read (git's GIT_INDEX_FILE for that hook);
+    `input_text` is sent on standard input.
+    """
     env = {k: v for k, v in os.environ.items() if k not in _HOOK_ENV}
     env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    if index_file is not None:
+        env["GIT_INDEX_FILE"] = index_file
     program = git_program()
     if program is None:
         raise GitError("git is not installed (or not on PATH)")
@@ -56,7 +68,8 @@ def git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> bytes:
             [program, *_GIT_OPTIONS, *args],
             cwd=root,
             env=env,
-            stdin=subprocess.DEVNULL,
+            input=None if input_text is None else input_text.encode("utf-8", "surrogateescape"),
+            stdin=subprocess.DEVNULL if input_text is None else None,
             capture_output=True,
             timeout=_TIMEOUT_S,
             check=False,

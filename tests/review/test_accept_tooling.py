@@ -183,4 +183,7 @@ def test_the_yaml_templates_parse_as_their_tools_expect() -> None:
     assert {h["id"]: h["language"] for h in hooks} == {
         "handrail-check": "python",
         "handrail-doc": "python",
+        "handrail-attribute": "python",
     }
+    stages = {h["id"]: h.get("stages") for h in repo["hooks"]}
+    assert stages == {"handrail-check": ["pre-commit"], "handrail-attribute": ["commit-msg"]}

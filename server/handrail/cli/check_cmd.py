@@ -58,6 +58,12 @@ from handrail.workspace import PathEscapesWorkspace, Workspace
     "They count as every block's second reviewer; the generated CI workflow passes the pull "
     "request's approving reviews of its head commit.",
 )
+@click.option(
+    "--commits",
+    metavar="RANGE",
+    help="Also lint these commits (e.g. origin/main..HEAD) against [attribution]: generated "
+    "code without the AI trailer, or a model credited with Co-authored-by/Signed-off-by (HR404).",
+)
 @pass_ctx
 def check(
     ctx: Context,
@@ -69,6 +75,7 @@ def check(
     record_gate: bool,
     gate_commit: str | None,
     approved_by: tuple[str, ...],
+    commits: str | None,
 ) -> None:
     """Report every finding in the workspace, or under PATHS.
 
@@ -93,6 +100,13 @@ def check(
     result = run_check(ws, paths=rel_paths, host_approvers=approvers_from(approved_by))
     if rerun and not result.workflow_invalid:
         result.findings = _with_fresh_runs(ws, result.findings, trust_commands=trust_commands)
+    if commits is not None and result.workflow is not None and not result.workflow_invalid:
+        from handrail.review.attribution import AttributionError, lint_commits
+
+        try:
+            result.findings += lint_commits(ws, result.workflow.workflow, commits)
+        except AttributionError as exc:
+            fail(str(exc))
     summary = CheckSummary(
         files_checked=result.files_checked, root=str(ws.root), tool_version=__version__
     )

@@ -32,6 +32,7 @@ COMMANDS = {
     "review": "review_cmd:review",
     "accept": "review_cmd:accept",
     "blame": "review_cmd:blame",
+    "attribute": "review_cmd:attribute",
     "pr": "review_cmd:pr",
     "doc": "review_cmd:doc",
     "stats": "review_cmd:stats",

@@ -256,6 +256,33 @@ def _file_and_line(target: str) -> tuple[str, int | None]:
     return target, None
 
 
+# -- attribute -----------------------------------------------------------------------------------
+
+
+@click.command("attribute")
+@click.argument("message_file", metavar="COMMIT_MSG_FILE", type=click.Path(dir_okay=False))
+@pass_ctx
+def attribute(ctx: Context, message_file: str) -> None:
+    """The commit-msg hook: add the workflow's AI trailer to a commit that adds generated code.
+
+    `[attribution] policy` names the trailer (Assisted-by, Generated-by or a custom key); with
+    `none` (the default) nothing is added. The value is AGENT:MODEL from the blocks' records,
+    else the workflow's `value`. Never blocks a commit: a problem is a warning, and the gate
+    (`handrail check --commits`) reports commits without the trailer.
+    """
+    from handrail.review.attribution import AttributionError, add_trailer
+
+    ws = ctx.ws
+    workflow = _valid_workflow(ws)
+    try:
+        added = add_trailer(ws, workflow.attribution, message_file)
+    except AttributionError as exc:
+        click.echo(f"handrail attribute: warning: {exc}", err=True)
+        return
+    if added:
+        click.echo(f"handrail: added `{added}` (this commit adds generated code)", err=True)
+
+
 # -- accept --------------------------------------------------------------------------------------
 
 

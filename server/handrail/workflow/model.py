@@ -149,6 +149,42 @@ class ReviewRules(Strict):
     """`handrail accept` refuses a block no one but its author has approved."""
 
 
+AttributionPolicy = Literal["none", "assisted-by", "generated-by", "custom"]
+_TRAILER_KEY = r"^[A-Za-z][A-Za-z0-9-]*$"
+
+
+class AttributionRules(Strict):
+    """How the repository wants AI involvement named in commit messages (a trailer)."""
+
+    policy: AttributionPolicy = "none"
+    trailer: str = Field(default="", pattern=rf"(?:{_TRAILER_KEY})|^$")
+    """With `policy = "custom"`: the trailer's key."""
+    value: str = Field(default="", max_length=200)
+    """The trailer's value when the blocks record no agent or model (e.g. "aider:gpt-5")."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AttributionRules:
+        if self.policy == "custom" and not self.trailer:
+            raise ValueError('policy = "custom" needs `trailer`, the key to write')
+        if self.trailer.casefold() in ("co-authored-by", "signed-off-by"):
+            raise ValueError(
+                f"{self.trailer} is for people: a model cannot co-author or certify the DCO"
+            )
+        if "\n" in self.value or "\r" in self.value:
+            raise ValueError("`value` is one line")
+        return self
+
+    @property
+    def key(self) -> str | None:
+        """The trailer's key, or None when the policy asks for none."""
+        return {
+            "none": None,
+            "assisted-by": "Assisted-by",
+            "generated-by": "Generated-by",
+            "custom": self.trailer,
+        }[self.policy]
+
+
 class DetectionRules(Strict):
     large_insertion_lines: int = Field(default=15, ge=2)
 
@@ -166,6 +202,7 @@ class Workflow(Strict):
     verification: VerificationRules = VerificationRules()
     risk_tiers: list[RiskTier] = Field(default_factory=list)
     review: ReviewRules = ReviewRules()
+    attribution: AttributionRules = AttributionRules()
     detection: DetectionRules = DetectionRules()
     severity: dict[str, SeverityName] = Field(default_factory=dict)
 
