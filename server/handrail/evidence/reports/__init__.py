@@ -62,7 +62,9 @@ JAVA_SOURCE_ROOTS = (
 """Where Maven and Gradle keep sources, tried under each folder from the report up."""
 
 _SNIFF_BYTES = 64 * 1024
-_XML_PROLOGUE = re.compile(r"\s*(<\?.*?\?>|<!--.*?-->|<![^>]*>)", re.DOTALL)
+_XML_PROLOGUE = re.compile(
+    r"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE\s[^\[>]*(?:\[.*?\]\s*)?>)", re.DOTALL
+)
 _XML_ROOT = re.compile(r"\s*<([A-Za-z_][\w.:-]*)")
 
 

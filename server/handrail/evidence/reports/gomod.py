@@ -15,6 +15,7 @@ from pathlib import Path
 _MODULE = re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
 _USE_ONE = re.compile(r"^\s*use\s+(?!\()\"?([^\s\"]+)\"?", re.MULTILINE)
 _USE_BLOCK = re.compile(r"^\s*use\s*\((.*?)\)", re.MULTILINE | re.DOTALL)
+_COMMENT = re.compile(r"//.*$", re.MULTILINE)
 _MAX_MOD_BYTES = 1 << 20
 
 
@@ -25,11 +26,7 @@ def go_modules(root: Path, folders: Sequence[str]) -> dict[str, str]:
     if work is not None:
         uses = _USE_ONE.findall(work)
         for block in _USE_BLOCK.findall(work):
-            uses += [
-                item.strip().strip('"')
-                for item in block.splitlines()
-                if item.strip() and not item.strip().startswith("//")
-            ]
+            uses += [item.strip().strip('"') for item in block.splitlines() if item.strip()]
         for use in uses:
             rel = posixpath.normpath(use.replace("\\", "/"))
             if rel != ".." and not rel.startswith(("../", "/")):
@@ -57,6 +54,7 @@ def module_file(import_path: str, modules: dict[str, str]) -> str | None:
 def _read(path: Path) -> str | None:
     try:
         with path.open("rb") as handle:
-            return handle.read(_MAX_MOD_BYTES).decode("utf-8", errors="replace")
+            text = handle.read(_MAX_MOD_BYTES).decode("utf-8", errors="replace")
     except (OSError, ValueError):
         return None
+    return _COMMENT.sub("", text)

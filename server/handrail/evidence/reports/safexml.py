@@ -71,6 +71,8 @@ def parse_xml(stream: BinaryIO, report: Path, events: XmlEvents) -> None:
             line=exc.lineno,
             column=exc.offset + 1,
         ) from None
+    except LookupError as exc:  # `<?xml encoding="..."?>` naming a codec Python lacks
+        raise at.error(f"an unknown XML encoding: {exc}") from None
     except RecursionError:
         raise at.error("XML nested too deeply") from None
 
