@@ -55,6 +55,7 @@ def test_malformed_lcov_names_the_line(tmp_path: Path, text: str, line: int, say
         ("mode: set\np/a.go:1.1,2.2 1\n", 2, "not a coverprofile block"),
         ("mode: set\np/a.go:5.1,2.2 1 1\n", 2, "from line 5 to line 2"),
         ("mode: set\np/a.go:1.1,999999999.2 1 1\n", 2, "from line 1 to line 999999999"),
+        (f"mode: set\np/a.go:1.1,2.2 1 {'9' * 5000}\n", 2, "not a coverprofile block"),
     ],
 )
 def test_malformed_go_profile_names_the_line(
@@ -158,6 +159,8 @@ def test_text_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
     report = _report(tmp_path, b"TN:\nSF:caf\xe9.js\nend_of_record\n")
     error = _error(report, tmp_path)
     assert (error.line, "not UTF-8" in error.message) == (2, True)
+    utf16 = _report(tmp_path, "TN:\nSF:a.js\nend_of_record\n".encode("utf-16"), "u16.info")
+    assert "UTF-16 text: save the report as UTF-8" in _error(utf16, tmp_path).message
 
 
 def test_unknown_content_and_unknown_xml_say_what_was_expected(tmp_path: Path) -> None:

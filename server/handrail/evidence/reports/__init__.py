@@ -28,7 +28,13 @@ from handrail.evidence.reports.gomod import go_modules, module_file
 from handrail.evidence.reports.goprofile import parse_go
 from handrail.evidence.reports.jacoco import parse_jacoco
 from handrail.evidence.reports.lcov import parse_lcov
-from handrail.evidence.reports.paths import DroppedPath, SourceLocator, is_absolute, to_slashes
+from handrail.evidence.reports.paths import (
+    OUTSIDE,
+    DroppedPath,
+    SourceLocator,
+    is_absolute,
+    to_slashes,
+)
 from handrail.evidence.reports.tally import FileTally
 from handrail.workspace import is_regular_file
 
@@ -204,7 +210,7 @@ def _java_finder(locator: SourceLocator) -> Callable[[str], str | DroppedPath]:
 
     def find(raw: str) -> str | DroppedPath:
         found = locator.locate(raw, list(dict.fromkeys(bases)))
-        if isinstance(found, DroppedPath) and found.reason != "outside the workspace":
+        if isinstance(found, DroppedPath) and found.reason != OUTSIDE:
             return locator.by_suffix(raw, raw)
         return found
 

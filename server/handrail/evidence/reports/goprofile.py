@@ -21,7 +21,8 @@ from handrail.evidence.reports.tally import FileTally
 from handrail.evidence.reports.textfile import text_lines
 
 _MODE = re.compile(r"mode:\s*(\S+)\s*\Z")
-_ROW = re.compile(r"(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)\s*\Z")
+_N = r"([0-9]{1,20})"  # any 64-bit number; longer digit runs are garbage, not huge ints
+_ROW = re.compile(rf"(.+):{_N}\.{_N},{_N}\.{_N} {_N} {_N}\s*\Z")
 MODES = frozenset({"set", "count", "atomic"})
 MAX_BLOCK_LINES = 100_000
 """A block longer than any source file is garbage, not a reason to allocate its lines."""

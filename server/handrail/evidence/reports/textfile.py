@@ -15,6 +15,9 @@ _INT = re.compile(r"-?[0-9]{1,20}")
 def text_lines(stream: BinaryIO, report: Path) -> Iterator[tuple[int, str]]:
     """(1-based number, line without its end) for each line; a BOM on the first is dropped."""
     for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # PowerShell's `>` writes UTF-16; the tools themselves write UTF-8.
+            raise CoverageReportError(report, "UTF-16 text: save the report as UTF-8", line=1)
         if b"\0" in raw:
             raise CoverageReportError(report, "a NUL byte: this is not a text report", line=number)
         try:
