@@ -181,3 +181,50 @@ def test_damaged_reports_raise_only_coverage_report_errors(
         read_report(report, root, None if detect else fmt)
     except CoverageReportError as exc:
         assert str(report) in str(exc)
+
+
+# Mostly plausible numbers, so that rows get past the shape check and reach the conversions.
+FIELD = st.sampled_from(["small", "small", "huge", "big", "junk"]).flatmap(
+    lambda kind: {
+        "small": st.integers(0, 500).map(str),
+        "big": st.integers(-(10**25), 10**25).map(str),
+        # Built, not drawn digit by digit: Hypothesis discards examples that large.
+        "huge": st.integers(4000, 4400).map(lambda n: "9" * n),
+        "junk": st.text(alphabet="0123456789.,:-x \t", max_size=12),
+    }[kind]
+)
+
+
+@st.composite
+def near_lcov(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(1, 12))):
+        key = draw(st.sampled_from(["SF", "DA", "FN", "FNDA", "FNL", "FNA", "TN", "BRDA", "end"]))
+        if key == "end":
+            lines.append("end_of_record")
+        else:
+            fields = draw(st.lists(FIELD, min_size=0, max_size=4))
+            lines.append(f"{key}:{','.join(fields)}")
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def near_go(draw: st.DrawFn) -> str:
+    lines = ["mode: " + draw(st.sampled_from(["set", "count", "atomic", "odd"]))]
+    for _ in range(draw(st.integers(0, 10))):
+        a, b, c, d, n, k = (draw(FIELD) for _ in range(6))
+        lines.append(f"{GO_MODULE}/pkg/a.go:{a}.{b},{c}.{d} {n} {k}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("reports", [near_lcov(), near_go()], ids=["lcov", "go"])
+@given(data=st.data())
+def test_reports_with_hostile_fields_raise_only_coverage_report_errors(
+    root: Path, reports: st.SearchStrategy[str], data: st.DataObject
+) -> None:
+    report = root / "fields"
+    report.write_text(data.draw(reports), encoding="utf-8")
+    try:
+        read_report(report, root)
+    except CoverageReportError as exc:
+        assert str(report) in str(exc)
