@@ -73,6 +73,14 @@ def test_windows_separators(ws: Path) -> None:
     assert dropped == [DroppedPath("C:\\elsewhere\\d.js", "outside the workspace")]
 
 
+def test_file_urls(ws: Path) -> None:
+    kept, dropped = _read(
+        ws / "lcov.info", _lcov(f"file://{ws}/src/a.js", "file:///C:/elsewhere/d.js"), ws
+    )
+    assert kept == {"src/a.js"}
+    assert dropped == [DroppedPath("file:///C:/elsewhere/d.js", "outside the workspace")]
+
+
 def test_a_file_the_workspace_lacks_is_dropped_not_invented(ws: Path) -> None:
     kept, dropped = _read(ws / "lcov.info", _lcov("src/gone.js", "src/a.js"), ws)
     assert kept == {"src/a.js"}

@@ -9,8 +9,9 @@ Java tools.
 `filename` is relative to one of the `<source>` folders (or absolute). A class's own
 `<lines>` hold every line, so method lines only make function records: a method spans its
 lowest to its highest line and its hits are those of its first line. `pycobertura` (4.1.0,
-maintained) reads this too, but pulls in lxml, jinja2, click and tabulate for its diffing and
-HTML output and parses without the entity guard; this reader is the thirty lines we need.
+maintained) reads this too, but requires lxml, jinja2, click, tabulate and ruamel.yaml for
+its diffing and HTML output, and parses with lxml's defaults (entities resolved); this
+reader is the few dozen lines we need.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from handrail.files import list_files
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
@@ -116,6 +117,8 @@ class SourceLocator:
     def locate(self, raw: str, bases: Sequence[str] | None = None) -> str | DroppedPath:
         """The workspace file `raw` names, trying `bases` (default: `self.bases`) in order."""
         path = to_slashes(raw)
+        if path.startswith("file://"):
+            path = _file_url_path(path)
         if not path:
             return DroppedPath(raw, "an empty path")
         if is_absolute(path):
@@ -173,6 +176,14 @@ class SourceLocator:
         except (OSError, ValueError, RuntimeError):
             return False
         return is_regular_file(real)
+
+
+def _file_url_path(url: str) -> str:
+    """`file:///a/b` -> `/a/b`, `file:///C:/a` -> `C:/a` (some V8-based tools write URLs)."""
+    path = unquote(urlsplit(url).path)
+    if len(path) > 2 and path[0] == "/" and _DRIVE.match(path[1:]):
+        path = path[1:]
+    return path
 
 
 def _inside(joined: str) -> str | None:
