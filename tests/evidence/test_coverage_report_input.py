@@ -205,3 +205,10 @@ def test_the_format_is_detected_from_the_content(head: bytes, fmt: str) -> None:
 def test_a_jacoco_file_read_as_cobertura_says_so(tmp_path: Path) -> None:
     report = _report(tmp_path, "<report></report>")
     assert "not Cobertura's <coverage>" in _error(report, tmp_path, "cobertura").message
+
+
+def test_an_xml_encoding_python_lacks_is_a_report_error(tmp_path: Path) -> None:
+    report = _report(tmp_path, '<?xml version="1.0" encoding="TF-8"?>\n<coverage></coverage>\n')
+    error = _error(report, tmp_path)
+    assert "unknown XML encoding" in error.message
+    assert error.line == 1
