@@ -149,6 +149,12 @@ def test_an_oversized_report_is_refused_before_it_is_read(tmp_path: Path) -> Non
     assert "larger than 1000 bytes are refused" in caught.value.message
 
 
+def test_an_endless_line_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    report = _report(tmp_path, "TN:\nSF:" + "a" * (2 * 1024 * 1024) + "\nend_of_record\n")
+    error = _error(report, tmp_path)
+    assert (error.line, "a line longer than 1048576 bytes" in error.message) == (2, True)
+
+
 def test_a_binary_file_is_refused(tmp_path: Path) -> None:
     report = _report(tmp_path, b"\x7fELF\x02\x01\x01\0\0\0" + bytes(range(256)) * 4)
     for fmt in (None, "lcov", "go", "cobertura"):

@@ -10,11 +10,20 @@ from typing import BinaryIO
 from handrail.evidence.reports.errors import CoverageReportError
 
 _INT = re.compile(r"-?[0-9]{1,20}")
+MAX_LINE_BYTES = 1024 * 1024
+"""Report lines are short (a path, a mangled C++ name); a longer one is garbage, and reading
+it whole would hold all of it in memory."""
 
 
 def text_lines(stream: BinaryIO, report: Path) -> Iterator[tuple[int, str]]:
     """(1-based number, line without its end) for each line; a BOM on the first is dropped."""
-    for number, raw in enumerate(stream, start=1):
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise CoverageReportError(
+                report, f"a line longer than {MAX_LINE_BYTES} bytes: not a report", line=number
+            )
         if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             # PowerShell's `>` writes UTF-16; the tools themselves write UTF-8.
             raise CoverageReportError(report, "UTF-16 text: save the report as UTF-8", line=1)
