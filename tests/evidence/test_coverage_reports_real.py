@@ -256,3 +256,60 @@ def test_jacoco_xml_elsewhere_finds_the_source_by_its_unique_suffix(tmp_path: Pa
     assert result.coverage == {}
     assert [d.raw for d in result.dropped] == ["com/example/calc/Calc.java"]
     assert "ambiguous" in result.dropped[0].reason
+
+
+COVERLET = """\
+<?xml version="1.0" encoding="utf-8"?>
+<coverage line-rate="0.6" branch-rate="1" version="1.9" timestamp="1764900000">
+  <sources>
+    <source>C:\\agent\\_work\\1\\s\\</source>
+  </sources>
+  <packages>
+    <package name="Calc" line-rate="0.6" branch-rate="1" complexity="2">
+      <classes>
+        <class name="Calc.Calculator" filename="src\\Calc\\Calculator.cs" line-rate="0.6">
+          <methods>
+            <method name="Add" signature="(System.Int32,System.Int32)" line-rate="1">
+              <lines>
+                <line number="6" hits="1" branch="False" />
+                <line number="7" hits="1" branch="False" />
+                <line number="8" hits="1" branch="False" />
+              </lines>
+            </method>
+            <method name="Unused" signature="(System.Int32)" line-rate="0">
+              <lines>
+                <line number="11" hits="0" branch="False" />
+                <line number="12" hits="0" branch="False" />
+              </lines>
+            </method>
+          </methods>
+          <lines>
+            <line number="6" hits="1" branch="False" />
+            <line number="7" hits="1" branch="False" />
+            <line number="8" hits="1" branch="False" />
+            <line number="11" hits="0" branch="False" />
+            <line number="12" hits="0" branch="False" />
+          </lines>
+        </class>
+      </classes>
+    </package>
+  </packages>
+</coverage>
+"""
+
+
+def test_coverlet_cobertura_from_a_windows_build_agent(tmp_path: Path) -> None:
+    # Written by coverlet on a Windows CI agent (hand-made in its shape: no .NET here). The
+    # <source> is another machine's folder; the filename still names a workspace file.
+    (tmp_path / "src" / "Calc").mkdir(parents=True)
+    (tmp_path / "src" / "Calc" / "Calculator.cs").write_text("// C#\n")
+    (tmp_path / "coverage.cobertura.xml").write_text(COVERLET, encoding="utf-8")
+
+    result = read_report(tmp_path / "coverage.cobertura.xml", tmp_path)
+
+    calc = result.coverage["src/Calc/Calculator.cs"]
+    assert (calc.executed, calc.executable - calc.executed) == ({6, 7, 8}, {11, 12})
+    assert [(f.name, f.first_line, f.last_line, f.hits) for f in calc.functions] == [
+        ("Add", 6, 8, 1),
+        ("Unused", 11, 12, 0),
+    ]
