@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from handrail.evidence.reports import DroppedPath, read_report
+from handrail.evidence.reports.paths import SourceLocator, to_slashes
 
 
 @pytest.fixture
@@ -163,3 +164,13 @@ def test_nothing_crashes_on_odd_paths(ws: Path) -> None:
     )
     assert kept == set()
     assert len(dropped) == 5
+
+
+def test_windows_absolute_paths_match_a_windows_root_whatever_the_case(ws: Path) -> None:
+    # Runs on POSIX too: the root is spelt as Windows spells it, as on a Windows machine.
+    locator = SourceLocator(ws, ws / "lcov.info")
+    locator._roots = ["C:/Work/Proj"]
+    assert locator.relative_of_absolute(to_slashes("c:\\work\\proj\\src\\a.js")) == "src/a.js"
+    assert locator.relative_of_absolute("C:/Work/Proj/../Other/a.js") is None
+    assert locator.relative_of_absolute("C:/Work/Project/a.js") is None
+    assert locator.relative_of_absolute("D:/Work/Proj/a.js") is None
