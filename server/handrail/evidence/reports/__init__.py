@@ -96,7 +96,12 @@ def parse_report(path: Path, root: Path, fmt: str | None = None) -> LineCoverage
 def read_report(
     path: Path, root: Path, fmt: str | None = None, *, max_bytes: int = MAX_REPORT_BYTES
 ) -> ReportCoverage:
-    """Read the report at `path` (format detected when `fmt` is None) against `root`."""
+    """Read the report at `path` (format detected when `fmt` is None) against `root`.
+
+    `path` is opened as given (relative to the current directory when relative). Whoever runs
+    the command should delete the report before the run: a report left by an earlier run
+    reads as well as a fresh one.
+    """
     if fmt is not None and fmt not in FORMATS:
         raise CoverageReportError(path, f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     try:

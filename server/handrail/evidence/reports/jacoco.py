@@ -7,7 +7,8 @@
 
 A `<line>` is executable; it ran when any of its instructions was covered (`ci` > 0). A
 method's `line` is its first line and `METHOD` says whether it ran (hits 0 or 1: JaCoCo
-counts no calls); its last line is not reported. The path is the package folder and the file
+counts no calls); its last line is not reported, and a class without `sourcefilename`
+gives no function records. The path is the package folder and the file
 name with no source root, found under the usual roots or by a unique path suffix.
 No Python library reads JaCoCo XML as a parser (PyPI has badge generators and MCP servers).
 """
