@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from handrail.blocks.check import Location
 from handrail.blocks.mark import next_block_number
 from handrail.blocks.markers import ParseResult, decode_source, is_block_id, parse_blocks
 from handrail.ledger.records import Record
@@ -30,6 +32,7 @@ from handrail.workspace import HANDRAIL_DIR, Workspace
 __all__ = [
     "MARKER_NEEDLE",
     "Allocation",
+    "MarkerIndex",
     "allocating",
     "ids_in_parse",
     "ids_in_records",
@@ -129,6 +132,64 @@ def scan_markers(ws: Workspace) -> dict[str, ParseResult]:
         if parsed.blocks or parsed.problems:
             found[rel] = parsed
     return found
+
+
+class MarkerIndex:
+    """Which file uses which block id: what a check of one file needs to see an id that
+    another file uses too (HR305). Built from the files on disk; an editor updates a file's
+    entry when it is saved."""
+
+    def __init__(self, parsed_by_path: Mapping[str, ParseResult] | None = None) -> None:
+        self._by_path: dict[str, dict[str, int]] = {}
+        self._where: dict[str, dict[str, int]] = {}
+        # An editor updates the index on its event loop while analyses read it on workers.
+        self._lock = threading.Lock()
+        for rel, parsed in (parsed_by_path or {}).items():
+            self.update(rel, parsed)
+
+    @classmethod
+    def build(cls, ws: Workspace) -> MarkerIndex:
+        return cls(scan_markers(ws))
+
+    def update(self, rel: str, parsed: ParseResult | None) -> bool:
+        """Set the ids of file `rel` (None: it holds none now); True when they changed."""
+        ids = {b.id: b.begin_line for b in parsed.enclosed} if parsed is not None else {}
+        with self._lock:
+            return self._update(rel, ids)
+
+    def _update(self, rel: str, ids: dict[str, int]) -> bool:
+        old = self._by_path.get(rel, {})
+        if ids == old:
+            return False
+        for block_id in old:
+            places = self._where.get(block_id, {})
+            places.pop(rel, None)
+            if not places:
+                self._where.pop(block_id, None)
+        for block_id, line in ids.items():
+            self._where.setdefault(block_id, {})[rel] = line
+        if ids:
+            self._by_path[rel] = ids
+        else:
+            self._by_path.pop(rel, None)
+        return True
+
+    def elsewhere(self, rel: str, block_ids: Iterable[str]) -> dict[str, list[Location]]:
+        """For each of `block_ids` that a file other than `rel` uses: where, sorted."""
+        found: dict[str, list[Location]] = {}
+        with self._lock:
+            for block_id in block_ids:
+                places = sorted(
+                    (p, line) for p, line in self._where.get(block_id, {}).items() if p != rel
+                )
+                if places:
+                    found[block_id] = places
+        return found
+
+    def ids(self) -> set[str]:
+        """Every block id of every file in the index."""
+        with self._lock:
+            return set(self._where)
 
 
 def ids_in_workspace(ws: Workspace) -> set[str]:

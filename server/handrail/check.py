@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handrail.analysis import Snapshot, analyze_source, context_report
-from handrail.block_ids import MARKER_NEEDLE, may_be_wide, text_with_markers
-from handrail.blocks.check import duplicate_ids_across_files
-from handrail.blocks.markers import Block
+from handrail.block_ids import MarkerIndex, marker_texts
+from handrail.blocks.markers import parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.tasks import LoadedTask, check_task
 from handrail.workflow.checks import check_workflow
@@ -45,7 +44,7 @@ def run_check(
     check_context_entries: bool = True,
 ) -> CheckResult:
     """Check the workspace (or only the workspace-relative `paths` and what is under them)."""
-    from handrail.files import files_mentioning, list_files
+    from handrail.files import list_files
 
     today = today or dt.date.today()
     snapshot = Snapshot.load(ws)
@@ -67,27 +66,15 @@ def run_check(
             findings.extend(context_report(snapshot, loaded_task).findings)
     findings.extend(f for f in snapshot.ledger.findings if scope.covers(f.path))
 
-    files = [
-        rel
-        for rel in list_files(ws)
-        if scope.covers(rel) and not rel.startswith(HANDRAIL_DIR + "/")
-    ]
-    result.files_checked = len(files) + len(tasks)
-    # In a git work tree one `git grep` finds the few files with markers; elsewhere each file's
-    # bytes are searched. UTF-16 files (binary to git) are always searched by hand.
-    mentioning = files_mentioning(ws, MARKER_NEEDLE.decode())
-    blocks_by_path: dict[str, list[Block]] = {}
-    for rel in files:
-        if mentioning is not None and rel not in mentioning and not may_be_wide(ws.root / rel):
-            continue
-        text = text_with_markers(ws.root / rel)
-        if text is None:
-            continue
-        analysis = analyze_source(snapshot, rel, text)
-        findings.extend(analysis.findings)
-        if analysis.parsed.blocks:
-            blocks_by_path[rel] = list(analysis.parsed.blocks)
-    findings.extend(duplicate_ids_across_files(blocks_by_path, wf))
+    listed = [rel for rel in list_files(ws) if not rel.startswith(HANDRAIL_DIR + "/")]
+    result.files_checked = sum(1 for rel in listed if scope.covers(rel)) + len(tasks)
+    # Every file with markers is read and indexed first, in scope or not: a block id used in
+    # two files is HR305 on both, and neither gets evidence, whichever is analysed first.
+    texts = list(marker_texts(ws, listed))
+    markers = MarkerIndex({rel: parse_blocks(text, rel) for rel, text in texts})
+    for rel, text in texts:
+        if scope.covers(rel):
+            findings.extend(analyze_source(snapshot, rel, text, markers=markers).findings)
     findings.sort(key=Finding.sort_key)
     return result
 

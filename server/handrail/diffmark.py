@@ -342,7 +342,7 @@ def _plan_file(
         trail = next(i for i, line in enumerate(reversed(body)) if line.strip())
         hunk = Hunk(hunk.start + lead, hunk.count - lead - trail)
         inside = next(
-            (b for b in parsed.blocks if b.begin_line <= hunk.end and hunk.start <= b.end_line),
+            (b for b in parsed.enclosed if b.begin_line <= hunk.end and hunk.start <= b.end_line),
             None,
         )
         if inside is not None:

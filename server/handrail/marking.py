@@ -27,7 +27,7 @@ from typing import TypeVar
 from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.mark import MarkError, prepare_file_mark, read_for_marking, wrap_lines
 from handrail.blocks.markers import Block, parse_blocks
-from handrail.ledger.records import BlockMarked
+from handrail.ledger.records import BlockMarked, Record
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.text_changes import TextChange, apply_changes, changed_region
 from handrail.workspace import Workspace
@@ -174,7 +174,7 @@ def recorded(ledger: Ledger, records: Sequence[BlockMarked], write: Callable[[],
         raise
 
 
-def take_back(ledger: Ledger, records: Iterable[BlockMarked]) -> None:
+def take_back(ledger: Ledger, records: Iterable[Record]) -> None:
     """Withdraw records appended for markers that were then not written (errors logged)."""
     for record in records:
         try:

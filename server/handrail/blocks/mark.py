@@ -157,7 +157,7 @@ def _check_range(
             path=path,
             line=first.line,
         )
-    for block in parsed.blocks:
+    for block in parsed.enclosed:
         if block.begin_line > end_line or block.end_line < start_line:
             continue
         if block.begin_line < start_line and end_line < block.end_line:
@@ -187,6 +187,22 @@ def _check_range(
             f"block id {block_id} is already used in this file; choose the next free number",
             path=path,
         )
+
+
+def rename_markers(text: str, lines: Collection[int], old_id: str, new_id: str) -> str:
+    """`text` with `old_id` changed to `new_id` on the marker lines `lines` (1-based); every
+    other byte, line endings included, stays. Raises MarkError when a line holds no marker
+    of `old_id`."""
+    pattern = re.compile(rf"(handrail:(?:begin|end)[ \t]+){re.escape(old_id)}(?![^ \t*>-])")
+    lines_of = _Lines(text)
+    for number in lines:
+        if not 1 <= number <= len(lines_of):
+            raise MarkError(f"line {number} is past the end of the file", line=number)
+        body, count = pattern.subn(rf"\g<1>{new_id}", lines_of.bodies[number - 1], count=1)
+        if count != 1:
+            raise MarkError(f"line {number} holds no marker of block {old_id}", line=number)
+        lines_of.bodies[number - 1] = body
+    return lines_of.join()
 
 
 def remove_markers(text: str, path: str, block_ids: Collection[str]) -> str:

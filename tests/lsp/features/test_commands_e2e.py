@@ -22,6 +22,7 @@ SERVER_COMMANDS = {
     "handrail.check",
     "handrail.dismissInsertion",
     "handrail.contextCandidates",
+    "handrail.renumber",
 }
 
 

@@ -48,6 +48,7 @@ MARK_SELECTION = "handrail.markSelection"
 RECORD_TRACE = "handrail.recordTrace"
 EXPLAIN = "handrail.explain"
 CHECK = "handrail.check"
+RENUMBER = "handrail.renumber"
 DISMISS_INSERTION = "handrail.dismissInsertion"
 SET_ACTIVE_TASK = "handrail.setActiveTask"
 CONTEXT_CANDIDATES = "handrail.contextCandidates"
@@ -651,6 +652,44 @@ def set_active_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return {"task": task_id, "folder": folder.root.as_uri()}
 
 
+async def renumber(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """``handrail renumber``: new numbers for blocks whose id another block also uses."""
+    from handrail.blocks.mark import MarkError
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.renumber import renumber as run_renumber
+
+    values = one_mapping(args, RENUMBER)
+    folder = folder_from(server, values, RENUMBER)
+    dry_run = values.get("dryRun", False)
+    if not isinstance(dry_run, bool):
+        raise bad_params(f'{RENUMBER}: "dryRun" must be true or false.')
+    author = await asyncio.to_thread(_author, folder)
+    try:
+        result = await asyncio.to_thread(run_renumber, folder.ws, author=author, dry_run=dry_run)
+    except MarkError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        raise CommandFailed(f"{RENUMBER}: {where}{exc.message}") from None
+    except LedgerWriteError as exc:
+        raise CommandFailed(f"{RENUMBER}: nothing was renumbered: {exc}") from None
+    if result.records:
+        await server.reanalyze_open_documents()
+    return {
+        "dryRun": dry_run,
+        "renumbered": [
+            {
+                "path": r.path,
+                "old": r.old_id,
+                "new": r.new_id,
+                "begin_line": r.begin_line,
+                "end_line": r.end_line,
+                "kept_by": {"path": r.kept_by[0], "line": r.kept_by[1]},
+                "carried": r.carried,
+            }
+            for r in result.renumbered
+        ],
+    }
+
+
 Handler = Callable[..., Any]
 
 
@@ -676,6 +715,7 @@ HANDLERS: dict[str, Handler] = {
     CHECK: check,
     DISMISS_INSERTION: dismiss_insertion,
     SET_ACTIVE_TASK: set_active_task,
+    RENUMBER: renumber,
 }
 
 
