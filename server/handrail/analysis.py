@@ -22,6 +22,7 @@ from handrail.workflow.load import LoadedWorkflow, load_workflow
 from handrail.workspace import Workspace
 
 if TYPE_CHECKING:
+    from handrail.block_ids import MarkerIndex
     from handrail.context.check import ContextReport
     from handrail.context.tokens import TokenCounter
     from handrail.ignore import IgnoreMatcher
@@ -74,7 +75,7 @@ class SourceAnalysis:
     parsed: ParseResult
     findings: list[Finding]
     evidence: dict[str, BlockEvidence]
-    """Evidence of every well-formed block, by block id."""
+    """Evidence of every well-formed block whose id no other file uses, by block id."""
 
 
 # Evidence of a block, by (block id, path, content hash, task risk): what it was judged on.
@@ -82,20 +83,37 @@ EvidenceMemo = dict[tuple[str, str, str, str | None], BlockEvidence]
 
 
 def analyze_source(
-    snapshot: Snapshot, rel: str, text: str, *, memo: EvidenceMemo | None = None
+    snapshot: Snapshot,
+    rel: str,
+    text: str,
+    *,
+    memo: EvidenceMemo | None = None,
+    markers: MarkerIndex | None = None,
 ) -> SourceAnalysis:
     """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file.
 
     The text is split into lines once, however many blocks it holds. A front end that
     analyses the same file after every edit passes a `memo` bound to `snapshot`: a block whose
-    content did not change then reuses the evidence judged before.
+    content did not change then reuses the evidence judged before. `markers` tells which
+    other files use which block ids: a block whose id another file uses is HR305 and gets no
+    evidence, like a block whose id this file uses twice.
     """
     wf = snapshot.workflow.workflow
     parsed = parse_blocks(text, rel)
-    findings = check_blocks(parsed, path=rel, workflow=wf, known_tasks=snapshot.tasks.known_ids)
+    elsewhere = markers.elsewhere(rel, (b.id for b in parsed.blocks)) if markers else {}
+    findings = check_blocks(
+        parsed,
+        path=rel,
+        workflow=wf,
+        known_tasks=snapshot.tasks.known_ids,
+        elsewhere=elsewhere,
+        taken=snapshot.index.block_ids() + (sorted(markers.ids()) if markers else []),
+    )
     evidence: dict[str, BlockEvidence] = {}
     lines: list[str] | None = None
     for block in parsed.blocks:
+        if block.id in elsewhere:
+            continue  # which block the id's evidence belongs to cannot be told
         task = snapshot.tasks.tasks.get(block.task_id)
         risk = task.task.risk if task else None
         key = (block.id, rel, block.content_hash, risk)
@@ -133,10 +151,12 @@ class SourceAnalysisCache:
     def __len__(self) -> int:
         return len(self._memo)
 
-    def analyze_source(self, rel: str, text: str) -> SourceAnalysis:
+    def analyze_source(
+        self, rel: str, text: str, *, markers: MarkerIndex | None = None
+    ) -> SourceAnalysis:
         if len(self._memo) >= self.max_entries:
             self._memo.clear()
-        return analyze_source(self.snapshot, rel, text, memo=self._memo)
+        return analyze_source(self.snapshot, rel, text, memo=self._memo, markers=markers)
 
 
 @dataclass(slots=True)

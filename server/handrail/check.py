@@ -7,16 +7,13 @@ Front ends (`handrail check`, CI, git hooks) call `run_check`; the per-file work
 from __future__ import annotations
 
 import datetime as dt
-import mmap
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handrail.analysis import Snapshot, analyze_source, context_report
-from handrail.blocks.check import duplicate_ids_across_files
-from handrail.blocks.markers import Block, decode_source
+from handrail.block_ids import MarkerIndex, marker_texts
+from handrail.blocks.markers import parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.tasks import LoadedTask, check_task
 from handrail.workflow.checks import check_workflow
@@ -26,12 +23,6 @@ from handrail.workspace import HANDRAIL_DIR, Workspace
 
 if TYPE_CHECKING:
     from handrail.context.check import ContextReport
-
-MARKER_NEEDLE = b"handrail:"
-# UTF-16/32 text has NUL bytes and spells "handrail:" with them; its byte order mark says so.
-_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# Files this large are searched for markers through mmap rather than read whole.
-_MMAP_FROM_BYTES = 1 << 20
 
 
 @dataclass(slots=True)
@@ -58,7 +49,7 @@ def run_check(
     `host_approvers` are the code host's approvers of the change (CI's `--approved-by`): they
     count as every block's second reviewer.
     """
-    from handrail.files import files_mentioning, list_files
+    from handrail.files import list_files
 
     today = today or dt.date.today()
     snapshot = Snapshot.load(ws, host_approvers=host_approvers)
@@ -80,27 +71,15 @@ def run_check(
             findings.extend(context_report(snapshot, loaded_task).findings)
     findings.extend(f for f in snapshot.ledger.findings if scope.covers(f.path))
 
-    files = [
-        rel
-        for rel in list_files(ws)
-        if scope.covers(rel) and not rel.startswith(HANDRAIL_DIR + "/")
-    ]
-    result.files_checked = len(files) + len(tasks)
-    # In a git work tree one `git grep` finds the few files with markers; elsewhere each file's
-    # bytes are searched. UTF-16 files (binary to git) are always searched by hand.
-    mentioning = files_mentioning(ws, MARKER_NEEDLE.decode())
-    blocks_by_path: dict[str, list[Block]] = {}
-    for rel in files:
-        if mentioning is not None and rel not in mentioning and not _may_be_wide(ws.root / rel):
-            continue
-        text = _text_with_markers(ws.root / rel)
-        if text is None:
-            continue
-        analysis = analyze_source(snapshot, rel, text)
-        findings.extend(analysis.findings)
-        if analysis.parsed.blocks:
-            blocks_by_path[rel] = list(analysis.parsed.blocks)
-    findings.extend(duplicate_ids_across_files(blocks_by_path, wf))
+    listed = [rel for rel in list_files(ws) if not rel.startswith(HANDRAIL_DIR + "/")]
+    result.files_checked = sum(1 for rel in listed if scope.covers(rel)) + len(tasks)
+    # Every file with markers is read and indexed first, in scope or not: a block id used in
+    # two files is HR305 on both, and neither gets evidence, whichever is analysed first.
+    texts = list(marker_texts(ws, listed))
+    markers = MarkerIndex({rel: parse_blocks(text, rel) for rel, text in texts})
+    for rel, text in texts:
+        if scope.covers(rel):
+            findings.extend(analyze_source(snapshot, rel, text, markers=markers).findings)
     findings.sort(key=Finding.sort_key)
     return result
 
@@ -129,40 +108,6 @@ def task_context_reports(
         )
         for loaded_task in tasks
     ]
-
-
-def _text_with_markers(path: Path) -> str | None:
-    """The decoded text of `path` when it may hold markers; None otherwise or when unreadable.
-
-    Most files of a repository hold none, so the bytes are searched before anything is decoded.
-    """
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size == 0:
-                return None
-            if size >= _MMAP_FROM_BYTES:
-                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                    if mapped.find(MARKER_NEEDLE) < 0 and mapped[:2] not in _WIDE_BOMS:
-                        return None
-                    data = bytes(mapped)
-            else:
-                data = handle.read()
-    except (OSError, ValueError):
-        return None
-    if MARKER_NEEDLE not in data and not data.startswith(_WIDE_BOMS):
-        return None
-    text, _encoding = decode_source(data)
-    return text
-
-
-def _may_be_wide(path: Path) -> bool:
-    """True when `path` starts with a UTF-16/32 byte order mark (git greps such text as binary)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(2) in _WIDE_BOMS
-    except OSError:
-        return False
 
 
 class _Scope:

@@ -13,13 +13,16 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.comments import language_of
-from handrail.blocks.mark import MarkError, next_block_number, wrap_lines
-from handrail.blocks.markers import Block, decode_source, parse_blocks, parse_blocks_bytes
+from handrail.blocks.mark import MarkError, wrap_lines
+from handrail.blocks.markers import Block, decode_source, parse_blocks
 from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger, LedgerWriteError
+from handrail.marking import marked_record, take_back
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
 __all__ = [
@@ -75,7 +78,7 @@ class DiffMarkResult:
     marked: list[MarkedHunk] = field(default_factory=list)
     skipped: list[SkippedHunk] = field(default_factory=list)
     ledger_error: str | None = None
-    """Set when markers were written but their records were not."""
+    """Set when the records could not be written: then no file was changed at all."""
 
 
 def parse_unified_diff(diff: str) -> dict[str, list[Hunk]]:
@@ -208,8 +211,61 @@ def mark_hunks(
     from handrail.generate.handoff import replace_file
 
     ledger = Ledger(ws)
-    taken = {r.block_id for r in ledger.read().records if isinstance(r, BlockMarked)}
     result = DiffMarkResult("")
+    try:
+        with allocating(ledger) as allocation:
+            planned = _plan_files(ws, task_id, hunks_by_path, allocation, result.skipped)
+            # Every record first (each reserves its id), then the files: a record that
+            # cannot be written leaves every file as it was and takes back the others.
+            records = [
+                (item, [marked_record(b, task_id, item.rel, author=author) for b in item.blocks])
+                for item in planned
+            ]
+            appended: list[BlockMarked] = []
+            try:
+                for _, file_records in records:
+                    for record in file_records:
+                        ledger.append(record)
+                        appended.append(record)
+            except BaseException:
+                take_back(ledger, appended)
+                raise
+            for item, file_records in records:
+                try:
+                    replace_file(item.real, item.rel, item.new_data, item.before)
+                except BaseException as exc:
+                    take_back(ledger, file_records)
+                    if not isinstance(exc, MarkError):
+                        raise
+                    result.skipped += [
+                        SkippedHunk(item.rel, h.start, h.end, exc.message) for h in item.hunks
+                    ]
+                    continue
+                result.marked += [MarkedHunk(item.rel, b) for b in item.blocks]
+    except LedgerWriteError as exc:
+        result.ledger_error = str(exc)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedFile:
+    rel: str
+    real: Path
+    before: os.stat_result
+    new_data: bytes
+    hunks: list[Hunk]
+    blocks: list[Block]
+
+
+def _plan_files(
+    ws: Workspace,
+    task_id: str,
+    hunks_by_path: dict[str, list[Hunk]],
+    allocation: Allocation,
+    skipped: list[SkippedHunk],
+) -> list[_PlannedFile]:
+    """The new bytes and blocks of each file with hunks worth marking; nothing written."""
+    planned: list[_PlannedFile] = []
     for rel, hunks in sorted(hunks_by_path.items()):
         try:
             real = ws.resolve_inside(rel)
@@ -221,44 +277,26 @@ def mark_hunks(
             before = os.stat(real)
             data = real.read_bytes()
         except OSError as exc:
-            result.skipped.append(SkippedHunk(rel, 1, 1, f"cannot read it: {exc.strerror}"))
+            skipped.append(SkippedHunk(rel, 1, 1, f"cannot read it: {exc.strerror}"))
             continue
         text, encoding = decode_source(data)
         unfit = _unfit(rel, text)
         if unfit:
-            result.skipped += [SkippedHunk(rel, h.start, h.end, unfit) for h in hunks]
+            skipped += [SkippedHunk(rel, h.start, h.end, unfit) for h in hunks]
             continue
-        taken |= {b.id for b in parse_blocks_bytes(data, rel).blocks}
-        plan = _plan_file(text, rel, hunks, task_id, taken, result.skipped)
+        allocation.take(ids_in_parse(parse_blocks(text, rel)))
+        plan = _plan_file(text, rel, hunks, task_id, allocation, skipped)
         if not plan:
             continue
         # Bottom-up, so that the markers of one hunk do not shift the lines of those above.
         for hunk, block_id in sorted(plan, key=lambda p: -p[0].start):
             text = wrap_lines(text, hunk.start, hunk.end, block_id, rel)
-        try:
-            replace_file(real, rel, encoding.encode(text), before)
-        except MarkError as exc:
-            for hunk, _ in plan:
-                result.skipped.append(SkippedHunk(rel, hunk.start, hunk.end, exc.message))
-            continue
         ids = {block_id for _, block_id in plan}
-        result.marked += [MarkedHunk(rel, b) for b in parse_blocks(text, rel).blocks if b.id in ids]
-    for item in result.marked:
-        record = BlockMarked.create(
-            block_id=item.block.id,
-            task_id=task_id,
-            path=item.path,
-            content_hash=item.block.content_hash,
-            begin_line=item.block.begin_line,
-            end_line=item.block.end_line,
-            author=author,
+        blocks = [b for b in parse_blocks(text, rel).blocks if b.id in ids]
+        planned.append(
+            _PlannedFile(rel, real, before, encoding.encode(text), [h for h, _ in plan], blocks)
         )
-        try:
-            ledger.append(record)
-        except LedgerWriteError as exc:
-            result.ledger_error = str(exc)
-            break
-    return result
+    return planned
 
 
 def _unfit(rel: str, text: str) -> str:
@@ -280,7 +318,7 @@ def _plan_file(
     rel: str,
     hunks: Iterable[Hunk],
     task_id: str,
-    taken: set[str],
+    allocation: Allocation,
     skipped: list[SkippedHunk],
 ) -> list[tuple[Hunk, str]]:
     """The hunks of one file worth marking, each with its block id (numbered top-down)."""
@@ -304,7 +342,7 @@ def _plan_file(
         trail = next(i for i, line in enumerate(reversed(body)) if line.strip())
         hunk = Hunk(hunk.start + lead, hunk.count - lead - trail)
         inside = next(
-            (b for b in parsed.blocks if b.begin_line <= hunk.end and hunk.start <= b.end_line),
+            (b for b in parsed.enclosed if b.begin_line <= hunk.end and hunk.start <= b.end_line),
             None,
         )
         if inside is not None:
@@ -323,7 +361,5 @@ def _plan_file(
         except MarkError as exc:
             skipped.append(SkippedHunk(rel, hunk.start, hunk.end, exc.message))
             continue
-        block_id = f"{task_id}.{next_block_number(task_id, taken)}"
-        taken.add(block_id)
-        plan.append((hunk, block_id))
+        plan.append((hunk, allocation.next_id(task_id)))
     return plan

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from handrail.block_ids import MarkerIndex
 from handrail.blocks.check import (
     check_blocks,
     disk_insertion,
-    duplicate_ids_across_files,
+    ids_used_in_other_files,
     large_insertion,
 )
 from handrail.blocks.markers import parse_blocks
@@ -84,9 +85,16 @@ def test_mismatched() -> None:
 def test_duplicate_in_one_file_suggests_free_ids() -> None:
     pair = "# handrail:begin abcdef.2\nx\n# handrail:end abcdef.2\n"
     found = findings(pair * 3)
-    assert [(f.line, f.data["suggested_id"]) for f in found] == [(4, "abcdef.3"), (7, "abcdef.4")]
-    assert found[0].data["lines"] == [4, 6]
-    assert "used twice" in found[0].message
+    # Every occurrence is reported; the later ones carry the renumbering quick fix.
+    assert [(f.line, f.data.get("suggested_id")) for f in found] == [
+        (1, None),
+        (4, "abcdef.3"),
+        (7, "abcdef.4"),
+    ]
+    assert found[1].data["lines"] == [4, 6]
+    assert "used more than once in this file (also on line 1)" in found[1].message
+    assert "again on line 4" in found[0].message
+    assert "handrail renumber" in found[0].message
 
 
 def test_malformed() -> None:
@@ -127,20 +135,36 @@ def test_severity_overrides_and_off() -> None:
     assert findings(text, known=set(), wf=all_off) == []
 
 
-def test_duplicates_across_files() -> None:
-    a = parse_blocks("# handrail:begin abcdef.1\nx\n# handrail:end abcdef.1\n", "a.py").blocks
-    b = parse_blocks("\n// handrail:begin abcdef.1\ny\n// handrail:end abcdef.1\n", "b.ts").blocks
-    c = parse_blocks("# handrail:begin abcdef.1\nz\n# handrail:end abcdef.1\n", "c.py").blocks
-    found = duplicate_ids_across_files({"c.py": c, "b.ts": b, "a.py": a}, WF)
-    assert [(f.path, f.line) for f in found] == [("b.ts", 2), ("c.py", 1)]
-    assert "also used in a.py (line 1)" in found[0].message
-    assert [f.data["suggested_id"] for f in found] == ["abcdef.2", "abcdef.3"]
-    assert found[0].data["other_path"] == "a.py"
-    assert (
-        duplicate_ids_across_files({"a.py": a, "b.ts": b}, Workflow(severity={"HR305": "off"}))
-        == []
-    )
-    assert duplicate_ids_across_files({"a.py": a}, WF) == []
+def test_duplicates_across_files_are_reported_on_every_occurrence() -> None:
+    texts = {
+        "a.py": "# handrail:begin abcdef.1\nx\n# handrail:end abcdef.1\n",
+        "b.ts": "\n// handrail:begin abcdef.1\ny\n// handrail:end abcdef.1\n",
+        "c.py": "# handrail:begin abcdef.1\nz\n# handrail:end abcdef.1\n",
+    }
+    parsed = {rel: parse_blocks(text, rel) for rel, text in texts.items()}
+    index = MarkerIndex(parsed)
+    found = []
+    for rel in sorted(texts):
+        elsewhere = index.elsewhere(rel, [b.id for b in parsed[rel].blocks])
+        found += check_blocks(
+            parsed[rel], path=rel, workflow=WF, known_tasks=None, elsewhere=elsewhere
+        )
+    assert [(f.code, f.path, f.line) for f in found] == [
+        ("HR305", "a.py", 1),
+        ("HR305", "b.ts", 2),
+        ("HR305", "c.py", 1),
+    ]
+    assert "also used in b.ts (line 2) and 1 more" in found[0].message
+    assert "also used in a.py (line 1)" in found[1].message
+    assert found[1].data["other_path"] == "a.py"
+    assert found[1].data["suggested_id"] == "abcdef.2"
+    assert ids_used_in_other_files({r: p.blocks for r, p in parsed.items()})["a.py"] == {
+        "abcdef.1": [("b.ts", 2), ("c.py", 1)]
+    }
+    off = Workflow(severity={"HR305": "off"})
+    elsewhere = index.elsewhere("a.py", ["abcdef.1"])
+    assert check_blocks(parsed["a.py"], path="a.py", workflow=off, known_tasks=None,
+                        elsewhere=elsewhere) == []  # fmt: skip
 
 
 def insertion_text(lines: int) -> str:

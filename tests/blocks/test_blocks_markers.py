@@ -169,14 +169,14 @@ def test_duplicate_id_in_one_file() -> None:
         "# handrail:begin abcdef.1\ny\n# handrail:end abcdef.1\n"
     )
     result = parse_blocks(text, "a.py")
-    [problem] = result.problems
-    assert (problem.kind, problem.line, problem.other_line, problem.partner_line) == (
-        ProblemKind.DUPLICATE,
-        4,
-        1,
-        6,
-    )
-    assert [b.begin_line for b in result.blocks] == [1]
+    # Both uses are duplicates: which one the id's evidence belongs to cannot be told.
+    assert [(p.kind, p.line, p.other_line, p.partner_line) for p in result.problems] == [
+        (ProblemKind.DUPLICATE, 1, 4, 3),
+        (ProblemKind.DUPLICATE, 4, 1, 6),
+    ]
+    assert result.blocks == []
+    assert [(b.begin_line, b.end_line) for b in result.duplicated] == [(1, 3), (4, 6)]
+    assert result.enclosed == result.duplicated
 
 
 @pytest.mark.parametrize(

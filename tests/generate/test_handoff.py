@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handrail.blocks.mark import MarkError
-from handrail.generate.handoff import insert_code, replace_file
+from handrail.generate.handoff import insert_code, prepare_target, replace_file, write_generated
+from handrail.ledger.store import Ledger, LedgerWriteError
+from handrail.workspace import Workspace
 
 line_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12
@@ -85,3 +87,41 @@ def test_a_new_file_gets_the_umask_mode_and_no_temp_is_left(tmp_path: Path) -> N
     assert (tmp_path / "new.py").read_bytes() == b"x = 1\n"
     assert stat.S_IMODE(os.stat(tmp_path / "new.py").st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["new.py"]
+
+
+@pytest.mark.parametrize("failure", ["ledger", "file"])
+def test_write_generated_is_both_or_neither(
+    workspace: Workspace, failure: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`generate --into`: a record that cannot be written leaves the file as it was; a file
+    that cannot be written leaves no record. Then the same write works."""
+    import errno
+
+    from handrail.ledger import store
+
+    path = workspace.root / "a.py"
+    path.write_bytes(b"x = 1\n")
+    target = prepare_target(workspace, path, None, "k3f7qa")
+
+    def disk_full(self: object, folder: Path, target: Path, data: bytes, rel: str) -> None:
+        raise store._write_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), rel)
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    with monkeypatch.context() as patch:
+        if failure == "ledger":
+            patch.setattr(store.Ledger, "_write_new", disk_full)
+            expected: type[Exception] = LedgerWriteError
+        else:
+            patch.setattr("handrail.blocks.mark.write_atomic", read_only)
+            expected = MarkError
+        with pytest.raises(expected):
+            write_generated(workspace, target, "y = 2\n", "k3f7qa", author=None)
+    assert path.read_bytes() == b"x = 1\n"
+    assert Ledger(workspace).read().records == []
+
+    target = prepare_target(workspace, path, None, "k3f7qa")
+    plan = write_generated(workspace, target, "y = 2\n", "k3f7qa", author=None)
+    assert plan.block_id == "k3f7qa.1"
+    assert [r.id for r in Ledger(workspace).read().records] != []

@@ -4,7 +4,7 @@
 `mark` writes and removes markers, `check` turns marker problems into findings.
 """
 
-from handrail.blocks.check import check_blocks, duplicate_ids_across_files, large_insertion
+from handrail.blocks.check import check_blocks, ids_used_in_other_files, large_insertion
 from handrail.blocks.comments import CommentStyle, comment_styles_for, marker_lines
 from handrail.blocks.mark import (
     MarkError,
@@ -33,8 +33,8 @@ __all__ = [
     "ProblemKind",
     "check_blocks",
     "comment_styles_for",
-    "duplicate_ids_across_files",
     "hash_content",
+    "ids_used_in_other_files",
     "large_insertion",
     "mark_file",
     "marker_lines",

@@ -3,7 +3,7 @@ and the editor hints for unmarked insertions (HR308): large edits, and changes o
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from handrail.blocks.mark import next_block_number
@@ -17,6 +17,10 @@ from handrail.blocks.markers import (
 from handrail.findings import Finding, Severity
 from handrail.workflow.model import Workflow
 
+Location = tuple[str, int]
+"""(workspace-relative path, begin line) of a block."""
+
+
 _ID_HELP = (
     "A block id is a 6-character task id (lowercase letters and digits) and a block number "
     "from 1, like k3f9qa.1."
@@ -29,18 +33,29 @@ def check_blocks(
     path: str,
     workflow: Workflow,
     known_tasks: Container[str] | None,
+    elsewhere: Mapping[str, Sequence[Location]] | None = None,
+    taken: Iterable[str] = (),
 ) -> list[Finding]:
-    """HR305 for every marker problem, HR306 for blocks of unknown tasks, HR307 for long ones.
+    """HR305 for every marker problem and every block whose id other files use too
+    (`elsewhere`: block id -> where), HR306 for blocks of unknown tasks, HR307 for long ones.
 
     `known_tasks` holds the ids of the workspace's tasks; None skips HR306 (no task list).
+    `taken` holds ids used outside this file (the ledger's, other files'): a suggested
+    new id avoids them.
     """
     findings: list[Finding] = []
     hr305 = workflow.severity_of("HR305")
     if hr305 is not None:
-        taken = [b.id for b in result.blocks] + [p.block_id for p in result.problems]
+        taken = [*taken, *(b.id for b in result.blocks), *(p.block_id for p in result.problems)]
+        for block in result.blocks:
+            others = elsewhere.get(block.id) if elsewhere else None
+            if others:
+                suggested = f"{block.task_id}.{next_block_number(block.task_id, taken)}"
+                taken.append(suggested)
+                findings.append(duplicate_in_other_files(block, path, others, hr305, suggested))
         for problem in result.problems:
             message, data = _describe(problem, taken)
-            if problem.kind is ProblemKind.DUPLICATE:
+            if "suggested_id" in data:
                 taken.append(str(data["suggested_id"]))
             findings.append(
                 Finding(
@@ -105,51 +120,50 @@ def check_blocks(
     return findings
 
 
-def duplicate_ids_across_files(
-    blocks_by_path: Mapping[str, Sequence[Block]], workflow: Workflow
-) -> list[Finding]:
-    """HR305 on every use of a block id after its first one in another file.
-
-    Files are taken in path order, so the report is the same on every machine.
-    """
-    severity = workflow.severity_of("HR305")
-    if severity is None:
-        return []
-    first: dict[str, tuple[str, int]] = {}
-    taken = [b.id for blocks in blocks_by_path.values() for b in blocks]
-    findings: list[Finding] = []
+def ids_used_in_other_files(
+    blocks_by_path: Mapping[str, Sequence[Block]],
+) -> dict[str, dict[str, list[Location]]]:
+    """For each path, its block ids that other files use too, with where (sorted)."""
+    where: dict[str, list[Location]] = {}
     for path in sorted(blocks_by_path):
-        for block in sorted(blocks_by_path[path], key=lambda b: b.begin_line):
-            seen = first.get(block.id)
-            if seen is None:
-                first[block.id] = (path, block.begin_line)
-                continue
-            other_path, other_line = seen
-            if other_path == path:
-                continue  # within one file, parse_blocks has already reported it
-            suggested = f"{block.task_id}.{next_block_number(block.task_id, taken)}"
-            taken.append(suggested)
-            findings.append(
-                _on_begin(
-                    block,
-                    "HR305",
-                    severity,
-                    path,
-                    f"Block id {block.id} is also used in {other_path} (line {other_line}); "
-                    "every block id must be unique in the workspace, or its evidence is "
-                    f"mixed up with the other block's. Renumber this block, e.g. to {suggested}, "
-                    "in both of its markers.",
-                    {
-                        "fix": "renumber",
-                        "block_id": block.id,
-                        "suggested_id": suggested,
-                        "lines": [block.begin_line, block.end_line],
-                        "other_path": other_path,
-                        "other_line": other_line,
-                    },
-                )
-            )
-    return findings
+        for block in blocks_by_path[path]:
+            where.setdefault(block.id, []).append((path, block.begin_line))
+    found: dict[str, dict[str, list[Location]]] = {}
+    for block_id, places in where.items():
+        paths = {path for path, _ in places}
+        if len(paths) < 2:
+            continue
+        for path in paths:
+            others = [p for p in places if p[0] != path]
+            found.setdefault(path, {})[block_id] = others
+    return found
+
+
+def duplicate_in_other_files(
+    block: Block, path: str, others: Sequence[Location], severity: Severity, suggested: str
+) -> Finding:
+    """HR305 on a block whose id other files use too (every occurrence gets one)."""
+    other_path, other_line = others[0]
+    more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+    return _on_begin(
+        block,
+        "HR305",
+        severity,
+        path,
+        f"Block id {block.id} is also used in {other_path} (line {other_line}){more}; every "
+        "block id must be unique in the workspace, or its evidence is mixed up with the other "
+        "block's, so neither counts as verified. After a merge of two branches, run "
+        f"`handrail renumber`; or renumber one of them, e.g. this one to {suggested}, in both "
+        "of its markers.",
+        {
+            "fix": "renumber",
+            "block_id": block.id,
+            "suggested_id": suggested,
+            "lines": [block.begin_line, block.end_line],
+            "other_path": other_path,
+            "other_line": other_line,
+        },
+    )
 
 
 def large_insertion(
@@ -262,17 +276,16 @@ def _unmarked_lines(
     lines = normalise_newlines(text).split("\n")
     start_line = max(start_line, 1)
     end_line = min(end_line, len(lines))
+    enclosed = result.enclosed
     counted = [
         number
         for number in range(start_line, end_line + 1)
-        if lines[number - 1].strip() and result.block_at(number) is None
+        if lines[number - 1].strip() and not any(b.covers(number) for b in enclosed)
     ]
     if not counted:
         return None
     first, last = counted[0], counted[-1]
-    markable = result.block_at(first) is None and not any(
-        b.begin_line <= last and b.end_line >= first for b in result.blocks
-    )
+    markable = not any(b.begin_line <= last and b.end_line >= first for b in enclosed)
     markable = markable and not any(first <= p.line <= last for p in result.problems)
     return _Unmarked(counted, lines, markable)
 
@@ -344,14 +357,24 @@ def _describe(problem: MarkerProblem, taken: list[str]) -> tuple[str, dict[str, 
                 "other_line": problem.other_line,
             },
         )
+    if kind is ProblemKind.DUPLICATE and problem.other_line and problem.other_line > problem.line:
+        # The first use: the quick fix renumbers the later ones, so this one keeps its id.
+        return (
+            f"Block id {problem.block_id} is used more than once in this file (again on line "
+            f"{problem.other_line}); each block needs its own id, or their evidence gets "
+            "mixed up, so neither counts as verified. Renumber the later one (its quick fix), "
+            "or run `handrail renumber`.",
+            base | {"other_line": problem.other_line},
+        )
     if kind is ProblemKind.DUPLICATE:
         task_id = problem.block_id.partition(".")[0]
         suggested = f"{task_id}.{next_block_number(task_id, taken)}"
         lines = [problem.line] + ([problem.partner_line] if problem.partner_line else [])
         return (
-            f"Block id {problem.block_id} is used twice in this file (first on line "
+            f"Block id {problem.block_id} is used more than once in this file (also on line "
             f"{problem.other_line}); each block needs its own id, or their evidence gets "
-            f"mixed up. Renumber this block, e.g. to {suggested}, in both of its markers.",
+            "mixed up, so neither counts as verified. Renumber one of them, e.g. this one to "
+            f"{suggested} in both of its markers, or run `handrail renumber`.",
             base
             | {
                 "fix": "renumber",

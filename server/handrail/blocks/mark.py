@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from handrail.atomic import write_atomic
@@ -156,7 +157,7 @@ def _check_range(
             path=path,
             line=first.line,
         )
-    for block in parsed.blocks:
+    for block in parsed.enclosed:
         if block.begin_line > end_line or block.end_line < start_line:
             continue
         if block.begin_line < start_line and end_line < block.end_line:
@@ -186,6 +187,22 @@ def _check_range(
             f"block id {block_id} is already used in this file; choose the next free number",
             path=path,
         )
+
+
+def rename_markers(text: str, lines: Collection[int], old_id: str, new_id: str) -> str:
+    """`text` with `old_id` changed to `new_id` on the marker lines `lines` (1-based); every
+    other byte, line endings included, stays. Raises MarkError when a line holds no marker
+    of `old_id`."""
+    pattern = re.compile(rf"(handrail:(?:begin|end)[ \t]+){re.escape(old_id)}(?![^ \t*>-])")
+    lines_of = _Lines(text)
+    for number in lines:
+        if not 1 <= number <= len(lines_of):
+            raise MarkError(f"line {number} is past the end of the file", line=number)
+        body, count = pattern.subn(rf"\g<1>{new_id}", lines_of.bodies[number - 1], count=1)
+        if count != 1:
+            raise MarkError(f"line {number} holds no marker of block {old_id}", line=number)
+        lines_of.bodies[number - 1] = body
+    return lines_of.join()
 
 
 def remove_markers(text: str, path: str, block_ids: Collection[str]) -> str:
@@ -218,21 +235,56 @@ def remove_markers(text: str, path: str, block_ids: Collection[str]) -> str:
     return lines.join()
 
 
+@dataclass(frozen=True, slots=True)
+class FileMark:
+    """Marking worked out for a file on disk, not yet written (see `prepare_file_mark`)."""
+
+    path: Path
+    rel: str
+    before: os.stat_result
+    """The file's stat when read: a file changed since is not overwritten."""
+    text: str
+    """The file's text as read, decoded."""
+    new_data: bytes
+    block: Block
+    """The new block as parsed back from `new_data`."""
+
+    def write(self) -> None:
+        """Replace the file with the marked bytes (atomically; raises MarkError)."""
+        replace_unchanged(self.path, self.rel, self.new_data, self.before)
+
+
+def read_for_marking(path: Path, rel: str) -> tuple[str, SourceEncoding, os.stat_result]:
+    """The file's text, encoding and stat, refusing files markers would corrupt."""
+    data, before = _read(path, rel)
+    text, encoding = _decode_for_writing(data, rel)
+    return text, encoding, before
+
+
+def prepare_file_mark(
+    path: Path, rel: str, start_line: int, end_line: int, block_id: str
+) -> FileMark:
+    """What marking lines `start_line`..`end_line` of the file at `path` writes; nothing is
+    written yet. `rel` is the workspace-relative path: it picks the comment syntax and
+    names the file in errors."""
+    text, encoding, before = read_for_marking(path, rel)
+    marked = wrap_lines(text, start_line, end_line, block_id, rel)
+    new_data = encoding.encode(marked)
+    block = parse_blocks_bytes(new_data, rel).block(block_id)
+    if block is None:  # wrap_lines already read the block back from the same text
+        raise MarkError(f"block {block_id} does not read back after marking", path=rel)
+    return FileMark(path, rel, before, text, new_data, block)
+
+
 def mark_file(path: Path, rel: str, start_line: int, end_line: int, block_id: str) -> Block:
     """Wrap lines `start_line`..`end_line` of the file at `path` in markers for `block_id`.
 
-    `rel` is the workspace-relative path: it picks the comment syntax and names the file in
-    errors. Returns the new block as parsed back from the written bytes.
+    Returns the new block as parsed back from the written bytes. Records nothing: the
+    commands mark through `handrail.marking`, which also writes the ledger record.
     """
-    data, before = _read(path, rel)
-    text, encoding = _decode_for_writing(data, rel)
-    marked = wrap_lines(text, start_line, end_line, block_id, rel)
-    new_data = encoding.encode(marked)
-    replace_unchanged(path, rel, new_data, before)
-    block = parse_blocks_bytes(new_data, rel).block(block_id)
-    if block is None:  # wrap_lines already read the block back from the same text
-        raise MarkError(f"block {block_id} was written but does not read back", path=rel)
-    return block
+    prepared = prepare_file_mark(path, rel, start_line, end_line, block_id)
+    prepared.write()
+    return prepared.block
 
 
 def unmark_file(path: Path, rel: str, block_ids: Collection[str]) -> list[Block]:

@@ -120,7 +120,19 @@ class Block:
 @dataclass(frozen=True, slots=True)
 class ParseResult:
     blocks: list[Block] = field(default_factory=list)
+    """Well-formed blocks whose id is used once in the file: the ones evidence is judged for."""
     problems: list[MarkerProblem] = field(default_factory=list)
+    duplicated: list[Block] = field(default_factory=list)
+    """Well-paired blocks whose id another begin marker of the file uses too. Each has a
+    DUPLICATE problem; none is a block (it has no evidence) until it is renumbered, but its
+    lines are still enclosed by markers (nothing may be marked inside them)."""
+
+    @property
+    def enclosed(self) -> list[Block]:
+        """Every pair of markers that encloses lines: `blocks` and `duplicated`, in order."""
+        if not self.duplicated:
+            return self.blocks
+        return sorted([*self.blocks, *self.duplicated], key=lambda b: b.begin_line)
 
     def block_at(self, line: int) -> Block | None:
         """The block whose lines (markers included) hold `line`."""
@@ -281,9 +293,9 @@ def parse_blocks(text: str, path: str) -> ParseResult:
         # which spares copying a large file: lines are found by their LF either way.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     markers, problems = _scan(text, syntax)
-    blocks = _pair(text, markers, problems)
+    blocks, duplicated = _pair(text, markers, problems)
     problems.sort(key=lambda p: (p.line, p.kind))
-    return ParseResult(blocks, problems)
+    return ParseResult(blocks, problems, duplicated)
 
 
 def parse_blocks_bytes(data: bytes, path: str) -> ParseResult:
@@ -357,7 +369,9 @@ def _classify(
     return _Marker(verb, written, line_no, column, end_column, indent, opener, close, start, stop)
 
 
-def _pair(text: str, markers: list[_Marker], problems: list[MarkerProblem]) -> list[Block]:
+def _pair(
+    text: str, markers: list[_Marker], problems: list[MarkerProblem]
+) -> tuple[list[Block], list[Block]]:
     stack: list[_Marker] = []
     paired: list[tuple[_Marker, _Marker]] = []
     next_line = _next_marker_lines(markers)
@@ -418,13 +432,16 @@ def _pair(text: str, markers: list[_Marker], problems: list[MarkerProblem]) -> l
 
     flagged = {p.line for p in problems}
     ends = {begin.line: end for begin, end in paired}
-    first_use: dict[str, int] = {}
+    # Every begin of an id used twice is a duplicate, the first as much as the later ones:
+    # which of them the evidence belongs to cannot be told from the file.
+    uses: dict[str, list[int]] = {}
+    for marker in markers:
+        if marker.verb == "begin":
+            uses.setdefault(marker.block_id, []).append(marker.line)
     duplicates: set[int] = set()
     for marker in markers:
-        if marker.verb != "begin":
-            continue
-        first = first_use.setdefault(marker.block_id, marker.line)
-        if first == marker.line or marker.line in flagged:
+        lines = uses.get(marker.block_id, [])
+        if marker.verb != "begin" or len(lines) < 2 or marker.line in flagged:
             continue
         end = ends.get(marker.line)
         duplicates.add(marker.line)
@@ -432,13 +449,15 @@ def _pair(text: str, markers: list[_Marker], problems: list[MarkerProblem]) -> l
             _problem(
                 ProblemKind.DUPLICATE,
                 marker,
-                other_line=first,
+                other_line=next(line for line in lines if line != marker.line),
                 partner_line=end.line if end is not None else None,
             )
         )
     blocks = [_block(text, begin, end) for begin, end in paired if begin.line not in duplicates]
     blocks.sort(key=lambda b: b.begin_line)
-    return blocks
+    duplicated = [_block(text, begin, end) for begin, end in paired if begin.line in duplicates]
+    duplicated.sort(key=lambda b: b.begin_line)
+    return blocks, duplicated
 
 
 def _problem(

@@ -125,7 +125,7 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
     except MarkError as exc:
         fail(f"{target.rel}: {exc.message}; no file was changed", EXIT_FINDINGS)
     except LedgerWriteError as exc:
-        fail(f"the block is in {target.rel}, but its ledger record was not written: {exc}")
+        fail(f"{target.rel} was not changed, the block was not recorded: {exc}")
     block = plan.block
     if as_json:
         emit_json(
@@ -201,6 +201,8 @@ def mark_diff_command(ctx: Context, task_id: str, base: str, as_json: bool) -> N
         result = mark_diff(ws, task_id, base, author=git_owner(ws.root))
     except DiffMarkError as exc:
         fail(str(exc))
+    if result.ledger_error is not None and not as_json:
+        fail(f"nothing was marked, no file was changed: {result.ledger_error}")
     if as_json:
         emit_json(
             {
@@ -235,7 +237,7 @@ def mark_diff_command(ctx: Context, task_id: str, base: str, as_json: bool) -> N
         else:
             click.echo("The blocks stay unverified (HR300) until their verification runs green.")
     if result.ledger_error is not None:
-        fail(f"the markers are written, but the ledger records were not: {result.ledger_error}")
+        fail(f"nothing was marked, no file was changed: {result.ledger_error}")
 
 
 @click.command("export")
@@ -342,4 +344,4 @@ def import_(
         elif any(o.markable for o in offers):
             click.echo(f"Run again with --mark to mark these ranges for task {task_id}.")
     if result is not None and result.ledger_error is not None:
-        fail(f"the markers are written, but the ledger records were not: {result.ledger_error}")
+        fail(f"nothing was marked, no file was changed: {result.ledger_error}")

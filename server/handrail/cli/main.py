@@ -22,6 +22,7 @@ COMMANDS = {
     "prompt": "prompt_cmd:prompt",
     "generate": "generate_cmd:generate",
     "mark": "mark_cmd:mark",
+    "renumber": "renumber_cmd:renumber",
     "export": "generate_cmd:export",
     "import": "generate_cmd:import_",
     "verify": "verify_cmd:verify_cmd",

@@ -46,10 +46,9 @@ def mark(
         return
     if file is None or start is None or end is None:
         fail("name FILE START END, or use --diff")
-    from handrail.blocks.mark import MarkError, mark_file, next_block_number
-    from handrail.blocks.markers import parse_blocks_bytes
-    from handrail.ledger.records import BlockMarked
-    from handrail.ledger.store import Ledger, LedgerWriteError
+    from handrail.blocks.mark import MarkError
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.marking import mark_file_recorded
     from handrail.tasks import load_all_tasks
     from handrail.workflow.init import git_owner
 
@@ -68,28 +67,12 @@ def mark(
     if task_id not in tasks:
         fail(f'no task {task_id!r}: create one with handrail task new "<spec>"')
 
-    ledger = Ledger(ws)
-    read = ledger.read()
-    taken = {r.block_id for r in read.records if isinstance(r, BlockMarked)}
-    taken |= {b.id for b in parse_blocks_bytes(real.read_bytes(), rel).blocks}
-    block_id = f"{task_id}.{next_block_number(task_id, taken)}"
     try:
-        block = mark_file(real, rel, start, end, block_id)
+        block = mark_file_recorded(ws, real, rel, start, end, task_id, author=git_owner(ws.root))
     except MarkError as exc:
-        fail(f"{rel}: {exc}", EXIT_FINDINGS)
-    record = BlockMarked.create(
-        block_id=block.id,
-        task_id=task_id,
-        path=rel,
-        content_hash=block.content_hash,
-        begin_line=block.begin_line,
-        end_line=block.end_line,
-        author=git_owner(ws.root),
-    )
-    try:
-        ledger.append(record)
+        fail(f"{rel}: {exc}; nothing was marked", EXIT_FINDINGS)
     except LedgerWriteError as exc:
-        fail(f"the markers are in {rel}, but the ledger record was not written: {exc}")
+        fail(f"{rel} was not marked: {exc}")
     if as_json:
         emit_json(
             {

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from handrail.atomic import fsync_folder, temp_name_for
+from handrail.block_ids import allocating
 from handrail.blocks.mark import MarkError, replace_unchanged
 from handrail.blocks.markers import SourceEncoding, decode_source
 from handrail.findings import Finding
@@ -24,7 +25,7 @@ from handrail.generate.client import Answer, GenerationError, stream_chat
 from handrail.generate.extract import extract_code
 from handrail.generate.settings import GenerateSettings
 from handrail.ledger.store import Ledger
-from handrail.marking import MarkPlan, plan_mark, record_mark
+from handrail.marking import MarkPlan, marked_record, next_id_for, plan_mark, recorded
 from handrail.tasks import LoadedTask
 from handrail.workflow.model import Workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
@@ -139,30 +140,35 @@ def prepare_target(ws: Workspace, path: Path, line: int | None, task_id: str) ->
     target = Target(rel, real, line, exists, before)
     # A dry run with a placeholder line finds a bad line number, overlapping blocks and
     # formats without comments now, rather than after the model has been paid for.
-    _plan(ws, target, _read_text(target)[0], "placeholder\n", task_id)
+    _plan(target, _read_text(target)[0], "placeholder\n", f"{task_id}.999999")
     return target
 
 
 def write_generated(
     ws: Workspace, target: Target, code: str, task_id: str, *, author: str | None
 ) -> MarkPlan:
-    """Insert `code` at the target wrapped in markers, in one atomic write, and record it.
+    """Insert `code` at the target wrapped in markers, in one atomic write, and record it:
+    both or neither (see `handrail.marking`).
 
     Raises `MarkError` when the file cannot be marked or changed since `prepare_target`
-    (so the line chosen then still means the same place);
-    `LedgerWriteError` when the markers were written but the record was not.
+    (so the line chosen then still means the same place), `LedgerWriteError` when the
+    record cannot be written; either way no file changed and nothing was recorded.
     """
-    text, encoding = _read_text(target)
-    plan = _plan(ws, target, text, code, task_id)
-    data = encoding.encode(plan.marked_text)
-    replace_file(target.path, target.rel, data, target.before)
-    record_mark(ws, plan, author=author)
+    ledger = Ledger(ws)
+    with allocating(ledger) as allocation:
+        text, encoding = _read_text(target)
+        plan = _plan(target, text, code, next_id_for(allocation, task_id, text, target.rel))
+        data = encoding.encode(plan.marked_text)
+        record = marked_record(plan.block, task_id, target.rel, author=author)
+        recorded(
+            ledger, [record], lambda: replace_file(target.path, target.rel, data, target.before)
+        )
     return plan
 
 
-def _plan(ws: Workspace, target: Target, text: str, code: str, task_id: str) -> MarkPlan:
+def _plan(target: Target, text: str, code: str, block_id: str) -> MarkPlan:
     inserted, first, last = insert_code(text, code, target.line, target.rel)
-    return plan_mark(inserted, target.rel, first, last, task_id, Ledger(ws).read().records)
+    return plan_mark(inserted, target.rel, first, last, block_id)
 
 
 def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, int, int]:

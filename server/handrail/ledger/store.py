@@ -708,6 +708,41 @@ class Ledger:
             self._write_new(folder, target, data, rel)
         return target
 
+    def withdraw(self, record: Record) -> None:
+        """Take back a record this process has just appended, when what it records failed.
+
+        The one exception to "records are never removed": marking writes the block's record
+        first (it reserves the block id for every other writer) and then the markers; when
+        the markers cannot be written, the record must go too, or the ledger would hold a
+        block that no file has. Only a file whose bytes are exactly `record` is removed.
+        Raises LedgerWriteError when it cannot be removed.
+        """
+        data = dump_record(record)
+        with self.lock():
+            try:
+                folder = self._resolved_folder()
+            except PathEscapesWorkspace as exc:
+                raise self._outside_error() from exc
+            target = folder / f"{record.id}.json"
+            rel = self._rel(self.folder / target.name)
+            try:
+                if target.read_bytes() != data:
+                    return  # not ours (or already gone): nothing to take back
+                os.unlink(target)
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                why = _ERRNO_TEXT.get(exc.errno or 0, exc.strerror or str(exc))
+                raise LedgerWriteError(
+                    f"Could not take back ledger record {rel} ({why}): the block it records "
+                    "was not marked, so delete that file by hand.",
+                    path=rel,
+                    reason=errno.errorcode.get(exc.errno or 0, "OSError"),
+                ) from exc
+            with self._mutex:
+                self._cache.pop(target.name, None)
+            _fsync_folder(folder)
+
     def _write_new(self, folder: Path, target: Path, data: bytes, rel: str) -> None:
         temp = folder / f"{TEMP_PREFIX}{target.stem}-{secrets.token_hex(4)}"
         flags = (

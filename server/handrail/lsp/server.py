@@ -677,6 +677,15 @@ def _register_lifecycle(server: HandrailServer) -> None:
             await ls.files_changed([uri])
         if document is not None:
             ls.diagnostics.schedule(uri, 0)
+            folder, rel = ls.locate(uri)
+            source = folder is not None and folder.loaded and classify(rel) == "source"
+            if source and folder is not None and rel and folder.saved(rel, document.text):
+                # Its block ids changed: a duplicate in another open file may have
+                # appeared or gone (HR305 across files).
+                others = [u for u in ls.documents.uris() if u != uri]
+                await ls.diagnostics.analyze_all_now(
+                    [u for u in others if ls.folder_for(u) is folder]
+                )
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: HandrailServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -7,6 +7,7 @@ No rule logic here: every finding comes from `handrail.analysis`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -20,11 +21,13 @@ from handrail.analysis import (
     analyze_task,
     analyze_workflow,
 )
+from handrail.block_ids import MarkerIndex
 from handrail.findings import Finding
 from handrail.lsp.convert import split_lines
 from handrail.workspace import HANDRAIL_DIR, TASKS_DIR, WORKFLOW_FILE, Workspace
 
 DocumentKind = Literal["source", "task", "workflow", "other"]
+log = logging.getLogger(__name__)
 
 
 class FolderState:
@@ -45,6 +48,7 @@ class FolderState:
         created, or by generating for one. Files changed on disk meanwhile get HR308 hints."""
         self._lock = threading.Lock()
         self._sources: SourceAnalysisCache | None = None
+        self._markers: MarkerIndex | None = None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -58,9 +62,25 @@ class FolderState:
         if sources is None:
             with self._lock:
                 if self._sources is None:
+                    self._markers = _marker_index(self.ws)
                     self._sources = SourceAnalysisCache(Snapshot.load(self.ws))
                 sources = self._sources
         return sources
+
+    @property
+    def markers(self) -> MarkerIndex:
+        """Which saved file uses which block id (HR305 across files), read with the snapshot
+        and kept up to date on every save of ours (`saved`)."""
+        _ = self.sources
+        markers = self._markers
+        return markers if markers is not None else MarkerIndex()
+
+    def saved(self, rel: str, text: str) -> bool:
+        """A source file was saved with `text`: True when its block ids changed, so that the
+        other open documents of the folder need analysing again."""
+        from handrail.blocks.markers import parse_blocks
+
+        return self.markers.update(rel, parse_blocks(text, rel))
 
     def load(self) -> None:
         """Read the snapshot now if it has not been read yet."""
@@ -77,13 +97,25 @@ class FolderState:
 
     def reload(self) -> None:
         """Read the workflow, tasks and ledger again. On failure the old snapshot stays."""
+        markers = _marker_index(self.ws)
         sources = SourceAnalysisCache(Snapshot.load(self.ws))
         with self._lock:
+            self._markers = markers
             self._sources = sources
             self.generation += 1
 
     def contains(self, path: Path) -> bool:
         return path == self.root or self.root in path.parents
+
+
+def _marker_index(ws: Workspace) -> MarkerIndex:
+    """The block ids of the folder's files on disk; empty when they cannot be listed (then
+    only duplicates within one document are shown, never a false one)."""
+    try:
+        return MarkerIndex.build(ws)
+    except Exception as exc:  # a listing failure must not stop the folder from loading
+        log.warning("Handrail could not index the block markers of %s: %s", ws.root, exc)
+        return MarkerIndex()
 
 
 def classify(rel: str | None) -> DocumentKind:
@@ -145,7 +177,7 @@ def analyze_text(
     sources = folder.sources
     snapshot = sources.snapshot
     if kind == "source":
-        result.source = sources.analyze_source(rel, text)
+        result.source = sources.analyze_source(rel, text, markers=folder.markers)
         result.findings = list(result.source.findings)
     elif kind == "task":
         result.task = analyze_task(snapshot, rel, text, with_context=with_context)

@@ -301,9 +301,9 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 def read_blocks(ws: Workspace, rel: str) -> tuple[str, list[Block]] | None:
     """The text of workspace file `rel` and its well-formed blocks; None without markers."""
-    from handrail.check import _text_with_markers
+    from handrail.block_ids import text_with_markers
 
-    text = _text_with_markers(ws.root / rel)
+    text = text_with_markers(ws.root / rel)
     if text is None:
         return None
     return text, parse_blocks(text, rel).blocks

@@ -294,7 +294,8 @@ async def test_a_client_that_pulls_is_never_pushed_open_documents(workspace: Wor
     path = workspace.root / "a.py"
     path.write_text(BLOCK)
     other = workspace.root / "b.py"
-    other.write_text(BLOCK)
+    other_block = BLOCK.replace("abcdef.1", "abcdef.2")  # one id in two files would be HR305
+    other.write_text(other_block)
 
     async def pull(uri: str) -> list[str]:
         report = await client.text_document_diagnostic_async(
@@ -324,6 +325,6 @@ async def test_a_client_that_pulls_is_never_pushed_open_documents(workspace: Wor
         await client.wait_for(lambda: client.diagnostic_refresh_count > refreshes, what="a refresh")
         assert await pull(uri) == []
         # A barrier: everything the server did so far has been sent before this answer.
-        second = client.open(other, BLOCK)
+        second = client.open(other, other_block)
         assert await pull(second) == ["HR300", "HR306"]
         assert [p for p in client.published if p.uri in (uri, second) and p.diagnostics] == []

@@ -8,7 +8,7 @@ as a CodeAction (lsprotocol 2025.0.0 reads it as a Command on the client side).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -200,12 +200,15 @@ def capabilities() -> types.ClientCapabilities:
 
 
 @asynccontextmanager
-async def running(folders: list[Path]) -> AsyncIterator[Client]:
-    """Start the server on `folders`, yield the client, shut the server down."""
+async def running(
+    folders: list[Path], *, env: Mapping[str, str] | None = None
+) -> AsyncIterator[Client]:
+    """Start the server on `folders` (with environment `env`), yield the client, shut the
+    server down."""
     client = _make_client()
     options = {"handrail": {"debounce_ms": 0}}
     async with serving(
-        client, folders, capabilities(), init_options=options, timeout=TIMEOUT
+        client, folders, capabilities(), init_options=options, env=env, timeout=TIMEOUT
     ) as result:
         client.initialized = result
         yield client

@@ -23,6 +23,7 @@ SERVER_COMMANDS = {
     "handrail.check",
     "handrail.dismissInsertion",
     "handrail.contextCandidates",
+    "handrail.renumber",
 }
 
 

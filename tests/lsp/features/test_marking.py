@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handrail.block_ids import Allocation, ids_in_records
 from handrail.blocks.markers import parse_blocks
-from handrail.ledger.records import BlockMarked, VerificationRun
+from handrail.ledger.records import BlockMarked, Record, VerificationRun
 from handrail.ledger.store import Ledger
-from handrail.marking import MarkError, free_block_id, plan_mark, record_mark
+from handrail.marking import MarkError, MarkPlan, next_id_for, plan_mark, reserve_mark
 from handrail.text_changes import apply_changes
 from handrail.workspace import Workspace
 
@@ -40,13 +41,17 @@ def test_plan_is_two_insertions_giving_the_marked_text(
     case: tuple[str, int, int], path: str
 ) -> None:
     text, start, end = case
-    plan = plan_mark(text, path, start, end, "k3f7qa", [])
+    plan = plan_mark(text, path, start, end, "k3f7qa.1")
     assert apply_changes(text, plan.changes) == plan.marked_text
     assert len(plan.changes) == 2
     assert all(c.line == c.end_line and c.column == c.end_column for c in plan.changes)
     block = parse_blocks(plan.marked_text, path).block(plan.block_id)
     assert block is not None
     assert (block.begin_line, block.end_line) == (start, end + 2)
+
+
+def free_block_id(task_id: str, text: str, path: str, records: list[Record]) -> str:
+    return next_id_for(Allocation(ids_in_records(records)), task_id, text, path)
 
 
 def test_block_id_skips_ids_in_the_ledger_and_the_buffer() -> None:
@@ -83,12 +88,18 @@ def test_block_id_counts_blocks_only_a_run_names() -> None:
 def test_overlapping_a_block_is_refused_with_a_sentence() -> None:
     text = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\ny = 2\n"
     with pytest.raises(MarkError, match="blocks cannot nest or overlap"):
-        plan_mark(text, "a.py", 2, 4, "k3f7qa", [])
+        plan_mark(text, "a.py", 2, 4, "k3f7qa.2")
 
 
-def test_record_mark_writes_the_block_marked_record(workspace: Workspace) -> None:
-    plan = plan_mark("x = 1\ny = 2\n", "src/a.py", 1, 2, "k3f7qa", [])
-    record = record_mark(workspace, plan, author="Ada Tester <ada@example.com>")
+def test_reserve_mark_writes_the_block_marked_record(workspace: Workspace) -> None:
+    def planner(allocation: Allocation) -> MarkPlan:
+        return plan_mark("x = 1\ny = 2\n", "src/a.py", 1, 2, allocation.next_id("k3f7qa"))
+
+    plan, record = reserve_mark(
+        workspace,
+        planner,
+        author="Ada Tester <ada@example.com>",
+    )
     (stored,) = Ledger(workspace).read().records
     assert stored == record
     assert isinstance(stored, BlockMarked)

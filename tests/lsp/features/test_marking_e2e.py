@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,63 @@ async def test_refused_stale_and_unmarkable_requests_record_nothing(
             await client.run("handrail.markSelection", arguments)
         assert [p.name for p in workspace.tasks_dir.iterdir()] == ["k3f7qa.toml"]
         assert Ledger(workspace).read().records == []
+
+
+# The server runs in its own process: this module, found first on its PYTHONPATH, makes its
+# ledger writes fail with a full disk while the flag file named in the environment exists.
+_FAILING_LEDGER = """
+import errno, os
+import os
+from pathlib import Path
+from handrail.ledger import store
+
+_real = store.Ledger._write_new
+
+def _write_new(self, folder, target, data, rel):
+    if Path(os.environ["HANDRAIL_TEST_DISK_FULL"]).exists():
+        raise store._write_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), rel)
+    _real(self, folder, target, data, rel)
+
+store.Ledger._write_new = _write_new
+"""
+
+
+async def test_a_record_that_cannot_be_written_sends_no_edit(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Both or neither: the record is written (reserving the id) before the edit is sent,
+    so a full disk fails the command and leaves the buffer as it was."""
+    make_task(workspace)
+    path = _source(workspace)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(_FAILING_LEDGER)
+    flag = tmp_path / "disk-full"
+    flag.touch()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
+        "HANDRAIL_TEST_DISK_FULL": str(flag),
+    }
+    arguments = {"startLine": 3, "endLine": 4, "task": "k3f7qa"}
+    async with running([workspace.root], env=env) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        with pytest.raises(Exception, match=r"src/a.py was not marked: .*the disk is full"):
+            await client.run("handrail.markSelection", {"uri": uri, **arguments})
+        assert client.applied == []
+        assert client.texts[uri] == SOURCE
+        assert Ledger(workspace).read().records == []
+
+        flag.unlink()  # space freed: the same command works
+        result = await client.run("handrail.markSelection", {"uri": uri, **arguments})
+        assert (result["applied"], result["block"]) == (True, "k3f7qa.1")
+        (record,) = Ledger(workspace).read().records
+        assert isinstance(record, BlockMarked) and record.block_id == "k3f7qa.1"
+
+        # The editor refuses the next edit: its reserved record is taken back.
+        client.apply_answer = False
+        again = {"uri": uri, "startLine": 1, "endLine": 1, "task": "k3f7qa"}
+        refused = await client.run("handrail.markSelection", again)
+        assert (refused["applied"], refused["block"]) == (False, "k3f7qa.2")
+        assert [r.id for r in Ledger(workspace).read().records] == [record.id]

@@ -41,7 +41,9 @@ async def _renumbering_a_duplicate_block_id(client: Client, workspace: Workspace
     text = block + block
     path.write_text(text)
     uri = client.open(path, text)
-    (dup,) = [d for d in await client.diagnostics_of(uri, 1) if d.code == "HR305"]
+    # Both uses are HR305; the quick fix is on the later one.
+    first, dup = [d for d in await client.diagnostics_of(uri, 1) if d.code == "HR305"]
+    assert (first.range.start.line, dup.range.start.line) == (0, 3)
     (fix,) = [
         a for a in await client.code_actions(uri, (3, 0), (3, 0), [dup]) if a.edit is not None
     ]

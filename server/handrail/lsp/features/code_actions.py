@@ -67,7 +67,7 @@ def _markable(analysis: DocumentAnalysis, start_line: int, end_line: int) -> boo
         return False
     if any(start_line <= p.line <= end_line for p in parsed.problems):
         return False
-    return not any(b.begin_line <= end_line and b.end_line >= start_line for b in parsed.blocks)
+    return not any(b.begin_line <= end_line and b.end_line >= start_line for b in parsed.enclosed)
 
 
 def mark_actions(

@@ -34,6 +34,7 @@ from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
 
 if TYPE_CHECKING:
+    from handrail.block_ids import Allocation
     from handrail.marking import MarkPlan
     from handrail.text_changes import TextChange
 
@@ -48,6 +49,7 @@ RECORD_TRACE = "handrail.recordTrace"
 EXPLAIN = "handrail.explain"
 REVIEW = "handrail.review"
 CHECK = "handrail.check"
+RENUMBER = "handrail.renumber"
 DISMISS_INSERTION = "handrail.dismissInsertion"
 SET_ACTIVE_TASK = "handrail.setActiveTask"
 CONTEXT_CANDIDATES = "handrail.contextCandidates"
@@ -362,9 +364,9 @@ def _source_analysis(server: HandrailServer, uri: str, command: str) -> Document
 
 
 async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
-    """Wrap lines in block markers through ``workspace/applyEdit``, then record the block."""
-    from handrail.ledger.store import Ledger
-    from handrail.marking import MarkError, plan_mark
+    """Wrap lines in block markers through ``workspace/applyEdit``, recorded (see
+    `apply_mark`)."""
+    from handrail.marking import MarkError, next_id_for, plan_mark
     from handrail.tasks import TaskFileError, create_template_task
 
     values = one_mapping(args, MARK_SELECTION)
@@ -393,29 +395,33 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
             f"{MARK_SELECTION}: there is no task {task_id!r} in {folder.root.name}; create one "
             "first (handrail.newTask)."
         )
-    records = (await asyncio.to_thread(Ledger(folder.ws).read)).records
     new_task_path: Path | None = None
     try:
         if task_id is None:
             _workflow_usable(folder, MARK_SELECTION)
             # The lines must be markable before a task is created for them; any free id does.
-            plan_mark(analysis.text, rel, start, end, _PROBE_TASK_ID, records)
+            plan_mark(analysis.text, rel, start, end, f"{_PROBE_TASK_ID}.1")
             author = await asyncio.to_thread(_author, folder)
             created = await asyncio.to_thread(
                 create_template_task, folder.ws, snapshot.workflow.workflow, author=author
             )
             task_id, new_task_path = created.task.id, created.path
-        plan = plan_mark(analysis.text, rel, start, end, task_id, records)
     except MarkError as exc:
         raise CommandFailed(f"{MARK_SELECTION}: {rel}: {exc}") from None
     except TaskFileError as exc:
         raise CommandFailed(f"{MARK_SELECTION}: {exc}") from None
+    chosen_task = task_id
+
+    def planner(allocation: Allocation) -> MarkPlan:
+        block_id = next_id_for(allocation, chosen_task, analysis.text, rel)
+        return plan_mark(analysis.text, rel, start, end, block_id)
+
     result = await apply_mark(
         server,
         analysis,
-        plan,
-        plan.changes,
-        label=f"Mark as generated ({plan.block_id})",
+        planner,
+        lambda plan: plan.changes,
+        label="Mark as generated ({block})",
         command=MARK_SELECTION,
     )
     if not result["applied"]:
@@ -427,46 +433,89 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return result
 
 
+def _open_buffer_ids(server: HandrailServer, folder: FolderState) -> set[str]:
+    """Block ids in the open buffers of `folder`: unsaved markers the disk scan cannot see."""
+    from handrail.block_ids import ids_in_parse
+
+    taken: set[str] = set()
+    for uri in server.documents.uris():
+        if server.folder_for(uri) is not folder:
+            continue
+        analysis = server.analysis_for(uri)
+        if analysis is not None and analysis.source is not None:
+            taken |= ids_in_parse(analysis.source.parsed)
+    return taken
+
+
+def _holds_block(server: HandrailServer, uri: str, plan: MarkPlan) -> bool:
+    """Whether the open document now holds the planned block, markers and content alike."""
+    analysis = server.analysis_for(uri)
+    if analysis is None or analysis.source is None:
+        return False
+    block = analysis.source.parsed.block(plan.block_id)
+    return block is not None and block.content_hash == plan.block.content_hash
+
+
 async def apply_mark(
     server: HandrailServer,
     analysis: DocumentAnalysis,
-    plan: MarkPlan,
-    changes: list[TextChange],
+    planner: Callable[[Allocation], MarkPlan],
+    changes_of: Callable[[MarkPlan], list[TextChange]],
     *,
     label: str,
     command: str,
 ) -> dict[str, Any]:
-    """Send the marking `changes` of `plan` through ``workspace/applyEdit`` at the analysed
-    version, and record the block once the editor applied them (never before: a refused edit
-    must leave no record). Returns the block's place, and ``reason`` when not applied."""
-    from handrail.ledger.store import LedgerWriteError
-    from handrail.marking import record_mark
+    """Mark a block in an editor's buffer: the record and the edit, both or neither.
+
+    The block id is chosen and its `BlockMarked` record written under the ledger lock first
+    (`reserve_mark`), so that no other writer (a `handrail mark` in a hook, another editor)
+    takes the same id while the client applies the edit; nothing is sent when the record
+    cannot be written. Then the edit goes through ``workspace/applyEdit`` at the analysed
+    version. When the client does not apply it (refused, a newer version, no answer) and
+    the buffer does not hold the block, the record is taken back (`Ledger.withdraw`).
+    `label` may name the block as ``{block}``. Returns the block's place, and ``reason``
+    when not applied.
+    """
+    from handrail.ledger.store import Ledger, LedgerWriteError
+    from handrail.marking import MarkError, reserve_mark
 
     folder, rel = analysis.folder, analysis.rel
     assert folder is not None and rel is not None  # only source documents are marked
-    edits = [text_edit(server, analysis.lines, c) for c in changes]
+    author = await asyncio.to_thread(_author, folder)
+    extra = _open_buffer_ids(server, folder)
+    ledger = Ledger(folder.ws)
+    try:
+        plan, record = await asyncio.to_thread(
+            reserve_mark, folder.ws, planner, author=author, extra=extra, ledger=ledger
+        )
+    except MarkError as exc:
+        raise CommandFailed(f"{command}: {rel}: {exc.message}") from None
+    except LedgerWriteError as exc:
+        raise CommandFailed(f"{command}: {rel} was not marked: {exc}") from None
+    edits = [text_edit(server, analysis.lines, c) for c in changes_of(plan)]
     edit = workspace_edit(server, analysis.uri, analysis.version, edits)
-    answer = await server.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label=label)
-    )
     result: dict[str, Any] = {
-        "applied": bool(answer.applied),
+        "applied": False,
         "block": plan.block_id,
         "task": plan.block.task_id,
         "path": rel,
         "begin_line": plan.block.begin_line,
         "end_line": plan.block.end_line,
     }
-    if not answer.applied:
-        result["reason"] = answer.failure_reason or "the editor did not apply the edit"
-        return result
     try:
-        author = await asyncio.to_thread(_author, folder)
-        await asyncio.to_thread(record_mark, folder.ws, plan, author=author)
-    except LedgerWriteError as exc:
-        raise CommandFailed(
-            f"{command}: the markers are in {rel}, but the ledger record was not written: {exc}"
-        ) from None
+        answer = await server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label.format(block=plan.block_id))
+        )
+        result["applied"] = bool(answer.applied)
+        if not answer.applied:
+            result["reason"] = answer.failure_reason or "the editor did not apply the edit"
+    finally:
+        if not result["applied"] and not _holds_block(server, analysis.uri, plan):
+            try:
+                await asyncio.to_thread(ledger.withdraw, record)
+            except LedgerWriteError as exc:
+                server.log_error(f"{command}: {exc}")
+                result["reason"] = f"{result.get('reason', 'the edit failed')}; {exc}"
     return result
 
 
@@ -638,6 +687,44 @@ def set_active_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return {"task": task_id, "folder": folder.root.as_uri()}
 
 
+async def renumber(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """``handrail renumber``: new numbers for blocks whose id another block also uses."""
+    from handrail.blocks.mark import MarkError
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.renumber import renumber as run_renumber
+
+    values = one_mapping(args, RENUMBER)
+    folder = folder_from(server, values, RENUMBER)
+    dry_run = values.get("dryRun", False)
+    if not isinstance(dry_run, bool):
+        raise bad_params(f'{RENUMBER}: "dryRun" must be true or false.')
+    author = await asyncio.to_thread(_author, folder)
+    try:
+        result = await asyncio.to_thread(run_renumber, folder.ws, author=author, dry_run=dry_run)
+    except MarkError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        raise CommandFailed(f"{RENUMBER}: {where}{exc.message}") from None
+    except LedgerWriteError as exc:
+        raise CommandFailed(f"{RENUMBER}: nothing was renumbered: {exc}") from None
+    if result.records:
+        await server.reanalyze_open_documents()
+    return {
+        "dryRun": dry_run,
+        "renumbered": [
+            {
+                "path": r.path,
+                "old": r.old_id,
+                "new": r.new_id,
+                "begin_line": r.begin_line,
+                "end_line": r.end_line,
+                "kept_by": {"path": r.kept_by[0], "line": r.kept_by[1]},
+                "carried": r.carried,
+            }
+            for r in result.renumbered
+        ],
+    }
+
+
 Handler = Callable[..., Any]
 
 
@@ -664,6 +751,7 @@ HANDLERS: dict[str, Handler] = {
     CHECK: check,
     DISMISS_INSERTION: dismiss_insertion,
     SET_ACTIVE_TASK: set_active_task,
+    RENUMBER: renumber,
 }
 
 

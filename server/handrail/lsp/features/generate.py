@@ -11,7 +11,7 @@ answer streamed is never overwritten: the command fails and asks to run it again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,10 @@ from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
 
 if TYPE_CHECKING:
+    from handrail.block_ids import Allocation
     from handrail.marking import MarkPlan
     from handrail.tasks import LoadedTask
+    from handrail.text_changes import TextChange
 
 GENERATE = "handrail.generate"
 INSERT_GENERATED = "handrail.insertGenerated"
@@ -58,7 +60,13 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
         raise CommandFailed(f"{GENERATE}: {exc.message}") from None
     # The target is checked before paying for an answer: a bad line, a format without
     # comments or a range inside a block fails now.
-    await _plan(target, "placeholder\n", GENERATE)
+    from handrail.block_ids import Allocation
+    from handrail.marking import MarkError
+
+    try:
+        _planner(target, "placeholder\n")(Allocation(()))
+    except MarkError as exc:
+        raise CommandFailed(f"{GENERATE}: {rel}: {exc.message}") from None
 
     loop = asyncio.get_running_loop()
     async with work_done(server, f"Handrail: generating code for task {target.task_id}") as report:
@@ -147,24 +155,24 @@ def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> 
     return _Target(uri, analysis, folder, rel, task_id, loaded, line)
 
 
-async def _plan(target: _Target, code: str, command: str) -> MarkPlan:
+def _planner(target: _Target, code: str) -> Callable[[Allocation], MarkPlan]:
     """The marking of `code` at the target's line in the text the target was read at."""
     from handrail.generate.handoff import insert_code
-    from handrail.ledger.store import Ledger
-    from handrail.marking import MarkError, plan_mark
+    from handrail.marking import next_id_for, plan_mark
 
-    records = (await asyncio.to_thread(Ledger(target.folder.ws).read)).records
-    try:
-        inserted, first, last = insert_code(target.analysis.text, code, target.line, target.rel)
-        return plan_mark(inserted, target.rel, first, last, target.task_id, records)
-    except MarkError as exc:
-        raise CommandFailed(f"{command}: {target.rel}: {exc.message}") from None
+    def plan(allocation: Allocation) -> MarkPlan:
+        text = target.analysis.text
+        inserted, first, last = insert_code(text, code, target.line, target.rel)
+        block_id = next_id_for(allocation, target.task_id, inserted, target.rel)
+        return plan_mark(inserted, target.rel, first, last, block_id)
+
+    return plan
 
 
 async def _insert(
     server: HandrailServer, target: _Target, code: str, command: str
 ) -> dict[str, Any]:
-    """Apply the marked insertion through ``workspace/applyEdit``, then record the block."""
+    """Apply the marked insertion through ``workspace/applyEdit``, recorded (`apply_mark`)."""
     from handrail.text_changes import changed_region
 
     rel, analysis = target.rel, target.analysis
@@ -174,16 +182,19 @@ async def _insert(
             f"{command}: {rel} changed while the answer came in; nothing was inserted, run "
             "the command again."
         )
-    plan = await _plan(target, code, command)
-    change = changed_region(analysis.text, plan.marked_text)
-    if change is None:  # inserting code always changes the text; a safety net
-        raise CommandFailed(f"{command}: the code changed nothing in {rel}.")
+
+    def changes(plan: MarkPlan) -> list[TextChange]:
+        change = changed_region(analysis.text, plan.marked_text)
+        # Inserting code always changes the text; an empty edit would be refused (and the
+        # record taken back) rather than recorded.
+        return [change] if change is not None else []
+
     result = await apply_mark(
         server,
         analysis,
-        plan,
-        [change],
-        label=f"Generated block {plan.block_id}",
+        _planner(target, code),
+        changes,
+        label="Generated block {block}",
         command=command,
     )
     if result["applied"]:

@@ -1,0 +1,147 @@
+"""Block ids never collide: one allocator over the ledger and the workspace's markers,
+under the ledger lock (issue 16, point 5)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from repo_helpers import init_repo, run
+
+from handrail.block_ids import Allocation, ids_in_parse, ids_in_records
+from handrail.blocks.markers import parse_blocks
+from handrail.ledger.records import BlockMarked
+from handrail.ledger.store import Ledger
+from handrail.workspace import Workspace
+
+GOOD_SPEC = (
+    "Given a text and a count n, return the n most frequent words with their counts. "
+    "It must order ties alphabetically and follow the style of words() in src/words.py."
+)
+TASKS = ("k3f7qa", "abcdef")
+
+
+def _new_task(root: Path) -> str:
+    result = run(root, "task", "new", GOOD_SPEC, "--json")
+    assert result.exit_code == 0, result.output
+    task_id: str = json.loads(result.output)["task"]
+    return task_id
+
+
+def _marked_ids(root: Path) -> list[str]:
+    records = Ledger(Workspace(root)).read().records
+    return sorted(r.block_id for r in records if isinstance(r, BlockMarked))
+
+
+def test_mark_skips_a_number_held_only_by_markers_in_another_file(tmp_path: Path) -> None:
+    """A block marked by hand (no record) in another file still holds its number."""
+    root = init_repo(tmp_path / "repo", {"src/a.py": "x = 1\n", "src/b.py": "y = 2\n"})
+    task = _new_task(root)
+    (root / "src" / "b.py").write_text(
+        f"# handrail:begin {task}.1\ny = 2\n# handrail:end {task}.1\n"
+    )
+    result = run(root, "mark", "src/a.py", "1", "1", "--task", task, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["block"] == f"{task}.2"
+
+
+def _block(task: str, n: int, closed: bool) -> str:
+    end = f"# handrail:end {task}.{n}\n" if closed else ""
+    return f"# handrail:begin {task}.{n}\nx = {n}\n{end}"
+
+
+@given(
+    ledger_ids=st.lists(st.tuples(st.sampled_from(TASKS), st.integers(1, 40)), max_size=8),
+    marker_ids=st.lists(
+        st.tuples(st.sampled_from(TASKS), st.integers(1, 40), st.booleans()), max_size=8
+    ),
+    task=st.sampled_from(TASKS),
+    count=st.integers(1, 4),
+)
+def test_an_allocated_id_is_never_in_the_ledger_or_the_markers(
+    ledger_ids: list[tuple[str, int]],
+    marker_ids: list[tuple[str, int, bool]],
+    task: str,
+    count: int,
+) -> None:
+    records = [
+        BlockMarked.create(
+            block_id=f"{t}.{n}", task_id=t, path="a.py", content_hash="sha256:0", begin_line=1,
+            end_line=2,
+        )
+        for t, n in ledger_ids
+    ]  # fmt: skip
+    # Blocks, duplicates, unclosed begins and nesting alike: every id on a marker line counts.
+    text = "".join(_block(t, n, closed) for t, n, closed in marker_ids)
+    in_use = {f"{t}.{n}" for t, n in ledger_ids} | {f"{t}.{n}" for t, n, _ in marker_ids}
+    allocation = Allocation(ids_in_records(records) | ids_in_parse(parse_blocks(text, "a.py")))
+    given_out = [allocation.next_id(task) for _ in range(count)]
+    assert not set(given_out) & in_use
+    assert len(set(given_out)) == count
+    highest = max(
+        (n for t, n in [*ledger_ids, *[m[:2] for m in marker_ids]] if t == task), default=0
+    )
+    assert given_out[0] == f"{task}.{highest + 1}"
+
+
+# -- concurrent marks -------------------------------------------------------------------------
+
+
+def _mark_in_child(root: str, rel: str, task: str, barrier: Any, out: Any) -> None:
+    """One `handrail mark` process. Every ledger read waits (briefly) for the other process
+    to read too: without the lock around allocation both would pick the same number."""
+    from handrail.ledger import store
+
+    original = store.Ledger.read
+
+    def read_together(self: store.Ledger, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        # With the allocation under the lock the other processes wait for our lock
+        # instead: the barrier then breaks after its timeout, and we carry on.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=3)
+        return result
+
+    store.Ledger.read = read_together  # type: ignore[method-assign]
+    result = run(Path(root), "mark", rel, "1", "1", "--task", task, "--json")
+    out.put((rel, result.exit_code, result.output))
+
+
+def test_concurrent_marks_of_one_task_get_distinct_ids(tmp_path: Path) -> None:
+    root = init_repo(
+        tmp_path / "repo", {"src/a.py": "x = 1\n", "src/b.py": "y = 2\n", "src/c.py": "z = 3\n"}
+    )
+    task = _new_task(root)
+    context = multiprocessing.get_context("fork")
+    files = ["src/a.py", "src/b.py", "src/c.py"]
+    barrier = context.Barrier(len(files))
+    out = context.Queue()
+    children = [
+        context.Process(target=_mark_in_child, args=(str(root), rel, task, barrier, out))
+        for rel in files
+    ]
+    for child in children:
+        child.start()
+    results = [out.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(timeout=120)
+        assert child.exitcode == 0
+    assert all(code == 0 for _, code, _ in results), results
+    blocks = sorted(json.loads(output)["block"] for _, _, output in results)
+    assert blocks == [f"{task}.1", f"{task}.2", f"{task}.3"]
+    assert _marked_ids(root) == blocks
+    for rel in files:
+        assert len(parse_blocks((root / rel).read_text(), rel).blocks) == 1
+
+
+@pytest.mark.parametrize("extra", [[], ["k3f7qa.9"]])
+def test_allocation_counts_open_buffers(extra: list[str]) -> None:
+    allocation = Allocation(["k3f7qa.2", *extra])
+    assert allocation.next_id("k3f7qa") == ("k3f7qa.10" if extra else "k3f7qa.3")
