@@ -260,3 +260,52 @@ def test_covering_tests_are_read_from_whatever_the_run_records() -> None:
     nested = SimpleNamespace(coverage={"a.1": SimpleNamespace(tests=("t.py::z",), lines=[3])})
     assert covering_tests(nested, "a.1") == ["t.py::z"]
     assert covering_tests(SimpleNamespace(coverage={"a.1": {"tests": []}}), "a.1") == []
+
+
+def test_a_command_that_is_not_plain_pytest_runs_each_mutant_in_a_new_process(
+    project: Callable[..., Workspace],
+) -> None:
+    # `python -m pytest` goes through the fork server; any other command runs as it is.
+    # Both must judge every mutant alike.
+    ws = project(CLAMP, WEAK_TESTS)
+    (ws.root / "run_tests.py").write_text(
+        "import sys\n\nimport pytest\n\nsys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))\n"
+    )
+    forked = probe_block(
+        ws,
+        block_id=BLOCK,
+        path="calc.py",
+        argv=(PY, "-m", "pytest", "-q"),
+        tests=None,
+        timeout_s=60,
+    )
+    fresh = probe_block(
+        ws, block_id=BLOCK, path="calc.py", argv=(PY, "run_tests.py"), tests=None, timeout_s=60
+    )
+
+    assert forked.status == fresh.status == "probed"
+    assert [(r.mutant.id, r.outcome) for r in forked.results] == [
+        (r.mutant.id, r.outcome) for r in fresh.results
+    ]
+
+
+def test_a_mutant_that_never_finishes_counts_as_caught(project: Callable[..., Workspace]) -> None:
+    body = (
+        "def countdown(n):\n    steps = 0\n    while n > 0:\n        n -= 1\n"
+        "        steps += 1\n    return steps\n"
+    )
+    tests = "from calc import countdown\n\n\ndef test_three():\n    assert countdown(3) == 3\n"
+    ws = project(body, tests)
+
+    result = probe_block(
+        ws,
+        block_id=BLOCK,
+        path="calc.py",
+        argv=(PY, "-m", "pytest", "-q"),
+        tests=None,
+        timeout_s=60,
+    )
+
+    endless = next(r for r in result.results if r.mutant.original == "-=")
+    assert endless.outcome == "timed_out"
+    assert result.caught == result.tried  # the timeout is counted as caught

@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from handrail.blocks.markers import decode_source, normalise_newlines, parse_blocks
+from handrail.evidence.forkserver import ForkResult, ForkServer, ForkServerError, pytest_args
 from handrail.evidence.mutants import Mutant, apply, generate
 from handrail.ledger.records import MutantOutcome, ProbedMutant, ProbeRun
 from handrail.verify.runner import RunResult, run_command
@@ -348,7 +349,8 @@ ProbeProgress = Callable[[ProbeEvent], None]
 
 
 class _Worker:
-    """One copy of the tree and the file in it that mutants are written to."""
+    """One copy of the tree, the file in it that mutants are written to, and (for a plain
+    `python -m pytest` command) a fork server that runs pytest there without restarting."""
 
     def __init__(self, ws: Workspace, base: Path, rel: str, encode: Callable[[str], bytes]) -> None:
         self.root = base
@@ -357,6 +359,7 @@ class _Worker:
         self.encode = encode
         self.pycache = self.file.parent / "__pycache__"
         self.original = self.file.read_bytes() if self.file.exists() else b""
+        self.server: ForkServer | None = None
         env = dict(os.environ)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         folder = import_root(base, rel)
@@ -368,13 +371,38 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(paths)
         self.env = env
 
-    def run(
-        self, text: str | None, argv: Sequence[str], timeout_s: float, cancel: threading.Event
-    ) -> RunResult:
-        """Run `argv` with the file holding `text` (None: the original bytes)."""
+    def start_server(self, argv: Sequence[str]) -> None:
+        """Start the fork server (it imports pytest while other work goes on)."""
+        parsed = pytest_args(argv)
+        if parsed is not None:
+            with contextlib.suppress(ForkServerError):
+                self.server = ForkServer(parsed[0], self.root, self.env)
+
+    def server_ready(self) -> bool:
+        if self.server is None:
+            return False
+        try:
+            self.server.wait_ready()
+        except ForkServerError:
+            self.server = None
+            return False
+        return True
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def _write(self, text: str | None) -> None:
         data = self.original if text is None else self.encode(text)
         self.file.write_bytes(data)
         shutil.rmtree(self.pycache, ignore_errors=True)
+
+    def run_fresh(
+        self, text: str | None, argv: Sequence[str], timeout_s: float, cancel: threading.Event
+    ) -> RunResult:
+        """Run `argv` in a new process with the file holding `text` (None: the original)."""
+        self._write(text)
         try:
             return run_command(
                 argv,
@@ -386,6 +414,24 @@ class _Worker:
             )
         finally:
             self.file.write_bytes(self.original)
+
+    def run(
+        self, text: str | None, argv: Sequence[str], timeout_s: float, cancel: threading.Event
+    ) -> ForkResult:
+        """Run `argv` with the file holding `text`: through the fork server when there is
+        one, else (or when it fails) in a new process."""
+        if self.server is not None:
+            parsed = pytest_args(argv)
+            assert parsed is not None
+            self._write(text)
+            try:
+                return self.server.run(parsed[1], timeout_s, cancel)
+            except ForkServerError:
+                self.stop_server()
+            finally:
+                self.file.write_bytes(self.original)
+        fresh = self.run_fresh(text, argv, timeout_s, cancel)
+        return ForkResult(fresh.exit_code, fresh.timed_out, fresh.cancelled, fresh.duration_s)
 
 
 def probe_block(
@@ -463,42 +509,85 @@ def probe_block(
             "argv": run_argv,
             "tests": list(tests) if tests is not None else None,
         }
-        clean = pool[0].run(None, run_argv, timeout_s, cancel)
-        clean_s = clean.duration_s
+        try:
+            return _probe_in(
+                pool,
+                normal,
+                mutants,
+                run_argv,
+                timeout_s,
+                started + budget_s,
+                cancel,
+                progress,
+                block_id,
+                path,
+                result,
+                info,
+            )
+        finally:
+            for worker in pool:
+                worker.stop_server()
+
+
+def _probe_in(
+    pool: list[_Worker],
+    normal: str,
+    mutants: list[Mutant],
+    run_argv: tuple[str, ...],
+    timeout_s: float,
+    deadline: float,
+    cancel: threading.Event,
+    progress: ProbeProgress | None,
+    block_id: str,
+    path: str,
+    result: Callable[..., ProbeResult],
+    info: dict[str, Any],
+) -> ProbeResult:
+    for worker in pool:
+        worker.start_server(run_argv)
+    clean = pool[0].run_fresh(None, run_argv, timeout_s, cancel)
+    clean_s = clean.duration_s
+    if progress is not None:
+        progress(ProbeEvent("clean", block_id, 0, len(mutants), duration_s=clean_s))
+    if clean.cancelled:
+        return result("cancelled", "cancelled", **info)
+    if not clean.passed:
+        how = "timed out" if clean.timed_out else f"exited with code {clean.exit_code}"
+        tail = clean.tail_text().strip().splitlines()[-5:]
+        return result(
+            "clean_failed",
+            f"the tests do not pass on an unchanged copy of the workspace ({how}), so "
+            "mutants cannot be judged" + (": " + " / ".join(tail) if tail else ""),
+            clean_duration_s=clean_s,
+            **info,
+        )
+    per_mutant = min(timeout_s, max(clean_s * TIMEOUT_FACTOR, clean_s + TIMEOUT_SLACK_S))
+    if all([w.server_ready() for w in pool]):
+        # The fast path must agree with the real command on the unchanged code.
+        if not pool[0].run(None, run_argv, per_mutant, cancel).passed:
+            for worker in pool:
+                worker.stop_server()
+    else:
+        for worker in pool:
+            worker.stop_server()
+    results = _run_mutants(
+        pool, normal, mutants, run_argv, per_mutant, deadline, cancel, progress, block_id
+    )
+    if cancel.is_set():
+        return result("cancelled", "cancelled", clean_duration_s=clean_s, **info)
+    if any(r.outcome == "survived" for r in results):
+        sentinel = pool[0].run(_SENTINEL, run_argv, per_mutant, cancel)
         if progress is not None:
-            progress(ProbeEvent("clean", block_id, 0, len(mutants), duration_s=clean_s))
-        if clean.cancelled:
-            return result("cancelled", "cancelled", **info)
-        if not clean.passed:
-            how = "timed out" if clean.timed_out else f"exited with code {clean.exit_code}"
-            tail = clean.tail_text().strip().splitlines()[-5:]
+            progress(ProbeEvent("sentinel", block_id, duration_s=sentinel.duration_s))
+        if sentinel.passed:
             return result(
-                "clean_failed",
-                f"the tests do not pass on an unchanged copy of the workspace ({how}), so "
-                "mutants cannot be judged" + (": " + " / ".join(tail) if tail else ""),
+                "not_loaded",
+                f"the tests still pass with {path} replaced by a file that fails on import "
+                "in the probe's copy: they do not load it from there (an installed, "
+                "non-editable copy of the package?), so the probe cannot judge them",
                 clean_duration_s=clean_s,
                 **info,
             )
-        per_mutant = min(timeout_s, max(clean_s * TIMEOUT_FACTOR, clean_s + TIMEOUT_SLACK_S))
-        deadline = started + budget_s
-        results = _run_mutants(
-            pool, normal, mutants, run_argv, per_mutant, deadline, cancel, progress, block_id
-        )
-        if cancel.is_set():
-            return result("cancelled", "cancelled", clean_duration_s=clean_s, **info)
-        if any(r.outcome == "survived" for r in results):
-            sentinel = pool[0].run(_SENTINEL, run_argv, per_mutant, cancel)
-            if progress is not None:
-                progress(ProbeEvent("sentinel", block_id, duration_s=sentinel.duration_s))
-            if sentinel.passed:
-                return result(
-                    "not_loaded",
-                    f"the tests still pass with {path} replaced by a file that fails on import "
-                    "in the probe's copy: they do not load it from there (an installed, "
-                    "non-editable copy of the package?), so the probe cannot judge them",
-                    clean_duration_s=clean_s,
-                    **info,
-                )
     complete = all(r.outcome != "not_run" for r in results)
     return result(
         "probed",
