@@ -279,10 +279,17 @@ def test_a_command_that_is_not_plain_pytest_runs_each_mutant_in_a_new_process(
         tests=None,
         timeout_s=60,
     )
+    # Node ids cannot be handed to a command that is not pytest: it runs whole, and says so.
     fresh = probe_block(
-        ws, block_id=BLOCK, path="calc.py", argv=(PY, "run_tests.py"), tests=None, timeout_s=60
+        ws,
+        block_id=BLOCK,
+        path="calc.py",
+        argv=(PY, "run_tests.py"),
+        tests=["test_calc.py::test_inside"],
+        timeout_s=60,
     )
 
+    assert fresh.tests is None and fresh.argv == (PY, "run_tests.py")
     assert forked.status == fresh.status == "probed"
     assert [(r.mutant.id, r.outcome) for r in forked.results] == [
         (r.mutant.id, r.outcome) for r in fresh.results

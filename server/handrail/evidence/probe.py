@@ -496,9 +496,11 @@ def probe_block(
             content_hash=digest,
         )
     chosen = tuple(argv)
+    used: list[str] | None = None
     if tests is not None:
         narrowed = narrowed_argv(argv, tests, ws.root)
-        chosen = narrowed if narrowed is not None else chosen
+        if narrowed is not None:  # not pytest: the whole command runs, and we say so
+            chosen, used = narrowed, list(tests)
 
     with tempfile.TemporaryDirectory(prefix="handrail-probe-") as temp:
         count = max(1, min(workers, len(mutants)))
@@ -507,7 +509,7 @@ def probe_block(
         info: dict[str, Any] = {
             "content_hash": digest,
             "argv": run_argv,
-            "tests": list(tests) if tests is not None else None,
+            "tests": used,
         }
         try:
             return _probe_in(
@@ -801,7 +803,7 @@ def probe(
                     result,
                     record=record,
                     write_error=write_error,
-                    whole_command=tests is None,
+                    whole_command=result.tests is None,
                     required=tier_asks_for_probe(evidence.tier),
                 )
             )
