@@ -316,3 +316,44 @@ def test_a_mutant_that_never_finishes_counts_as_caught(project: Callable[..., Wo
     endless = next(r for r in result.results if r.mutant.original == "-=")
     assert endless.outcome == "timed_out"
     assert result.caught == result.tried  # the timeout is counted as caught
+
+
+def test_mutants_past_the_time_budget_are_not_run_and_not_counted(
+    project: Callable[..., Workspace],
+) -> None:
+    ws = project(CLAMP, WEAK_TESTS)
+
+    # The budget is used up by the clean run already, whatever the machine's speed.
+    result = probe_block(
+        ws,
+        block_id=BLOCK,
+        path="calc.py",
+        argv=(PY, "-m", "pytest", "-q"),
+        tests=None,
+        timeout_s=60,
+        budget_s=0.001,
+    )
+
+    assert result.status == "probed" and not result.complete
+    assert result.tried == 0 and {r.outcome for r in result.results} == {"not_run"}
+    assert "not run: the time budget ran out" in result.summary()
+
+
+def test_a_cancelled_probe_records_nothing(project: Callable[..., Workspace]) -> None:
+    import threading
+
+    from handrail.evidence.probe import ProbeEvent
+
+    ws = project(CLAMP, WEAK_TESTS)
+    assert handrail(ws, "verify", BLOCK).exit_code == 0
+    cancel = threading.Event()
+
+    def stop_after_first(event: ProbeEvent) -> None:
+        if event.kind == "mutant":
+            cancel.set()
+
+    report = probe(ws, Target("block", BLOCK), force=True, progress=stop_after_first, cancel=cancel)
+
+    assert report.cancelled
+    assert [b.result.status for b in report.blocks if b.result] == ["cancelled"]
+    assert probe_runs(ws) == []
