@@ -3,7 +3,7 @@
 Goal (issue 11): the probe finishes in at most 10x the time of the covering tests run as a
 process, with a progress display.
 
-    python bench/probe_bench.py [--runs 3] [--workers 2]
+    python bench/probe_bench.py [--runs 3] [--workers 2] [--no-fork-server]
 
 The tests' time is the median of `--runs` runs of `python -m pytest -q <the 8 node ids>` in
 the workspace (a fresh process each, as a developer would run them). The probe's time is one
@@ -112,6 +112,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--no-fork-server", action="store_true", help="a new process per mutant (to compare)"
+    )
     args = parser.parse_args()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     with tempfile.TemporaryDirectory(prefix="handrail-probe-bench-") as temp:
@@ -146,6 +149,7 @@ def main() -> None:
             timeout_s=60,
             workers=args.workers,
             progress=show,
+            fork_server=not args.no_fork_server,
         )
         probe_s = time.perf_counter() - start
     ratio = probe_s / tests_s

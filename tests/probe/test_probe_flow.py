@@ -357,3 +357,26 @@ def test_a_cancelled_probe_records_nothing(project: Callable[..., Workspace]) ->
     assert report.cancelled
     assert [b.result.status for b in report.blocks if b.result] == ["cancelled"]
     assert probe_runs(ws) == []
+
+
+def test_tests_that_need_an_ignored_file_cannot_be_judged(
+    project: Callable[..., Workspace],
+) -> None:
+    # The copy holds tracked and untracked files, not ignored ones: a test that reads an
+    # ignored file fails there even on unchanged code, and no mutant is judged.
+    ws = project(CLAMP, WEAK_TESTS + "\n\ndef test_data():\n    assert open('local.cfg').read()\n")
+    (ws.root / ".gitignore").write_text("local.cfg\n")
+    (ws.root / "local.cfg").write_text("secret\n")
+
+    result = probe_block(
+        ws,
+        block_id=BLOCK,
+        path="calc.py",
+        argv=(PY, "-m", "pytest", "-q"),
+        tests=None,
+        timeout_s=60,
+    )
+
+    assert result.status == "clean_failed"
+    assert "do not pass on an unchanged copy" in result.message
+    assert "exited with code 1" in result.message
