@@ -22,7 +22,13 @@ from probe_helpers import (
 
 from handrail.check import run_check
 from handrail.cli.main import cli
-from handrail.evidence.probe import covering_tests, narrowed_argv, probe, probe_block
+from handrail.evidence.probe import (
+    covering_tests,
+    fail_fast,
+    narrowed_argv,
+    probe,
+    probe_block,
+)
 from handrail.findings import Finding, Severity
 from handrail.ledger.records import MutantDismissed, ProbeRun
 from handrail.ledger.store import Ledger
@@ -250,6 +256,9 @@ def test_pytest_arguments_are_narrowed_to_the_node_ids(workspace: Workspace) -> 
         "tests/test_a.py::test_x",
     )
     assert narrowed_argv(["make", "test"], ["t.py::x"], workspace.root) is None
+    # Against a mutant one failure is enough: pytest stops at the first (-x).
+    assert fail_fast([PY, "-m", "pytest", "-q", "t.py"]) == (PY, "-m", "pytest", "-x", "-q", "t.py")
+    assert fail_fast(["make", "test"]) == ("make", "test")
 
 
 def test_covering_tests_are_read_from_whatever_the_run_records() -> None:

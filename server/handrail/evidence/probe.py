@@ -161,6 +161,15 @@ def narrowed_argv(argv: Sequence[str], tests: Sequence[str], root: Path) -> tupl
     return (*kept, *tests)
 
 
+def fail_fast(argv: Sequence[str]) -> tuple[str, ...]:
+    """`argv` with pytest's `-x` (stop at the first failure) when it is a pytest command: one
+    failing test is enough to call a mutant caught, so the rest need not run."""
+    start = _pytest_index(argv)
+    if start is None:
+        return tuple(argv)
+    return (*argv[: start + 1], "-x", *argv[start + 1 :])
+
+
 def _node_id(text: str) -> str:
     """A node id from a coverage context: `tests/test_a.py::test_x|run` -> without `|run`."""
     return text.split("|", 1)[0].strip()
@@ -581,8 +590,9 @@ def _probe_in(
     if progress is not None:
         progress(ProbeEvent("clean", block_id, 0, len(mutants), duration_s=clean_s))
     per_mutant = min(timeout_s, max(clean_s * TIMEOUT_FACTOR, clean_s + TIMEOUT_SLACK_S))
+    mutant_argv = fail_fast(run_argv)
     results = _run_mutants(
-        pool, normal, mutants, run_argv, per_mutant, deadline, cancel, progress, block_id
+        pool, normal, mutants, mutant_argv, per_mutant, deadline, cancel, progress, block_id
     )
     if cancel.is_set():
         return result("cancelled", "cancelled", clean_duration_s=clean_s, **info)
