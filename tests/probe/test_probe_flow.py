@@ -266,9 +266,23 @@ def test_covering_tests_are_read_from_whatever_the_run_records() -> None:
     by_block = SimpleNamespace(tests={"a.1": ["t.py::x|run", "t.py::y", "t.py::x|setup"]})
     assert covering_tests(by_block, "a.1") == ["t.py::x", "t.py::y"]
     assert covering_tests(by_block, "b.1") is None
-    nested = SimpleNamespace(coverage={"a.1": SimpleNamespace(tests=("t.py::z",), lines=[3])})
-    assert covering_tests(nested, "a.1") == ["t.py::z"]
-    assert covering_tests(SimpleNamespace(coverage={"a.1": {"tests": []}}), "a.1") == []
+
+    # The verification run's per-block line evidence: node id -> the block's lines it ran.
+    def coverage(**fields: object) -> SimpleNamespace:
+        entry = {"outcome": "passed", "executed": "1-3", "tests": {}, "more_tests": 0} | fields
+        return SimpleNamespace(coverage={"a.1": SimpleNamespace(**entry)})
+
+    assert covering_tests(coverage(tests={"t.py::z": "1-3", "t.py::w": "2"}), "a.1") == [
+        "t.py::w",
+        "t.py::z",
+    ]
+    # Not every test named, not measured, or lines without per-test data: the whole command.
+    assert covering_tests(coverage(tests={"t.py::z": "1"}, more_tests=3), "a.1") is None
+    assert covering_tests(coverage(outcome="not_measured"), "a.1") is None
+    assert covering_tests(coverage(), "a.1") is None
+    # Measured, and no test ran a line of it: nothing to run.
+    assert covering_tests(coverage(executed=""), "a.1") == []
+    assert covering_tests(SimpleNamespace(coverage=None), "a.1") is None
 
 
 def test_a_command_that_is_not_plain_pytest_runs_each_mutant_in_a_new_process(

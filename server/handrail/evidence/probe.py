@@ -176,21 +176,28 @@ def _node_id(text: str) -> str:
 
 
 def covering_tests(run: Any, block_id: str) -> list[str] | None:
-    """The pytest node ids a recorded run says executed `block_id`, or None if it does not say.
+    """The pytest node ids a recorded run says executed `block_id`, or None: run the whole
+    command (nothing recorded, not measured, or not every test named).
 
-    Read defensively: the per-block coverage of a `VerificationRun` may be a mapping of block
-    id to node ids (`tests`), or to an object or mapping with a `tests` field (`coverage`,
-    `evidence`, `block_evidence`). An empty list means "recorded: no test executed it".
+    Read defensively, so the runner does not depend on one record shape: the run's per-block
+    `coverage` (block id -> an entry whose `tests` maps node id -> lines, with `more_tests`
+    counting tests left unnamed), or a plain `tests` mapping of block id -> node ids.
+    An empty list means "measured: no test executed it".
     """
-    for name in ("tests", "coverage", "evidence", "block_evidence", "lines"):
+    for name in ("coverage", "tests"):
         value = getattr(run, name, None)
         if not isinstance(value, dict) or block_id not in value:
             continue
         entry = value[block_id]
         found = entry.get("tests") if isinstance(entry, dict) else getattr(entry, "tests", entry)
-        if isinstance(found, list | tuple | set | frozenset):
-            ids = {_node_id(str(t)) for t in found}
-            return sorted(i for i in ids if i)
+        if getattr(entry, "outcome", None) == "not_measured" or getattr(entry, "more_tests", 0):
+            return None
+        if not isinstance(found, dict | list | tuple | set | frozenset):
+            return None
+        ids = sorted({i for i in (_node_id(str(t)) for t in found) if i})
+        if not ids and getattr(entry, "executed", None):
+            return None  # lines ran, but no per-test attribution was recorded
+        return ids
     return None
 
 

@@ -151,11 +151,9 @@ def run_command(
 ) -> RunResult:
     """Run `argv` in `cwd` without a shell and wait for it, its timeout, or `cancel`.
 
-    `env` replaces the environment when given (the probe sets `PYTHONDONTWRITEBYTECODE`);
-    otherwise the command inherits ours.
-
     Never raises for a command that cannot run: a missing executable, a permission problem
-    or a bad working folder come back as a result with `start_error` set.
+    or a bad working folder come back as a result with `start_error` set. `env` replaces the
+    environment (the evidence layer adds its variables to ours); None inherits ours.
     """
     args = tuple(argv)
     if not args:
@@ -169,7 +167,7 @@ def run_command(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=dict(env) if env is not None else None,
+            env=env,
         )
     except FileNotFoundError:
         return _not_started(args, started, f"the program {args[0]!r} was not found")
