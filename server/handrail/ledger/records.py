@@ -273,6 +273,9 @@ class ProbeRun(_Record):
     `caught` counts timed-out mutants too: a test run that never ends noticed something.
     """
 
+    # A kind older versions do not know is written with the newest schema, so an older
+    # handrail sees "written by a newer version" rather than an unreadable record.
+    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
     kind: Literal["probe_run"] = "probe_run"
     block_id: BlockId
     task_id: NonEmpty
@@ -309,6 +312,7 @@ class ProbeRun(_Record):
 class MutantDismissed(_Record):
     """A reviewer judged a surviving mutant equivalent (no test could tell), with a reason."""
 
+    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
     kind: Literal["mutant_dismissed"] = "mutant_dismissed"
     block_id: BlockId
     content_hash: Hash
