@@ -140,3 +140,14 @@ def test_the_change_is_described_as_the_user_sees_it() -> None:
     assert (3, "changing `3` to `4`") in changes
     assert (3, "changing `x<=3` to `None`") in changes
     assert not any(line == 4 for line, _ in changes)  # `return None` stays as it is
+
+
+def test_type_annotations_are_not_mutated() -> None:
+    text = (
+        "from typing import Annotated\n"
+        "def f(x: Annotated[int, 3] = 1) -> Annotated[int, 4]:\n"
+        "    y: Annotated[int, 5] = x + 1\n"
+        "    return y\n"
+    )
+    changed = {(m.line, m.original) for m in generate(text, 2, 4)}
+    assert changed == {(2, "1"), (3, "+"), (3, "1"), (4, "y")}
