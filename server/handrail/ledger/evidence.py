@@ -79,12 +79,12 @@ class EvidenceIndex:
                 slot(record.block_id).traces.append(record)
             elif isinstance(record, Explanation):
                 slot(record.block_id).explanations.append(record)
+            elif isinstance(record, ProbeRun | MutantDismissed):
+                slot(record.block_id).probes.append(record)
             elif isinstance(record, Review):
                 slot(record.block_id).reviews.append(record)
-            elif isinstance(record, Accepted):
-                slot(record.block_id).accepted.append(record)
             else:
-                slot(record.block_id).probes.append(record)
+                slot(record.block_id).accepted.append(record)
         return cls(blocks)
 
     def block_ids(self) -> list[str]:
