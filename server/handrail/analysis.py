@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from handrail.blocks.check import check_blocks
 from handrail.blocks.markers import ParseResult, normalise_newlines, parse_blocks
+from handrail.evidence.probe_findings import probe_findings
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
 from handrail.ledger.store import Ledger, LedgerRead
@@ -133,6 +134,19 @@ def analyze_source(
                 path=rel,
                 line=block.begin_line,
                 end_line=block.end_line,
+                workflow=wf,
+            )
+        )
+        findings.extend(
+            probe_findings(
+                snapshot.index.probes_for(block.id),
+                block_id=block.id,
+                path=rel,
+                content_hash=block.content_hash,
+                begin_line=block.begin_line,
+                end_line=block.end_line,
+                tier=found.tier,
+                verified=found.status == "verified",
                 workflow=wf,
             )
         )

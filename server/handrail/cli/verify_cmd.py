@@ -155,10 +155,32 @@ def _print_report(ws: Workspace, report: VerifyReport) -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Stream each command's output to stderr as it runs."
 )
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Then probe every block that passed: do its tests fail when it is broken?",
+)
+@click.option(
+    "--probe-budget",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds the probe may spend on one block.",
+)
+@click.option("--dismiss", metavar="MUTANT", help="Dismiss a surviving mutant of BLOCK.")
+@click.option("--reason", help="Why the dismissed mutant makes no difference (recorded).")
 @json_option
 @pass_ctx
 def verify_cmd(
-    ctx: Context, target: str | None, all_blocks: bool, verbose: bool, as_json: bool
+    ctx: Context,
+    target: str | None,
+    all_blocks: bool,
+    verbose: bool,
+    probe: bool,
+    probe_budget: float,
+    dismiss: str | None,
+    reason: str | None,
+    as_json: bool,
 ) -> None:
     """Run the verification of TARGET (a task id or block id), or of every block with --all.
 
@@ -166,9 +188,19 @@ def verify_cmd(
     and run only when trusted on this machine (`handrail trust`). Each run is recorded in the
     ledger with the hash of every block it covered, taken as the run started.
 
+    With --probe (and always for blocks whose risk tier asks for it) each block that passed
+    is then probed: small mutants of its lines, each run against the tests that executed it;
+    "caught K of N" is recorded (HR313). `--dismiss MUTANT --reason "..."` records that a
+    surviving mutant of BLOCK makes no difference, and runs nothing.
+
     Exit 0 when every covered block is now verified, 1 when a run failed or nothing could
-    run (HR403), 2 for a usage or configuration error.
+    run (HR403) or a tier's probe caught nothing, 2 for a usage or configuration error.
     """
+    if dismiss is not None:
+        from handrail.cli.verify_probe import dismiss_mutant
+
+        dismiss_mutant(ctx.ws, target, dismiss, reason, as_json)
+        return
     if (target is None) == (not all_blocks):
         fail("name a TASK or BLOCK to verify, or pass --all (not both)")
     try:
@@ -181,19 +213,32 @@ def verify_cmd(
         report = _run_verify(ws, chosen, LiveProgress(stream_output=verbose))
     except VerifyError as exc:
         fail(str(exc))
+    probed = None
+    if report.ran_anything and not report.cancelled:
+        from handrail.cli.verify_probe import run_probes
+
+        probed = run_probes(ws, chosen, force=probe, budget_s=probe_budget)
+        if not (probe or probed.report.blocks or probed.report.untrusted):
+            probed = None  # no block asked for the probe: say nothing about it
     if as_json:
-        emit_json(report.as_json())
+        emit_json(report.as_json() | ({"probe": probed.as_json()} if probed else {}))
     else:
         if not report.blocks:
             what = "the workspace" if chosen.kind == "all" else f"task {chosen.value}"
             click.echo(f"No generated blocks in {what}: nothing to verify.")
         _print_report(ws, report)
+        if probed is not None:
+            from handrail.cli.verify_probe import print_probes
+
+            print_probes(probed)
     if not report.blocks:
         raise SystemExit(EXIT_OK)
     if report.unrunnable and not report.untrusted:
         # No command, a command that cannot be split, a broken task file: the set-up needs
         # fixing, which is a configuration error rather than a failed verification.
         raise SystemExit(EXIT_USAGE)
+    if probed is not None and (probed.failed or probed.report.untrusted):
+        raise SystemExit(EXIT_FINDINGS)
     raise SystemExit(EXIT_OK if report.ok else EXIT_FINDINGS)
 
 

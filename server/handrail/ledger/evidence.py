@@ -18,6 +18,8 @@ from handrail.ledger.records import (
     Accepted,
     BlockMarked,
     Explanation,
+    MutantDismissed,
+    ProbeRun,
     Record,
     Review,
     Trace,
@@ -46,6 +48,7 @@ class _BlockRecords:
     explanations: list[Explanation] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     accepted: list[Accepted] = field(default_factory=list)
+    probes: list[ProbeRun | MutantDismissed] = field(default_factory=list)
 
 
 _EMPTY = _BlockRecords()
@@ -83,6 +86,8 @@ class EvidenceIndex:
                 slot(record.block_id).traces.append(record)
             elif isinstance(record, Explanation):
                 slot(record.block_id).explanations.append(record)
+            elif isinstance(record, ProbeRun | MutantDismissed):
+                slot(record.block_id).probes.append(record)
             elif isinstance(record, Review):
                 slot(record.block_id).reviews.append(record)
             else:
@@ -131,6 +136,10 @@ class EvidenceIndex:
 
     def accepted_for(self, block_id: str) -> list[Accepted]:
         return self._get(block_id).accepted[::-1]
+
+    def probes_for(self, block_id: str) -> list[ProbeRun | MutantDismissed]:
+        """The probe's records of the block (`handrail.evidence.probe`), newest first."""
+        return self._get(block_id).probes[::-1]
 
     def blocks_of_task(self, task_id: str) -> list[str]:
         """Block ids the ledger knows for a task (marked or verified)."""

@@ -274,8 +274,87 @@ def line_hash(line: str) -> str:
     return hashlib.sha256(line.rstrip().encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+MutantOutcome = Literal["caught", "survived", "timed_out", "not_run"]
+
+
+class ProbedMutant(BaseModel):
+    """One mutant the probe tried on a block, and what the tests made of it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9a-z]+$")
+    operator: NonEmpty
+    line: int = Field(ge=1, description="The file line when the probe ran.")
+    column: int = Field(ge=1)
+    block_line: int = Field(ge=1, description="The line counted from the block's first line.")
+    original: str = Field(max_length=10_000)
+    replacement: str = Field(max_length=10_000)
+    outcome: MutantOutcome
+    duration_s: float = Field(default=0.0, ge=0)
+
+
+class ProbeRun(_Record):
+    """The probe of one block's content: its mutants and which the tests caught (HR313).
+
+    `caught` counts timed-out mutants too: a test run that never ends noticed something.
+    """
+
+    # A kind older versions do not know is written with the newest schema, so an older
+    # handrail sees "written by a newer version" rather than an unreadable record.
+    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
+    kind: Literal["probe_run"] = "probe_run"
+    block_id: BlockId
+    task_id: NonEmpty
+    path: str = Field(min_length=1, max_length=4096)
+    content_hash: Hash
+    command: list[str] = Field(min_length=1)
+    tests: list[str] | None = Field(
+        default=None,
+        description="The test node ids each mutant ran; None: the whole verification command.",
+    )
+    clean_duration_s: float = Field(ge=0)
+    duration_s: float = Field(ge=0)
+    complete: bool = Field(description="False when the time budget or a cancel cut it short.")
+    mutants: list[ProbedMutant] = Field(default_factory=list)
+
+    @field_validator("path")
+    @classmethod
+    def _workspace_relative(cls, value: str) -> str:
+        return BlockMarked._workspace_relative(value)
+
+    @property
+    def caught(self) -> int:
+        return sum(1 for m in self.mutants if m.outcome in ("caught", "timed_out"))
+
+    @property
+    def tried(self) -> int:
+        return sum(1 for m in self.mutants if m.outcome != "not_run")
+
+    @property
+    def survivors(self) -> list[ProbedMutant]:
+        return [m for m in self.mutants if m.outcome == "survived"]
+
+
+class MutantDismissed(_Record):
+    """A reviewer judged a surviving mutant equivalent (no test could tell), with a reason."""
+
+    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
+    kind: Literal["mutant_dismissed"] = "mutant_dismissed"
+    block_id: BlockId
+    content_hash: Hash
+    mutant_id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9a-z]+$")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 Record: TypeAlias = Annotated[
-    BlockMarked | VerificationRun | Trace | Explanation | Review | Accepted,
+    BlockMarked
+    | VerificationRun
+    | Trace
+    | Explanation
+    | Review
+    | Accepted
+    | ProbeRun
+    | MutantDismissed,
     Field(discriminator="kind"),
 ]
 RECORD_TYPES: tuple[type[_Record], ...] = (
@@ -285,6 +364,8 @@ RECORD_TYPES: tuple[type[_Record], ...] = (
     Explanation,
     Review,
     Accepted,
+    ProbeRun,
+    MutantDismissed,
 )
 _ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
 

@@ -22,7 +22,7 @@ class Strict(BaseModel):
 
 StageId = Literal["specify", "assemble", "generate", "verify", "integrate"]
 SeverityName = Literal["error", "warning", "info", "hint", "off"]
-Evidence = Literal["tests", "trace", "second_reviewer"]
+Evidence = Literal["tests", "trace", "second_reviewer", "probe"]
 
 
 class Stage(Strict):
