@@ -42,14 +42,19 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def kill_group(pgid: int) -> None:
+    """SIGKILL to group `pgid` if any of it is left: the clean-up of a test that failed."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def wait_until_group_gone(pgid: int, timeout_s: float = 60.0) -> None:
     """Poll until no process of group `pgid` runs; AssertionError naming them otherwise (the
     group is then killed: a failed test must not leave processes behind)."""
     deadline = time.monotonic() + timeout_s
     while members := group_members(pgid):
         if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
+            kill_group(pgid)
             raise AssertionError(f"process group {pgid} still runs: pids {members}")
         time.sleep(0.05)
 

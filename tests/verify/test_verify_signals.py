@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from processes import stubborn_command, wait_for_file, wait_until_group_gone
+from processes import kill_group, stubborn_command, wait_for_file, wait_until_group_gone
 from verify_helpers import TASK, block_file, write_task, write_workflow
 
 from handrail.ledger.records import VerificationRun
@@ -37,15 +37,19 @@ def interrupt(ws: Workspace, sig: signal.Signals, *args: str) -> tuple[int, str,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    pgid = None
     try:
         pgid = int(wait_for_file(ws.root / "command.pgid", unless_exited=handrail))
         handrail.send_signal(sig)
         out, err = handrail.communicate(timeout=120)
-    finally:
+        return handrail.returncode, out.decode(), err.decode(), pgid
+    except BaseException:
         if handrail.poll() is None:
             handrail.kill()
             handrail.communicate()
-    return handrail.returncode, out.decode(), err.decode(), pgid
+        if pgid is not None:
+            kill_group(pgid)
+        raise
 
 
 def runs(ws: Workspace) -> list[VerificationRun]:
