@@ -82,6 +82,11 @@ class RawServer:
         self.process.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         self.process.stdin.flush()
 
+    def close_stdin(self) -> None:
+        """The client goes away without `shutdown` or `exit` (an editor that crashed)."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+
     def request(self, method: str, params: Any = None) -> int:
         """Send a request; its id (wait for the reply with `reply`)."""
         self._next_id += 1

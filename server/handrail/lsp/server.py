@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 import traceback
@@ -333,6 +334,8 @@ class HandrailServer(LanguageServer):
         self._folder_lock = threading.Lock()
         self.exit_code = 0
         self.shutting_down = False
+        self.stopped_by_signal: int | None = None
+        """The signal (SIGTERM, SIGINT, SIGHUP) that ended serving, if one did."""
         """`shutdown` arrived: no re-analysis after a stopped command, nothing new starts."""
         self._commands: dict[asyncio.Task[Any], threading.Event] = {}
 
@@ -647,14 +650,32 @@ class HandrailServer(LanguageServer):
     # -- running ----------------------------------------------------------------------------
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-        """Serve on stdin/stdout until `exit` (pygls' loop with our resilient framing)."""
+        """Serve on stdin/stdout until `exit`, the end of input, or SIGTERM, SIGINT or
+        SIGHUP (pygls' loop with our resilient framing). However serving ends, no command
+        started for the client is left running."""
         self._stop_event = stop = threading.Event()
         reader = _PushbackReader(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
 
         async def run() -> None:
-            self._loop = asyncio.get_running_loop()
-            await _serve(reader, self.protocol, stop)
+            loop = self._loop = asyncio.get_running_loop()
+            serving = asyncio.current_task()
+            assert serving is not None
+            signals = _watch_stop_signals(loop, self, serving)
+            try:
+                await _serve(reader, self.protocol, stop)
+            except asyncio.CancelledError:
+                if self.stopped_by_signal is None:
+                    raise
+                serving.uncancel()
+            finally:
+                for sig in signals:
+                    loop.remove_signal_handler(sig)
+            if self.protocol.exiting is None:
+                # The client is gone (end of input) or a signal came: nobody may read what we
+                # send (a full pipe would block us), and nothing may keep running.
+                self.protocol._closed = True
+                await self.stop_commands()
 
         try:
             asyncio.run(run())
@@ -664,7 +685,38 @@ class HandrailServer(LanguageServer):
             pass
         finally:
             self.diagnostics.shutdown()
-            self.shutdown()  # type: ignore[no-untyped-call]
+            if self.stopped_by_signal is None:
+                # After a signal, a thread is still blocked reading stdin: waiting for it
+                # would hang until the client closed the pipe (`main` exits without it).
+                self.shutdown()  # type: ignore[no-untyped-call]
+
+
+def _watch_stop_signals(
+    loop: asyncio.AbstractEventLoop, server: HandrailServer, serving: asyncio.Task[None]
+) -> list[signal.Signals]:
+    """SIGTERM (an editor stopping us), SIGINT and SIGHUP end serving through `run`'s clean-up
+    rather than killing the process outright, which would leave a command's group running
+    (it has its own session, so the signal never reaches it). Main thread only; a signal the
+    process was started ignoring stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+
+    def on_signal(sig: signal.Signals) -> None:
+        if server.stopped_by_signal is None:
+            server.stopped_by_signal = sig
+            server.exit_code = 128 + sig
+            serving.cancel()
+
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on POSIX
+            continue
+        installed.append(sig)
+    return installed
 
 
 def _capability(root: object, *names: str) -> bool:
@@ -857,6 +909,11 @@ def main() -> int:
     stdin, stdout = _protect_stdio()
     server = create_server()
     server.start_io(stdin, stdout)
+    if server.stopped_by_signal is not None:
+        # Every command is stopped; only the thread blocked on stdin is left, and a normal
+        # interpreter exit would wait for it.
+        sys.stderr.flush()
+        os._exit(server.exit_code)
     return server.exit_code
 
 

@@ -7,6 +7,8 @@ recorded.
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 from processes import kill_group, stubborn_command, wait_for_file, wait_until_group_gone
 from raw_lsp import RawServer
@@ -60,5 +62,33 @@ def test_shutdown_and_exit_stop_a_running_verification(
             assert code == (0 if shutdown_first else 1), server.stderr
         except BaseException:
             kill_group(pgid)  # a failed test must not leave the command running
+            raise
+    assert runs(workspace) == []
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "end-of-input"])
+def test_a_killed_or_abandoned_server_stops_its_verification(
+    workspace: Workspace, how: str
+) -> None:
+    """An editor that stops the server with SIGTERM, or crashes and closes its pipe."""
+    stubborn_project(workspace)
+    with RawServer(workspace.root) as server:
+        server.initialize(workspace.root, TRUSTED)
+        server.request(
+            "workspace/executeCommand",
+            {"command": "handrail.verify", "arguments": [{"task": TASK}]},
+        )
+        pgid = int(wait_for_file(workspace.root / "command.pgid", unless_exited=server.process))
+        try:
+            if how == "SIGTERM":
+                server.process.send_signal(signal.SIGTERM)
+            else:
+                server.close_stdin()
+            code = server.exit_code()
+            wait_until_group_gone(pgid)
+            assert "Traceback" not in server.stderr, server.stderr
+            assert code == (143 if how == "SIGTERM" else 0), server.stderr
+        except BaseException:
+            kill_group(pgid)
             raise
     assert runs(workspace) == []
