@@ -36,3 +36,28 @@ def test_exit_without_shutdown_exits_1(tmp_path: Path) -> None:
         server.notify("exit")
         assert server.exit_code() == 1
         assert "Traceback" not in server.stderr, server.stderr
+
+
+class _BrokenWriter:
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def write(self, data: bytes) -> None:
+        self.attempts += 1
+        raise ValueError("write to closed file")
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_failed_send_is_logged_once_not_reported_by_sending_again() -> None:
+    """A message that cannot be written (the client closed the stream) once made pygls report
+    the error by sending a log message, which failed and was reported again, a traceback each
+    time, until the recursion limit: seconds of CPU and megabytes of stderr."""
+    from handrail.lsp.server import create_server
+
+    server = create_server()
+    writer = _BrokenWriter()
+    server.protocol.set_writer(writer)
+    server.log_message("hello")
+    assert writer.attempts == 1
