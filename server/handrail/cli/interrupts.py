@@ -20,11 +20,13 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn, TypeVar
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 T = TypeVar("T")
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """The signals that stop a run: Ctrl-C, a supervisor or CI runner, a closed terminal."""
@@ -73,21 +75,23 @@ def run_interruptibly(work: Callable[[threading.Event], T]) -> tuple[T, Interrup
             interruption.signum = signum
         interruption.cancel.set()
 
-    box: dict[str, object] = {}
+    results: list[T] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            box["result"] = work(interruption.cancel)
+            results.append(work(interruption.cancel))
         except BaseException as exc:  # handed to the main thread, which re-raises it
-            box["error"] = exc
+            errors.append(exc)
 
-    previous: dict[signal.Signals, object] = {}
+    previous: dict[signal.Signals, _Handler] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in STOP_SIGNALS:
             current = signal.getsignal(sig)
             if current is signal.SIG_IGN:
                 continue
-            previous[sig] = current
+            # None: a handler not installed from Python; the default is the closest match.
+            previous[sig] = signal.SIG_DFL if current is None else current
             signal.signal(sig, on_signal)
     try:
         worker = threading.Thread(target=target, name="handrail-verify", daemon=True)
@@ -98,7 +102,7 @@ def run_interruptibly(work: Callable[[threading.Event], T]) -> tuple[T, Interrup
             worker.join(0.5)
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)  # type: ignore[arg-type]
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["result"], interruption  # type: ignore[return-value]
+            signal.signal(sig, handler)
+    if errors:
+        raise errors[0]
+    return results[0], interruption
