@@ -148,10 +148,23 @@ def _with_fresh_runs(
     "passed" record cannot pass the gate; every other finding stays. When the commands are not
     trusted nothing runs, and HR403 becomes an error: a gate asked to rerun must not pass.
     """
+    from handrail.cli.interrupts import run_interruptibly
     from handrail.cli.verify_cmd import LiveProgress
     from handrail.verify.run import rerun_all
 
-    fresh = rerun_all(ws, trust_commands=trust_commands, progress=LiveProgress(stream_output=False))
+    progress = LiveProgress(stream_output=False)
+    fresh, interruption = run_interruptibly(
+        lambda cancel: rerun_all(
+            ws, trust_commands=trust_commands, progress=progress, cancel=cancel
+        )
+    )
+    if interruption.interrupted:
+        # A gate that did not finish has no verdict: no report, nothing recorded (not even
+        # with --record-gate), and an exit code no one can mistake for a pass or a failure.
+        interruption.exit(
+            "the running verification command was stopped; the gate did not finish and "
+            "nothing was recorded"
+        )
     if any(f.code == "HR403" for f in fresh):
         # Nothing ran: the recorded evidence stands, and a gate asked to rerun must not pass.
         untrusted = [f.with_severity(Severity.ERROR) for f in fresh if f.code == "HR403"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-import threading
-from typing import Any
 
 import click
 
@@ -20,6 +18,7 @@ from handrail.cli.common import (
     json_option,
     pass_ctx,
 )
+from handrail.cli.interrupts import Interruption, run_interruptibly
 from handrail.verify.run import (
     FoundBlock,
     ProgressEvent,
@@ -81,6 +80,8 @@ class LiveProgress:
             from handrail.verify.run import describe_failure
 
             result = event.outcome.result
+            if result.cancelled:
+                return  # the caller says once why the run stopped
             if result.passed:
                 _err(f"      passed in {result.duration_s:.1f} s")
                 return
@@ -93,32 +94,13 @@ class LiveProgress:
                     _err(f"      | {line}")
 
 
-def _run_verify(ws: Workspace, target: Target, progress: LiveProgress) -> VerifyReport:
-    """Run the engine in a worker so that Ctrl-C cancels the run cleanly (group killed)."""
+def _run_verify(
+    ws: Workspace, target: Target, progress: LiveProgress
+) -> tuple[VerifyReport, Interruption]:
+    """Run the engine so that Ctrl-C or SIGTERM stops the running command's whole group."""
     from handrail.verify.run import verify
 
-    cancel = threading.Event()
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["report"] = verify(ws, target, progress=progress, cancel=cancel)
-        except BaseException as exc:
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name="handrail-verify", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        _err("handrail: cancelling: stopping the running command…")
-        cancel.set()
-        worker.join()
-    if "error" in box:
-        raise box["error"]
-    report: VerifyReport = box["report"]
-    return report
+    return run_interruptibly(lambda cancel: verify(ws, target, progress=progress, cancel=cancel))
 
 
 def _first_attempt_advice(ws: Workspace) -> str:
@@ -145,8 +127,6 @@ def _print_report(ws: Workspace, report: VerifyReport) -> None:
             advice = advice or _first_attempt_advice(ws)
             line += f". It was the block's first attempt: {advice}"
         click.echo(line)
-    if report.cancelled:
-        _err("handrail: cancelled: the cancelled run was not recorded.")
 
 
 @click.command("verify")
@@ -210,9 +190,17 @@ def verify_cmd(
     ws = ctx.ws
     _load_valid_workflow(ws)
     try:
-        report = _run_verify(ws, chosen, LiveProgress(stream_output=verbose))
+        report, interruption = _run_verify(ws, chosen, LiveProgress(stream_output=verbose))
     except VerifyError as exc:
         fail(str(exc))
+    if interruption.interrupted:
+        # Runs that finished before the signal are recorded (their results are true); the
+        # interrupted one is not. Scripts still get the JSON report, with "cancelled": true.
+        if as_json:
+            emit_json(report.as_json())
+        interruption.exit(
+            "the running verification command was stopped and its run was not recorded"
+        )
     probed = None
     if report.ran_anything and not report.cancelled:
         from handrail.cli.verify_probe import run_probes

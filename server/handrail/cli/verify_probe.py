@@ -99,31 +99,19 @@ def _block_json(item: BlockProbe) -> dict[str, Any]:
 
 def run_probes(ws: Workspace, target: Any, *, force: bool, budget_s: float) -> ProbeOutput:
     """Probe `target`'s verified blocks (Ctrl-C stops the running mutants cleanly)."""
+    from handrail.cli.interrupts import run_interruptibly
     from handrail.evidence.probe import probe
 
-    cancel = threading.Event()
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["report"] = probe(
-                ws, target, force=force, budget_s=budget_s, progress=ProbeDisplay(), cancel=cancel
-            )
-        except BaseException as exc:
-            box["error"] = exc
-
-    worker = threading.Thread(target=work, name="handrail-probe", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        _err("handrail: cancelling the probe: stopping the running mutants…")
-        cancel.set()
-        worker.join()
-    if "error" in box:
-        raise box["error"]
-    report: ProbeReport = box["report"]
+    # The same signal handling as the verification runs: Ctrl-C, SIGTERM and SIGHUP stop the
+    # running mutants' process groups, record nothing, and exit 128+N with one line.
+    report: ProbeReport
+    report, interruption = run_interruptibly(
+        lambda cancel: probe(
+            ws, target, force=force, budget_s=budget_s, progress=ProbeDisplay(), cancel=cancel
+        )
+    )
+    if interruption.interrupted:
+        interruption.exit("the probe was stopped: its mutants were killed, nothing recorded")
     out = ProbeOutput(report)
     for item in report.blocks:
         where = f"{item.block_id}  {item.path}:{item.line}  probe"

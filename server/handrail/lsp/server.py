@@ -16,22 +16,24 @@ print or a child process that inherits it cannot corrupt the stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 import traceback
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlparse
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -55,6 +57,7 @@ disk while a task is active get HR308 hints (`lsp.disk_changes`)."""
 _WATCH_REGISTRATION_ID = "handrail-watch"
 _CONTENT_LENGTH = re.compile(rb"content-length:[ \t]*(\d+)", re.IGNORECASE)
 _MAX_FRAME_BYTES = 256 * 1024 * 1024
+_STOP_COMMANDS_S = 30.0
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -98,9 +101,13 @@ class _InvalidRequest:
 
 
 class HandrailProtocol(LanguageServerProtocol):
-    """pygls' protocol with our own document sync and error answers."""
+    """pygls' protocol with our own document sync, error answers and shutdown."""
 
     _server: HandrailServer
+    _closed = False
+    """Set by `exit` once the output stream is closed: nothing can be sent any more."""
+    exiting: asyncio.Future[int] | None = None
+    """Created when `exit` arrives, resolved with the exit code once it is carried out."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -112,6 +119,24 @@ class HandrailProtocol(LanguageServerProtocol):
             raise
 
     def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        if self._shutdown and method != types.EXIT:
+            if method is None:
+                # A reply to a request of ours: whatever awaits it may be part of stopping.
+                self._handle_response(
+                    message.id, getattr(message, "result", None), getattr(message, "error", None)
+                )
+            elif getattr(message, "id", None) is not None:
+                # pygls drops requests after `shutdown` unanswered; LSP wants InvalidRequest.
+                self._send_response(
+                    message.id,
+                    error=types.ResponseError(
+                        code=types.ErrorCodes.InvalidRequest,
+                        message=f"Handrail is shutting down: {method} is refused "
+                        "(only `exit` may follow `shutdown`).",
+                    ),
+                )
+            return
         if isinstance(message, _InvalidRequest):
             log.warning("Invalid params for %s: %s", message.method, message.message)
             self._send_response(
@@ -123,6 +148,53 @@ class HandrailProtocol(LanguageServerProtocol):
             )
             return
         super().handle_message(message)
+
+    def _send_data(self, data: Any) -> None:
+        if self._closed:
+            # After `exit` the stream is closed: a late progress report or log message from
+            # a finishing thread is dropped, not turned into an error that is reported (by
+            # sending a message...) over and over.
+            log.debug("not sent after exit: %s", type(data).__name__)
+            return
+        super()._send_data(data)
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """`shutdown`: refuse new requests at once, stop running commands, then answer.
+
+        pygls' own handler cancels the pending requests while iterating over the dict their
+        cancellation changes (RuntimeError: the answer is an error and `exit` then exits 1),
+        and sets its flag only at the end.
+        """
+        self._shutdown = True
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        return None
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        """`exit`: code 0 after `shutdown`, else 1 (LSP); nothing is sent after it.
+
+        pygls raises SystemExit from inside the handler; `_serve` instead stops reading and
+        returns the code. Reading on would leave a thread blocked on stdin, which the
+        interpreter waits for at exit: the process would hang until the client closed it.
+        """
+        self.exiting = exiting = asyncio.get_running_loop().create_future()
+        if (user_handler := self.fm.features.get(types.EXIT)) is not None:
+            yield user_handler, args, None
+        # `exit` without `shutdown`: running commands are stopped (and their requests
+        # answered) first. Left to the event loop's closing, their tasks would be cancelled
+        # under pygls' executeCommand handler, which logs a traceback for each.
+        yield self._server.stop_commands, (), None
+        self._closed = True
+        if self.writer is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.writer.close()
+        exiting.set_result(0 if self._shutdown else 1)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(
@@ -231,6 +303,9 @@ async def _serve(
             protocol.handle_message(message)
         except Exception as exc:
             protocol._server.log_error(f"Handrail could not handle a message: {exc}", exc)
+        if protocol.exiting is not None:
+            protocol._server.exit_code = await protocol.exiting
+            return
 
 
 class HandrailServer(LanguageServer):
@@ -258,6 +333,11 @@ class HandrailServer(LanguageServer):
         self._shown_problems: set[str] = set()
         self._folder_lock = threading.Lock()
         self.exit_code = 0
+        self.shutting_down = False
+        self.stopped_by_signal: int | None = None
+        """The signal (SIGTERM, SIGINT, SIGHUP) that ended serving, if one did."""
+        """`shutdown` arrived: no re-analysis after a stopped command, nothing new starts."""
+        self._commands: dict[asyncio.Task[Any], threading.Event] = {}
 
     # -- the contract with the features ---------------------------------------------------
 
@@ -365,6 +445,36 @@ class HandrailServer(LanguageServer):
                 self.diagnostics.schedule(uri, 0)
         return dismissed
 
+    # -- commands that run processes --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def stoppable(self, cancel: threading.Event) -> Iterator[None]:
+        """Within this block the current task runs something `cancel` stops (a verification):
+        `shutdown` and `exit` set `cancel` and wait for the task."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        self._commands[task] = cancel
+        try:
+            yield
+        finally:
+            self._commands.pop(task, None)
+
+    async def stop_commands(self) -> None:
+        """Stop every running command and wait until each has finished (its process group
+        gone, its request answered)."""
+        tasks = list(self._commands)
+        for cancel in self._commands.values():
+            cancel.set()
+        if not tasks:
+            return
+        # The runner kills a group within its grace period; the bound only keeps a stuck
+        # thread from holding up `shutdown` for ever.
+        _done, pending = await asyncio.wait(tasks, timeout=_STOP_COMMANDS_S)
+        if pending:
+            log.error("%d command(s) did not stop within %s s", len(pending), _STOP_COMMANDS_S)
+
     # -- logging ----------------------------------------------------------------------------
 
     def log_message(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
@@ -400,6 +510,10 @@ class HandrailServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Protocol-level trouble is for the log, not a pop-up the user cannot act on.
+        if source is JsonRpcInternalError:
+            # Sending itself failed: reporting it by sending would fail again, and again.
+            log.error("Handrail could not send a message: %s", error)
+            return
         self.log_message(f"Handrail server error: {error}", types.MessageType.Error)
 
     # -- settings ---------------------------------------------------------------------------
@@ -536,14 +650,32 @@ class HandrailServer(LanguageServer):
     # -- running ----------------------------------------------------------------------------
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-        """Serve on stdin/stdout until `exit` (pygls' loop with our resilient framing)."""
+        """Serve on stdin/stdout until `exit`, the end of input, or SIGTERM, SIGINT or
+        SIGHUP (pygls' loop with our resilient framing). However serving ends, no command
+        started for the client is left running."""
         self._stop_event = stop = threading.Event()
         reader = _PushbackReader(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
 
         async def run() -> None:
-            self._loop = asyncio.get_running_loop()
-            await _serve(reader, self.protocol, stop)
+            loop = self._loop = asyncio.get_running_loop()
+            serving = asyncio.current_task()
+            assert serving is not None
+            signals = _watch_stop_signals(loop, self, serving)
+            try:
+                await _serve(reader, self.protocol, stop)
+            except asyncio.CancelledError:
+                if self.stopped_by_signal is None:
+                    raise
+                serving.uncancel()
+            finally:
+                for sig in signals:
+                    loop.remove_signal_handler(sig)
+            if self.protocol.exiting is None:
+                # The client is gone (end of input) or a signal came: nobody may read what we
+                # send (a full pipe would block us), and nothing may keep running.
+                self.protocol._closed = True
+                await self.stop_commands()
 
         try:
             asyncio.run(run())
@@ -553,7 +685,38 @@ class HandrailServer(LanguageServer):
             pass
         finally:
             self.diagnostics.shutdown()
-            self.shutdown()  # type: ignore[no-untyped-call]
+            if self.stopped_by_signal is None:
+                # After a signal, a thread is still blocked reading stdin: waiting for it
+                # would hang until the client closed the pipe (`main` exits without it).
+                self.shutdown()  # type: ignore[no-untyped-call]
+
+
+def _watch_stop_signals(
+    loop: asyncio.AbstractEventLoop, server: HandrailServer, serving: asyncio.Task[None]
+) -> list[signal.Signals]:
+    """SIGTERM (an editor stopping us), SIGINT and SIGHUP end serving through `run`'s clean-up
+    rather than killing the process outright, which would leave a command's group running
+    (it has its own session, so the signal never reaches it). Main thread only; a signal the
+    process was started ignoring stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+
+    def on_signal(sig: signal.Signals) -> None:
+        if server.stopped_by_signal is None:
+            server.stopped_by_signal = sig
+            server.exit_code = 128 + sig
+            serving.cancel()
+
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on POSIX
+            continue
+        installed.append(sig)
+    return installed
 
 
 def _capability(root: object, *names: str) -> bool:
@@ -706,7 +869,10 @@ def _register_lifecycle(server: HandrailServer) -> None:
         )
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: HandrailServer, params: None) -> None:
+    async def shutdown(ls: HandrailServer, params: None) -> None:
+        ls.shutting_down = True
+        # Answer only once no command runs: the client may kill us right after `exit`.
+        await ls.stop_commands()
         ls.disk_changes.shutdown()
         ls.diagnostics.shutdown()
 
@@ -752,6 +918,11 @@ def main() -> int:
     stdin, stdout = _protect_stdio()
     server = create_server()
     server.start_io(stdin, stdout)
+    if server.stopped_by_signal is not None:
+        # Every command is stopped; only the thread blocked on stdin is left, and a normal
+        # interpreter exit would wait for it.
+        sys.stderr.flush()
+        os._exit(server.exit_code)
     return server.exit_code
 
 

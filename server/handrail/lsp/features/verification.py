@@ -328,37 +328,43 @@ async def run_verification(
         request.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
     progress = _Progress(server, cancel)
     outcome = "failed"
-    try:
-        await progress.begin(f"Handrail: verifying {_describe(target)}")
-        work = asyncio.ensure_future(
-            asyncio.to_thread(verify, folder.ws, target, progress=progress.on_event, cancel=cancel)
-        )
+    # `shutdown` and `exit` set `cancel` and wait for this task to end.
+    with server.stoppable(cancel):
         try:
-            report = await asyncio.shield(work)
-        except asyncio.CancelledError:
-            # The server is shutting down (or the task was cancelled): stop the command and
-            # wait for its group to be gone before giving up.
-            cancel.set()
-            await asyncio.wait([work])
-            raise
-        except VerifyError as exc:
-            outcome = str(exc)
-            raise CommandFailed(f"Handrail cannot verify {_describe(target)}: {exc}.") from None
-        except Exception as exc:
-            server.log_error(f"Handrail could not verify {_describe(target)}: {exc}", exc)
-            outcome = str(exc)
-            raise CommandFailed(f"Handrail could not verify {_describe(target)}: {exc}") from None
-        answer = report_json(report, target, ignored)
-        outcome = answer["message"]
-        failed = not report.ok and bool(report.blocks) and not report.cancelled
-        if report.untrusted or failed:
-            _show(server, answer["message"], types.MessageType.Warning)
-        if report.ran_anything:
-            await _refresh(server, folder)
-        return answer
-    finally:
-        progress.end(outcome)
-        _running.pop(folder, None)
+            await progress.begin(f"Handrail: verifying {_describe(target)}")
+            work = asyncio.ensure_future(
+                asyncio.to_thread(
+                    verify, folder.ws, target, progress=progress.on_event, cancel=cancel
+                )
+            )
+            try:
+                report = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # The server is shutting down (or the task was cancelled): stop the command and
+                # wait for its group to be gone before giving up.
+                cancel.set()
+                await asyncio.wait([work])
+                raise
+            except VerifyError as exc:
+                outcome = str(exc)
+                raise CommandFailed(f"Handrail cannot verify {_describe(target)}: {exc}.") from None
+            except Exception as exc:
+                server.log_error(f"Handrail could not verify {_describe(target)}: {exc}", exc)
+                outcome = str(exc)
+                raise CommandFailed(
+                    f"Handrail could not verify {_describe(target)}: {exc}"
+                ) from None
+            answer = report_json(report, target, ignored)
+            outcome = answer["message"]
+            failed = not report.ok and bool(report.blocks) and not report.cancelled
+            if report.untrusted or failed:
+                _show(server, answer["message"], types.MessageType.Warning)
+            if report.ran_anything and not server.shutting_down:
+                await _refresh(server, folder)
+            return answer
+        finally:
+            progress.end(outcome)
+            _running.pop(folder, None)
 
 
 async def verify_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
