@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -771,8 +772,43 @@ def _real_or_lexical(ws: Workspace, rel: str) -> Path:
         return ws.root / rel
 
 
+class WorkflowUnreadable(Exception):
+    """The workflow file cannot be used as it is; the message is the HR400 sentence."""
+
+
+def read_workflow_bytes(ws: Workspace) -> bytes | None:
+    """The bytes of `ws`'s workflow file, read as `check` reads them; None when there is none.
+
+    For `handrail trust`, which must hash and approve exactly the file `check` accepts: the same
+    refusals (not a regular file, too large, outside the workspace) with the same sentence.
+    Raises `WorkflowUnreadable`.
+    """
+    if not os.path.lexists(ws.workflow_path):
+        return None
+    read = _read_bytes(ws, ws.relative(ws.workflow_path))
+    if isinstance(read, _ReadFailure):
+        raise WorkflowUnreadable(read.message)
+    return read
+
+
 def _read_text(ws: Workspace, rel: str) -> str | _ReadFailure:
     """The UTF-8 text of workspace-relative `rel`, refusing what is not a small regular file."""
+    read = _read_bytes(ws, rel)
+    return read if isinstance(read, _ReadFailure) else _decode(read, rel)
+
+
+# O_NONBLOCK: a FIFO swapped in after the type check must not block the open; its type is
+# checked again on the open descriptor, so what is read is what was checked.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _read_bytes(ws: Workspace, rel: str) -> bytes | _ReadFailure:
     try:
         real = ws.resolve_inside(rel)
     except PathEscapesWorkspace:
@@ -787,25 +823,43 @@ def _read_text(ws: Workspace, rel: str) -> str | _ReadFailure:
         )
     if not real.exists():
         return _ReadFailure(f"The file {rel} does not exist.", data={"kind": "missing"})
+    not_a_file = _ReadFailure(
+        f"The file {rel} is not a regular file; it must be a TOML text file.",
+        data={"kind": "not_a_file"},
+    )
     if not is_regular_file(real):
-        return _ReadFailure(
-            f"The file {rel} is not a regular file; it must be a TOML text file.",
-            data={"kind": "not_a_file"},
-        )
+        return not_a_file
     try:
-        size = real.stat().st_size
-        if size > MAX_WORKFLOW_BYTES:
-            return _ReadFailure(
-                f"The file {rel} is {size} bytes; a workflow file over {MAX_WORKFLOW_BYTES} "
-                "bytes is not read. Keep only settings in it.",
-                data={"kind": "too_large"},
-            )
-        raw = real.read_bytes()
+        fd = os.open(real, _OPEN_FLAGS)
     except OSError as exc:
         return _ReadFailure(
             f"The file {rel} cannot be read: {exc.strerror or exc}.", data={"kind": "io"}
         )
-    return _decode(raw, rel)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return not_a_file
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_WORKFLOW_BYTES:
+            chunk = os.read(fd, MAX_WORKFLOW_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        return _ReadFailure(
+            f"The file {rel} cannot be read: {exc.strerror or exc}.", data={"kind": "io"}
+        )
+    finally:
+        os.close(fd)
+    if size > MAX_WORKFLOW_BYTES:
+        return _ReadFailure(
+            f"The file {rel} is {max(size, info.st_size)} bytes; a workflow file over "
+            f"{MAX_WORKFLOW_BYTES} bytes is not read. Keep only settings in it.",
+            data={"kind": "too_large"},
+        )
+    return b"".join(chunks)
 
 
 def _decode(raw: bytes, rel: str) -> str | _ReadFailure:
