@@ -71,6 +71,7 @@ def test_a_catastrophic_pattern_cannot_hang_the_language_server_analysis(
         ("a(?=b)", "lookahead"),
         ("a(?!b)", "negative lookahead"),
         (r"(a)\1", "backreferences"),
+        ("(?P<n>a)(?P=n)", "named backreferences"),
         (r"end\Z", r"use `\z`"),
         ("(?>a)", "atomic groups"),
         ("a++", "possessive"),

@@ -74,6 +74,8 @@ def _reason(raw: str) -> str:
     for marker, reason in _REASONS:
         if detail.startswith(marker):
             return reason
+    if detail == "(?P":  # RE2 reads (?P<name>...) but not (?P=name) or (?P>name)
+        return "named backreferences `(?P=name)` are not supported"
     if raw.startswith("invalid escape sequence: \\") and detail[1:2].isdigit():
         return f"backreferences like `{detail}` are not supported"
     if raw.startswith("bad repetition operator") and detail.endswith("+"):
