@@ -364,12 +364,22 @@ def parse_task(source: str | bytes, *, path: Path, rel: str) -> LoadedTask:
 
 
 def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
-    """HR100-HR103 on the task's spec, placed in its task file."""
+    """HR100-HR103 and HR204 (a secret typed into it) on the task's spec, in its task file.
+
+    The gate, the editor, `task new`, `prompt` and `generate` all come through here, so a
+    secret in the spec fails the gate and refuses the prompt as a secret in the context does.
+    """
+    from handrail.spec.secrets import spec_secret_findings
+
+    spec = loaded.task.spec
     if loaded.spec_start is not None:
         line, column = loaded.spec_start
-        return check_spec(loaded.task.spec, workflow, path=loaded.rel, line=line, column=column)
-    return check_spec(
-        loaded.task.spec, workflow, path=loaded.rel, line=loaded.spec_line, verbatim=False
+        return check_spec(spec, workflow, path=loaded.rel, line=line, column=column) + (
+            spec_secret_findings(spec, workflow, path=loaded.rel, line=line, column=column)
+        )
+    line = loaded.spec_line
+    return check_spec(spec, workflow, path=loaded.rel, line=line, verbatim=False) + (
+        spec_secret_findings(spec, workflow, path=loaded.rel, line=line, verbatim=False)
     )
 
 
