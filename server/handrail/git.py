@@ -1,43 +1,158 @@
-"""Running git for the engine: no shell, bounded time, git's own message on failure.
+"""Running git for the engine: no shell, bounded time, git's own message on failure, and no
+program the repository's configuration names.
 
-Like `handrail.files` (which streams its listings itself), no repository config may run a
-program or wait for a terminal, and a git hook's environment must not point git at another
-repository or index. Paths come back unquoted (`core.quotePath=false`).
+A repository's `.git/config` (and `.git/info/attributes`, and the `.gitattributes` it ships)
+can make git run programs during the very commands Handrail uses to read it: a clean filter
+while `git diff` hashes a changed file, a smudge filter or a long-running `filter.*.process`
+while `git archive` writes one, a `textconv` or `diff.external` program for a diff, an
+fsmonitor hook for anything that reads the index, a `reference-transaction` hook when
+`git notes` moves its ref, `gpg.program` through `log.showSignature`, `core.sshCommand` or a
+credential helper through a partial clone's lazy fetch. Handrail never runs what a repository
+defines without `handrail trust` (docs/trust.md), so every call here switches them off:
+
+- `--no-textconv --no-ext-diff` on `diff`, `log` and `show`;
+- `core.fsmonitor=false`, `core.hooksPath` to the null device, `log.showSignature=false`,
+  `protocol.allow=never` (no transport, so no lazy fetch, ssh or credential helper), an empty
+  `credential.helper`, no auto-gc;
+- for commands that may filter content (`diff`, `archive`, `show`): every `filter.<driver>` the
+  configuration defines gets an empty `clean`, `smudge` and `process` and `required=false`,
+  which git reads as "no filter". The overrides go through `GIT_CONFIG_COUNT` (git 2.31+),
+  not `-c`, so a driver name holding `=` cannot escape them.
+
+A git hook's environment must not point git at another repository or index either, and paths
+come back unquoted (`core.quotePath=false`). `handrail.files` starts its listings with
+`safe_env` too.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-_GIT_PREFIX = (
-    "git",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "core.quotePath=false",
-    "--literal-pathspecs",
-)
+_GIT_PREFIX = ("git", "-c", "core.quotePath=false", "--literal-pathspecs")
 _TIMEOUT_S = 60.0
-_HOOK_ENV = frozenset(
-    {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR"}
+
+# `git rev-parse --local-env-vars` (git 2.39) and the config carried in the environment: a
+# git hook exports some of these (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE), and they would point
+# our git at the hook's repository and index instead of the workspace's. githooks(5) advises
+# unsetting them; pre-commit does too. Config from the environment would also replace ours.
+REPOSITORY_ENV = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_ASKPASS",
+        "GIT_PAGER",
+        "GIT_EDITOR",
+    }
 )
+
+# Settings that would otherwise let the repository's configuration start a program.
+_NO_PROGRAMS: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", os.devnull),
+    ("log.showSignature", "false"),
+    ("protocol.allow", "never"),
+    ("credential.helper", ""),
+    ("core.askPass", ""),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+)
+_BASE_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_LAZY_FETCH": "1",
+    "LC_ALL": "C",
+}
+# Subcommands that can show a diff (textconv, external diff) and those that filter content.
+_DIFFING = frozenset({"diff", "log", "show"})
+_FILTERING = frozenset({"diff", "archive", "show"})
+_FILTER_KEYS = ("clean", "smudge", "process")
 
 
 class GitError(RuntimeError):
     """git is missing, the folder is no repository, or git refused the request."""
 
 
-def git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> bytes:
-    """git's stdout for `args` run in `root`; GitError with git's own message otherwise."""
-    env = {k: v for k, v in os.environ.items() if k not in _HOOK_ENV}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+def safe_env(
+    extra_config: Sequence[tuple[str, str]] = (), base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment for a git call: the hook's repository variables gone, no prompt, and
+    the configuration that stops git from running programs the repository names."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if k not in REPOSITORY_ENV}
+    for key in [k for k in env if k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))]:
+        del env[key]
+    env.update(_BASE_ENV)
+    config = [*_NO_PROGRAMS, *extra_config]
+    env["GIT_CONFIG_COUNT"] = str(len(config))
+    for index, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+def filter_overrides(root: Path) -> list[tuple[str, str]]:
+    """An empty clean, smudge and process command (and `required=false`) for every filter
+    driver the configuration of the repository at `root` defines; [] when git cannot tell."""
     try:
         done = subprocess.run(
-            [*_GIT_PREFIX, *args],
+            ["git", "config", "--null", "--name-only", "--get-regexp", r"^filter\."],
             cwd=root,
-            env=env,
+            env=safe_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    drivers: dict[str, None] = {}
+    for name in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        # filter.<driver>.<key>; the driver may itself hold dots.
+        section, dot, _ = name.rpartition(".")
+        if dot and section.startswith("filter.") and len(section) > len("filter."):
+            drivers.setdefault(section, None)
+    overrides: list[tuple[str, str]] = []
+    for driver in drivers:
+        overrides += [(f"{driver}.{key}", "") for key in _FILTER_KEYS]
+        overrides.append((f"{driver}.required", "false"))
+    return overrides
+
+
+def safe_args(args: Sequence[str]) -> list[str]:
+    """`args` with `--no-textconv --no-ext-diff` after a subcommand that can show a diff."""
+    if args and args[0] in _DIFFING:
+        return [args[0], "--no-textconv", "--no-ext-diff", *args[1:]]
+    return list(args)
+
+
+def git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> bytes:
+    """git's stdout for `args` run in `root`; GitError with git's own message otherwise."""
+    extra = filter_overrides(root) if args and args[0] in _FILTERING else []
+    try:
+        done = subprocess.run(
+            [*_GIT_PREFIX, *safe_args(args)],
+            cwd=root,
+            env=safe_env(extra),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=_TIMEOUT_S,
