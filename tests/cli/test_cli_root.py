@@ -68,3 +68,12 @@ def test_init_may_create_handrail_inside_an_existing_folder(tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["init", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert (tmp_path / ".handrail" / "workflow.toml").is_file()
+
+
+def test_check_of_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    result = CliRunner().invoke(
+        cli, ["--root", str(tmp_path), "check", "no/such.py"], catch_exceptions=False
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == "handrail: no/such.py: no such file or folder"
