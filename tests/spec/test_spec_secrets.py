@@ -55,6 +55,17 @@ def test_a_token_on_a_later_line_of_a_multiline_spec_is_placed_there(
     assert TOKEN not in result.output
 
 
+def test_an_escaped_spec_anchors_on_the_spec_line_and_counts_spec_lines(
+    workspace: Workspace,
+) -> None:
+    _task(workspace, f'spec = "{GOOD}\\nToken: {TOKEN}."')
+    result = _run(workspace.root, "check", "--format", "json")
+    (finding,) = [f for f in json.loads(result.output)["findings"] if f["code"] == "HR204"]
+    assert finding["line"] == 3
+    assert "on line 2 of the spec" in finding["message"]
+    assert TOKEN not in result.output
+
+
 def test_prompt_is_refused_while_the_spec_holds_a_token(workspace: Workspace) -> None:
     _task(workspace, f"spec = '{GOOD} Token: {TOKEN}.'")
     result = _run(workspace.root, "prompt", "abcdef")
