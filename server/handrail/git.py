@@ -10,10 +10,11 @@ fsmonitor hook for anything that reads the index, a `reference-transaction` hook
 credential helper through a partial clone's lazy fetch. Handrail never runs what a repository
 defines without `handrail trust` (docs/trust.md), so every call here switches them off:
 
-- `--no-textconv --no-ext-diff` on `diff`, `log` and `show`;
-- `core.fsmonitor=false`, `core.hooksPath` to the null device, `log.showSignature=false`,
-  `protocol.allow=never` (no transport, so no lazy fetch, ssh or credential helper), an empty
-  `credential.helper`, no auto-gc;
+- `--no-textconv --no-ext-diff` on `diff`, `log` and `show` (`--no-textconv` on `grep`);
+- `core.fsmonitor=false`, `core.hooksPath` to the null device, `log.showSignature=false` and
+  every `gpg.*.program` to the null device, `protocol.allow=never` and each
+  `protocol.<name>.allow=never` (no transport, so no lazy fetch, ssh, `ext::` command or
+  credential helper), an empty `credential.helper`, no auto-gc;
 - for commands that may filter content (`diff`, `archive`, `show`): every `filter.<driver>` the
   configuration defines gets an empty `clean`, `smudge` and `process` and `required=false`,
   which git reads as "no filter". The overrides go through `GIT_CONFIG_COUNT` (git 2.31+),
@@ -70,7 +71,15 @@ _NO_PROGRAMS: tuple[tuple[str, str], ...] = (
     ("core.fsmonitor", "false"),
     ("core.hooksPath", os.devnull),
     ("log.showSignature", "false"),
+    # A signature check (`%G?` in an export-subst file of `git archive`) finds no program.
+    *((f"gpg{fmt}.program", os.devnull) for fmt in ("", ".openpgp", ".x509", ".ssh")),
+    # No transport, so no ssh, credential helper or `ext::` command through a partial clone's
+    # lazy fetch; a repository's `protocol.<name>.allow` would override the default alone.
     ("protocol.allow", "never"),
+    *(
+        (f"protocol.{name}.allow", "never")
+        for name in ("file", "git", "ssh", "http", "https", "ext")
+    ),
     ("credential.helper", ""),
     ("core.askPass", ""),
     ("gc.auto", "0"),
@@ -139,9 +148,12 @@ def filter_overrides(root: Path) -> list[tuple[str, str]]:
 
 
 def safe_args(args: Sequence[str]) -> list[str]:
-    """`args` with `--no-textconv --no-ext-diff` after a subcommand that can show a diff."""
+    """`args` with `--no-textconv --no-ext-diff` after a subcommand that can show a diff
+    (`--no-textconv` after `grep`, which has no external diff)."""
     if args and args[0] in _DIFFING:
         return [args[0], "--no-textconv", "--no-ext-diff", *args[1:]]
+    if args and args[0] == "grep":
+        return [args[0], "--no-textconv", *args[1:]]
     return list(args)
 
 

@@ -18,6 +18,8 @@ from repo_helpers import git, init_repo, run
 
 from handrail.diffmark import changed_hunks
 from handrail.files import files_mentioning, list_files
+from handrail.git import GitError
+from handrail.git import git as handrail_git
 from handrail.workspace import Workspace
 
 SPEC = "Given a text, return its words in order. It must follow the style of f() in src/a.py."
@@ -135,3 +137,30 @@ def test_mark_diff_and_the_disk_hint_run_no_configured_program(
     result = run(root, "mark", "--task", task, "--diff", "--json")
     assert result.exit_code == 0, result.output
     assert _told(sentinel) == ""
+
+
+def test_a_lazy_fetch_in_a_partial_clone_runs_no_configured_program(tmp_path: Path) -> None:
+    """A blob missing from a partial clone makes git fetch it, running the remote's
+    `uploadpack` program, which `.git/config` may name; Handrail's git fetches nothing."""
+    source = tmp_path / "source"
+    source.mkdir()
+    git(source, "init", "-q", "-b", "main")
+    (source / "a.py").write_text("x = 1\n", encoding="utf-8")
+    git(source, "add", "-A")
+    git(source, "commit", "-q", "-m", "one")
+    git(source, "config", "uploadpack.allowFilter", "true")
+    git(tmp_path, "clone", "-q", "--no-checkout", "--filter=blob:none", source.as_uri(), "clone")
+    clone = tmp_path / "clone"
+    sentinel = tmp_path / "sentinel"
+    _script(
+        tmp_path / "evil-uploadpack",
+        f'echo uploadpack >> "{sentinel}"\nexec git-upload-pack "$@"\n',
+    )
+    git(clone, "config", "remote.origin.uploadpack", str(tmp_path / "evil-uploadpack"))
+    git(clone, "config", "protocol.file.allow", "always")
+    with pytest.raises(GitError):
+        handrail_git(clone, "cat-file", "blob", "HEAD:a.py")
+    assert _told(sentinel) == ""
+    # The trap is real: plain git runs the configured program to fetch the blob.
+    assert git(clone, "cat-file", "blob", "HEAD:a.py") == "x = 1\n"
+    assert _told(sentinel) == "uploadpack\n"
