@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,13 @@ from pydantic import BaseModel, ValidationError
 import handrail
 from handrail.findings import Finding
 from handrail.workflow.model import Workflow
-from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
+from handrail.workspace import (
+    FileTooLarge,
+    NotARegularFile,
+    PathEscapesWorkspace,
+    Workspace,
+    read_regular_file,
+)
 
 RULES_DIR = Path(handrail.__file__).parent / "rules"
 """The shipped packs: a symlink to the repository's rules/ in a checkout, a folder in a wheel."""
@@ -797,17 +802,6 @@ def _read_text(ws: Workspace, rel: str) -> str | _ReadFailure:
     return read if isinstance(read, _ReadFailure) else _decode(read, rel)
 
 
-# O_NONBLOCK: a FIFO swapped in after the type check must not block the open; its type is
-# checked again on the open descriptor, so what is read is what was checked.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
-
-
 def _read_bytes(ws: Workspace, rel: str) -> bytes | _ReadFailure:
     try:
         real = ws.resolve_inside(rel)
@@ -823,43 +817,23 @@ def _read_bytes(ws: Workspace, rel: str) -> bytes | _ReadFailure:
         )
     if not real.exists():
         return _ReadFailure(f"The file {rel} does not exist.", data={"kind": "missing"})
-    not_a_file = _ReadFailure(
-        f"The file {rel} is not a regular file; it must be a TOML text file.",
-        data={"kind": "not_a_file"},
-    )
-    if not is_regular_file(real):
-        return not_a_file
     try:
-        fd = os.open(real, _OPEN_FLAGS)
-    except OSError as exc:
+        return read_regular_file(real, MAX_WORKFLOW_BYTES, follow_symlinks=False)
+    except NotARegularFile:
         return _ReadFailure(
-            f"The file {rel} cannot be read: {exc.strerror or exc}.", data={"kind": "io"}
+            f"The file {rel} is not a regular file; it must be a TOML text file.",
+            data={"kind": "not_a_file"},
         )
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return not_a_file
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_WORKFLOW_BYTES:
-            chunk = os.read(fd, MAX_WORKFLOW_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
+    except FileTooLarge as exc:
         return _ReadFailure(
-            f"The file {rel} cannot be read: {exc.strerror or exc}.", data={"kind": "io"}
-        )
-    finally:
-        os.close(fd)
-    if size > MAX_WORKFLOW_BYTES:
-        return _ReadFailure(
-            f"The file {rel} is {max(size, info.st_size)} bytes; a workflow file over "
-            f"{MAX_WORKFLOW_BYTES} bytes is not read. Keep only settings in it.",
+            f"The file {rel} is {exc.size} bytes; a workflow file over {MAX_WORKFLOW_BYTES} "
+            "bytes is not read. Keep only settings in it.",
             data={"kind": "too_large"},
         )
-    return b"".join(chunks)
+    except OSError as exc:
+        return _ReadFailure(
+            f"The file {rel} cannot be read: {exc.strerror or exc}.", data={"kind": "io"}
+        )
 
 
 def _decode(raw: bytes, rel: str) -> str | _ReadFailure:
