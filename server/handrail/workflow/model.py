@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handrail.findings import Severity
+from handrail.workflow.patterns import compile_pattern
 
 
 class Strict(BaseModel):
@@ -191,6 +192,4 @@ class Workflow(Strict):
 def _compile(pattern: str) -> None:
     # RE2, as the spec checks match (handrail.workflow.patterns): a pattern only Python's
     # backtracking `re` understands is refused here, with the reason, as HR400.
-    from handrail.workflow.patterns import compile_pattern
-
     compile_pattern(pattern)
