@@ -34,7 +34,7 @@ CODES: dict[str, Code] = {
         Code("HR201", "too many context files", _E),
         Code("HR202", "context file over the per-file cap", _E),
         Code("HR203", "context entry is ignored", _E),
-        Code("HR204", "secret in a context entry", _E),
+        Code("HR204", "secret in a context entry or the spec", _E),
         Code("HR205", "context entry missing or outside the workspace", _E),
         Code("HR206", "context entry not scannable", _E),
         Code("HR300", "generated block not verified", _E),

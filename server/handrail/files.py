@@ -24,7 +24,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from handrail.git import git_program
+from handrail.git import git_program, safe_env
 from handrail.ignore import GITIGNORE, EntryCheck, IgnoreMatch, IgnoreMatcher, has_drive
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
@@ -33,40 +33,10 @@ log = logging.getLogger(__name__)
 GIT_TIMEOUT_S = 60.0
 """How long one git call may take before the walk is used instead."""
 
-# No config from the repository may run a program while we only list files, and no prompt
-# may wait for a terminal that is not there.
-# git itself comes from `git_program` (absolute PATH entries only: git runs in the workspace).
-_GIT_OPTIONS = ("-c", "core.fsmonitor=false", "--literal-pathspecs")
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-# `git rev-parse --local-env-vars` (git 2.39): a git hook exports some of these (GIT_DIR,
-# GIT_INDEX_FILE, GIT_WORK_TREE), and they would point our git at the hook's repository and
-# index instead of the workspace's. githooks(5) advises unsetting them; pre-commit does too.
-_REPOSITORY_ENV = frozenset(
-    {
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_CONFIG",
-        "GIT_CONFIG_PARAMETERS",
-        "GIT_CONFIG_COUNT",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_IMPLICIT_WORK_TREE",
-        "GIT_GRAFT_FILE",
-        "GIT_INDEX_FILE",
-        "GIT_NO_REPLACE_OBJECTS",
-        "GIT_REPLACE_REF_BASE",
-        "GIT_PREFIX",
-        "GIT_INTERNAL_SUPER_PREFIX",
-        "GIT_SHALLOW_FILE",
-        "GIT_COMMON_DIR",
-    }
-)
-
-
-def _git_env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_ENV}
-    env.update(_GIT_ENV)
-    return env
+# No config from the repository may run a program while we only list files (handrail.git
+# explains which and how), and no prompt may wait for a terminal that is not there. git itself
+# comes from `git_program` (absolute PATH entries only: git runs in the workspace).
+_GIT_OPTIONS = ("--literal-pathspecs",)
 
 
 def is_git_work_tree(path: Path) -> bool:
@@ -115,7 +85,7 @@ def files_mentioning(ws: Workspace, needle: str) -> set[str] | None:
     """
     if not _may_be_in_git(ws.root):
         return None
-    args = ["grep", "-l", "-z", "-I", "-F", "--untracked", "-e", needle]
+    args = ["grep", "-l", "-z", "-I", "-F", "--untracked", "--no-textconv", "-e", needle]
     proc = None
     try:
         proc = _start_git(ws.root, args)
@@ -198,7 +168,7 @@ def _start_git(cwd: Path, args: list[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [program, *_GIT_OPTIONS, *args],
             cwd=cwd,
-            env=_git_env(),
+            env=safe_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

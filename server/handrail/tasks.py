@@ -48,9 +48,11 @@ from handrail.workflow.model import Workflow
 from handrail.workspace import (
     HANDRAIL_DIR,
     TASKS_DIR,
+    FileTooLarge,
+    NotARegularFile,
     PathEscapesWorkspace,
     Workspace,
-    is_regular_file,
+    read_regular_file,
 )
 
 __all__ = [
@@ -364,12 +366,22 @@ def parse_task(source: str | bytes, *, path: Path, rel: str) -> LoadedTask:
 
 
 def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
-    """HR100-HR103 on the task's spec, placed in its task file."""
+    """HR100-HR103 and HR204 (a secret typed into it) on the task's spec, in its task file.
+
+    The gate, the editor, `task new`, `prompt` and `generate` all come through here, so a
+    secret in the spec fails the gate and refuses the prompt as a secret in the context does.
+    """
+    from handrail.spec.secrets import spec_secret_findings
+
+    spec = loaded.task.spec
     if loaded.spec_start is not None:
         line, column = loaded.spec_start
-        return check_spec(loaded.task.spec, workflow, path=loaded.rel, line=line, column=column)
-    return check_spec(
-        loaded.task.spec, workflow, path=loaded.rel, line=loaded.spec_line, verbatim=False
+        return check_spec(spec, workflow, path=loaded.rel, line=line, column=column) + (
+            spec_secret_findings(spec, workflow, path=loaded.rel, line=line, column=column)
+        )
+    line = loaded.spec_line
+    return check_spec(spec, workflow, path=loaded.rel, line=line, verbatim=False) + (
+        spec_secret_findings(spec, workflow, path=loaded.rel, line=line, verbatim=False)
     )
 
 
@@ -573,24 +585,22 @@ def _read_task_file(ws: Workspace, path: Path, rel: str) -> bytes:
         raise TaskFileError(
             rel, 1, "the task file links outside the workspace: it was not read", kind="unreadable"
         ) from None
-    if not is_regular_file(path):
-        # Checked before opening: opening a FIFO would block the editor forever.
-        raise TaskFileError(rel, 1, "this is not a regular file", kind="unreadable")
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_TASK_FILE_BYTES + 1)
-    except OSError as exc:
-        raise TaskFileError(
-            rel, 1, f"the file cannot be read ({exc.strerror or exc})", kind="unreadable"
-        ) from None
-    if len(data) > MAX_TASK_FILE_BYTES:
+        # Never blocks: a FIFO (even one swapped in after a check) would hang the editor.
+        return read_regular_file(path, MAX_TASK_FILE_BYTES)
+    except NotARegularFile:
+        raise TaskFileError(rel, 1, "this is not a regular file", kind="unreadable") from None
+    except FileTooLarge:
         raise TaskFileError(
             rel,
             1,
             f"the file is over {MAX_TASK_FILE_BYTES:,} bytes, far more than a task holds",
             kind="too_large",
-        )
-    return data
+        ) from None
+    except OSError as exc:
+        raise TaskFileError(
+            rel, 1, f"the file cannot be read ({exc.strerror or exc})", kind="unreadable"
+        ) from None
 
 
 def _decode(source: str | bytes, rel: str) -> str:

@@ -90,3 +90,57 @@ def is_regular_file(path: Path) -> bool:
         return stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
+
+
+class NotARegularFile(Exception):
+    """The path is a FIFO, a device, a socket or a folder, not a regular file."""
+
+
+class FileTooLarge(Exception):
+    """The file holds more than the caller's limit; `size` is at least limit + 1."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+# O_NONBLOCK: opening a FIFO (even one swapped in after a type check) must not block; the type
+# is then checked on the open descriptor, so what is read is what was checked.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_READ_CHUNK = 1 << 20
+
+
+def read_regular_file(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
+    """The bytes of `path`, which must be a regular file of at most `limit` bytes. Never blocks
+    on a FIFO and never reads more than limit + 1 bytes. A caller that resolved `path` itself
+    (`Workspace.resolve_inside`) passes ``follow_symlinks=False``, so a link swapped in since
+    is refused rather than followed out of the workspace.
+
+    Raises `NotARegularFile`, `FileTooLarge` or `OSError`.
+    """
+    flags = _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(str(path))
+        if info.st_size > limit:
+            raise FileTooLarge(info.st_size)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while being read
+            raise FileTooLarge(size)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

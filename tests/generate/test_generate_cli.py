@@ -240,6 +240,21 @@ def test_a_refused_spec_sends_nothing(repo: Path, server: tuple[str, Script]) ->
     assert not (repo / "src" / "other.py").exists()
 
 
+def test_a_secret_typed_into_the_spec_sends_nothing(repo: Path, server: tuple[str, Script]) -> None:
+    url, script = server
+    write_settings(url)
+    task_id = new_task(repo)
+    token = "ghp_" + "Zx9Qw3Er5Ty7Ui1Op3As5Df7Gh9Jk1Lz3Xc5"
+    task_file = repo / ".handrail" / "tasks" / f"{task_id}.toml"
+    text = task_file.read_text(encoding="utf-8")
+    task_file.write_text(text.replace("src/words.py.", f"src/words.py, token {token}."))
+    result = run(repo, "generate", task_id, "--into", "src/other.py")
+    assert result.exit_code == 1, result.output
+    assert "HR204" in result.output and "Nothing was sent" in result.output
+    assert token not in result.output
+    assert script.requests == []
+
+
 def test_missing_settings_say_where_to_put_them(repo: Path) -> None:
     task_id = new_task(repo)
     result = run(repo, "generate", task_id)

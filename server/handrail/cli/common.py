@@ -53,6 +53,23 @@ pass_ctx = click.make_pass_decorator(Context)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def require_folder(path: Path, what: str) -> None:
+    """Exit 2 unless `path` is an existing folder, before anything is read or written.
+
+    A typo in `--root` must not pass the gate on an empty "workspace", record a trust
+    approval for it or create its folders.
+    """
+    try:
+        if path.is_dir():
+            return
+        exists = path.exists()
+    except OSError as exc:
+        fail(f"{what} {path} cannot be used: {exc.strerror or exc}")
+    if exists:
+        fail(f"{what} {path} is not a folder")
+    fail(f"{what} {path} does not exist")
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"handrail: {message}", err=True)
     raise SystemExit(code)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
+from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx, require_folder
 
 
 @click.command("init")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--owner", help='Who keeps the workflow true (default: git\'s "Name <email>").')
 @click.option(
     "--pack",
@@ -47,6 +47,9 @@ def init(
     from handrail.workflow.init import InitError, init_workspace
     from handrail.workspace import Workspace
 
+    if folder is not None:
+        # init may add .handrail/ to an existing folder, never create the folder itself.
+        require_folder(folder, "the folder")
     ws = Workspace.at(folder) if folder else (Workspace.at(ctx.root) if ctx.root else None)
     if ws is None:
         ws = Workspace.find(Path.cwd())

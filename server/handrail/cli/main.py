@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from handrail import __version__
-from handrail.cli.common import EXIT_OK, EXIT_USAGE, Context
+from handrail.cli.common import EXIT_OK, EXIT_USAGE, Context, require_folder
 
 # Subcommands by name, in the order `--help` lists them: "module:attribute" in handrail.cli.
 # Each is imported only when it runs, so `handrail check` in a git hook does not pay for the
@@ -61,7 +61,8 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="handrail")
 @click.option(
     "--root",
-    type=click.Path(file_okay=False, path_type=Path),
+    # Checked in `cli` rather than by click, for one plain line instead of usage text.
+    type=click.Path(path_type=Path),
     help="Workspace root (default: the nearest folder above with .handrail/ or .git).",
 )
 @click.pass_context
@@ -76,6 +77,8 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
                    handrail trace BLOCK (risky code), handrail explain BLOCK
     5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
     """
+    if root is not None:
+        require_folder(root, "--root")
     click_ctx.obj = Context(root)
 
 

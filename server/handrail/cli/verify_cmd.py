@@ -379,6 +379,9 @@ def trust_cmd(ctx: Context, show: bool, revoke: bool, as_json: bool) -> None:
             _trust_show(ws, as_json)
         else:
             _trust_grant(ws, as_json)
+    except trust_mod.WorkflowNotTrustable as exc:
+        # The same refusal and exit code as `handrail check` on this workflow file.
+        fail(str(exc), EXIT_USAGE)
     except trust_mod.TrustError as exc:
         fail(str(exc), EXIT_FINDINGS)
 

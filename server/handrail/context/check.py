@@ -26,7 +26,14 @@ from handrail.context.resolve import (
     read_located,
     split_lines,
 )
-from handrail.context.secrets import SecretHit, SecretScanError, SecretScanner, default_scanner
+from handrail.context.secrets import (
+    SecretHit,
+    SecretScanError,
+    SecretScanner,
+    default_scanner,
+    describe_hits,
+    hits_data,
+)
 from handrail.context.tokens import TokenCounter, shared_counter
 from handrail.findings import Finding, Severity, findings_json
 from handrail.workflow.model import ContextRules, Workflow
@@ -459,13 +466,13 @@ def _secret_findings(
     if blocking:
         f = b.finding(
             "HR204",
-            f"{name} holds what looks like {_describe(blocking)}; {fix}.",
+            f"{name} holds what looks like {describe_hits(blocking)}; {fix}.",
             report.line,
             report.raw,
             {
                 "entry": report.raw,
                 "file": text.rel,
-                "secrets": _as_data(blocking),
+                "secrets": hits_data(blocking),
                 "blocking": True,
             },
         )
@@ -475,14 +482,14 @@ def _secret_findings(
     if heuristic:
         f = b.finding(
             "HR204",
-            f"{name} may hold a secret: {_describe(heuristic)}. Check that it is not a "
+            f"{name} may hold a secret: {describe_hits(heuristic)}. Check that it is not a "
             f"credential; if it is not, add '# pragma: allowlist secret' to that line.",
             report.line,
             report.raw,
             {
                 "entry": report.raw,
                 "file": text.rel,
-                "secrets": _as_data(heuristic),
+                "secrets": hits_data(heuristic),
                 "blocking": False,
             },
             at_most=Severity.WARNING,
@@ -490,21 +497,3 @@ def _secret_findings(
         if f is not None:
             report.findings.append(f)
     return blocked
-
-
-_SHOWN = 5
-
-
-def _describe(hits: Sequence[SecretHit]) -> str:
-    parts = [f"{_article(h.type)} {h.type} on line {h.line}" for h in hits[:_SHOWN]]
-    more = len(hits) - _SHOWN
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return text + (f" (and {more} more)" if more > 0 else "")
-
-
-def _article(kind: str) -> str:
-    return "an" if kind[:1].upper() in "AEIOU" else "a"
-
-
-def _as_data(hits: Sequence[SecretHit]) -> list[dict[str, Any]]:
-    return [{"type": h.type, "line": h.line} for h in hits]

@@ -23,7 +23,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -345,3 +345,23 @@ def default_scanner() -> SecretScanner:
 
 def scan_text(text: str, *, filename: str, first_line: int = 1) -> list[SecretHit]:
     return default_scanner().scan(text, filename=filename, first_line=first_line)
+
+
+_SHOWN = 5
+
+
+def describe_hits(hits: Sequence[SecretHit]) -> str:
+    """Kinds and lines only ("an AWS Access Key on line 3 and a JSON Web Token on line 9")."""
+    parts = [f"{_article(h.type)} {h.type} on line {h.line}" for h in hits[:_SHOWN]]
+    more = len(hits) - _SHOWN
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return text + (f" (and {more} more)" if more > 0 else "")
+
+
+def _article(kind: str) -> str:
+    return "an" if kind[:1].upper() in "AEIOU" else "a"
+
+
+def hits_data(hits: Sequence[SecretHit]) -> list[dict[str, Any]]:
+    """The `secrets` of a finding's data: type and line, never the value."""
+    return [{"type": h.type, "line": h.line} for h in hits]

@@ -13,7 +13,6 @@ each end a line). A caller whose spec is not stored verbatim (an escaped TOML st
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from handrail.findings import Finding, Severity
 from handrail.spec.sentences import Sentence, split_sentences
 from handrail.workflow.model import Workflow
+from handrail.workflow.patterns import Pattern, PatternError, compile_pattern
 
 __all__ = [
     "PART_HINTS",
@@ -273,13 +273,14 @@ def _placeholders(spec: str, patterns: list[str]) -> list[PlaceholderHit]:
     return [hits[key] for key in sorted(hits)]
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    # The workflow model already refuses invalid patterns (HR400); a hand-built model that
-    # slipped one through loses that one rule rather than crashing the editor.
+def _compiled(pattern: str) -> Pattern | None:
+    # RE2, never `re`: the patterns come with the repository, and a backtracking engine lets
+    # one of them hang the gate and the language server. The workflow model already refuses
+    # what RE2 cannot compile (HR400); a hand-built model that slipped one through loses that
+    # one rule rather than crashing the editor.
     try:
-        return re.compile(pattern)
-    except re.error:
+        return compile_pattern(pattern)
+    except PatternError:
         return None
 
 

@@ -36,7 +36,6 @@ from handrail.workspace import Workspace
 
 STORE_NAME = "trust.json"
 STORE_VERSION = 1
-_MAX_WORKFLOW_BYTES = 1 << 20
 _LOCK_TIMEOUT_S = 10.0
 
 DecisionKind = Literal[
@@ -51,6 +50,10 @@ DecisionKind = Literal[
 
 class TrustError(Exception):
     """Trust could not be recorded or read; the message is meant for the user as is."""
+
+
+class WorkflowNotTrustable(TrustError):
+    """The workflow file is one `check` refuses to read (HR400): nothing can approve it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +125,17 @@ def command_digest(text: str) -> str:
 
 
 def _workflow_bytes(ws: Workspace) -> bytes | None:
-    """The workflow file's bytes; None when there is none. Raises TrustError when unreadable."""
-    path = ws.workflow_path
-    if not os.path.lexists(path):
-        return None
+    """The workflow file's bytes; None when there is none. Raises TrustError when unreadable.
+
+    Read by the workflow loader's own reader, so trust refuses exactly what `check` refuses
+    (a FIFO, a device, a file over the size limit), with the same sentence, and never blocks.
+    """
+    from handrail.workflow.load import WorkflowUnreadable, read_workflow_bytes
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_WORKFLOW_BYTES + 1)
-    except OSError as exc:
-        raise TrustError(
-            f"{ws.relative(path)} cannot be read ({exc.strerror or exc}), so it cannot be trusted."
-        ) from exc
-    return data
+        return read_workflow_bytes(ws)
+    except WorkflowUnreadable as exc:
+        raise WorkflowNotTrustable(str(exc)) from exc
 
 
 def workflow_digest(ws: Workspace) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handrail.git import git_program
+from handrail.git import git_program, safe_env
 from handrail.ledger.store import GITIGNORE_LINES as LEDGER_GITIGNORE_LINES
 from handrail.workflow.load import PackError, load_pack, pack_names
 from handrail.workflow.model import Workflow
@@ -168,6 +168,7 @@ def git_owner(root: Path) -> str | None:
         done = subprocess.run(
             [program, "config", "--null", "--get-regexp", r"^user\.(name|email)$"],
             cwd=root,
+            env=safe_env(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=_GIT_TIMEOUT_S,

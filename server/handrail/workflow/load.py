@@ -35,7 +35,13 @@ from pydantic import BaseModel, ValidationError
 import handrail
 from handrail.findings import Finding
 from handrail.workflow.model import Workflow
-from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
+from handrail.workspace import (
+    FileTooLarge,
+    NotARegularFile,
+    PathEscapesWorkspace,
+    Workspace,
+    read_regular_file,
+)
 
 RULES_DIR = Path(handrail.__file__).parent / "rules"
 """The shipped packs: a symlink to the repository's rules/ in a checkout, a folder in a wheel."""
@@ -771,8 +777,32 @@ def _real_or_lexical(ws: Workspace, rel: str) -> Path:
         return ws.root / rel
 
 
+class WorkflowUnreadable(Exception):
+    """The workflow file cannot be used as it is; the message is the HR400 sentence."""
+
+
+def read_workflow_bytes(ws: Workspace) -> bytes | None:
+    """The bytes of `ws`'s workflow file, read as `check` reads them; None when there is none.
+
+    For `handrail trust`, which must hash and approve exactly the file `check` accepts: the same
+    refusals (not a regular file, too large, outside the workspace) with the same sentence.
+    Raises `WorkflowUnreadable`.
+    """
+    if not os.path.lexists(ws.workflow_path):
+        return None
+    read = _read_bytes(ws, ws.relative(ws.workflow_path))
+    if isinstance(read, _ReadFailure):
+        raise WorkflowUnreadable(read.message)
+    return read
+
+
 def _read_text(ws: Workspace, rel: str) -> str | _ReadFailure:
     """The UTF-8 text of workspace-relative `rel`, refusing what is not a small regular file."""
+    read = _read_bytes(ws, rel)
+    return read if isinstance(read, _ReadFailure) else _decode(read, rel)
+
+
+def _read_bytes(ws: Workspace, rel: str) -> bytes | _ReadFailure:
     try:
         real = ws.resolve_inside(rel)
     except PathEscapesWorkspace:
@@ -787,25 +817,23 @@ def _read_text(ws: Workspace, rel: str) -> str | _ReadFailure:
         )
     if not real.exists():
         return _ReadFailure(f"The file {rel} does not exist.", data={"kind": "missing"})
-    if not is_regular_file(real):
+    try:
+        return read_regular_file(real, MAX_WORKFLOW_BYTES, follow_symlinks=False)
+    except NotARegularFile:
         return _ReadFailure(
             f"The file {rel} is not a regular file; it must be a TOML text file.",
             data={"kind": "not_a_file"},
         )
-    try:
-        size = real.stat().st_size
-        if size > MAX_WORKFLOW_BYTES:
-            return _ReadFailure(
-                f"The file {rel} is {size} bytes; a workflow file over {MAX_WORKFLOW_BYTES} "
-                "bytes is not read. Keep only settings in it.",
-                data={"kind": "too_large"},
-            )
-        raw = real.read_bytes()
+    except FileTooLarge as exc:
+        return _ReadFailure(
+            f"The file {rel} is {exc.size} bytes; a workflow file over {MAX_WORKFLOW_BYTES} "
+            "bytes is not read. Keep only settings in it.",
+            data={"kind": "too_large"},
+        )
     except OSError as exc:
         return _ReadFailure(
             f"The file {rel} cannot be read: {exc.strerror or exc}.", data={"kind": "io"}
         )
-    return _decode(raw, rel)
 
 
 def _decode(raw: bytes, rel: str) -> str | _ReadFailure:

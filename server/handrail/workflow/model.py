@@ -8,12 +8,12 @@ keys are errors (``extra="forbid"``): a misspelt knob must never be ignored sile
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from handrail.findings import Severity
+from handrail.workflow.patterns import compile_pattern
 
 
 class Strict(BaseModel):
@@ -228,8 +228,7 @@ class Workflow(Strict):
         return CODES[code].severity
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+def _compile(pattern: str) -> None:
+    # RE2, as the spec checks match (handrail.workflow.patterns): a pattern only Python's
+    # backtracking `re` understands is refused here, with the reason, as HR400.
+    compile_pattern(pattern)
