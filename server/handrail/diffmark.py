@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from handrail.blocks.comments import language_of
 from handrail.blocks.mark import MarkError, next_block_number, wrap_lines
@@ -21,6 +22,9 @@ from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
+
+if TYPE_CHECKING:
+    from handrail.agents.identity import AgentIdentity
 
 __all__ = [
     "DiffMarkError",
@@ -31,6 +35,7 @@ __all__ = [
     "changed_hunks",
     "mark_diff",
     "mark_hunks",
+    "markable_hunks",
     "parse_unified_diff",
 ]
 
@@ -186,19 +191,30 @@ def _is_handrail(rel: str) -> bool:
 
 
 def mark_diff(
-    ws: Workspace, task_id: str, base: str = "HEAD", *, author: str | None = None
+    ws: Workspace,
+    task_id: str,
+    base: str = "HEAD",
+    *,
+    author: str | None = None,
+    identity: AgentIdentity | None = None,
 ) -> DiffMarkResult:
-    """Wrap each hunk added since `base` in markers for `task_id` and record the blocks.
+    """Wrap each hunk added since `base` in markers for `task_id` and record the blocks
+    (with the coding agent's `identity` when an agent's hook asked).
 
     Each file is rewritten once, atomically, keeping its encoding and line endings.
     """
-    result = mark_hunks(ws, task_id, changed_hunks(ws, base), author=author)
+    result = mark_hunks(ws, task_id, changed_hunks(ws, base), author=author, identity=identity)
     result.base = base
     return result
 
 
 def mark_hunks(
-    ws: Workspace, task_id: str, hunks_by_path: dict[str, list[Hunk]], *, author: str | None
+    ws: Workspace,
+    task_id: str,
+    hunks_by_path: dict[str, list[Hunk]],
+    *,
+    author: str | None,
+    identity: AgentIdentity | None = None,
 ) -> DiffMarkResult:
     """Wrap the given line ranges of each file in markers for `task_id`; record the blocks.
 
@@ -252,6 +268,7 @@ def mark_hunks(
             begin_line=item.block.begin_line,
             end_line=item.block.end_line,
             author=author,
+            **(identity.record_fields() if identity is not None else {}),
         )
         try:
             ledger.append(record)
@@ -259,6 +276,15 @@ def mark_hunks(
             result.ledger_error = str(exc)
             break
     return result
+
+
+def markable_hunks(text: str, rel: str, hunks: Iterable[Hunk]) -> list[Hunk]:
+    """The hunks of one file's `text` that `mark_hunks` would mark now (blank edges trimmed):
+    what the stop hook calls generated code nobody marked. Nothing is written."""
+    if _unfit(rel, text):
+        return []
+    # Any well-formed task id does for the dry run; the ids are thrown away.
+    return [hunk for hunk, _ in _plan_file(text, rel, hunks, "aaaaaa", set(), [])]
 
 
 def _unfit(rel: str, text: str) -> str:

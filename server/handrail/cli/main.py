@@ -37,6 +37,7 @@ COMMANDS = {
     "stats": "review_cmd:stats",
     "workflow": "review_cmd:workflow",
     "lsp": "lsp_cmd:lsp",
+    "agent": "agent_cmd:agent",
 }
 
 
