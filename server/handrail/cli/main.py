@@ -37,6 +37,7 @@ COMMANDS = {
     "stats": "review_cmd:stats",
     "workflow": "review_cmd:workflow",
     "lsp": "lsp_cmd:lsp",
+    "mcp": "mcp_cmd:mcp",
     "agent": "agent_cmd:agent",
 }
 
