@@ -55,6 +55,9 @@ def test_unverified_block_blocks_until_verified_then_lets_go(repo: tuple[Path, s
     )
     assert marked.exit_code == 0, marked.output
     block = f"{task_id}.1"
+    # A hook's stdout belongs to the agent (Cursor parses it): the report goes to stderr.
+    assert marked.stdout == ""
+    assert f"as block {block}" in marked.stderr
 
     blocked = stop_check(root, "claude_code_stop.json")
     assert blocked.exit_code == 2

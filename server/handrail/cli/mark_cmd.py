@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -183,4 +185,9 @@ def _mark_agent_diff(
             fail(message)
         task_id = found.task_id
     identity = AgentIdentity(agent, model, session)
-    mark_diff_command(ctx, task_id, base, as_json, identity=identity, ws=ws)
+    if not hook_input:
+        mark_diff_command(ctx, task_id, base, as_json, identity=identity, ws=ws)
+        return
+    # A hook's stdout is the agent's to read (Cursor parses it as JSON): report on stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        mark_diff_command(ctx, task_id, base, as_json, identity=identity, ws=ws)
