@@ -47,9 +47,10 @@ def session_task(records: Iterable[Record], session: str) -> str | None:
     """The task of the newest block marked with `session`."""
     found: BlockMarked | None = None
     for record in records:
-        is_session_mark = isinstance(record, BlockMarked) and record.session == session
-        if is_session_mark and (found is None or record.id > found.id):
-            found = record  # type: ignore[assignment]
+        if not isinstance(record, BlockMarked) or record.session != session:
+            continue
+        if found is None or record.id > found.id:
+            found = record
     return found.task_id if found is not None else None
 
 

@@ -64,6 +64,8 @@ def set_stop_attempts(ws: Workspace, session: str, count: int) -> None:
     stops = data.get("stops")
     if not isinstance(stops, dict):
         stops = {}
+    if not count and session not in stops:
+        return  # nothing to forget: the common "all clear" path writes nothing
     if count:
         stops[session] = count
     else:

@@ -40,10 +40,6 @@ class StopDecision:
     report: OutstandingReport | None = None
     gave_up: bool = False
 
-    @property
-    def blocked(self) -> bool:
-        return self.exit_code == EXIT_BLOCK or bool(self.stdout and not self.gave_up)
-
 
 def decide(
     ws: Workspace, hook: HookInput, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
