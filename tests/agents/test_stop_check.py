@@ -169,3 +169,55 @@ def test_hr310_findings_block_by_code() -> None:
     # Per-block coverage ("no test executed the block") blocks as soon as it exists.
     assert {"HR300", "HR301", "HR302", "HR310"} <= BLOCKING_CODES
     assert "HR303" not in BLOCKING_CODES and "HR304" not in BLOCKING_CODES
+
+
+def test_a_failing_verification_holds_the_agent_and_says_to_fix_it(
+    repo: tuple[Path, str],
+) -> None:
+    root, task_id = repo
+    # top_words returns the wrong answer: check_words.py fails.
+    (root / "src" / "words.py").write_text(ADDED.replace("[:n]", "[n:]"))
+    assert handrail(root, "mark", "--diff", "--task", task_id).exit_code == 0
+    assert handrail(root, "trust").exit_code == 0
+    assert handrail(root, "verify", task_id).exit_code == 1
+    held = stop_check(root, "claude_code_stop.json")
+    assert held.exit_code == 2
+    assert f"{task_id}.1 (src/words.py:5-8) HR302" in held.stderr
+    assert "code or its tests need fixing" in held.stderr
+
+
+def test_the_sessions_task_is_the_scope(repo: tuple[Path, str]) -> None:
+    root, task_id = repo
+    other = handrail(
+        root,
+        "task",
+        "new",
+        "Given a list of words, return them joined by commas. "
+        "It must keep their order and follow the style of words() in src/words.py.",
+        "--json",
+    )
+    other_id = json.loads(other.output)["task"]
+    (root / "src" / "other.py").write_text("def joined(words):\n    return ','.join(words)\n")
+    assert handrail(root, "mark", "src/other.py", "1", "2", "--task", other_id).exit_code == 0
+    (root / "src" / "words.py").write_text(ADDED)
+    marked = handrail(
+        root,
+        "mark",
+        "--diff",
+        "--agent",
+        "claude-code",
+        "--hook-input",
+        "--task",
+        task_id,
+        stdin=payload("claude_code_post_tool_use.json", root),
+    )
+    assert marked.exit_code == 0
+    assert handrail(root, "trust").exit_code == 0
+    assert handrail(root, "verify", task_id).exit_code == 0
+    # The other task's block is still unverified, but this session worked on task_id only.
+    done = stop_check(root, "claude_code_stop.json")
+    assert done.exit_code == 0, done.stderr
+    # A hook without a session (run by hand) has no task: the whole workspace counts.
+    anyone = stop_check(root, "claude_code_stop.json", session_id=None)
+    assert anyone.exit_code == 2
+    assert f"{other_id}.1 (src/other.py:1-4) HR300" in anyone.stderr
