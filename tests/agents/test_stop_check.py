@@ -144,6 +144,9 @@ def test_cursor_gets_a_followup_message_and_loop_count_bounds_it(
     last = stop_check(root, "cursor_stop.json", loop_count=3)
     assert last.exit_code == 0
     assert "followup_message" not in last.stdout
+    # The user pressed stop: never override them with a follow-up.
+    aborted = stop_check(root, "cursor_stop.json", status="aborted")
+    assert aborted.exit_code == 0 and aborted.stdout == ""
 
 
 def test_outside_a_handrail_workspace_the_agent_is_never_held(tmp_path: Path) -> None:

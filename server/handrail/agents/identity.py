@@ -70,6 +70,8 @@ class HookInput:
     stop_hook_active: bool
     loop_count: int | None
     """Cursor's count of follow-ups already sent in this loop (Claude Code has none)."""
+    status: str | None
+    """Cursor's end of the loop: ``completed``, ``aborted`` (the user stopped it), ``error``."""
     raw: Mapping[str, Any]
 
     @property
@@ -105,6 +107,7 @@ class HookInput:
             model=_text(data.get("model")),
             stop_hook_active=data.get("stop_hook_active") is True,
             loop_count=loop if isinstance(loop, int) and not isinstance(loop, bool) else None,
+            status=_text(data.get("status")),
             raw=data,
         )
 

@@ -47,6 +47,9 @@ def decide(
     """Whether the agent may stop now, and what to tell it (or the user) either way."""
     if not ws.handrail_dir.is_dir():
         return StopDecision(EXIT_ALLOW)
+    if hook.status in ("aborted", "error"):
+        # The user stopped the agent (or it crashed): a follow-up would override the user.
+        return StopDecision(EXIT_ALLOW)
     from handrail.analysis import Snapshot
 
     snapshot = Snapshot.load(ws)
