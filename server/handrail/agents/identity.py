@@ -13,9 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-KNOWN_AGENTS = ("claude-code", "cursor", "codex", "vscode", "zed")
-"""Agents `handrail init --agent` can set up (any name is accepted elsewhere)."""
-
 _MAX = 200
 
 

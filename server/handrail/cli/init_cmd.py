@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from handrail.agents.setup import SETUP_AGENTS
 from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
 
 
@@ -33,7 +34,7 @@ from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
     "--agent",
     "agents",
     multiple=True,
-    type=click.Choice(["claude-code", "cursor", "codex"]),
+    type=click.Choice(SETUP_AGENTS),
     help="Also write this coding agent's MCP server and hooks (merged into its files). Repeatable.",
 )
 @json_option

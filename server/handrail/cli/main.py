@@ -75,6 +75,7 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
     4 verify       handrail trust (once, after reading the commands), handrail verify TASK,
                    handrail trace BLOCK (risky code), handrail explain BLOCK
     5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
+    agents         handrail init --agent claude-code   (MCP server, edit and stop hooks)
     """
     click_ctx.obj = Context(root)
 
