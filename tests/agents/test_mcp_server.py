@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_helpers import ADDED, GOOD_SPEC, handrail, make_repo
+from agent_helpers import ADDED, GOOD_SPEC, handrail, make_repo, stop_check
 
 from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
@@ -122,6 +122,10 @@ async def test_marked_block_is_seen_by_check_and_verify_waits_for_trust(
         (state,) = states["blocks"]
         assert (state["block"], state["status"], state["verified"]) == (block, "unverified", False)
 
+        # The stop hook sees the block the agent marked through the server (the chosen task).
+        held = stop_check(root, "claude_code_stop.json")
+        assert held.exit_code == 2 and f"{block} (src/words.py:5-8) HR300" in held.stderr
+
         before = await call(client, "verify", target=task)
         assert before["ran"] is False and before["trusted"] is False
         assert "HR403" in {f["code"] for f in before["findings"]}
@@ -134,6 +138,7 @@ async def test_marked_block_is_seen_by_check_and_verify_waits_for_trust(
         assert after["ok"] is True and after["ran"] is True
         states = await call(client, "block_states", task=task)
         assert states["blocks"][0]["verified"] is True
+        assert stop_check(root, "claude_code_stop_active.json").exit_code == 0
 
     (mark,) = [r for r in Ledger(Workspace.at(root)).read().records if isinstance(r, BlockMarked)]
     assert (mark.agent, mark.model) == ("claude-code", "claude-sonnet-4-5")
