@@ -161,6 +161,9 @@ async def test_paths_outside_the_workspace_are_refused(
         assert "outside the workspace" in await refused(
             client, "check_spec", spec=GOOD_SPEC, context=["../outside.py"]
         )
+        assert "git's own folder" in await refused(
+            client, "mark_generated", path=".git/config", start_line=1, end_line=1, task=task
+        )
         assert "Handrail's own record" in await refused(
             client,
             "mark_generated",

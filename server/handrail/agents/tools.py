@@ -75,6 +75,8 @@ def workspace_path(ws: Workspace, path: str) -> tuple[str, Path]:
         ) from None
     if rel == HANDRAIL_DIR or rel.startswith(HANDRAIL_DIR + "/"):
         raise ToolRefused(f"{rel} is Handrail's own record: it is written by the tools only")
+    if rel == ".git" or rel.startswith(".git/"):
+        raise ToolRefused(f"{rel} is inside git's own folder, not a file of the workspace")
     return rel, real
 
 
