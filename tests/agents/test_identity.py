@@ -36,6 +36,9 @@ def test_stats_and_pr_show_the_agent_model_and_session(tmp_path: Path) -> None:
     assert (agent_group["key"], agent_group["blocks"]) == ("claude-code (claude-sonnet-4-5)", 1)
     text = handrail(root, "stats").output
     assert "Per coding agent (and model)" in text and "claude-code (claude-sonnet-4-5)" in text
+    page = handrail(root, "stats", "--format", "html").output
+    assert "<h2>Per coding agent (and model)</h2>" in page
+    assert "claude-code (claude-sonnet-4-5)" in page
 
     summary = json.loads(handrail(root, "pr", "--base", "main", "--format", "json").output)
     (block,) = summary["blocks"]
