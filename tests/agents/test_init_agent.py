@@ -26,8 +26,9 @@ def test_claude_code_settings_match_the_documented_schema(root: Path) -> None:
     settings = json.loads((root / ".claude" / "settings.json").read_text())
     jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(settings)
     hooks = settings["hooks"]
-    assert hooks["Stop"][0]["hooks"][0]["command"] == "handrail agent stop-check"
-    assert hooks["SubagentStop"][0]["hooks"][0]["command"] == "handrail agent stop-check"
+    stop = "handrail agent stop-check --agent claude-code"
+    assert hooks["Stop"][0]["hooks"][0]["command"] == stop
+    assert hooks["SubagentStop"][0]["hooks"][0]["command"] == stop
     (post,) = hooks["PostToolUse"]
     assert post["matcher"] == "Edit|MultiEdit|Write|NotebookEdit"
     assert post["hooks"][0]["command"] == "handrail mark --diff --agent claude-code --hook-input"
@@ -57,7 +58,7 @@ def test_existing_settings_are_merged_and_a_second_run_changes_nothing(root: Pat
     settings = json.loads((claude / "settings.json").read_text())
     assert settings["model"] == "opus"
     commands = [h["hooks"][0]["command"] for h in settings["hooks"]["Stop"]]
-    assert commands == ["say done", "handrail agent stop-check"]
+    assert commands == ["say done", "handrail agent stop-check --agent claude-code"]
     before = (claude / "settings.json").read_bytes()
     again = handrail(root, "init", "--agent", "claude-code")
     assert again.exit_code == 0
@@ -80,7 +81,7 @@ def test_cursor_and_codex(root: Path) -> None:
     assert done.exit_code == 0, done.output
     hooks = json.loads((root / ".cursor" / "hooks.json").read_text())
     assert hooks["version"] == 1
-    assert hooks["hooks"]["stop"] == [{"command": "handrail agent stop-check"}]
+    assert hooks["hooks"]["stop"] == [{"command": "handrail agent stop-check --agent cursor"}]
     assert "--agent cursor" in hooks["hooks"]["afterFileEdit"][0]["command"]
     cursor_mcp = json.loads((root / ".cursor" / "mcp.json").read_text())
     assert cursor_mcp["mcpServers"]["handrail"]["args"] == ["mcp", "--agent", "cursor"]
@@ -91,4 +92,5 @@ def test_cursor_and_codex(root: Path) -> None:
     }
     codex_hooks = json.loads((root / ".codex" / "hooks.json").read_text())
     jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(codex_hooks)
-    assert codex_hooks["hooks"]["Stop"][0]["hooks"][0]["command"] == "handrail agent stop-check"
+    stop = codex_hooks["hooks"]["Stop"][0]["hooks"][0]["command"]
+    assert stop == "handrail agent stop-check --agent codex"

@@ -32,11 +32,12 @@ def test_unmarked_code_blocks_the_stop_and_names_the_next_command(
 ) -> None:
     root, _ = repo
     (root / "src" / "words.py").write_text(ADDED)
-    done = stop_check(root, "claude_code_stop.json")
+    done = stop_check(root, "claude_code_stop.json", "--agent", "claude-code")
     assert done.exit_code == 2
     assert "src/words.py:5-6 changed but not marked as generated" in done.stderr
     # No session task yet and no active task: the whole workspace is the scope.
     assert "handrail task new" in done.stderr
+    assert "handrail mark --diff --agent claude-code --task <task>" in done.stderr
 
 
 def test_unverified_block_blocks_until_verified_then_lets_go(repo: tuple[Path, str]) -> None:

@@ -65,6 +65,8 @@ class OutstandingReport:
     task_id: str | None
     """The scope: one task, or None for the whole workspace."""
     items: list[Outstanding] = field(default_factory=list)
+    agent: str | None = None
+    """The agent being held: the marking command it is told to run records it."""
     notes: list[str] = field(default_factory=list)
     """What could not be checked (no git repository: unmarked edits are not seen)."""
 
@@ -79,9 +81,11 @@ class OutstandingReport:
             if self.task_id is None:
                 return (
                     'handrail task new "<two-sentence spec>" (or the MCP tool check_spec), '
-                    "then handrail mark --diff --task <task>"
+                    f"then handrail mark --diff{' --agent ' + self.agent if self.agent else ''} "
+                    "--task <task>"
                 )
-            return f"handrail mark --diff --task {self.task_id}"
+            who = f" --agent {self.agent}" if self.agent else ""
+            return f"handrail mark --diff{who} --task {self.task_id}"
         tasks = sorted({i.task_id for i in self.items if i.task_id})
         target = self.task_id or (tasks[0] if len(tasks) == 1 else None)
         return f"handrail verify {target}" if target else "handrail verify --all"

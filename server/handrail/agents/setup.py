@@ -28,6 +28,12 @@ SETUP_AGENTS = ("claude-code", "cursor", "codex")
 """Agents `init --agent` writes configuration for (docs/agents.md shows the others)."""
 
 STOP_CHECK = "handrail agent stop-check"
+
+
+def stop_command(agent: str) -> str:
+    return f"{STOP_CHECK} --agent {agent}"
+
+
 MCP_NAME = "handrail"
 
 
@@ -120,7 +126,8 @@ def _claude_hooks(agent: str, edit_matcher: str) -> Callable[[dict[str, Any]], N
         for event in ("Stop", "SubagentStop"):
             stop = _list(hooks, event, f"hooks.{event}")
             if not _mentions(stop, STOP_CHECK):
-                stop.append({"hooks": [{"type": "command", "command": STOP_CHECK, "timeout": 120}]})
+                command = stop_command(agent)
+                stop.append({"hooks": [{"type": "command", "command": command, "timeout": 120}]})
 
     return change
 
@@ -160,7 +167,7 @@ def setup_cursor(ws: Workspace, result: SetupResult) -> None:
             edits.append({"command": mark_command("cursor")})
         stop = _list(events, "stop", "hooks.stop")
         if not _mentions(stop, STOP_CHECK):
-            stop.append({"command": STOP_CHECK})
+            stop.append({"command": stop_command("cursor")})
 
     _write(ws, ".cursor/hooks.json", hooks, result)
 

@@ -42,7 +42,11 @@ class StopDecision:
 
 
 def decide(
-    ws: Workspace, hook: HookInput, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ws: Workspace,
+    hook: HookInput,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    agent: str | None = None,
 ) -> StopDecision:
     """Whether the agent may stop now, and what to tell it (or the user) either way."""
     if not ws.handrail_dir.is_dir():
@@ -55,6 +59,7 @@ def decide(
     snapshot = Snapshot.load(ws)
     task = active_task(ws, snapshot.tasks, snapshot.ledger.records, session=hook.session)
     report = outstanding(ws, task_id=task.task_id if task else None, snapshot=snapshot)
+    report.agent = agent
     key = hook.session or "-"
     if report.clear:
         set_stop_attempts(ws, key, 0)

@@ -40,8 +40,13 @@ def hook_workspace(ctx: Context, cwd: str | None) -> Path:
     show_default=True,
     help="Refused stops in a row before the hook lets the agent go anyway.",
 )
+@click.option(
+    "--agent",
+    help="The agent being held (claude-code, cursor, codex): the marking command the reason "
+    "names records it.",
+)
 @pass_ctx
-def stop_check(ctx: Context, max_attempts: int) -> None:
+def stop_check(ctx: Context, max_attempts: int, agent: str | None) -> None:
     """Refuse to let an agent stop while its generated code is not proven.
 
     Reads the agent's Stop hook input on stdin. While the session's task (or, with no active
@@ -62,7 +67,7 @@ def stop_check(ctx: Context, max_attempts: int) -> None:
         raise SystemExit(0) from None
     ws = Workspace.find(hook_workspace(ctx, hook.cwd))
     try:
-        decision = decide(ws, hook, max_attempts=max_attempts)
+        decision = decide(ws, hook, max_attempts=max_attempts, agent=agent)
     except Exception as exc:  # never a traceback into an agent's transcript
         click.echo(f"handrail: the stop check failed ({exc}); not holding the agent", err=True)
         raise SystemExit(0) from None
