@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,13 @@ def make_repo(tmp_path: Path) -> tuple[Path, str]:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     return root, task_id
+
+
+def forget_active_task() -> None:
+    """As on a machine where nobody chose a task yet (the task came with a pull, say)."""
+    from handrail.verify.trust import state_dir
+
+    shutil.rmtree(state_dir() / "agents", ignore_errors=True)
 
 
 def payload(name: str, root: Path, **changes: Any) -> str:

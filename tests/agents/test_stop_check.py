@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_helpers import ADDED, handrail, make_repo, payload, stop_check
+from agent_helpers import ADDED, forget_active_task, handrail, make_repo, payload, stop_check
 
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
@@ -31,6 +31,7 @@ def test_unmarked_code_blocks_the_stop_and_names_the_next_command(
     repo: tuple[Path, str],
 ) -> None:
     root, _ = repo
+    forget_active_task()
     (root / "src" / "words.py").write_text(ADDED)
     done = stop_check(root, "claude_code_stop.json", "--agent", "claude-code")
     assert done.exit_code == 2
@@ -80,6 +81,7 @@ def test_unverified_block_blocks_until_verified_then_lets_go(repo: tuple[Path, s
 
 def test_the_hook_records_the_agent_and_its_session(repo: tuple[Path, str]) -> None:
     root, task_id = repo
+    forget_active_task()
     (root / "src" / "words.py").write_text(ADDED)
     done = handrail(
         root,
@@ -221,7 +223,26 @@ def test_the_sessions_task_is_the_scope(repo: tuple[Path, str]) -> None:
     # The other task's block is still unverified, but this session worked on task_id only.
     done = stop_check(root, "claude_code_stop.json")
     assert done.exit_code == 0, done.stderr
-    # A hook without a session (run by hand) has no task: the whole workspace counts.
+    # A hook without a session (run by hand) takes the task last created: the other one.
     anyone = stop_check(root, "claude_code_stop.json", session_id=None)
     assert anyone.exit_code == 2
     assert f"{other_id}.1 (src/other.py:1-4) HR300" in anyone.stderr
+
+
+def test_a_task_created_in_the_terminal_is_what_the_hooks_work_on(
+    repo: tuple[Path, str],
+) -> None:
+    root, task_id = repo  # make_repo created it with `handrail task new`
+    (root / "src" / "words.py").write_text(ADDED)
+    # No --task: the post-edit hook takes the task last created.
+    marked = handrail(
+        root,
+        "mark",
+        "--diff",
+        "--agent",
+        "claude-code",
+        "--hook-input",
+        stdin=payload("claude_code_post_tool_use.json", root),
+    )
+    assert marked.exit_code == 0
+    assert f"as block {task_id}.1" in marked.stderr

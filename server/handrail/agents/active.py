@@ -5,8 +5,8 @@ running in a terminal has no editor, so the command line and the MCP server look
 
 1. ``HANDRAIL_TASK`` in the environment (the agent was started for that task);
 2. the session's task: the task of the newest block marked with this session id;
-3. the task last created or chosen through the MCP server in this workspace (kept in the
-   user's state folder, see `agents.state`);
+3. the task last created with `handrail task new` or through the MCP server in this
+   workspace (kept in the user's state folder, see `agents.state`);
 4. only where a guess is harmless (the MCP resource): the newest task by creation time.
 
 A candidate that names no existing task is skipped.
@@ -38,7 +38,7 @@ class ActiveTask:
         return {
             "HANDRAIL_TASK": "from HANDRAIL_TASK",
             "session": "the task this session marked blocks for",
-            "chosen": "the task last created or chosen through the MCP server",
+            "chosen": "the task last created or chosen (task new, the MCP server)",
             "newest": "the newest task",
         }[self.source]
 
