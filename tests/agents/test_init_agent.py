@@ -94,3 +94,11 @@ def test_cursor_and_codex(root: Path) -> None:
     jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(codex_hooks)
     stop = codex_hooks["hooks"]["Stop"][0]["hooks"][0]["command"]
     assert stop == "handrail agent stop-check --agent codex"
+
+
+def test_init_offers_every_agent_it_can_set_up() -> None:
+    from handrail.agents.setup import SETUP_AGENTS, SETUPS
+    from handrail.cli.init_cmd import init
+
+    (option,) = [p for p in init.params if p.name == "agents"]
+    assert list(option.type.choices) == list(SETUP_AGENTS) == list(SETUPS)  # type: ignore[attr-defined]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from handrail.agents.setup import SETUP_AGENTS
 from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
 
 
@@ -34,7 +33,8 @@ from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx
     "--agent",
     "agents",
     multiple=True,
-    type=click.Choice(SETUP_AGENTS),
+    # agents.setup.SETUP_AGENTS (spelled out: importing it here would load it for every init).
+    type=click.Choice(["claude-code", "cursor", "codex"]),
     help="Also write this coding agent's MCP server and hooks (merged into its files). Repeatable.",
 )
 @json_option
