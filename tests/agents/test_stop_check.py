@@ -246,3 +246,30 @@ def test_a_task_created_in_the_terminal_is_what_the_hooks_work_on(
     )
     assert marked.exit_code == 0
     assert f"as block {task_id}.1" in marked.stderr
+
+
+def test_the_installed_command_blocks_as_claude_code_runs_it(repo: tuple[Path, str]) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    if shutil.which("handrail", path=str(bin_dir)) is None:
+        pytest.skip("the handrail entry point is not installed next to this Python")
+    root, _ = repo
+    (root / "src" / "words.py").write_text(ADDED)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    # Claude Code runs the command through a shell, in the project folder, JSON on stdin.
+    done = subprocess.run(
+        ["sh", "-c", "handrail agent stop-check --agent claude-code"],
+        cwd=root,
+        env=env,
+        input=payload("claude_code_stop.json", root),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "not marked as generated" in done.stderr and "Traceback" not in done.stderr
