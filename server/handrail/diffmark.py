@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.comments import language_of
@@ -25,6 +26,9 @@ from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.marking import marked_record, take_back
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
+if TYPE_CHECKING:
+    from handrail.agents.identity import AgentIdentity
+
 __all__ = [
     "DiffMarkError",
     "DiffMarkResult",
@@ -34,6 +38,7 @@ __all__ = [
     "changed_hunks",
     "mark_diff",
     "mark_hunks",
+    "markable_hunks",
     "parse_unified_diff",
 ]
 
@@ -189,19 +194,30 @@ def _is_handrail(rel: str) -> bool:
 
 
 def mark_diff(
-    ws: Workspace, task_id: str, base: str = "HEAD", *, author: str | None = None
+    ws: Workspace,
+    task_id: str,
+    base: str = "HEAD",
+    *,
+    author: str | None = None,
+    identity: AgentIdentity | None = None,
 ) -> DiffMarkResult:
-    """Wrap each hunk added since `base` in markers for `task_id` and record the blocks.
+    """Wrap each hunk added since `base` in markers for `task_id` and record the blocks
+    (with the coding agent's `identity` when an agent's hook asked).
 
     Each file is rewritten once, atomically, keeping its encoding and line endings.
     """
-    result = mark_hunks(ws, task_id, changed_hunks(ws, base), author=author)
+    result = mark_hunks(ws, task_id, changed_hunks(ws, base), author=author, identity=identity)
     result.base = base
     return result
 
 
 def mark_hunks(
-    ws: Workspace, task_id: str, hunks_by_path: dict[str, list[Hunk]], *, author: str | None
+    ws: Workspace,
+    task_id: str,
+    hunks_by_path: dict[str, list[Hunk]],
+    *,
+    author: str | None,
+    identity: AgentIdentity | None = None,
 ) -> DiffMarkResult:
     """Wrap the given line ranges of each file in markers for `task_id`; record the blocks.
 
@@ -218,7 +234,13 @@ def mark_hunks(
             # Every record first (each reserves its id), then the files: a record that
             # cannot be written leaves every file as it was and takes back the others.
             records = [
-                (item, [marked_record(b, task_id, item.rel, author=author) for b in item.blocks])
+                (
+                    item,
+                    [
+                        marked_record(b, task_id, item.rel, author=author, identity=identity)
+                        for b in item.blocks
+                    ],
+                )
                 for item in planned
             ]
             appended: list[BlockMarked] = []
@@ -297,6 +319,15 @@ def _plan_files(
             _PlannedFile(rel, real, before, encoding.encode(text), [h for h, _ in plan], blocks)
         )
     return planned
+
+
+def markable_hunks(text: str, rel: str, hunks: Iterable[Hunk]) -> list[Hunk]:
+    """The hunks of one file's `text` that `mark_hunks` would mark now (blank edges trimmed):
+    what the stop hook calls generated code nobody marked. Nothing is written."""
+    if _unfit(rel, text):
+        return []
+    # Any well-formed task id does for the dry run; the ids are thrown away.
+    return [hunk for hunk, _ in _plan_file(text, rel, hunks, "aaaaaa", Allocation(()), [])]
 
 
 def _unfit(rel: str, text: str) -> str:

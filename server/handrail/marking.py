@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.mark import MarkError, prepare_file_mark, read_for_marking, wrap_lines
@@ -31,6 +31,9 @@ from handrail.ledger.records import BlockMarked, Record
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.text_changes import TextChange, apply_changes, changed_region
 from handrail.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handrail.agents.identity import AgentIdentity
 
 __all__ = [
     "MarkError",
@@ -143,8 +146,16 @@ def _split_keep_ends(text: str) -> list[str]:
     return lines
 
 
-def marked_record(block: Block, task_id: str, path: str, *, author: str | None) -> BlockMarked:
-    """The `BlockMarked` record of a block as marking writes it."""
+def marked_record(
+    block: Block,
+    task_id: str,
+    path: str,
+    *,
+    author: str | None,
+    identity: AgentIdentity | None = None,
+) -> BlockMarked:
+    """The `BlockMarked` record of a block as marking writes it (with the coding agent's
+    `identity` when an agent marked it)."""
     return BlockMarked.create(
         block_id=block.id,
         task_id=task_id,
@@ -153,6 +164,7 @@ def marked_record(block: Block, task_id: str, path: str, *, author: str | None) 
         begin_line=block.begin_line,
         end_line=block.end_line,
         author=author,
+        **(identity.record_fields() if identity is not None else {}),
     )
 
 
@@ -195,6 +207,7 @@ def mark_file_recorded(
     *,
     author: str | None,
     ledger: Ledger | None = None,
+    identity: AgentIdentity | None = None,
 ) -> Block:
     """`handrail mark`: wrap lines of the file at `path` in markers for a new block of
     `task_id` and record it, both or neither.
@@ -206,7 +219,7 @@ def mark_file_recorded(
         text, _, _ = read_for_marking(path, rel)
         block_id = next_id_for(allocation, task_id, text, rel)
         prepared = prepare_file_mark(path, rel, start_line, end_line, block_id)
-        record = marked_record(prepared.block, task_id, rel, author=author)
+        record = marked_record(prepared.block, task_id, rel, author=author, identity=identity)
         recorded(ledger, [record], prepared.write)
     return prepared.block
 

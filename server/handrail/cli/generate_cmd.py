@@ -27,7 +27,9 @@ from handrail.cli.common import (
 from handrail.findings import findings_json
 
 if TYPE_CHECKING:
+    from handrail.agents.identity import AgentIdentity
     from handrail.findings import Finding
+    from handrail.workspace import Workspace
 
 
 def _split_into(value: str) -> tuple[Path, int | None]:
@@ -188,17 +190,24 @@ class _Progress:
             click.echo(f"Answer from {model}: {self.lines} lines.", err=True)
 
 
-def mark_diff_command(ctx: Context, task_id: str, base: str, as_json: bool) -> None:
+def mark_diff_command(
+    ctx: Context,
+    task_id: str,
+    base: str,
+    as_json: bool,
+    identity: AgentIdentity | None = None,
+    ws: Workspace | None = None,
+) -> None:
     """`handrail mark --diff`: the body the `mark` command calls."""
     from handrail.diffmark import DiffMarkError, mark_diff
     from handrail.tasks import load_all_tasks
     from handrail.workflow.init import git_owner
 
-    ws = ctx.ws
+    ws = ws or ctx.ws
     if task_id not in load_all_tasks(ws).tasks:
         fail(f'no task {task_id!r}: create one with handrail task new "<spec>"')
     try:
-        result = mark_diff(ws, task_id, base, author=git_owner(ws.root))
+        result = mark_diff(ws, task_id, base, author=git_owner(ws.root), identity=identity)
     except DiffMarkError as exc:
         fail(str(exc))
     if result.ledger_error is not None and not as_json:

@@ -29,6 +29,14 @@ from handrail.cli.common import Context, emit_json, fail, json_option, pass_ctx,
     metavar="SPEC",
     help="What the CI workflow pip-installs (default: this version, handrail==VERSION).",
 )
+@click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    # agents.setup.SETUP_AGENTS (spelled out: importing it here would load it for every init).
+    type=click.Choice(["claude-code", "cursor", "codex"]),
+    help="Also write this coding agent's MCP server and hooks (merged into its files). Repeatable.",
+)
 @json_option
 @pass_ctx
 def init(
@@ -38,12 +46,16 @@ def init(
     pack: str,
     with_tooling: bool,
     install: str | None,
+    agents: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Write .handrail/workflow.toml (extends a shipped pack) and the folders Handrail uses.
 
-    Running it again changes nothing; an existing workflow file is never overwritten.
+    Running it again changes nothing; an existing workflow file is never overwritten. With
+    --agent, also configure that coding agent: the MCP server (`handrail mcp`), the post-edit
+    hook (`mark --diff`) and the stop hook (`agent stop-check`); see docs/agents.md.
     """
+    from handrail.agents.setup import SetupError
     from handrail.workflow.init import InitError, init_workspace
     from handrail.workspace import Workspace
 
@@ -64,7 +76,16 @@ def init(
             result.created.extend(tooling.created)
             result.updated.extend(tooling.updated)
             result.unchanged.extend(tooling.skipped)
+        if agents:
+            from handrail.agents.setup import setup_agents
+
+            configured = setup_agents(ws, list(agents))
+            result.created.extend(configured.created)
+            result.updated.extend(configured.updated)
+            result.unchanged.extend(configured.unchanged)
     except InitError as exc:
+        fail(str(exc))
+    except SetupError as exc:  # an agent's configuration file that cannot be merged
         fail(str(exc))
     if as_json:
         emit_json(

@@ -39,6 +39,8 @@ COMMANDS = {
     "stats": "review_cmd:stats",
     "workflow": "review_cmd:workflow",
     "lsp": "lsp_cmd:lsp",
+    "mcp": "mcp_cmd:mcp",
+    "agent": "agent_cmd:agent",
 }
 
 
@@ -76,6 +78,7 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
     4 verify       handrail trust (once, after reading the commands), handrail verify TASK,
                    handrail trace BLOCK (risky code), handrail explain BLOCK
     5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
+    agents         handrail init --agent claude-code   (MCP server, edit and stop hooks)
     """
     if root is not None:
         require_folder(root, "--root")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -14,9 +16,23 @@ from handrail.workspace import PathEscapesWorkspace, is_regular_file
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.argument("start", type=click.IntRange(min=1), required=False)
 @click.argument("end", type=click.IntRange(min=1), required=False)
-@click.option("--task", "task_id", required=True, help="The task the code was generated for.")
+@click.option(
+    "--task",
+    "task_id",
+    envvar="HANDRAIL_TASK",
+    help="The task the code was generated for (default: $HANDRAIL_TASK).",
+)
 @click.option("--diff", is_flag=True, help="Mark every hunk added since --base (git diff).")
 @click.option("--base", default="HEAD", show_default=True, help="The revision --diff compares to.")
+@click.option("--agent", help="With --diff: the coding agent that wrote the code (recorded).")
+@click.option("--model", help="With --agent: the model the agent used (recorded).")
+@click.option("--session", help="With --agent: the agent's session id (recorded).")
+@click.option(
+    "--hook-input",
+    is_flag=True,
+    help="With --diff --agent: read the agent's hook JSON on stdin (session, model, folder); "
+    "without a task, report it and exit 0 so the agent is never blocked by the hook.",
+)
 @json_option
 @pass_ctx
 def mark(
@@ -24,9 +40,13 @@ def mark(
     file: Path | None,
     start: int | None,
     end: int | None,
-    task_id: str,
+    task_id: str | None,
     diff: bool,
     base: str,
+    agent: str | None,
+    model: str | None,
+    session: str | None,
+    hook_input: bool,
     as_json: bool,
 ) -> None:
     """Mark lines START..END of FILE (1-based, inclusive) as generated for TASK.
@@ -37,13 +57,24 @@ def mark(
     With --diff (and no FILE), mark instead every hunk added or changed since --base, in
     every file: what a coding agent just wrote. Untracked files count as added whole.
     """
+    if (model or session or hook_input) and not agent:
+        fail("--model, --session and --hook-input go with --agent NAME")
+    if agent and not diff:
+        fail("--agent goes with --diff (an agent's edits); FILE START END is marked by you")
     if diff:
         if file is not None:
             fail("--diff marks every changed file: name no FILE START END with it")
         from handrail.cli.generate_cmd import mark_diff_command
 
+        if agent:
+            _mark_agent_diff(ctx, task_id, base, agent, model, session, hook_input, as_json)
+            return
+        if task_id is None:
+            fail("name the task: --task TASK (or set HANDRAIL_TASK)")
         mark_diff_command(ctx, task_id, base, as_json)
         return
+    if task_id is None:
+        fail("name the task: --task TASK (or set HANDRAIL_TASK)")
     if file is None or start is None or end is None:
         fail("name FILE START END, or use --diff")
     from handrail.blocks.mark import MarkError
@@ -89,3 +120,57 @@ def mark(
         f"(markers on lines {block.begin_line} and {block.end_line})."
     )
     click.echo("It stays unverified (HR300) until its verification command runs green.")
+
+
+def _mark_agent_diff(
+    ctx: Context,
+    task_id: str | None,
+    base: str,
+    agent: str,
+    model: str | None,
+    session: str | None,
+    hook_input: bool,
+    as_json: bool,
+) -> None:
+    """`mark --diff --agent`: an agent's post-edit hook, with who wrote the code recorded.
+
+    The task is --task/$HANDRAIL_TASK, else the active task (docs/agents.md): the session's
+    task, else the one last chosen through the MCP server.
+    """
+    from handrail.agents.active import active_task
+    from handrail.agents.identity import AgentIdentity, HookInput, HookInputError
+    from handrail.cli.agent_cmd import hook_workspace, read_hook_input
+    from handrail.cli.generate_cmd import mark_diff_command
+    from handrail.ledger.store import Ledger
+    from handrail.tasks import load_all_tasks
+    from handrail.workspace import Workspace
+
+    ws = ctx.ws
+    if hook_input:
+        try:
+            hook = HookInput.parse(read_hook_input())
+        except HookInputError as exc:
+            click.echo(f"handrail: {exc}; nothing marked", err=True)
+            raise SystemExit(0) from None
+        model = model or hook.model
+        session = session or hook.session
+        ws = Workspace.find(hook_workspace(ctx, hook.cwd))
+    if task_id is None:
+        found = active_task(ws, load_all_tasks(ws), Ledger(ws).read().records, session=session)
+        if found is None:
+            message = (
+                "no active task: the agent's edits were not marked (create one with the MCP "
+                'tool check_spec or handrail task new "<spec>", or set HANDRAIL_TASK)'
+            )
+            if hook_input:
+                click.echo(f"handrail: {message}", err=True)
+                raise SystemExit(0)
+            fail(message)
+        task_id = found.task_id
+    identity = AgentIdentity(agent, model, session)
+    if not hook_input:
+        mark_diff_command(ctx, task_id, base, as_json, identity=identity, ws=ws)
+        return
+    # A hook's stdout is the agent's to read (Cursor parses it as JSON): report on stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        mark_diff_command(ctx, task_id, base, as_json, identity=identity, ws=ws)

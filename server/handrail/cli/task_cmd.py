@@ -60,6 +60,11 @@ def task_new(
         fail("the workflow file is invalid: fix it first", EXIT_USAGE)
     workflow: Workflow = loaded.workflow
     created = create_task(ws, workflow, spec, list(entries), verify=verify)
+    if created.task is not None:
+        from handrail.agents.state import set_active_task
+
+        # An agent working in a terminal: its hooks mark and check this task from now on.
+        set_active_task(ws, created.task.task.id)
     context_findings: list[Finding] = []
     if created.task is not None and created.task.task.context:
         (report,) = task_context_reports(ws, workflow, [created.task])

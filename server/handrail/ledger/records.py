@@ -142,6 +142,12 @@ class BlockMarked(_Record):
     content_hash: Hash
     begin_line: int = Field(ge=1)
     end_line: int = Field(ge=1)
+    # Who generated the block when a coding agent marked it (the MCP server, an agent hook):
+    # the agent's name, and the model and session id where the agent tells them. Optional
+    # with defaults, so records written before these fields existed still load.
+    agent: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    session: str | None = Field(default=None, max_length=400)
 
     @field_validator("path")
     @classmethod
@@ -383,6 +389,9 @@ def parse_record_json(data: bytes | str) -> Record:
     return _ADAPTER.validate_json(data)
 
 
+AGENT_FIELDS = ("agent", "model", "session")
+"""`BlockMarked` fields that name the coding agent; left out of the stored JSON when unset."""
+
 STORED_FIELDS = frozenset({"id", "at"})
 """Fields a stored record must spell out: their defaults only make sense for a new record."""
 
@@ -395,5 +404,11 @@ def dump_record(record: Record) -> bytes:
     same bytes. Records written indented by earlier versions still load.
     """
     data = record.model_dump(mode="json", by_alias=True)
+    if isinstance(record, BlockMarked):
+        # A block marked by hand writes the same bytes as before the agent fields existed,
+        # so versions that do not know them still read it.
+        for name in AGENT_FIELDS:
+            if data.get(name) is None:
+                data.pop(name, None)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (text + "\n").encode("utf-8")

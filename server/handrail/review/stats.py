@@ -33,6 +33,7 @@ from handrail.review.gate_log import GateLog, GateRecord, MalformedLine, read_ga
 from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, Workspace
 
 UNKNOWN_AUTHOR = "unknown"
+NO_AGENT = "no agent recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class BlockStats:
     verified_at: dt.datetime | None
     """End of the first passing run."""
     failed_runs: int
+    agent: str | None = None
+    """The coding agent that marked the block (and its model), e.g. "claude-code (opus)"."""
 
     @property
     def week(self) -> str:
@@ -213,12 +216,16 @@ class Stats:
     failed_runs: int
     backlog: list[BacklogItem] = field(default_factory=list)
     gate: GateStats = field(default_factory=GateStats.empty)
+    per_agent: list[GroupStats] = field(default_factory=list)
+    """Blocks by the coding agent (and model) that marked them; `NO_AGENT` for the rest.
+    Empty when no block was marked by an agent."""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat() if self.since else None,
             "total": self.total.as_json(),
             "per_author": [g.as_json() for g in self.per_author],
+            "per_agent": [g.as_json() for g in self.per_agent],
             "per_week": [g.as_json() for g in self.per_week],
             "runs": self.runs,
             "failed_runs": self.failed_runs,
@@ -269,10 +276,18 @@ def block_stats(
                 ),
                 verified_at=first_pass.finished_at if first_pass is not None else None,
                 failed_runs=sum(1 for r in history if not r.passed),
+                agent=_agent_key(mark),
             )
         )
     found.sort(key=lambda b: (b.marked_at, b.block_id))
     return found
+
+
+def _agent_key(mark: BlockMarked) -> str | None:
+    """The agent and model of a marking, without the session (one group per agent+model)."""
+    if not mark.agent:
+        return None
+    return f"{mark.agent} ({mark.model})" if mark.model else mark.agent
 
 
 def group(key: str, blocks: Sequence[BlockStats]) -> GroupStats:
@@ -308,9 +323,13 @@ def compute_stats(
         blocks = [b for b in blocks if b.marked_at.astimezone(dt.UTC).date() >= since]
     by_author: dict[str, list[BlockStats]] = {}
     by_week: dict[str, list[BlockStats]] = {}
+    by_agent: dict[str, list[BlockStats]] = {}
     for b in blocks:
         by_author.setdefault(b.author, []).append(b)
         by_week.setdefault(b.week, []).append(b)
+        by_agent.setdefault(b.agent or NO_AGENT, []).append(b)
+    if set(by_agent) == {NO_AGENT}:
+        by_agent = {}
     runs = [
         r
         for r in records
@@ -327,6 +346,7 @@ def compute_stats(
         failed_runs=sum(1 for r in runs if not r.passed),
         backlog=list(backlog),
         gate=gate_stats(gate_log or GateLog(), since=since),
+        per_agent=[group(k, v) for k, v in sorted(by_agent.items())],
     )
 
 
@@ -480,21 +500,26 @@ def render_text(stats: Stats) -> str:
         out.append(
             f"  {n} malformed gate record{'s' if n != 1 else ''} skipped (named on standard error)"
         )
-    header = f"{'':24} {'blocks':>6} {'first-pass':>10} {'rework':>7} {'median':>8} {'failed':>6}"
 
-    def rows(title: str, groups: list[GroupStats]) -> None:
+    def rows(title: str, groups: list[GroupStats], width: int = 24) -> None:
         if not groups:
             return
+        header = (
+            f"{'':{width}} {'blocks':>6} {'first-pass':>10} {'rework':>7} {'median':>8} "
+            f"{'failed':>6}"
+        )
         out.extend(["", title, header])
         for g in groups:
-            key = g.key if len(g.key) <= 24 else g.key[:23] + "…"
+            key = g.key if len(g.key) <= width else g.key[: width - 1] + "…"
             out.append(
-                f"{key:24} {g.blocks:>6} {_pct(g.first_attempt_pass_rate):>10} "
+                f"{key:{width}} {g.blocks:>6} {_pct(g.first_attempt_pass_rate):>10} "
                 f"{_pct(g.rework_rate):>7} {_hours(g.median_hours_to_verified):>8} "
                 f"{g.failed_runs:>6}"
             )
 
     rows("Per author", stats.per_author)
+    # Model names are long ("claude-code (claude-sonnet-4-5)"): a wider first column.
+    rows("Per coding agent (and model)", stats.per_agent, width=40)
     rows("Per week (of marking)", stats.per_week)
 
     def gate_rows(title: str, groups: list[GateGroup]) -> None:

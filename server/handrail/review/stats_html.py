@@ -240,6 +240,13 @@ def _gate_section(gate: GateStats) -> str:
     return "".join(out)
 
 
+def _agent_section(groups: list[GroupStats]) -> str:
+    """Blocks per coding agent and model; nothing when no agent marked a block."""
+    if not groups:
+        return ""
+    return f"<h2>Per coding agent (and model)</h2>{_table('agent (model)', groups)}"
+
+
 def _table(title: str, groups: list[GroupStats]) -> str:
     head = (
         f"<tr><th>{escape(title)}</th><th class=n>blocks</th><th class=n>first-attempt pass</th>"
@@ -303,6 +310,7 @@ def render_html(stats: Stats, *, title: str = "Handrail: is the workflow working
         "<h2>Per author</h2>"
         f"{_legend()}{author_chart(stats.per_author)}"
         f"{_table('author', stats.per_author)}"
+        f"{_agent_section(stats.per_agent)}"
         f"{_gate_section(stats.gate)}"
         f"<h2>Unverified backlog</h2>{backlog}"
         "</body></html>\n"
