@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,11 +147,13 @@ def run_command(
     cancel: threading.Event | None = None,
     on_output: OutputCallback | None = None,
     grace_s: float = DEFAULT_GRACE_S,
+    env: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run `argv` in `cwd` without a shell and wait for it, its timeout, or `cancel`.
 
     Never raises for a command that cannot run: a missing executable, a permission problem
-    or a bad working folder come back as a result with `start_error` set.
+    or a bad working folder come back as a result with `start_error` set. `env` replaces the
+    environment (the evidence layer adds its variables to ours); None inherits ours.
     """
     args = tuple(argv)
     if not args:
@@ -165,6 +167,7 @@ def run_command(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
     except FileNotFoundError:
         return _not_started(args, started, f"the program {args[0]!r} was not found")
