@@ -669,7 +669,12 @@ def _run_shared(
     def on_output(chunk: bytes) -> None:
         emit(ProgressEvent("output", index, total, lead, chunk=chunk))
 
-    py_files = sorted({b.path for b in at_start.values() if b.path.endswith((".py", ".pyw"))})
+    # Every generated Python block of the workspace is measured, not only this run's: a
+    # failing test that executed another generated block lays its failure there.
+    context = {b.block_id: b for b in find_blocks(ws) if b.block_id not in at_start}
+    context.update(at_start)
+    py_files = sorted({b.path for b in context.values() if b.path.endswith((".py", ".pyw"))})
+    run_py = {b.path for b in at_start.values() if b.path.endswith((".py", ".pyw"))}
     python: PythonEvidence | None = None
     with tempfile.TemporaryDirectory(prefix="handrail-evidence-") as tmp:
         layer = PythonLayer.prepare(Path(tmp), ws.root, py_files) if py_files else None
@@ -698,13 +703,21 @@ def _run_shared(
     )
     coverage: dict[str, Any] = dict(python.coverage) if python is not None else {}
     not_measured = _report_coverage(ws, workflow, lead, result, coverage)
-    for rel in py_files:
+    for rel in sorted(run_py):
         not_measured.setdefault(
             rel,
             f"the run never imported {rel} from the workspace (no Python process it started "
             "loaded the file under measurement)",
         )
     tests = python.tests if python is not None else {}
+    attributed: dict[str, BlockCoverage] = {}
+    if why is None and result.started and not result.cancelled:
+        from handrail.evidence.attribution import BlockSpan, attribute
+
+        spans = [BlockSpan(b.block_id, b.path, b.begin_line, b.end_line) for b in context.values()]
+        attributed = attribute(
+            spans, coverage, tests, run_passed=result.passed, not_measured=not_measured
+        )
     outcomes: list[RunOutcome] = []
     for offset, invocation in enumerate(members):
         outcome = _record(
@@ -718,9 +731,7 @@ def _run_shared(
             after,
             index_now,
             why,
-            coverage,
-            tests,
-            not_measured,
+            attributed,
             shared=len(members) > 1,
         )
         outcomes.append(outcome)
@@ -835,28 +846,16 @@ def _record(
     after: dict[str, FoundBlock],
     index_now: EvidenceIndex,
     why: str | None,
-    coverage: LineCoverage,
-    tests: Any,
-    not_measured: dict[str, str],
+    attributed_all: dict[str, BlockCoverage],
     *,
     shared: bool,
 ) -> RunOutcome:
     import shlex
 
-    from handrail.evidence.attribution import BlockSpan, attribute
-
     vanished = [b for b in invocation.block_ids if b not in at_start]
     covered = {b: at_start[b].content_hash for b in invocation.block_ids if b in at_start}
     changed = [b for b, h in covered.items() if b not in after or after[b].content_hash != h]
-    attributed: dict[str, BlockCoverage] = {}
-    if why is None and result.started and not result.cancelled:
-        spans = [
-            BlockSpan(b, at_start[b].path, at_start[b].begin_line, at_start[b].end_line)
-            for b in covered
-        ]
-        attributed = attribute(
-            spans, coverage, tests, run_passed=result.passed, not_measured=not_measured
-        )
+    attributed = {b: attributed_all[b] for b in covered if b in attributed_all}
     # A run that could not run tested nothing: it is not the code's first attempt, and it
     # does not use up the first attempt of a later run that does. Neither does a passing run
     # that never executed the block.
