@@ -11,11 +11,11 @@ from shop_project import PRICING, PY, PYTEST, TESTS, write_shop
 
 from handrail.check import run_check
 from handrail.findings import Finding
-from handrail.ledger.records import VerificationRun
+from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
-from handrail.review.stats import compute_stats  # noqa: F401  (import check: stats reads runs)
+from handrail.review.stats import block_stats
 from handrail.verify import trust as trust_mod
-from handrail.verify.run import Target, VerifyReport, verify
+from handrail.verify.run import Target, VerifyReport, find_blocks, verify
 from handrail.workspace import Workspace
 
 
@@ -80,6 +80,31 @@ def test_a_failure_lands_on_the_function_that_was_wrong_not_the_test_block(
     (hr302,) = _findings(workspace, "HR302")
     assert hr302.data is not None and hr302.data["block_id"] == f"{PRICING}.1"
     assert hr302.data["first_attempt"] is True
+
+
+def test_stats_count_the_first_attempt_against_the_function_that_was_wrong(
+    workspace: Workspace,
+) -> None:
+    write_shop(workspace, buggy=True)
+    ledger = Ledger(workspace)
+    for found in find_blocks(workspace):
+        ledger.append(
+            BlockMarked.create(
+                block_id=found.block_id,
+                task_id=found.task_id,
+                path=found.path,
+                content_hash=found.content_hash,
+                begin_line=found.begin_line,
+                end_line=found.end_line,
+            )
+        )
+    _verify(workspace)
+    stats = {b.block_id: b for b in block_stats(ledger.read().records)}
+    assert stats[f"{PRICING}.1"].first_attempt_passed is False
+    assert stats[f"{PRICING}.1"].failed_runs == 1
+    # The test block that caught the bug has had no attempt of its own yet.
+    assert stats[f"{TESTS}.1"].first_attempt_passed is None
+    assert stats[f"{TESTS}.1"].failed_runs == 0
 
 
 def test_a_command_whose_interpreter_lacks_pytest_could_not_run(
