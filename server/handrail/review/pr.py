@@ -17,7 +17,7 @@ from handrail.analysis import Snapshot
 from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.git import GitError, git
-from handrail.ledger.evidence import BlockEvidence
+from handrail.ledger.evidence import BlockEvidence, lines_summary
 from handrail.ledger.records import VerificationRun, run_outcome
 from handrail.review._tree import files_with_blocks
 from handrail.workspace import HANDRAIL_DIR, Workspace
@@ -76,6 +76,8 @@ class PrBlock:
     marked_by: str | None
     runs: list[RunInfo]
     findings: list[Finding]
+    lines: str | None = None
+    """What the deciding run proved: "12/12 lines run by 4 tests" (None: no measured run)."""
 
     @property
     def done(self) -> bool:
@@ -102,6 +104,7 @@ class PrBlock:
             "done": self.done,
             "explained_by": self.explained_by,
             "first_attempt_passed": self.first_attempt_passed,
+            "lines": self.lines,
             "marked_by": self.marked_by,
             "runs": [r.as_json() for r in self.runs],
             "findings": [f.as_json() for f in self.findings],
@@ -246,6 +249,7 @@ def build_summary(ws: Workspace, base: str) -> PrSummary:
                     explanation_required=evidence.explanation_required,
                     explained_by=sorted({e.author for e in explanations if e.author}),
                     first_attempt_passed=evidence.first_attempt_passed,
+                    lines=lines_summary(evidence.coverage),
                     marked_by=marked.author if marked else None,
                     runs=[_run_info(r, block.id, block.content_hash) for r in evidence.runs],
                     findings=sorted(
@@ -349,6 +353,8 @@ def render_markdown(summary: PrSummary) -> str:
         who = f", marked by {_md(b.marked_by)}" if b.marked_by else ""
         tier = f", risk tier {_code(b.tier)}" if b.tier else ""
         lines.append(f"- **Status**: {_STATUS.get(b.status, b.status)}{tier}{who}")
+        if b.lines is not None:
+            lines.append(f"- **Lines**: {b.lines}")
         if b.first_attempt_passed is not None:
             first = "passed" if b.first_attempt_passed else "failed"
             lines.append(f"- **First attempt**: {first}")
