@@ -81,6 +81,9 @@ class LiveProgress:
             from handrail.verify.run import describe_failure
 
             result = event.outcome.result
+            if event.outcome.could_not_run is not None:
+                _err(f"      could not run: {event.outcome.could_not_run}")
+                return
             if result.passed:
                 _err(f"      passed in {result.duration_s:.1f} s")
                 return
