@@ -99,3 +99,17 @@ def test_first_attempt_uses_the_block_outcome_not_the_command_exit() -> None:
     other = _evidence([elsewhere])
     assert other.status == "unverified" and other.failed_elsewhere
     assert [f.code for f in _findings(other)] == ["HR300"]
+
+
+def test_a_block_with_no_executable_lines_is_verified_and_says_so() -> None:
+    empty = run(1, {B: H1})
+    assert empty.coverage is not None
+    nothing = empty.model_copy(
+        update={
+            "coverage": {B: empty.coverage[B].model_copy(update={"executable": "", "executed": ""})}
+        }
+    )
+    evidence = _evidence([nothing], "all")
+    assert evidence.status == "verified"
+    assert "no executable lines" in status_summary(evidence)
+    assert [f.code for f in _findings(evidence)] == []
