@@ -44,6 +44,11 @@ def main() -> int:
     parser.add_argument("--project", type=Path)
     parser.add_argument("--measure", default="", help="comma-separated relative .py files")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--no-contexts",
+        action="store_true",
+        help="leave the pytest plugin out: lines only, no per-test attribution",
+    )
     parser.add_argument("command", nargs="*")
     args = parser.parse_args()
 
@@ -77,7 +82,10 @@ def main() -> int:
             folder.mkdir()
             start = time.perf_counter()
             layer = PythonLayer.prepare(folder, root, files)
-            _took, code2 = _run(argv, root, layer.environment(base))
+            env = layer.environment(base)
+            if args.no_contexts:
+                env.pop("PYTEST_PLUGINS")
+            _took, code2 = _run(argv, root, env)
             before = time.perf_counter()
             evidence = layer.collect()
             collect.append(time.perf_counter() - before)

@@ -677,7 +677,8 @@ def _run_shared(
     run_py = {b.path for b in at_start.values() if b.path.endswith((".py", ".pyw"))}
     python: PythonEvidence | None = None
     with tempfile.TemporaryDirectory(prefix="handrail-evidence-") as tmp:
-        layer = PythonLayer.prepare(Path(tmp), ws.root, py_files) if py_files else None
+        # Only a run that covers Python blocks is measured (a `npm test` is left as it is).
+        layer = PythonLayer.prepare(Path(tmp), ws.root, py_files) if run_py else None
         result = run_command(
             lead.argv,
             cwd=ws.root,
