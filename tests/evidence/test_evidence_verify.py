@@ -80,6 +80,14 @@ def test_a_failure_lands_on_the_function_that_was_wrong_not_the_test_block(
     (hr302,) = _findings(workspace, "HR302")
     assert hr302.data is not None and hr302.data["block_id"] == f"{PRICING}.1"
     assert hr302.data["first_attempt"] is True
+    assert "test_total_adds_prices" in hr302.message
+    # The test block says its test caught a failure in the code under test.
+    assert by_task[TESTS].coverage is not None
+    assert by_task[TESTS].coverage[f"{TESTS}.1"].failed_tests == [
+        "tests/test_pricing.py::test_total_adds_prices"
+    ]
+    (hr300,) = [f for f in _findings(workspace, "HR300") if f.path == "tests/test_pricing.py"]
+    assert "caught a failure in other generated code" in hr300.message
 
 
 def test_stats_count_the_first_attempt_against_the_function_that_was_wrong(

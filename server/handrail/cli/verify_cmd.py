@@ -65,6 +65,7 @@ class LiveProgress:
 
     def __init__(self, *, stream_output: bool) -> None:
         self.stream_output = stream_output
+        self._last: object = None
 
     def __call__(self, event: ProgressEvent) -> None:
         inv = event.invocation
@@ -81,6 +82,10 @@ class LiveProgress:
             from handrail.verify.run import describe_failure
 
             result = event.outcome.result
+            if event.outcome.shared and result is self._last:
+                _err("      (the same run as above: one run, shared)")
+                return
+            self._last = result
             if event.outcome.could_not_run is not None:
                 _err(f"      could not run: {event.outcome.could_not_run}")
                 return

@@ -70,6 +70,7 @@ def attribute(
 
     # Where each failing test's failure lands.
     blamed: dict[str, list[str]] = {}
+    caught: dict[str, list[str]] = {}
     for name, verdict in sorted(tests.items()):
         if verdict not in FAILING:
             continue
@@ -77,6 +78,10 @@ def attribute(
         under_test = [b for b in hit if b.path != _test_file(name)]
         for block in under_test or hit:
             blamed.setdefault(block.block_id, []).append(name)
+        for block in hit:
+            if under_test and block not in under_test:
+                # The test's own block: its test caught a failure in the code under test.
+                caught.setdefault(block.block_id, []).append(name)
     any_failing = any(o in FAILING for o in tests.values())
 
     result: dict[str, BlockCoverage] = {}
@@ -107,6 +112,10 @@ def attribute(
             executed=encode_ranges(executed),
             tests={n: encode_ranges(per_test[n]) for n in sorted(kept)},
             more_tests=len(ordered) - len(kept),
-            failed_tests=blamed.get(block.block_id, [])[:MAX_TESTS_PER_BLOCK],
+            # failed: the failing tests laid on it; failed_elsewhere: its own tests that failed
+            # on the code under test.
+            failed_tests=(blamed.get(block.block_id) or caught.get(block.block_id, []))[
+                :MAX_TESTS_PER_BLOCK
+            ],
         )
     return result

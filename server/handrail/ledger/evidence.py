@@ -276,6 +276,14 @@ def block_evidence(
     )
 
 
+def elsewhere_phrase(coverage: BlockCoverage | None) -> str:
+    """Why a failed run is not this block's failure, as a phrase."""
+    if coverage is not None and coverage.failed_tests:
+        names = ", ".join(coverage.failed_tests[:3])
+        return f"its tests ({names}) caught a failure in other generated code they executed"
+    return "in tests that did not execute this block"
+
+
 def meets_min_executed(coverage: BlockCoverage, min_executed: MinExecuted) -> bool:
     """Whether the lines that ran satisfy `[verification] min_executed`."""
     executable = coverage.executable_lines
@@ -411,8 +419,8 @@ def evidence_findings(
     elif evidence.status == "unverified" and run is not None and evidence.failed_elsewhere:
         add(
             "HR300",
-            f"{block} is not verified: {_outcome(run)}, in tests that did not execute this "
-            "block. Fix those, then verify again.",
+            f"{block} is not verified: {_outcome(run)}, {elsewhere_phrase(evidence.coverage)}. "
+            "Fix the code that failed, then verify again.",
         )
     elif evidence.status == "unverified":
         add(
@@ -430,6 +438,9 @@ def evidence_findings(
     elif evidence.status == "failed" and run is not None:
         stale = run.blocks.get(block_id) != evidence.content_hash
         message = f"The latest verification of {block_id} in {path} failed: {_outcome(run)}."
+        cov = run.coverage.get(block_id) if run.coverage is not None else None
+        if cov is not None and cov.failed_tests:
+            message += f" Failing tests that executed it: {', '.join(cov.failed_tests[:3])}."
         first = block_id in run.first_attempt
         if first:
             advice = _checkpoint(workflow, "first-attempt", _FIRST_ATTEMPT_ADVICE)

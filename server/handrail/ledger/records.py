@@ -236,6 +236,8 @@ class BlockCoverage(BaseModel):
     more_tests: int = Field(default=0, ge=0)
     """How many further tests executed the block (not named, to keep the record small)."""
     failed_tests: list[str] = Field(default_factory=list, max_length=MAX_TESTS_PER_BLOCK)
+    """failed: the failing tests laid on this block; failed_elsewhere: this block's own tests
+    that failed on other generated code they executed."""
     note: str = Field(default="", max_length=400)
 
     @property

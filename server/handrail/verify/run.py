@@ -27,7 +27,7 @@ from typing import Any, Literal
 from handrail.blocks.markers import Block, parse_block_id, parse_blocks
 from handrail.evidence.lines import LineCoverage
 from handrail.findings import Finding, findings_json
-from handrail.ledger.evidence import EvidenceIndex, meets_min_executed
+from handrail.ledger.evidence import EvidenceIndex, elsewhere_phrase, meets_min_executed
 from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.tasks import TaskSet, is_task_id, load_all_tasks
@@ -823,10 +823,7 @@ def _verdict(
         tests = f" (failing: {', '.join(found.failed_tests[:3])})" if found.failed_tests else ""
         return "failed", f"{describe_failure(result)}{tests}"
     if found.outcome == "failed_elsewhere":
-        return (
-            "failed_elsewhere",
-            f"{describe_failure(result)}, in tests that did not execute this block",
-        )
+        return "failed_elsewhere", f"{describe_failure(result)}, {elsewhere_phrase(found)}"
     if found.outcome == "not_measured":
         if knob == "none":
             return "verified", f"passed in {result.duration_s:.1f} s (not measured)"
