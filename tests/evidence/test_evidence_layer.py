@@ -49,6 +49,21 @@ def test_the_teams_coverage_config_and_sitecustomize_are_left_alone(workspace: W
     assert (root / "TEAM-SITE-RAN").exists()
 
 
+def test_lines_the_teams_coverage_config_excludes_are_not_executable(
+    workspace: Workspace,
+) -> None:
+    write_shop(workspace)
+    (workspace.root / "pyproject.toml").write_text(
+        '[tool.coverage.report]\nexclude_also = ["if discount:"]\n'
+    )
+    trust_mod.trust(workspace)
+    verify(workspace, Target.everything())
+    (record,) = [r for r in _runs(workspace) if r.task_id == PRICING]
+    assert record.coverage is not None
+    # `if discount:` and its body are excluded by the team: only lines 2 and 5 count.
+    assert record.coverage[f"{PRICING}.1"].executable_lines == {2, 5}
+
+
 def test_an_interpreter_without_coverage_could_not_run(
     workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -164,6 +164,9 @@ class PythonLayer:
 
         rc = str(self.folder / "coveragerc")
         cov = coverage.Coverage(config_file=rc, data_file=str(self.folder / "data" / ".coverage"))
+        excludes = _team_excludes(self.root)
+        if excludes:
+            cov.set_option("report:exclude_lines", excludes)
         cov.combine(data_paths=[str(self.folder / "data")], strict=False, keep=False)
         data = cov.get_data()
         found: dict[str, FileLines] = {}
@@ -184,6 +187,32 @@ class PythonLayer:
                 },
             )
         return found
+
+
+_TEAM_CONFIGS = (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml")
+
+
+def _team_excludes(root: Path) -> list[str]:
+    """The line-exclusion patterns of the team's own coverage configuration (`exclude_lines`,
+    `exclude_also`), so a line the team excluded (`pragma: no cover`, `if TYPE_CHECKING:`)
+    is not counted as executable here either. Read, never written."""
+    import coverage
+
+    found: list[str] = []
+    for name in _TEAM_CONFIGS:
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            team = coverage.Coverage(config_file=str(path), data_file=None)
+            for option in ("report:exclude_lines", "report:exclude_also"):
+                value = team.get_option(option)
+                if isinstance(value, list):
+                    found.extend(str(v) for v in value)
+        except Exception:
+            # Their configuration is theirs to fix; ours stands without it.
+            continue
+    return list(dict.fromkeys(found))
 
 
 def _declaration_lines(path: Path) -> frozenset[int]:
