@@ -85,6 +85,9 @@ class PythonLayer:
             "include =",
             *(f"    {p}" for p in include),
             f"disable_warnings = {_QUIET}",
+            # Save the data on SIGTERM: pool workers (multiprocessing) are ended that way, and
+            # the lines they ran are evidence too.
+            "sigterm = true",
             "",
         ]
         (folder / "coveragerc").write_text("\n".join(rc), encoding="utf-8")
