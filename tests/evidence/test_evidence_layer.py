@@ -64,7 +64,9 @@ def test_lines_the_teams_coverage_config_excludes_are_not_executable(
     assert record.coverage[f"{PRICING}.1"].executable_lines == {2, 5}
 
 
-@pytest.mark.parametrize("start", ["fork", "spawn"])
+# Only "spawn": a worker forked from the test process shares its coverage data file, and its
+# lines are lost or kept at random (docs/verification.md says so).
+@pytest.mark.parametrize("start", ["spawn"])
 def test_lines_run_in_a_worker_process_count(workspace: Workspace, start: str) -> None:
     write_shop(workspace)
     (workspace.root / "tests" / "test_pricing.py").write_text(

@@ -15,7 +15,7 @@ from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.review.stats import block_stats
 from handrail.verify import trust as trust_mod
-from handrail.verify.run import Target, VerifyReport, find_blocks, verify
+from handrail.verify.run import Target, VerifyReport, find_blocks, rerun_all, verify
 from handrail.workspace import Workspace
 
 
@@ -132,6 +132,13 @@ def test_a_command_whose_interpreter_lacks_pytest_could_not_run(
     assert "HR311" in codes and "HR302" not in codes
     (hr311, *_) = _findings(workspace, "HR311")
     assert "could not run" in hr311.message and hr311.severity.value == "warning"
+    # The gate still fails: nothing verified the blocks (HR300 is an error), in check...
+    assert any(
+        f.code == "HR300" and f.severity.value == "error" for f in run_check(workspace).findings
+    )
+    # ...and in the CI rerun, which says why as well.
+    rerun = {f.code for f in rerun_all(workspace, trust_commands=True)}
+    assert rerun == {"HR300", "HR311"}
 
 
 def test_pytest_collecting_no_tests_could_not_run(workspace: Workspace) -> None:

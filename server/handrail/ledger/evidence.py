@@ -422,6 +422,12 @@ def evidence_findings(
             f"{block} is not verified: {_outcome(run)}, {elsewhere_phrase(evidence.coverage)}. "
             "Fix the code that failed, then verify again.",
         )
+    elif evidence.status == "unverified" and evidence.could_not_run is not None:
+        add(
+            "HR300",
+            f"{block} has not been verified: its verification could not run (HR311). Fix that, "
+            "then run it again (`handrail verify`).",
+        )
     elif evidence.status == "unverified":
         add(
             "HR300",

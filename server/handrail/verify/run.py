@@ -973,16 +973,34 @@ def rerun_all(
     for item in report.block_results():
         if item.status == "verified":
             continue
+        block = item.block
+        if item.status == "could_not_run":
+            # The why, as a warning; the gate still fails below: nothing verified the block.
+            warning = workflow.severity_of("HR311")
+            if warning is not None:
+                findings.append(
+                    Finding(
+                        "HR311",
+                        warning,
+                        f"The verification of {block.block_id} in {block.path} "
+                        f"{item.message}: fix the environment where the tests run, not the "
+                        "spec.",
+                        block.path,
+                        block.begin_line,
+                        1,
+                        block.end_line,
+                        None,
+                        data={"block_id": block.block_id, "rerun": True},
+                    )
+                )
         code = {
             "failed": "HR302",
             "not_executed": "HR310",
             "not_measured": "HR310",
-            "could_not_run": "HR311",
         }.get(item.status, "HR300")
         severity = workflow.severity_of(code)
         if severity is None:
             continue
-        block = item.block
         if item.status == "failed":
             message = (
                 f"The verification of {block.block_id} in {block.path} failed: {item.message}."
