@@ -85,8 +85,8 @@ class PythonLayer:
             "include =",
             *(f"    {p}" for p in include),
             f"disable_warnings = {_QUIET}",
-            # Save the data on SIGTERM: pool workers (multiprocessing) are ended that way, and
-            # the lines they ran are evidence too.
+            # Save the data on SIGTERM too: `Pool.terminate()` ends workers that way (best
+            # effort: a worker blocked outside Python may still lose its lines).
             "sigterm = true",
             "",
         ]
