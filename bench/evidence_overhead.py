@@ -22,7 +22,7 @@ spread is wide; medians, per-run times in brackets):
 | same, `--no-contexts` (lines only), 3 runs | 6.15 s | 22.02 s | 3.6x | 0.61 s |
 
 On a small suite the cost is coverage's start-up in each process; on a call-heavy suite it is
-the C tracer (about 3x on 3.11 whatever is restricted, as /work/shared/EVIDENCE.md found);
+the C tracer (about 3x on 3.11 whatever is restricted, as the evidence notes found);
 per-test contexts add little on top. `{tests}` re-runs only the covering tests.
 """
 

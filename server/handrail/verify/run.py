@@ -575,12 +575,25 @@ def verify(
     for invocation in invocations:
         groups.setdefault(invocation.argv, []).append(invocation)
     index = 1
+    everything: list[FoundBlock] | None = None
     for members in groups.values():
         if cancel is not None and cancel.is_set():
             report.cancelled = True
             break
+        if everything is None:
+            # Every block of the workspace, once per verify: failures are laid on any of them.
+            everything = blocks if target.kind == "all" else find_blocks(ws)
         outcomes = _run_shared(
-            ws, workflow, ledger, members, author, index, len(invocations), progress, cancel
+            ws,
+            workflow,
+            ledger,
+            members,
+            author,
+            index,
+            len(invocations),
+            progress,
+            cancel,
+            everything,
         )
         index += len(members)
         report.runs.extend(outcomes)
@@ -645,6 +658,7 @@ def _run_shared(
     total: int,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    workspace_blocks: Sequence[FoundBlock],
 ) -> list[RunOutcome]:
     """Run the argv that `members` share once, measured; one record per member."""
     import tempfile
@@ -671,7 +685,7 @@ def _run_shared(
 
     # Every generated Python block of the workspace is measured, not only this run's: a
     # failing test that executed another generated block lays its failure there.
-    context = {b.block_id: b for b in find_blocks(ws) if b.block_id not in at_start}
+    context = {b.block_id: b for b in workspace_blocks if b.block_id not in at_start}
     context.update(at_start)
     py_files = sorted({b.path for b in context.values() if b.path.endswith((".py", ".pyw"))})
     run_py = {b.path for b in at_start.values() if b.path.endswith((".py", ".pyw"))}
