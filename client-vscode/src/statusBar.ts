@@ -6,6 +6,7 @@ import { ServerController } from "./server";
 import { ActiveTask } from "./tasks";
 
 export const SHOW_UNVERIFIED = "handrail.showUnverifiedBlocks";
+const UNVERIFIED_CODES = new Set(["HR300", "HR310"]);
 
 export class HandrailStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
@@ -97,7 +98,8 @@ export class HandrailStatusBar implements vscode.Disposable {
     try {
       const check = await this.server.execute<CheckResult>("handrail.check");
       if (generation === this.checkGeneration) {
-        this.unverified = check.findings.filter((finding) => finding.code === "HR300");
+        // HR310: a passing run that never executed the block leaves it just as unverified.
+        this.unverified = check.findings.filter((finding) => UNVERIFIED_CODES.has(finding.code));
         this.state = { ...this.state, unverified: this.unverified.length };
         this.render();
       }

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from handrail.ledger.records import VerificationRun
+from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.workflow.model import Workflow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,9 +35,28 @@ def run(
     timed_out: bool = False,
     first: list[str] | None = None,
     command: list[str] | None = None,
+    measured: bool = True,
+    executed: str = "1-2",
+    could_not_run: str | None = None,
 ) -> VerificationRun:
-    """A verification run finished at T0 + `minute` over `blocks` (block id -> hash)."""
+    """A verification run finished at T0 + `minute` over `blocks` (block id -> hash).
+
+    `measured` runs carry line evidence: each block has executable lines 1-2 of which
+    `executed` ran under one test (a record made before line evidence has none)."""
     code = exit_code if exit_code is not None else (0 if passed else 1)
+    coverage = (
+        {
+            b: BlockCoverage(
+                outcome="passed" if passed else "failed",
+                executable="1-2",
+                executed=executed,
+                tests={"test_x.py::test_a": executed} if executed else {},
+            )
+            for b in blocks
+        }
+        if measured and could_not_run is None
+        else None
+    )
     return VerificationRun(
         at=at(minute),
         task_id="k3f9qa",
@@ -50,4 +69,6 @@ def run(
         blocks=blocks,
         output_tail="",
         first_attempt=first or [],
+        coverage=coverage,
+        could_not_run=could_not_run,
     )

@@ -90,10 +90,12 @@ def test_passing_run_on_current_content_verifies() -> None:
     assert evidence.is_verified
     # Verified but not acknowledged: HR304 is the one thing left.
     assert _codes(evidence) == ["HR304"]
-    assert status_summary(evidence) == "verified 2026-03-01 09:01 UTC · needs explanation"
+    assert status_summary(evidence) == (
+        "verified 2026-03-01 09:01 UTC · 2/2 lines run by 1 test · needs explanation"
+    )
     done = _evidence([run(1, {B: H1}), _explained(2)])
     assert done.explained and _codes(done) == []
-    assert status_summary(done) == "verified 2026-03-01 09:01 UTC"
+    assert status_summary(done) == "verified 2026-03-01 09:01 UTC · 2/2 lines run by 1 test"
 
 
 def test_editing_a_verified_block_makes_its_evidence_stale() -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ledger_helpers import T0, run
 
 from handrail.ledger.records import (
+    CURRENT_SCHEMA,
     RECORD_TYPES,
     Trace,
     VerificationRun,
@@ -127,16 +128,17 @@ def test_leftover_conflict_marker_alone_is_still_a_conflict() -> None:
 
 def test_newer_schema_says_upgrade_and_read_only() -> None:
     obj = json.loads(dump_record(_trace()))
-    obj["schema"] = 2
+    newer = CURRENT_SCHEMA + 1
+    obj["schema"] = newer
     obj["shiny_new_field"] = True
     problem = _problem(json.dumps(obj, indent=2, sort_keys=True).encode())
     assert problem.reason == "newer_schema"
-    assert problem.schema == 2
+    assert problem.schema == newer
     assert "newer Handrail" in problem.message and "upgrade" in problem.message
     assert "will not write" in problem.message
     assert (
         problem.line
-        == json.dumps(obj, indent=2, sort_keys=True).splitlines().index('  "schema": 2,') + 1
+        == json.dumps(obj, indent=2, sort_keys=True).splitlines().index(f'  "schema": {newer},') + 1
     )
 
 
@@ -180,7 +182,7 @@ def test_duplicate_key_is_reported_when_the_record_is_otherwise_broken() -> None
 
 def test_duplicate_key_in_an_otherwise_valid_record_is_reported() -> None:
     # Both sides of a merge kept: a JSON parser would silently keep the last value.
-    text = _indented(run(1, {"k3f9qa.1": "h"}, passed=False)).decode()
+    text = _indented(run(1, {"k3f9qa.1": "h"}, passed=False, measured=False)).decode()
     text = text.replace('"passed": false,', '"passed": false,\n  "passed": false,')
     problem = _problem(text.encode())
     assert problem.reason == "duplicate_key"

@@ -13,7 +13,6 @@ from ledger_helpers import T0, at, run
 from pydantic import ValidationError
 
 from handrail.ledger.records import (
-    CURRENT_SCHEMA,
     Accepted,
     BlockMarked,
     Explanation,
@@ -74,7 +73,7 @@ def test_id_needs_an_aware_time() -> None:
 def test_a_new_record_gets_an_id_matching_its_time() -> None:
     trace = Trace(at=at(3), block_id="k3f9qa.1", content_hash="sha256:aa")
     assert id_time(trace.id) == at(3)
-    assert trace.schema_version == CURRENT_SCHEMA
+    assert trace.schema_version == 1  # schema 2 only for runs with line evidence
 
 
 def test_times_are_normalised_to_utc() -> None:
@@ -110,7 +109,7 @@ def test_unknown_kind_is_refused() -> None:
 
 def test_schema_key_is_spelled_schema_in_files() -> None:
     data = json.loads(dump_record(Explanation(at=T0, block_id="a.1", content_hash="h")))
-    assert data["schema"] == CURRENT_SCHEMA
+    assert data["schema"] == 1  # schema 2 only for runs with line evidence
     assert "schema_version" not in data
     with pytest.raises(ValidationError):
         parse_record({**data, "schema_version": 1})

@@ -28,6 +28,8 @@ def test_check_fails_after_a_rules_edit_and_passes_after_doc(ws: Workspace) -> N
     assert missing.exit_code == 1 and "does not exist" in missing.output
     assert run(ws.root, "doc").exit_code == 0
     assert (ws.root / "WORKFLOW.md").is_file()
+    text = (ws.root / "WORKFLOW.md").read_text()
+    assert "counts only if it executed at least one line of the block" in text
     assert run(ws.root, "doc", "--check").exit_code == 0
 
     rules = ws.workflow_path.read_text()

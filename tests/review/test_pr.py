@@ -107,6 +107,8 @@ def test_markdown_puts_outstanding_findings_first(branch: tuple[Workspace, str, 
     assert f"`{a}.2`" not in text
     assert "`python -m pytest -q` passed, 2026-03-03 11:00 UTC" in text
     assert "first attempt, this content" in text
+    # The verified block's line evidence (review_helpers' runs execute 1 line under 1 test).
+    assert "- **Lines**: 1/1 lines run by 1 test" in text
     assert "Author can explain every line**: yes (Bob Builder \\<bob@example.com\\>)" in text
 
 
@@ -118,6 +120,7 @@ def test_cli_json_for_bots(branch: tuple[Workspace, str, str]) -> None:
     assert payload["ready"] is False
     assert [blk["block"] for blk in payload["blocks"] if blk["task"] == b] == [f"{b}.1", f"{b}.2"]
     assert payload["findings"][0]["code"] in {"HR300", "HR301"}
+    assert {blk["lines"] for blk in payload["blocks"]} >= {"1/1 lines run by 1 test"}
 
 
 def test_accepted_blocks_show_as_removed(branch: tuple[Workspace, str, str]) -> None:

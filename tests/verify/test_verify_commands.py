@@ -91,6 +91,17 @@ def test_files_become_one_argument_each_and_dash_names_are_not_options() -> None
     assert argv == ("pytest", "-q", "./-rf.py", "a b.py", "b.py", "--junitxml=out/abcdef.xml")
 
 
+def test_tests_become_one_argument_each_and_option_like_ids_are_dropped() -> None:
+    argv = expand(
+        _source("pytest -q {tests}"),
+        files=[],
+        task_id="abcdef",
+        tests=["t.py::test_b", "-p evil", "t.py::test_a[x y]", "t.py::test_b"],
+    )
+    assert argv == ("pytest", "-q", "t.py::test_a[x y]", "t.py::test_b")
+    assert expand(_source("pytest -q {tests}"), files=[], task_id="abcdef") == ("pytest", "-q")
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
@@ -99,6 +110,8 @@ def test_files_become_one_argument_each_and_dash_names_are_not_options() -> None
         ("pytest 'unclosed", "quotes"),
         ("   ", "empty"),
         ("{files} -q", "must start with a program"),
+        ("pytest -k={tests}", "argument of its own"),
+        ("{tests} -q", "must start with a program"),
     ],
 )
 def test_bad_command_texts_are_refused_with_a_reason(text: str, fragment: str) -> None:

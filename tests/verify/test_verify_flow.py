@@ -178,7 +178,8 @@ def test_untrusted_commands_never_run_through_rerun_all(project: Workspace) -> N
     assert "nothing was run" in task_finding.message.lower()
     assert not sentinel.exists()
     # The explicit CI flag is what makes it run (so the check above could fail).
-    assert rerun_all(project, trust_commands=True) == []
+    # It ran; the sentinel command executes no line of extra.py, so that block is HR310.
+    assert [f.code for f in rerun_all(project, trust_commands=True)] == ["HR310"]
     assert sentinel.read_text() == "ran"
 
 
@@ -273,7 +274,8 @@ def test_metacharacters_in_a_task_command_are_literal(project: Workspace) -> Non
     write_task(project, TASK, verify=command)
     trust_mod.trust(project)
     report = verify(project, Target.parse(TASK))
-    assert report.ok
+    # It passed (the command imports no block, so the block itself stays HR310).
+    assert report.runs[0].result.passed
     assert not any((project.root / f"S{i}").exists() for i in range(1, 6))
     assert "'$(touch'" in report.runs[0].result.tail_text()
 
@@ -296,16 +298,18 @@ def test_cancel_stops_the_run_and_records_nothing(project: Workspace) -> None:
     assert runs(project) == []
 
 
-def test_a_missing_program_is_a_recorded_failure_but_not_a_first_attempt(
+def test_a_missing_program_could_not_run_and_is_not_a_first_attempt(
     project: Workspace,
 ) -> None:
+    # Changed in the evidence work: "could not run" (HR311), no longer a failure (HR302).
     write_task(project, TASK, verify="handrail-no-such-tool --check")
     trust_mod.trust(project)
     report = verify(project, Target.parse(TASK))
-    assert report.block_results()[0].status == "failed"
+    assert report.block_results()[0].status == "could_not_run"
     (record,) = runs(project)
     assert record.exit_code is None and not record.passed and record.first_attempt == []
-    assert "could not be started" in finding(project, "HR302").message
+    assert record.could_not_run is not None and "was not found" in record.could_not_run
+    assert "could not run" in finding(project, "HR311").message
 
 
 def test_files_placeholder_passes_the_blocks_files(project: Workspace) -> None:
@@ -316,7 +320,7 @@ def test_files_placeholder_passes_the_blocks_files(project: Workspace) -> None:
     (project.root / "more.py").write_text(block_file(f"{TASK}.2", "Y = 2\n"))
     trust_mod.trust(project)
     report = verify(project, Target.parse(TASK))
-    assert report.ok and len(report.runs) == 1
+    assert report.runs[0].result.passed and len(report.runs) == 1
     assert (project.root / "ARGS").read_text() == repr(["calc.py", "more.py", TASK])
     assert sorted(runs(project)[0].blocks) == [f"{TASK}.1", f"{TASK}.2"]
 

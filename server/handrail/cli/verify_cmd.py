@@ -64,6 +64,7 @@ class LiveProgress:
 
     def __init__(self, *, stream_output: bool) -> None:
         self.stream_output = stream_output
+        self._last: object = None
 
     def __call__(self, event: ProgressEvent) -> None:
         inv = event.invocation
@@ -82,6 +83,13 @@ class LiveProgress:
             result = event.outcome.result
             if result.cancelled:
                 return  # the caller says once why the run stopped
+            if event.outcome.shared and result is self._last:
+                _err("      (the same run as above: one run, shared)")
+                return
+            self._last = result
+            if event.outcome.could_not_run is not None:
+                _err(f"      could not run: {event.outcome.could_not_run}")
+                return
             if result.passed:
                 _err(f"      passed in {result.duration_s:.1f} s")
                 return

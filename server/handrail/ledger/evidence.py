@@ -3,6 +3,11 @@
 Every record names the content hash it speaks for. A run, a trace or an acknowledgement
 counts only for the exact content it was made on; edit the block and the evidence is
 still there (history) but no longer counts. Nothing is ever invalidated in place.
+
+A passing run counts only as far as it executed the block (`[verification] min_executed`):
+a run that executed none of its lines, or that measured nothing (records made before line
+evidence existed included), leaves the block unverified with HR310. A run that could not run
+(HR311) gives no verdict at all: it neither verifies nor fails a block.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any, Literal
 from handrail.findings import Finding
 from handrail.ledger.records import (
     Accepted,
+    BlockCoverage,
     BlockMarked,
     Explanation,
     MutantDismissed,
@@ -28,7 +34,7 @@ from handrail.ledger.records import (
 )
 from handrail.ledger.reviews import is_reviewed
 from handrail.ledger.risk import tier_for
-from handrail.workflow.model import RiskTier, Workflow
+from handrail.workflow.model import MinExecuted, RiskTier, Workflow
 
 Status = Literal["unverified", "changed", "failed", "verified"]
 STATUSES: tuple[Status, ...] = ("unverified", "changed", "failed", "verified")
@@ -184,6 +190,14 @@ class BlockEvidence:
     """Whether HR304 applies (the workflow's `review.require_explanation`)."""
     stale_trace: bool = False
     """A trace exists, but for earlier content."""
+    coverage: BlockCoverage | None = None
+    """What the deciding run (on this content) proved about the block's lines."""
+    unproven: str | None = None
+    """Why a passing run on this content does not verify the block (HR310), as a phrase."""
+    failed_elsewhere: bool = False
+    """The deciding run failed, but in tests that did not execute this block."""
+    could_not_run: VerificationRun | None = None
+    """The newest run on this content could not run (HR311): it gave no verdict."""
 
     @property
     def is_verified(self) -> bool:
@@ -199,6 +213,7 @@ def block_evidence(
     *,
     require_explanation: bool,
     require_second_reviewer: bool = False,
+    min_executed: MinExecuted = "one",
 ) -> BlockEvidence:
     """What the ledger says about block `block_id` whose content now hashes to `current_hash`.
 
@@ -208,20 +223,41 @@ def block_evidence(
     acknowledgement is reported (HR304, once the block is verified).
     """
     runs = index.runs_for(block_id)
-    on_current = [r for r in runs if r.blocks.get(block_id) == current_hash]
-    last_passed = next((r for r in runs if r.passed), None)
+    # A run that could not run says nothing about the code: it never decides a status.
+    judged = [r for r in runs if r.could_not_run is None]
+    on_current = [r for r in judged if r.blocks.get(block_id) == current_hash]
+    last_passed = next((r for r in judged if r.passed), None)
 
     status: Status
     deciding: VerificationRun | None
+    coverage: BlockCoverage | None = None
+    unproven: str | None = None
+    elsewhere = False
     if on_current:
         deciding = on_current[0]
-        status = "verified" if deciding.passed else "failed"
-    elif runs and not runs[0].passed:
-        deciding, status = runs[0], "failed"
+        outcome = deciding.block_outcome(block_id)
+        coverage = deciding.coverage.get(block_id) if deciding.coverage else None
+        if outcome == "failed":
+            status = "failed"
+        elif outcome == "failed_elsewhere":
+            status, elsewhere = "unverified", True
+        else:
+            unproven = _unproven(deciding, coverage, min_executed)
+            status = "unverified" if unproven is not None else "verified"
+    elif judged and judged[0].block_outcome(block_id) == "failed":
+        deciding, status = judged[0], "failed"
     elif last_passed is not None:
         deciding, status = last_passed, "changed"
     else:
         deciding, status = None, "unverified"
+    newest = runs[0] if runs else None
+    could_not = (
+        newest
+        if newest is not None
+        and newest.could_not_run is not None
+        and newest.blocks.get(block_id) == current_hash
+        else None
+    )
 
     first_run = next((r for r in reversed(runs) if block_id in r.first_attempt), None)
     marked = index.marked(block_id)
@@ -254,12 +290,58 @@ def block_evidence(
         runs=runs,
         deciding_run=deciding,
         last_passed=last_passed,
-        first_attempt_passed=first_run.passed if first_run is not None else None,
+        first_attempt_passed=(
+            first_run.block_outcome(block_id) == "passed" if first_run is not None else None
+        ),
         first_attempt_run=first_run,
         marked=marked,
         explanation_required=require_explanation,
         stale_trace=bool(traces) and not traced,
+        coverage=coverage,
+        unproven=unproven,
+        failed_elsewhere=elsewhere,
+        could_not_run=could_not,
     )
+
+
+def elsewhere_phrase(coverage: BlockCoverage | None) -> str:
+    """Why a failed run is not this block's failure, as a phrase."""
+    if coverage is not None and coverage.failed_tests:
+        names = ", ".join(coverage.failed_tests[:3])
+        return f"its tests ({names}) caught a failure in other generated code they executed"
+    return "in tests that did not execute this block"
+
+
+def meets_min_executed(coverage: BlockCoverage, min_executed: MinExecuted) -> bool:
+    """Whether the lines that ran satisfy `[verification] min_executed`."""
+    executable = coverage.executable_lines
+    if min_executed == "none" or not executable:
+        return True
+    ran = len(coverage.executed_lines & executable)
+    if min_executed == "one":
+        return ran >= 1
+    if min_executed == "all":
+        return ran == len(executable)
+    return ran / len(executable) >= float(min_executed) - 1e-9
+
+
+def _unproven(
+    run: VerificationRun, coverage: BlockCoverage | None, min_executed: MinExecuted
+) -> str | None:
+    """Why the passing `run` does not prove the block ran; None when it does."""
+    if min_executed == "none":
+        return None
+    if coverage is None:
+        return "the run was recorded without line evidence (not measured)"
+    if coverage.outcome == "not_measured":
+        return f"not measured: {coverage.note or 'the run left no line data for the file'}"
+    if meets_min_executed(coverage, min_executed):
+        return None
+    total = len(coverage.executable_lines)
+    ran = len(coverage.executed_lines & coverage.executable_lines)
+    need = {"one": "at least one", "all": "every one"}.get(str(min_executed))
+    wanted = need or f"{float(min_executed):.0%}"
+    return f"{ran} of its {total} executable lines ran ({wanted} must, `min_executed`)"
 
 
 def evaluate_block(
@@ -281,6 +363,7 @@ def evaluate_block(
         tier,
         require_explanation=workflow.review.require_explanation,
         require_second_reviewer=second,
+        min_executed=workflow.verification.min_executed,
     )
 
 
@@ -337,7 +420,43 @@ def evidence_findings(
         )
 
     run = evidence.deciding_run
-    if evidence.status == "unverified":
+    if evidence.could_not_run is not None:
+        add(
+            "HR311",
+            f"The verification of {block_id} in {path} could not run: "
+            f"{evidence.could_not_run.could_not_run}. This is not a verdict on the code: fix "
+            f"the environment (`{shlex.join(evidence.could_not_run.command)}` must be able to run "
+            "its tests here) and verify again.",
+            command=list(evidence.could_not_run.command),
+            why=evidence.could_not_run.could_not_run,
+        )
+    if evidence.status == "unverified" and run is not None and evidence.unproven is not None:
+        not_measured = evidence.coverage is None or evidence.coverage.outcome == "not_measured"
+        what = (
+            "no passing test is known to have executed"
+            if not_measured
+            else "no passing test executed"
+        )
+        add(
+            "HR310",
+            f"{block} is not verified: {what} it. `{shlex.join(run.command)}` passed, but "
+            f"{evidence.unproven}. Add or fix a test that runs this code, then verify again.",
+            command=list(run.command),
+            measured=not not_measured,
+        )
+    elif evidence.status == "unverified" and run is not None and evidence.failed_elsewhere:
+        add(
+            "HR300",
+            f"{block} is not verified: {_outcome(run)}, {elsewhere_phrase(evidence.coverage)}. "
+            "Fix the code that failed, then verify again.",
+        )
+    elif evidence.status == "unverified" and evidence.could_not_run is not None:
+        add(
+            "HR300",
+            f"{block} has not been verified: its verification could not run (HR311). Fix that, "
+            "then run it again (`handrail verify`).",
+        )
+    elif evidence.status == "unverified":
         add(
             "HR300",
             f"{block} has not been verified: no verification run has covered it. Run its "
@@ -353,6 +472,9 @@ def evidence_findings(
     elif evidence.status == "failed" and run is not None:
         stale = run.blocks.get(block_id) != evidence.content_hash
         message = f"The latest verification of {block_id} in {path} failed: {_outcome(run)}."
+        cov = run.coverage.get(block_id) if run.coverage is not None else None
+        if cov is not None and cov.failed_tests:
+            message += f" Failing tests that executed it: {', '.join(cov.failed_tests[:3])}."
         first = block_id in run.first_attempt
         if first:
             advice = _checkpoint(workflow, "first-attempt", _FIRST_ATTEMPT_ADVICE)
@@ -394,6 +516,30 @@ def evidence_findings(
                 tier=tier.name,
             )
 
+    cov = evidence.coverage
+    if cov is not None and run is not None and evidence.status in ("verified", "unverified"):
+        missing = sorted(cov.executable_lines - cov.executed_lines)
+        for low, high in _runs_of(missing):
+            count = high - low + 1
+            lines = f"line {line + low}" if count == 1 else f"lines {line + low}-{line + high}"
+            severity = workflow.severity_of("HR312")
+            if severity is None:
+                break
+            findings.append(
+                Finding(
+                    "HR312",
+                    severity,
+                    f"No test ran {lines} of {block_id} ({count} of "
+                    f"{len(cov.executable_lines)} executable lines).",
+                    path,
+                    line + low,
+                    1,
+                    line + high,
+                    None,
+                    {"block_id": block_id, "content_hash": evidence.content_hash},
+                )
+            )
+
     if evidence.explanation_required and evidence.status == "verified" and not evidence.explained:
         advice = _checkpoint(workflow, "explain-every-line", _EXPLAIN_ADVICE)
         add(
@@ -404,17 +550,54 @@ def evidence_findings(
     return findings
 
 
+def _runs_of(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as (first, last) runs of consecutive ones."""
+    found: list[tuple[int, int]] = []
+    for n in numbers:
+        if found and n == found[-1][1] + 1:
+            found[-1] = (found[-1][0], n)
+        else:
+            found.append((n, n))
+    return found
+
+
+def lines_summary(coverage: BlockCoverage | None) -> str | None:
+    """ "12/12 lines run by 4 tests" (or why there is no such figure), for lens and hover."""
+    if coverage is None:
+        return None
+    if coverage.outcome == "not_measured":
+        return "not measured"
+    executable = coverage.executable_lines
+    if not executable:
+        return "no executable lines"
+    ran = len(coverage.executed_lines & executable)
+    tests = coverage.test_count
+    by = f" by {tests} test{'s' if tests != 1 else ''}" if tests else ""
+    return f"{ran}/{len(executable)} lines run{by}"
+
+
 def status_summary(evidence: BlockEvidence) -> str:
     """One short line for a code lens or hover: the status and what is still missing."""
     run = evidence.deciding_run
+    lines = lines_summary(evidence.coverage)
     if evidence.status == "verified" and run is not None:
         text = f"verified {_when(run.finished_at)}"
+        if lines is not None:
+            text += f" · {lines}"
+    elif evidence.status == "unverified" and run is not None and evidence.unproven is not None:
+        text = "not verified: no test ran it"
+        if lines is not None:
+            text += f" · {lines}"
+    elif evidence.status == "unverified" and run is not None and evidence.failed_elsewhere:
+        text = "not verified: its run failed in other code"
     elif evidence.status == "changed" and run is not None:
         text = f"changed since verified {_when(run.finished_at)}"
     elif evidence.status == "failed" and run is not None:
         text = f"verification failed: {_outcome(run)}"
     else:
         text = "not verified"
+    if evidence.could_not_run is not None:
+        text += " · last run could not run"
     missing = [n.replace("_", " ") for n in evidence.needs]
     if evidence.explanation_required and evidence.status == "verified" and not evidence.explained:
         missing.append("explanation")

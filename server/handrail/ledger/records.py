@@ -12,7 +12,8 @@ import json
 import os
 import re
 import threading
-from typing import Annotated, Any, Literal, Self, TypeAlias
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias
 
 from pydantic import (
     AwareDatetime,
@@ -24,8 +25,12 @@ from pydantic import (
     model_validator,
 )
 
-CURRENT_SCHEMA = 1
-"""The record schema this version reads and writes; a file with a higher one is never touched."""
+CURRENT_SCHEMA = 2
+"""The record schema this version reads and writes; a file with a higher one is never touched.
+
+2: verification runs carry per-block line evidence (`coverage`) and `could_not_run`; such a
+run is written with schema 2 so an older handrail leaves it alone instead of calling it
+unreadable. Every other record is still written with schema 1."""
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {c: i for i, c in enumerate(_CROCKFORD)}
@@ -112,7 +117,9 @@ class _Record(BaseModel):
         serialize_by_alias=True,
     )
 
-    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
+    # New records say 1 unless they use a field of a later schema (see CURRENT_SCHEMA), so an
+    # older handrail keeps reading everything it can.
+    schema_version: int = Field(default=1, alias="schema", ge=1, le=CURRENT_SCHEMA)
     at: AwareDatetime = Field(default_factory=_utcnow)
     # Derived from `at` when not given, so the id's time and the record's time agree.
     id: str = Field(
@@ -120,6 +127,22 @@ class _Record(BaseModel):
         pattern=ID_PATTERN,
     )
     author: str | None = Field(default=None, max_length=400)
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {}
+    """Fields added after schema 1, each with the value that means "not used". A record that
+    uses one is written as schema 2, so an older handrail reports it as "written by a newer
+    version" instead of unreadable; one that uses none is written exactly as before."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_for_later_fields(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("schema", 1) == 1
+            and any(data.get(k, absent) != absent for k, absent in cls.LATER_FIELDS.items())
+        ):
+            data = {**data, "schema": 2}
+        return data
 
     @field_validator("at")
     @classmethod
@@ -148,6 +171,8 @@ class BlockMarked(_Record):
     agent: str | None = Field(default=None, max_length=200)
     model: str | None = Field(default=None, max_length=200)
     session: str | None = Field(default=None, max_length=400)
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {"agent": None, "model": None, "session": None}
 
     @field_validator("path")
     @classmethod
@@ -180,6 +205,78 @@ def run_outcome(*, passed: bool, timed_out: bool, exit_code: int | None) -> str:
     return f"failed (exit {exit_code})"
 
 
+_RANGES = re.compile(r"^(\d+(-\d+)?(,\d+(-\d+)?)*)?$")
+Ranges = Annotated[str, Field(max_length=20_000, pattern=_RANGES.pattern)]
+
+
+def encode_ranges(numbers: Iterable[int]) -> str:
+    """`{1, 2, 3, 7}` as "1-3,7": line numbers the way a record keeps them, small."""
+    items = sorted(set(numbers))
+    parts: list[str] = []
+    start = prev = None
+    for n in items:
+        if prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = n
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return ",".join(parts)
+
+
+def decode_ranges(text: str) -> frozenset[int]:
+    """The line numbers of "1-3,7"; the inverse of `encode_ranges`."""
+    found: set[int] = set()
+    for part in filter(None, text.split(",")):
+        low, _, high = part.partition("-")
+        found.update(range(int(low), int(high or low) + 1))
+    return frozenset(found)
+
+
+BlockOutcome = Literal["passed", "failed", "failed_elsewhere", "not_measured"]
+MAX_TESTS_PER_BLOCK = 100
+"""A record names at most this many tests per block (the rest are counted), so it stays small."""
+
+
+class BlockCoverage(BaseModel):
+    """What one run proved about one block: which of its lines ran, under which tests.
+
+    Lines are offsets in the block's content (1 = the first line after the begin marker), so
+    they stay true when lines above the block move.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: BlockOutcome
+    """passed: the run passed; failed: a failing test executed the block (or the run failed
+    with no per-test data to say where); failed_elsewhere: the run failed, but no failing test
+    executed this block; not_measured: nothing says whether the block ran (`note` says why)."""
+    executable: Ranges = ""
+    executed: Ranges = ""
+    tests: dict[str, Ranges] = Field(default_factory=dict)
+    """Test (runner node id) -> the block's lines it executed."""
+    more_tests: int = Field(default=0, ge=0)
+    """How many further tests executed the block (not named, to keep the record small)."""
+    failed_tests: list[str] = Field(default_factory=list, max_length=MAX_TESTS_PER_BLOCK)
+    """failed: the failing tests laid on this block; failed_elsewhere: this block's own tests
+    that failed on other generated code they executed."""
+    note: str = Field(default="", max_length=400)
+
+    @property
+    def executable_lines(self) -> frozenset[int]:
+        return decode_ranges(self.executable)
+
+    @property
+    def executed_lines(self) -> frozenset[int]:
+        return decode_ranges(self.executed)
+
+    @property
+    def test_count(self) -> int:
+        return len(self.tests) + self.more_tests
+
+
 class VerificationRun(_Record):
     """One run of a verification command over the blocks it covered."""
 
@@ -198,6 +295,28 @@ class VerificationRun(_Record):
     first_attempt: list[BlockId] = Field(
         default_factory=list, description="Blocks for which this was their first run."
     )
+    could_not_run: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why the verification could not run (environment, not code): no verdict.",
+    )
+    coverage: dict[BlockId, BlockCoverage] | None = Field(
+        default=None,
+        description="Per block, what the run proved it executed; None in records made before "
+        "line evidence existed (not measured).",
+    )
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {"coverage": None, "could_not_run": None}
+
+    def block_outcome(self, block_id: str) -> str:
+        """This run's verdict for one block: passed, failed, failed_elsewhere, not_measured
+        or could_not_run. Records without line evidence: passed or failed as a whole."""
+        if self.could_not_run is not None:
+            return "could_not_run"
+        found = self.coverage.get(block_id) if self.coverage is not None else None
+        if found is not None:
+            return found.outcome
+        return "passed" if self.passed else "failed"
 
     @property
     def outcome(self) -> str:
@@ -251,6 +370,8 @@ class Review(_Record):
     """Records written before verdicts existed were approvals."""
     note: str = Field(default="", max_length=4000)
 
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {"verdict": "approve", "note": ""}
+
 
 class Accepted(_Record):
     """The block's markers were removed after review (``handrail accept``); its record stays.
@@ -271,6 +392,13 @@ class Accepted(_Record):
     )
     """`line_hash` of each content line, so `handrail blame` finds the lines again after they
     moved (a rebase, a squash merge, code added above) or were partly edited."""
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {
+        "path": None,
+        "begin_line": None,
+        "end_line": None,
+        "line_hashes": [],
+    }
 
 
 def line_hash(line: str) -> str:
@@ -389,9 +517,6 @@ def parse_record_json(data: bytes | str) -> Record:
     return _ADAPTER.validate_json(data)
 
 
-AGENT_FIELDS = ("agent", "model", "session")
-"""`BlockMarked` fields that name the coding agent; left out of the stored JSON when unset."""
-
 STORED_FIELDS = frozenset({"id", "at"})
 """Fields a stored record must spell out: their defaults only make sense for a new record."""
 
@@ -404,11 +529,10 @@ def dump_record(record: Record) -> bytes:
     same bytes. Records written indented by earlier versions still load.
     """
     data = record.model_dump(mode="json", by_alias=True)
-    if isinstance(record, BlockMarked):
-        # A block marked by hand writes the same bytes as before the agent fields existed,
-        # so versions that do not know them still read it.
-        for name in AGENT_FIELDS:
-            if data.get(name) is None:
-                data.pop(name, None)
+    for key, absent in type(record).LATER_FIELDS.items():
+        # Absent, not a default: a record that uses none of them stays byte-for-byte what
+        # versions before those fields wrote, so they still read it.
+        if data.get(key, absent) == absent:
+            data.pop(key, None)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (text + "\n").encode("utf-8")

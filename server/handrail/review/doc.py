@@ -116,6 +116,17 @@ def render_workflow_doc(workflow: Workflow) -> str:
     out += ["", "## Verification", ""]
     default = f"`{ver.command}`" if ver.command else "none (each task names its own)"
     out.append(f"Default command: {default}, timeout {ver.timeout_s:g} s.")
+    need = {
+        "none": "A passing run counts whether or not it executed the block.",
+        "one": "A passing run counts only if it executed at least one line of the block.",
+        "all": "A passing run counts only if it executed every executable line of the block.",
+    }.get(str(ver.min_executed))
+    if need is None:
+        need = (
+            f"A passing run counts only if it executed at least {float(ver.min_executed):.0%} "
+            "of the block's executable lines."
+        )
+    out.append(need)
     if ver.by_path:
         out += ["", "| Files | Command |", "|---|---|"]
         out += [f"| `{_cell(p.pattern)}` | `{_cell(p.command)}` |" for p in ver.by_path]

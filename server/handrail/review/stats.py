@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handrail.git import GitError, git
+from handrail.ledger.evidence import meets_min_executed
 from handrail.ledger.records import BlockMarked, Record, VerificationRun
 from handrail.review.gate_log import GateLog, GateRecord, MalformedLine, read_gate_log
 from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, Workspace
@@ -257,25 +258,33 @@ def block_stats(
                 runs.setdefault(block_id, []).append(record)
     found: list[BlockStats] = []
     for block_id, mark in marks.items():
-        history = sorted(runs.get(block_id, []), key=lambda r: (r.finished_at, r.id))
+        # Runs that could not run give no verdict; a failure counts where a failing test
+        # executed the block (the attributed outcome), not wherever the command failed.
+        history = sorted(
+            (r for r in runs.get(block_id, []) if r.could_not_run is None),
+            key=lambda r: (r.finished_at, r.id),
+        )
         first = next((r for r in history if block_id in r.first_attempt), None)
-        if first is None and history:
-            first = history[0]
-        first_pass = next((r for r in history if r.passed), None)
+        if first is None:
+            # Records made before line evidence: the earliest run was the first attempt.
+            first = next((r for r in history if r.coverage is None), None)
+        first_pass = next((r for r in history if _proved(r, block_id)), None)
         found.append(
             BlockStats(
                 block_id=block_id,
                 task_id=mark.task_id,
                 author=mark.author or authors.get(mark.id) or UNKNOWN_AUTHOR,
                 marked_at=mark.at,
-                first_attempt_passed=first.passed if first is not None else None,
+                first_attempt_passed=(
+                    first.block_outcome(block_id) == "passed" if first is not None else None
+                ),
                 reworked=(
                     first_pass.blocks[block_id] != mark.content_hash
                     if first_pass is not None
                     else None
                 ),
                 verified_at=first_pass.finished_at if first_pass is not None else None,
-                failed_runs=sum(1 for r in history if not r.passed),
+                failed_runs=sum(1 for r in history if r.block_outcome(block_id) == "failed"),
                 agent=_agent_key(mark),
             )
         )
@@ -288,6 +297,14 @@ def _agent_key(mark: BlockMarked) -> str | None:
     if not mark.agent:
         return None
     return f"{mark.agent} ({mark.model})" if mark.model else mark.agent
+
+
+def _proved(run: VerificationRun, block_id: str) -> bool:
+    """A passing run that executed at least one line of the block (older records: passed)."""
+    if run.block_outcome(block_id) != "passed":
+        return False
+    coverage = run.coverage.get(block_id) if run.coverage is not None else None
+    return coverage is None or meets_min_executed(coverage, "one")
 
 
 def group(key: str, blocks: Sequence[BlockStats]) -> GroupStats:

@@ -13,6 +13,11 @@ Placeholders, each replaced after splitting, so a value can never add or split a
     It must be a whole argument.
 ``{task}``
     The task id, anywhere in an argument (``--junitxml=reports/{task}.xml``).
+``{tests}``
+    When one task or block is re-verified: the tests (runner node ids) that executed its
+    blocks in their last measured run, each its own argument. Nothing (the whole suite) when
+    any block has no such run, and always for `verify --all` and `check --rerun`, so the
+    full run stays what CI judges. It must be a whole argument.
 
 Any other ``{word}`` is refused, so a misspelt placeholder never runs as literal text.
 Braces that do not hold a plain word (``{}``, ``{a,b}``) are left alone.
@@ -35,6 +40,7 @@ from handrail.workflow.model import Workflow
 PLACEHOLDERS: dict[str, str] = {
     "{files}": "the files holding the blocks the run covers, each its own argument",
     "{task}": "the task id",
+    "{tests}": "the tests that executed the blocks last time (nothing: the whole suite)",
 }
 _WORD = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
@@ -154,13 +160,14 @@ def split_command(source: CommandSource) -> list[str]:
                     f"unknown placeholder {word}; the placeholders are {known}.",
                     source=source,
                 )
-        if "{files}" in item and item != "{files}":
-            raise CommandError(
-                f"In the verification command {source.text!r} ({source.where}), {{files}} "
-                "must be an argument of its own (it becomes one argument per file).",
-                source=source,
-            )
-    if argv[0] == "{files}" or argv[0].startswith("{task}"):
+        for whole in ("{files}", "{tests}"):
+            if whole in item and item != whole:
+                raise CommandError(
+                    f"In the verification command {source.text!r} ({source.where}), {whole} "
+                    "must be an argument of its own (it becomes one argument per item).",
+                    source=source,
+                )
+    if argv[0] in ("{files}", "{tests}") or argv[0].startswith("{task}"):
         raise CommandError(
             f"The verification command {source.text!r} ({source.where}) must start with a "
             "program, not a placeholder.",
@@ -173,12 +180,18 @@ def _safe_file(rel: str) -> str:
     return f"./{rel}" if rel.startswith("-") else rel
 
 
-def expand(source: CommandSource, *, files: Sequence[str], task_id: str) -> tuple[str, ...]:
-    """The argv that runs `source` for blocks in `files` of task `task_id`."""
+def expand(
+    source: CommandSource, *, files: Sequence[str], task_id: str, tests: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The argv that runs `source` for blocks in `files` of task `task_id`; `tests` fills
+    ``{tests}`` (node ids read from the ledger: one starting with ``-`` is dropped, never
+    read as an option)."""
     argv: list[str] = []
     for item in split_command(source):
         if item == "{files}":
             argv.extend(_safe_file(f) for f in sorted(set(files)))
+        elif item == "{tests}":
+            argv.extend(t for t in sorted(set(tests)) if t and not t.startswith("-"))
         else:
             argv.append(item.replace("{task}", task_id))
     return tuple(argv)

@@ -7,6 +7,12 @@ of every block it covers is taken again; the `VerificationRun` written afterward
 hashes. A block edited while its command ran therefore keeps a hash the run did not see: the
 run does not count for its new content and it stays unverified.
 
+Each distinct argv runs once, however many tasks share it; every task's record gets the same
+result. While it runs, its line coverage is measured (`handrail.evidence`): the record says,
+per block, which lines ran under which tests, and a failing test's failure lands on the blocks
+it executed. A run that could not run (a missing tool, pytest's usage errors) is recorded
+with `could_not_run`: no verdict, no first attempt.
+
 `rerun_all` is the CI gate's part (`handrail check --rerun --trust-commands`): every block's
 verification run fresh, each failure a finding regardless of what the committed ledger says.
 """
@@ -19,9 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from handrail.blocks.markers import Block, parse_block_id, parse_blocks
+from handrail.evidence.lines import LineCoverage
 from handrail.findings import Finding, findings_json
-from handrail.ledger.evidence import EvidenceIndex
-from handrail.ledger.records import VerificationRun
+from handrail.ledger.evidence import EvidenceIndex, elsewhere_phrase, meets_min_executed
+from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.tasks import TaskSet, is_task_id, load_all_tasks
 from handrail.verify.commands import CommandError, CommandSource, command_for, expand
@@ -125,11 +132,23 @@ class RunOutcome:
     vanished: list[str] = field(default_factory=list)
     """Blocks gone from their file when the run was about to start: not covered."""
     write_error: str | None = None
+    could_not_run: str | None = None
+    """Why the run could not run (HR311): no verdict for any block."""
+    coverage: dict[str, BlockCoverage] = field(default_factory=dict)
+    """Per block, what the run proved it executed."""
+    verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Per block, the status this run gives it and a phrase saying why."""
+    shared: bool = False
+    """The process ran once for several tasks; this outcome shares its result."""
 
 
 BlockStatus = Literal[
     "verified",
     "failed",
+    "not_executed",
+    "not_measured",
+    "failed_elsewhere",
+    "could_not_run",
     "changed_during_run",
     "not_recorded",
     "cancelled",
@@ -212,6 +231,12 @@ class VerifyReport:
                 "write_error": outcome.write_error,
                 "first_attempt": outcome.first_attempt,
                 "changed_during_run": outcome.changed_during_run,
+                "could_not_run": outcome.could_not_run,
+                "shared": outcome.shared,
+                "coverage": {
+                    b: c.model_dump(mode="json", exclude_defaults=True)
+                    for b, c in outcome.coverage.items()
+                },
             }
             if output_tail_lines:
                 text = result.tail_text().rstrip("\n")
@@ -231,11 +256,30 @@ class VerifyReport:
                     "status": item.status,
                     "message": item.message,
                     "first_attempt": item.first_attempt,
+                    **_lines_json(self, item.block.block_id),
                 }
                 for item in self.block_results()
             ],
             "findings": findings_json(self.findings),
         }
+
+
+def _lines_json(report: VerifyReport, block_id: str) -> dict[str, Any]:
+    """The line figures of a block's run, for `--json`: executable, executed, tests."""
+    for outcome in reversed(report.runs):
+        found = outcome.coverage.get(block_id)
+        if found is not None:
+            return {
+                "lines": {
+                    "measured": found.outcome != "not_measured",
+                    "executable": len(found.executable_lines),
+                    "executed": len(found.executed_lines & found.executable_lines),
+                    "tests": found.test_count,
+                    "failed_tests": found.failed_tests,
+                    "note": found.note,
+                }
+            }
+    return {}
 
 
 def _block_result(outcome: RunOutcome, block: FoundBlock) -> BlockResult:
@@ -256,6 +300,12 @@ def _block_result(outcome: RunOutcome, block: FoundBlock) -> BlockResult:
             "the block was edited while its verification ran: the run does not count for the "
             "new content, verify it again",
         )
+    if outcome.could_not_run is not None:
+        return BlockResult(block, "could_not_run", f"could not run: {outcome.could_not_run}")
+    verdict = outcome.verdicts.get(block.block_id)
+    if verdict is not None:
+        status, message = verdict
+        return BlockResult(block, status, message, first)  # type: ignore[arg-type]
     if result.passed:
         return BlockResult(block, "verified", f"passed in {result.duration_s:.1f} s", first)
     return BlockResult(block, "failed", describe_failure(result), first)
@@ -348,10 +398,20 @@ def current_hashes(ws: Workspace, blocks: Sequence[FoundBlock]) -> dict[str, str
 # -- planning ----------------------------------------------------------------------------------
 
 
+TestsFor = Callable[[Sequence[FoundBlock]], list[str]]
+
+
 def plan(
-    workflow: Workflow, tasks: TaskSet, blocks: Sequence[FoundBlock]
+    workflow: Workflow,
+    tasks: TaskSet,
+    blocks: Sequence[FoundBlock],
+    *,
+    tests_for: TestsFor | None = None,
 ) -> tuple[list[Invocation], list[Unrunnable]]:
-    """Group `blocks` into command runs: one per task and command text."""
+    """Group `blocks` into command runs: one per task and command text.
+
+    `tests_for` fills ``{tests}`` (the tests that executed the blocks last time); without it
+    ``{tests}`` is empty and the command runs the whole suite."""
     groups: dict[tuple[str, str, str], tuple[CommandSource, list[FoundBlock]]] = {}
     unrunnable: list[Unrunnable] = []
     seen: dict[str, int] = {}
@@ -396,7 +456,8 @@ def plan(
     invocations: list[Invocation] = []
     for (task_id, _origin, _text), (source, members) in groups.items():
         try:
-            argv = expand(source, files=[b.path for b in members], task_id=task_id)
+            tests = tests_for(members) if tests_for is not None and "{tests}" in source.text else []
+            argv = expand(source, files=[b.path for b in members], task_id=task_id, tests=tests)
         except CommandError as exc:
             unrunnable.extend(Unrunnable(b, "bad_command", str(exc)) for b in members)
             continue
@@ -488,7 +549,8 @@ def verify(
     if not blocks and target.kind == "task" and target.value not in tasks.known_ids:
         known = ", ".join(sorted(tasks.tasks)) or "none yet"
         raise VerifyError(f"there is no task {target.value} (tasks: {known})")
-    invocations, unrunnable = plan(workflow, tasks, blocks)
+    narrow = None if target.kind == "all" else _covering_tests(ws, workflow)
+    invocations, unrunnable = plan(workflow, tasks, blocks, tests_for=narrow)
     report = VerifyReport(blocks, invocations, unrunnable=unrunnable)
 
     for invocation in invocations:
@@ -508,60 +570,318 @@ def verify(
         if read_only is not None:
             # The result could not be recorded: running the commands would be wasted work.
             raise VerifyError(read_only)
-    for index, invocation in enumerate(invocations, start=1):
+    # Each distinct argv runs once; the tasks that share it share its result.
+    groups: dict[tuple[str, ...], list[Invocation]] = {}
+    for invocation in invocations:
+        groups.setdefault(invocation.argv, []).append(invocation)
+    index = 1
+    everything: list[FoundBlock] | None = None
+    for members in groups.values():
         if cancel is not None and cancel.is_set():
             report.cancelled = True
             break
-        outcome = _run_one(
-            ws, workflow, ledger, invocation, author, index, len(invocations), progress, cancel
+        if everything is None:
+            # Every block of the workspace, once per verify: failures are laid on any of them.
+            everything = blocks if target.kind == "all" else find_blocks(ws)
+        outcomes = _run_shared(
+            ws,
+            workflow,
+            ledger,
+            members,
+            author,
+            index,
+            len(invocations),
+            progress,
+            cancel,
+            everything,
         )
-        report.runs.append(outcome)
-        if outcome.result.cancelled:
+        index += len(members)
+        report.runs.extend(outcomes)
+        if any(o.result.cancelled for o in outcomes):
             report.cancelled = True
             break
     return report
 
 
-def _run_one(
+def _covering_tests(ws: Workspace, workflow: Workflow) -> TestsFor:
+    """For ``{tests}``: the tests that executed each block in its newest measured run.
+
+    Empty (the whole suite) as soon as one block has no such run, or had more tests than a
+    record names: narrowing must never drop a test that covers a block."""
+    cache: list[EvidenceIndex] = []
+
+    def tests_for(blocks: Sequence[FoundBlock]) -> list[str]:
+        if not cache:
+            cache.append(EvidenceIndex.build(Ledger(ws).read(workflow).records))
+        index = cache[0]
+        found: set[str] = set()
+        for block in blocks:
+            known = next(
+                (
+                    r.coverage[block.block_id]
+                    for r in index.runs_for(block.block_id)
+                    if r.coverage is not None
+                    and block.block_id in r.coverage
+                    and r.coverage[block.block_id].outcome != "not_measured"
+                ),
+                None,
+            )
+            if known is None or not known.tests or known.more_tests:
+                return []
+            found.update(known.tests)
+        return sorted(found)
+
+    return tests_for
+
+
+def _spans(ws: Workspace, blocks: Sequence[FoundBlock]) -> dict[str, FoundBlock]:
+    """The blocks as their files hold them now (lines may have moved since planning)."""
+    wanted = {b.block_id for b in blocks}
+    found: dict[str, FoundBlock] = {}
+    for rel in sorted({b.path for b in blocks}):
+        parsed = read_blocks(ws, rel)
+        if parsed is None:
+            continue
+        for block in parsed[1]:
+            if block.id in wanted:
+                found[block.id] = _found(rel, block)
+    return found
+
+
+def _run_shared(
     ws: Workspace,
     workflow: Workflow,
     ledger: Ledger,
-    invocation: Invocation,
+    members: list[Invocation],
     author: str | None,
     index: int,
     total: int,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> RunOutcome:
+    workspace_blocks: Sequence[FoundBlock],
+) -> list[RunOutcome]:
+    """Run the argv that `members` share once, measured; one record per member."""
+    import tempfile
+    from pathlib import Path
+
+    from handrail.evidence.could_not_run import could_not_run
+    from handrail.evidence.python_layer import PythonEvidence, PythonLayer
+
     def emit(event: ProgressEvent) -> None:
         if progress is not None:
             progress(event)
 
-    # The hashes the record will hold are taken now, as the run starts, not when planning.
-    at_start = current_hashes(ws, invocation.blocks)
-    vanished = [b for b in invocation.block_ids if b not in at_start]
+    lead = members[0]
+    all_blocks = [b for inv in members for b in inv.blocks]
+    # The hashes the records will hold are taken now, as the run starts, not when planning.
+    at_start = _spans(ws, all_blocks)
     index_now = EvidenceIndex.build(ledger.read(workflow).records)
-    covered = {b: at_start[b] for b in invocation.block_ids if b in at_start}
-
-    emit(ProgressEvent("start", index, total, invocation))
+    for offset, invocation in enumerate(members):
+        emit(ProgressEvent("start", index + offset, total, invocation))
     rules = workflow.verification
 
     def on_output(chunk: bytes) -> None:
-        emit(ProgressEvent("output", index, total, invocation, chunk=chunk))
+        emit(ProgressEvent("output", index, total, lead, chunk=chunk))
 
-    result = run_command(
-        invocation.argv,
-        cwd=ws.root,
-        timeout_s=rules.timeout_s,
-        max_output_bytes=rules.max_output_bytes,
-        cancel=cancel,
-        on_output=on_output if progress is not None else None,
+    # Every generated Python block of the workspace is measured, not only this run's: a
+    # failing test that executed another generated block lays its failure there.
+    context = {b.block_id: b for b in workspace_blocks if b.block_id not in at_start}
+    context.update(at_start)
+    py_files = sorted({b.path for b in context.values() if b.path.endswith((".py", ".pyw"))})
+    run_py = {b.path for b in at_start.values() if b.path.endswith((".py", ".pyw"))}
+    python: PythonEvidence | None = None
+    with tempfile.TemporaryDirectory(prefix="handrail-evidence-") as tmp:
+        # Only a run that covers Python blocks is measured (a `npm test` is left as it is).
+        layer = PythonLayer.prepare(Path(tmp), ws.root, py_files) if run_py else None
+        result = run_command(
+            lead.argv,
+            cwd=ws.root,
+            timeout_s=rules.timeout_s,
+            max_output_bytes=rules.max_output_bytes,
+            cancel=cancel,
+            on_output=on_output if progress is not None else None,
+            env=layer.environment() if layer is not None else None,
+        )
+        if layer is not None and result.started and not result.cancelled:
+            python = layer.collect()
+    after = _spans(ws, all_blocks)
+    why = (
+        None
+        if result.cancelled
+        else could_not_run(
+            lead.argv,
+            exit_code=result.exit_code,
+            start_error=result.start_error,
+            output=result.tail_text(),
+            python=python,
+        )
     )
-    after = current_hashes(ws, invocation.blocks)
-    changed = [b for b, h in covered.items() if after.get(b) != h]
-    # A command that never started tested nothing: it is not the code's first attempt, and
-    # it does not use up the first attempt of a later run that does start.
-    first = [b for b in covered if not _ever_tested(index_now, b)] if result.started else []
+    coverage: dict[str, Any] = dict(python.coverage) if python is not None else {}
+    not_measured = _report_coverage(ws, workflow, lead, result, coverage)
+    for rel in sorted(run_py):
+        not_measured.setdefault(
+            rel,
+            f"the run never imported {rel} from the workspace (no Python process it started "
+            "loaded the file under measurement)",
+        )
+    tests = python.tests if python is not None else {}
+    attributed: dict[str, BlockCoverage] = {}
+    if why is None and result.started and not result.cancelled:
+        from handrail.evidence.attribution import BlockSpan, attribute
+
+        spans = [BlockSpan(b.block_id, b.path, b.begin_line, b.end_line) for b in context.values()]
+        attributed = attribute(
+            spans, coverage, tests, run_passed=result.passed, not_measured=not_measured
+        )
+    outcomes: list[RunOutcome] = []
+    for offset, invocation in enumerate(members):
+        outcome = _record(
+            ws,
+            workflow,
+            ledger,
+            invocation,
+            author,
+            result,
+            at_start,
+            after,
+            index_now,
+            why,
+            attributed,
+            shared=len(members) > 1,
+        )
+        outcomes.append(outcome)
+        emit(ProgressEvent("finish", index + offset, total, invocation, outcome=outcome))
+    return outcomes
+
+
+def _report_coverage(
+    ws: Workspace,
+    workflow: Workflow,
+    invocation: Invocation,
+    result: RunResult,
+    coverage: dict[str, Any],
+) -> dict[str, str]:
+    """Add the report the command writes (`coverage` in the rules) to `coverage`; return,
+    per non-Python block file, why it is not measured."""
+    reasons: dict[str, str] = {}
+    report_path = ""
+    if invocation.source.origin == "by_path" and invocation.source.index is not None:
+        report_path = workflow.verification.by_path[invocation.source.index].coverage
+    elif invocation.source.origin in ("default", "task"):
+        report_path = workflow.verification.coverage
+    others = sorted({b.path for b in invocation.blocks if not b.path.endswith((".py", ".pyw"))})
+    if not others:
+        return reasons
+    if not report_path:
+        for rel in others:
+            reasons[rel] = (
+                "the command writes no coverage report Handrail knows of: name it with "
+                "`[verification] coverage`"
+            )
+        return reasons
+    path = ws.root / report_path
+    try:
+        fresh = path.stat().st_mtime >= result.started_at.timestamp() - 1
+    except OSError:
+        fresh = None
+    if fresh is None or not fresh:
+        why = "was not written" if fresh is None else "is older than the run"
+        for rel in others:
+            reasons[rel] = f"the coverage report {report_path} {why}"
+        return reasons
+    try:
+        from handrail.evidence.reports import parse_report  # type: ignore[import-not-found,unused-ignore]
+
+        parsed: LineCoverage = parse_report(path, ws.root)
+    except Exception as exc:
+        for rel in others:
+            reasons[rel] = f"the coverage report {report_path} could not be read ({exc})"
+        return reasons
+    for rel in others:
+        if rel in parsed:
+            coverage[rel] = parsed[rel]
+        else:
+            reasons[rel] = f"the coverage report {report_path} does not mention {rel}"
+    return reasons
+
+
+def _tested(found: BlockCoverage | None, workflow: Workflow) -> bool:
+    """Whether this run put the block to the test (so it is, or used up, a first attempt)."""
+    knob = workflow.verification.min_executed
+    if found is None:
+        return False
+    if found.outcome == "failed":
+        return True
+    if found.outcome == "passed":
+        return meets_min_executed(found, knob)
+    return found.outcome == "not_measured" and knob == "none"
+
+
+def _verdict(
+    found: BlockCoverage | None, workflow: Workflow, result: RunResult, command: str
+) -> tuple[str, str]:
+    knob = workflow.verification.min_executed
+    if found is None:
+        return (
+            ("verified", f"passed in {result.duration_s:.1f} s")
+            if result.passed
+            else (
+                "failed",
+                describe_failure(result),
+            )
+        )
+    from handrail.ledger.evidence import lines_summary
+
+    lines = lines_summary(found) or ""
+    if found.outcome == "failed":
+        tests = f" (failing: {', '.join(found.failed_tests[:3])})" if found.failed_tests else ""
+        return "failed", f"{describe_failure(result)}{tests}"
+    if found.outcome == "failed_elsewhere":
+        return "failed_elsewhere", f"{describe_failure(result)}, {elsewhere_phrase(found)}"
+    if found.outcome == "not_measured":
+        if knob == "none":
+            return "verified", f"passed in {result.duration_s:.1f} s (not measured)"
+        return "not_measured", f"{command} passed, but not measured: {found.note}"
+    if meets_min_executed(found, knob):
+        return "verified", f"passed in {result.duration_s:.1f} s · {lines}"
+    return "not_executed", f"{command} passed, but no test executed it enough ({lines})"
+
+
+def _record(
+    ws: Workspace,
+    workflow: Workflow,
+    ledger: Ledger,
+    invocation: Invocation,
+    author: str | None,
+    result: RunResult,
+    at_start: dict[str, FoundBlock],
+    after: dict[str, FoundBlock],
+    index_now: EvidenceIndex,
+    why: str | None,
+    attributed_all: dict[str, BlockCoverage],
+    *,
+    shared: bool,
+) -> RunOutcome:
+    import shlex
+
+    vanished = [b for b in invocation.block_ids if b not in at_start]
+    covered = {b: at_start[b].content_hash for b in invocation.block_ids if b in at_start}
+    changed = [b for b, h in covered.items() if b not in after or after[b].content_hash != h]
+    attributed = {b: attributed_all[b] for b in covered if b in attributed_all}
+    # A run that could not run tested nothing: it is not the code's first attempt, and it
+    # does not use up the first attempt of a later run that does. Neither does a passing run
+    # that never executed the block.
+    first = (
+        [
+            b
+            for b in covered
+            if _tested(attributed.get(b), workflow) and not _ever_tested(index_now, b)
+        ]
+        if why is None and result.started
+        else []
+    )
+    command = f"`{shlex.join(result.argv)}`"
+    verdicts = {b: _verdict(attributed.get(b), workflow, result, command) for b in covered}
 
     record: VerificationRun | None = None
     write_error: str | None = None
@@ -578,20 +898,43 @@ def _run_one(
             output_tail=result.tail_text(RECORD_TAIL_BYTES),
             first_attempt=first,
             author=author,
+            could_not_run=why,
+            coverage=attributed or None,
         )
         try:
             ledger.append(candidate)
             record = candidate
         except LedgerWriteError as exc:
             write_error = str(exc)
-    outcome = RunOutcome(invocation, result, record, first, changed, vanished, write_error)
-    emit(ProgressEvent("finish", index, total, invocation, outcome=outcome))
-    return outcome
+    return RunOutcome(
+        invocation,
+        result,
+        record,
+        first,
+        changed,
+        vanished,
+        write_error,
+        could_not_run=why,
+        coverage=attributed,
+        verdicts=verdicts,
+        shared=shared,
+    )
 
 
 def _ever_tested(index: EvidenceIndex, block_id: str) -> bool:
-    """Whether a recorded run that actually started ever covered the block."""
-    return any(r.exit_code is not None or r.timed_out for r in index.runs_for(block_id))
+    """Whether a recorded run ever put the block to the test (its first attempt is spent).
+
+    Runs with line evidence say so in `first_attempt`; older records counted every run that
+    started."""
+    for run in index.runs_for(block_id):
+        if run.could_not_run is not None:
+            continue
+        if run.coverage is None:
+            if run.exit_code is not None or run.timed_out:
+                return True
+        elif block_id in run.first_attempt:
+            return True
+    return False
 
 
 # -- the CI gate -------------------------------------------------------------------------------
@@ -644,11 +987,34 @@ def rerun_all(
     for item in report.block_results():
         if item.status == "verified":
             continue
-        code = "HR302" if item.status == "failed" else "HR300"
+        block = item.block
+        if item.status == "could_not_run":
+            # The why, as a warning; the gate still fails below: nothing verified the block.
+            warning = workflow.severity_of("HR311")
+            if warning is not None:
+                findings.append(
+                    Finding(
+                        "HR311",
+                        warning,
+                        f"The verification of {block.block_id} in {block.path} "
+                        f"{item.message}: fix the environment where the tests run, not the "
+                        "spec.",
+                        block.path,
+                        block.begin_line,
+                        1,
+                        block.end_line,
+                        None,
+                        data={"block_id": block.block_id, "rerun": True},
+                    )
+                )
+        code = {
+            "failed": "HR302",
+            "not_executed": "HR310",
+            "not_measured": "HR310",
+        }.get(item.status, "HR300")
         severity = workflow.severity_of(code)
         if severity is None:
             continue
-        block = item.block
         if item.status == "failed":
             message = (
                 f"The verification of {block.block_id} in {block.path} failed: {item.message}."

@@ -8,7 +8,7 @@ keys are errors (``extra="forbid"``): a misspelt knob must never be ignored sile
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -120,10 +120,28 @@ class GenerationRules(Strict):
 class PathCommand(Strict):
     pattern: str = Field(description="gitignore-style pattern matched against the block's file.")
     command: str
+    coverage: str = Field(
+        default="",
+        description="The line-coverage report this command writes (LCOV, Cobertura, Go, "
+        "JaCoCo), workspace-relative.",
+    )
+
+
+MinExecuted = Literal["none", "one", "all"] | Annotated[float, Field(gt=0, le=1)]
 
 
 class VerificationRules(Strict):
     command: str = ""
+    coverage: str = Field(
+        default="",
+        description="The line-coverage report the default command writes (non-Python "
+        "commands; Python is measured without one), workspace-relative.",
+    )
+    min_executed: MinExecuted = Field(
+        default="one",
+        description='How much of a block a passing run must have executed: "one" line, "all" '
+        'executable lines, a fraction (0.8), or "none" (a passing run counts unmeasured).',
+    )
     by_path: list[PathCommand] = Field(default_factory=list)
     timeout_s: float = Field(default=300.0, gt=0, le=86400)
     max_output_bytes: int = Field(default=65536, ge=1024)

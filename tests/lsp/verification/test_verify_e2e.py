@@ -125,6 +125,14 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
                 "status": "failed",
                 "message": failed["blocks"][0]["message"],  # type: ignore[index]
                 "first_attempt": False,
+                "lines": {
+                    "measured": True,
+                    "executable": 1,
+                    "executed": 1,
+                    "tests": 1,
+                    "failed_tests": ["test_calc.py::test_add"],
+                    "note": "",
+                },
             }
         ]
         assert any("assert" in line for line in failed["runs"][0]["output_tail"])  # type: ignore[index]
@@ -215,10 +223,10 @@ async def test_a_crafted_request_cannot_choose_the_command(workspace: Workspace)
             "handrail.verify",
             {"block": BLOCK, "command": evil, "argv": evil.split(" ")},
         )
-        assert answer["ok"] is True and answer["ignored"] == ["argv", "command"]
+        assert answer["runs"][0]["passed"] is True and answer["ignored"] == ["argv", "command"]
         assert answer["runs"][0]["command"][-1] == "open('rules-ran', 'w').write('ran')"
         everything = await client.run("handrail.verifyAll", {"command": evil})
-        assert everything["ok"] is True and everything["ignored"] == ["command"]
+        assert everything["runs"][0]["passed"] is True and everything["ignored"] == ["command"]
         for argument, fragment in (
             ({"block": evil}, "is not a block id"),
             ({"block": "zzzzzz.9"}, "there is no block zzzzzz.9"),
@@ -232,7 +240,7 @@ async def test_a_crafted_request_cannot_choose_the_command(workspace: Workspace)
         nothing = await client.run(
             "handrail.verifyAll", {"folder": (workspace.root / "sub").as_uri()}
         )
-        assert nothing["ok"] is True
+        assert nothing["ran"] is True and all(r["passed"] for r in nothing["runs"])
     assert (workspace.root / "rules-ran").exists()
     assert not (workspace.root / "sentinel").exists()
     assert len(runs(workspace)) == 3

@@ -15,7 +15,7 @@ import weakref
 from lsprotocol import types
 
 from handrail.analysis import context_report
-from handrail.ledger.evidence import BlockEvidence, status_summary
+from handrail.ledger.evidence import BlockEvidence, lines_summary, status_summary
 from handrail.ledger.records import VerificationRun
 from handrail.lsp.features.common import current_analysis, engine_position, lsp_range
 from handrail.lsp.server import HandrailServer
@@ -23,6 +23,7 @@ from handrail.lsp.state import DocumentAnalysis, FolderState
 from handrail.tasks import TASK_ID_PATTERN, LoadedTask
 
 MAX_RUNS_SHOWN = 5
+MAX_TESTS_SHOWN = 5
 _TASK_WORD = re.compile(rf"(?<![A-Za-z0-9]){TASK_ID_PATTERN}(?![A-Za-z0-9])")
 
 _summaries: weakref.WeakKeyDictionary[FolderState, dict[tuple[int, str], str]] = (
@@ -60,6 +61,15 @@ async def context_summary(server: HandrailServer, folder: FolderState, task: Loa
 def _run_line(run: VerificationRun, block_id: str, current_hash: str) -> str:
     when = run.finished_at.strftime("%Y-%m-%d %H:%M UTC")
     outcome = run.outcome
+    verdict = run.block_outcome(block_id)
+    if verdict == "could_not_run":
+        outcome = f"could not run ({run.could_not_run})"
+    elif verdict == "failed_elsewhere":
+        outcome += " in tests that did not execute this block"
+    elif run.coverage is not None and block_id in run.coverage:
+        figure = lines_summary(run.coverage[block_id])
+        if figure:
+            outcome += f", {figure}"
     content = "this content" if run.blocks.get(block_id) == current_hash else "earlier content"
     return f"- {when}: {outcome}, `{shlex.join(run.command)}` on {content}"
 
@@ -72,6 +82,16 @@ def _evidence_lines(evidence: BlockEvidence) -> list[str]:
         lines.append("- no verification run yet")
     elif len(evidence.runs) > len(runs):
         lines.append(f"- … and {len(evidence.runs) - len(runs)} earlier runs")
+    coverage = evidence.coverage
+    if coverage is not None:
+        figure = lines_summary(coverage) or ""
+        names = sorted(coverage.tests)[:MAX_TESTS_SHOWN]
+        more = coverage.test_count - len(names)
+        shown = ", ".join(f"`{n}`" for n in names) + (f" and {more} more" if more > 0 else "")
+        lines += ["", f"**Lines:** {figure}" + (f": {shown}" if names else "")]
+        if coverage.failed_tests:
+            failing = ", ".join(f"`{n}`" for n in coverage.failed_tests[:MAX_TESTS_SHOWN])
+            lines.append(f"**Failing tests that ran it:** {failing}")
     tier = evidence.tier
     lines.append("")
     lines.append(f"**Risk tier:** {tier.name if tier is not None else 'none'}")

@@ -240,6 +240,8 @@ def _event_message(event: ProgressEvent) -> str | None:
     if outcome is None:
         return None
     result = outcome.result
+    if outcome.could_not_run is not None:
+        return f"{step}: could not run: {outcome.could_not_run}"
     if result.passed:
         return f"{step}: passed in {result.duration_s:.1f} s"
     return f"{step}: {describe_failure(result)}"
