@@ -178,6 +178,9 @@ def _carry(
         if run.blocks.get(old_id) != digest:
             continue
         note = _CARRIED.format(old=old_id, record=run.id)
+        # The run's line evidence for the block goes with it: without it the copy would prove
+        # no execution (HR310).
+        coverage = run.coverage.get(old_id) if run.coverage is not None else None
         carried.append(
             VerificationRun.create(
                 task_id=run.task_id,
@@ -190,6 +193,8 @@ def _carry(
                 blocks={new_id: digest},
                 output_tail=f"[{note}]\n{run.output_tail}"[:4000],
                 author=run.author,
+                coverage={new_id: coverage} if coverage is not None else None,
+                could_not_run=run.could_not_run,
             )
         )
     acknowledgements: list[Trace | Explanation | Review] = [
@@ -210,9 +215,19 @@ def _carry(
                     note=f"{ack.note} [{note}]".strip()[:10_000],
                 )
             )
+        elif isinstance(ack, Review):
+            carried.append(
+                Review.create(
+                    block_id=new_id,
+                    content_hash=digest,
+                    author=ack.author,
+                    verdict=ack.verdict,
+                    note=ack.note,
+                )
+            )
         else:
             carried.append(
-                type(ack).create(block_id=new_id, content_hash=digest, author=ack.author)
+                Explanation.create(block_id=new_id, content_hash=digest, author=ack.author)
             )
     return carried
 

@@ -15,7 +15,7 @@ from repo_helpers import init_repo, run
 from handrail.analysis import Snapshot, analyze_source
 from handrail.block_ids import MarkerIndex
 from handrail.blocks.markers import ProblemKind, hash_content, parse_blocks
-from handrail.ledger.records import VerificationRun
+from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
@@ -50,6 +50,8 @@ def _verified_repo(tmp_path: Path, files: dict[str, str]) -> tuple[Path, str]:
             started_at=now,
             finished_at=now,
             blocks={f"{task}.1": hash_content(CONTENT)},
+            # A passing run counts only if it executed the block (line evidence, HR310).
+            coverage={f"{task}.1": BlockCoverage(outcome="passed", executable="1", executed="1")},
         )
     )
     return root, task

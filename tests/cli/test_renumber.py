@@ -12,7 +12,7 @@ import pytest
 from repo_helpers import git, init_repo, run
 
 from handrail.blocks.markers import hash_content, parse_blocks
-from handrail.ledger.records import BlockMarked, VerificationRun
+from handrail.ledger.records import BlockCoverage, BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
@@ -34,6 +34,8 @@ def _pass(root: Path, task: str, block_id: str, content: str) -> VerificationRun
         started_at=now,
         finished_at=now,
         blocks={block_id: hash_content(content)},
+        # A passing run counts only if it executed the block (line evidence, HR310).
+        coverage={block_id: BlockCoverage(outcome="passed", executable="1", executed="1")},
     )
     Ledger(Workspace(root)).append(record)
     return record
