@@ -267,6 +267,10 @@ async def test_a_document_over_the_size_limit_gets_one_info_diagnostic(
         (note,) = (await client.diagnostics_for(uri, 1)).diagnostics
         assert note.severity == types.DiagnosticSeverity.Information
         assert "did not analyse" in note.message and "max_document_bytes" in note.message
+        assert f"it is {len(text)} bytes" in note.message
+        # Its edits are kept (on its text alone): edited under the limit, it is analysed.
+        version = client.edit(uri, (3, 0), (text.count("\n"), 0), "")
+        assert codes(await client.diagnostics_for(uri, version)) == ["HR300", "HR306"]
 
 
 async def test_task_and_workflow_files_get_their_diagnostics(workspace: Workspace) -> None:
