@@ -28,6 +28,7 @@ from typing import Any, ClassVar, TypeVar
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+from lsp_client import HANG_GUARD_S
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import default_converter
@@ -37,7 +38,7 @@ from pytest_lsp.protocol import LanguageClientProtocol
 
 from handrail.workspace import Workspace
 
-TIMEOUT = 20.0
+TIMEOUT = HANG_GUARD_S
 MISMATCH = "did not match the saved text"
 T = TypeVar("T")
 
