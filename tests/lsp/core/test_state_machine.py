@@ -25,6 +25,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
@@ -422,6 +423,7 @@ class _Fixed:
         return self.value
 
 
+@pytest.mark.timeout(600)  # 360 steps against one server: minutes on a loaded machine
 def test_a_random_session_is_always_answered_once(workspace: Workspace) -> None:
     session = Session(workspace.root)
     try:
