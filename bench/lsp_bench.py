@@ -7,6 +7,9 @@ Measures, over stdio with a real client:
 and the same edits against a bare pygls 2 server that only scans for markers (this script
 with `--bare-server`), in the same run: the ratio is the figure.
 
+`--large MB` runs another phase: the server's peak resident memory (VmHWM, Linux) for one
+document of MB megabytes, over the size cap (not analysed), opened and then edited 5 times.
+
 `--disk` runs another phase: a git repository of 2,000 committed files, a task made active, then
 an agent's edit of 20 files on disk reported in one `didChangeWatchedFiles`: the time until all
 20 HR308 hints are published; and a burst of 5,000 events (a checkout) against the time the
@@ -240,6 +243,85 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS line")
 
 
+def _status_mb(pid: int, field: str) -> float:
+    """One memory field of /proc/<pid>/status (VmRSS, VmHWM: the peak so far) in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} line")
+
+
+async def large(megabytes: int, changes: int) -> None:
+    """Peak memory of the server for one document over the size cap: opened, then edited."""
+    line = "x = f(1)  # note\n"
+    text = line * (megabytes * 1_000_000 // len(line))
+    size = len(text.encode())
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / ".handrail" / "tasks").mkdir(parents=True)
+        uri = (root / "big.py").as_uri()
+        client = LanguageClient("bench", "1")
+        probe = Probe(client)
+        await client.start_io(sys.executable, "-m", "handrail", "lsp")
+        pid = client._server.pid  # type: ignore[union-attr]
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+                initialization_options={"debounce_ms": 0},
+            )
+        )
+        client.initialized(types.InitializedParams())
+        # A small file first, so the peak below is the large document's alone.
+        waiter = probe.expect(None)
+        small = types.TextDocumentItem(
+            uri=(root / "small.py").as_uri(), language_id="python", version=1, text=line
+        )
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=small))
+        await asyncio.wait_for(waiter, 120)
+        before = _status_mb(pid, "VmHWM")
+        waiter = probe.expect(1)
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+        await asyncio.wait_for(waiter, 600)
+        opened = _status_mb(pid, "VmHWM")
+        for n in range(changes):
+            version = n + 2
+            waiter = probe.expect(version)
+            at = types.Position(line=n, character=0)
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(start=at, end=at), text="x"
+                        )
+                    ],
+                )
+            )
+            await asyncio.wait_for(waiter, 600)
+        edited = _status_mb(pid, "VmHWM")
+        resident = _status_mb(pid, "VmRSS")
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+    mib = size / 2**20
+    print(f"peak resident memory of `handrail lsp` (MiB), one {mib:.1f} MiB document over the cap")
+    print(f"{'peak before the document':38} {before:10.1f}")
+    print(f"{'peak after didOpen':38} {opened:10.1f}  growth {(opened - before) / mib:.2f}x")
+    print(
+        f"{'peak after ' + str(changes) + ' didChange':38} {edited:10.1f}"
+        f"  growth {(edited - before) / mib:.2f}x"
+    )
+    print(f"{'resident at the end':38} {resident:10.1f}")
+
+
 def stdlib_files(count: int) -> list[Path]:
     """`count` modules of the standard library, in a stable order, each under 200 KB."""
     root = Path(os.__file__).parent
@@ -391,6 +473,12 @@ def main() -> None:
     )
     parser.add_argument("--files", type=int, default=100, help="files for --memory")
     parser.add_argument(
+        "--large",
+        type=int,
+        metavar="MB",
+        help="measure peak memory for one document of MB megabytes over the size cap",
+    )
+    parser.add_argument(
         "--disk", action="store_true", help="measure HR308 hints for files changed on disk"
     )
     args = parser.parse_args()
@@ -398,6 +486,8 @@ def main() -> None:
         bare_server()
     elif args.memory:
         asyncio.run(memory(args.files))
+    elif args.large:
+        asyncio.run(large(args.large, 5))
     elif args.disk:
         asyncio.run(disk(2000, 20, 5000))
     else:

@@ -393,7 +393,7 @@ def test_hr205_symlinked_folder_out(workspace: Workspace, tmp_path: Path) -> Non
     assert "outside the workspace" in only(report, "HR205").message
 
 
-@pytest.mark.timeout(10)
+@pytest.mark.timeout(60)
 def test_hr205_fifo(workspace: Workspace) -> None:
     os.mkfifo(workspace.root / "fifo")
     report = run(workspace, ["fifo"])

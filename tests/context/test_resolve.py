@@ -148,7 +148,7 @@ def test_symlink_loop(workspace: Workspace) -> None:
     assert p.code == "HR205"
 
 
-@pytest.mark.timeout(10)
+@pytest.mark.timeout(60)
 def test_fifo_never_blocks(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     os.mkfifo(workspace.root / "pipe")
     spy = OpenSpy(monkeypatch)
@@ -158,7 +158,7 @@ def test_fifo_never_blocks(workspace: Workspace, monkeypatch: pytest.MonkeyPatch
     assert spy.paths == []
 
 
-@pytest.mark.timeout(10)
+@pytest.mark.timeout(60)
 def test_symlink_to_fifo_inside(workspace: Workspace) -> None:
     os.mkfifo(workspace.root / "pipe")
     (workspace.root / "innocent.txt").symlink_to(workspace.root / "pipe")

@@ -43,5 +43,5 @@ def run_editor(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedPr
     full = dict(os.environ)
     full.update(PATH=search_path(), **env)
     return subprocess.run(
-        argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=90, check=False
+        argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=240, check=False
     )

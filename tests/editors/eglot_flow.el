@@ -16,7 +16,7 @@
 (find-file (getenv "HANDRAIL_FILE"))
 ;; eglot-ensure waits for a command loop that batch Emacs never runs: connect directly.
 (apply #'eglot (eglot--guess-contact))
-(let ((deadline (+ (float-time) 30)))
+(let ((deadline (+ (float-time) 60)))  ; a hang guard, not a goal
   (while (and (not (member "HR300" handrail-seen)) (< (float-time) deadline))
     (accept-process-output nil 0.1)))
 (princ (format "codes: %S\n" handrail-seen))

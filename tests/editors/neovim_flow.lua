@@ -7,7 +7,7 @@ local config = assert(os.getenv("HANDRAIL_NVIM_CONFIG"))
 local newtask = assert(os.getenv("HANDRAIL_NVIM_NEWTASK"))
 local file = assert(os.getenv("HANDRAIL_FILE"))
 local spec = assert(os.getenv("HANDRAIL_SPEC"))
-local timeout = 20000
+local timeout = 60000 -- a hang guard: a loaded machine may take tens of seconds
 
 local function fail(message)
   io.stderr:write("FAIL: " .. message .. "\n")

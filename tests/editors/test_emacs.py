@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from editor_snippets import editor, run_editor, snippet
 
 from handrail.tasks import Task, save_task
@@ -13,6 +14,7 @@ SCRIPT = Path(__file__).with_name("eglot_flow.el")
 SOURCE = "import os\n# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
 
 
+@pytest.mark.timeout(300)  # the editor waits up to 60 s per step under load
 def test_eglot_receives_hr300(workspace: Workspace, tmp_path: Path) -> None:
     emacs = editor("emacs")
     save_task(workspace, Task(id="k3f7qa", spec="Return one. It must follow a.py."))

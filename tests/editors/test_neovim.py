@@ -20,6 +20,7 @@ SPEC = (
 SOURCE = "import os\n# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
 
 
+@pytest.mark.timeout(300)  # the editor waits up to 60 s per step under load
 @pytest.mark.parametrize("config", ["neovim-0.11", "neovim-0.8"])
 def test_neovim_marks_a_selection_and_creates_a_task(
     workspace: Workspace, tmp_path: Path, config: str

@@ -97,7 +97,7 @@ def serving() -> Iterator[tuple[str, Script]]:
         httpd.server_close()
 
 
-def write_settings(base_url: str, *, timeout_s: float = 5.0, key_env: str | None = None) -> Path:
+def write_settings(base_url: str, *, timeout_s: float = 60.0, key_env: str | None = None) -> Path:
     folder = Path(os.environ["XDG_CONFIG_HOME"]) / "handrail"
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["[generate]", f'base_url = "{base_url}"', 'model = "test-model"']

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import signal
 import sys
 import time
 
@@ -48,21 +47,46 @@ def append_forever(root: str, writer: str) -> None:
 
 
 def fork_writers(root: str) -> None:
-    """For each name read on stdin, fork a writer that appends until killed.
+    """For each name read on stdin, fork a writer that appends until killed; for each
+    "reap <pid>", wait for that writer to end and say how ("reaped <pid> signal 9").
 
     Forking from a process that already imported everything makes each writer start in
-    milliseconds, so the crash test can kill many of them quickly.
+    milliseconds, so the crash test can kill many of them quickly. Writers are reaped only
+    when asked: until then a killed writer stays a zombie, so its pid cannot be reused by
+    another process (the machine's pid space may be small and busy) before the test has
+    killed it and been told it is gone. Every line on stdout answers one line of stdin; a
+    writer that cannot start says "failed <pid> <why>" instead of "wrote <pid>".
     """
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed writers
     for line in sys.stdin:
-        name = line.strip()
-        if not name:
+        command = line.split()
+        if not command:
             continue
-        if os.fork() == 0:
+        if command[0] == "reap":
+            pid, status = os.waitpid(int(command[1]), 0)
+            how = (
+                f"signal {os.WTERMSIG(status)}"
+                if os.WIFSIGNALED(status)
+                else f"exit {os.waitstatus_to_exitcode(status)}"
+            )
+            print("reaped", pid, how, flush=True)
+            continue
+        if _fork() == 0:
             try:
-                append_forever(root, name)
+                append_forever(root, command[0])
+            except BaseException as exc:
+                print("failed", os.getpid(), f"{type(exc).__name__}: {exc}", flush=True)
             finally:
                 os._exit(1)
+
+
+def _fork() -> int:
+    """os.fork, retried while the system is out of processes for a moment (a busy machine)."""
+    for _ in range(600):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            time.sleep(0.1)
+    return os.fork()
 
 
 def hold_lock(root: str) -> None:

@@ -6,6 +6,7 @@ import errno
 import json
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -429,41 +430,58 @@ def _start(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def _answer(launcher: subprocess.Popen[str], word: str, stderr: Path) -> list[str]:
+    """The launcher's next line, which must start with `word`; else a failure that says why."""
+    assert launcher.stdout is not None
+    line = launcher.stdout.readline()
+    fields = line.split()
+    if not fields or fields[0] != word:
+        launcher.kill()
+        launcher.wait()
+        said = line.strip() or "nothing: it ended"
+        raise AssertionError(
+            f"expected {word!r} from the writers, got {said!r}; stderr:\n{stderr.read_text()}"
+        )
+    return fields
 
 
-def test_sigkill_mid_write_never_leaves_a_torn_record(workspace: Workspace) -> None:
-    launcher = subprocess.Popen(
-        [sys.executable, str(WORKERS), "fork", str(workspace.root)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    assert launcher.stdin is not None and launcher.stdout is not None
+def test_sigkill_mid_write_never_leaves_a_torn_record(workspace: Workspace, tmp_path: Path) -> None:
+    stderr = tmp_path / "launcher.err"
+    with stderr.open("w") as err:
+        launcher = subprocess.Popen(
+            [sys.executable, str(WORKERS), "fork", str(workspace.root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            start_new_session=True,
+        )
+    assert launcher.stdin is not None
     killed: list[int] = []
     try:
         for round_ in range(10):
             # Two writers at once, both killed at a different moment each round: 20 kills.
+            # Each is killed only once it has said it wrote its first record (never before
+            # it exists); the short pause only spreads where in a later write the kill lands,
+            # the outcome must be the same wherever that is.
             launcher.stdin.write(f"w{round_}a\nw{round_}b\n")
             launcher.stdin.flush()
             for _ in range(2):
-                pid = int(launcher.stdout.readline().split()[1])
+                pid = int(_answer(launcher, "wrote", stderr)[1])
                 time.sleep(0.004 * (round_ % 5))
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
-        deadline = time.monotonic() + 10
-        while not all(_gone(pid) for pid in killed) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert all(_gone(pid) for pid in killed)
+        # Every writer is gone (reaped: its pid was never free for reuse while we killed).
+        launcher.stdin.write("".join(f"reap {pid}\n" for pid in killed))
+        launcher.stdin.flush()
+        for pid in killed:
+            assert _answer(launcher, "reaped", stderr)[1:] == [str(pid), "signal", "9"]
+        launcher.stdin.close()
+        assert launcher.wait() == 0
     finally:
-        launcher.kill()
-        launcher.wait(timeout=10)
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
     assert len(killed) == 20
 
     ledger = Ledger(workspace)
@@ -489,18 +507,17 @@ def test_lock_timeout_names_the_lock_and_its_holder(workspace: Workspace) -> Non
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         ledger = Ledger(workspace, lock_timeout=0.3)
-        started = time.monotonic()
         with pytest.raises(LedgerLockTimeout) as info:
             ledger.append(_trace())
-        assert time.monotonic() - started < 5
         message = str(info.value)
         assert ".handrail/.lock" in message
         assert f"process {holder.pid}" in message
-        assert "Waited 0." in message
+        # How long it waited depends on the machine's load; that it says so does not.
+        assert re.search(r"Waited \d+\.\d s", message)
         assert info.value.reason == "lock_timeout"
     finally:
         os.kill(holder.pid, signal.SIGKILL)
-        holder.wait(timeout=10)
+        holder.wait()
     assert not workspace.ledger_dir.exists() or not list(workspace.ledger_dir.glob("*.json"))
 
 
@@ -509,11 +526,10 @@ def test_a_killed_lock_holder_frees_the_lock(workspace: Workspace) -> None:
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "locked"
     os.kill(holder.pid, signal.SIGKILL)
-    holder.wait(timeout=10)
-    ledger = Ledger(workspace, lock_timeout=5)
-    started = time.monotonic()
+    holder.wait()
+    # The lock went with its holder: a writer that cannot wait at all gets it.
+    ledger = Ledger(workspace, lock_timeout=0)
     ledger.append(_trace())
-    assert time.monotonic() - started < 2
     assert len(ledger.read().records) == 1
 
 

@@ -25,10 +25,15 @@ from pytest_lsp.protocol import LanguageClientProtocol
 
 ClientT = TypeVar("ClientT", bound=LanguageClient)
 
+HANG_GUARD_S = 60.0
+"""The longest any end-to-end step (start, a request, a condition) may take before a test
+calls it hung. Only a guard: the order of events decides every test, never this figure, and a
+server that starts in one second here may take twenty on a machine under load."""
+
 
 class PollingClient(LanguageClient):
-    timeout_s = 30.0
-    """How long `wait_for` waits unless told otherwise (each harness sets its own)."""
+    timeout_s = HANG_GUARD_S
+    """How long `wait_for` waits unless told otherwise."""
 
     async def wait_for(
         self, predicate: Callable[[], Any], timeout: float | None = None, what: str = "condition"
@@ -69,7 +74,7 @@ async def serving(
     *,
     init_options: Any = None,
     env: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
+    timeout: float = HANG_GUARD_S,
 ) -> AsyncIterator[types.InitializeResult]:
     """Run the server for `client` on `folders`; yields the `initialize` result and always
     shuts the server down (a failed test must not leave a server behind)."""

@@ -1,4 +1,9 @@
-"""The runner: no shell, capped output, timeout and cancel kill the whole process group."""
+"""The runner: no shell, capped output, timeout and cancel kill the whole process group.
+
+The children sleep for an hour: a run that returns at all was ended by the runner, so no test
+needs to time how long that took (a loaded machine may take seconds); the waits below are
+hang guards only.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from handrail.verify.runner import run_command
 # A child that starts a grandchild (which writes its pid to a file and sleeps), then waits.
 SPAWN = """
 import subprocess, sys, time
-code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(3600)"
 subprocess.Popen([sys.executable, "-c", code, sys.argv[1]])
 time.sleep(float(sys.argv[2]))
 """
@@ -28,10 +33,10 @@ STUBBORN = """
 import subprocess, sys, time
 code = (
     "import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-    "open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+    "open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(3600)"
 )
 subprocess.Popen([sys.executable, "-c", code, sys.argv[1]])
-time.sleep(60)
+time.sleep(3600)
 """
 
 
@@ -48,7 +53,7 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def _wait_for_pid(path: Path, timeout: float = 10.0) -> int:
+def _wait_for_pid(path: Path, timeout: float = 60.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and path.read_text().strip():
@@ -57,7 +62,7 @@ def _wait_for_pid(path: Path, timeout: float = 10.0) -> int:
     raise AssertionError(f"{path} never got a pid")
 
 
-def _gone_soon(pid: int, timeout: float = 3.0) -> bool:
+def _gone_soon(pid: int, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _alive(pid):
@@ -110,34 +115,32 @@ def test_a_missing_executable_is_a_failed_run_not_a_crash(tmp_path: Path) -> Non
 
 def test_timeout_kills_the_grandchildren(tmp_path: Path, reap: list[int]) -> None:
     pid_file = tmp_path / "grandchild.pid"
-    started = time.monotonic()
+    # The timeout must not fire before the grandchild exists: two Python start-ups take
+    # seconds on a loaded machine, so it is generous (the run ends at it, whatever the load).
     result = run_command(
-        [PY, "-c", SPAWN, str(pid_file), "60"],
+        [PY, "-c", SPAWN, str(pid_file), "3600"],
         cwd=tmp_path,
-        timeout_s=1.5,
+        timeout_s=10,
         max_output_bytes=4096,
     )
     grandchild = _wait_for_pid(pid_file)
     reap.append(grandchild)
     assert result.timed_out and not result.passed and result.exit_code is None
-    assert time.monotonic() - started < 10
     assert _gone_soon(grandchild), "the grandchild survived the timeout"
 
 
 def test_a_grandchild_ignoring_sigterm_gets_sigkill(tmp_path: Path, reap: list[int]) -> None:
     pid_file = tmp_path / "stubborn.pid"
-    started = time.monotonic()
     result = run_command(
         [PY, "-c", STUBBORN, str(pid_file)],
         cwd=tmp_path,
-        timeout_s=1.5,
+        timeout_s=10,  # after the grandchild has started, as above
         max_output_bytes=4096,
         grace_s=0.5,
     )
     grandchild = _wait_for_pid(pid_file)
     reap.append(grandchild)
     assert result.timed_out
-    assert time.monotonic() - started < 10
     assert _gone_soon(grandchild), "a SIGTERM-ignoring grandchild survived"
 
 
@@ -165,9 +168,8 @@ def test_cancel_stops_a_run_and_its_group(tmp_path: Path, reap: list[int]) -> No
 
     helper = threading.Thread(target=cancel_when_running)
     helper.start()
-    started = time.monotonic()
     result = run_command(
-        [PY, "-c", SPAWN, str(pid_file), "60"],
+        [PY, "-c", SPAWN, str(pid_file), "3600"],
         cwd=tmp_path,
         timeout_s=60,
         max_output_bytes=4096,
@@ -177,7 +179,6 @@ def test_cancel_stops_a_run_and_its_group(tmp_path: Path, reap: list[int]) -> No
     grandchild = _wait_for_pid(pid_file)
     reap.append(grandchild)
     assert result.cancelled and not result.passed and not result.timed_out
-    assert time.monotonic() - started < 10
     assert _gone_soon(grandchild)
 
 
@@ -189,7 +190,6 @@ def test_megabytes_of_output_are_capped_and_do_not_hang(tmp_path: Path) -> None:
         "sys.stdout.buffer.write(b'THE END\\n')\n"
     )
     seen: list[int] = []
-    started = time.monotonic()
     result = run_command(
         [PY, "-c", script],
         cwd=tmp_path,
@@ -198,7 +198,6 @@ def test_megabytes_of_output_are_capped_and_do_not_hang(tmp_path: Path) -> None:
         on_output=lambda chunk: seen.append(len(chunk)),
     )
     assert result.passed
-    assert time.monotonic() - started < 30
     assert result.output_bytes == total + len(b"THE END\n") == sum(seen)
     assert len(result.output_tail) == 4096 and result.truncated
     assert result.output_tail.endswith(b"THE END\n")
@@ -227,18 +226,16 @@ def test_a_process_escaping_the_group_cannot_hang_the_run(tmp_path: Path, reap: 
     script = (
         "import os, subprocess, sys\n"
         "code = \"import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); "
-        'time.sleep(30)"\n'
+        'time.sleep(3600)"\n'
         "subprocess.Popen([sys.executable, '-c', code, sys.argv[1]], start_new_session=True)\n"
         "import time\n"
         "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
     )
-    started = time.monotonic()
     result = run_command(
         [PY, "-c", script, str(pid_file)], cwd=tmp_path, timeout_s=30, max_output_bytes=4096
     )
     reap.append(_wait_for_pid(pid_file))
     assert result.passed
-    assert time.monotonic() - started < 10
 
 
 def test_an_empty_argv_is_refused(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ UTF8 = types.PositionEncodingKind.Utf8.value
 UTF16 = types.PositionEncodingKind.Utf16.value
 UTF32 = types.PositionEncodingKind.Utf32.value
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""The LSP line breaks."""
 # Characters str.splitlines() treats as line breaks but LSP does not.
 _OTHER_BREAKS = re.compile("[\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
@@ -40,7 +41,7 @@ def split_lines(text: str) -> list[str]:
     """`text` split at the LSP line breaks, without them; "a\\n" is ["a", ""]."""
     if "\r" not in text:
         return text.split("\n")
-    return _LINE_BREAK.split(text)
+    return LINE_BREAK.split(text)
 
 
 def split_lines_keepends(text: str) -> list[str]:
@@ -52,7 +53,7 @@ def split_lines_keepends(text: str) -> list[str]:
     else:
         lines = []
         start = 0
-        for match in _LINE_BREAK.finditer(text):
+        for match in LINE_BREAK.finditer(text):
             lines.append(text[start : match.end()])
             start = match.end()
         lines.append(text[start:])

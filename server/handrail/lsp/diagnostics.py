@@ -29,7 +29,7 @@ from lsprotocol import types
 from handrail.blocks.check import disk_insertion, large_insertion
 from handrail.findings import Finding
 from handrail.lsp.convert import finding_to_diagnostic
-from handrail.lsp.documents import AppliedChange, Document
+from handrail.lsp.documents import AppliedChange, Document, utf8_size
 from handrail.lsp.state import DocumentAnalysis, analyze_text, classify
 
 if TYPE_CHECKING:
@@ -191,10 +191,8 @@ class Diagnostics:
         touches no server state but the folder snapshot."""
         folder, rel = self.server.locate(uri)
         limit = self.server.settings.max_document_bytes
-        if len(text) > limit // 4 and len(text.encode("utf-8", "surrogatepass")) > limit:
-            return DocumentAnalysis(
-                uri, version, "other", rel, folder, text, [""], [], too_large=True
-            )
+        if len(text) * 4 > limit and (size := utf8_size(text)) > limit:
+            return self._too_large(uri, version, size)
         try:
             analysis = analyze_text(
                 uri, version, text, folder=folder, rel=rel, with_context=with_context
@@ -209,6 +207,19 @@ class Diagnostics:
             analysis = DocumentAnalysis(uri, version, "other", rel, folder, text, [], [])
             analysis.lines = text.split("\n")
         return analysis
+
+    def _too_large(self, uri: str, version: int | None, size: int) -> DocumentAnalysis:
+        """The analysis of a document over the limit: none, and none of its text."""
+        folder, rel = self.server.locate(uri)
+        return DocumentAnalysis(
+            uri, version, "other", rel, folder, "", [""], [], too_large=True, size=size
+        )
+
+    def _analyze_document(self, document: Document) -> DocumentAnalysis:
+        """`analyze` for an open document (one over the limit is never joined or copied)."""
+        if document.over_limit:
+            return self._too_large(document.uri, document.version, document.size)
+        return self.analyze(document.uri, document.version, document.text)
 
     def _finish(self, analysis: DocumentAnalysis) -> DocumentAnalysis:
         """Add the edit-history hints (on the event loop: they are server state)."""
@@ -228,7 +239,7 @@ class Diagnostics:
             return None
         analysis = self.cached(uri)
         if analysis is None:
-            analysis = self._finish(self.analyze(uri, document.version, document.text))
+            analysis = self._finish(self._analyze_document(document))
         return analysis
 
     # -- scheduling ---------------------------------------------------------------------
@@ -257,6 +268,9 @@ class Diagnostics:
         if document.out_of_sync is not None:
             self.publish_out_of_sync(document)
             return
+        if document.over_limit:
+            self.publish(self._finish(self._analyze_document(document)))
+            return
         version, text = document.version, document.text
         folder, rel = self.server.locate(uri)
         if folder is not None and classify(rel) == "task":
@@ -284,9 +298,8 @@ class Diagnostics:
 
     def diagnostics_of(self, analysis: DocumentAnalysis) -> list[types.Diagnostic]:
         if analysis.too_large:
-            size = len(analysis.text.encode("utf-8", "surrogatepass"))
             message = TOO_LARGE_MESSAGE.format(
-                size=size, limit=self.server.settings.max_document_bytes
+                size=analysis.size, limit=self.server.settings.max_document_bytes
             )
             return [_note(message, types.DiagnosticSeverity.Information)]
         encoding = self.server.position_encoding

@@ -20,16 +20,25 @@ increase are.
 
 The text is held as a list of lines that keep their line breaks, so an edit touches only the
 lines it covers; the whole text is joined once per version, when something asks for it.
+
+A document over the size limit (``max_document_bytes``) is not analysed, so nothing needs its
+lines: it is held as its text alone, once (a list of a million short lines costs several times
+the text). Its edits are still applied, exactly and validated, to that one string, so the
+document is in step when it shrinks under the limit again; the old text is let go before the
+new one is built, so an edit costs at most the text once more for a moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from handrail.lsp.convert import code_units, index_of_units, split_lines_keepends
+from handrail.lsp.convert import LINE_BREAK, code_units, index_of_units, split_lines_keepends
+
+_BLOCK = 1 << 20
+"""Code points counted at a time when looking for a line in a text held without its lines."""
 
 
 class ChangeRejected(ValueError):
@@ -55,39 +64,82 @@ class Document:
     uri: str
     language_id: str
     version: int | None
-    _lines: list[str]
+    _lines: list[str] | None
+    """None while the document is over `limit`: then `_text` alone holds it."""
     _text: str | None = None
     out_of_sync: str | None = None
     """Why the text no longer matches the editor's; None while in sync."""
     changes: list[AppliedChange] = field(default_factory=list)
     """The incremental changes of the latest didChange, in order (for HR308)."""
+    limit: int | None = None
+    """The size limit in UTF-8 bytes (`max_document_bytes`); None: no limit."""
+    _length: int = 0
+    """The text's length in code points, kept up to date by every edit."""
+    _size: int | None = None
+    """The text's length in UTF-8 bytes, once asked for (until the next change)."""
 
     @classmethod
-    def create(cls, uri: str, language_id: str, version: int | None, text: str) -> Document:
-        return cls(uri, language_id, version, split_lines_keepends(text), text)
+    def create(
+        cls, uri: str, language_id: str, version: int | None, text: str, limit: int | None = None
+    ) -> Document:
+        document = cls(uri, language_id, version, None, text, limit=limit, _length=len(text))
+        document.fit()
+        return document
 
     @property
     def text(self) -> str:
         """The whole text; the same object until the next change, so callers can tell
         versions apart by identity."""
         if self._text is None:
+            assert self._lines is not None  # one of the two always holds the text
             self._text = "".join(self._lines)
         return self._text
 
     @property
     def line_count(self) -> int:
+        if self._lines is None:
+            return _breaks(self.text, 0, self._length) + 1
         return len(self._lines)
 
+    @property
+    def size(self) -> int:
+        """The text's length in UTF-8 bytes."""
+        if self._size is None:
+            self._size = utf8_size(self.text)
+        return self._size
+
+    @property
+    def over_limit(self) -> bool:
+        """Over `limit`: not analysed, held as its text alone."""
+        if self.limit is None or self._length * 4 <= self.limit:
+            return False  # a code point is at most 4 bytes: no need to count
+        return self._length > self.limit or self.size > self.limit
+
+    @property
+    def holds_lines(self) -> bool:
+        """Whether the lines are kept besides the text (never for a document over the limit)."""
+        return self._lines is not None
+
+    def fit(self) -> None:
+        """Keep the lines only for a document under the limit (after a change of text or limit)."""
+        if self.over_limit:
+            if self._lines is not None:
+                self._text = self.text
+                self._lines = None
+        elif self._lines is None:
+            self._lines = split_lines_keepends(self.text)
+
     def replace_all(self, text: str, version: int | None) -> None:
-        self._lines = split_lines_keepends(text)
-        self._text = text
+        self._lines, self._text, self._length, self._size = None, text, len(text), None
         self.version = version
         self.out_of_sync = None
+        self.fit()
 
     def _offset(self, position: types.Position, encoding: str, what: str) -> tuple[int, int]:
         """(line index, code-point index in that line) of a position, or ChangeRejected."""
         if position.line < 0 or position.character < 0:
             raise ChangeRejected(f"the {what} position {_show(position)} is negative")
+        assert self._lines is not None
         if position.line >= len(self._lines):
             raise ChangeRejected(
                 f"the {what} position {_show(position)} is past the last line "
@@ -106,8 +158,13 @@ class Document:
     def apply(self, change: types.TextDocumentContentChangeEvent, encoding: str) -> None:
         """Apply one change, or raise ChangeRejected and leave the text as it was."""
         if isinstance(change, types.TextDocumentContentChangeWholeDocument):
-            self._lines = split_lines_keepends(change.text)
-            self._text = change.text
+            self._lines, self._text = None, change.text
+            self._length, self._size = len(change.text), None
+            self.fit()
+            return
+        self._size = None
+        if self._lines is None:
+            self._apply_to_text(change, encoding)
             return
         start_line, start = self._offset(change.range.start, encoding, "start")
         end_line, end = self._offset(change.range.end, encoding, "end")
@@ -132,15 +189,97 @@ class Document:
             # The segment is not the end of the document: it ends with a line break, so the
             # trailing "" of the split is not a line of its own.
             replacement.pop()
+        self._length += sum(map(len, replacement)) - sum(map(len, lines[first : last + 1]))
         lines[first : last + 1] = replacement
         self._text = None
+        self._applied(start_line, end_line, change.text)
+
+    def _applied(self, start_line: int, end_line: int, text: str) -> None:
         self.changes.append(
             AppliedChange(
                 start_line=start_line,
                 removed_lines=end_line - start_line,
-                inserted_lines=len(split_lines_keepends(change.text)) - 1,
+                inserted_lines=len(split_lines_keepends(text)) - 1,
             )
         )
+
+    def _text_offset(self, position: types.Position, encoding: str, what: str) -> int:
+        """The code-point offset of a position in a document held as its text alone."""
+        text = self.text
+        if position.line < 0 or position.character < 0:
+            raise ChangeRejected(f"the {what} position {_show(position)} is negative")
+        start = _line_start(text, position.line)
+        if start is None:
+            raise ChangeRejected(
+                f"the {what} position {_show(position)} is past the last line "
+                f"(the document has {self.line_count} lines)"
+            )
+        found = LINE_BREAK.search(text, start)
+        content = text[start : found.start() if found is not None else len(text)]
+        index, exact = index_of_units(content, position.character, encoding)
+        if not exact and code_units(content, encoding) > position.character:
+            raise ChangeRejected(
+                f"the {what} position {_show(position)} falls inside a character "
+                f"(in {encoding} code units)"
+            )
+        return start + index
+
+    def _apply_to_text(self, change: types.TextDocumentContentChangePartial, encoding: str) -> None:
+        start = self._text_offset(change.range.start, encoding, "start")
+        end = self._text_offset(change.range.end, encoding, "end")
+        if end < start:
+            raise ChangeRejected(
+                f"the range {_show(change.range.start)}-{_show(change.range.end)} ends "
+                "before it starts"
+            )
+        head, tail = self.text[:start], self.text[end:]
+        # Let the old text go before the new one is built: never three copies at once.
+        self._text = None
+        self._text = "".join((head, change.text, tail))
+        del head, tail
+        self._length = len(self._text)
+        self._applied(change.range.start.line, change.range.end.line, change.text)
+
+
+def utf8_size(text: str) -> int:
+    """The length of `text` in UTF-8 bytes (lone surrogates as 3), without encoding it whole:
+    the text of a document over the limit may be tens of megabytes."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        len(text[at : at + _BLOCK].encode("utf-8", "surrogatepass"))
+        for at in range(0, len(text), _BLOCK)
+    )
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """How many LSP line breaks (CRLF, CR, LF) `text[start:end]` holds."""
+    crs = text.count("\r", start, end)
+    lfs = text.count("\n", start, end)
+    return lfs + crs - (text.count("\r\n", start, end) if crs and lfs else 0)
+
+
+def _line_start(text: str, line: int) -> int | None:
+    """The offset where 0-based LSP `line` of `text` starts; None past the last line.
+
+    Counts breaks a block at a time (in C), then walks only the block that holds the line.
+    """
+    if line == 0:
+        return 0
+    seen, start, size = 0, 0, len(text)
+    while start < size:
+        end = min(start + _BLOCK, size)
+        if text[end - 1] == "\r" and end < size and text[end] == "\n":
+            end += 1  # never split a CRLF between two blocks
+        found = _breaks(text, start, end)
+        if seen + found >= line:
+            for match in LINE_BREAK.finditer(text, start, end):
+                seen += 1
+                if seen == line:
+                    return match.end()
+        seen += found
+        start = end
+    return None
 
 
 def _show(position: types.Position) -> str:
@@ -150,8 +289,10 @@ def _show(position: types.Position) -> str:
 class DocumentStore:
     """The open documents by URI."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: Callable[[], int | None] = lambda: None) -> None:
         self._documents: dict[str, Document] = {}
+        self._limit = limit
+        """The size limit now (a setting that can change while documents are open)."""
 
     def __contains__(self, uri: object) -> bool:
         return uri in self._documents
@@ -160,11 +301,18 @@ class DocumentStore:
         """The open URIs (a copy: handlers may open and close documents meanwhile)."""
         return list(self._documents)
 
+    def refit(self) -> None:
+        """Hold every document as the limit now says (after the setting changed)."""
+        limit = self._limit()
+        for document in self._documents.values():
+            document.limit = limit
+            document.fit()
+
     def get(self, uri: str) -> Document | None:
         return self._documents.get(uri)
 
     def open(self, uri: str, language_id: str, version: int | None, text: str) -> Document:
-        document = Document.create(uri, language_id, version, text)
+        document = Document.create(uri, language_id, version, text, self._limit())
         self._documents[uri] = document
         return document
 
@@ -185,6 +333,7 @@ class DocumentStore:
         """
         document = self._documents[uri]
         document.changes = []
+        document.limit = self._limit()
         refused: list[str] = []
         previous = document.version
         document.version = version
@@ -207,4 +356,5 @@ class DocumentStore:
                 document.out_of_sync = str(exc)
                 document.changes = []
                 refused.append(str(exc))
+        document.fit()
         return document, refused

@@ -58,6 +58,8 @@ _WATCH_REGISTRATION_ID = "handrail-watch"
 _CONTENT_LENGTH = re.compile(rb"content-length:[ \t]*(\d+)", re.IGNORECASE)
 _MAX_FRAME_BYTES = 256 * 1024 * 1024
 _STOP_COMMANDS_S = 30.0
+_READ_CHUNK = 1024 * 1024
+"""A message body is read from stdin this many bytes at a time (see `_PushbackReader`)."""
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -239,8 +241,8 @@ class _PushbackReader:
         self._reader = reader
         self._buffer = b""
 
-    def push_back(self, data: bytes) -> None:
-        self._buffer = data + self._buffer
+    def push_back(self, data: bytes | bytearray) -> None:
+        self._buffer = bytes(data) + self._buffer
 
     async def readline(self) -> bytes:
         while b"\n" not in self._buffer:
@@ -253,14 +255,24 @@ class _PushbackReader:
         line, self._buffer = self._buffer[:index], self._buffer[index:]
         return line
 
-    async def readexactly(self, n: int) -> bytes:
-        while len(self._buffer) < n:
-            more = await self._reader.readexactly(n - len(self._buffer))
+    async def readexactly(self, n: int) -> bytes | bytearray:
+        """`n` bytes, or fewer at the end of the stream.
+
+        Read a chunk at a time into one growing buffer: a worker thread reads each chunk and
+        may keep it referenced for a moment after handing it over, so a body read whole
+        would be held twice while it is decoded (tens of megabytes for a large didOpen).
+        """
+        if len(self._buffer) >= n:
+            data, self._buffer = self._buffer[:n], self._buffer[n:]
+            return data
+        body = bytearray(self._buffer)
+        self._buffer = b""
+        while len(body) < n:
+            more = await self._reader.readexactly(min(n - len(body), _READ_CHUNK))
             if not more:
                 break
-            self._buffer += more
-        data, self._buffer = self._buffer[:n], self._buffer[n:]
-        return data
+            body += more
+        return body
 
 
 async def _serve(
@@ -287,25 +299,52 @@ async def _serve(
             log.error("Refusing a message of %d bytes", length)
             length = None
             continue
-        body = await reader.readexactly(length)
-        length = None
-        if not body:
+        if not await _read_message(reader, protocol, length):
             break
-        try:
-            message = json.loads(body, object_hook=protocol.structure_message)
-        except Exception as exc:
-            protocol._server.log_error(f"Handrail ignored a message it could not read: {exc}")
-            found = _CONTENT_LENGTH.search(body, 1)
-            if found is not None:
-                reader.push_back(body[found.start() :])
-            continue
-        try:
-            protocol.handle_message(message)
-        except Exception as exc:
-            protocol._server.log_error(f"Handrail could not handle a message: {exc}", exc)
+        length = None
         if protocol.exiting is not None:
             protocol._server.exit_code = await protocol.exiting
             return
+
+
+async def _read_message(reader: _PushbackReader, protocol: HandrailProtocol, length: int) -> bool:
+    """Read and handle one message body, or skip to the next header in it; False at the end.
+
+    The body is decoded before parsing and the bytes let go first, so a large message (a
+    didOpen of tens of megabytes) is held at most twice at once: bytes and text, then text
+    and the parsed string (`json.loads` on bytes would hold all three). Nothing of it stays
+    referenced here once it is handled.
+    """
+    body = await reader.readexactly(length)
+    if not body:
+        return False
+    try:
+        decoded = body.decode(json.detect_encoding(body), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        _skip_body(reader, protocol, body, exc)
+        return True
+    del body
+    try:
+        message = json.loads(decoded, object_hook=protocol.structure_message)
+    except Exception as exc:
+        _skip_body(reader, protocol, decoded.encode("utf-8", "surrogatepass"), exc)
+        return True
+    del decoded
+    try:
+        protocol.handle_message(message)
+    except Exception as exc:
+        protocol._server.log_error(f"Handrail could not handle a message: {exc}", exc)
+    return True
+
+
+def _skip_body(
+    reader: _PushbackReader, protocol: HandrailProtocol, body: bytes | bytearray, exc: Exception
+) -> None:
+    """Log a body that is not a message; a header inside it starts the next one."""
+    protocol._server.log_error(f"Handrail ignored a message it could not read: {exc}")
+    found = _CONTENT_LENGTH.search(body, 1)
+    if found is not None:
+        reader.push_back(body[found.start() :])
 
 
 class HandrailServer(LanguageServer):
@@ -321,7 +360,7 @@ class HandrailServer(LanguageServer):
             protocol_cls=HandrailProtocol,
         )
         self.settings = Settings()
-        self.documents = DocumentStore()
+        self.documents = DocumentStore(lambda: self.settings.max_document_bytes)
         self.diagnostics = Diagnostics(self)
         self.disk_changes = DiskChanges(self)
         self.folders: dict[Path, FolderState] = {}
@@ -521,6 +560,7 @@ class HandrailServer(LanguageServer):
     def apply_settings(self, configuration: object = None) -> None:
         settings, problems = parse_settings(self._init_options, configuration)
         self.settings = settings
+        self.documents.refit()
         for problem in problems:
             self.show_message_once(problem, types.MessageType.Warning)
 

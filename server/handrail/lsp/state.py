@@ -150,7 +150,10 @@ class DocumentAnalysis:
     generation: int = -1
     """The folder's snapshot generation this analysis was made against."""
     too_large: bool = False
-    """The document was over ``max_document_bytes`` and was not analysed."""
+    """The document was over ``max_document_bytes`` and was not analysed (`text` is "": the
+    analysis must not keep a second copy of a text that large)."""
+    size: int = 0
+    """The document's length in UTF-8 bytes, when it was too large."""
     extra: list[Finding] = field(default_factory=list)
     """Findings the server adds from the edit history (HR308), already in `findings`."""
 

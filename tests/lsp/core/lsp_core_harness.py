@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import PollingClient, new_client, serving
+from lsp_client import HANG_GUARD_S, PollingClient, new_client, serving
 from lsprotocol import types
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-TIMEOUT = 10.0
+TIMEOUT = HANG_GUARD_S
 
 
 class Client(PollingClient):

@@ -1,11 +1,18 @@
-"""The document store: validated incremental edits against a reference string model."""
+"""The document store: validated incremental edits against a reference string model.
+
+A store with a size limit holds a document over it as its text alone (no lines): the same
+edits must give the same text in both forms, and a document moves between them as it grows
+and shrinks.
+"""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
 
+from handrail.lsp import documents
 from handrail.lsp.convert import UTF8, UTF16, UTF32, code_units, split_lines
 from handrail.lsp.documents import DocumentStore
 
@@ -40,11 +47,29 @@ def change(
     texts,
     st.sampled_from([UTF8, UTF16, UTF32]),
     st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), texts), max_size=12),
+    st.none() | st.integers(1, 80),
+    st.sampled_from([1, 2, 3, documents._BLOCK]),
 )
 def test_any_valid_edit_sequence_matches_the_reference(
-    initial: str, encoding: str, edits: list[tuple[float, float, str]]
+    initial: str,
+    encoding: str,
+    edits: list[tuple[float, float, str]],
+    limit: int | None,
+    block: int,
 ) -> None:
-    store = DocumentStore()
+    # Small blocks make the line search of a document held as text cross block boundaries
+    # (and CRLFs at them) as a large document does.
+    saved, documents._BLOCK = documents._BLOCK, block
+    try:
+        _check_edits(initial, encoding, edits, limit)
+    finally:
+        documents._BLOCK = saved
+
+
+def _check_edits(
+    initial: str, encoding: str, edits: list[tuple[float, float, str]], limit: int | None
+) -> None:
+    store = DocumentStore(lambda: limit)
     store.open(URI, "python", 1, initial)
     reference = initial
     for version, (a, b, new) in enumerate(edits, start=2):
@@ -59,6 +84,9 @@ def test_any_valid_edit_sequence_matches_the_reference(
         assert refused == []
         assert document.text == reference
         assert document.line_count == len(split_lines(reference))
+        size = len(reference.encode("utf-8", "surrogatepass"))
+        assert document.over_limit == (limit is not None and size > limit)
+        assert document.holds_lines == (not document.over_limit)
 
 
 def test_a_batch_of_changes_applies_in_order() -> None:
@@ -77,7 +105,8 @@ def test_a_batch_of_changes_applies_in_order() -> None:
     assert refused == [] and document.text == "1\ntwo!\n"
 
 
-def test_bad_changes_are_refused_and_leave_the_document_out_of_sync() -> None:
+@pytest.mark.parametrize("limit", [None, 1])
+def test_bad_changes_are_refused_and_leave_the_document_out_of_sync(limit: int | None) -> None:
     p = types.Position
     cases = [
         (change(p(line=0, character=3), p(line=0, character=1), "x"), "ends before it starts"),
@@ -85,7 +114,7 @@ def test_bad_changes_are_refused_and_leave_the_document_out_of_sync() -> None:
         (change(p(line=0, character=2), p(line=0, character=2), "x"), "inside a character"),
     ]
     for bad, reason in cases:
-        store = DocumentStore()
+        store = DocumentStore(lambda: limit)
         store.open(URI, "python", 1, "a😀b\n")
         document, refused = store.change(URI, 2, [bad], UTF16)
         assert len(refused) == 1 and reason in refused[0]
@@ -112,10 +141,11 @@ def test_a_version_that_does_not_increase_is_refused() -> None:
     assert document.text == "abc" and document.out_of_sync is not None
 
 
-def test_a_character_past_the_line_end_means_the_line_end() -> None:
+@pytest.mark.parametrize("limit", [None, 1])
+def test_a_character_past_the_line_end_means_the_line_end(limit: int | None) -> None:
     # LSP: "If the character value is greater than the line length it defaults back to the
     # line length" - a client may rely on it, so it is not an error.
-    store = DocumentStore()
+    store = DocumentStore(lambda: limit)
     store.open(URI, "python", 1, "ab\r\ncd")
     p = types.Position
     document, refused = store.change(

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lsp_client import HANG_GUARD_S
 from lsprotocol import types
 
 from handrail.lsp import diagnostics as diagnostics_module
@@ -224,35 +225,29 @@ async def test_a_result_for_an_older_version_is_never_published(
     uri = (workspace.tasks_dir / "abcdef.toml").as_uri()
     text = 'id = "abcdef"\nspec = "Parse a header line. Keep it fast."\ncontext = []\n'
     server.documents.open(uri, "toml", 1, text)
-    release, finished = threading.Event(), threading.Event()
+    started, release = threading.Event(), threading.Event()
     real = diagnostics_module.analyze_text
 
     def slow(uri: str, version: int | None, *args: Any, **kwargs: Any) -> Any:
-        if version != 1:
-            return real(uri, version, *args, **kwargs)
-        release.wait(10)  # version 1 finishes only after version 2 has arrived
-        try:
-            return real(uri, version, *args, **kwargs)
-        finally:
-            finished.set()
+        if version == 1:
+            started.set()
+            release.wait(HANG_GUARD_S)  # version 1 finishes only after version 2 has arrived
+        return real(uri, version, *args, **kwargs)
 
     monkeypatch.setattr(diagnostics_module, "analyze_text", slow)
     server.diagnostics.schedule(uri, 0)
-    await asyncio.sleep(0.05)
+    first = server.diagnostics._pending[uri]
+    # Version 1 is being analysed (in the worker thread: a task file) when version 2 arrives.
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, HANG_GUARD_S)
+    assert started.is_set()
     edit = types.TextDocumentContentChangeWholeDocument(text=text.replace("fast", "quick"))
     server.documents.change(uri, 2, [edit], "utf-16")
     release.set()
     # Version 1's run finishes now, finds version 2 in the store and publishes nothing.
-    while not finished.is_set():
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(first, HANG_GUARD_S)
     assert b"publishDiagnostics" not in out.data
     server.diagnostics.schedule(uri, 0)
-    deadline = asyncio.get_running_loop().time() + 10
-    while b"publishDiagnostics" not in out.data:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(server.diagnostics._pending[uri], HANG_GUARD_S)
     versions = [
         m["params"]["version"]
         for m in read_messages(out.data)

@@ -25,9 +25,11 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+from lsp_client import HANG_GUARD_S
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import default_converter
@@ -37,7 +39,7 @@ from pytest_lsp.protocol import LanguageClientProtocol
 
 from handrail.workspace import Workspace
 
-TIMEOUT = 20.0
+TIMEOUT = HANG_GUARD_S
 MISMATCH = "did not match the saved text"
 T = TypeVar("T")
 
@@ -421,6 +423,7 @@ class _Fixed:
         return self.value
 
 
+@pytest.mark.timeout(600)  # 360 steps against one server: minutes on a loaded machine
 def test_a_random_session_is_always_answered_once(workspace: Workspace) -> None:
     session = Session(workspace.root)
     try:

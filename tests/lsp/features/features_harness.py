@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import PollingClient, new_client, serving
+from lsp_client import HANG_GUARD_S, PollingClient, new_client, serving
 from lsprotocol import types
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
@@ -21,7 +21,7 @@ from handrail.tasks import Task, save_task
 from handrail.text_changes import TextChange, apply_changes
 from handrail.workspace import Workspace
 
-TIMEOUT = 15.0
+TIMEOUT = HANG_GUARD_S
 SPEC = (
     "Given a CSV header line, return the column names. It must keep quoted commas and "
     "follow parse_row in src/csv_utils.py."

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from pathlib import Path
 
 import pytest
+from lsp_client import HANG_GUARD_S
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from verification_harness import (
@@ -32,8 +32,8 @@ pytestmark = pytest.mark.asyncio
 SLEEPER = python_command(
     "import subprocess, sys, time\n"
     "child = subprocess.Popen([sys.executable, '-c', "
-    '\'import os, time; open("grandchild.pid", "w").write(str(os.getpid())); time.sleep(60)\'])\n'
-    "time.sleep(60)"
+    '\'import os, time; open("grandchild.pid", "w").write(str(os.getpid())); time.sleep(3600)\'])\n'
+    "time.sleep(3600)"
 )
 CHATTY = python_command(
     "import sys\nfor i in range(80000):\n    sys.stdout.write('line %06d of chatter\\n' % i)\n"
@@ -67,7 +67,7 @@ async def grandchild(client: Client, root: Path) -> int:
 
 
 async def gone(client: Client, pid: int) -> None:
-    await client.wait_for(lambda: not alive(pid), timeout=10, what=f"process {pid} gone")
+    await client.wait_for(lambda: not alive(pid), what=f"process {pid} gone")
 
 
 def runs(ws: Workspace) -> list[VerificationRun]:
@@ -89,13 +89,12 @@ async def test_cancel_request_and_progress_cancel_kill_the_process_group(
         # One verification at a time per folder.
         with pytest.raises(JsonRpcException, match="already verifying task abcdef"):
             await client.run("handrail.verifyAll")
-        started = time.monotonic()
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="verify-1"))
         with pytest.raises(JsonRpcException) as refused:
-            await asyncio.wait_for(request, 10)
+            await asyncio.wait_for(request, HANG_GUARD_S)
         assert refused.value.code == types.LSPErrorCodes.RequestCancelled
+        # The grandchild sleeps an hour: gone at all, it was killed.
         await gone(client, pid)
-        assert time.monotonic() - started < 8
         await client.wait_for(
             lambda: any(m.startswith("end: ") for m in client.progress_messages()),
             what="the progress to end",
@@ -113,7 +112,7 @@ async def test_cancel_request_and_progress_cancel_kill_the_process_group(
         client.protocol.notify(
             types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token)
         )
-        answer = await asyncio.wait_for(request, 10)
+        answer = await asyncio.wait_for(request, HANG_GUARD_S)
         assert answer["cancelled"] is True and answer["ok"] is False
         assert answer["blocks"][0]["status"] == "cancelled"
         await gone(client, pid)
@@ -136,7 +135,7 @@ async def test_megabytes_of_output_do_not_disturb_the_protocol(workspace: Worksp
                 client.text_document_code_lens_async(
                     types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
                 ),
-                5,
+                HANG_GUARD_S,
             )
             assert lens and lens[0].command is not None
             if finished:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -96,11 +94,7 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
         # Diagnostics update without any edit: HR300 is gone, only the explanation is left.
         await client.codes_become(uri, ["HR304"])
         # ...and the editor is asked to fetch the lenses again (their status changed).
-        for _ in range(100):
-            if client.lens_refreshes:
-                break
-            await asyncio.sleep(0.05)
-        assert client.lens_refreshes > 0
+        await client.wait_for(lambda: client.lens_refreshes > 0, what="a code lens refresh")
         progress = client.progress_messages()
         assert progress[0] == f"begin: Handrail: verifying block {BLOCK}"
         assert any(m.startswith(f"report: [1/1] {TASK}: running `") for m in progress)

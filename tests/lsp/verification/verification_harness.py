@@ -11,13 +11,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import PollingClient, new_client, serving
+from lsp_client import HANG_GUARD_S, PollingClient, new_client, serving
 from lsprotocol import types
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from handrail.workspace import Workspace
 
-TIMEOUT = 20.0
+TIMEOUT = HANG_GUARD_S
 PY = sys.executable
 TASK = "abcdef"
 SPEC = "Given two integers, return their sum. It must never raise and follow the style of calc.py."
