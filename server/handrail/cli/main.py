@@ -37,6 +37,7 @@ COMMANDS = {
     "doc": "review_cmd:doc",
     "stats": "review_cmd:stats",
     "workflow": "review_cmd:workflow",
+    "note": "review_cmd:note",
     "lsp": "lsp_cmd:lsp",
 }
 
