@@ -71,7 +71,7 @@ class Period:
         day = self.since.date().isoformat()
         if self.meeting is not None:
             return f"since the last review meeting ({day})"
-        return f"since the workflow was last reviewed ({day}, `[workflow] reviewed`)"
+        return f"since the workflow was last reviewed ({day}, [workflow] reviewed)"
 
     def covers(self, moment: dt.datetime) -> bool:
         return self.since is None or moment >= self.since

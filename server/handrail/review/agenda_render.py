@@ -51,7 +51,9 @@ def _outline(agenda: Agenda, *, md: bool) -> list[str]:
     """The agenda as lines: Markdown when `md`, plain text otherwise."""
 
     def h(level: int, text: str) -> str:
-        return f"{'#' * level} {text}" if md else (text if level > 2 else text.upper())
+        if md:
+            return f"{'#' * level} {text}"
+        return text.upper() if level == 2 else text
 
     def cell(text: str) -> str:
         return _md(text) if md else text
