@@ -188,3 +188,28 @@ def test_the_html_agenda_renders_in_a_headless_browser(team: Workspace, tmp_path
         capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert shot.is_file() and shot.stat().st_size > 10_000, done.stderr[-2000:]
+
+
+def test_notes_from_the_pull_request_template(team: Workspace, tmp_path: Path) -> None:
+    from handrail.review.tooling import template_text  # what `init --with-tooling` ships
+
+    template = template_text("pull_request_template.md")
+    assert "## Workflow notes" in template
+    # The template's own examples sit in a comment: an untouched description records nothing.
+    body = tmp_path / "pr.md"
+    body.write_text(template)
+    out = handrail(team, "note", "--from-pr", str(body))
+    assert out.exit_code == 0 and "No new workflow notes" in out.stdout and notes(team) == []
+    body.write_text(
+        template
+        + "- in-the-way HR201: the three-file cap made me split a one-line fix\n"
+        + "helped: the spec check caught a missing constraint\n"
+        + "not a note line\n"
+    )
+    data = json.loads(handrail(team, "note", "--from-pr", str(body), "--json").stdout)
+    got = [(n["verdict"], n["code"], n["stage"], n["source"]) for n in data["recorded"]]
+    assert got == [("in_the_way", "HR201", "assemble", "pr"), ("helped", None, None, "pr")]
+    # CI running it again on the same description adds nothing.
+    again = json.loads(handrail(team, "note", "--from-pr", str(body), "--json").stdout)
+    assert again == {"recorded": [], "already_recorded": 2}
+    assert len(notes(team)) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -352,6 +353,12 @@ def accept(ctx: Context, blocks: tuple[str, ...], accept_all: bool, as_json: boo
     type=click.Choice(["docs", "colleague"]),
     help="Where you found the answer, if you want to say (the docs or a person).",
 )
+@click.option(
+    "--from-pr",
+    "from_pr",
+    type=click.File("r", encoding="utf-8"),
+    help='Record the "Workflow notes" lines of a pull request description (a file, - for stdin).',
+)
 @json_option
 @pass_ctx
 def note(
@@ -361,19 +368,47 @@ def note(
     code: str | None,
     where: str | None,
     answered_by: str | None,
+    from_pr: TextIO | None,
     as_json: bool,
 ) -> None:
     """Note for the next workflow review where the workflow helped or got in the way.
 
     One sentence (optional) with the code, the place and the stage; never any file content.
-    The note is a ledger record (commit it) and `handrail workflow review` lists it.
+    The note is a ledger record (commit it) and `handrail workflow review` lists it. With
+    --from-pr, the lines of the PR template's "Workflow notes" section are recorded instead.
     """
     from handrail.ledger.store import LedgerWriteError
-    from handrail.review.notes import NoteError, NoteRequest, describe, record_note
+    from handrail.review.notes import (
+        NoteError,
+        NoteRequest,
+        describe,
+        record_note,
+        record_pr_notes,
+    )
     from handrail.workflow.init import git_owner
     from handrail.workspace import PathEscapesWorkspace
 
     ws = ctx.ws
+    if from_pr is not None:
+        try:
+            recorded_pr, skipped = record_pr_notes(ws, from_pr.read(), author=git_owner(ws.root))
+        except (NoteError, UnicodeDecodeError) as exc:
+            fail(f"{from_pr.name}: {exc}")
+        except LedgerWriteError as exc:
+            fail(f"the notes were not recorded: {exc}", EXIT_FINDINGS)
+        if as_json:
+            emit_json(
+                {
+                    "recorded": [n.model_dump(mode="json", by_alias=True) for n in recorded_pr],
+                    "already_recorded": skipped,
+                }
+            )
+            return
+        for item in recorded_pr:
+            click.echo(describe(item))
+        if not recorded_pr:
+            click.echo(f"No new workflow notes in {from_pr.name}.")
+        return
     path: str | None = None
     line: int | None = None
     if where:

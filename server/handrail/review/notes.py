@@ -11,6 +11,7 @@ file content: only what the developer typed, on one line and capped.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -107,6 +108,61 @@ def record_note(ws: Workspace, request: NoteRequest, *, author: str | None) -> N
         raise NoteError(f"the note is not valid: {problem}") from None
     Ledger(ws).append(note)
     return note
+
+
+PR_SECTION = "## Workflow notes"
+_PR_LINE = re.compile(
+    r"^\s*(?:[-*+]\s+)?(helped|in[-_ ]the[-_ ]way)\b\s*(HR\d{3})?\s*[:\u2014-]?\s*(.*)$",
+    re.IGNORECASE,
+)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def notes_from_pr(body: str) -> list[NoteRequest]:
+    """The note lines of a pull request description's "Workflow notes" section.
+
+    Only that section, and nothing inside an HTML comment (the template's examples are one).
+    """
+    text = _COMMENT.sub("", body.replace("\r\n", "\n"))
+    found: list[NoteRequest] = []
+    inside = False
+    for line in text.split("\n"):
+        if line.startswith("#"):
+            inside = line.strip().casefold().startswith(PR_SECTION.casefold())
+            continue
+        match = _PR_LINE.match(line) if inside else None
+        if match is None:
+            continue
+        verdict: NoteVerdict = "helped" if match[1].casefold() == "helped" else "in_the_way"
+        found.append(
+            NoteRequest(
+                verdict=verdict,
+                text=match[3].strip()[:NOTE_MAX_CHARS],
+                code=match[2].upper() if match[2] else None,
+                source="pr",
+            )
+        )
+    return found
+
+
+def record_pr_notes(ws: Workspace, body: str, *, author: str | None) -> tuple[list[Note], int]:
+    """Record the description's notes; a note the ledger already holds (CI ran twice) is
+    skipped. Returns the notes recorded and how many were already there."""
+    held = {
+        (r.verdict, r.code, r.text)
+        for r in Ledger(ws).read().records
+        if isinstance(r, Note) and r.source == "pr"
+    }
+    recorded: list[Note] = []
+    skipped = 0
+    for request in notes_from_pr(body):
+        key = (request.verdict, request.code, " ".join(request.text.split()))
+        if key in held:
+            skipped += 1
+            continue
+        held.add(key)
+        recorded.append(record_note(ws, request, author=author))
+    return recorded, skipped
 
 
 def describe(note: Note) -> str:
