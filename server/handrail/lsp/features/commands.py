@@ -701,10 +701,10 @@ HANDLERS: dict[str, Handler] = {
     RECORD_TRACE: record_trace,
     EXPLAIN: explain,
     REVIEW: review,
+    NOTE: note,
     CHECK: check,
     DISMISS_INSERTION: dismiss_insertion,
     SET_ACTIVE_TASK: set_active_task,
-    NOTE: note,
 }
 
 
