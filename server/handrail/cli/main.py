@@ -75,6 +75,8 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
     4 verify       handrail trust (once, after reading the commands), handrail verify TASK,
                    handrail trace BLOCK (risky code), handrail explain BLOCK
     5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
+    upkeep         handrail note "<where it helped or got in the way>",
+                   handrail workflow review (the meeting's agenda), handrail workflow reviewed
     """
     click_ctx.obj = Context(root)
 

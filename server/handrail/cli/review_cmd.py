@@ -443,7 +443,7 @@ def note(
 
 @click.group("workflow")
 def workflow() -> None:
-    """The workflow's upkeep: record its reviews."""
+    """The workflow's upkeep: prepare its review meeting, record that it happened."""
 
 
 @workflow.command("review")
