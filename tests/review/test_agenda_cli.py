@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -163,8 +164,18 @@ def test_workflow_reviewed_records_the_meeting_and_the_next_agenda_starts_there(
 
 
 def test_the_html_agenda_renders_in_a_headless_browser(team: Workspace, tmp_path: Path) -> None:
+    from handrail.findings import Finding, Severity
+    from handrail.review.gate_log import record_gate
+
     handrail(team, "note", "--code", "HR201", "--answered-by", "docs", "cap too tight")
     handrail(team, "note", "--helped", "--code", "HR302", "caught a wrong total")
+    # The gate in CI failed twice on unverified blocks (HR300), then passed.
+    unverified = [Finding("HR300", Severity.ERROR, "m", "src/w3.py")]
+    for at, passed in ((T0 + 22 * D, False), (T0 + 22 * D + H, False), (T0 + 23 * D, True)):
+        record_gate(team, [] if passed else unverified, 0 if passed else 1, at=at)
+    text = handrail(team, "workflow", "review").stdout
+    # HR300 fires nowhere now, but it failed two gate runs in the period: it blocked merges.
+    assert re.search(r"^  HR300 +0 +2 +0 +0  -$", text, re.MULTILINE), text
     page = tmp_path / "agenda.html"
     out = handrail(team, "workflow", "review", "--format", "html", "-o", str(page))
     assert out.exit_code == 0, out.output

@@ -359,9 +359,10 @@ def _idle_commands(ws: Workspace, request: TrustRequest) -> set[int]:
     """Positions in `request.commands` of those no file of this repository would run."""
     from handrail.files import list_files
     from handrail.verify.commands import applies_to_files
-    from handrail.workflow.load import load_workflow
 
-    workflow = load_workflow(ws).workflow
+    workflow = request.workflow
+    if workflow is None:
+        return set()
     files = list_files(ws)
     return {
         i

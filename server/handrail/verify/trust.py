@@ -87,6 +87,8 @@ class TrustRequest:
     """Task files that could not be read: their `verify`, if any, is not approved."""
     workflow_problems: int = 0
     """How many HR400 findings the workflow file has."""
+    workflow: Workflow | None = None
+    """The effective workflow read from the digested bytes (which file selects which command)."""
 
     def texts(self) -> list[str]:
         """The distinct command texts, in the order first met."""
@@ -206,6 +208,7 @@ def pending(ws: Workspace) -> TrustRequest:
         commands=all_commands(loaded.workflow, tasks.tasks.values()),
         unreadable_tasks=sorted(tasks.broken),
         workflow_problems=len(loaded.findings),
+        workflow=loaded.workflow,
     )
 
 
