@@ -144,7 +144,7 @@ def test_rework_trend_goes_down() -> None:
     assert (trend.earlier.hits, trend.earlier.total) == (6, 12)
     assert (trend.later.hits, trend.later.total) == (3, 18)
     assert trend.direction == "down"
-    assert "going down" in render_text(agenda)
+    assert "Rework is going down" in render_text(agenda)
     assert "<polyline" in render_html(agenda)  # charted: the sample carries a trend
 
 
@@ -167,7 +167,7 @@ def test_a_tiny_sample_is_flagged_and_never_called_a_trend() -> None:
     assert agenda.trend.direction == "too few"
     assert agenda.consistency[0].points is None  # nobody has 5 first attempts
     text = render_text(agenda)
-    assert "too few to call a trend" in text
+    assert "Too few blocks to call a trend in rework" in text
     assert "50% (1/2, small sample)" in text  # the team's first attempts
     assert "100% (1/1, small sample)" in text  # one developer's rework
     html = render_html(agenda)

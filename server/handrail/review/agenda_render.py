@@ -8,6 +8,7 @@ Every piece of text from the repository (names, paths, notes) is escaped in Mark
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from handrail.codes import CODES
@@ -27,14 +28,15 @@ from handrail.review.stats_html import _CSS, _legend, author_chart, gate_chart, 
 TITLE = "Workflow review"
 
 _TREND_WORDS = {
-    "down": "going down (good)",
-    "up": "going UP",
-    "flat": "flat",
+    "down": "Rework is going down (good)",
+    "up": "Rework is going UP",
+    "flat": "Rework is flat",
     "too few": (
-        f"too few to call a trend (needs {TREND_MIN_WEEKS} weeks with verified blocks and "
-        f"{TREND_MIN_BLOCKS} verified blocks)"
+        f"Too few blocks to call a trend in rework (it needs {TREND_MIN_WEEKS} weeks with "
+        f"verified blocks and {TREND_MIN_BLOCKS} verified blocks)"
     ),
 }
+_TREND_CARD = {"down": "going down", "up": "going UP", "flat": "flat", "too few": "too few data"}
 
 
 def _note_line(note: Note) -> str:
@@ -164,7 +166,7 @@ def _outline(agenda: Agenda, *, md: bool) -> list[str]:
     out += ["", h(3, "Rework is trending down")]
     t = agenda.trend
     out.append(
-        f"Rework is {_TREND_WORDS[t.direction]}: earlier half of the weeks {t.earlier.text()}, "
+        f"{_TREND_WORDS[t.direction]}: earlier half of the weeks {t.earlier.text()}, "
         f"later half {t.later.text()}."
     )
     for w in t.weeks:
@@ -196,8 +198,22 @@ def render_text(agenda: Agenda) -> str:
     return "\n".join(_outline(agenda, md=False)) + "\n"
 
 
+_BLOCK_LINE = re.compile(r"^(?: *- |\||\d+\. )")
+
+
 def render_markdown(agenda: Agenda) -> str:
-    return "\n".join(_outline(agenda, md=True)) + "\n"
+    """The outline with a blank line around every heading, paragraph, list and table, so each
+    renders as one in any Markdown (a line right after a table would become one of its rows)."""
+    out: list[str] = []
+    for line in _outline(agenda, md=True):
+        if not line:
+            continue
+        joins = out and _BLOCK_LINE.match(line) and _BLOCK_LINE.match(out[-1])
+        same_kind = joins and (line.startswith("|") == out[-1].startswith("|"))
+        if out and not same_kind:
+            out.append("")
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def _rate_cell(rate: Rate) -> str:
@@ -224,7 +240,7 @@ def render_html(agenda: Agenda) -> str:
         (str(len(agenda.notes)), "notes"),
         (first_pass(s.total).text(), "first-attempt pass"),
         (rework(s.total).text(), "rework"),
-        (_TREND_WORDS[agenda.trend.direction].split(" (")[0], "rework trend"),
+        (_TREND_CARD[agenda.trend.direction], "rework trend"),
         (agenda.doc.answered.text(), "answered by the docs"),
     ]
     parts.append(
@@ -311,7 +327,7 @@ def render_html(agenda: Agenda) -> str:
     parts.append("<h3>Rework is trending down</h3>")
     t = agenda.trend
     parts.append(
-        f"<p>Rework is {escape(_TREND_WORDS[t.direction])}: earlier half "
+        f"<p>{escape(_TREND_WORDS[t.direction])}: earlier half "
         f"{_rate_cell(t.earlier)}, later half {_rate_cell(t.later)}.</p>"
     )
     if t.direction != "too few":
