@@ -242,3 +242,16 @@ def test_the_period_starts_at_the_last_meeting_else_the_review_date() -> None:
     newer = ReviewMeeting.create(at=T0 + 7 * D, reviewed=(T0 + 7 * D).date())
     period = review_period([newer, older], dated)
     assert period.meeting == newer and period.since == newer.at
+
+
+def test_overridden_and_switched_off_checks_are_listed_with_the_notes_about_them() -> None:
+    h = six_weeks()
+    h.records.append(Note.create(at=T0 + D, verdict="helped", code="HR307", text="kept it small"))
+    base = load_pack("default")
+    workflow = base.model_copy(update={"severity": {"HR307": "off", "HR101": "error"}})
+    agenda = agenda_of(h.records, workflow)
+    lines = {c.code: c for c in agenda.codes}
+    assert lines["HR307"].setting == "off" and lines["HR307"].helped == 1
+    assert lines["HR101"].setting == "error"  # a warning by default
+    assert any(s.text == "HR307 is switched off, yet 1 note says it helped." for s in agenda.suggestions)
+    assert "| HR307 | 0 | 0 | 0 | 1 | off |" in render_markdown(agenda)

@@ -498,7 +498,8 @@ def _suggest(
         if line.setting == "off" and line.helped:
             found.append(
                 Suggestion(
-                    f"{line.code} is switched off, yet {line.helped} notes say it helped.",
+                    f"{line.code} is switched off, yet {line.helped} "
+                    f"{'notes say' if line.helped != 1 else 'note says'} it helped.",
                     "Perhaps turn it back on at a lower severity.",
                 )
             )
