@@ -253,5 +253,7 @@ def test_overridden_and_switched_off_checks_are_listed_with_the_notes_about_them
     lines = {c.code: c for c in agenda.codes}
     assert lines["HR307"].setting == "off" and lines["HR307"].helped == 1
     assert lines["HR101"].setting == "error"  # a warning by default
-    assert any(s.text == "HR307 is switched off, yet 1 note says it helped." for s in agenda.suggestions)
+    assert any(
+        s.text == "HR307 is switched off, yet 1 note says it helped." for s in agenda.suggestions
+    )
     assert "| HR307 | 0 | 0 | 0 | 1 | off |" in render_markdown(agenda)
