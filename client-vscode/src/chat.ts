@@ -13,6 +13,7 @@ import {
   withoutRanges,
 } from "./logic/chat";
 import { extractCode } from "./logic/extract";
+import { NOTE_COMMAND, noteFromPrompt } from "./logic/note";
 import {
   CheckContextResult,
   InsertGeneratedResult,
@@ -88,6 +89,8 @@ export class HandrailChat {
           return await this.context(request, stream);
         case "generate":
           return await this.generate(request, stream, token);
+        case "note":
+          return await this.note(request, stream);
         default:
           stream.markdown(helpMarkdown(this.active.current()));
           return { metadata: { command: "help" } };
@@ -151,6 +154,25 @@ export class HandrailChat {
       stream.markdown("\n\nNext: `/context` to check the context, `/generate` to generate.");
     }
     return { metadata: { command: "task", task: created.task } };
+  }
+
+  private async note(
+    request: vscode.ChatRequest,
+    stream: vscode.ChatResponseStream,
+  ): Promise<vscode.ChatResult> {
+    const argument = noteFromPrompt(request.prompt);
+    if (typeof argument === "string") {
+      stream.markdown(argument);
+      return { metadata: { command: "note" } };
+    }
+    const folder = firstFolder();
+    const args: Record<string, unknown> = { ...argument };
+    if (folder !== undefined) {
+      args.folder = folder.toString();
+    }
+    const result = await this.server.execute<{ message: string }>(NOTE_COMMAND, args);
+    stream.markdown(result.message);
+    return { metadata: { command: "note" } };
   }
 
   private taskOrHelp(

@@ -21,6 +21,7 @@ import {
   serverCwd,
   serverEnvironment,
 } from "./logic/serverCommand";
+import { needsSentence, withSentence } from "./logic/note";
 import { selectedInterpreter } from "./python";
 
 const CLIENT_ID = "handrail";
@@ -30,6 +31,7 @@ const RECORDING_COMMANDS = new Set([
   "handrail.recordTrace",
   "handrail.explain",
   "handrail.review",
+  "handrail.note",
   "handrail.verify",
   "handrail.verifyAll",
 ]);
@@ -171,6 +173,25 @@ export class ServerController implements vscode.Disposable {
       initializationOptions: {
         trusted: vscode.workspace.isTrusted,
         debounceMs: config.get<number>("debounceMs", 200),
+      },
+      middleware: {
+        // "This got in the way…" / "This helped…" on a finding: ask for the one sentence the
+        // note may carry (Escape cancels the note; an empty answer records it without one).
+        executeCommand: async (command, args, next): Promise<unknown> => {
+          if (!needsSentence(command, args)) {
+            return (await next(command, args)) as unknown;
+          }
+          const sentence = await vscode.window.showInputBox({
+            title: "Handrail: note for the workflow review",
+            prompt:
+              "One sentence, optional: what happened? (No code: the note is for the meeting.)",
+            ignoreFocusOut: true,
+          });
+          if (sentence === undefined) {
+            return undefined;
+          }
+          return (await next(command, withSentence(args, sentence))) as unknown;
+        },
       },
     };
     const client = new LanguageClient(CLIENT_ID, "Handrail", serverOptions, clientOptions);

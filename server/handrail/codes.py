@@ -59,6 +59,24 @@ CODES: dict[str, Code] = {
     )
 }
 
+_STAGE_5 = frozenset({"HR304", "HR400", "HR401", "HR402", "HR404"})
+_STAGE_3 = frozenset({"HR305", "HR306", "HR307", "HR308"})
+
+
+def stage_of(code: str) -> str | None:
+    """The workflow stage a code belongs to (the stage ids of `workflow.model.StageId`).
+
+    The same stages the code's docs page names; None for a code that is not Handrail's.
+    """
+    if code not in CODES:
+        return None
+    if code in _STAGE_5:
+        return "integrate"
+    if code in _STAGE_3:
+        return "generate"
+    return {"HR1": "specify", "HR2": "assemble", "HR3": "verify", "HR4": "verify"}[code[:3]]
+
+
 DOCS_DIR = Path(__file__).resolve().parent / "docs" / "codes"
 
 

@@ -447,3 +447,31 @@ def test_a_read_only_ledger_runs_nothing(project: Workspace) -> None:
     findings = rerun_all(project, trust_commands=True)
     assert {f.code for f in findings} == {"HR300"} and len(findings) == 2
     assert not sentinel.exists()
+
+
+def test_trust_lists_the_commands_that_apply_here_and_marks_the_rest(
+    project: Workspace,
+) -> None:
+    from verify_helpers import write_workflow
+
+    write_workflow(
+        project,
+        PYTEST_COMMAND,
+        extra=(
+            '\n[[verification.by_path]]\npattern = "*.go"\ncommand = "go test ./..."\n'
+            '\n[[verification.by_path]]\npattern = "calc.py"\ncommand = "make calc"\n'
+        ),
+    )
+    out = handrail(project, "trust")
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    marker = next(i for i, line in enumerate(lines) if "no file in this repository" in line)
+    above, below = "\n".join(lines[:marker]), "\n".join(lines[marker:])
+    # calc.py takes "make calc"; the other files fall through to the default; no Go file here.
+    assert "make calc" in above and PYTEST_COMMAND in above and "go test" not in above
+    assert "go test ./..." in below
+    shown = json.loads(handrail(project, "trust", "--show", "--json").stdout)
+    applies = {c["command"]: c["applies_here"] for c in shown["commands"]}
+    assert applies == {"go test ./...": False, "make calc": True, PYTEST_COMMAND: True}
+    # Approved all the same: the marking is for reading, a Go file added later runs it.
+    assert all(c["trusted"] for c in shown["commands"])

@@ -1,4 +1,4 @@
-"""Trust: approvals outside the repository, voided by any change."""
+"""Trust: approvals outside the repository, voided by any change to what runs."""
 
 from __future__ import annotations
 
@@ -37,19 +37,82 @@ def test_the_store_lives_in_the_user_state_folder_not_the_repository(
     data = json.loads(store.read_text())
     entry = data["workspaces"][os.path.realpath(workspace.root)]
     assert COMMAND in entry["commands"].values()
-    assert entry["workflow_sha256"] == trust_mod.workflow_digest(workspace)
+    assert entry["runs_sha256"] == trust_mod.workflow_digest(workspace)
     # Nothing was written inside the workspace.
     assert sorted(p.name for p in workspace.handrail_dir.iterdir()) == ["tasks", "workflow.toml"]
     assert not list(store.parent.glob(".*.tmp"))
 
 
-def test_an_edit_to_the_workflow_voids_the_approval(workspace: Workspace) -> None:
+def test_an_edit_to_what_runs_voids_the_approval(workspace: Workspace) -> None:
     write_workflow(workspace, COMMAND)
     trust_mod.trust(workspace)
-    with workspace.workflow_path.open("a", encoding="utf-8") as handle:
-        handle.write("\n# a harmless-looking comment\n")
+    write_workflow(workspace, COMMAND + " -x")
     decision = is_trusted(workspace, COMMAND)
     assert not decision.trusted and decision.kind == "workflow_changed"
+    assert "commands or their per-path rules" in decision.reason
+
+
+def test_upkeep_that_changes_nothing_that_runs_keeps_the_approval(workspace: Workspace) -> None:
+    """A comment, a cap, the review date and the timeout: the rules' upkeep, not what runs."""
+    write_workflow(workspace, COMMAND)
+    trust_mod.trust(workspace)
+    text = workspace.workflow_path.read_text(encoding="utf-8")
+    text = text.replace("reviewed = 2026-11-01", "reviewed = 2026-12-05  # reviewed by Ada")
+    text = text.replace("timeout_s = 60", "timeout_s = 900")
+    text += "\n# a comment\n[spec]\nmax_sentences = 3\n\n[context]\nmax_tokens = 9000\n"
+    workspace.workflow_path.write_text(text, encoding="utf-8")
+    assert is_trusted(workspace, COMMAND).trusted
+
+
+def test_recording_a_review_keeps_the_approval(workspace: Workspace) -> None:
+    import datetime as dt
+
+    from handrail.workflow.reviewed import mark_reviewed
+
+    write_workflow(workspace, COMMAND)
+    trust_mod.trust(workspace)
+    before = workspace.workflow_path.read_bytes()
+    mark_reviewed(workspace, today=dt.date(2026, 12, 5), by="Ada Tester")
+    assert workspace.workflow_path.read_bytes() != before
+    assert is_trusted(workspace, COMMAND).trusted
+
+
+def test_a_change_to_the_per_path_rules_voids_the_approval(workspace: Workspace) -> None:
+    rules = (
+        '\n[[verification.by_path]]\npattern = "web/**"\ncommand = "npm test"\n'
+        '\n[[verification.by_path]]\npattern = "*.go"\ncommand = "go test ./..."\n'
+    )
+    write_workflow(workspace, COMMAND, extra=rules)
+    trust_mod.trust(workspace)
+    assert is_trusted(workspace, "npm test").trusted
+    # The same command for other files: what runs for a file in web/ is different now.
+    write_workflow(workspace, COMMAND, extra=rules.replace("web/**", "**/*.js"))
+    assert is_trusted(workspace, "npm test").kind == "workflow_changed"
+    # The same entries in another order: the first match wins, so this changes what runs too.
+    first, second = rules.split("\n\n[[")[0], "\n[[" + rules.split("\n\n[[")[1]
+    write_workflow(workspace, COMMAND, extra=second + "\n" + first)
+    assert is_trusted(workspace, "npm test").kind == "workflow_changed"
+
+
+def test_an_invalid_workflow_is_bound_to_its_bytes(workspace: Workspace) -> None:
+    write_workflow(workspace, COMMAND, extra="\n[spec]\nmax_sentences = 0\n")
+    trust_mod.trust(workspace)
+    assert is_trusted(workspace, COMMAND).trusted
+    with workspace.workflow_path.open("a", encoding="utf-8") as handle:
+        handle.write("# a comment\n")
+    assert is_trusted(workspace, COMMAND).kind == "workflow_changed"
+
+
+def test_an_approval_bound_to_the_old_file_hash_approves_nothing(workspace: Workspace) -> None:
+    write_workflow(workspace, COMMAND)
+    trust_mod.trust(workspace)
+    store = trust_mod.store_path()
+    data = json.loads(store.read_text())
+    entry = data["workspaces"][os.path.realpath(workspace.root)]
+    entry["workflow_sha256"] = entry.pop("runs_sha256")
+    store.write_text(json.dumps(data))
+    decision = is_trusted(workspace, COMMAND)
+    assert not decision.trusted and "older Handrail" in decision.reason
 
 
 def test_a_new_task_command_is_untrusted_until_approved(workspace: Workspace) -> None:
@@ -67,12 +130,15 @@ def test_a_new_task_command_is_untrusted_until_approved(workspace: Workspace) ->
 
 def test_trust_without_a_workflow_file_covers_the_default_pack(workspace: Workspace) -> None:
     request = pending(workspace)
-    assert request.workflow_sha256 is None
+    assert not request.has_workflow_file
     assert "python -m pytest -q" in request.texts()
     trust_mod.trust(workspace, request)
     assert is_trusted(workspace, "python -m pytest -q").trusted
-    # Creating a workflow file later is a change like any other.
+    # Creating a workflow file that runs the same thing changes nothing that runs...
     write_workflow(workspace, "python -m pytest -q")
+    assert is_trusted(workspace, "python -m pytest -q").trusted
+    # ...one that runs something else does.
+    write_workflow(workspace, "python -m pytest -x")
     assert is_trusted(workspace, "python -m pytest -q").kind == "workflow_changed"
 
 

@@ -59,6 +59,13 @@ def test_never_reviewed(workspace: Workspace) -> None:
     assert finding.data["due"] == "2026-06-15"
 
 
+def test_the_fix_names_the_command_that_records_the_review(workspace: Workspace) -> None:
+    for text in (OWNED, OWNED + "reviewed = 2026-03-01\n"):
+        (finding,) = run(workspace, text)
+        assert "run `handrail workflow reviewed`" in finding.message
+        assert "`handrail workflow review`" in finding.message
+
+
 def test_review_overdue_says_by_how_much_and_when_it_was_due(workspace: Workspace) -> None:
     (finding,) = run(workspace, OWNED + "reviewed = 2026-03-01\nreview_every_days = 90\n")
     # Due 2026-05-30; 16 days before 2026-06-15.

@@ -102,6 +102,7 @@ export function helpMarkdown(activeTask: string | undefined): string {
     "- `/task <spec>`: check a two-sentence spec and create the task (attach context with `#file`); it becomes the active task.",
     "- `/context [task]`: the active task's context, each file's tokens against the budget.",
     "- `/generate [task]`: send the checked prompt pack to the model selected in this chat, at the workflow's temperature; refused while the spec or the context fails. The answer's code can then be inserted as a generated block.",
+    "- `/note helped|in-the-way [HRxxx] <sentence>`: note for the next workflow review where the workflow helped or got in the way.",
     "",
     activeTask === undefined
       ? "No active task yet: start with `/task`."

@@ -38,6 +38,7 @@ COMMANDS = {
     "doc": "review_cmd:doc",
     "stats": "review_cmd:stats",
     "workflow": "review_cmd:workflow",
+    "note": "review_cmd:note",
     "lsp": "lsp_cmd:lsp",
     "mcp": "mcp_cmd:mcp",
     "agent": "agent_cmd:agent",
@@ -79,6 +80,8 @@ def cli(click_ctx: click.Context, root: Path | None) -> None:
                    handrail trace BLOCK (risky code), handrail explain BLOCK
     5 review       handrail check   (the gate for hooks and CI; --rerun in CI)
     agents         handrail init --agent claude-code   (MCP server, edit and stop hooks)
+    upkeep         handrail note "<where it helped or got in the way>",
+                   handrail workflow review (the meeting's agenda), handrail workflow reviewed
     """
     if root is not None:
         require_folder(root, "--root")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -332,29 +333,198 @@ def accept(ctx: Context, blocks: tuple[str, ...], accept_all: bool, as_json: boo
     raise SystemExit(code)
 
 
+# -- note ----------------------------------------------------------------------------------------
+
+
+@click.command("note")
+@click.argument("sentence", required=False, default="")
+@click.option("--helped", "verdict", flag_value="helped", help="The workflow helped here.")
+@click.option(
+    "--in-the-way",
+    "verdict",
+    flag_value="in_the_way",
+    default=True,
+    help="The workflow got in the way here (the default).",
+)
+@click.option("--code", help="The finding it is about, such as HR201.")
+@click.option("--file", "where", metavar="FILE[:LINE]", help="Where it happened.")
+@click.option(
+    "--answered-by",
+    type=click.Choice(["docs", "colleague"]),
+    help="Where you found the answer, if you want to say (the docs or a person).",
+)
+@click.option(
+    "--from-pr",
+    "from_pr",
+    type=click.File("r", encoding="utf-8"),
+    help='Record the "Workflow notes" lines of a pull request description (a file, - for stdin).',
+)
+@json_option
+@pass_ctx
+def note(
+    ctx: Context,
+    sentence: str,
+    verdict: str,
+    code: str | None,
+    where: str | None,
+    answered_by: str | None,
+    from_pr: TextIO | None,
+    as_json: bool,
+) -> None:
+    """Note for the next workflow review where the workflow helped or got in the way.
+
+    One sentence (optional) with the code, the place and the stage; never any file content.
+    The note is a ledger record (commit it) and `handrail workflow review` lists it. With
+    --from-pr, the lines of the PR template's "Workflow notes" section are recorded instead.
+    """
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.review.notes import (
+        NoteError,
+        NoteRequest,
+        describe,
+        record_note,
+        record_pr_notes,
+    )
+    from handrail.workflow.init import git_owner
+    from handrail.workspace import PathEscapesWorkspace
+
+    ws = ctx.ws
+    if from_pr is not None:
+        try:
+            recorded_pr, skipped = record_pr_notes(ws, from_pr.read(), author=git_owner(ws.root))
+        except (NoteError, UnicodeDecodeError) as exc:
+            fail(f"{from_pr.name}: {exc}")
+        except LedgerWriteError as exc:
+            fail(f"the notes were not recorded: {exc}", EXIT_FINDINGS)
+        if as_json:
+            emit_json(
+                {
+                    "recorded": [n.model_dump(mode="json", by_alias=True) for n in recorded_pr],
+                    "already_recorded": skipped,
+                }
+            )
+            return
+        for item in recorded_pr:
+            click.echo(describe(item))
+        if not recorded_pr:
+            click.echo(f"No new workflow notes in {from_pr.name}.")
+        return
+    path: str | None = None
+    line: int | None = None
+    if where:
+        rel, line = _file_and_line(where)
+        try:
+            path = ws.relative(ctx.absolute(Path(rel)))
+        except PathEscapesWorkspace:
+            fail(f"{rel} is outside the workspace {ws.root}")
+    request = NoteRequest(
+        verdict="helped" if verdict == "helped" else "in_the_way",
+        text=sentence,
+        code=code,
+        path=path,
+        line=line,
+        source="cli",
+        answered_by=answered_by,
+    )
+    try:
+        recorded = record_note(ws, request, author=git_owner(ws.root))
+    except NoteError as exc:
+        fail(str(exc))
+    except LedgerWriteError as exc:
+        fail(f"the note was not recorded: {exc}", EXIT_FINDINGS)
+    if as_json:
+        emit_json(recorded.model_dump(mode="json", by_alias=True))
+    else:
+        click.echo(describe(recorded))
+
+
 # -- workflow reviewed ---------------------------------------------------------------------------
 
 
 @click.group("workflow")
 def workflow() -> None:
-    """The workflow's upkeep: record its reviews."""
+    """The workflow's upkeep: prepare its review meeting, record that it happened."""
+
+
+@workflow.command("review")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "html", "json"]),
+    default="text",
+    show_default=True,
+)
+@_output_option
+@pass_ctx
+def review_agenda(ctx: Context, fmt: str, output: Path | None) -> None:
+    """Prepare the workflow review meeting: the agenda since the last review.
+
+    The notes the team left (`handrail note`, the editor, the chat, the PR template) by stage
+    and code; which checks fire, are overridden, block merges; the four signs that the workflow
+    works, with small samples flagged; suggested changes. Markdown is for the meeting doc, HTML
+    has charts. After the meeting: `handrail workflow reviewed`.
+    """
+    import json
+
+    from handrail.review.agenda import collect_agenda
+    from handrail.review.agenda_render import render_html, render_markdown, render_text
+
+    ws = ctx.ws
+    _valid_workflow(ws)
+    agenda = collect_agenda(ws, today=dt.date.today())
+    for warning in agenda.warnings:
+        click.echo(f"handrail: skipped an unreadable ledger record: {warning}", err=True)
+    if fmt == "json":
+        text = json.dumps(agenda.as_json(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        text = render_html(agenda)
+    elif fmt == "markdown":
+        text = render_markdown(agenda)
+    else:
+        text = render_text(agenda)
+    write_output(text, output)
 
 
 @workflow.command("reviewed")
-@click.option("--by", help='Who reviewed it (default: git\'s "Name <email>").')
+@click.option("--by", help='Who led the review (default: git\'s "Name <email>").')
+@click.option("--attendee", "attendees", multiple=True, help="Who took part (repeat the option).")
+@click.option(
+    "--changed", "changes", multiple=True, help="What the team changed (repeat the option)."
+)
 @json_option
 @pass_ctx
-def reviewed(ctx: Context, by: str | None, as_json: bool) -> None:
-    """Record that the team reviewed the workflow today; moves the next review date (HR401)."""
+def reviewed(
+    ctx: Context,
+    by: str | None,
+    attendees: tuple[str, ...],
+    changes: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Record that the team reviewed the workflow today; moves the next review date (HR401).
+
+    Sets `[workflow] reviewed` and records the meeting (who led it, who attended, what
+    changed) in the ledger, where the next `handrail workflow review` starts its period.
+    """
+    from handrail.ledger.store import LedgerWriteError
     from handrail.workflow.init import git_owner
-    from handrail.workflow.reviewed import ReviewedError, mark_reviewed
+    from handrail.workflow.reviewed import ReviewedError, mark_reviewed, record_meeting
 
     ws = ctx.ws
     who = by if by is not None else git_owner(ws.root) or ""
+    today = dt.date.today()
     try:
-        result = mark_reviewed(ws, today=dt.date.today(), by=who)
+        result = mark_reviewed(ws, today=today, by=who)
     except ReviewedError as exc:
         fail(f"{exc.path}:{exc.line}: {exc}")
+    try:
+        meeting = record_meeting(
+            ws, today=today, by=result.by, attendees=list(attendees), changes=list(changes)
+        )
+    except (ValueError, LedgerWriteError) as exc:
+        fail(
+            f"the review date was set, but the meeting was not recorded in the ledger: {exc}",
+            EXIT_FINDINGS,
+        )
     if as_json:
         emit_json(
             {
@@ -363,6 +533,9 @@ def reviewed(ctx: Context, by: str | None, as_json: bool) -> None:
                 "by": result.by,
                 "previous": result.previous.isoformat() if result.previous else None,
                 "next_review": result.next_review.isoformat(),
+                "attendees": meeting.attendees,
+                "changes": meeting.changes,
+                "record": meeting.id,
             }
         )
         return
@@ -370,3 +543,9 @@ def reviewed(ctx: Context, by: str | None, as_json: bool) -> None:
         f"Recorded the review of {result.path} by {result.by} on "
         f"{result.reviewed.isoformat()}; the next review is due {result.next_review.isoformat()}."
     )
+    if meeting.attendees or meeting.changes:
+        click.echo(
+            f"With {len(meeting.attendees)} attendee{'s' if len(meeting.attendees) != 1 else ''}"
+            f" and {len(meeting.changes)} change{'s' if len(meeting.changes) != 1 else ''} noted; "
+            "the next `handrail workflow review` starts from here."
+        )

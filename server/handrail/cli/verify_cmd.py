@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +21,7 @@ from handrail.cli.common import (
     pass_ctx,
 )
 from handrail.cli.interrupts import Interruption, run_interruptibly
+from handrail.verify.commands import CommandSource
 from handrail.verify.run import (
     FoundBlock,
     ProgressEvent,
@@ -27,6 +30,9 @@ from handrail.verify.run import (
     VerifyReport,
 )
 from handrail.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handrail.verify.trust import TrustRequest
 
 _TAIL_LINES = 30
 """Lines of a failed command's output shown when its output was not streamed."""
@@ -394,6 +400,25 @@ def trust_cmd(ctx: Context, show: bool, revoke: bool, as_json: bool) -> None:
         fail(str(exc), EXIT_FINDINGS)
 
 
+def _idle_commands(ws: Workspace, request: TrustRequest) -> set[int]:
+    """Positions in `request.commands` of those no file of this repository would run."""
+    from handrail.files import list_files
+    from handrail.verify.commands import applies_to_files
+
+    workflow = request.workflow
+    if workflow is None:
+        return set()
+    files = list_files(ws)
+    return {
+        i
+        for i, command in enumerate(request.commands)
+        if not applies_to_files(workflow, command, files)
+    }
+
+
+_IDLE_NOTE = "no file here"
+
+
 def _trust_grant(ws: Workspace, as_json: bool) -> None:
     from handrail.verify import trust as trust_mod
 
@@ -401,19 +426,21 @@ def _trust_grant(ws: Workspace, as_json: bool) -> None:
     if request.workflow_problems:
         _load_valid_workflow(ws)
     entry = trust_mod.trust(ws, request)
+    idle = _idle_commands(ws, request)
     if as_json:
         emit_json(
             {
                 "workspace": request.key,
                 "workflow": request.workflow_rel,
-                "workflow_sha256": request.workflow_sha256,
+                "runs_sha256": request.runs_sha256,
                 "commands": [
                     {
                         "command": c.text,
                         "where": c.where,
                         "sha256": trust_mod.command_digest(c.text),
+                        "applies_here": i not in idle,
                     }
-                    for c in request.commands
+                    for i, c in enumerate(request.commands)
                 ],
                 "unreadable_tasks": request.unreadable_tasks,
                 "store": str(trust_mod.store_path()),
@@ -422,15 +449,11 @@ def _trust_grant(ws: Workspace, as_json: bool) -> None:
         )
         return
     click.echo(f"Trusted on this machine, for {request.key}:")
-    if request.commands:
-        width = max(len(_visible(c.text)) for c in request.commands)
-        for command in request.commands:
-            click.echo(f"    {_visible(command.text):<{width}}   ({command.where})")
-    else:
-        click.echo("    (no verification commands are defined)")
+    _echo_commands(request.commands, idle, lambda _: "")
     state = (
-        f"{request.workflow_rel} as it is now (sha256 {request.workflow_sha256[:12]}…)"
-        if request.workflow_sha256
+        f"{request.workflow_rel}'s commands and per-path rules as they are now "
+        f"(sha256 {request.runs_sha256[:12]}…)"
+        if request.has_workflow_file
         else f"the default pack ({request.workflow_rel} does not exist)"
     )
     click.echo(f"with {state}.")
@@ -440,9 +463,29 @@ def _trust_grant(ws: Workspace, as_json: bool) -> None:
             "approved; fix the file and run `handrail trust` again."
         )
     click.echo(
-        f"Recorded in {trust_mod.store_path()}. Any change to {request.workflow_rel} voids "
-        "this; a new or changed task command needs `handrail trust` again."
+        f"Recorded in {trust_mod.store_path()}. A change to a command or to the per-path rules "
+        f"in {request.workflow_rel} voids this (a review date, a cap or a timeout does not); a "
+        "new or changed task command needs `handrail trust` again."
     )
+
+
+def _echo_commands(
+    commands: list[CommandSource], idle: set[int], mark: Callable[[int], str]
+) -> None:
+    """The commands that apply here, then, marked, those no file of this repository would run."""
+    if not commands:
+        click.echo("    (no verification commands are defined)")
+        return
+    width = max(len(_visible(c.text)) for c in commands)
+    used = [i for i in range(len(commands)) if i not in idle]
+    for i in used:
+        click.echo(f"  {mark(i)}  {_visible(commands[i].text):<{width}}   ({commands[i].where})")
+    if idle:
+        click.echo(f"  and, though no file in this repository would run them ({_IDLE_NOTE}):")
+        for i in sorted(idle):
+            click.echo(
+                f"  {mark(i)}  {_visible(commands[i].text):<{width}}   ({commands[i].where})"
+            )
 
 
 def _trust_show(ws: Workspace, as_json: bool) -> None:
@@ -454,21 +497,23 @@ def _trust_show(ws: Workspace, as_json: bool) -> None:
     for command in request.commands:
         decision = trust_mod.is_trusted(ws, command.text)
         rows.append((command, decision))
+    idle = _idle_commands(ws, request)
+    unchanged = entry is not None and entry.runs_sha256 == request.runs_sha256
     if as_json:
         emit_json(
             {
                 "workspace": request.key,
                 "recorded": entry.as_json() if entry else None,
-                "workflow_unchanged": entry is not None
-                and entry.workflow_sha256 == request.workflow_sha256,
+                "workflow_unchanged": unchanged,
                 "commands": [
                     {
                         "command": c.text,
                         "where": c.where,
                         "trusted": d.trusted,
                         "reason": d.kind,
+                        "applies_here": i not in idle,
                     }
-                    for c, d in rows
+                    for i, (c, d) in enumerate(rows)
                 ],
             }
         )
@@ -476,15 +521,17 @@ def _trust_show(ws: Workspace, as_json: bool) -> None:
     if entry is None:
         click.echo(f"Nothing is trusted for {request.key} on this machine.")
     else:
-        unchanged = entry.workflow_sha256 == request.workflow_sha256
         click.echo(
-            f"Trusted on {entry.approved_at} for {request.key}; {request.workflow_rel} "
-            + ("is unchanged since." if unchanged else "has CHANGED since: that approval is void.")
+            f"Trusted on {entry.approved_at} for {request.key}; what {request.workflow_rel} runs "
+            + (
+                "is unchanged since."
+                if unchanged
+                else "has CHANGED since (a command or a per-path rule): that approval is void."
+            )
         )
-    width = max((len(_visible(c.text)) for c, _ in rows), default=0)
-    for command, decision in rows:
-        mark = "trusted  " if decision.trusted else "untrusted"
-        click.echo(f"  {mark}  {_visible(command.text):<{width}}   ({command.where})")
+    _echo_commands(
+        request.commands, idle, lambda i: "trusted  " if rows[i][1].trusted else "untrusted"
+    )
 
 
 def _trust_revoke(ws: Workspace, as_json: bool) -> None:

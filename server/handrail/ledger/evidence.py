@@ -96,8 +96,9 @@ class EvidenceIndex:
                 slot(record.block_id).probes.append(record)
             elif isinstance(record, Review):
                 slot(record.block_id).reviews.append(record)
-            else:
+            elif isinstance(record, Accepted):
                 slot(record.block_id).accepted.append(record)
+            # Notes and review meetings are about the workflow, not about a block.
         return cls(blocks, tuple(host_approvers))
 
     def block_ids(self) -> list[str]:

@@ -155,6 +155,18 @@ class _Record(BaseModel):
         return cls(at=at if at is not None else _utcnow(), **fields)
 
 
+def _workspace_relative(value: str) -> str:
+    parts = value.split("/")
+    if (
+        "\\" in value
+        or value.startswith("/")
+        or ".." in parts
+        or (len(value) > 1 and value[1] == ":")
+    ):
+        raise ValueError("must be a workspace-relative path with '/' separators")
+    return value
+
+
 class BlockMarked(_Record):
     """A generated block was marked in a file (``handrail mark``)."""
 
@@ -177,15 +189,7 @@ class BlockMarked(_Record):
     @field_validator("path")
     @classmethod
     def _workspace_relative(cls, value: str) -> str:
-        parts = value.split("/")
-        if (
-            "\\" in value
-            or value.startswith("/")
-            or ".." in parts
-            or (len(value) > 1 and value[1] == ":")
-        ):
-            raise ValueError("must be a workspace-relative path with '/' separators")
-        return value
+        return _workspace_relative(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> BlockMarked:
@@ -401,6 +405,64 @@ class Accepted(_Record):
     }
 
 
+NoteVerdict = Literal["helped", "in_the_way"]
+NoteSource = Literal["cli", "editor", "chat", "pr"]
+NOTE_MAX_CHARS = 500
+
+
+class Note(_Record):
+    """A developer's note for the workflow review: where the workflow helped or got in the way.
+
+    Made where it happens (a code action on a finding, `handrail note`, the chat, the PR
+    template) and read by `handrail workflow review`. It names a code, a place and a stage,
+    never any file content: a note is one sentence the developer typed, capped and on one line.
+    """
+
+    # A kind older versions do not know: the newest schema, so they report "written by a
+    # newer version" rather than an unreadable record.
+    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
+    kind: Literal["note"] = "note"
+    verdict: NoteVerdict
+    text: str = Field(default="", max_length=NOTE_MAX_CHARS)
+    code: str | None = Field(default=None, pattern=r"^HR\d{3}$")
+    path: str | None = Field(default=None, min_length=1, max_length=4096)
+    line: int | None = Field(default=None, ge=1)
+    stage: Literal["specify", "assemble", "generate", "verify", "integrate"] | None = None
+    source: NoteSource = "cli"
+    answered_by: Literal["docs", "colleague"] | None = None
+    """Where the developer says the answer came from, when they say (never inferred)."""
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str | None) -> str | None:
+        return None if value is None else _workspace_relative(value)
+
+    @field_validator("text")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # One sentence: newlines and control characters would let a note pose as a code listing.
+        return " ".join("".join(c if c.isprintable() else " " for c in value).split())
+
+
+class ReviewMeeting(_Record):
+    """The team reviewed its workflow (`handrail workflow reviewed`): who and what changed.
+
+    The next `handrail workflow review` starts its period here. `author` is who recorded it.
+    """
+
+    # A kind older versions do not know: the newest schema, so they report "written by a
+    # newer version" rather than an unreadable record.
+    schema_version: int = Field(default=CURRENT_SCHEMA, alias="schema", ge=1, le=CURRENT_SCHEMA)
+    kind: Literal["review_meeting"] = "review_meeting"
+    reviewed: dt.date
+    attendees: list[Annotated[str, Field(min_length=1, max_length=400)]] = Field(
+        default_factory=list, max_length=200
+    )
+    changes: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=list, max_length=200
+    )
+
+
 def line_hash(line: str) -> str:
     """A short hash of one line of code, trailing whitespace and line ending ignored."""
     import hashlib
@@ -488,7 +550,9 @@ Record: TypeAlias = Annotated[
     | Review
     | Accepted
     | ProbeRun
-    | MutantDismissed,
+    | MutantDismissed
+    | Note
+    | ReviewMeeting,
     Field(discriminator="kind"),
 ]
 RECORD_TYPES: tuple[type[_Record], ...] = (
@@ -500,6 +564,8 @@ RECORD_TYPES: tuple[type[_Record], ...] = (
     Accepted,
     ProbeRun,
     MutantDismissed,
+    Note,
+    ReviewMeeting,
 )
 _ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
 

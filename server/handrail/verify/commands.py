@@ -138,6 +138,22 @@ def command_for(workflow: Workflow, rel_path: str, task: LoadedTask | None) -> C
     return None
 
 
+def applies_to_files(workflow: Workflow, source: CommandSource, files: Iterable[str]) -> bool:
+    """Whether `source` would verify a block in any of `files` (workspace-relative).
+
+    A task's own command applies (it is chosen by the task, not by a path). A `by_path`
+    command applies when it is the first matching entry for some file (a file an earlier
+    pattern takes never reaches it); the default command when some file matches no pattern.
+    """
+    if source.origin == "task":
+        return True
+    for rel in files:
+        chosen = command_for(workflow, rel, None)
+        if chosen is not None and chosen.origin == source.origin and chosen.index == source.index:
+            return True
+    return False
+
+
 def split_command(source: CommandSource) -> list[str]:
     """The command text as argv items (before placeholders), or CommandError."""
     try:

@@ -6,13 +6,19 @@ repository defines runs until the user has read the commands and run ``handrail 
 which records, **outside the repository** (the user state folder), for the workspace's
 real path:
 
-- the SHA-256 of the exact bytes of ``.handrail/workflow.toml`` (or that it has none), and
+- the SHA-256 of what the workflow makes verification run (`runs_digest`): the effective
+  ``[verification] command`` and every ``[[verification.by_path]]`` entry, pattern and
+  command, in order, and
 - the SHA-256 of every command text verification could run there: the effective
   workflow's commands and every task's ``verify``.
 
-A command is trusted only while the workflow file still has the recorded bytes *and* its
-text is one of the approved ones: any edit to the workflow file voids the approval, and a
-new or changed task command is untrusted until approved. The same idea as direnv's
+A command is trusted only while the workflow still runs what was approved *and* its text is
+one of the approved ones. The approval is bound to what executes, not to the file's bytes:
+recording a review (``handrail workflow reviewed``), changing a cap, a timeout or a comment
+leaves it standing, so upkeep of the rules does not make every developer approve again, while
+any change to a command, a pattern or the order of the ``by_path`` entries voids it. A file
+that does not validate is bound to its exact bytes instead (what runs from it is a guess), and
+a new or changed task command is untrusted until approved. The same idea as direnv's
 ``allow`` and Neovim's ``vim.secure``.
 """
 
@@ -26,13 +32,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import filelock
 
 from handrail.atomic import write_atomic
 from handrail.verify.commands import CommandSource, all_commands
+from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handrail.workflow.load import LoadedWorkflow
 
 STORE_NAME = "trust.json"
 STORE_VERSION = 1
@@ -72,13 +82,16 @@ class TrustRequest:
     key: str
     """The workspace's real path: the record's key."""
     workflow_rel: str
-    workflow_sha256: str | None
-    """None when the workspace has no workflow file (the default pack applies)."""
+    runs_sha256: str
+    """`runs_digest` of the effective workflow (the default pack when there is no file)."""
+    has_workflow_file: bool
     commands: list[CommandSource]
     unreadable_tasks: list[str] = field(default_factory=list)
     """Task files that could not be read: their `verify`, if any, is not approved."""
     workflow_problems: int = 0
     """How many HR400 findings the workflow file has."""
+    workflow: Workflow | None = None
+    """The effective workflow read from the digested bytes (which file selects which command)."""
 
     def texts(self) -> list[str]:
         """The distinct command texts, in the order first met."""
@@ -89,14 +102,15 @@ class TrustRequest:
 class TrustEntry:
     """One workspace's approval, as stored."""
 
-    workflow_sha256: str | None
+    runs_sha256: str | None
+    """None for an approval recorded before trust was bound to what runs: it approves nothing."""
     commands: dict[str, str]
     """SHA-256 of each approved command text -> the text (shown by `handrail trust --show`)."""
     approved_at: str
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "workflow_sha256": self.workflow_sha256,
+            "runs_sha256": self.runs_sha256,
             "commands": dict(sorted(self.commands.items())),
             "approved_at": self.approved_at,
         }
@@ -138,34 +152,65 @@ def _workflow_bytes(ws: Workspace) -> bytes | None:
         raise WorkflowNotTrustable(str(exc)) from exc
 
 
-def workflow_digest(ws: Workspace) -> str | None:
-    data = _workflow_bytes(ws)
-    return None if data is None else hashlib.sha256(data).hexdigest()
+def runs_digest(workflow: Workflow, *, invalid_bytes: bytes | None = None) -> str:
+    """SHA-256 of what the rules make verification execute, canonically encoded.
 
-
-def pending(ws: Workspace) -> TrustRequest:
-    """The workflow hash and every command text that `handrail trust` would approve now.
-
-    The commands are read from the very bytes that are hashed, so what is printed and what
-    is approved cannot differ even if the file changes meanwhile.
+    Only the commands and the per-path rules that choose them: the default command, and each
+    `by_path` entry's pattern and command in order (the first match wins, so order matters).
+    Everything else (caps, tiers, the review date, the timeout and the output limit, comments,
+    layout) changes how a run is judged or reported, never what runs, and is left out.
+    `invalid_bytes`: the file's bytes when it does not validate, which are then bound as well.
     """
-    from handrail.tasks import load_all_tasks
+    rules = workflow.verification
+    canonical = {
+        "v": 1,
+        "command": rules.command,
+        "by_path": [[entry.pattern, entry.command] for entry in rules.by_path],
+    }
+    if invalid_bytes is not None:
+        canonical["invalid_file_sha256"] = hashlib.sha256(invalid_bytes).hexdigest()
+    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _load_from(ws: Workspace, data: bytes | None) -> tuple[LoadedWorkflow, str]:
+    """The workflow read from exactly `data` (the file's bytes, None: no file) and its digest."""
     from handrail.workflow.load import load_workflow
 
-    data = _workflow_bytes(ws)
     text: str | None = None
     if data is not None:
         with suppress(UnicodeDecodeError):
             text = data.decode("utf-8")
     loaded = load_workflow(ws, text=text) if text is not None else load_workflow(ws)
+    valid = data is None or (text is not None and loaded.parsed and not loaded.findings)
+    return loaded, runs_digest(loaded.workflow, invalid_bytes=None if valid else data)
+
+
+def workflow_digest(ws: Workspace) -> str:
+    """`runs_digest` of the workspace's rules as they are on disk now."""
+    return _load_from(ws, _workflow_bytes(ws))[1]
+
+
+def pending(ws: Workspace) -> TrustRequest:
+    """The digest of what runs and every command text that `handrail trust` would approve now.
+
+    The commands are read from the very bytes that are digested, so what is printed and what
+    is approved cannot differ even if the file changes meanwhile.
+    """
+    from handrail.tasks import load_all_tasks
+
+    data = _workflow_bytes(ws)
+    loaded, digest = _load_from(ws, data)
     tasks = load_all_tasks(ws, loaded.workflow)
     return TrustRequest(
         key=workspace_key(ws),
         workflow_rel=ws.relative(ws.workflow_path),
-        workflow_sha256=None if data is None else hashlib.sha256(data).hexdigest(),
+        runs_sha256=digest,
+        has_workflow_file=data is not None,
         commands=all_commands(loaded.workflow, tasks.tasks.values()),
         unreadable_tasks=sorted(tasks.broken),
         workflow_problems=len(loaded.findings),
+        workflow=loaded.workflow,
     )
 
 
@@ -193,7 +238,9 @@ def _read_store(path: Path) -> dict[str, Any]:
 def _entry(raw: Any) -> TrustEntry | None:
     if not isinstance(raw, dict):
         return None
-    digest = raw.get("workflow_sha256")
+    # An approval from before trust was bound to what runs has only "workflow_sha256" (the
+    # file's bytes): it is read, shown, and approves nothing until `handrail trust` again.
+    digest = raw.get("runs_sha256")
     commands = raw.get("commands")
     approved_at = raw.get("approved_at", "")
     if digest is not None and not isinstance(digest, str):
@@ -250,7 +297,7 @@ def trust(ws: Workspace, request: TrustRequest | None = None) -> TrustEntry:
     """
     request = request if request is not None else pending(ws)
     entry = TrustEntry(
-        workflow_sha256=request.workflow_sha256,
+        runs_sha256=request.runs_sha256,
         commands={command_digest(text): text for text in request.texts()},
         approved_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -287,10 +334,18 @@ def is_trusted(ws: Workspace, argv_text: str) -> TrustDecision:
             "no_record",
             "this workspace's verification commands have not been trusted on this machine",
         )
-    if entry.workflow_sha256 != current:
+    if entry.runs_sha256 is None:
         return TrustDecision(
             False,
             "workflow_changed",
+            f"the approval ({entry.approved_at}) was recorded by an older Handrail, bound to the "
+            f"bytes of {ws.relative(ws.workflow_path)}; run `handrail trust` again",
+        )
+    if entry.runs_sha256 != current:
+        return TrustDecision(
+            False,
+            "workflow_changed",
+            f"the verification commands or their per-path rules in "
             f"{ws.relative(ws.workflow_path)} changed since you trusted it "
             f"({entry.approved_at}), which voids that approval",
         )

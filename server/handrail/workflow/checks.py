@@ -62,8 +62,9 @@ def _review_finding(
     reviewed: dt.date | None, every: int, today: dt.date
 ) -> tuple[str, dict[str, Any]] | None:
     how = (
-        f"Read it with the team, change what no longer matches how you work, then set "
-        f"reviewed = {today.isoformat()} in [workflow]."
+        "Go through it with the team (`handrail workflow review` prepares the agenda), change "
+        "what no longer matches how you work, then run `handrail workflow reviewed` (it sets "
+        f"reviewed = {today.isoformat()} in [workflow] and records who took part)."
     )
     if reviewed is None:
         return (

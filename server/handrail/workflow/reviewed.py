@@ -1,10 +1,11 @@
-"""`handrail workflow reviewed`: record that the team reviewed its workflow, and who led it.
+"""`handrail workflow reviewed`: record that the team reviewed its workflow, who took part.
 
 The date goes into `[workflow] reviewed` of `.handrail/workflow.toml` (which moves the next
 review, `reviewed + review_every_days`, and clears HR401); who reviewed it goes into a comment
 on that line, since the rules have no field for it and a comment survives every later edit.
 The file is edited with tomlkit, so every other comment and the layout stay as the team wrote
-them.
+them. Who attended and what changed go into a `ReviewMeeting` ledger record, which is where
+the next `handrail workflow review` starts its period.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
 from handrail.atomic import write_atomic
+from handrail.ledger.records import ReviewMeeting
 from handrail.workflow.load import load_workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
@@ -95,3 +97,22 @@ def mark_reviewed(ws: Workspace, *, today: dt.date, by: str) -> ReviewedResult:
     meta = after.workflow.workflow
     due = today + dt.timedelta(days=meta.review_every_days)
     return ReviewedResult(rel, today, by, before.workflow.workflow.reviewed, due)
+
+
+def record_meeting(
+    ws: Workspace, *, today: dt.date, by: str, attendees: list[str], changes: list[str]
+) -> ReviewMeeting:
+    """Append the meeting to the ledger: the next `handrail workflow review` starts from it.
+
+    The one who led it is an attendee too. Each name and change is kept on one line.
+    """
+    from handrail.ledger.store import Ledger
+
+    def line(text: str) -> str:
+        return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+    people = [p for p in dict.fromkeys(line(a) for a in [by, *attendees]) if p]
+    done = [c for c in (line(c) for c in changes) if c]
+    meeting = ReviewMeeting.create(reviewed=today, attendees=people, changes=done, author=by)
+    Ledger(ws).append(meeting)
+    return meeting

@@ -114,8 +114,15 @@ class Client(PollingClient):
         return list(params.diagnostics)
 
     async def code_actions(
-        self, uri: str, start: tuple[int, int], end: tuple[int, int], diagnostics: Any = ()
+        self,
+        uri: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        diagnostics: Any = (),
+        *,
+        notes: bool = False,
     ) -> list[types.CodeAction]:
+        """The actions offered; the review notes every finding has only when `notes`."""
         result = await self.text_document_code_action_async(
             types.CodeActionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -128,6 +135,8 @@ class Client(PollingClient):
         )
         actions = [a for a in result or [] if isinstance(a, types.CodeAction)]
         assert len(actions) == len(result or [])
+        if not notes:
+            actions = [a for a in actions if a.kind != "quickfix.handrail.note"]
         return actions
 
     async def run(self, command: types.Command | str, argument: Any = None) -> Any:

@@ -47,7 +47,8 @@ async def lenses(client: Client, uri: str) -> list[types.CodeLens]:
 
 
 async def actions_for(client: Client, uri: str, line: int) -> list[types.CodeAction]:
-    """The code actions at 0-based `line` with the diagnostics the editor shows there."""
+    """The code actions at 0-based `line` with the diagnostics the editor shows there, less the
+    review notes every finding offers (tests/lsp/features/test_notes_e2e.py)."""
     here = types.Range(
         start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
     )
@@ -59,7 +60,11 @@ async def actions_for(client: Client, uri: str, line: int) -> list[types.CodeAct
             context=types.CodeActionContext(diagnostics=shown),
         )
     )
-    return [a for a in result or [] if isinstance(a, types.CodeAction)]
+    return [
+        a
+        for a in result or []
+        if isinstance(a, types.CodeAction) and a.kind != "quickfix.handrail.note"
+    ]
 
 
 async def run_action(client: Client, action: types.CodeAction) -> dict[str, object]:

@@ -23,7 +23,7 @@ from handrail.context_array import (
     remove_context_entries,
     replace_context_entry,
 )
-from handrail.lsp.features.commands import DISMISS_INSERTION, MARK_SELECTION
+from handrail.lsp.features.commands import DISMISS_INSERTION, MARK_SELECTION, NOTE
 from handrail.lsp.features.common import (
     current_analysis,
     engine_position,
@@ -44,6 +44,8 @@ MAX_TASK_ACTIONS = 10
 MARK_KIND = types.CodeActionKind.RefactorRewrite
 GENERATE_KIND = f"{types.CodeActionKind.Refactor.value}.handrail.generate"
 """Under "refactor" so editors list it with the other actions that rewrite code at the cursor."""
+NOTE_KIND = f"{types.CodeActionKind.QuickFix.value}.handrail.note"
+"""Under "quickfix" so an editor lists the notes next to the finding they are about."""
 _UNBALANCED = {
     ProblemKind.UNCLOSED,
     ProblemKind.UNOPENED,
@@ -301,6 +303,43 @@ def quick_fixes(
     return []
 
 
+def note_actions(
+    analysis: DocumentAnalysis, diagnostic: types.Diagnostic
+) -> list[types.CodeAction]:
+    """ "This got in the way…" and "This helped…" on any Handrail finding, for the review.
+
+    The command carries the code, the file and the line, never the text; an editor that can
+    ask for a sentence (VS Code) asks before it runs, others record the note without one.
+    """
+    if diagnostic.source != "handrail" or not diagnostic.code or analysis.rel is None:
+        return []
+    code = str(diagnostic.code)
+    found = []
+    for verdict, title in (("in-the-way", "This got in the way…"), ("helped", "This helped…")):
+        found.append(
+            types.CodeAction(
+                title=f"{title} (note {code} for the workflow review)",
+                kind=NOTE_KIND,
+                diagnostics=[diagnostic],
+                is_preferred=False,
+                command=types.Command(
+                    title=title,
+                    command=NOTE,
+                    arguments=[
+                        {
+                            "uri": analysis.uri,
+                            "verdict": verdict,
+                            "code": code,
+                            "line": diagnostic.range.start.line + 1,
+                            "source": "editor",
+                        }
+                    ],
+                ),
+            )
+        )
+    return found
+
+
 def _wanted(kind: str, only: list[str] | None) -> bool:
     return only is None or any(kind == o or kind.startswith(o + ".") for o in only)
 
@@ -329,6 +368,14 @@ async def code_actions(
     if analysis.kind == "source" and _wanted(GENERATE_KIND, only) and _is_cursor(params.range):
         line = engine_position(server, analysis.lines, params.range.start)[0]
         actions.extend(generate_actions(analysis, line))
+    if _wanted(NOTE_KIND, only):
+        # Last, so the fixes come first in every editor's list.
+        seen: set[tuple[str, int]] = set()
+        for diagnostic in params.context.diagnostics:
+            key = (str(diagnostic.code), diagnostic.range.start.line)
+            if key not in seen:
+                seen.add(key)
+                actions.extend(note_actions(analysis, diagnostic))
     return actions
 
 
@@ -338,7 +385,7 @@ def _is_cursor(selection: types.Range) -> bool:
 
 def register(server: HandrailServer) -> None:
     options = types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, MARK_KIND, GENERATE_KIND]
+        code_action_kinds=[types.CodeActionKind.QuickFix, MARK_KIND, GENERATE_KIND, NOTE_KIND]
     )
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)

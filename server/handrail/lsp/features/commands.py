@@ -53,6 +53,7 @@ RENUMBER = "handrail.renumber"
 DISMISS_INSERTION = "handrail.dismissInsertion"
 SET_ACTIVE_TASK = "handrail.setActiveTask"
 CONTEXT_CANDIDATES = "handrail.contextCandidates"
+NOTE = "handrail.note"
 
 CANDIDATES_CAP = 5000
 """At most this many files in a `handrail.contextCandidates` answer."""
@@ -630,6 +631,45 @@ async def review(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return result.as_json()
 
 
+async def note(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """A note for the workflow review (``handrail note``): where the workflow helped or got in
+    the way.
+
+    Arguments: ``verdict`` ("helped" or "in-the-way"), ``code``, ``uri`` (the document, which
+    also picks the folder) and ``line``, ``text`` (one optional sentence), ``answeredBy``
+    ("docs" or "colleague"), ``source`` ("editor", the default, or "chat").
+    """
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.review.notes import NoteError, NoteRequest, describe, record_note
+    from handrail.workspace import PathEscapesWorkspace
+
+    values = dict(one_mapping(args, NOTE))
+    folder = folder_from(server, values, NOTE)
+    uri = text_arg(values, "uri", NOTE, required=False)
+    values["path"] = None
+    if uri:
+        target = path_of(uri)
+        try:
+            values["path"] = folder.ws.relative(target) if target is not None else None
+        except PathEscapesWorkspace:
+            raise bad_params(f"{NOTE}: {uri} is outside the workspace {folder.root}.") from None
+    try:
+        request = NoteRequest.from_json(
+            values, source="chat" if values.get("source") == "chat" else "editor"
+        )
+        author = await asyncio.to_thread(_author, folder)
+        recorded = await asyncio.to_thread(record_note, folder.ws, request, author=author)
+    except NoteError as exc:
+        raise bad_params(f"{NOTE}: {exc}") from None
+    except LedgerWriteError as exc:
+        raise CommandFailed(f"{NOTE}: the note was not recorded: {exc}") from None
+    message = describe(recorded)
+    server.window_show_message(
+        types.ShowMessageParams(type=types.MessageType.Info, message=message)
+    )
+    return {"note": recorded.model_dump(mode="json", by_alias=True), "message": message}
+
+
 # --- the gate -------------------------------------------------------------------------------
 
 
@@ -748,6 +788,7 @@ HANDLERS: dict[str, Handler] = {
     RECORD_TRACE: record_trace,
     EXPLAIN: explain,
     REVIEW: review,
+    NOTE: note,
     CHECK: check,
     DISMISS_INSERTION: dismiss_insertion,
     SET_ACTIVE_TASK: set_active_task,
