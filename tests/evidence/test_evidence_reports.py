@@ -74,3 +74,17 @@ def test_a_report_the_run_did_not_write_leaves_the_block_not_measured(
     assert result.status == "not_measured"
     assert "cov/lcov.info was not written" in result.message
     assert fake_reports == []
+
+
+def test_a_report_outside_the_workspace_is_not_read(
+    workspace: Workspace, fake_reports: list[Path]
+) -> None:
+    _project(workspace, writes_report=True)
+    text = workspace.workflow_path.read_text().replace('"cov/lcov.info"', '"../lcov.info"')
+    workspace.workflow_path.write_text(text)
+    (workspace.root.parent / "lcov.info").write_text("x")
+    trust_mod.trust(workspace)
+    (result,) = verify(workspace, Target.everything()).block_results()
+    assert result.status == "not_measured"
+    assert "outside the workspace" in result.message
+    assert fake_reports == []

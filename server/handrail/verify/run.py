@@ -36,7 +36,7 @@ from handrail.verify.runner import RunResult, run_command
 from handrail.verify.trust import TrustDecision, explicit_trust, is_trusted
 from handrail.workflow.load import LoadedWorkflow, find_line, load_workflow
 from handrail.workflow.model import Workflow
-from handrail.workspace import HANDRAIL_DIR, Workspace
+from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace
 
 RECORD_TAIL_BYTES = 256 * 1024
 """At most this much output goes into a ledger record, whatever `max_output_bytes` says, so a
@@ -779,7 +779,13 @@ def _report_coverage(
                 "`[verification] coverage`"
             )
         return reasons
-    path = ws.root / report_path
+    try:
+        # The rules come from the repository: a report path may not lead outside it.
+        path = ws.resolve_inside(report_path)
+    except PathEscapesWorkspace:
+        for rel in others:
+            reasons[rel] = f"the coverage report {report_path} is outside the workspace: not read"
+        return reasons
     try:
         fresh = path.stat().st_mtime >= result.started_at.timestamp() - 1
     except OSError:
@@ -790,7 +796,7 @@ def _report_coverage(
             reasons[rel] = f"the coverage report {report_path} {why}"
         return reasons
     try:
-        from handrail.evidence.reports import parse_report  # type: ignore[import-not-found,unused-ignore]
+        from handrail.evidence.reports import parse_report
 
         parsed: LineCoverage = parse_report(path, ws.root)
     except Exception as exc:
