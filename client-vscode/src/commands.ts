@@ -131,14 +131,18 @@ export async function verify(
       { location: vscode.ProgressLocation.Notification, title: "Handrail: verifying" },
       () => server.execute<VerifyResult>(VERIFY_COMMAND, argument),
     );
-    const outcome = verifyOutcome(result);
-    if (outcome.ok) {
-      void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
-    } else {
-      void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
-    }
+    showOutcome(verifyOutcome(result));
   } catch (error) {
     report(error);
+  }
+}
+
+/** A command's outcome as a notification: information when it worked, a warning otherwise. */
+function showOutcome(outcome: { ok: boolean; message: string }): void {
+  if (outcome.ok) {
+    void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
+  } else {
+    void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
   }
 }
 
@@ -203,12 +207,7 @@ export async function reviewBlock(server: ServerController): Promise<void> {
       verdict: verdict === approve ? "approve" : "request_changes",
       note,
     });
-    const outcome = reviewOutcome(result);
-    if (outcome.ok) {
-      void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
-    } else {
-      void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
-    }
+    showOutcome(reviewOutcome(result));
   } catch (error) {
     report(error);
   }

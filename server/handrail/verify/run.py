@@ -383,16 +383,7 @@ def find_blocks(ws: Workspace, target: Target | None = None) -> list[FoundBlock]
 
 def current_hashes(ws: Workspace, blocks: Sequence[FoundBlock]) -> dict[str, str]:
     """The content hash of each of `blocks` as its file holds it now (absent when gone)."""
-    wanted = {b.block_id for b in blocks}
-    hashes: dict[str, str] = {}
-    for rel in sorted({b.path for b in blocks}):
-        parsed = read_blocks(ws, rel)
-        if parsed is None:
-            continue
-        for block in parsed[1]:
-            if block.id in wanted:
-                hashes[block.id] = block.content_hash
-    return hashes
+    return {block_id: found.content_hash for block_id, found in _spans(ws, blocks).items()}
 
 
 # -- planning ----------------------------------------------------------------------------------
