@@ -16,6 +16,7 @@ from handrail.blocks.markers import ParseResult, normalise_newlines, parse_block
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
 from handrail.ledger.store import Ledger, LedgerRead
+from handrail.task_blocks import task_block_findings
 from handrail.tasks import LoadedTask, TaskSet, check_task_source, load_all_tasks
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.load import LoadedWorkflow, load_workflow
@@ -136,6 +137,17 @@ def analyze_source(
                 workflow=wf,
             )
         )
+        findings.extend(
+            task_block_findings(
+                snapshot.index,
+                found,
+                task.task if task else None,
+                path=rel,
+                line=block.begin_line,
+                end_line=block.end_line,
+                workflow=wf,
+            )
+        )
     return SourceAnalysis(parsed, findings, evidence)
 
 
@@ -173,7 +185,8 @@ def analyze_task(
     wf = snapshot.workflow.workflow
     loaded, findings = check_task_source(text, wf, path=snapshot.ws.root / rel, rel=rel)
     report = None
-    if loaded is not None and with_context:
+    # A closed task's context is not checked: files it named may since have gone, rightly.
+    if loaded is not None and with_context and not loaded.task.is_closed:
         report = context_report(snapshot, loaded, task_text=text)
         findings = findings + report.findings
     return TaskAnalysis(loaded, findings, report)

@@ -67,7 +67,7 @@ def run_check(
     tasks = [t for t in snapshot.tasks.tasks.values() if scope.covers(t.rel)]
     for loaded_task in tasks:
         findings.extend(check_task(loaded_task, wf))
-        if check_context_entries:
+        if check_context_entries and not loaded_task.task.is_closed:
             findings.extend(context_report(snapshot, loaded_task).findings)
     findings.extend(f for f in snapshot.ledger.findings if scope.covers(f.path))
 

@@ -47,6 +47,8 @@ CODES: dict[str, Code] = {
         Code("HR307", "block longer than the generation cap", _W),
         Code("HR308", "large unmarked insertion", _H),
         Code("HR309", "ledger record unreadable", _E),
+        Code("HR314", "block generated under an earlier spec", _E),
+        Code("HR315", "closed task still has unverified blocks", _W),
         Code("HR400", "workflow file invalid", _E),
         Code("HR401", "workflow review overdue", _W),
         Code("HR402", "workflow has no owner", _W),

@@ -209,6 +209,7 @@ def mark_hunks(
     and files without comment syntax, are skipped with the reason.
     """
     from handrail.generate.handoff import replace_file
+    from handrail.tasks import current_spec_hash
 
     ledger = Ledger(ws)
     result = DiffMarkResult("")
@@ -217,8 +218,15 @@ def mark_hunks(
             planned = _plan_files(ws, task_id, hunks_by_path, allocation, result.skipped)
             # Every record first (each reserves its id), then the files: a record that
             # cannot be written leaves every file as it was and takes back the others.
+            spec = current_spec_hash(ws, task_id)
             records = [
-                (item, [marked_record(b, task_id, item.rel, author=author) for b in item.blocks])
+                (
+                    item,
+                    [
+                        marked_record(b, task_id, item.rel, author=author, spec_hash=spec)
+                        for b in item.blocks
+                    ],
+                )
                 for item in planned
             ]
             appended: list[BlockMarked] = []

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.mark import MarkError, prepare_file_mark, read_for_marking, wrap_lines
@@ -143,8 +143,25 @@ def _split_keep_ends(text: str) -> list[str]:
     return lines
 
 
-def marked_record(block: Block, task_id: str, path: str, *, author: str | None) -> BlockMarked:
-    """The `BlockMarked` record of a block as marking writes it."""
+def marked_record(
+    block: Block,
+    task_id: str,
+    path: str,
+    *,
+    author: str | None,
+    ws: Workspace | None = None,
+    **produced_by: Any,
+) -> BlockMarked:
+    """The `BlockMarked` record of a block as marking writes it.
+
+    With `ws`, the record keeps the hash of the task's spec at this moment, so a later edit
+    of the spec re-opens the block (HR314). `produced_by` adds what generated it (endpoint,
+    temperature, pack_hash).
+    """
+    if ws is not None and "spec_hash" not in produced_by:
+        from handrail.tasks import current_spec_hash
+
+        produced_by["spec_hash"] = current_spec_hash(ws, task_id)
     return BlockMarked.create(
         block_id=block.id,
         task_id=task_id,
@@ -153,6 +170,7 @@ def marked_record(block: Block, task_id: str, path: str, *, author: str | None) 
         begin_line=block.begin_line,
         end_line=block.end_line,
         author=author,
+        **produced_by,
     )
 
 
@@ -206,7 +224,7 @@ def mark_file_recorded(
         text, _, _ = read_for_marking(path, rel)
         block_id = next_id_for(allocation, task_id, text, rel)
         prepared = prepare_file_mark(path, rel, start_line, end_line, block_id)
-        record = marked_record(prepared.block, task_id, rel, author=author)
+        record = marked_record(prepared.block, task_id, rel, author=author, ws=ws)
         recorded(ledger, [record], prepared.write)
     return prepared.block
 
@@ -230,6 +248,6 @@ def reserve_mark(
     ledger = ledger or Ledger(ws)
     with allocating(ledger, extra=extra) as allocation:
         plan = planner(allocation)
-        record = marked_record(plan.block, plan.task_id, plan.path, author=author)
+        record = marked_record(plan.block, plan.task_id, plan.path, author=author, ws=ws)
         ledger.append(record)
     return plan, record

@@ -25,6 +25,7 @@ leaves the old file or the new one, never half of one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
@@ -32,7 +33,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomlkit
 import tomlkit.exceptions
@@ -54,13 +55,16 @@ from handrail.workspace import (
 )
 
 __all__ = [
+    "CLOSE_REASONS",
     "MAX_TASK_FILE_BYTES",
     "TASK_ID_ALPHABET",
     "TASK_ID_LENGTH",
     "TASK_ID_PATTERN",
     "TASK_ID_RE",
     "CreatedTask",
+    "EditedTask",
     "LoadedTask",
+    "SpecRevision",
     "Task",
     "TaskFileError",
     "TaskNotFound",
@@ -69,6 +73,8 @@ __all__ = [
     "check_task_source",
     "create_task",
     "create_template_task",
+    "current_spec_hash",
+    "edit_task",
     "is_task_id",
     "load_all_tasks",
     "load_task",
@@ -76,7 +82,11 @@ __all__ = [
     "parse_task",
     "render_task",
     "save_task",
+    "set_task_status",
+    "spec_hash",
+    "task_json",
     "task_rel",
+    "task_title",
 ]
 
 TASK_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
@@ -92,8 +102,27 @@ MAX_TASK_FILE_BYTES = 1_000_000
 
 _SPEC_INLINE_MAX = 72
 _STALE_TEMP_SECONDS = 3600
-_TASK_KEYS = ("id", "spec", "context", "verify", "risk", "created", "author")
+_TASK_KEYS = (
+    "id",
+    "spec",
+    "context",
+    "verify",
+    "risk",
+    "created",
+    "author",
+    "status",
+    "closed_at",
+    "note",
+    "spec_history",
+)
+CLOSE_REASONS = ("done", "abandoned")
+"""Why a task was closed: its work is finished, or it was given up."""
 _HEADER = "Handrail task: edit the spec and the context freely; `handrail check` reads this file."
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # A hand-written local date-time (no offset) reads as UTC, so comparisons never fail.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def is_task_id(value: str) -> bool:
@@ -109,9 +138,58 @@ def new_task_id(existing: Iterable[str]) -> str:
             return candidate
 
 
+def task_title(spec: str, width: int = 60) -> str:
+    """The spec's opening words on one line, for lists and pickers."""
+    text = " ".join(spec.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def task_json(loaded: LoadedTask) -> dict[str, Any]:
+    """A task as `task list/show --json` and the server's task commands report it."""
+    task = loaded.task
+    return {
+        "task": task.id,
+        "path": loaded.rel,
+        "status": task.status,
+        "title": task_title(task.spec),
+        "spec": task.spec,
+        "spec_hash": task.spec_hash,
+        "context": list(task.context),
+        "verify": task.verify,
+        "risk": task.risk,
+        "author": task.author,
+        "created": task.created.isoformat() if task.created else None,
+        "closed_at": task.closed_at.isoformat() if task.closed_at else None,
+        "note": task.note,
+        "spec_history": [
+            {"spec": rev.spec, "replaced": rev.replaced.isoformat()} for rev in task.spec_history
+        ],
+    }
+
+
 def task_rel(task_id: str) -> str:
     """The workspace-relative path of a task's file."""
     return f"{HANDRAIL_DIR}/{TASKS_DIR}/{task_id}.toml"
+
+
+def spec_hash(spec: str) -> str:
+    """The hash a block records of the spec it was generated under (``sha256:<hex>``).
+
+    Line endings and surrounding blank space do not count: rewrapping the file's string by
+    hand is not a new spec, a changed word is.
+    """
+    text = spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class SpecRevision(BaseModel):
+    """An earlier spec of a task, kept when the spec was edited (``[[spec_history]]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spec: str
+    replaced: dt.datetime
+    """When this spec stopped being the task's spec."""
 
 
 class Task(BaseModel):
@@ -128,6 +206,28 @@ class Task(BaseModel):
     """A risk tier name that overrides the tiers matched by path and keyword."""
     created: dt.datetime | None = None
     author: str | None = None
+    status: Literal["open", "done", "abandoned"] = "open"
+    """A closed task (done or abandoned) leaves menus and pickers; absent means open."""
+    closed_at: dt.datetime | None = None
+    note: str | None = None
+    """Why the task was closed, in the closer's words."""
+    spec_history: list[SpecRevision] = []
+    """Earlier specs, oldest first: blocks generated under one of them are HR314."""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status != "open"
+
+    @property
+    def spec_hash(self) -> str:
+        return spec_hash(self.spec)
+
+    @property
+    def spec_since(self) -> dt.datetime | None:
+        """When the current spec replaced an earlier one; None when it never changed."""
+        if not self.spec_history:
+            return None
+        return max(_aware(rev.replaced) for rev in self.spec_history)
 
     @field_validator("id")
     @classmethod
@@ -138,7 +238,7 @@ class Task(BaseModel):
             )
         return value
 
-    @field_validator("spec", "context", "verify", "risk", "author")
+    @field_validator("spec", "context", "verify", "risk", "author", "note")
     @classmethod
     def _real_text(cls, value: str | list[str] | None) -> str | list[str] | None:
         # Text from a command line can carry lone surrogates (undecodable bytes); they cannot
@@ -244,6 +344,14 @@ def load_task(ws: Workspace, task_id: str) -> LoadedTask:
     if not os.path.lexists(path):
         raise TaskNotFound(rel, 1, f"there is no task {task_id} (no file {rel})", kind="not_found")
     return parse_task(_read_task_file(ws, path, rel), path=path, rel=rel)
+
+
+def current_spec_hash(ws: Workspace, task_id: str) -> str | None:
+    """The hash of the task's spec now; None when its file cannot be read."""
+    try:
+        return load_task(ws, task_id).task.spec_hash
+    except TaskFileError:
+        return None
 
 
 def load_all_tasks(ws: Workspace, workflow: Workflow | None = None) -> TaskSet:
@@ -364,7 +472,17 @@ def parse_task(source: str | bytes, *, path: Path, rel: str) -> LoadedTask:
 
 
 def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
-    """HR100-HR103 on the task's spec, placed in its task file."""
+    """HR100-HR103 on the task's spec, placed in its task file.
+
+    A closed task's spec is not checked: it was checked while the task was open, and an
+    abandoned task (a template left behind) must not fail the gate for ever.
+    """
+    if loaded.task.is_closed:
+        return []
+    return _spec_findings(loaded, workflow)
+
+
+def _spec_findings(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
     if loaded.spec_start is not None:
         line, column = loaded.spec_start
         return check_spec(loaded.task.spec, workflow, path=loaded.rel, line=line, column=column)
@@ -476,7 +594,139 @@ def render_task(task: Task) -> str:
             document.add(key, _string_item(value))
     if task.created is not None:
         document.add("created", task.created)
+    if task.is_closed:
+        document.add("status", task.status)
+        if task.closed_at is not None:
+            document.add("closed_at", task.closed_at)
+        if task.note is not None:
+            document.add("note", _string_item(task.note))
+    if task.spec_history:
+        document.add("spec_history", _history_tables(task.spec_history))
     return document.as_string()
+
+
+def _history_tables(history: Iterable[SpecRevision]) -> tomlkit.items.AoT:
+    tables = tomlkit.aot()
+    for revision in history:
+        tables.append(_history_table(revision))
+    return tables
+
+
+def _history_table(revision: SpecRevision) -> tomlkit.items.Table:
+    table = tomlkit.table()
+    table.add("spec", _spec_item(revision.spec))
+    table.add("replaced", revision.replaced)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class EditedTask:
+    """The result of `edit_task` / `set_task_status`: the task as written (None when refused)
+    and the new spec's findings."""
+
+    task: LoadedTask | None
+    findings: list[Finding]
+    spec_changed: bool = False
+
+
+def edit_task(
+    ws: Workspace,
+    workflow: Workflow,
+    task_id: str,
+    *,
+    spec: str | None = None,
+    context: list[str] | None = None,
+    verify: str | None = None,
+    now: dt.datetime | None = None,
+) -> EditedTask:
+    """Change a task's spec, context or verification command in its file, keeping the rest.
+
+    The file is edited in place (comments and key order survive, so hand edits round-trip).
+    A new spec gets the same check as at creation: with an error-severity finding nothing is
+    written. The spec it replaces goes to ``[[spec_history]]`` with the time it was replaced,
+    so blocks generated under it can be told apart (HR314). `verify=""` removes the task's
+    own command. Raises `TaskNotFound` / `TaskFileError`.
+    """
+    loaded = load_task(ws, task_id)
+    text = _read_task_file(ws, loaded.path, loaded.rel).decode("utf-8-sig")
+    document = tomlkit.parse(text)
+    spec_changed = False
+    if spec is not None:
+        clean = spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+        if spec_hash(clean) != loaded.task.spec_hash:
+            spec_changed = True
+            # To the microsecond: a run or an explanation in the same second as the edit
+            # must still be told apart as before or after it (HR314).
+            moment = now or dt.datetime.now(dt.UTC)
+            revision = SpecRevision(spec=loaded.task.spec, replaced=_aware(moment))
+            _set_key(document, "spec", _spec_item(clean))
+            history = document.get("spec_history")
+            if isinstance(history, tomlkit.items.AoT):
+                history.append(_history_table(revision))
+            else:
+                document.add("spec_history", _history_tables([revision]))
+    if context is not None:
+        entries = tomlkit.array()
+        entries.extend(context)
+        if context:
+            entries.multiline(True)
+        _set_key(document, "context", entries)
+    if verify is not None:
+        if verify.strip():
+            _set_key(document, "verify", _string_item(verify))
+        elif "verify" in document:
+            del document["verify"]
+    return _write_edited(ws, workflow, loaded, document.as_string(), spec_changed=spec_changed)
+
+
+def set_task_status(
+    ws: Workspace,
+    task_id: str,
+    status: str,
+    *,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> LoadedTask:
+    """Close a task (`status` "done" or "abandoned", with an optional note) or reopen it
+    ("open"), editing its file in place. Raises `TaskNotFound` / `TaskFileError`."""
+    if status not in ("open", *CLOSE_REASONS):
+        raise ValueError(f"{status!r} is not a task status: use open, done or abandoned")
+    loaded = load_task(ws, task_id)
+    text = _read_task_file(ws, loaded.path, loaded.rel).decode("utf-8-sig")
+    document = tomlkit.parse(text)
+    for key in ("status", "closed_at", "note"):
+        if key in document:
+            del document[key]
+    if status != "open":
+        document.add("status", status)
+        document.add("closed_at", _timestamp(now))
+        if note is not None and note.strip():
+            document.add("note", _string_item(note.strip()))
+    new_text = document.as_string()
+    result = parse_task(new_text, path=loaded.path, rel=loaded.rel)
+    _write_in_tasks_dir(ws, loaded.path, new_text)
+    return result
+
+
+def _set_key(document: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    if key in document:
+        document[key] = value  # replaced where it stands
+    else:
+        document.add(key, value)
+
+
+def _write_edited(
+    ws: Workspace, workflow: Workflow, before: LoadedTask, text: str, *, spec_changed: bool
+) -> EditedTask:
+    try:
+        loaded = parse_task(text, path=before.path, rel=before.rel)
+    except TaskFileError as problem:
+        return EditedTask(None, _problem_findings(problem, workflow))
+    findings = _spec_findings(loaded, workflow) if spec_changed else check_task(loaded, workflow)
+    if spec_changed and has_errors(findings):
+        return EditedTask(None, findings)
+    _write_in_tasks_dir(ws, before.path, text)
+    return EditedTask(loaded, findings, spec_changed)
 
 
 def _spec_item(spec: str) -> tomlkit.items.String:

@@ -159,7 +159,7 @@ def write_generated(
         text, encoding = _read_text(target)
         plan = _plan(target, text, code, next_id_for(allocation, task_id, text, target.rel))
         data = encoding.encode(plan.marked_text)
-        record = marked_record(plan.block, task_id, target.rel, author=author)
+        record = marked_record(plan.block, task_id, target.rel, author=author, ws=ws)
         recorded(
             ledger, [record], lambda: replace_file(target.path, target.rel, data, target.before)
         )

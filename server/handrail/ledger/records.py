@@ -142,6 +142,14 @@ class BlockMarked(_Record):
     content_hash: Hash
     begin_line: int = Field(ge=1)
     end_line: int = Field(ge=1)
+    # What produced the block (issue 13): optional, so records written before them still load.
+    spec_hash: Hash | None = None
+    """The hash of the task's spec when the block was marked (`handrail.tasks.spec_hash`)."""
+    endpoint: str | None = Field(default=None, max_length=400)
+    """The name of the generation endpoint (never its key or URL credentials)."""
+    temperature: float | None = None
+    pack_hash: Hash | None = None
+    """The hash of the prompt pack the block was generated from."""
 
     @field_validator("path")
     @classmethod
