@@ -54,7 +54,12 @@ _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _newest_first(tasks: Iterable[LoadedTask]) -> list[LoadedTask]:
-    return sorted(tasks, key=lambda t: (t.task.created or _EPOCH, t.task.id), reverse=True)
+    """Open tasks, newest first: a closed (done or abandoned) task is offered nowhere."""
+    return sorted(
+        (t for t in tasks if not t.task.is_closed),
+        key=lambda t: (t.task.created or _EPOCH, t.task.id),
+        reverse=True,
+    )
 
 
 def _markable(analysis: DocumentAnalysis, start_line: int, end_line: int) -> bool:

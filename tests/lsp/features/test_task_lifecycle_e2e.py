@@ -1,0 +1,116 @@
+"""End to end: a task's life in the editor (issue 13): list, edit, close, reopen; closed
+tasks leave the menus; an edited spec re-opens its blocks (HR314)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from features_harness import SPEC, make_task, running
+from pygls.exceptions import JsonRpcException
+
+from handrail.tasks import Task, create_template_task, load_task, save_task
+from handrail.workflow.load import load_workflow
+from handrail.workspace import Workspace
+
+pytestmark = pytest.mark.asyncio
+
+SOURCE = "import os\n\ndef f(x):\n    return x + 1\n"
+NEW_SPEC = (
+    "Given a CSV header line, return the column names, lower-cased. It must keep quoted "
+    "commas and follow parse_row in src/csv_utils.py."
+)
+
+
+def _source(ws: Workspace) -> Path:
+    path = ws.root / "src" / "a.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(SOURCE)
+    return path
+
+
+async def test_closed_tasks_leave_the_list_and_the_mark_menu(workspace: Workspace) -> None:
+    make_task(workspace, "k3f7qa")
+    save_task(workspace, Task(id="m2n4pq", spec=SPEC))
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        listed = await client.run("handrail.listTasks")
+        assert {t["task"] for t in listed["tasks"]} == {"k3f7qa", "m2n4pq"}
+
+        closed = await client.run(
+            "handrail.closeTask", {"task": "k3f7qa", "reason": "done", "note": "merged"}
+        )
+        assert closed["status"] == "done"
+        assert load_task(workspace, "k3f7qa").task.note == "merged"
+        listed = await client.run("handrail.listTasks")
+        assert [t["task"] for t in listed["tasks"]] == ["m2n4pq"]
+        assert listed["closed_hidden"] == 1
+        every = await client.run("handrail.listTasks", {"all": True})
+        assert {t["task"]: t["status"] for t in every["tasks"]} == {
+            "k3f7qa": "done",
+            "m2n4pq": "open",
+        }
+
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        titles = [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
+        assert not [t for t in titles if "k3f7qa" in t], titles
+        assert [t for t in titles if "m2n4pq" in t]
+        with pytest.raises(JsonRpcException, match="closed"):
+            await client.run(
+                "handrail.markSelection",
+                {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"},
+            )
+
+        with pytest.raises(JsonRpcException, match=r"done.*abandoned"):
+            await client.run("handrail.closeTask", {"task": "m2n4pq", "reason": "finished"})
+
+        await client.run("handrail.reopenTask", {"task": "k3f7qa"})
+        titles = [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
+        assert [t for t in titles if "k3f7qa" in t]
+
+
+async def test_abandoning_a_template_task_clears_its_diagnostics(workspace: Workspace) -> None:
+    loaded = create_template_task(workspace, load_workflow(workspace).workflow)
+    async with running([workspace.root]) as client:
+        uri = client.open(loaded.path, loaded.path.read_text(), language_id="toml")
+        assert "HR103" in {d.code for d in await client.diagnostics_of(uri, 1)}
+        await client.run("handrail.closeTask", {"task": loaded.task.id, "reason": "abandoned"})
+        version = client.replace_all(uri, loaded.path.read_text())
+        assert await client.diagnostics_of(uri, version) == []
+
+
+async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> None:
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        marked = await client.run(
+            "handrail.markSelection",
+            {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"},
+        )
+        assert marked["block"] == "k3f7qa.1"
+        codes = [d.code for d in await client.diagnostics_of(uri, client.versions[uri])]
+        assert codes == ["HR300"]
+
+        refused = await client.run(
+            "handrail.editTask", {"task": "k3f7qa", "spec": "Parse it. Sort it. Print it. Save."}
+        )
+        assert refused["written"] is False
+        assert "HR101" in {f["code"] for f in refused["findings"]}
+
+        edited = await client.run("handrail.editTask", {"task": "k3f7qa", "spec": NEW_SPEC})
+        assert edited["written"] is True and edited["reopened_blocks"] == ["k3f7qa.1"]
+
+        def reopened() -> bool:
+            for params in reversed(client.published):
+                if params.uri == uri:
+                    return "HR314" in {d.code for d in params.diagnostics}
+            return False
+
+        await client.wait_for(reopened, what="HR314 on the marked block")
+        shown = await client.run("handrail.listTasks", {"task": "k3f7qa"})
+        (task,) = shown["tasks"]
+        assert task["spec"] == NEW_SPEC and [h["spec"] for h in task["spec_history"]] == [SPEC]
+        assert task["blocks"] == ["k3f7qa.1"]
