@@ -27,9 +27,15 @@ const SEVERITY: Record<MessageSeverity, vscode.InputBoxValidationSeverity> = {
 };
 
 /** Asks for the spec until the server accepts it; undefined when the user gives up. */
-function askSpec(server: ServerController, folder: vscode.Uri): Promise<string | undefined> {
+export function askSpec(
+  server: ServerController,
+  folder: vscode.Uri,
+  title = "New AI Task (1/3): the spec",
+  initial = "",
+): Promise<string | undefined> {
   const box = vscode.window.createInputBox();
-  box.title = "New AI Task (1/3): the spec";
+  box.title = title;
+  box.value = initial;
   box.prompt =
     "What must the code do? Inputs, outputs, the constraint that matters, the pattern to follow.";
   box.placeholder = DEFAULT_SPEC_TEMPLATE;
@@ -66,6 +72,9 @@ function askSpec(server: ServerController, folder: vscode.Uri): Promise<string |
   return new Promise((resolve) => {
     let done = false;
     box.onDidChangeValue((text) => void validate(text));
+    if (initial.length > 0) {
+      void validate(initial);
+    }
     box.onDidAccept(async () => {
       if (latestText !== box.value || latest === undefined) {
         await validate(box.value);
