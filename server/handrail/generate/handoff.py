@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,6 +27,7 @@ from handrail.findings import Finding
 from handrail.generate.client import Answer, GenerationError, stream_chat
 from handrail.generate.extract import extract_code
 from handrail.generate.settings import GenerateSettings
+from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.marking import MarkPlan, marked_record, next_id_for, plan_mark, recorded
 from handrail.tasks import LoadedTask
@@ -37,9 +41,12 @@ __all__ = [
     "Generated",
     "GenerationError",
     "GenerationRefused",
+    "Replaced",
     "Target",
+    "endpoint_name",
     "generate_code",
     "insert_code",
+    "prepare_replacement",
     "prepare_target",
     "replace_file",
     "write_generated",
@@ -64,6 +71,18 @@ class Target:
     exists: bool
     before: os.stat_result | None
     """The file's stat when checked: a file changed after that is not written."""
+    replaces: Replaced | None = None
+    """The block the code replaces (markers and content), at `line`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A block that a new attempt replaces: its id, its lines (markers included), its hash."""
+
+    block_id: str
+    begin_line: int
+    end_line: int
+    content_hash: str
 
 
 @dataclass(slots=True)
@@ -73,6 +92,9 @@ class Generated:
     answer: Answer
     warnings: list[Finding] = field(default_factory=list)
     """Findings below error severity that the gate let through."""
+    produced_by: dict[str, Any] = field(default_factory=dict)
+    """What produced the code, for its "block marked" record: endpoint (the host, never a
+    key), temperature, the hashes of the spec and of the prompt pack, the model."""
 
 
 def generate_code(
@@ -114,7 +136,50 @@ def generate_code(
             "the answer holds no code block, so nothing was written." + shown,
             kind="no_code",
         )
-    return Generated(loaded_task.task.id, code, answer, pack.findings)
+    produced_by: dict[str, Any] = {
+        "endpoint": endpoint_name(settings.base_url),
+        "temperature": workflow.generation.temperature,
+        "spec_hash": loaded_task.task.spec_hash,
+        "pack_hash": "sha256:" + hashlib.sha256(pack.text.encode("utf-8", "replace")).hexdigest(),
+    }
+    if "model" in BlockMarked.model_fields:  # the field the agents work adds to the record
+        produced_by["model"] = answer.model or settings.model
+    return Generated(loaded_task.task.id, code, answer, pack.findings, produced_by)
+
+
+def endpoint_name(base_url: str) -> str:
+    """The endpoint as a record names it: its host and port, never a user, key or path."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or base_url
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def prepare_replacement(ws: Workspace, block_id: str) -> Target:
+    """The target that replaces block `block_id` where it stands (a new attempt).
+
+    Raises `MarkError` when no file holds the block, or more than one does.
+    """
+    from handrail.block_ids import marker_texts
+    from handrail.blocks.markers import parse_blocks
+    from handrail.files import list_files
+
+    found = [
+        (rel, block)
+        for rel, text in marker_texts(ws, list_files(ws))
+        for block in parse_blocks(text, rel).blocks
+        if block.id == block_id
+    ]
+    if not found:
+        raise MarkError(f"no file holds block {block_id} (well-formed markers around it)")
+    if len(found) > 1:
+        where = ", ".join(rel for rel, _ in found)
+        raise MarkError(f"block {block_id} is in more than one place ({where}): renumber first")
+    rel, block = found[0]
+    target = prepare_target(ws, ws.root / rel, block.begin_line, block.task_id)
+    replaced = Replaced(block.id, block.begin_line, block.end_line, block.content_hash)
+    checked = Target(target.rel, target.path, block.begin_line, True, target.before, replaced)
+    _plan(checked, _read_text(checked)[0], "placeholder\n", f"{block.task_id}.999999")
+    return checked
 
 
 def prepare_target(ws: Workspace, path: Path, line: int | None, task_id: str) -> Target:
@@ -145,7 +210,13 @@ def prepare_target(ws: Workspace, path: Path, line: int | None, task_id: str) ->
 
 
 def write_generated(
-    ws: Workspace, target: Target, code: str, task_id: str, *, author: str | None
+    ws: Workspace,
+    target: Target,
+    code: str,
+    task_id: str,
+    *,
+    author: str | None,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> MarkPlan:
     """Insert `code` at the target wrapped in markers, in one atomic write, and record it:
     both or neither (see `handrail.marking`).
@@ -159,7 +230,11 @@ def write_generated(
         text, encoding = _read_text(target)
         plan = _plan(target, text, code, next_id_for(allocation, task_id, text, target.rel))
         data = encoding.encode(plan.marked_text)
-        record = marked_record(plan.block, task_id, target.rel, author=author, ws=ws)
+        extra = dict(produced_by or {})
+        if target.replaces is not None:
+            extra["replaces"] = target.replaces.block_id
+            extra["replaces_hash"] = target.replaces.content_hash
+        record = marked_record(plan.block, task_id, target.rel, author=author, ws=ws, **extra)
         recorded(
             ledger, [record], lambda: replace_file(target.path, target.rel, data, target.before)
         )
@@ -167,6 +242,13 @@ def write_generated(
 
 
 def _plan(target: Target, text: str, code: str, block_id: str) -> MarkPlan:
+    if target.replaces is not None:
+        # The old attempt goes, markers and all, and the new one takes its place.
+        lines = _LINES.findall(text)
+        old = target.replaces
+        if len(lines) < old.end_line:
+            raise MarkError(f"block {old.block_id} is no longer where it was", path=target.rel)
+        text = "".join(lines[: old.begin_line - 1] + lines[old.end_line :])
     inserted, first, last = insert_code(text, code, target.line, target.rel)
     return plan_mark(inserted, target.rel, first, last, block_id)
 

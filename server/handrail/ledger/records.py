@@ -150,6 +150,11 @@ class BlockMarked(_Record):
     temperature: float | None = None
     pack_hash: Hash | None = None
     """The hash of the prompt pack the block was generated from."""
+    replaces: BlockId | None = None
+    """The block this one was generated to replace (`generate --replace`): a discarded
+    attempt, so that block's first attempt failed and this one is rework."""
+    replaces_hash: Hash | None = None
+    """The content hash of the discarded attempt."""
 
     @field_validator("path")
     @classmethod

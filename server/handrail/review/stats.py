@@ -48,6 +48,12 @@ class BlockStats:
     verified_at: dt.datetime | None
     """End of the first passing run."""
     failed_runs: int
+    model: str = UNKNOWN_AUTHOR
+    """The model (else the endpoint) that generated it; "unknown" for hand-marked blocks."""
+    agent: str | None = None
+    """The coding agent whose edit it was (`mark --diff --agent`)."""
+    discarded: bool = False
+    """Replaced by a new attempt (`generate --replace`)."""
 
     @property
     def week(self) -> str:
@@ -213,6 +219,10 @@ class Stats:
     failed_runs: int
     backlog: list[BacklogItem] = field(default_factory=list)
     gate: GateStats = field(default_factory=GateStats.empty)
+    per_model: list[GroupStats] = field(default_factory=list)
+    """First attempt and rework by the model (or endpoint) that generated the block."""
+    per_agent: list[GroupStats] = field(default_factory=list)
+    """The same by coding agent (`mark --diff --agent`); blocks without one are left out."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -220,6 +230,8 @@ class Stats:
             "total": self.total.as_json(),
             "per_author": [g.as_json() for g in self.per_author],
             "per_week": [g.as_json() for g in self.per_week],
+            "per_model": [g.as_json() for g in self.per_model],
+            "per_agent": [g.as_json() for g in self.per_agent],
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "backlog": [b.as_json() for b in self.backlog],
@@ -248,6 +260,9 @@ def block_stats(
         elif isinstance(record, VerificationRun):
             for block_id in record.blocks:
                 runs.setdefault(block_id, []).append(record)
+    # A block replaced by a new attempt (`generate --replace`) was discarded: its first
+    # attempt failed, whether or not a run ever said so, and its successor is rework.
+    discarded = {m.replaces for m in marks.values() if m.replaces is not None}
     found: list[BlockStats] = []
     for block_id, mark in marks.items():
         history = sorted(runs.get(block_id, []), key=lambda r: (r.finished_at, r.id))
@@ -255,20 +270,27 @@ def block_stats(
         if first is None and history:
             first = history[0]
         first_pass = next((r for r in history if r.passed), None)
+        first_passed = first.passed if first is not None else None
+        if block_id in discarded and not first_passed:
+            first_passed = False
+        model = getattr(mark, "model", None) or mark.endpoint or UNKNOWN_AUTHOR
         found.append(
             BlockStats(
                 block_id=block_id,
                 task_id=mark.task_id,
                 author=mark.author or authors.get(mark.id) or UNKNOWN_AUTHOR,
                 marked_at=mark.at,
-                first_attempt_passed=first.passed if first is not None else None,
+                first_attempt_passed=first_passed,
                 reworked=(
-                    first_pass.blocks[block_id] != mark.content_hash
+                    mark.replaces is not None or first_pass.blocks[block_id] != mark.content_hash
                     if first_pass is not None
                     else None
                 ),
                 verified_at=first_pass.finished_at if first_pass is not None else None,
                 failed_runs=sum(1 for r in history if not r.passed),
+                model=str(model),
+                agent=getattr(mark, "agent", None),
+                discarded=block_id in discarded,
             )
         )
     found.sort(key=lambda b: (b.marked_at, b.block_id))
@@ -308,9 +330,14 @@ def compute_stats(
         blocks = [b for b in blocks if b.marked_at.astimezone(dt.UTC).date() >= since]
     by_author: dict[str, list[BlockStats]] = {}
     by_week: dict[str, list[BlockStats]] = {}
+    by_model: dict[str, list[BlockStats]] = {}
+    by_agent: dict[str, list[BlockStats]] = {}
     for b in blocks:
         by_author.setdefault(b.author, []).append(b)
         by_week.setdefault(b.week, []).append(b)
+        by_model.setdefault(b.model, []).append(b)
+        if b.agent:
+            by_agent.setdefault(b.agent, []).append(b)
     runs = [
         r
         for r in records
@@ -327,6 +354,8 @@ def compute_stats(
         failed_runs=sum(1 for r in runs if not r.passed),
         backlog=list(backlog),
         gate=gate_stats(gate_log or GateLog(), since=since),
+        per_model=[group(k, v) for k, v in sorted(by_model.items())],
+        per_agent=[group(k, v) for k, v in sorted(by_agent.items())],
     )
 
 
@@ -496,6 +525,9 @@ def render_text(stats: Stats) -> str:
 
     rows("Per author", stats.per_author)
     rows("Per week (of marking)", stats.per_week)
+    if any(g.key != UNKNOWN_AUTHOR for g in stats.per_model):
+        rows("Per model (or endpoint)", stats.per_model)
+    rows("Per agent", stats.per_agent)
 
     def gate_rows(title: str, groups: list[GateGroup]) -> None:
         if not groups:
