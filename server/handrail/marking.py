@@ -19,7 +19,7 @@ buffer (so an editor keeps the user's cursor and undo history).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -236,6 +236,7 @@ def reserve_mark(
     author: str | None,
     extra: Iterable[str] = (),
     ledger: Ledger | None = None,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> tuple[MarkPlan, BlockMarked]:
     """For an editor: plan a mark under the ledger lock and record it before the lock is let
     go, so no other writer can take its id while the editor applies the edit. The caller
@@ -248,6 +249,8 @@ def reserve_mark(
     ledger = ledger or Ledger(ws)
     with allocating(ledger, extra=extra) as allocation:
         plan = planner(allocation)
-        record = marked_record(plan.block, plan.task_id, plan.path, author=author, ws=ws)
+        record = marked_record(
+            plan.block, plan.task_id, plan.path, author=author, ws=ws, **dict(produced_by or {})
+        )
         ledger.append(record)
     return plan, record

@@ -49,6 +49,7 @@ __all__ = [
     "prepare_replacement",
     "prepare_target",
     "replace_file",
+    "without_block",
     "write_generated",
 ]
 
@@ -243,14 +244,17 @@ def write_generated(
 
 def _plan(target: Target, text: str, code: str, block_id: str) -> MarkPlan:
     if target.replaces is not None:
-        # The old attempt goes, markers and all, and the new one takes its place.
-        lines = _LINES.findall(text)
-        old = target.replaces
-        if len(lines) < old.end_line:
-            raise MarkError(f"block {old.block_id} is no longer where it was", path=target.rel)
-        text = "".join(lines[: old.begin_line - 1] + lines[old.end_line :])
+        text = without_block(text, target.replaces, target.rel)
     inserted, first, last = insert_code(text, code, target.line, target.rel)
     return plan_mark(inserted, target.rel, first, last, block_id)
+
+
+def without_block(text: str, old: Replaced, rel: str) -> str:
+    """`text` without the lines of block `old`, markers and all: a new attempt takes its place."""
+    lines = _LINES.findall(text)
+    if len(lines) < old.end_line:
+        raise MarkError(f"block {old.block_id} is no longer where it was", path=rel)
+    return "".join(lines[: old.begin_line - 1] + lines[old.end_line :])
 
 
 def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, int, int]:

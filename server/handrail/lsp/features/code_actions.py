@@ -142,6 +142,44 @@ def generate_actions(analysis: DocumentAnalysis, line: int) -> list[types.CodeAc
     ]
 
 
+def regenerate_actions(
+    analysis: DocumentAnalysis,
+    start_line: int,
+    end_line: int,
+    *,
+    kind: str = GENERATE_KIND,
+    diagnostic: types.Diagnostic | None = None,
+) -> list[types.CodeAction]:
+    """ "Regenerate block …" for each block the lines touch whose task is open: a new attempt
+    from the task's current spec and context replaces it (``handrail.generate`` with
+    ``replace``); the old one is recorded as discarded."""
+    folder, source = analysis.folder, analysis.source
+    if folder is None or source is None:
+        return []
+    tasks = folder.snapshot.tasks.tasks
+    found: list[types.CodeAction] = []
+    for block in source.parsed.blocks:
+        if block.end_line < start_line or block.begin_line > end_line:
+            continue
+        task = tasks.get(block.task_id)
+        if task is None or task.task.is_closed:
+            continue
+        title = f"Regenerate block {block.id} (discard this attempt)"
+        found.append(
+            types.CodeAction(
+                title=title,
+                kind=kind,
+                diagnostics=[diagnostic] if diagnostic is not None else None,
+                command=types.Command(
+                    title=title,
+                    command=GENERATE,
+                    arguments=[{"uri": analysis.uri, "replace": block.id}],
+                ),
+            )
+        )
+    return found
+
+
 def _selected_lines(
     server: HandrailServer, analysis: DocumentAnalysis, selection: types.Range
 ) -> tuple[int, int] | None:
@@ -299,6 +337,9 @@ def quick_fixes(
                 )
             )
         return found
+    if code == "HR314" and analysis.kind == "source":
+        line = diagnostic.range.start.line + 1
+        return regenerate_actions(analysis, line, line, kind=fix, diagnostic=diagnostic)
     if analysis.kind == "task" and code in ("HR200", "HR201", "HR202", "HR203", "HR204"):
         title, new_text = _task_fix(analysis, code, data)
         change = changed_region(analysis.text, new_text) if new_text else None
@@ -334,6 +375,12 @@ async def code_actions(
     if analysis.kind == "source" and _wanted(GENERATE_KIND, only) and _is_cursor(params.range):
         line = engine_position(server, analysis.lines, params.range.start)[0]
         actions.extend(generate_actions(analysis, line))
+    if analysis.kind == "source" and _wanted(GENERATE_KIND, only):
+        first, last = (
+            engine_position(server, analysis.lines, p)[0]
+            for p in (params.range.start, params.range.end)
+        )
+        actions.extend(regenerate_actions(analysis, first, last))
     return actions
 
 

@@ -589,6 +589,7 @@ async def apply_mark(
     *,
     label: str,
     command: str,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Mark a block in an editor's buffer: the record and the edit, both or neither.
 
@@ -611,7 +612,13 @@ async def apply_mark(
     ledger = Ledger(folder.ws)
     try:
         plan, record = await asyncio.to_thread(
-            reserve_mark, folder.ws, planner, author=author, extra=extra, ledger=ledger
+            reserve_mark,
+            folder.ws,
+            planner,
+            author=author,
+            extra=extra,
+            ledger=ledger,
+            produced_by=produced_by,
         )
     except MarkError as exc:
         raise CommandFailed(f"{command}: {rel}: {exc.message}") from None
