@@ -6,6 +6,7 @@ import {
   contextLine,
   editOutcome,
   parseContextLine,
+  replaceableBlock,
   statusOutcome,
   taskPickItems,
 } from "../src/logic/tasks";
@@ -109,4 +110,11 @@ test("the context line round-trips", () => {
   assert.equal(line, "src/a.py, src/b.py#L1-L4");
   assert.deepEqual(parseContextLine(line), ["src/a.py", "src/b.py#L1-L4"]);
   assert.deepEqual(parseContextLine("  "), []);
+});
+
+test("a chat answer may replace the block of its task under the cursor only", () => {
+  const text = "x = 1\n# handrail:begin aaaaaa.1\ny = 2\n# handrail:end aaaaaa.1\n";
+  assert.equal(replaceableBlock(text, 3, "aaaaaa"), "aaaaaa.1");
+  assert.equal(replaceableBlock(text, 3, "bbbbbb"), undefined);
+  assert.equal(replaceableBlock(text, 1, "aaaaaa"), undefined);
 });

@@ -1,5 +1,6 @@
 // What the task pickers and the Edit/Close/Reopen Task commands show, from
 // `handrail.listTasks`, `handrail.editTask` and `handrail.closeTask` (no VS Code needed).
+import { blockAt, taskOfBlock } from "./blocks";
 import { EditTaskResult, ListTasksResult, TaskJson, TaskStatusResult } from "./protocol";
 
 export const LIST_TASKS = "handrail.listTasks";
@@ -104,4 +105,13 @@ export function parseContextLine(text: string): string[] {
 /** A task's context as the one-line input shows it. */
 export function contextLine(task: TaskJson): string {
   return task.context.join(", ");
+}
+
+/**
+ * The block a chat answer for `task` may replace: the block of that task under the cursor
+ * (1-based `line`) of the editor in front, else undefined (the answer is only inserted).
+ */
+export function replaceableBlock(text: string, line: number, task: string): string | undefined {
+  const block = blockAt(text, line);
+  return block !== undefined && taskOfBlock(block.id) === task ? block.id : undefined;
 }
