@@ -206,6 +206,7 @@ def context_report(
         ignore=snapshot.ignore,
         counter=snapshot.counter(),
         task_text=task_text,
+        pins=loaded.task.context_hashes,
     )
 
 

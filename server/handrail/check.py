@@ -105,6 +105,7 @@ def task_context_reports(
             entry_lines=loaded_task.context_lines,
             ignore=ignore,
             counter=counter,
+            pins=loaded_task.task.context_hashes,
         )
         for loaded_task in tasks
     ]

@@ -37,6 +37,7 @@ CODES: dict[str, Code] = {
         Code("HR204", "secret in a context entry", _E),
         Code("HR205", "context entry missing or outside the workspace", _E),
         Code("HR206", "context entry not scannable", _E),
+        Code("HR207", "context lines changed or moved", _W),
         Code("HR300", "generated block not verified", _E),
         Code("HR301", "generated block changed since it was verified", _E),
         Code("HR302", "latest verification of the block failed", _E),

@@ -80,6 +80,7 @@ __all__ = [
     "load_task",
     "new_task_id",
     "parse_task",
+    "rename_pin",
     "render_task",
     "save_task",
     "set_task_status",
@@ -114,6 +115,7 @@ _TASK_KEYS = (
     "closed_at",
     "note",
     "spec_history",
+    "context_hashes",
 )
 CLOSE_REASONS = ("done", "abandoned")
 """Why a task was closed: its work is finished, or it was given up."""
@@ -213,6 +215,8 @@ class Task(BaseModel):
     """Why the task was closed, in the closer's words."""
     spec_history: list[SpecRevision] = []
     """Earlier specs, oldest first: blocks generated under one of them are HR314."""
+    context_hashes: dict[str, str] = {}
+    """Line-range entry -> the hash of the lines it took when attached (HR207)."""
 
     @property
     def is_closed(self) -> bool:
@@ -529,6 +533,7 @@ def create_task(
             verify=verify,
             author=author,
             created=_timestamp(now),
+            context_hashes=_pins(ws, workflow, context),
         )
     except ValidationError as exc:
         line, message = min(_schema_problem(error, _Layout()) for error in exc.errors())
@@ -600,9 +605,19 @@ def render_task(task: Task) -> str:
             document.add("closed_at", task.closed_at)
         if task.note is not None:
             document.add("note", _string_item(task.note))
+    if task.context_hashes:
+        document.add("context_hashes", _hashes_table(task.context_hashes))
     if task.spec_history:
         document.add("spec_history", _history_tables(task.spec_history))
     return document.as_string()
+
+
+def _hashes_table(hashes: dict[str, str]) -> tomlkit.items.Table:
+    table = tomlkit.table()
+    table.add(tomlkit.comment("the lines each line-range entry took (HR207); written by handrail"))
+    for entry, digest in hashes.items():
+        table.add(entry, digest)
+    return table
 
 
 def _history_tables(history: Iterable[SpecRevision]) -> tomlkit.items.AoT:
@@ -671,6 +686,12 @@ def edit_task(
         if context:
             entries.multiline(True)
         _set_key(document, "context", entries)
+        # Setting the context pins the lines each range takes now.
+        pins = _pins(ws, workflow, context)
+        if "context_hashes" in document:
+            del document["context_hashes"]
+        if pins:
+            document.add("context_hashes", _hashes_table(pins))
     if verify is not None:
         if verify.strip():
             _set_key(document, "verify", _string_item(verify))
@@ -706,6 +727,28 @@ def set_task_status(
     result = parse_task(new_text, path=loaded.path, rel=loaded.rel)
     _write_in_tasks_dir(ws, loaded.path, new_text)
     return result
+
+
+def rename_pin(text: str, old: str, new: str) -> str:
+    """A task file's text with the kept hash of entry `old` moved to entry `new` (the lines
+    moved, not changed: HR207's fix). Text that is not valid TOML is returned as it is."""
+    try:
+        document = tomlkit.parse(text)
+    except Exception:
+        return text
+    table = document.get("context_hashes")
+    if not isinstance(table, tomlkit.items.Table) or old not in table:
+        return text
+    digest = str(table[old])
+    del table[old]
+    table[new] = digest
+    return document.as_string()
+
+
+def _pins(ws: Workspace, workflow: Workflow, context: Iterable[str]) -> dict[str, str]:
+    from handrail.context.pins import pin_entries
+
+    return pin_entries(ws, list(context), max_file_bytes=workflow.context.max_file_bytes)
 
 
 def _set_key(document: tomlkit.TOMLDocument, key: str, value: Any) -> None:

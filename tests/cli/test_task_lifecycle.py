@@ -171,3 +171,28 @@ def test_closing_with_unverified_blocks_is_hr315(repo: Path) -> None:
     assert run(repo, "verify", f"{task_id}.1").exit_code == 0
     assert run(repo, "explain", f"{task_id}.1").exit_code == 0
     assert gate_codes(repo) == []
+
+
+def test_a_moved_line_range_is_found_again_and_offered(repo: Path) -> None:
+    task_id = new_task(repo, GOOD_SPEC, "src/words.py#L5-L6")
+    text = (repo / ".handrail" / "tasks" / f"{task_id}.toml").read_text()
+    assert '"src/words.py#L5-L6" = "sha256:' in text
+    assert run(repo, "context", "check", task_id).exit_code == 0
+
+    source = repo / "src" / "words.py"
+    source.write_text("import re\n\n" + SOURCE)  # two lines above: the function moved
+    result = run(repo, "context", "check", task_id, "--json")
+    (report,) = json.loads(result.output)["tasks"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "HR207"]
+    assert "now src/words.py#L7-L8" in finding["message"]
+    assert ("HR207", f".handrail/tasks/{task_id}.toml") in gate_codes(repo)
+
+    # Taking the new range pins it again: nothing to report.
+    assert run(repo, "task", "edit", task_id, "--context", "src/words.py#L7-L8").exit_code == 0
+    assert gate_codes(repo) == []
+
+    source.write_text("import re\n\n" + SOURCE.replace("[:n]", "[: n + 1]"))
+    result = run(repo, "context", "check", task_id, "--json")
+    (report,) = json.loads(result.output)["tasks"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "HR207"]
+    assert "have changed since they were attached" in finding["message"]

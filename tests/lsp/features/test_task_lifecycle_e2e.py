@@ -114,3 +114,29 @@ async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> 
         (task,) = shown["tasks"]
         assert task["spec"] == NEW_SPEC and [h["spec"] for h in task["spec_history"]] == [SPEC]
         assert task["blocks"] == ["k3f7qa.1"]
+
+
+async def test_a_moved_range_is_reported_and_the_new_range_offered(workspace: Workspace) -> None:
+    from handrail.tasks import create_task
+
+    source = workspace.root / "src" / "a.py"
+    source.parent.mkdir(parents=True)
+    source.write_text(SOURCE)
+    created = create_task(workspace, load_workflow(workspace).workflow, SPEC, ["src/a.py#L3-L4"])
+    assert created.task is not None
+    loaded = created.task
+    source.write_text("# a header comment\n" + SOURCE)  # the function moved down one line
+    async with running([workspace.root]) as client:
+        uri = client.open(loaded.path, loaded.path.read_text(), language_id="toml")
+        diagnostics = await client.diagnostics_of(uri, 1)
+        (moved,) = [d for d in diagnostics if d.code == "HR207"]
+        assert "now src/a.py#L4-L5" in moved.message
+        actions = await client.code_actions(uri, (0, 0), (0, 0), [moved])
+        (fix,) = [a for a in actions if a.title == "Use src/a.py#L4-L5 (the lines moved)"]
+        assert fix.edit is not None
+        client.apply_edit(fix.edit)
+        text = client.texts[uri]
+        assert '"src/a.py#L4-L5"' in text and '"src/a.py#L3-L4"' not in text
+        loaded.path.write_text(text)
+        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+        assert [d.code for d in diagnostics] == []

@@ -258,7 +258,7 @@ def marker_fix(analysis: DocumentAnalysis, data: Mapping[str, Any]) -> tuple[str
 
 
 def _task_fix(analysis: DocumentAnalysis, code: str, data: Mapping[str, Any]) -> tuple[str, str]:
-    """HR200-HR204: the title and the task file's new text (empty when there is no fix)."""
+    """HR200-HR204, HR207: the title and the task file's new text (empty when there is no fix)."""
     try:
         if code in ("HR200", "HR201"):
             drop = [d for d in data.get("drop") or [] if isinstance(d, str)]
@@ -272,6 +272,11 @@ def _task_fix(analysis: DocumentAnalysis, code: str, data: Mapping[str, Any]) ->
         if code in ("HR203", "HR204") and isinstance(entry, str):
             return f"Remove context entry {entry}", remove_context_entries(analysis.text, [entry])
         suggest = data.get("suggest")
+        if code == "HR207" and isinstance(entry, str) and isinstance(suggest, str):
+            from handrail.tasks import rename_pin
+
+            moved = replace_context_entry(analysis.text, entry, suggest)
+            return f"Use {suggest} (the lines moved)", rename_pin(moved, entry, suggest)
         if (
             code == "HR202"
             and isinstance(entry, str)
@@ -340,7 +345,7 @@ def quick_fixes(
     if code == "HR314" and analysis.kind == "source":
         line = diagnostic.range.start.line + 1
         return regenerate_actions(analysis, line, line, kind=fix, diagnostic=diagnostic)
-    if analysis.kind == "task" and code in ("HR200", "HR201", "HR202", "HR203", "HR204"):
+    if analysis.kind == "task" and code in ("HR200", "HR201", "HR202", "HR203", "HR204", "HR207"):
         title, new_text = _task_fix(analysis, code, data)
         change = changed_region(analysis.text, new_text) if new_text else None
         return [action(title, [change])] if change is not None else []
