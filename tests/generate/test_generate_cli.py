@@ -346,3 +346,24 @@ def test_replace_refuses_an_unknown_block_and_into(repo: Path, server: tuple[str
     other = run(repo, "generate", "zzzzzz", "--replace", f"{task_id}.1")
     assert other.exit_code == 2
     assert script.requests == [] and snapshot(repo) == before
+
+
+def test_the_pack_names_the_target_file_and_shows_the_insertion_point(
+    repo: Path, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    task_id = new_task(repo)
+    shown = run(repo, "prompt", task_id, "--into", "src/words.py:2")
+    assert shown.exit_code == 0, shown.output
+    assert "The code goes into `src/words.py`, before line 2." in shown.output
+    assert "def words(text):\n<<< the code goes here >>>\n    return text.split()" in (shown.output)
+    plain = run(repo, "prompt", task_id)
+    assert "Where the code goes" not in plain.output
+
+    assert run(repo, "generate", task_id, "--into", "src/words.py", "-q").exit_code == 0
+    (request,) = script.requests
+    sent = request["messages"][-1]["content"]
+    assert "The code goes at the end of `src/words.py`." in sent
+    assert "    return text.split()\n<<< the code goes here >>>" in sent

@@ -224,6 +224,11 @@ async def test_regenerate_replaces_the_block_from_its_code_action(
         assert regenerate.command is not None
         result = await client.run(regenerate.command)
         assert result["applied"] is True and result["replaced"] == "k3f7qa.1"
+        first_pack, second_pack = (r["messages"][-1]["content"] for r in script.requests)
+        assert "The code goes into `src/a.py`, before line 3." in first_pack
+        assert "import os\n\n<<< the code goes here >>>\n\ndef f(x):" in first_pack
+        assert "replacing an earlier attempt that failed" in second_pack
+        assert CODE not in second_pack  # the failed attempt is not shown
         assert result["block"] == "k3f7qa.2"
         assert client.texts[uri] == (
             "import os\n\n# handrail:begin k3f7qa.2\n" + CODE_2 + "# handrail:end k3f7qa.2\n"

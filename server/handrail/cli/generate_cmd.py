@@ -84,6 +84,7 @@ def generate(
         GenerationRefused,
         Target,
         generate_code,
+        insertion_of,
         prepare_target,
         write_generated,
     )
@@ -135,6 +136,7 @@ def generate(
             settings,
             target_rel=target.rel if target else None,
             on_delta=progress.update,
+            insertion=insertion_of(target) if target else None,
         )
     except GenerationRefused as exc:
         progress.clear()

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,6 +34,9 @@ from handrail.tasks import LoadedTask
 from handrail.workflow.model import Workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
 
+if TYPE_CHECKING:
+    from handrail.prompt import InsertionPoint
+
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -46,6 +49,7 @@ __all__ = [
     "endpoint_name",
     "generate_code",
     "insert_code",
+    "insertion_of",
     "prepare_replacement",
     "prepare_target",
     "replace_file",
@@ -107,6 +111,7 @@ def generate_code(
     target_rel: str | None = None,
     on_delta: Callable[[str], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    insertion: InsertionPoint | None = None,
 ) -> Generated:
     """Send the task's checked prompt pack and return the code of the answer.
 
@@ -119,7 +124,7 @@ def generate_code(
     from handrail.prompt import build_prompt_pack
 
     (report,) = task_context_reports(ws, workflow, [loaded_task])
-    pack = build_prompt_pack(loaded_task, workflow, report)
+    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion)
     if pack.refused:
         raise GenerationRefused(pack.findings)
     answer = stream_chat(
@@ -146,6 +151,17 @@ def generate_code(
     if "model" in BlockMarked.model_fields:  # the field the agents work adds to the record
         produced_by["model"] = answer.model or settings.model
     return Generated(loaded_task.task.id, code, answer, pack.findings, produced_by)
+
+
+def insertion_of(target: Target) -> InsertionPoint:
+    """The insertion point the prompt pack shows for `target` (read now; "" when new)."""
+    from handrail.prompt import InsertionPoint
+
+    text = _read_text(target)[0] if target.exists else ""
+    replaces = None
+    if target.replaces is not None:
+        replaces = (target.replaces.begin_line, target.replaces.end_line)
+    return InsertionPoint(target.rel, target.line, text, replaces)
 
 
 def endpoint_name(base_url: str) -> str:

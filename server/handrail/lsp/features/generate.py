@@ -79,10 +79,19 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
                 lines_seen[0] += piece.count("\n")
                 loop.call_soon_threadsafe(report, f"{lines_seen[0]} lines received")
 
+        from handrail.prompt import InsertionPoint
+
+        replaces = target.replaces
+        insertion = InsertionPoint(
+            rel,
+            target.line,
+            target.analysis.text,
+            (replaces.begin_line, replaces.end_line) if replaces else None,
+        )
         try:
             generated = await asyncio.to_thread(
                 generate_code, folder.ws, workflow, loaded, settings,
-                target_rel=rel, on_delta=on_delta,
+                target_rel=rel, on_delta=on_delta, insertion=insertion,
             )  # fmt: skip
         except GenerationRefused as exc:
             _show_refusal(server, target.task_id, exc.findings)
