@@ -11,7 +11,7 @@ import errno
 import hashlib
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ __all__ = [
     "GenerationRefused",
     "Replaced",
     "Target",
+    "blank_line_gap",
     "endpoint_name",
     "generate_code",
     "insert_code",
@@ -261,7 +262,7 @@ def write_generated(
 def _plan(target: Target, text: str, code: str, block_id: str) -> MarkPlan:
     if target.replaces is not None:
         text = without_block(text, target.replaces, target.rel)
-    inserted, first, last = insert_code(text, code, target.line, target.rel)
+    inserted, first, last = insert_code(text, code, target.line, target.rel, spaced=True)
     return plan_mark(inserted, target.rel, first, last, block_id)
 
 
@@ -273,8 +274,14 @@ def without_block(text: str, old: Replaced, rel: str) -> str:
     return "".join(lines[: old.begin_line - 1] + lines[old.end_line :])
 
 
-def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, int, int]:
-    """`text` with `code` inserted before line `line`, and the 1-based lines code now spans."""
+def insert_code(
+    text: str, code: str, line: int | None, rel: str, *, spaced: bool = False
+) -> tuple[str, int, int]:
+    """`text` with `code` inserted before line `line`, and the 1-based lines code now spans.
+
+    With `spaced`, top-level code gets the blank lines the file puts between its top-level
+    blocks (`blank_line_gap`) before and after it, outside the code's lines.
+    """
     # Split at line endings only, as the markers count lines (not at form feeds or U+2028).
     lines = _LINES.findall(text)
     eol = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
@@ -289,8 +296,53 @@ def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, 
         )
     if lines and not lines[-1].endswith(("\n", "\r")) and at == len(lines) + 1:
         lines[-1] += eol
-    new = lines[: at - 1] + code_lines + lines[at - 1 :]
-    return "".join(new), at, at + len(code_lines) - 1
+    above: list[str] = []
+    below: list[str] = []
+    gap = blank_line_gap(lines) if spaced and _top_level(code_lines) else None
+    if gap is not None:
+        before, after = lines[: at - 1], lines[at - 1 :]
+        if any(x.strip() for x in before):
+            above = [eol] * max(0, gap - _blank_run(reversed(before)))
+        if any(x.strip() for x in after):
+            below = [eol] * max(0, gap - _blank_run(after))
+    new = lines[: at - 1] + above + code_lines + below + lines[at - 1 :]
+    first = at + len(above)
+    return "".join(new), first, first + len(code_lines) - 1
+
+
+def _blank_run(lines: Iterable[str]) -> int:
+    count = 0
+    for line in lines:
+        if line.strip():
+            break
+        count += 1
+    return count
+
+
+def _top_level(code_lines: Sequence[str]) -> bool:
+    first = next((c for c in code_lines if c.strip()), "")
+    return bool(first) and not first[0].isspace()
+
+
+def blank_line_gap(lines: Sequence[str]) -> int | None:
+    """How many blank lines the file puts before a top-level block that follows another
+    block (the most common count; PEP 8's 2 in most Python, 1 in most other code), or None
+    when the file shows no example."""
+    counts: dict[int, int] = {}
+    blanks = 0
+    previous = ""
+    for line in lines:
+        if not line.strip():
+            blanks += 1
+            continue
+        closing = ("}", "};", "end", ")", ");")
+        ends_block = previous[:1].isspace() or previous.strip() in closing
+        if previous and not line[0].isspace() and ends_block and line.strip() not in closing:
+            counts[blanks] = counts.get(blanks, 0) + 1
+        previous, blanks = line, 0
+    if not counts:
+        return None
+    return max(counts, key=lambda n: (counts[n], n))
 
 
 def _read_text(target: Target) -> tuple[str, SourceEncoding]:

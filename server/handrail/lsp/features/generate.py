@@ -200,7 +200,7 @@ def _planner(target: _Target, code: str) -> Callable[[Allocation], MarkPlan]:
             from handrail.generate.handoff import without_block
 
             text = without_block(text, target.replaces, target.rel)
-        inserted, first, last = insert_code(text, code, target.line, target.rel)
+        inserted, first, last = insert_code(text, code, target.line, target.rel, spaced=True)
         block_id = next_id_for(allocation, target.task_id, inserted, target.rel)
         return plan_mark(inserted, target.rel, first, last, block_id)
 
