@@ -487,11 +487,24 @@ def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
 
 
 def _spec_findings(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
+    has_context = bool(loaded.task.context)
     if loaded.spec_start is not None:
         line, column = loaded.spec_start
-        return check_spec(loaded.task.spec, workflow, path=loaded.rel, line=line, column=column)
+        return check_spec(
+            loaded.task.spec,
+            workflow,
+            path=loaded.rel,
+            line=line,
+            column=column,
+            has_context=has_context,
+        )
     return check_spec(
-        loaded.task.spec, workflow, path=loaded.rel, line=loaded.spec_line, verbatim=False
+        loaded.task.spec,
+        workflow,
+        path=loaded.rel,
+        line=loaded.spec_line,
+        verbatim=False,
+        has_context=has_context,
     )
 
 

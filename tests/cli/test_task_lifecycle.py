@@ -196,3 +196,20 @@ def test_a_moved_line_range_is_found_again_and_offered(repo: Path) -> None:
     (report,) = json.loads(result.output)["tasks"]
     (finding,) = [f for f in report["findings"] if f["code"] == "HR207"]
     assert "have changed since they were attached" in finding["message"]
+
+
+def test_a_spec_that_says_nothing_checkable_is_refused_without_context(repo: Path) -> None:
+    refused = run(repo, "task", "new", "Make it faster.", "--json")
+    assert refused.exit_code == 1
+    payload = json.loads(refused.output)
+    assert payload["task"] is None
+    (finding,) = payload["findings"]
+    assert finding["code"] == "HR102" and finding["severity"] == "error"
+    assert "nothing checkable" in finding["message"]
+    # With the code it is about attached, the same words are a (warned) start.
+    attached = run(repo, "task", "new", "Make it faster.", "--context", "src/words.py", "--json")
+    assert attached.exit_code == 0
+    assert [f["severity"] for f in json.loads(attached.output)["findings"]] == ["warning"]
+    # A plain two-sentence spec passes at once, with no finding.
+    plain = json.loads(run(repo, "task", "new", GOOD_SPEC, "--json").output)
+    assert plain["task"] is not None and plain["findings"] == []

@@ -140,3 +140,12 @@ async def test_a_moved_range_is_reported_and_the_new_range_offered(workspace: Wo
         loaded.path.write_text(text)
         diagnostics = await client.diagnostics_of(uri, client.versions[uri])
         assert [d.code for d in diagnostics] == []
+
+
+async def test_new_task_refuses_a_spec_with_nothing_checkable(workspace: Workspace) -> None:
+    async with running([workspace.root]) as client:
+        refused = await client.run("handrail.newTask", {"spec": "Make it faster."})
+        assert refused["task"] is None
+        assert [(f["code"], f["severity"]) for f in refused["findings"]] == [("HR102", "error")]
+        created = await client.run("handrail.newTask", {"spec": SPEC})
+        assert created["task"] is not None and created["findings"] == []
