@@ -271,6 +271,10 @@ def mark_diff_command(ctx: Context, task_id: str, base: str, as_json: bool) -> N
                     {"path": s.path, "start": s.start, "end": s.end, "reason": s.reason}
                     for s in result.skipped
                 ],
+                "recorded": [
+                    {"path": r.path, "block": r.block_id, "start": r.start, "end": r.end}
+                    for r in result.recorded
+                ],
                 "ledger_error": result.ledger_error,
             }
         )
@@ -280,9 +284,14 @@ def mark_diff_command(ctx: Context, task_id: str, base: str, as_json: bool) -> N
                 f"Marked {m.path}:{m.block.begin_line + 1}-{m.block.end_line - 1} "
                 f"as block {m.block.id}."
             )
+        for r in result.recorded:
+            click.echo(
+                f"Recorded {r.path}:{r.start}-{r.end} as block {r.block_id} in the ledger only: "
+                "its format has no comments, so it carries no markers (attributed, not gated)."
+            )
         for s in result.skipped:
             click.echo(f"Skipped {s.path}:{s.start}-{s.end}: {s.reason}.", err=True)
-        if not result.marked:
+        if not result.marked and not result.recorded:
             click.echo(f"Nothing new to mark since {base}.")
         else:
             click.echo("The blocks stay unverified (HR300) until their verification runs green.")

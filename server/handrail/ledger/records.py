@@ -155,6 +155,9 @@ class BlockMarked(_Record):
     attempt, so that block's first attempt failed and this one is rework."""
     replaces_hash: Hash | None = None
     """The content hash of the discarded attempt."""
+    ledger_only: bool = False
+    """A range in a file that cannot hold comments (JSON): recorded without markers, so it
+    is attributed (stats, blame) but not gated."""
 
     @field_validator("path")
     @classmethod
