@@ -62,6 +62,7 @@ __all__ = [
     "TASK_ID_PATTERN",
     "TASK_ID_RE",
     "CreatedTask",
+    "Decomposed",
     "EditedTask",
     "LoadedTask",
     "SpecRevision",
@@ -74,7 +75,10 @@ __all__ = [
     "create_task",
     "create_template_task",
     "current_spec_hash",
+    "decompose_drafts",
+    "decompose_task",
     "edit_task",
+    "finish_parent",
     "is_task_id",
     "load_all_tasks",
     "load_task",
@@ -116,6 +120,8 @@ _TASK_KEYS = (
     "note",
     "spec_history",
     "context_hashes",
+    "parent",
+    "decomposed",
 )
 CLOSE_REASONS = ("done", "abandoned")
 """Why a task was closed: its work is finished, or it was given up."""
@@ -163,6 +169,8 @@ def task_json(loaded: LoadedTask) -> dict[str, Any]:
         "created": task.created.isoformat() if task.created else None,
         "closed_at": task.closed_at.isoformat() if task.closed_at else None,
         "note": task.note,
+        "parent": task.parent,
+        "decomposed": task.decomposed,
         "spec_history": [
             {"spec": rev.spec, "replaced": rev.replaced.isoformat()} for rev in task.spec_history
         ],
@@ -217,6 +225,11 @@ class Task(BaseModel):
     """Earlier specs, oldest first: blocks generated under one of them are HR314."""
     context_hashes: dict[str, str] = {}
     """Line-range entry -> the hash of the lines it took when attached (HR207)."""
+    parent: str | None = None
+    """The task this one was decomposed from (`task decompose`)."""
+    decomposed: bool = False
+    """A parent whose spec was too long: its sub-tasks carry the checked specs, so its own
+    spec is not checked and it is offered for no generation; done when they all are."""
 
     @property
     def is_closed(self) -> bool:
@@ -252,6 +265,13 @@ class Task(BaseModel):
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 raise ValueError("holds characters that are not valid Unicode text") from None
+        return value
+
+    @field_validator("parent")
+    @classmethod
+    def _parent_shape(cls, value: str | None) -> str | None:
+        if value is not None and not is_task_id(value):
+            raise ValueError(f"{value!r} is not a task id")
         return value
 
     @field_validator("verify")
@@ -481,7 +501,7 @@ def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
     A closed task's spec is not checked: it was checked while the task was open, and an
     abandoned task (a template left behind) must not fail the gate for ever.
     """
-    if loaded.task.is_closed:
+    if loaded.task.is_closed or loaded.task.decomposed:
         return []
     return _spec_findings(loaded, workflow)
 
@@ -612,6 +632,10 @@ def render_task(task: Task) -> str:
             document.add(key, _string_item(value))
     if task.created is not None:
         document.add("created", task.created)
+    if task.parent is not None:
+        document.add("parent", task.parent)
+    if task.decomposed:
+        document.add("decomposed", True)
     if task.is_closed:
         document.add("status", task.status)
         if task.closed_at is not None:
@@ -711,6 +735,94 @@ def edit_task(
         elif "verify" in document:
             del document["verify"]
     return _write_edited(ws, workflow, loaded, document.as_string(), spec_changed=spec_changed)
+
+
+@dataclass(frozen=True, slots=True)
+class Decomposed:
+    """The result of `decompose_task`: the parent and its sub-tasks when written (None when
+    a sub-task's spec was refused: then nothing was written), and each sub-spec's findings."""
+
+    parent: LoadedTask | None
+    children: list[LoadedTask]
+    findings: list[list[Finding]]
+
+
+def decompose_drafts(spec: str) -> list[str]:
+    """One draft sub-task spec per sentence of `spec` (the user edits them before creating)."""
+    from handrail.spec.sentences import split_sentences
+
+    return [s.text.strip() for s in split_sentences(spec) if s.text.strip()]
+
+
+def decompose_task(
+    ws: Workspace,
+    workflow: Workflow,
+    spec: str,
+    subtasks: list[str],
+    context: list[str],
+    *,
+    verify: str | None = None,
+    author: str | None = None,
+    now: dt.datetime | None = None,
+) -> Decomposed:
+    """Write a parent task holding the too-long `spec` and one sub-task per entry of
+    `subtasks`, each checked as `create_task` checks a spec (sharing `context`).
+
+    All or nothing: when any sub-spec has an error-severity finding, nothing is written.
+    """
+    taken = _existing_ids(ws)
+    parent_id = new_task_id(taken)
+    taken.add(parent_id)
+    children: list[Task] = []
+    findings: list[list[Finding]] = []
+    for sub in subtasks:
+        child_id = new_task_id(taken)
+        taken.add(child_id)
+        child = Task(
+            id=child_id,
+            spec=sub.replace("\r\n", "\n").replace("\r", "\n").strip(),
+            context=list(context),
+            verify=verify,
+            author=author,
+            created=_timestamp(now),
+            parent=parent_id,
+            context_hashes=_pins(ws, workflow, context),
+        )
+        loaded = parse_task(
+            render_task(child), path=ws.tasks_dir / f"{child_id}.toml", rel=task_rel(child_id)
+        )
+        findings.append(check_task(loaded, workflow))
+        children.append(child)
+    if not children or any(has_errors(f) for f in findings):
+        return Decomposed(None, [], findings)
+    parent = Task(
+        id=parent_id,
+        spec=spec.replace("\r\n", "\n").replace("\r", "\n").strip(),
+        context=list(context),
+        verify=verify,
+        author=author,
+        created=_timestamp(now),
+        decomposed=True,
+    )
+    written = [save_task(ws, parent)]
+    written += [save_task(ws, child) for child in children]
+    return Decomposed(written[0], written[1:], findings)
+
+
+def finish_parent(ws: Workspace, child: Task, *, now: dt.datetime | None = None) -> str | None:
+    """Close `child`'s parent as done when every sub-task of it is closed done; its id, or
+    None when nothing changed."""
+    if child.parent is None:
+        return None
+    found = load_all_tasks(ws)
+    parent = found.tasks.get(child.parent)
+    if parent is None or parent.task.is_closed:
+        return None
+    siblings = [t.task for t in found.tasks.values() if t.task.parent == child.parent]
+    if not siblings or any(t.status != "done" for t in siblings):
+        return None
+    set_task_status(ws, child.parent, "done", note="all its sub-tasks are done", now=now)
+    return child.parent
 
 
 def set_task_status(

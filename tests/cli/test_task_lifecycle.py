@@ -213,3 +213,54 @@ def test_a_spec_that_says_nothing_checkable_is_refused_without_context(repo: Pat
     # A plain two-sentence spec passes at once, with no finding.
     plain = json.loads(run(repo, "task", "new", GOOD_SPEC, "--json").output)
     assert plain["task"] is not None and plain["findings"] == []
+
+
+LONG_SPEC = (
+    "Given a text, return its words. It must split on whitespace only. "
+    "Given the words, return the n most frequent with their counts. "
+    "It must order ties alphabetically."
+)
+
+
+def test_decompose_offers_a_draft_per_sentence_and_finishes_the_parent(repo: Path) -> None:
+    refused = run(repo, "task", "new", LONG_SPEC)
+    assert refused.exit_code == 1 and "decompose" in refused.output
+    drafts = json.loads(run(repo, "task", "decompose", LONG_SPEC, "--dry-run", "--json").output)
+    assert len(drafts["drafts"]) == 4
+    assert drafts["drafts"][0] == "Given a text, return its words."
+    assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
+
+    # The drafts are edited into two sub-tasks of two sentences each.
+    subs = [
+        "Given a text, return its words. It must split on whitespace only.",
+        "Given the words, return the n most frequent with counts. It must order ties "
+        "alphabetically.",
+    ]
+    args = ["task", "decompose", LONG_SPEC, "--sub", subs[0], "--sub", subs[1]]
+    made = run(repo, *args, "--context", "src/words.py", "--json")
+    assert made.exit_code == 0, made.output
+    payload = json.loads(made.output)
+    parent, (first, second) = payload["parent"], payload["children"]
+    shown = json.loads(run(repo, "task", "show", first, "--json").output)
+    assert shown["parent"] == parent and shown["spec"] == subs[0]
+    assert json.loads(run(repo, "task", "show", parent, "--json").output)["decomposed"] is True
+    # The parent's long spec does not fail the gate: its sub-tasks carry the checked specs.
+    assert run(repo, "check").exit_code == 0
+    assert not [c for c in gate_codes(repo) if c[1] == f".handrail/tasks/{parent}.toml"]
+
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", first).exit_code == 0
+    closed = json.loads(run(repo, "task", "close", first, "--reason", "done", "--json").output)
+    assert closed["parent_done"] is None
+    closed = json.loads(run(repo, "task", "close", second, "--reason", "done", "--json").output)
+    assert closed["parent_done"] == parent
+    assert json.loads(run(repo, "task", "show", parent, "--json").output)["status"] == "done"
+
+    stats = json.loads(run(repo, "stats", "--format", "json").output)
+    (group,) = stats["per_parent"]
+    assert group["key"] == parent and group["blocks"] == 1
+
+
+def test_decompose_writes_nothing_when_a_sub_spec_is_refused(repo: Path) -> None:
+    result = run(repo, "task", "decompose", LONG_SPEC, "--sub", GOOD_SPEC, "--sub", "TODO <x>.")
+    assert result.exit_code == 1
+    assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []

@@ -322,9 +322,102 @@ def _set_status(ctx: Context, task_id: str, status: str, note: str | None, as_js
         for rel, text in marker_texts(ctx.ws, list_files(ctx.ws)):
             analysis = analyze_source(snapshot, rel, text)
             loose.extend(f for f in analysis.findings if f.code == "HR315")
+    finished = None
+    if status == "done":
+        from handrail.tasks import finish_parent
+
+        finished = finish_parent(ctx.ws, loaded.task)
     if as_json:
-        emit_json({"task": task_id, "status": loaded.task.status, "findings": findings_json(loose)})
+        emit_json(
+            {
+                "task": task_id,
+                "status": loaded.task.status,
+                "parent_done": finished,
+                "findings": findings_json(loose),
+            }
+        )
         return
     echo_findings(loose)
     verb = "Reopened" if status == "open" else f"Closed ({status})"
     click.echo(f"{verb} task {task_id}: {loaded.rel}")
+    if finished is not None:
+        click.echo(f"All sub-tasks of {finished} are done: closed {finished} (done) too.")
+
+
+@task.command("decompose")
+@click.argument("spec")
+@click.option(
+    "--sub",
+    "subs",
+    multiple=True,
+    metavar="SPEC",
+    help="A sub-task's spec (repeat; the default is one draft per sentence of SPEC).",
+)
+@click.option(
+    "--context", "-c", "entries", multiple=True, metavar="ENTRY", help="Shared by every sub-task."
+)
+@click.option("--verify", help="The sub-tasks' own verification command.")
+@click.option("--dry-run", is_flag=True, help="Print the draft sub-task specs; write nothing.")
+@json_option
+@pass_ctx
+def task_decompose(
+    ctx: Context,
+    spec: str,
+    subs: tuple[str, ...],
+    entries: tuple[str, ...],
+    verify: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Split a SPEC too long for one generation into a parent task and one sub-task each.
+
+    Without --sub, each sentence of SPEC is a draft sub-task: see them with --dry-run, edit
+    them, and pass them back with --sub. Every sub-spec is checked as `task new` checks one;
+    if any is refused nothing is written (exit 1). The parent is closed as done when every
+    sub-task is.
+    """
+    from handrail.context.entries import EntryError, parse_entry
+    from handrail.tasks import decompose_drafts, decompose_task
+    from handrail.workflow.init import git_owner
+
+    drafts = list(subs) or decompose_drafts(spec)
+    if dry_run:
+        if as_json:
+            emit_json({"drafts": drafts})
+        else:
+            for draft in drafts:
+                click.echo(draft)
+        return
+    for raw in entries:
+        try:
+            parse_entry(raw)
+        except EntryError as exc:
+            fail(f"--context {raw!r}: {exc}")
+    if len(drafts) < 2:
+        fail("decomposing needs at least two sub-tasks: give each with --sub")
+    workflow = _workflow_or_fail(ctx)
+    made = decompose_task(
+        ctx.ws, workflow, spec, drafts, list(entries), verify=verify, author=git_owner(ctx.ws.root)
+    )
+    if as_json:
+        emit_json(
+            {
+                "parent": made.parent.task.id if made.parent else None,
+                "children": [c.task.id for c in made.children],
+                "drafts": drafts,
+                "findings": [findings_json(f) for f in made.findings],
+            }
+        )
+    elif made.parent is None:
+        for draft, found in zip(drafts, made.findings, strict=True):
+            for f in found:
+                click.echo(
+                    f"sub-task {draft[:40]!r}: {f.severity.value} {f.code} {f.message}", err=True
+                )
+        click.echo("A sub-task's spec was refused: nothing was written.", err=True)
+    else:
+        click.echo(f"Created parent task {made.parent.task.id} with sub-tasks:")
+        for child in made.children:
+            click.echo(f"  {child.task.id}  {child.task.spec.splitlines()[0][:70]}")
+    if made.parent is None:
+        raise SystemExit(EXIT_FINDINGS)

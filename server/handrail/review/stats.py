@@ -223,6 +223,8 @@ class Stats:
     """First attempt and rework by the model (or endpoint) that generated the block."""
     per_agent: list[GroupStats] = field(default_factory=list)
     """The same by coding agent (`mark --diff --agent`); blocks without one are left out."""
+    per_parent: list[GroupStats] = field(default_factory=list)
+    """The same by parent task (`task decompose`): the blocks of all its sub-tasks."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -232,6 +234,7 @@ class Stats:
             "per_week": [g.as_json() for g in self.per_week],
             "per_model": [g.as_json() for g in self.per_model],
             "per_agent": [g.as_json() for g in self.per_agent],
+            "per_parent": [g.as_json() for g in self.per_parent],
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "backlog": [b.as_json() for b in self.backlog],
@@ -320,6 +323,7 @@ def compute_stats(
     record_authors: Mapping[str, str] | None = None,
     backlog: Sequence[BacklogItem] = (),
     gate_log: GateLog | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> Stats:
     """The metrics of blocks marked on or after `since` (UTC day), and of runs since then.
 
@@ -332,12 +336,16 @@ def compute_stats(
     by_week: dict[str, list[BlockStats]] = {}
     by_model: dict[str, list[BlockStats]] = {}
     by_agent: dict[str, list[BlockStats]] = {}
+    by_parent: dict[str, list[BlockStats]] = {}
     for b in blocks:
         by_author.setdefault(b.author, []).append(b)
         by_week.setdefault(b.week, []).append(b)
         by_model.setdefault(b.model, []).append(b)
         if b.agent:
             by_agent.setdefault(b.agent, []).append(b)
+        parent = (parents or {}).get(b.task_id)
+        if parent is not None:
+            by_parent.setdefault(parent, []).append(b)
     runs = [
         r
         for r in records
@@ -356,6 +364,7 @@ def compute_stats(
         gate=gate_stats(gate_log or GateLog(), since=since),
         per_model=[group(k, v) for k, v in sorted(by_model.items())],
         per_agent=[group(k, v) for k, v in sorted(by_agent.items())],
+        per_parent=[group(k, v) for k, v in sorted(by_parent.items())],
     )
 
 
@@ -447,6 +456,11 @@ def collect_stats(ws: Workspace, *, since: dt.date | None = None) -> tuple[Stats
         record_authors=authors,
         backlog=backlog,
         gate_log=read_gate_log(ws),
+        parents={
+            t.task.id: t.task.parent
+            for t in snapshot.tasks.tasks.values()
+            if t.task.parent is not None
+        },
     )
     return stats, warnings
 
@@ -528,6 +542,7 @@ def render_text(stats: Stats) -> str:
     if any(g.key != UNKNOWN_AUTHOR for g in stats.per_model):
         rows("Per model (or endpoint)", stats.per_model)
     rows("Per agent", stats.per_agent)
+    rows("Per parent task (decomposed)", stats.per_parent)
 
     def gate_rows(title: str, groups: list[GateGroup]) -> None:
         if not groups:

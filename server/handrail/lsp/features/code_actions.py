@@ -56,7 +56,8 @@ _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 def _newest_first(tasks: Iterable[LoadedTask]) -> list[LoadedTask]:
     """Open tasks, newest first: a closed (done or abandoned) task is offered nowhere."""
     return sorted(
-        (t for t in tasks if not t.task.is_closed),
+        # A decomposed parent is worked on through its sub-tasks.
+        (t for t in tasks if not t.task.is_closed and not t.task.decomposed),
         key=lambda t: (t.task.created or _EPOCH, t.task.id),
         reverse=True,
     )
