@@ -149,3 +149,32 @@ async def test_new_task_refuses_a_spec_with_nothing_checkable(workspace: Workspa
         assert [(f["code"], f["severity"]) for f in refused["findings"]] == [("HR102", "error")]
         created = await client.run("handrail.newTask", {"spec": SPEC})
         assert created["task"] is not None and created["findings"] == []
+
+
+LONG = (
+    "Given a CSV header line, return the column names. It must keep quoted commas. "
+    "Given a CSV row, return its fields. It must follow parse_row in src/csv_utils.py."
+)
+
+
+async def test_decompose_drafts_then_creates_sub_tasks_under_a_parent(
+    workspace: Workspace,
+) -> None:
+    async with running([workspace.root]) as client:
+        refused = await client.run("handrail.newTask", {"spec": LONG})
+        assert refused["task"] is None
+        drafts = await client.run("handrail.decompose", {"spec": LONG})
+        assert len(drafts["drafts"]) == 4 and drafts["parent"] is None
+        assert list(workspace.tasks_dir.iterdir()) == []
+        subs = [" ".join(drafts["drafts"][:2]), " ".join(drafts["drafts"][2:])]
+        made = await client.run("handrail.decompose", {"spec": LONG, "subtasks": subs})
+        parent, children = made["parent"], made["children"]
+        assert parent is not None and len(children) == 2
+        listed = await client.run("handrail.listTasks", {"all": True})
+        by_id = {t["task"]: t for t in listed["tasks"]}
+        assert by_id[parent]["decomposed"] is True
+        assert {by_id[c]["parent"] for c in children} == {parent}
+        for child in children:
+            closed = await client.run("handrail.closeTask", {"task": child, "reason": "done"})
+        assert closed["parent_done"] == parent
+        assert load_task(workspace, parent).task.status == "done"

@@ -57,6 +57,7 @@ LIST_TASKS = "handrail.listTasks"
 EDIT_TASK = "handrail.editTask"
 CLOSE_TASK = "handrail.closeTask"
 REOPEN_TASK = "handrail.reopenTask"
+DECOMPOSE = "handrail.decompose"
 
 CANDIDATES_CAP = 5000
 """At most this many files in a `handrail.contextCandidates` answer."""
@@ -325,10 +326,72 @@ async def _set_status(
         loaded = await asyncio.to_thread(set_task_status, folder.ws, task_id, status, note=note)
     except TaskFileError as exc:
         raise CommandFailed(f"{command}: {exc}") from None
+    finished = None
+    if status == "done":
+        from handrail.tasks import finish_parent
+
+        finished = await asyncio.to_thread(finish_parent, folder.ws, loaded.task)
     await _refresh(server, folder)
     if folder.active_task == task_id and loaded.task.is_closed:
         folder.active_task = None
-    return {"task": task_id, "status": loaded.task.status, "path": loaded.rel}
+    return {
+        "task": task_id,
+        "status": loaded.task.status,
+        "path": loaded.rel,
+        "parent_done": finished,
+    }
+
+
+async def decompose(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """``handrail task decompose``: ``spec`` (too long for one task) and, optionally, the
+    edited ``subtasks``; without them (or with ``"dryRun": true``) the drafts, one per
+    sentence. Creates the parent and its sub-tasks, all or nothing."""
+    from handrail.context.entries import EntryError, parse_entry
+    from handrail.tasks import TaskFileError, decompose_drafts, decompose_task
+
+    values = one_mapping(args, DECOMPOSE)
+    folder = folder_from(server, values, DECOMPOSE)
+    spec = text_arg(values, "spec", DECOMPOSE, required=True) or ""
+    subtasks = values.get("subtasks")
+    context = values.get("context") or []
+    verify = text_arg(values, "verify", DECOMPOSE, required=False)
+    for name, value in (("subtasks", subtasks or []), ("context", context)):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad_params(f'{DECOMPOSE}: "{name}" must be a list of text.')
+    for raw in context:
+        try:
+            parse_entry(raw)
+        except EntryError as exc:
+            raise bad_params(f"{DECOMPOSE}: context entry {raw!r}: {exc}") from None
+    drafts = list(subtasks) if subtasks else decompose_drafts(spec)
+    if not subtasks or values.get("dryRun") is True:
+        return {"drafts": drafts, "parent": None, "children": [], "findings": []}
+    if len(drafts) < 2:
+        raise bad_params(f"{DECOMPOSE}: decomposing needs at least two sub-tasks.")
+    _workflow_usable(folder, DECOMPOSE)
+    author = await asyncio.to_thread(_author, folder)
+    try:
+        made = await asyncio.to_thread(
+            decompose_task,
+            folder.ws,
+            folder.snapshot.workflow.workflow,
+            spec,
+            drafts,
+            list(context),
+            verify=verify,
+            author=author,
+        )
+    except TaskFileError as exc:
+        raise CommandFailed(f"{DECOMPOSE}: {exc}") from None
+    if made.parent is not None:
+        await _refresh(server, folder)
+        folder.active_task = made.children[0].task.id
+    return {
+        "drafts": drafts,
+        "parent": made.parent.task.id if made.parent else None,
+        "children": [c.task.id for c in made.children],
+        "findings": [findings_json(f) for f in made.findings],
+    }
 
 
 async def close_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
@@ -888,6 +951,7 @@ HANDLERS: dict[str, Handler] = {
     EDIT_TASK: edit_task_command,
     CLOSE_TASK: close_task,
     REOPEN_TASK: reopen_task,
+    DECOMPOSE: decompose,
 }
 
 
