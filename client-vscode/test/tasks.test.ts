@@ -5,6 +5,8 @@ import {
   CLOSE_CHOICES,
   contextLine,
   editOutcome,
+  keptDrafts,
+  offersDecompose,
   parseContextLine,
   replaceableBlock,
   statusOutcome,
@@ -31,9 +33,15 @@ const LISTED: ListTasksResult = {
   closed_hidden: 0,
 };
 
-test("pickers that start work never offer a closed task", () => {
+test("pickers that start work never offer a closed task or a decomposed parent", () => {
   assert.deepEqual(
     taskPickItems(LISTED, "open").map((item) => item.task),
+    ["aaaaaa"],
+  );
+  const parent = { ...task("dddddd", "open"), decomposed: true };
+  const listed = { tasks: [...LISTED.tasks, parent], closed_hidden: 0 };
+  assert.deepEqual(
+    taskPickItems(listed, "open").map((item) => item.task),
     ["aaaaaa"],
   );
 });
@@ -117,4 +125,20 @@ test("a chat answer may replace the block of its task under the cursor only", ()
   assert.equal(replaceableBlock(text, 3, "aaaaaa"), "aaaaaa.1");
   assert.equal(replaceableBlock(text, 3, "bbbbbb"), undefined);
   assert.equal(replaceableBlock(text, 1, "aaaaaa"), undefined);
+});
+
+test("decompose is offered past the hard limit only, and blank drafts are dropped", () => {
+  const base = {
+    findings: [],
+    ok: false,
+    max_sentences: 2,
+    hard_max_sentences: 3,
+    missing: [],
+    placeholders: [],
+    is_template: false,
+    empty: false,
+  };
+  assert.equal(offersDecompose({ ...base, sentences: ["A.", "B.", "C.", "D."] }), true);
+  assert.equal(offersDecompose({ ...base, sentences: ["A.", "B.", "C."] }), false);
+  assert.deepEqual(keptDrafts([" A. ", "", "  ", "B."]), ["A.", "B."]);
 });

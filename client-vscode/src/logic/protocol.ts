@@ -181,6 +181,8 @@ export interface TaskJson {
   verify: string | null;
   note: string | null;
   closed_at: string | null;
+  parent?: string | null;
+  decomposed?: boolean;
   spec_history: { spec: string; replaced: string }[];
   blocks?: string[];
 }
@@ -202,4 +204,11 @@ export interface TaskStatusResult {
   task: string;
   status: "open" | "done" | "abandoned";
   path: string;
+}
+
+export interface DecomposeResult {
+  drafts: string[];
+  parent: string | null;
+  children: string[];
+  findings: FindingJson[][];
 }

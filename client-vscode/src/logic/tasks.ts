@@ -1,12 +1,29 @@
 // What the task pickers and the Edit/Close/Reopen Task commands show, from
 // `handrail.listTasks`, `handrail.editTask` and `handrail.closeTask` (no VS Code needed).
 import { blockAt, taskOfBlock } from "./blocks";
-import { EditTaskResult, ListTasksResult, TaskJson, TaskStatusResult } from "./protocol";
+import {
+  EditTaskResult,
+  ListTasksResult,
+  TaskJson,
+  TaskStatusResult,
+  ValidateSpecResult,
+} from "./protocol";
 
 export const LIST_TASKS = "handrail.listTasks";
 export const EDIT_TASK = "handrail.editTask";
 export const CLOSE_TASK = "handrail.closeTask";
 export const REOPEN_TASK = "handrail.reopenTask";
+export const DECOMPOSE = "handrail.decompose";
+
+/** Whether a draft spec is refused as too long, so that "Decompose" should be offered. */
+export function offersDecompose(result: ValidateSpecResult): boolean {
+  return !result.empty && result.sentences.length > result.hard_max_sentences;
+}
+
+/** The sub-task specs the user kept: edited drafts, blank ones dropped. */
+export function keptDrafts(edited: readonly string[]): string[] {
+  return edited.map((draft) => draft.trim()).filter((draft) => draft.length > 0);
+}
 
 export interface TaskPickItem {
   label: string;
@@ -21,14 +38,21 @@ export interface TaskPickItem {
  * them out already, and this holds even against an older server that lists every task.
  */
 export function taskPickItems(result: ListTasksResult, which: "open" | "closed"): TaskPickItem[] {
-  return result.tasks
-    .filter((task) => (which === "open" ? task.status === "open" : task.status !== "open"))
-    .map((task) => ({
-      label: task.task,
-      description: which === "open" ? task.title : `${task.status}: ${task.title}`,
-      detail: which === "closed" && task.note !== null ? task.note : undefined,
-      task: task.task,
-    }));
+  return (
+    result.tasks
+      // A decomposed parent is worked on through its sub-tasks: pickers that start work skip it.
+      .filter((task) =>
+        which === "open"
+          ? task.status === "open" && task.decomposed !== true
+          : task.status !== "open",
+      )
+      .map((task) => ({
+        label: task.task,
+        description: which === "open" ? task.title : `${task.status}: ${task.title}`,
+        detail: which === "closed" && task.note !== null ? task.note : undefined,
+        task: task.task,
+      }))
+  );
 }
 
 export interface CloseChoice {
