@@ -248,7 +248,16 @@ def test_decompose_offers_a_draft_per_sentence_and_finishes_the_parent(repo: Pat
     assert run(repo, "check").exit_code == 0
     assert not [c for c in gate_codes(repo) if c[1] == f".handrail/tasks/{parent}.toml"]
 
+    from repo_helpers import git
+
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "branch", "base")
     assert run(repo, "mark", "src/words.py", "5", "6", "--task", first).exit_code == 0
+    pr = json.loads(run(repo, "pr", "--base", "base", "--format", "json").output)
+    assert [(b["task"], b["parent"]) for b in pr["blocks"]] == [(first, parent)]
+    markdown = run(repo, "pr", "--base", "base").output
+    assert f"(sub-task of `{parent}`)" in markdown
     closed = json.loads(run(repo, "task", "close", first, "--reason", "done", "--json").output)
     assert closed["parent_done"] is None
     closed = json.loads(run(repo, "task", "close", second, "--reason", "done", "--json").output)
