@@ -91,7 +91,7 @@ def task_block_findings(
                 message=(
                     f"Block {block_id} was generated under an earlier spec of task {task.id} "
                     f"(the spec changed {when}): verify and explain it again against the new "
-                    "spec, or regenerate it."
+                    f"spec, or regenerate it (handrail generate --replace {block_id})."
                 ),
                 path=path,
                 line=line,

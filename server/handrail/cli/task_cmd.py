@@ -155,6 +155,10 @@ def task_list(ctx: Context, show_all: bool, as_json: bool) -> None:
     echo_findings(found.findings, err=True)
     for loaded in shown:
         status = "" if not loaded.task.is_closed else f" [{loaded.task.status}]"
+        if loaded.task.decomposed:
+            status += " [parent]"
+        elif loaded.task.parent:
+            status += f" [sub-task of {loaded.task.parent}]"
         title = loaded.task.spec.split("\n", 1)[0]
         click.echo(f"{loaded.task.id}{status}  {title[:70]}")
     hidden = len(tasks) - len(shown)

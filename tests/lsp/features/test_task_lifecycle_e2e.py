@@ -110,6 +110,11 @@ async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> 
             return False
 
         await client.wait_for(reopened, what="HR314 on the marked block")
+        latest = next(p for p in reversed(client.published) if p.uri == uri)
+        (hr314,) = [d for d in latest.diagnostics if d.code == "HR314"]
+        assert "handrail generate --replace k3f7qa.1" in hr314.message
+        fixes = await client.code_actions(uri, (2, 0), (2, 0), [hr314])
+        assert "Regenerate block k3f7qa.1 (discard this attempt)" in [a.title for a in fixes]
         shown = await client.run("handrail.listTasks", {"task": "k3f7qa"})
         (task,) = shown["tasks"]
         assert task["spec"] == NEW_SPEC and [h["spec"] for h in task["spec_history"]] == [SPEC]
