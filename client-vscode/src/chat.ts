@@ -1,6 +1,7 @@
 // The @handrail chat participant: /task, /context and /generate through the workflow's gate,
 // and "Insert as generated block" for the code of an answer.
 import * as vscode from "vscode";
+import { replaceableBlock } from "./logic/tasks";
 import {
   contextEntry,
   contextMarkdown,
@@ -32,6 +33,8 @@ const SERVER_INSERT = "handrail.insertGenerated";
 export interface InsertArgument {
   task: string;
   code: string;
+  /** A block of `task` this attempt replaces (the old one is recorded as discarded). */
+  replace?: string;
 }
 
 function errorText(error: unknown): string {
@@ -279,6 +282,20 @@ export class HandrailChat {
       tooltip: `Insert the code at the cursor, wrapped in handrail markers for ${task}, and record it`,
       arguments: [argument],
     });
+    // The follow-up of a failed attempt: replace the block under the cursor with this one.
+    const editor = vscode.window.activeTextEditor;
+    const replace =
+      editor === undefined
+        ? undefined
+        : replaceableBlock(editor.document.getText(), editor.selection.active.line + 1, task);
+    if (replace !== undefined) {
+      stream.button({
+        command: INSERT_GENERATED,
+        title: `Replace block ${replace} with this attempt`,
+        tooltip: `Discard ${replace} (recorded as a failed attempt) and insert this code as the next block of ${task}`,
+        arguments: [{ ...argument, replace }],
+      });
+    }
     return { metadata: { command: "generate", task } };
   }
 }
@@ -329,7 +346,9 @@ export async function insertGenerated(
       task: argument.task,
       code: argument.code,
     };
-    if (target.line !== undefined) {
+    if (typeof argument.replace === "string") {
+      args.replace = argument.replace;
+    } else if (target.line !== undefined) {
       args.line = target.line;
     }
     const result = await server.execute<InsertGeneratedResult>(SERVER_INSERT, args);

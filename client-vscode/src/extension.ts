@@ -8,7 +8,8 @@ import { onInterpreterChange } from "./python";
 import { ServerController } from "./server";
 import { registerTools } from "./lmTools";
 import { HandrailStatusBar, SHOW_UNVERIFIED } from "./statusBar";
-import { ActiveTask } from "./tasks";
+import { closeTask, editTask, reopenTask } from "./taskLifecycle";
+import { ActiveTask, listTasksFrom } from "./tasks";
 
 let controller: ServerController | undefined;
 
@@ -31,6 +32,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register("handrail.explainBlock", () => recordEvidence(server, "explain"));
   register("handrail.reviewBlock", () => reviewBlock(server));
   register("handrail.showTask", () => showTask(server, active));
+  register("handrail.editAiTask", () => editTask(server, active));
+  register("handrail.closeAiTask", () => closeTask(server, active));
+  register("handrail.reopenAiTask", () => reopenTask(server, active));
+  listTasksFrom(server);
   context.subscriptions.push(
     vscode.commands.registerCommand(
       "handrail.addToContext",

@@ -12,12 +12,14 @@ import {
   CheckContextResult,
   ContextCandidateJson,
   ContextCandidatesResult,
+  DecomposeResult,
   NewTaskResult,
   PromptResult,
   ValidateSpecResult,
 } from "./logic/protocol";
 import { DEFAULT_SPEC_TEMPLATE, MessageSeverity, specAccepted, specMessage } from "./logic/spec";
 import { ServerController, trustedProgram } from "./server";
+import { DECOMPOSE, keptDrafts, offersDecompose } from "./logic/tasks";
 import { ActiveTask } from "./tasks";
 
 const SEVERITY: Record<MessageSeverity, vscode.InputBoxValidationSeverity> = {
@@ -27,9 +29,16 @@ const SEVERITY: Record<MessageSeverity, vscode.InputBoxValidationSeverity> = {
 };
 
 /** Asks for the spec until the server accepts it; undefined when the user gives up. */
-function askSpec(server: ServerController, folder: vscode.Uri): Promise<string | undefined> {
+export function askSpec(
+  server: ServerController,
+  folder: vscode.Uri,
+  title = "New AI Task (1/3): the spec",
+  initial = "",
+  onDecompose?: (spec: string) => void,
+): Promise<string | undefined> {
   const box = vscode.window.createInputBox();
-  box.title = "New AI Task (1/3): the spec";
+  box.title = title;
+  box.value = initial;
   box.prompt =
     "What must the code do? Inputs, outputs, the constraint that matters, the pattern to follow.";
   box.placeholder = DEFAULT_SPEC_TEMPLATE;
@@ -66,6 +75,9 @@ function askSpec(server: ServerController, folder: vscode.Uri): Promise<string |
   return new Promise((resolve) => {
     let done = false;
     box.onDidChangeValue((text) => void validate(text));
+    if (initial.length > 0) {
+      void validate(initial);
+    }
     box.onDidAccept(async () => {
       if (latestText !== box.value || latest === undefined) {
         await validate(box.value);
@@ -74,6 +86,13 @@ function askSpec(server: ServerController, folder: vscode.Uri): Promise<string |
         done = true;
         resolve(box.value);
         box.hide();
+      } else if (latest !== undefined && onDecompose !== undefined && offersDecompose(latest)) {
+        // Past the hard limit no rewording helps: offer to split it into sub-tasks.
+        const spec = box.value;
+        done = true;
+        resolve(undefined);
+        box.hide();
+        onDecompose(spec);
       }
     });
     box.onDidHide(() => {
@@ -258,7 +277,14 @@ export async function newAiTask(server: ServerController, active: ActiveTask): P
     void vscode.window.showWarningMessage("Handrail: open a folder first.");
     return;
   }
-  const spec = await askSpec(server, folder);
+  let decompose: string | undefined;
+  const spec = await askSpec(server, folder, undefined, undefined, (long) => {
+    decompose = long;
+  });
+  if (decompose !== undefined) {
+    await decomposeSpec(server, active, folder, decompose);
+    return;
+  }
   if (spec === undefined) {
     return;
   }
@@ -284,5 +310,66 @@ export async function showTaskResult(server: ServerController, task: string): Pr
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   if (folder !== undefined) {
     await showResult(server, task, folder);
+  }
+}
+
+/** "Decompose": one editable draft sub-task per sentence, created under a parent task. */
+export async function decomposeSpec(
+  server: ServerController,
+  active: ActiveTask,
+  folder: vscode.Uri,
+  spec: string,
+): Promise<void> {
+  const choice = await vscode.window.showWarningMessage(
+    "Handrail: this spec is past the hard sentence limit. Decompose it into sub-tasks, one per sentence (you can edit each)?",
+    "Decompose",
+  );
+  if (choice !== "Decompose") {
+    return;
+  }
+  try {
+    const drafts = await server.execute<DecomposeResult>(DECOMPOSE, {
+      spec,
+      folder: folder.toString(),
+    });
+    const edited: string[] = [];
+    for (const [index, draft] of drafts.drafts.entries()) {
+      const text = await vscode.window.showInputBox({
+        title: `Decompose (${index + 1}/${drafts.drafts.length}): sub-task spec`,
+        prompt: "Edit it into a spec of its own (inputs, outputs, constraint); empty: drop it.",
+        value: draft,
+        ignoreFocusOut: true,
+      });
+      if (text === undefined) {
+        return;
+      }
+      edited.push(text);
+    }
+    const context = await pickContext(server, folder);
+    if (context === undefined) {
+      return;
+    }
+    const made = await server.execute<DecomposeResult>(DECOMPOSE, {
+      spec,
+      subtasks: keptDrafts(edited),
+      context,
+      folder: folder.toString(),
+    });
+    if (made.parent === null) {
+      const reasons = made.findings.flat().map((finding) => finding.message);
+      void vscode.window.showErrorMessage(
+        `Handrail: the sub-tasks were not created. ${reasons.join(" ")}`,
+      );
+      return;
+    }
+    const first = made.children[0];
+    if (first !== undefined) {
+      await active.set(first);
+    }
+    void vscode.window.showInformationMessage(
+      `Handrail: created parent task ${made.parent} with sub-tasks ${made.children.join(", ")}. It is done when they all are.`,
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Handrail: ${String(error)}`);
   }
 }

@@ -1,6 +1,31 @@
 // The workspace's tasks and the one the user is working on.
 import * as vscode from "vscode";
 import { blockAt, taskOfBlock, taskOfPath } from "./logic/blocks";
+import { ListTasksResult } from "./logic/protocol";
+import { LIST_TASKS, taskPickItems } from "./logic/tasks";
+import type { ServerController } from "./server";
+
+let taskSource: ServerController | undefined;
+
+/** The server the pickers ask for the open tasks (set once at activation). */
+export function listTasksFrom(server: ServerController): void {
+  taskSource = server;
+}
+
+/** The open tasks as picker items, from the server; undefined when it cannot say. */
+async function openTaskItems(): Promise<
+  { label: string; description: string; task: string }[] | undefined
+> {
+  const server = taskSource;
+  if (server?.running === undefined || !server.advertised().includes(LIST_TASKS)) {
+    return undefined;
+  }
+  try {
+    return taskPickItems(await server.execute<ListTasksResult>(LIST_TASKS, {}), "open");
+  } catch {
+    return undefined;
+  }
+}
 
 const ACTIVE_TASK_KEY = "handrail.activeTask";
 
@@ -58,10 +83,17 @@ export async function pickTask(
   if (allowNew) {
     items.push({ label: "$(add) New task from the template", task: null });
   }
-  for (const file of await taskFiles()) {
-    const task = taskOfPath(file.fsPath);
-    if (task !== undefined) {
-      items.push({ label: task, description: vscode.workspace.asRelativePath(file), task });
+  // Closed tasks (done, abandoned) are left out; a server that cannot list tasks gets the
+  // task files as they are.
+  const open = await openTaskItems();
+  if (open !== undefined) {
+    items.push(...open);
+  } else {
+    for (const file of await taskFiles()) {
+      const task = taskOfPath(file.fsPath);
+      if (task !== undefined) {
+        items.push({ label: task, description: vscode.workspace.asRelativePath(file), task });
+      }
     }
   }
   const picked = await vscode.window.showQuickPick(items, { title });

@@ -17,6 +17,7 @@ from handrail.evidence.probe_findings import probe_findings
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
 from handrail.ledger.store import Ledger, LedgerRead
+from handrail.task_blocks import task_block_findings
 from handrail.tasks import LoadedTask, TaskSet, check_task_source, load_all_tasks
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.load import LoadedWorkflow, load_workflow
@@ -150,6 +151,17 @@ def analyze_source(
                 workflow=wf,
             )
         )
+        findings.extend(
+            task_block_findings(
+                snapshot.index,
+                found,
+                task.task if task else None,
+                path=rel,
+                line=block.begin_line,
+                end_line=block.end_line,
+                workflow=wf,
+            )
+        )
     return SourceAnalysis(parsed, findings, evidence)
 
 
@@ -187,7 +199,8 @@ def analyze_task(
     wf = snapshot.workflow.workflow
     loaded, findings = check_task_source(text, wf, path=snapshot.ws.root / rel, rel=rel)
     report = None
-    if loaded is not None and with_context:
+    # A closed task's context is not checked: files it named may since have gone, rightly.
+    if loaded is not None and with_context and not loaded.task.is_closed:
         report = context_report(snapshot, loaded, task_text=text)
         findings = findings + report.findings
     return TaskAnalysis(loaded, findings, report)
@@ -207,6 +220,7 @@ def context_report(
         ignore=snapshot.ignore,
         counter=snapshot.counter(),
         task_text=task_text,
+        pins=loaded.task.context_hashes,
     )
 
 

@@ -67,7 +67,7 @@ def run_check(
     tasks = [t for t in snapshot.tasks.tasks.values() if scope.covers(t.rel)]
     for loaded_task in tasks:
         findings.extend(check_task(loaded_task, wf))
-        if check_context_entries:
+        if check_context_entries and not loaded_task.task.is_closed:
             findings.extend(context_report(snapshot, loaded_task).findings)
     findings.extend(f for f in snapshot.ledger.findings if scope.covers(f.path))
 
@@ -105,6 +105,7 @@ def task_context_reports(
             entry_lines=loaded_task.context_lines,
             ignore=ignore,
             counter=counter,
+            pins=loaded_task.task.context_hashes,
         )
         for loaded_task in tasks
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handrail.block_ids import Allocation, allocating, ids_in_parse
-from handrail.blocks.comments import language_of
+from handrail.blocks.comments import comment_styles_for, language_of
 from handrail.blocks.mark import MarkError, wrap_lines
 from handrail.blocks.markers import Block, decode_source, parse_blocks
 from handrail.git import GitError, git
@@ -34,6 +34,7 @@ __all__ = [
     "DiffMarkResult",
     "Hunk",
     "MarkedHunk",
+    "RecordedRange",
     "SkippedHunk",
     "changed_hunks",
     "mark_diff",
@@ -77,11 +78,23 @@ class SkippedHunk:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedRange:
+    """Lines of a file that cannot hold comments (JSON), recorded in the ledger only."""
+
+    path: str
+    block_id: str
+    start: int
+    end: int
+
+
 @dataclass(slots=True)
 class DiffMarkResult:
     base: str
     marked: list[MarkedHunk] = field(default_factory=list)
     skipped: list[SkippedHunk] = field(default_factory=list)
+    recorded: list[RecordedRange] = field(default_factory=list)
+    """Ledger-only ranges: files whose format has no comments get a record and no markers."""
     ledger_error: str | None = None
     """Set when the records could not be written: then no file was changed at all."""
 
@@ -225,19 +238,26 @@ def mark_hunks(
     and files without comment syntax, are skipped with the reason.
     """
     from handrail.generate.handoff import replace_file
+    from handrail.tasks import current_spec_hash
 
     ledger = Ledger(ws)
     result = DiffMarkResult("")
     try:
         with allocating(ledger) as allocation:
-            planned = _plan_files(ws, task_id, hunks_by_path, allocation, result.skipped)
+            ledger_only: list[BlockMarked] = []
+            planned = _plan_files(
+                ws, task_id, hunks_by_path, allocation, result.skipped, ledger_only, author
+            )
             # Every record first (each reserves its id), then the files: a record that
             # cannot be written leaves every file as it was and takes back the others.
+            spec = current_spec_hash(ws, task_id)
             records = [
                 (
                     item,
                     [
-                        marked_record(b, task_id, item.rel, author=author, identity=identity)
+                        marked_record(
+                            b, task_id, item.rel, author=author, identity=identity, spec_hash=spec
+                        )
                         for b in item.blocks
                     ],
                 )
@@ -249,9 +269,15 @@ def mark_hunks(
                     for record in file_records:
                         ledger.append(record)
                         appended.append(record)
+                for record in ledger_only:
+                    ledger.append(record)
+                    appended.append(record)
             except BaseException:
                 take_back(ledger, appended)
                 raise
+            result.recorded += [
+                RecordedRange(r.path, r.block_id, r.begin_line, r.end_line) for r in ledger_only
+            ]
             for item, file_records in records:
                 try:
                     replace_file(item.real, item.rel, item.new_data, item.before)
@@ -285,8 +311,13 @@ def _plan_files(
     hunks_by_path: dict[str, list[Hunk]],
     allocation: Allocation,
     skipped: list[SkippedHunk],
+    ledger_only: list[BlockMarked] | None = None,
+    author: str | None = None,
 ) -> list[_PlannedFile]:
-    """The new bytes and blocks of each file with hunks worth marking; nothing written."""
+    """The new bytes and blocks of each file with hunks worth marking; nothing written.
+
+    Hunks of a file whose format has no comments (JSON) become ledger-only records in
+    `ledger_only` (when given) instead of being skipped."""
     planned: list[_PlannedFile] = []
     for rel, hunks in sorted(hunks_by_path.items()):
         try:
@@ -305,6 +336,9 @@ def _plan_files(
         unfit = _unfit(rel, text)
         if unfit:
             skipped += [SkippedHunk(rel, h.start, h.end, unfit) for h in hunks]
+            continue
+        if ledger_only is not None and not comment_styles_for(rel):
+            ledger_only += _ledger_only(text, rel, hunks, task_id, allocation, author)
             continue
         allocation.take(ids_in_parse(parse_blocks(text, rel)))
         plan = _plan_file(text, rel, hunks, task_id, allocation, skipped)
@@ -330,6 +364,44 @@ def markable_hunks(text: str, rel: str, hunks: Iterable[Hunk]) -> list[Hunk]:
     return [hunk for hunk, _ in _plan_file(text, rel, hunks, "aaaaaa", Allocation(()), [])]
 
 
+def _ledger_only(
+    text: str,
+    rel: str,
+    hunks: Iterable[Hunk],
+    task_id: str,
+    allocation: Allocation,
+    author: str | None,
+) -> list[BlockMarked]:
+    """Records for the non-blank hunks of a file that cannot hold markers (JSON, CSV)."""
+    from handrail.blocks.markers import hash_content
+
+    lines = _EOL.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    records: list[BlockMarked] = []
+    for hunk in sorted(hunks, key=lambda h: h.start):
+        body = lines[hunk.start - 1 : hunk.end]
+        if hunk.end > len(lines) or not any(line.strip() for line in body):
+            continue
+        lead = next(i for i, line in enumerate(body) if line.strip())
+        trail = next(i for i, line in enumerate(reversed(body)) if line.strip())
+        start, end = hunk.start + lead, hunk.end - trail
+        content = "".join(line + "\n" for line in lines[start - 1 : end])
+        records.append(
+            BlockMarked.create(
+                block_id=allocation.next_id(task_id),
+                task_id=task_id,
+                path=rel,
+                content_hash=hash_content(content),
+                begin_line=start,
+                end_line=end,
+                author=author,
+                ledger_only=True,
+            )
+        )
+    return records
+
+
 def _unfit(rel: str, text: str) -> str:
     """Why a file is not marked from a diff at all ("" when it may be).
 
@@ -339,7 +411,9 @@ def _unfit(rel: str, text: str) -> str:
     """
     if "\0" in text:
         return "a binary file"
-    if language_of(rel) is None:
+    if language_of(rel) is None and comment_styles_for(rel):
+        # Unknown type: comment syntax would be a guess. A known format without comments
+        # (JSON, CSV) is recorded in the ledger only instead (`_ledger_only`).
         return "its type is unknown, so a marker could break it; mark it with handrail mark"
     return ""
 

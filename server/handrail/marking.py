@@ -19,10 +19,10 @@ buffer (so an editor keeps the user's cursor and undo history).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.mark import MarkError, prepare_file_mark, read_for_marking, wrap_lines
@@ -153,9 +153,20 @@ def marked_record(
     *,
     author: str | None,
     identity: AgentIdentity | None = None,
+    ws: Workspace | None = None,
+    **produced_by: Any,
 ) -> BlockMarked:
     """The `BlockMarked` record of a block as marking writes it (with the coding agent's
-    `identity` when an agent marked it)."""
+    `identity` when an agent marked it).
+
+    With `ws`, the record keeps the hash of the task's spec at this moment, so a later edit
+    of the spec re-opens the block (HR314). `produced_by` adds what generated it (endpoint,
+    temperature, pack_hash).
+    """
+    if ws is not None and "spec_hash" not in produced_by:
+        from handrail.tasks import current_spec_hash
+
+        produced_by["spec_hash"] = current_spec_hash(ws, task_id)
     return BlockMarked.create(
         block_id=block.id,
         task_id=task_id,
@@ -165,6 +176,7 @@ def marked_record(
         end_line=block.end_line,
         author=author,
         **(identity.record_fields() if identity is not None else {}),
+        **produced_by,
     )
 
 
@@ -219,7 +231,9 @@ def mark_file_recorded(
         text, _, _ = read_for_marking(path, rel)
         block_id = next_id_for(allocation, task_id, text, rel)
         prepared = prepare_file_mark(path, rel, start_line, end_line, block_id)
-        record = marked_record(prepared.block, task_id, rel, author=author, identity=identity)
+        record = marked_record(
+            prepared.block, task_id, rel, author=author, identity=identity, ws=ws
+        )
         recorded(ledger, [record], prepared.write)
     return prepared.block
 
@@ -231,6 +245,7 @@ def reserve_mark(
     author: str | None,
     extra: Iterable[str] = (),
     ledger: Ledger | None = None,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> tuple[MarkPlan, BlockMarked]:
     """For an editor: plan a mark under the ledger lock and record it before the lock is let
     go, so no other writer can take its id while the editor applies the edit. The caller
@@ -243,6 +258,8 @@ def reserve_mark(
     ledger = ledger or Ledger(ws)
     with allocating(ledger, extra=extra) as allocation:
         plan = planner(allocation)
-        record = marked_record(plan.block, plan.task_id, plan.path, author=author)
+        record = marked_record(
+            plan.block, plan.task_id, plan.path, author=author, ws=ws, **dict(produced_by or {})
+        )
         ledger.append(record)
     return plan, record

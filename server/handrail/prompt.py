@@ -37,10 +37,76 @@ class PromptPack:
     refused: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class InsertionPoint:
+    """Where the answer will go, when it is known (`--into`, the editor's cursor, "Generate
+    here", a block being regenerated): the pack names the file and shows the place, so the
+    model writes code for that spot rather than a free-standing snippet."""
+
+    rel: str
+    line: int | None
+    """The code goes before this 1-based line; None: at the end of the file."""
+    text: str
+    """The file's text now ("" for a new file)."""
+    replaces: tuple[int, int] | None = None
+    """Lines (markers included) of a block the answer replaces."""
+
+
+_AROUND = 4
+_HERE = "<<< the code goes here >>>"
+
+
+def insertion_section(point: InsertionPoint, around: int = _AROUND) -> list[str]:
+    """The pack's "Where the code goes" lines: the target file and a few lines either side."""
+    lines = point.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if point.replaces is not None:
+        begin, end = point.replaces
+        lines = lines[: begin - 1] + lines[end:]
+        at = begin
+    else:
+        at = len(lines) + 1 if point.line is None else min(point.line, len(lines) + 1)
+    language = _LANGUAGE_BY_SUFFIX.get(PurePosixPath(point.rel).suffix.lower(), "")
+    if not point.text:
+        where = f"The code goes into the new file `{point.rel}`."
+    elif point.replaces is not None:
+        where = (
+            f"The code goes into `{point.rel}` at line {at}, replacing an earlier attempt "
+            "that failed (not shown)."
+        )
+    elif point.line is None or at > len(lines):
+        where = f"The code goes at the end of `{point.rel}`."
+    else:
+        where = f"The code goes into `{point.rel}`, before line {at}."
+    before = lines[max(0, at - 1 - around) : at - 1]
+    after = lines[at - 1 : at - 1 + around]
+    shown = [*before, _HERE, *after]
+    fence = _fence_for("\n".join(shown))
+    return [
+        "## Where the code goes",
+        "",
+        where,
+        "Write only the code for that place, fitting what is around it. If it also needs a "
+        "change elsewhere (an import, a registration, a call), say so after the code block.",
+        "",
+        f"{fence}{language}",
+        *shown,
+        fence,
+        "",
+    ]
+
+
 def build_prompt_pack(
-    loaded_task: LoadedTask, workflow: Workflow, report: ContextReport
+    loaded_task: LoadedTask,
+    workflow: Workflow,
+    report: ContextReport,
+    *,
+    insertion: InsertionPoint | None = None,
 ) -> PromptPack:
-    """The pack for `loaded_task`, or a refusal carrying the findings that block it."""
+    """The pack for `loaded_task`, or a refusal carrying the findings that block it.
+
+    With `insertion`, the pack names the target file and shows the insertion point."""
     task = loaded_task.task
     findings = check_task(loaded_task, workflow) + list(report.findings)
     if has_errors(findings):
@@ -64,6 +130,7 @@ def build_prompt_pack(
         f"- Keep the answer to one block of at most {gen.max_block_lines} lines.",
         *(f"- {line}" for line in gen.instructions),
         "",
+        *(insertion_section(insertion) if insertion is not None else []),
         f"## Context ({len(report.entries)} file{'s' if len(report.entries) != 1 else ''}, "
         f"{report.total_tokens:,} tokens, {report.encoding_used})",
     ]

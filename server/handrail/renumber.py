@@ -105,7 +105,12 @@ def renumber(
                 new_id = allocation.next_id(block.task_id)
                 own = _own_record(use, marked)
                 new_record = marked_record(
-                    _renamed(block, new_id), block.task_id, use.path, author=author
+                    _renamed(block, new_id),
+                    block.task_id,
+                    use.path,
+                    author=author,
+                    # Same lines, same spec: a renumbered block keeps what it was made under.
+                    spec_hash=own.spec_hash if own else None,
                 )
                 carried = _carry(index, block_id, new_id, block.content_hash, author) if own else []
                 to_write += [new_record, *carried]

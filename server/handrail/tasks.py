@@ -25,6 +25,7 @@ leaves the old file or the new one, never half of one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import secrets
@@ -32,7 +33,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomlkit
 import tomlkit.exceptions
@@ -56,13 +57,17 @@ from handrail.workspace import (
 )
 
 __all__ = [
+    "CLOSE_REASONS",
     "MAX_TASK_FILE_BYTES",
     "TASK_ID_ALPHABET",
     "TASK_ID_LENGTH",
     "TASK_ID_PATTERN",
     "TASK_ID_RE",
     "CreatedTask",
+    "Decomposed",
+    "EditedTask",
     "LoadedTask",
+    "SpecRevision",
     "Task",
     "TaskFileError",
     "TaskNotFound",
@@ -71,14 +76,24 @@ __all__ = [
     "check_task_source",
     "create_task",
     "create_template_task",
+    "current_spec_hash",
+    "decompose_drafts",
+    "decompose_task",
+    "edit_task",
+    "finish_parent",
     "is_task_id",
     "load_all_tasks",
     "load_task",
     "new_task_id",
     "parse_task",
+    "rename_pin",
     "render_task",
     "save_task",
+    "set_task_status",
+    "spec_hash",
+    "task_json",
     "task_rel",
+    "task_title",
 ]
 
 TASK_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
@@ -94,8 +109,30 @@ MAX_TASK_FILE_BYTES = 1_000_000
 
 _SPEC_INLINE_MAX = 72
 _STALE_TEMP_SECONDS = 3600
-_TASK_KEYS = ("id", "spec", "context", "verify", "risk", "created", "author")
+_TASK_KEYS = (
+    "id",
+    "spec",
+    "context",
+    "verify",
+    "risk",
+    "created",
+    "author",
+    "status",
+    "closed_at",
+    "note",
+    "spec_history",
+    "context_hashes",
+    "parent",
+    "decomposed",
+)
+CLOSE_REASONS = ("done", "abandoned")
+"""Why a task was closed: its work is finished, or it was given up."""
 _HEADER = "Handrail task: edit the spec and the context freely; `handrail check` reads this file."
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # A hand-written local date-time (no offset) reads as UTC, so comparisons never fail.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def is_task_id(value: str) -> bool:
@@ -111,9 +148,60 @@ def new_task_id(existing: Iterable[str]) -> str:
             return candidate
 
 
+def task_title(spec: str, width: int = 60) -> str:
+    """The spec's opening words on one line, for lists and pickers."""
+    text = " ".join(spec.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def task_json(loaded: LoadedTask) -> dict[str, Any]:
+    """A task as `task list/show --json` and the server's task commands report it."""
+    task = loaded.task
+    return {
+        "task": task.id,
+        "path": loaded.rel,
+        "status": task.status,
+        "title": task_title(task.spec),
+        "spec": task.spec,
+        "spec_hash": task.spec_hash,
+        "context": list(task.context),
+        "verify": task.verify,
+        "risk": task.risk,
+        "author": task.author,
+        "created": task.created.isoformat() if task.created else None,
+        "closed_at": task.closed_at.isoformat() if task.closed_at else None,
+        "note": task.note,
+        "parent": task.parent,
+        "decomposed": task.decomposed,
+        "spec_history": [
+            {"spec": rev.spec, "replaced": rev.replaced.isoformat()} for rev in task.spec_history
+        ],
+    }
+
+
 def task_rel(task_id: str) -> str:
     """The workspace-relative path of a task's file."""
     return f"{HANDRAIL_DIR}/{TASKS_DIR}/{task_id}.toml"
+
+
+def spec_hash(spec: str) -> str:
+    """The hash a block records of the spec it was generated under (``sha256:<hex>``).
+
+    Line endings and surrounding blank space do not count: rewrapping the file's string by
+    hand is not a new spec, a changed word is.
+    """
+    text = spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class SpecRevision(BaseModel):
+    """An earlier spec of a task, kept when the spec was edited (``[[spec_history]]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spec: str
+    replaced: dt.datetime
+    """When this spec stopped being the task's spec."""
 
 
 class Task(BaseModel):
@@ -130,6 +218,35 @@ class Task(BaseModel):
     """A risk tier name that overrides the tiers matched by path and keyword."""
     created: dt.datetime | None = None
     author: str | None = None
+    status: Literal["open", "done", "abandoned"] = "open"
+    """A closed task (done or abandoned) leaves menus and pickers; absent means open."""
+    closed_at: dt.datetime | None = None
+    note: str | None = None
+    """Why the task was closed, in the closer's words."""
+    spec_history: list[SpecRevision] = []
+    """Earlier specs, oldest first: blocks generated under one of them are HR314."""
+    context_hashes: dict[str, str] = {}
+    """Line-range entry -> the hash of the lines it took when attached (HR207)."""
+    parent: str | None = None
+    """The task this one was decomposed from (`task decompose`)."""
+    decomposed: bool = False
+    """A parent whose spec was too long: its sub-tasks carry the checked specs, so its own
+    spec is not checked and it is offered for no generation; done when they all are."""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status != "open"
+
+    @property
+    def spec_hash(self) -> str:
+        return spec_hash(self.spec)
+
+    @property
+    def spec_since(self) -> dt.datetime | None:
+        """When the current spec replaced an earlier one; None when it never changed."""
+        if not self.spec_history:
+            return None
+        return max(_aware(rev.replaced) for rev in self.spec_history)
 
     @field_validator("id")
     @classmethod
@@ -140,7 +257,7 @@ class Task(BaseModel):
             )
         return value
 
-    @field_validator("spec", "context", "verify", "risk", "author")
+    @field_validator("spec", "context", "verify", "risk", "author", "note")
     @classmethod
     def _real_text(cls, value: str | list[str] | None) -> str | list[str] | None:
         # Text from a command line can carry lone surrogates (undecodable bytes); they cannot
@@ -150,6 +267,13 @@ class Task(BaseModel):
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 raise ValueError("holds characters that are not valid Unicode text") from None
+        return value
+
+    @field_validator("parent")
+    @classmethod
+    def _parent_shape(cls, value: str | None) -> str | None:
+        if value is not None and not is_task_id(value):
+            raise ValueError(f"{value!r} is not a task id")
         return value
 
     @field_validator("verify")
@@ -246,6 +370,14 @@ def load_task(ws: Workspace, task_id: str) -> LoadedTask:
     if not os.path.lexists(path):
         raise TaskNotFound(rel, 1, f"there is no task {task_id} (no file {rel})", kind="not_found")
     return parse_task(_read_task_file(ws, path, rel), path=path, rel=rel)
+
+
+def current_spec_hash(ws: Workspace, task_id: str) -> str | None:
+    """The hash of the task's spec now; None when its file cannot be read."""
+    try:
+        return load_task(ws, task_id).task.spec_hash
+    except TaskFileError:
+        return None
 
 
 def load_all_tasks(ws: Workspace, workflow: Workflow | None = None) -> TaskSet:
@@ -370,19 +502,28 @@ def check_task(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
 
     The gate, the editor, `task new`, `prompt` and `generate` all come through here, so a
     secret in the spec fails the gate and refuses the prompt as a secret in the context does.
+    A closed task's spec is not checked: it was checked while the task was open, and an
+    abandoned task (a template left behind) must not fail the gate for ever.
     """
+    if loaded.task.is_closed or loaded.task.decomposed:
+        return []
+    return _spec_findings(loaded, workflow)
+
+
+def _spec_findings(loaded: LoadedTask, workflow: Workflow) -> list[Finding]:
     from handrail.spec.secrets import spec_secret_findings
 
     spec = loaded.task.spec
+    has_context = bool(loaded.task.context)
     if loaded.spec_start is not None:
         line, column = loaded.spec_start
-        return check_spec(spec, workflow, path=loaded.rel, line=line, column=column) + (
-            spec_secret_findings(spec, workflow, path=loaded.rel, line=line, column=column)
-        )
+        return check_spec(
+            spec, workflow, path=loaded.rel, line=line, column=column, has_context=has_context
+        ) + spec_secret_findings(spec, workflow, path=loaded.rel, line=line, column=column)
     line = loaded.spec_line
-    return check_spec(spec, workflow, path=loaded.rel, line=line, verbatim=False) + (
-        spec_secret_findings(spec, workflow, path=loaded.rel, line=line, verbatim=False)
-    )
+    return check_spec(
+        spec, workflow, path=loaded.rel, line=line, verbatim=False, has_context=has_context
+    ) + spec_secret_findings(spec, workflow, path=loaded.rel, line=line, verbatim=False)
 
 
 def check_task_source(
@@ -423,6 +564,7 @@ def create_task(
             verify=verify,
             author=author,
             created=_timestamp(now),
+            context_hashes=_pins(ws, workflow, context),
         )
     except ValidationError as exc:
         line, message = min(_schema_problem(error, _Layout()) for error in exc.errors())
@@ -488,7 +630,269 @@ def render_task(task: Task) -> str:
             document.add(key, _string_item(value))
     if task.created is not None:
         document.add("created", task.created)
+    if task.parent is not None:
+        document.add("parent", task.parent)
+    if task.decomposed:
+        document.add("decomposed", True)
+    if task.is_closed:
+        document.add("status", task.status)
+        if task.closed_at is not None:
+            document.add("closed_at", task.closed_at)
+        if task.note is not None:
+            document.add("note", _string_item(task.note))
+    if task.context_hashes:
+        document.add("context_hashes", _hashes_table(task.context_hashes))
+    if task.spec_history:
+        document.add("spec_history", _history_tables(task.spec_history))
     return document.as_string()
+
+
+def _hashes_table(hashes: dict[str, str]) -> tomlkit.items.Table:
+    table = tomlkit.table()
+    table.add(tomlkit.comment("the lines each line-range entry took (HR207); written by handrail"))
+    for entry, digest in hashes.items():
+        table.add(entry, digest)
+    return table
+
+
+def _history_tables(history: Iterable[SpecRevision]) -> tomlkit.items.AoT:
+    tables = tomlkit.aot()
+    for revision in history:
+        tables.append(_history_table(revision))
+    return tables
+
+
+def _history_table(revision: SpecRevision) -> tomlkit.items.Table:
+    table = tomlkit.table()
+    table.add("spec", _spec_item(revision.spec))
+    table.add("replaced", revision.replaced)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class EditedTask:
+    """The result of `edit_task` / `set_task_status`: the task as written (None when refused)
+    and the new spec's findings."""
+
+    task: LoadedTask | None
+    findings: list[Finding]
+    spec_changed: bool = False
+
+
+def edit_task(
+    ws: Workspace,
+    workflow: Workflow,
+    task_id: str,
+    *,
+    spec: str | None = None,
+    context: list[str] | None = None,
+    verify: str | None = None,
+    now: dt.datetime | None = None,
+) -> EditedTask:
+    """Change a task's spec, context or verification command in its file, keeping the rest.
+
+    The file is edited in place (comments and key order survive, so hand edits round-trip).
+    A new spec gets the same check as at creation: with an error-severity finding nothing is
+    written. The spec it replaces goes to ``[[spec_history]]`` with the time it was replaced,
+    so blocks generated under it can be told apart (HR314). `verify=""` removes the task's
+    own command. Raises `TaskNotFound` / `TaskFileError`.
+    """
+    loaded = load_task(ws, task_id)
+    text = _read_task_file(ws, loaded.path, loaded.rel).decode("utf-8-sig")
+    document = tomlkit.parse(text)
+    spec_changed = False
+    if spec is not None:
+        clean = spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+        if spec_hash(clean) != loaded.task.spec_hash:
+            spec_changed = True
+            # To the microsecond: a run or an explanation in the same second as the edit
+            # must still be told apart as before or after it (HR314).
+            moment = now or dt.datetime.now(dt.UTC)
+            revision = SpecRevision(spec=loaded.task.spec, replaced=_aware(moment))
+            _set_key(document, "spec", _spec_item(clean))
+            history = document.get("spec_history")
+            if isinstance(history, tomlkit.items.AoT):
+                history.append(_history_table(revision))
+            else:
+                document.add("spec_history", _history_tables([revision]))
+    if context is not None:
+        entries = tomlkit.array()
+        entries.extend(context)
+        if context:
+            entries.multiline(True)
+        _set_key(document, "context", entries)
+        # Setting the context pins the lines each range takes now.
+        pins = _pins(ws, workflow, context)
+        if "context_hashes" in document:
+            del document["context_hashes"]
+        if pins:
+            document.add("context_hashes", _hashes_table(pins))
+    if verify is not None:
+        if verify.strip():
+            _set_key(document, "verify", _string_item(verify))
+        elif "verify" in document:
+            del document["verify"]
+    return _write_edited(ws, workflow, loaded, document.as_string(), spec_changed=spec_changed)
+
+
+@dataclass(frozen=True, slots=True)
+class Decomposed:
+    """The result of `decompose_task`: the parent and its sub-tasks when written (None when
+    a sub-task's spec was refused: then nothing was written), and each sub-spec's findings."""
+
+    parent: LoadedTask | None
+    children: list[LoadedTask]
+    findings: list[list[Finding]]
+
+
+def decompose_drafts(spec: str) -> list[str]:
+    """One draft sub-task spec per sentence of `spec` (the user edits them before creating)."""
+    from handrail.spec.sentences import split_sentences
+
+    return [s.text.strip() for s in split_sentences(spec) if s.text.strip()]
+
+
+def decompose_task(
+    ws: Workspace,
+    workflow: Workflow,
+    spec: str,
+    subtasks: list[str],
+    context: list[str],
+    *,
+    verify: str | None = None,
+    author: str | None = None,
+    now: dt.datetime | None = None,
+) -> Decomposed:
+    """Write a parent task holding the too-long `spec` and one sub-task per entry of
+    `subtasks`, each checked as `create_task` checks a spec (sharing `context`).
+
+    All or nothing: when any sub-spec has an error-severity finding, nothing is written.
+    """
+    taken = _existing_ids(ws)
+    parent_id = new_task_id(taken)
+    taken.add(parent_id)
+    children: list[Task] = []
+    findings: list[list[Finding]] = []
+    for sub in subtasks:
+        child_id = new_task_id(taken)
+        taken.add(child_id)
+        child = Task(
+            id=child_id,
+            spec=sub.replace("\r\n", "\n").replace("\r", "\n").strip(),
+            context=list(context),
+            verify=verify,
+            author=author,
+            created=_timestamp(now),
+            parent=parent_id,
+            context_hashes=_pins(ws, workflow, context),
+        )
+        loaded = parse_task(
+            render_task(child), path=ws.tasks_dir / f"{child_id}.toml", rel=task_rel(child_id)
+        )
+        findings.append(check_task(loaded, workflow))
+        children.append(child)
+    if not children or any(has_errors(f) for f in findings):
+        return Decomposed(None, [], findings)
+    parent = Task(
+        id=parent_id,
+        spec=spec.replace("\r\n", "\n").replace("\r", "\n").strip(),
+        context=list(context),
+        verify=verify,
+        author=author,
+        created=_timestamp(now),
+        decomposed=True,
+    )
+    written = [save_task(ws, parent)]
+    written += [save_task(ws, child) for child in children]
+    return Decomposed(written[0], written[1:], findings)
+
+
+def finish_parent(ws: Workspace, child: Task, *, now: dt.datetime | None = None) -> str | None:
+    """Close `child`'s parent as done when every sub-task of it is closed done; its id, or
+    None when nothing changed."""
+    if child.parent is None:
+        return None
+    found = load_all_tasks(ws)
+    parent = found.tasks.get(child.parent)
+    if parent is None or parent.task.is_closed:
+        return None
+    siblings = [t.task for t in found.tasks.values() if t.task.parent == child.parent]
+    if not siblings or any(t.status != "done" for t in siblings):
+        return None
+    set_task_status(ws, child.parent, "done", note="all its sub-tasks are done", now=now)
+    return child.parent
+
+
+def set_task_status(
+    ws: Workspace,
+    task_id: str,
+    status: str,
+    *,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> LoadedTask:
+    """Close a task (`status` "done" or "abandoned", with an optional note) or reopen it
+    ("open"), editing its file in place. Raises `TaskNotFound` / `TaskFileError`."""
+    if status not in ("open", *CLOSE_REASONS):
+        raise ValueError(f"{status!r} is not a task status: use open, done or abandoned")
+    loaded = load_task(ws, task_id)
+    text = _read_task_file(ws, loaded.path, loaded.rel).decode("utf-8-sig")
+    document = tomlkit.parse(text)
+    for key in ("status", "closed_at", "note"):
+        if key in document:
+            del document[key]
+    if status != "open":
+        document.add("status", status)
+        document.add("closed_at", _timestamp(now))
+        if note is not None and note.strip():
+            document.add("note", _string_item(note.strip()))
+    new_text = document.as_string()
+    result = parse_task(new_text, path=loaded.path, rel=loaded.rel)
+    _write_in_tasks_dir(ws, loaded.path, new_text)
+    return result
+
+
+def rename_pin(text: str, old: str, new: str) -> str:
+    """A task file's text with the kept hash of entry `old` moved to entry `new` (the lines
+    moved, not changed: HR207's fix). Text that is not valid TOML is returned as it is."""
+    try:
+        document = tomlkit.parse(text)
+    except Exception:
+        return text
+    table = document.get("context_hashes")
+    if not isinstance(table, tomlkit.items.Table) or old not in table:
+        return text
+    digest = str(table[old])
+    del table[old]
+    table[new] = digest
+    return document.as_string()
+
+
+def _pins(ws: Workspace, workflow: Workflow, context: Iterable[str]) -> dict[str, str]:
+    from handrail.context.pins import pin_entries
+
+    return pin_entries(ws, list(context), max_file_bytes=workflow.context.max_file_bytes)
+
+
+def _set_key(document: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    if key in document:
+        document[key] = value  # replaced where it stands
+    else:
+        document.add(key, value)
+
+
+def _write_edited(
+    ws: Workspace, workflow: Workflow, before: LoadedTask, text: str, *, spec_changed: bool
+) -> EditedTask:
+    try:
+        loaded = parse_task(text, path=before.path, rel=before.rel)
+    except TaskFileError as problem:
+        return EditedTask(None, _problem_findings(problem, workflow))
+    findings = _spec_findings(loaded, workflow) if spec_changed else check_task(loaded, workflow)
+    if spec_changed and has_errors(findings):
+        return EditedTask(None, findings)
+    _write_in_tasks_dir(ws, before.path, text)
+    return EditedTask(loaded, findings, spec_changed)
 
 
 def _spec_item(spec: str) -> tomlkit.items.String:

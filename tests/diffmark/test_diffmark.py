@@ -120,13 +120,21 @@ def test_only_changes_after_the_base_are_marked(repo: tuple[Path, str]) -> None:
     assert [b["path"] for b in json.loads(wider.output)["blocks"]] == ["src/words.py"]
 
 
-def test_files_without_comment_syntax_are_skipped_with_the_reason(repo: tuple[Path, str]) -> None:
+def test_files_without_comment_syntax_are_recorded_in_the_ledger_only(
+    repo: tuple[Path, str],
+) -> None:
     root, task_id = repo
     (root / "data.json").write_text('{"a": 1}\n')
     result = run(root, "mark", "--diff", "--task", task_id)
     assert result.exit_code == 0
-    assert "Skipped data.json:1-1" in result.output
-    assert (root / "data.json").read_text() == '{"a": 1}\n'
+    assert "Recorded data.json:1-1 as block" in result.output
+    assert "handrail mark" not in result.output and "Skipped data.json" not in result.output
+    assert (root / "data.json").read_text() == '{"a": 1}\n'  # no markers in JSON
+    records = [r for r in Ledger(Workspace.at(root)).read().records if isinstance(r, BlockMarked)]
+    (record,) = [r for r in records if r.path == "data.json"]
+    assert record.ledger_only and (record.begin_line, record.end_line) == (1, 1)
+    again = run(root, "mark", "--diff", "--task", task_id, "--json")
+    assert [r["path"] for r in json.loads(again.output)["recorded"]] == ["data.json"]
 
 
 def test_crlf_files_keep_their_line_endings(repo: tuple[Path, str]) -> None:

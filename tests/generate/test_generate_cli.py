@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -295,3 +296,89 @@ def test_a_line_past_the_end_is_refused_before_sending(
     assert result.exit_code == 2
     assert "past the end" in result.output and "use 3 to append" in result.output
     assert script.requests == []
+
+
+CODE_2 = "def top(text, n):\n    return sorted(set(words(text)))[:n]\n"
+
+
+def test_replace_discards_the_old_attempt_and_stats_count_it(
+    repo: Path, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    task_id = new_task(repo)
+    first = run(repo, "generate", task_id, "--into", "src/words.py", "--json")
+    assert first.exit_code == 0, first.output
+    old_block = json.loads(first.output)["written"]["block"]
+
+    script.events = answer_events(f"```python\n{CODE_2}```\n")
+    again = run(repo, "generate", "--replace", old_block, "--json")
+    assert again.exit_code == 0, again.output
+    payload = json.loads(again.output)
+    assert payload["replaced"] == old_block
+    new_block = payload["written"]["block"]
+    assert new_block == f"{task_id}.2"
+    text = (repo / "src" / "words.py").read_text()
+    assert old_block not in text and CODE not in text
+    assert text == (f"{SOURCE}# handrail:begin {new_block}\n{CODE_2}# handrail:end {new_block}\n")
+    marks = [r for r in Ledger(Workspace.at(repo)).read().records if isinstance(r, BlockMarked)]
+    (record,) = [r for r in marks if r.block_id == new_block]
+    assert record.replaces == old_block and record.replaces_hash is not None
+    # What produced it: the endpoint's host (no key), the temperature, spec and pack hashes.
+    assert record.endpoint == "127.0.0.1:" + url.split(":")[2].split("/")[0]
+    assert record.temperature == 0.2
+    assert record.spec_hash and record.pack_hash and record.pack_hash != record.spec_hash
+    assert "sk-" not in record.model_dump_json()
+
+    # The new attempt passes: the task's first attempt still failed, and this is rework.
+    (repo / ".handrail" / "workflow.toml").write_text(
+        'extends = "default"\n[workflow]\nowner = "A <a@example.com>"\nreviewed = 2026-11-01\n'
+        f"[verification]\ncommand = {json.dumps(sys.executable + ' -c pass')}\n"
+    )
+    assert run(repo, "trust").exit_code == 0
+    assert run(repo, "verify", new_block).exit_code == 0
+    stats = json.loads(run(repo, "stats", "--format", "json").output)
+    total = stats["total"]
+    assert total["blocks"] == 2
+    assert (total["first_attempts"], total["first_attempt_passed"]) == (2, 1)
+    assert (total["verified"], total["reworked"]) == (1, 1)
+    (per_model,) = stats["per_model"]
+    assert per_model["key"] == "test-model" or per_model["key"].startswith("127.0.0.1:")
+    assert (per_model["first_attempts"], per_model["reworked"]) == (2, 1)
+    assert "Per model (or endpoint)" in run(repo, "stats").output
+
+
+def test_replace_refuses_an_unknown_block_and_into(repo: Path, server: tuple[str, Script]) -> None:
+    url, script = server
+    write_settings(url)
+    task_id = new_task(repo)
+    before = snapshot(repo)
+    missing = run(repo, "generate", "--replace", f"{task_id}.7")
+    assert missing.exit_code == 2 and f"no file holds block {task_id}.7" in missing.output
+    both = run(repo, "generate", "--replace", f"{task_id}.1", "--into", "src/words.py")
+    assert both.exit_code == 2
+    other = run(repo, "generate", "zzzzzz", "--replace", f"{task_id}.1")
+    assert other.exit_code == 2
+    assert script.requests == [] and snapshot(repo) == before
+
+
+def test_the_pack_names_the_target_file_and_shows_the_insertion_point(
+    repo: Path, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    task_id = new_task(repo)
+    shown = run(repo, "prompt", task_id, "--into", "src/words.py:2")
+    assert shown.exit_code == 0, shown.output
+    assert "The code goes into `src/words.py`, before line 2." in shown.output
+    assert "def words(text):\n<<< the code goes here >>>\n    return text.split()" in (shown.output)
+    plain = run(repo, "prompt", task_id)
+    assert "Where the code goes" not in plain.output
+
+    assert run(repo, "generate", task_id, "--into", "src/words.py", "-q").exit_code == 0
+    (request,) = script.requests
+    sent = request["messages"][-1]["content"]
+    assert "The code goes at the end of `src/words.py`." in sent
+    assert "    return text.split()\n<<< the code goes here >>>" in sent

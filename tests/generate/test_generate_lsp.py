@@ -200,3 +200,46 @@ async def test_generate_here_with_a_failing_gate_says_why_in_a_message(
         message = await client.wait_for(lambda: client.messages, what="a message")
         assert "sent nothing for task k3f7qa" in message[-1].message
         assert "HR205" in message[-1].message
+
+
+CODE_2 = "def g(y):\n    return y + y\n"
+
+
+async def test_regenerate_replaces_the_block_from_its_code_action(
+    workspace: Workspace, server: tuple[str, Script]
+) -> None:
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with editing(workspace, path) as (client, uri):
+        first = await client.run("handrail.generate", {"uri": uri, "task": "k3f7qa", "line": 3})
+        assert first["applied"] is True
+        await client.diagnostics_of(uri, client.versions[uri])
+
+        actions = await client.code_actions(uri, (3, 0), (3, 0))
+        (regenerate,) = [a for a in actions if a.title.startswith("Regenerate block k3f7qa.1")]
+        script.events = answer_events(f"```python\n{CODE_2}```\n")
+        assert regenerate.command is not None
+        result = await client.run(regenerate.command)
+        assert result["applied"] is True and result["replaced"] == "k3f7qa.1"
+        first_pack, second_pack = (r["messages"][-1]["content"] for r in script.requests)
+        assert "The code goes into `src/a.py`, before line 3." in first_pack
+        assert "import os\n\n<<< the code goes here >>>\n\ndef f(x):" in first_pack
+        assert "replacing an earlier attempt that failed" in second_pack
+        assert CODE not in second_pack  # the failed attempt is not shown
+        assert result["block"] == "k3f7qa.2"
+        assert client.texts[uri] == (
+            "import os\n\n# handrail:begin k3f7qa.2\n" + CODE_2 + "# handrail:end k3f7qa.2\n"
+            "\ndef f(x):\n    return x + 1\n"
+        )
+        marks = [r for r in Ledger(workspace).read().records if isinstance(r, BlockMarked)]
+        (record,) = [r for r in marks if r.block_id == "k3f7qa.2"]
+        assert record.replaces == "k3f7qa.1" and record.temperature == 0.2
+        assert record.endpoint is not None and record.pack_hash is not None
+
+        # A closed task's blocks are not offered for regeneration.
+        await client.run("handrail.closeTask", {"task": "k3f7qa", "reason": "abandoned"})
+        actions = await client.code_actions(uri, (3, 0), (3, 0))
+        assert not [a for a in actions if a.title.startswith("Regenerate")]

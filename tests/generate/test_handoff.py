@@ -125,3 +125,26 @@ def test_write_generated_is_both_or_neither(
     plan = write_generated(workspace, target, "y = 2\n", "k3f7qa", author=None)
     assert plan.block_id == "k3f7qa.1"
     assert [r.id for r in Ledger(workspace).read().records] != []
+
+
+PY = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+
+
+def test_spaced_insertion_follows_the_files_blank_lines() -> None:
+    from handrail.generate.handoff import blank_line_gap
+
+    assert blank_line_gap(PY.splitlines(keepends=True)) == 2
+    assert blank_line_gap(["x = 1\n", "y = 2\n"]) is None  # no example: nothing added
+    new, first, last = insert_code(PY, "def c():\n    return 3\n", None, "a.py", spaced=True)
+    assert new == PY + "\n\ndef c():\n    return 3\n"
+    assert (first, last) == (9, 10)
+    # Between two functions: two blank lines on each side, code lines reported exactly.
+    new, first, last = insert_code(PY, "def c():\n    return 3\n", 4, "a.py", spaced=True)
+    assert new == "def a():\n    return 1\n\n\ndef c():\n    return 3\n\n\ndef b():\n    return 2\n"
+    assert new.splitlines()[first - 1 : last] == ["def c():", "    return 3"]
+    js = "function a() {\n  return 1;\n}\n\nfunction b() {\n  return 2;\n}\n"
+    new, first, _ = insert_code(js, "function c() {}\n", None, "a.js", spaced=True)
+    assert new == js + "\nfunction c() {}\n" and first == 9
+    # Code inside a body (indented) is never spaced.
+    new, _, _ = insert_code(PY, "    x = 0\n", 2, "a.py", spaced=True)
+    assert new == "def a():\n    x = 0\n    return 1\n\n\ndef b():\n    return 2\n"

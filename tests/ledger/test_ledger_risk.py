@@ -153,3 +153,37 @@ def test_keyword_matches_exactly_at_word_edges(
 @given(st.text(max_size=80), st.text(max_size=200))
 def test_tier_for_never_raises(path: str, content: str) -> None:
     tier_for(path, content, WF)
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "tier"),
+    [
+        # Words in comments and docstrings are not code: no tier.
+        ("src/util.py", "# never log the password here\nx = 1\n", None),
+        ("src/util.py", 'def f():\n    """Not for password hashing."""\n    return 1\n', None),
+        ("src/util.ts", "/* token handling lives elsewhere */\nconst x = 1;\n", None),
+        ("src/util.go", "// password: see auth\nvar x = 1\n", None),
+        # The same words in code, string literals included, are.
+        ("src/util.py", "x = os.environ['PASSWORD']  # read it\n", "auth"),
+        ("src/util.py", "def check_password(p):\n    return p\n", "auth"),
+        ("src/util.py", 's = "# password"\n', "auth"),
+    ],
+)
+def test_keywords_count_in_code_only(path: str, content: str, tier: str | None) -> None:
+    assert _name(path, content) == tier
+
+
+def test_every_tier_decision_names_its_reason() -> None:
+    from handrail.ledger.risk import decide_tier
+
+    by_path = decide_tier("src/auth/tokens.py", "", WF)
+    assert (
+        by_path[0] is not None and by_path[1] == "its path src/auth/tokens.py matches '**/auth/**'"
+    )
+    by_word = decide_tier("src/util.py", "x = 1\ny = get_password()\n", WF)
+    assert by_word[1] == "its code mentions `password` (line 2)"
+    by_task = decide_tier("src/util.py", "", WF, task_risk="money")
+    assert by_task[1] == 'its task says risk = "money"'
+    assert decide_tier("src/util.py", "# password\n", WF) == (None, None)
+    tier = tier_for("src/util.py", "y = get_password()\n", WF)
+    assert tier is not None and tier.why.startswith("It is in this tier because its code")

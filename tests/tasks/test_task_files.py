@@ -617,3 +617,33 @@ def test_render_is_valid_toml_with_the_same_values() -> None:
     data = tomlkit.parse(render_task(task)).unwrap()
     assert data["spec"] == "a\nb" and data["risk"] == "auth" and data["context"] == ["x"]
     assert re.search(r"^created = ", render_task(task), re.M)
+
+
+def test_the_new_keys_round_trip_and_stay_hand_editable(tmp_path: Path) -> None:
+    """Status, spec history, context hashes and parent survive render -> parse unchanged,
+    and a hand edit of the file (a comment, a reworded note) keeps them readable."""
+
+    from handrail.tasks import SpecRevision, Task, parse_task, render_task
+
+    when = dt.datetime(2026, 12, 5, 14, 0, 0, 123456, tzinfo=dt.UTC)
+    task = Task(
+        id="k3f7qa",
+        spec="Given a line, return its words. It must keep quotes.",
+        context=["src/a.py#L3-L9"],
+        status="abandoned",
+        closed_at=when.replace(microsecond=0),
+        note="superseded by m2n4pq",
+        spec_history=[
+            SpecRevision(spec="Given a line, return words.\nIt must not fail.", replaced=when)
+        ],
+        context_hashes={"src/a.py#L3-L9": "sha256:" + "0" * 64},
+        parent="m2n4pq",
+    )
+    text = render_task(task)
+    loaded = parse_task(text, path=tmp_path / "k3f7qa.toml", rel=".handrail/tasks/k3f7qa.toml")
+    assert loaded.task == task
+    edited = text.replace("superseded by m2n4pq", "superseded by m2n4pq (see #12)") + "# ok\n"
+    again = parse_task(edited, path=tmp_path / "k3f7qa.toml", rel=".handrail/tasks/k3f7qa.toml")
+    assert again.task.note == "superseded by m2n4pq (see #12)"
+    assert again.task.spec_history == task.spec_history
+    assert again.context_lines == loaded.context_lines  # tables after the keys do not confuse it

@@ -168,3 +168,47 @@ export function reviewOutcome(result: ReviewResult): { ok: boolean; message: str
     message: parts.join(" "),
   };
 }
+
+/** One task as `handrail.listTasks` reports it. */
+export interface TaskJson {
+  task: string;
+  path: string;
+  uri?: string;
+  status: "open" | "done" | "abandoned";
+  title: string;
+  spec: string;
+  context: string[];
+  verify: string | null;
+  note: string | null;
+  closed_at: string | null;
+  parent?: string | null;
+  decomposed?: boolean;
+  spec_history: { spec: string; replaced: string }[];
+  blocks?: string[];
+}
+
+export interface ListTasksResult {
+  tasks: TaskJson[];
+  closed_hidden: number;
+}
+
+export interface EditTaskResult {
+  task: string;
+  written: boolean;
+  spec_changed: boolean;
+  reopened_blocks: string[];
+  findings: FindingJson[];
+}
+
+export interface TaskStatusResult {
+  task: string;
+  status: "open" | "done" | "abandoned";
+  path: string;
+}
+
+export interface DecomposeResult {
+  drafts: string[];
+  parent: string | null;
+  children: string[];
+  findings: FindingJson[][];
+}

@@ -43,18 +43,35 @@ def _split_into(value: str) -> tuple[Path, int | None]:
 
 
 @click.command("generate")
-@click.argument("task_id", metavar="TASK")
+@click.argument("task_id", metavar="TASK", required=False)
 @click.option(
     "--into",
     "into",
     metavar="FILE[:LINE]",
     help="Write the code into FILE before LINE (at the end without LINE), wrapped in markers.",
 )
+@click.option(
+    "--replace",
+    "replace",
+    metavar="BLOCK",
+    help="A new attempt in place of BLOCK (its task's; TASK may be left out): the old one is "
+    "recorded as discarded.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @json_option
 @pass_ctx
-def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json: bool) -> None:
+def generate(
+    ctx: Context,
+    task_id: str | None,
+    into: str | None,
+    replace: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Send TASK's checked prompt pack to your model and mark the code it writes.
+
+    With --replace BLOCK the answer replaces BLOCK where it stands, as the task's next
+    block: the discarded attempt counts as a failed first attempt, the new one as rework.
 
     The endpoint, model and the NAME of the environment variable holding the key come from
     your own settings file (docs/generate.md), never from the repository. Refused (exit 1,
@@ -69,6 +86,7 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
         GenerationRefused,
         Target,
         generate_code,
+        insertion_of,
         prepare_target,
         write_generated,
     )
@@ -76,6 +94,20 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
     from handrail.ledger.store import LedgerWriteError
     from handrail.workflow.init import git_owner
 
+    if replace is not None:
+        if into is not None:
+            fail(
+                "--replace and --into cannot be used together: the new attempt goes where "
+                "the old one is"
+            )
+        owner = replace.rpartition(".")[0]
+        if not owner or (task_id is not None and task_id != owner):
+            fail(
+                f"--replace {replace}: name a block of task {task_id or 'TASK'} ({owner or '?'}.N)"
+            )
+        task_id = owner
+    if task_id is None:
+        fail("name the TASK to generate for (or --replace BLOCK)")
     target_path, line = _split_into(into) if into else (None, None)
     if target_path is not None:
         ctx.use_path(target_path)
@@ -85,6 +117,13 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
     except SettingsError as exc:
         fail(exc.message)
     target: Target | None = None
+    if replace is not None:
+        from handrail.generate.handoff import prepare_replacement
+
+        try:
+            target = prepare_replacement(ws, replace)
+        except MarkError as exc:
+            fail(f"{exc.path + ': ' if exc.path else ''}{exc.message}")
     if target_path is not None:
         try:
             target = prepare_target(ws, ctx.absolute(target_path), line, task_id)
@@ -99,6 +138,7 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
             settings,
             target_rel=target.rel if target else None,
             on_delta=progress.update,
+            insertion=insertion_of(target) if target else None,
         )
     except GenerationRefused as exc:
         progress.clear()
@@ -123,7 +163,14 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
             )
         return
     try:
-        plan = write_generated(ws, target, generated.code, task_id, author=git_owner(ws.root))
+        plan = write_generated(
+            ws,
+            target,
+            generated.code,
+            task_id,
+            author=git_owner(ws.root),
+            produced_by=generated.produced_by,
+        )
     except MarkError as exc:
         fail(f"{target.rel}: {exc.message}; no file was changed", EXIT_FINDINGS)
     except LedgerWriteError as exc:
@@ -140,12 +187,15 @@ def generate(ctx: Context, task_id: str, into: str | None, quiet: bool, as_json:
                     "end_line": block.end_line,
                     "content_hash": block.content_hash,
                 },
+                "replaced": target.replaces.block_id if target.replaces else None,
             }
         )
         return
     click.echo(
         f"Wrote block {block.id} into {target.rel} (lines {block.begin_line}-{block.end_line})."
     )
+    if target.replaces is not None:
+        click.echo(f"It replaces {target.replaces.block_id}, recorded as a discarded attempt.")
     click.echo("It stays unverified (HR300) until its verification command runs green.")
 
 
@@ -230,6 +280,10 @@ def mark_diff_command(
                     {"path": s.path, "start": s.start, "end": s.end, "reason": s.reason}
                     for s in result.skipped
                 ],
+                "recorded": [
+                    {"path": r.path, "block": r.block_id, "start": r.start, "end": r.end}
+                    for r in result.recorded
+                ],
                 "ledger_error": result.ledger_error,
             }
         )
@@ -239,9 +293,14 @@ def mark_diff_command(
                 f"Marked {m.path}:{m.block.begin_line + 1}-{m.block.end_line - 1} "
                 f"as block {m.block.id}."
             )
+        for r in result.recorded:
+            click.echo(
+                f"Recorded {r.path}:{r.start}-{r.end} as block {r.block_id} in the ledger only: "
+                "its format has no comments, so it carries no markers (attributed, not gated)."
+            )
         for s in result.skipped:
             click.echo(f"Skipped {s.path}:{s.start}-{s.end}: {s.reason}.", err=True)
-        if not result.marked:
+        if not result.marked and not result.recorded:
             click.echo(f"Nothing new to mark since {base}.")
         else:
             click.echo("The blocks stay unverified (HR300) until their verification runs green.")

@@ -19,21 +19,39 @@ from handrail.findings import findings_json
 
 @click.command("prompt")
 @click.argument("task_id", metavar="TASK")
+@click.option(
+    "--into",
+    metavar="FILE[:LINE]",
+    help="Where the code will go: the pack names FILE and shows the lines around LINE.",
+)
 @json_option
 @pass_ctx
-def prompt(ctx: Context, task_id: str, as_json: bool) -> None:
+def prompt(ctx: Context, task_id: str, into: str | None, as_json: bool) -> None:
     """Print the prompt pack of TASK: spec, context rules, generation settings, context files.
 
     Refused (exit 1, with the findings) while the spec or the context fails an error check.
     """
+    from handrail.blocks.mark import MarkError
     from handrail.check import task_context_reports
+    from handrail.cli.generate_cmd import _split_into
+    from handrail.generate.handoff import insertion_of, prepare_target
     from handrail.prompt import build_prompt_pack
 
     if not task_id:
         fail("name a task")
+    target_path, line = _split_into(into) if into else (None, None)
+    if target_path is not None:
+        ctx.use_path(target_path)
     ws, workflow, (loaded_task,) = tasks_named(ctx, [task_id])
+    insertion = None
+    if target_path is not None:
+        try:
+            target = prepare_target(ws, ctx.absolute(target_path), line, task_id)
+        except MarkError as exc:
+            fail(f"{exc.path or target_path}: {exc.message}")
+        insertion = insertion_of(target)
     (report,) = task_context_reports(ws, workflow, [loaded_task])
-    pack = build_prompt_pack(loaded_task, workflow, report)
+    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion)
     if as_json:
         emit_json(
             {

@@ -11,7 +11,7 @@ it concerns; the caps on the whole context sit on the first entry's line (or the
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -234,12 +234,15 @@ def check_context(
     scanner: SecretScanner | None = None,
     context_line: int | None = None,
     task_text: str | None = None,
+    pins: Mapping[str, str] | None = None,
 ) -> ContextReport:
     """Check the context `entries` of the task file `task_rel` against `workflow`.
 
     `entry_lines` gives each entry's line in the task file. `task_text` is the task file's
     text when the caller has it (an editor buffer); otherwise it is read from disk, only to
-    place findings on the exact entry string.
+    place findings on the exact entry string. `pins` holds the hash of each line-range
+    entry's lines when it was attached (the task's ``context_hashes``): lines that changed
+    or moved since are HR207.
     """
     rules = workflow.context
     b = _Builder(ws, workflow, task_rel, task_text)
@@ -263,6 +266,8 @@ def check_context(
         reports.append(report)
         if text is None:
             continue
+        if pins:
+            _report_drift(b, report, text, pins, rules)
         if scan and scanner is not None:
             try:
                 hits = scanner.scan(
@@ -402,6 +407,46 @@ def _read(
         _report_problem(b, report, result)
         return report, None
     return report, result
+
+
+def _report_drift(
+    b: _Builder,
+    report: EntryReport,
+    text: EntryText,
+    pins: Mapping[str, str],
+    rules: ContextRules,
+) -> None:
+    """HR207 when a line-range entry's lines are not the ones it took (see `context.pins`)."""
+    from handrail.context.pins import drift_of
+
+    drift = drift_of(b.ws, text.entry, text, pins, max_file_bytes=rules.max_file_bytes)
+    if drift is None:
+        return
+    shown = report.raw.strip()
+    if drift.suggest is not None:
+        message = (
+            f"The lines {shown} took have moved: they are now {drift.suggest}. Use the new "
+            "range, or the model sees other code than the task was written against."
+        )
+    else:
+        message = (
+            f"The lines {shown} took have changed since they were attached. Read them again "
+            "and set the context anew (handrail task edit --context …), so the spec and the "
+            "context agree."
+        )
+    f = b.finding(
+        "HR207",
+        message,
+        report.line,
+        report.raw,
+        {
+            "entry": report.raw,
+            "suggest": drift.suggest,
+            "reason": "moved" if drift.suggest else "changed",
+        },
+    )
+    if f is not None:
+        report.findings.append(f)
 
 
 def _report_problem(b: _Builder, report: EntryReport, problem: EntryProblem) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,11 +27,15 @@ from handrail.findings import Finding
 from handrail.generate.client import Answer, GenerationError, stream_chat
 from handrail.generate.extract import extract_code
 from handrail.generate.settings import GenerateSettings
+from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.marking import MarkPlan, marked_record, next_id_for, plan_mark, recorded
 from handrail.tasks import LoadedTask
 from handrail.workflow.model import Workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
+
+if TYPE_CHECKING:
+    from handrail.prompt import InsertionPoint
 
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -37,11 +44,17 @@ __all__ = [
     "Generated",
     "GenerationError",
     "GenerationRefused",
+    "Replaced",
     "Target",
+    "blank_line_gap",
+    "endpoint_name",
     "generate_code",
     "insert_code",
+    "insertion_of",
+    "prepare_replacement",
     "prepare_target",
     "replace_file",
+    "without_block",
     "write_generated",
 ]
 
@@ -64,6 +77,18 @@ class Target:
     exists: bool
     before: os.stat_result | None
     """The file's stat when checked: a file changed after that is not written."""
+    replaces: Replaced | None = None
+    """The block the code replaces (markers and content), at `line`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A block that a new attempt replaces: its id, its lines (markers included), its hash."""
+
+    block_id: str
+    begin_line: int
+    end_line: int
+    content_hash: str
 
 
 @dataclass(slots=True)
@@ -73,6 +98,9 @@ class Generated:
     answer: Answer
     warnings: list[Finding] = field(default_factory=list)
     """Findings below error severity that the gate let through."""
+    produced_by: dict[str, Any] = field(default_factory=dict)
+    """What produced the code, for its "block marked" record: endpoint (the host, never a
+    key), temperature, the hashes of the spec and of the prompt pack, the model."""
 
 
 def generate_code(
@@ -84,6 +112,7 @@ def generate_code(
     target_rel: str | None = None,
     on_delta: Callable[[str], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    insertion: InsertionPoint | None = None,
 ) -> Generated:
     """Send the task's checked prompt pack and return the code of the answer.
 
@@ -96,7 +125,7 @@ def generate_code(
     from handrail.prompt import build_prompt_pack
 
     (report,) = task_context_reports(ws, workflow, [loaded_task])
-    pack = build_prompt_pack(loaded_task, workflow, report)
+    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion)
     if pack.refused:
         raise GenerationRefused(pack.findings)
     answer = stream_chat(
@@ -114,7 +143,61 @@ def generate_code(
             "the answer holds no code block, so nothing was written." + shown,
             kind="no_code",
         )
-    return Generated(loaded_task.task.id, code, answer, pack.findings)
+    produced_by: dict[str, Any] = {
+        "endpoint": endpoint_name(settings.base_url),
+        "temperature": workflow.generation.temperature,
+        "spec_hash": loaded_task.task.spec_hash,
+        "pack_hash": "sha256:" + hashlib.sha256(pack.text.encode("utf-8", "replace")).hexdigest(),
+    }
+    if "model" in BlockMarked.model_fields:  # the field the agents work adds to the record
+        produced_by["model"] = answer.model or settings.model
+    return Generated(loaded_task.task.id, code, answer, pack.findings, produced_by)
+
+
+def insertion_of(target: Target) -> InsertionPoint:
+    """The insertion point the prompt pack shows for `target` (read now; "" when new)."""
+    from handrail.prompt import InsertionPoint
+
+    text = _read_text(target)[0] if target.exists else ""
+    replaces = None
+    if target.replaces is not None:
+        replaces = (target.replaces.begin_line, target.replaces.end_line)
+    return InsertionPoint(target.rel, target.line, text, replaces)
+
+
+def endpoint_name(base_url: str) -> str:
+    """The endpoint as a record names it: its host and port, never a user, key or path."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or base_url
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def prepare_replacement(ws: Workspace, block_id: str) -> Target:
+    """The target that replaces block `block_id` where it stands (a new attempt).
+
+    Raises `MarkError` when no file holds the block, or more than one does.
+    """
+    from handrail.block_ids import marker_texts
+    from handrail.blocks.markers import parse_blocks
+    from handrail.files import list_files
+
+    found = [
+        (rel, block)
+        for rel, text in marker_texts(ws, list_files(ws))
+        for block in parse_blocks(text, rel).blocks
+        if block.id == block_id
+    ]
+    if not found:
+        raise MarkError(f"no file holds block {block_id} (well-formed markers around it)")
+    if len(found) > 1:
+        where = ", ".join(rel for rel, _ in found)
+        raise MarkError(f"block {block_id} is in more than one place ({where}): renumber first")
+    rel, block = found[0]
+    target = prepare_target(ws, ws.root / rel, block.begin_line, block.task_id)
+    replaced = Replaced(block.id, block.begin_line, block.end_line, block.content_hash)
+    checked = Target(target.rel, target.path, block.begin_line, True, target.before, replaced)
+    _plan(checked, _read_text(checked)[0], "placeholder\n", f"{block.task_id}.999999")
+    return checked
 
 
 def prepare_target(ws: Workspace, path: Path, line: int | None, task_id: str) -> Target:
@@ -145,7 +228,13 @@ def prepare_target(ws: Workspace, path: Path, line: int | None, task_id: str) ->
 
 
 def write_generated(
-    ws: Workspace, target: Target, code: str, task_id: str, *, author: str | None
+    ws: Workspace,
+    target: Target,
+    code: str,
+    task_id: str,
+    *,
+    author: str | None,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> MarkPlan:
     """Insert `code` at the target wrapped in markers, in one atomic write, and record it:
     both or neither (see `handrail.marking`).
@@ -159,7 +248,11 @@ def write_generated(
         text, encoding = _read_text(target)
         plan = _plan(target, text, code, next_id_for(allocation, task_id, text, target.rel))
         data = encoding.encode(plan.marked_text)
-        record = marked_record(plan.block, task_id, target.rel, author=author)
+        extra = dict(produced_by or {})
+        if target.replaces is not None:
+            extra["replaces"] = target.replaces.block_id
+            extra["replaces_hash"] = target.replaces.content_hash
+        record = marked_record(plan.block, task_id, target.rel, author=author, ws=ws, **extra)
         recorded(
             ledger, [record], lambda: replace_file(target.path, target.rel, data, target.before)
         )
@@ -167,12 +260,28 @@ def write_generated(
 
 
 def _plan(target: Target, text: str, code: str, block_id: str) -> MarkPlan:
-    inserted, first, last = insert_code(text, code, target.line, target.rel)
+    if target.replaces is not None:
+        text = without_block(text, target.replaces, target.rel)
+    inserted, first, last = insert_code(text, code, target.line, target.rel, spaced=True)
     return plan_mark(inserted, target.rel, first, last, block_id)
 
 
-def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, int, int]:
-    """`text` with `code` inserted before line `line`, and the 1-based lines code now spans."""
+def without_block(text: str, old: Replaced, rel: str) -> str:
+    """`text` without the lines of block `old`, markers and all: a new attempt takes its place."""
+    lines = _LINES.findall(text)
+    if len(lines) < old.end_line:
+        raise MarkError(f"block {old.block_id} is no longer where it was", path=rel)
+    return "".join(lines[: old.begin_line - 1] + lines[old.end_line :])
+
+
+def insert_code(
+    text: str, code: str, line: int | None, rel: str, *, spaced: bool = False
+) -> tuple[str, int, int]:
+    """`text` with `code` inserted before line `line`, and the 1-based lines code now spans.
+
+    With `spaced`, top-level code gets the blank lines the file puts between its top-level
+    blocks (`blank_line_gap`) before and after it, outside the code's lines.
+    """
     # Split at line endings only, as the markers count lines (not at form feeds or U+2028).
     lines = _LINES.findall(text)
     eol = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
@@ -187,8 +296,53 @@ def insert_code(text: str, code: str, line: int | None, rel: str) -> tuple[str, 
         )
     if lines and not lines[-1].endswith(("\n", "\r")) and at == len(lines) + 1:
         lines[-1] += eol
-    new = lines[: at - 1] + code_lines + lines[at - 1 :]
-    return "".join(new), at, at + len(code_lines) - 1
+    above: list[str] = []
+    below: list[str] = []
+    gap = blank_line_gap(lines) if spaced and _top_level(code_lines) else None
+    if gap is not None:
+        before, after = lines[: at - 1], lines[at - 1 :]
+        if any(x.strip() for x in before):
+            above = [eol] * max(0, gap - _blank_run(reversed(before)))
+        if any(x.strip() for x in after):
+            below = [eol] * max(0, gap - _blank_run(after))
+    new = lines[: at - 1] + above + code_lines + below + lines[at - 1 :]
+    first = at + len(above)
+    return "".join(new), first, first + len(code_lines) - 1
+
+
+def _blank_run(lines: Iterable[str]) -> int:
+    count = 0
+    for line in lines:
+        if line.strip():
+            break
+        count += 1
+    return count
+
+
+def _top_level(code_lines: Sequence[str]) -> bool:
+    first = next((c for c in code_lines if c.strip()), "")
+    return bool(first) and not first[0].isspace()
+
+
+def blank_line_gap(lines: Sequence[str]) -> int | None:
+    """How many blank lines the file puts before a top-level block that follows another
+    block (the most common count; PEP 8's 2 in most Python, 1 in most other code), or None
+    when the file shows no example."""
+    counts: dict[int, int] = {}
+    blanks = 0
+    previous = ""
+    for line in lines:
+        if not line.strip():
+            blanks += 1
+            continue
+        closing = ("}", "};", "end", ")", ");")
+        ends_block = previous[:1].isspace() or previous.strip() in closing
+        if previous and not line[0].isspace() and ends_block and line.strip() not in closing:
+            counts[blanks] = counts.get(blanks, 0) + 1
+        previous, blanks = line, 0
+    if not counts:
+        return None
+    return max(counts, key=lambda n: (counts[n], n))
 
 
 def _read_text(target: Target) -> tuple[str, SourceEncoding]:

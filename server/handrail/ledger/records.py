@@ -184,7 +184,35 @@ class BlockMarked(_Record):
     model: str | None = Field(default=None, max_length=200)
     session: str | None = Field(default=None, max_length=400)
 
-    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {"agent": None, "model": None, "session": None}
+    # What produced the block (issue 13): optional, so records written before them still load.
+    spec_hash: Hash | None = None
+    """The hash of the task's spec when the block was marked (`handrail.tasks.spec_hash`)."""
+    endpoint: str | None = Field(default=None, max_length=400)
+    """The name of the generation endpoint (never its key or URL credentials)."""
+    temperature: float | None = None
+    pack_hash: Hash | None = None
+    """The hash of the prompt pack the block was generated from."""
+    replaces: BlockId | None = None
+    """The block this one was generated to replace (`generate --replace`): a discarded
+    attempt, so that block's first attempt failed and this one is rework."""
+    replaces_hash: Hash | None = None
+    """The content hash of the discarded attempt."""
+    ledger_only: bool = False
+    """A range in a file that cannot hold comments (JSON): recorded without markers, so it
+    is attributed (stats, blame) but not gated."""
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {
+        "agent": None,
+        "model": None,
+        "session": None,
+        "spec_hash": None,
+        "endpoint": None,
+        "temperature": None,
+        "pack_hash": None,
+        "replaces": None,
+        "replaces_hash": None,
+        "ledger_only": False,
+    }
 
     @field_validator("path")
     @classmethod

@@ -2,8 +2,13 @@
 
 A block's tier is, in order: the one its task names (`risk = "auth"`), else the first tier
 whose path globs match the block's file, else the first tier with a keyword in the block's
-content. Order matters so that the team decides, by the order of `[[risk_tiers]]`, which
+code. Order matters so that the team decides, by the order of `[[risk_tiers]]`, which
 tier wins when several apply.
+
+Keywords are looked for in code only: comments and docstrings are blanked first, so a block
+whose comment says "not for passwords" is not put in the auth tier by that word. Every
+decision names its reason (`decide_tier`); `tier_for` returns the tier with that reason at the
+start of its `why`, so the HR303 message says why this block is in the tier.
 """
 
 from __future__ import annotations
@@ -73,21 +78,116 @@ def tier_for(
     """The risk tier of a block at workspace-relative `path` holding `content`, or None.
 
     With `task_risk` (the task's `risk` field) the tier of that name, or None when no tier
-    has that name (the caller may warn about the unknown name).
+    has that name (the caller may warn about the unknown name). The tier's `why` starts with
+    the reason it was chosen.
     """
+    tier, reason = decide_tier(path, content, workflow, task_risk=task_risk)
+    if tier is None or reason is None:
+        return tier
+    why = f"It is in this tier because {reason}. {tier.why.strip()}".strip()
+    return tier.model_copy(update={"why": why})
+
+
+def decide_tier(
+    path: str, content: str, workflow: Workflow, *, task_risk: str | None = None
+) -> tuple[RiskTier | None, str | None]:
+    """The tier (as `tier_for`) and, in words, why: the task's risk, a path pattern, or the
+    keyword found in the code (comments and docstrings do not count)."""
     tiers = workflow.risk_tiers
     if task_risk is not None:
         wanted = task_risk.strip().casefold()
-        return next((t for t in tiers if t.name.casefold() == wanted), None)
+        named = next((t for t in tiers if t.name.casefold() == wanted), None)
+        return named, f'its task says risk = "{task_risk.strip()}"' if named else None
     compiled = _compile(_key(workflow))
     rel = path.replace("\\", "/").lstrip("/")
     for tier in compiled.tiers:
         if tier.paths is not None and tier.paths.match_file(rel):
-            return tiers[tier.tier_index]
+            chosen = tiers[tier.tier_index]
+            pattern = next(
+                (p for p in chosen.paths if _path_matches(p, rel)), ", ".join(chosen.paths)
+            )
+            return chosen, f"its path {rel} matches {pattern!r}"
+    code: str | None = None
     for tier in compiled.tiers:
-        if tier.keywords is not None and tier.keywords.search(content):
-            return tiers[tier.tier_index]
-    return None
+        if tier.keywords is None:
+            continue
+        if code is None:
+            code = code_of(rel, content)
+        found = tier.keywords.search(code)
+        if found is not None:
+            line = code.count("\n", 0, found.start()) + 1
+            return tiers[tier.tier_index], f"its code mentions `{found.group(0)}` (line {line})"
+    return None, None
+
+
+def _path_matches(pattern: str, rel: str) -> bool:
+    try:
+        return GitIgnoreSpec.from_lines([pattern]).match_file(rel)
+    except ValueError:
+        return False
+
+
+_TRIPLE = ('"""', "'''")
+
+
+def code_of(path: str, content: str) -> str:
+    """`content` with its comments and (Python) docstrings blanked, line breaks kept.
+
+    String literals stay: `os.environ["PASSWORD"]` is code. A small lexer, not a parser: a
+    quote inside an unusual literal may hide a comment, which only errs towards a tier.
+    """
+    from handrail.blocks.comments import comment_styles_for
+
+    styles = comment_styles_for(path)
+    prefixes = [s.line for s in styles if s.line]
+    pairs = [(s.block_open, s.block_close) for s in styles if s.block_open and s.block_close]
+    python = path.endswith((".py", ".pyi"))
+    out: list[str] = []
+    i, n = 0, len(content)
+    while i < n:
+        if python and content.startswith(_TRIPLE, i):
+            quote = content[i : i + 3]
+            end = content.find(quote, i + 3)
+            end = n if end < 0 else end + 3
+            statement = not content[content.rfind("\n", 0, i) + 1 : i].strip()
+            text = content[i:end]
+            out.append(_blank(text) if statement else text)
+            i = end
+            continue
+        char = content[i]
+        if char in "\"'`":
+            j = i + 1
+            while j < n and content[j] not in (char, "\n"):
+                j += 2 if content[j] == "\\" else 1
+            out.append(content[i : j + 1])
+            i = j + 1
+            continue
+        skipped = False
+        for opening, closing in pairs:
+            assert opening is not None and closing is not None
+            if content.startswith(opening, i):
+                end = content.find(closing, i + len(opening))
+                end = n if end < 0 else end + len(closing)
+                out.append(_blank(content[i:end]))
+                i, skipped = end, True
+                break
+        if not skipped:
+            for prefix in prefixes:
+                assert prefix is not None
+                if content.startswith(prefix, i):
+                    end = content.find("\n", i)
+                    end = n if end < 0 else end
+                    out.append(" " * (end - i))
+                    i, skipped = end, True
+                    break
+        if not skipped:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
 
 
 def matched_keyword(tier: RiskTier, content: str) -> str | None:

@@ -98,9 +98,11 @@ class Diagnostics:
             hints = self._hints.get(document.uri, [])
             for change in document.changes:
                 hints = shift_hints(hints, change)
-                if threshold is not None and change.inserted_lines + 1 >= threshold:
-                    start = change.start_line + 1
-                    hints.append(InsertionHint(start, start + change.inserted_lines))
+                # The hint covers exactly the lines that hold inserted text: a paste ending
+                # with a line break does not take in the line that follows it.
+                last = change.last_inserted_line
+                if threshold is not None and last - change.start_line + 1 >= threshold:
+                    hints.append(InsertionHint(change.start_line + 1, last + 1))
             if hints:
                 self._hints[document.uri] = hints
             else:

@@ -54,6 +54,13 @@ class AppliedChange:
     """How many line breaks the replaced range spanned."""
     inserted_lines: int
     """How many line breaks the new text holds."""
+    ends_with_break: bool = False
+    """The new text ends with a line break: the line after it is not part of the insertion."""
+
+    @property
+    def last_inserted_line(self) -> int:
+        """The 0-based last line holding inserted text (HR308 covers exactly these lines)."""
+        return self.start_line + self.inserted_lines - (1 if self.ends_with_break else 0)
 
 
 @dataclass(slots=True)
@@ -200,6 +207,7 @@ class Document:
                 start_line=start_line,
                 removed_lines=end_line - start_line,
                 inserted_lines=len(split_lines_keepends(text)) - 1,
+                ends_with_break=text.endswith(("\n", "\r")),
             )
         )
 

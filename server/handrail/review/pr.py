@@ -83,6 +83,8 @@ class PrBlock:
     """The coding agent that marked the block: agent, model and session (None: no agent)."""
     lines: str | None = None
     """What the deciding run proved: "12/12 lines run by 4 tests" (None: no measured run)."""
+    parent: str | None = None
+    """The task its task was decomposed from: blocks group by it."""
 
     @property
     def done(self) -> bool:
@@ -93,6 +95,7 @@ class PrBlock:
         return {
             "block": self.block_id,
             "task": self.task_id,
+            "parent": self.parent,
             "path": self.path,
             "begin_line": self.begin_line,
             "end_line": self.end_line,
@@ -265,6 +268,7 @@ def build_summary(ws: Workspace, base: str) -> PrSummary:
                     marked_by=marked.author if marked else None,
                     generated_by=_generated_by(marked),
                     runs=[_run_info(r, block.id, block.content_hash) for r in evidence.runs],
+                    parent=task.task.parent if task else None,
                     findings=sorted(
                         _block_findings(
                             analysis.findings, block.id, block.begin_line, block.end_line
@@ -282,7 +286,8 @@ def build_summary(ws: Workspace, base: str) -> PrSummary:
         if record.block_id not in listed and record.block_id not in present:
             blocks.append(_accepted_block(snapshot, record))
             listed.add(record.block_id)
-    blocks.sort(key=lambda b: (b.task_id, b.path, b.begin_line))
+    # Sub-tasks of one decomposed parent sit together, under it.
+    blocks.sort(key=lambda b: (b.parent or b.task_id, b.task_id, b.path, b.begin_line))
     removed = sorted(set(before) - present)
     accepted = [b for b in removed if index.accepted_for(b)]
     return PrSummary(base, commit, blocks, removed, accepted)
@@ -434,7 +439,8 @@ def render_markdown(summary: PrSummary) -> str:
         lines.append(f"#### {mark} {_code(b.block_id)} in {_code(b.path)}{where} ({change})")
         lines.append("")
         spec = _md(b.spec) if b.spec else "*no task file: the block's task is unknown*"
-        lines.append(f"- **Task** {_code(b.task_id)}: {spec}")
+        part = f" (sub-task of {_code(b.parent)})" if b.parent else ""
+        lines.append(f"- **Task** {_code(b.task_id)}{part}: {spec}")
         who = f", marked by {_md(b.marked_by)}" if b.marked_by else ""
         tier = f", risk tier {_code(b.tier)}" if b.tier else ""
         lines.append(f"- **Status**: {_STATUS.get(b.status, b.status)}{tier}{who}")

@@ -50,8 +50,12 @@ class BlockStats:
     verified_at: dt.datetime | None
     """End of the first passing run."""
     failed_runs: int
+    model: str = UNKNOWN_AUTHOR
+    """The model (else the endpoint) that generated it; "unknown" for hand-marked blocks."""
     agent: str | None = None
     """The coding agent that marked the block (and its model), e.g. "claude-code (opus)"."""
+    discarded: bool = False
+    """Replaced by a new attempt (`generate --replace`)."""
 
     @property
     def week(self) -> str:
@@ -217,9 +221,13 @@ class Stats:
     failed_runs: int
     backlog: list[BacklogItem] = field(default_factory=list)
     gate: GateStats = field(default_factory=GateStats.empty)
+    per_model: list[GroupStats] = field(default_factory=list)
+    """First attempt and rework by the model (or endpoint) that generated the block."""
     per_agent: list[GroupStats] = field(default_factory=list)
     """Blocks by the coding agent (and model) that marked them; `NO_AGENT` for the rest.
     Empty when no block was marked by an agent."""
+    per_parent: list[GroupStats] = field(default_factory=list)
+    """The same by parent task (`task decompose`): the blocks of all its sub-tasks."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -228,6 +236,8 @@ class Stats:
             "per_author": [g.as_json() for g in self.per_author],
             "per_agent": [g.as_json() for g in self.per_agent],
             "per_week": [g.as_json() for g in self.per_week],
+            "per_model": [g.as_json() for g in self.per_model],
+            "per_parent": [g.as_json() for g in self.per_parent],
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "backlog": [b.as_json() for b in self.backlog],
@@ -256,6 +266,9 @@ def block_stats(
         elif isinstance(record, VerificationRun):
             for block_id in record.blocks:
                 runs.setdefault(block_id, []).append(record)
+    # A block replaced by a new attempt (`generate --replace`) was discarded: its first
+    # attempt failed, whether or not a run ever said so, and its successor is rework.
+    discarded = {m.replaces for m in marks.values() if m.replaces is not None}
     found: list[BlockStats] = []
     for block_id, mark in marks.items():
         # Runs that could not run give no verdict; a failure counts where a failing test
@@ -269,23 +282,27 @@ def block_stats(
             # Records made before line evidence: the earliest run was the first attempt.
             first = next((r for r in history if r.coverage is None), None)
         first_pass = next((r for r in history if _proved(r, block_id)), None)
+        first_passed = first.block_outcome(block_id) == "passed" if first is not None else None
+        if block_id in discarded and not first_passed:
+            first_passed = False
+        model = getattr(mark, "model", None) or mark.endpoint or UNKNOWN_AUTHOR
         found.append(
             BlockStats(
                 block_id=block_id,
                 task_id=mark.task_id,
                 author=mark.author or authors.get(mark.id) or UNKNOWN_AUTHOR,
                 marked_at=mark.at,
-                first_attempt_passed=(
-                    first.block_outcome(block_id) == "passed" if first is not None else None
-                ),
+                first_attempt_passed=first_passed,
                 reworked=(
-                    first_pass.blocks[block_id] != mark.content_hash
+                    mark.replaces is not None or first_pass.blocks[block_id] != mark.content_hash
                     if first_pass is not None
                     else None
                 ),
                 verified_at=first_pass.finished_at if first_pass is not None else None,
                 failed_runs=sum(1 for r in history if r.block_outcome(block_id) == "failed"),
+                model=str(model),
                 agent=_agent_key(mark),
+                discarded=block_id in discarded,
             )
         )
     found.sort(key=lambda b: (b.marked_at, b.block_id))
@@ -330,6 +347,7 @@ def compute_stats(
     record_authors: Mapping[str, str] | None = None,
     backlog: Sequence[BacklogItem] = (),
     gate_log: GateLog | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> Stats:
     """The metrics of blocks marked on or after `since` (UTC day), and of runs since then.
 
@@ -340,11 +358,17 @@ def compute_stats(
         blocks = [b for b in blocks if b.marked_at.astimezone(dt.UTC).date() >= since]
     by_author: dict[str, list[BlockStats]] = {}
     by_week: dict[str, list[BlockStats]] = {}
+    by_model: dict[str, list[BlockStats]] = {}
     by_agent: dict[str, list[BlockStats]] = {}
+    by_parent: dict[str, list[BlockStats]] = {}
     for b in blocks:
         by_author.setdefault(b.author, []).append(b)
         by_week.setdefault(b.week, []).append(b)
+        by_model.setdefault(b.model, []).append(b)
         by_agent.setdefault(b.agent or NO_AGENT, []).append(b)
+        parent = (parents or {}).get(b.task_id)
+        if parent is not None:
+            by_parent.setdefault(parent, []).append(b)
     if set(by_agent) == {NO_AGENT}:
         by_agent = {}
     runs = [
@@ -363,7 +387,9 @@ def compute_stats(
         failed_runs=sum(1 for r in runs if not r.passed),
         backlog=list(backlog),
         gate=gate_stats(gate_log or GateLog(), since=since),
+        per_model=[group(k, v) for k, v in sorted(by_model.items())],
         per_agent=[group(k, v) for k, v in sorted(by_agent.items())],
+        per_parent=[group(k, v) for k, v in sorted(by_parent.items())],
     )
 
 
@@ -455,6 +481,11 @@ def collect_stats(ws: Workspace, *, since: dt.date | None = None) -> tuple[Stats
         record_authors=authors,
         backlog=backlog,
         gate_log=read_gate_log(ws),
+        parents={
+            t.task.id: t.task.parent
+            for t in snapshot.tasks.tasks.values()
+            if t.task.parent is not None
+        },
     )
     return stats, warnings
 
@@ -538,6 +569,10 @@ def render_text(stats: Stats) -> str:
     # Model names are long ("claude-code (claude-sonnet-4-5)"): a wider first column.
     rows("Per coding agent (and model)", stats.per_agent, width=40)
     rows("Per week (of marking)", stats.per_week)
+    if any(g.key != UNKNOWN_AUTHOR for g in stats.per_model):
+        rows("Per model (or endpoint)", stats.per_model)
+    rows("Per agent", stats.per_agent)
+    rows("Per parent task (decomposed)", stats.per_parent)
 
     def gate_rows(title: str, groups: list[GateGroup]) -> None:
         if not groups:

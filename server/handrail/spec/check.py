@@ -114,8 +114,13 @@ def check_spec(
     line: int = 1,
     column: int = 1,
     verbatim: bool = True,
+    has_context: bool | None = None,
 ) -> list[Finding]:
-    """HR100-HR103 for `spec`, which starts at (`line`, `column`) of `path`."""
+    """HR100-HR103 for `spec`, which starts at (`line`, `column`) of `path`.
+
+    `has_context` says whether the task attaches any context (None: not known yet, a draft):
+    a spec that names none of the required parts and comes with no context says nothing a
+    reviewer could check the code against, so its HR102 is an error."""
     summary = describe_spec(spec, workflow)
     place = _Locator(spec, line, column, verbatim)
     findings: list[Finding] = []
@@ -144,7 +149,7 @@ def check_spec(
     text_end = summary.sentences[-1].end if summary.sentences else len(spec)
 
     findings.extend(_too_long(summary, workflow, path, place, text_end))
-    findings.extend(_incomplete(summary, workflow, path, place, text_start, text_end))
+    findings.extend(_incomplete(summary, workflow, path, place, text_start, text_end, has_context))
     findings.extend(_template_text(summary, workflow, path, place, text_start, text_end))
     return findings
 
@@ -191,11 +196,28 @@ def _incomplete(
     place: _Locator,
     text_start: int,
     text_end: int,
+    has_context: bool | None = None,
 ) -> list[Finding]:
     severity = workflow.severity_of("HR102")
     if severity is None or not summary.missing:
         return []
     required = workflow.spec.required
+    checkable = set(required) - set(summary.missing)
+    if has_context is False and not checkable:
+        # Nothing to check the code against: no part named, no code to follow attached.
+        return [
+            place.finding(
+                "HR102",
+                Severity.ERROR,
+                "The spec says nothing checkable: no input, output, constraint or pattern to "
+                "follow, and the task has no context. Say what the code is given and what it "
+                'must return or change (e.g. "Given …, return …"), or attach the code it '
+                "must work with.",
+                path=path,
+                span=(text_start, text_end),
+                data={"missing": list(summary.missing), "nothing_checkable": True},
+            )
+        ]
     hints = {
         name: PART_HINTS.get(name, f"a phrase matching {required[name]}")
         for name in summary.missing

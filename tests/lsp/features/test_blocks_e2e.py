@@ -196,3 +196,23 @@ async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspac
             )
         )
         assert plain is None
+
+
+async def test_the_paste_hint_covers_exactly_the_inserted_lines(workspace: Workspace) -> None:
+    make_task(workspace)
+    path = workspace.root / "a.py"
+    before = "x = 1\nz = 2\n"
+    path.write_text(before)
+    pasted = "".join(f"y{n} = {n}\n" for n in range(16))
+    async with running([workspace.root]) as client:
+        uri = client.open(path, before)
+        assert await client.diagnostics_of(uri, 1) == []
+        version = client.insert(uri, 1, pasted)  # between x and z: z is not part of it
+        (hint,) = await client.diagnostics_of(uri, version)
+        assert hint.code == "HR308"
+        assert (hint.range.start.line, hint.range.end.line) == (1, 16)
+        assert hint.data["inserted_lines"] == 16
+        actions = await client.code_actions(uri, (1, 0), (1, 0), [hint])
+        result = await client.run(actions[0].command)
+        assert (result["begin_line"], result["end_line"]) == (2, 19)
+        assert client.texts[uri].endswith("# handrail:end k3f7qa.1\nz = 2\n")

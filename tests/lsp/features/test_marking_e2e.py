@@ -50,8 +50,9 @@ async def test_mark_selection_for_a_task_inserts_markers_and_records(workspace: 
         assert (record.block_id, record.path, record.begin_line) == ("k3f7qa.1", "src/a.py", 3)
         diagnostics = await client.diagnostics_of(uri, client.versions[uri])
         assert [d.code for d in diagnostics] == ["HR300"]
-        # Inside a block there is nothing more to mark.
-        assert await client.code_actions(uri, (3, 0), (4, 4)) == []
+        # Inside a block there is nothing more to mark; the block can be regenerated.
+        inside = await client.code_actions(uri, (3, 0), (4, 4))
+        assert [a.title for a in inside] == ["Regenerate block k3f7qa.1 (discard this attempt)"]
 
 
 async def test_mark_selection_for_a_new_task_creates_and_shows_it(workspace: Workspace) -> None:

@@ -172,6 +172,7 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
             f"Verify block {BLOCK}",
             f"Verify task {TASK}",
             f"Record trace of {BLOCK}",
+            f"Regenerate block {BLOCK} (discard this attempt)",
         ]
 
         # Every way of asking to verify answers HR403, and nothing runs.

@@ -56,7 +56,13 @@ _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _newest_first(tasks: Iterable[LoadedTask]) -> list[LoadedTask]:
-    return sorted(tasks, key=lambda t: (t.task.created or _EPOCH, t.task.id), reverse=True)
+    """Open tasks, newest first: a closed (done or abandoned) task is offered nowhere."""
+    return sorted(
+        # A decomposed parent is worked on through its sub-tasks.
+        (t for t in tasks if not t.task.is_closed and not t.task.decomposed),
+        key=lambda t: (t.task.created or _EPOCH, t.task.id),
+        reverse=True,
+    )
 
 
 def _markable(analysis: DocumentAnalysis, start_line: int, end_line: int) -> bool:
@@ -139,6 +145,44 @@ def generate_actions(analysis: DocumentAnalysis, line: int) -> list[types.CodeAc
     ]
 
 
+def regenerate_actions(
+    analysis: DocumentAnalysis,
+    start_line: int,
+    end_line: int,
+    *,
+    kind: str = GENERATE_KIND,
+    diagnostic: types.Diagnostic | None = None,
+) -> list[types.CodeAction]:
+    """ "Regenerate block …" for each block the lines touch whose task is open: a new attempt
+    from the task's current spec and context replaces it (``handrail.generate`` with
+    ``replace``); the old one is recorded as discarded."""
+    folder, source = analysis.folder, analysis.source
+    if folder is None or source is None:
+        return []
+    tasks = folder.snapshot.tasks.tasks
+    found: list[types.CodeAction] = []
+    for block in source.parsed.blocks:
+        if block.end_line < start_line or block.begin_line > end_line:
+            continue
+        task = tasks.get(block.task_id)
+        if task is None or task.task.is_closed:
+            continue
+        title = f"Regenerate block {block.id} (discard this attempt)"
+        found.append(
+            types.CodeAction(
+                title=title,
+                kind=kind,
+                diagnostics=[diagnostic] if diagnostic is not None else None,
+                command=types.Command(
+                    title=title,
+                    command=GENERATE,
+                    arguments=[{"uri": analysis.uri, "replace": block.id}],
+                ),
+            )
+        )
+    return found
+
+
 def _selected_lines(
     server: HandrailServer, analysis: DocumentAnalysis, selection: types.Range
 ) -> tuple[int, int] | None:
@@ -217,7 +261,7 @@ def marker_fix(analysis: DocumentAnalysis, data: Mapping[str, Any]) -> tuple[str
 
 
 def _task_fix(analysis: DocumentAnalysis, code: str, data: Mapping[str, Any]) -> tuple[str, str]:
-    """HR200-HR204: the title and the task file's new text (empty when there is no fix)."""
+    """HR200-HR204, HR207: the title and the task file's new text (empty when there is no fix)."""
     try:
         if code in ("HR200", "HR201"):
             drop = [d for d in data.get("drop") or [] if isinstance(d, str)]
@@ -231,6 +275,11 @@ def _task_fix(analysis: DocumentAnalysis, code: str, data: Mapping[str, Any]) ->
         if code in ("HR203", "HR204") and isinstance(entry, str):
             return f"Remove context entry {entry}", remove_context_entries(analysis.text, [entry])
         suggest = data.get("suggest")
+        if code == "HR207" and isinstance(entry, str) and isinstance(suggest, str):
+            from handrail.tasks import rename_pin
+
+            moved = replace_context_entry(analysis.text, entry, suggest)
+            return f"Use {suggest} (the lines moved)", rename_pin(moved, entry, suggest)
         if (
             code == "HR202"
             and isinstance(entry, str)
@@ -296,7 +345,10 @@ def quick_fixes(
                 )
             )
         return found
-    if analysis.kind == "task" and code in ("HR200", "HR201", "HR202", "HR203", "HR204"):
+    if code == "HR314" and analysis.kind == "source":
+        line = diagnostic.range.start.line + 1
+        return regenerate_actions(analysis, line, line, kind=fix, diagnostic=diagnostic)
+    if analysis.kind == "task" and code in ("HR200", "HR201", "HR202", "HR203", "HR204", "HR207"):
         title, new_text = _task_fix(analysis, code, data)
         change = changed_region(analysis.text, new_text) if new_text else None
         return [action(title, [change])] if change is not None else []
@@ -368,6 +420,12 @@ async def code_actions(
     if analysis.kind == "source" and _wanted(GENERATE_KIND, only) and _is_cursor(params.range):
         line = engine_position(server, analysis.lines, params.range.start)[0]
         actions.extend(generate_actions(analysis, line))
+    if analysis.kind == "source" and _wanted(GENERATE_KIND, only):
+        first, last = (
+            engine_position(server, analysis.lines, p)[0]
+            for p in (params.range.start, params.range.end)
+        )
+        actions.extend(regenerate_actions(analysis, first, last))
     if _wanted(NOTE_KIND, only):
         # Last, so the fixes come first in every editor's list.
         seen: set[tuple[str, int]] = set()

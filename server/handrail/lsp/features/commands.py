@@ -54,6 +54,11 @@ DISMISS_INSERTION = "handrail.dismissInsertion"
 SET_ACTIVE_TASK = "handrail.setActiveTask"
 CONTEXT_CANDIDATES = "handrail.contextCandidates"
 NOTE = "handrail.note"
+LIST_TASKS = "handrail.listTasks"
+EDIT_TASK = "handrail.editTask"
+CLOSE_TASK = "handrail.closeTask"
+REOPEN_TASK = "handrail.reopenTask"
+DECOMPOSE = "handrail.decompose"
 
 CANDIDATES_CAP = 5000
 """At most this many files in a `handrail.contextCandidates` answer."""
@@ -221,6 +226,183 @@ def validate_spec(server: HandrailServer, *args: Any) -> dict[str, Any]:
         "is_template": summary.is_template,
         "empty": summary.empty,
     }
+
+
+# --- a task's life: list, edit, close, reopen (issue 13) -------------------------------------
+
+
+def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """The folder's tasks, newest first: open ones, or every one with ``"all": true``; with
+    ``"task"``, that task alone (with its blocks). Pickers list what this returns."""
+    from handrail.tasks import task_json
+
+    values = one_mapping(args, LIST_TASKS)
+    folder = folder_from(server, values, LIST_TASKS)
+    show_all = values.get("all", False)
+    if not isinstance(show_all, bool):
+        raise bad_params(f'{LIST_TASKS}: "all" must be true or false.')
+    snapshot = folder.snapshot
+    if values.get("task") is not None:
+        task_id = _task_id(values, LIST_TASKS)
+        loaded = snapshot.tasks.tasks.get(task_id) or _load_task(folder, task_id, LIST_TASKS)
+        return {
+            "tasks": [
+                {
+                    **task_json(loaded),
+                    "uri": uri_of(loaded.path),
+                    "blocks": snapshot.index.blocks_of_task(task_id),
+                }
+            ],
+            "closed_hidden": 0,
+        }
+    every = sorted(
+        snapshot.tasks.tasks.values(),
+        key=lambda t: (t.task.created.isoformat() if t.task.created else "", t.task.id),
+        reverse=True,
+    )
+    shown = [t for t in every if show_all or not t.task.is_closed]
+    return {
+        "tasks": [{**task_json(t), "uri": uri_of(t.path)} for t in shown],
+        "closed_hidden": len(every) - len(shown),
+    }
+
+
+async def edit_task_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Change a task's ``spec``, ``context`` (a list) or ``verify`` ("" for the workflow's),
+    checked as at creation; a refused spec writes nothing (``"written": false``)."""
+    from handrail.context.entries import EntryError, parse_entry
+    from handrail.tasks import TaskFileError, edit_task
+
+    values = one_mapping(args, EDIT_TASK)
+    folder = folder_from(server, values, EDIT_TASK)
+    task_id = _task_id(values, EDIT_TASK)
+    spec = text_arg(values, "spec", EDIT_TASK, required=False)
+    verify = text_arg(values, "verify", EDIT_TASK, required=False)
+    context = values.get("context")
+    if context is not None:
+        if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+            raise bad_params(f'{EDIT_TASK}: "context" must be a list of entries such as "a.py".')
+        for raw in context:
+            try:
+                parse_entry(raw)
+            except EntryError as exc:
+                raise bad_params(f"{EDIT_TASK}: context entry {raw!r}: {exc}") from None
+    if spec is None and context is None and verify is None:
+        raise bad_params(f'{EDIT_TASK}: give "spec", "context" or "verify" to change.')
+    _workflow_usable(folder, EDIT_TASK)
+    workflow = folder.snapshot.workflow.workflow
+    try:
+        edited = await asyncio.to_thread(
+            edit_task, folder.ws, workflow, task_id, spec=spec, context=context, verify=verify
+        )
+    except TaskFileError as exc:
+        raise CommandFailed(f"{EDIT_TASK}: {exc}") from None
+    if edited.task is not None:
+        await _refresh(server, folder)
+    reopened = folder.snapshot.index.blocks_of_task(task_id) if edited.spec_changed else []
+    return {
+        "task": task_id,
+        "written": edited.task is not None,
+        "spec_changed": edited.spec_changed,
+        "reopened_blocks": reopened,
+        "findings": findings_json(edited.findings),
+    }
+
+
+async def _set_status(
+    server: HandrailServer, args: tuple[Any, ...], command: str, status: str | None
+) -> dict[str, Any]:
+    from handrail.tasks import CLOSE_REASONS, TaskFileError, set_task_status
+
+    values = one_mapping(args, command)
+    folder = folder_from(server, values, command)
+    task_id = _task_id(values, command)
+    note = text_arg(values, "note", command, required=False)
+    if status is None:
+        status = text_arg(values, "reason", command, required=True) or ""
+        if status not in CLOSE_REASONS:
+            raise bad_params(f'{command}: "reason" must be "done" or "abandoned".')
+    _load_task(folder, task_id, command)
+    try:
+        loaded = await asyncio.to_thread(set_task_status, folder.ws, task_id, status, note=note)
+    except TaskFileError as exc:
+        raise CommandFailed(f"{command}: {exc}") from None
+    finished = None
+    if status == "done":
+        from handrail.tasks import finish_parent
+
+        finished = await asyncio.to_thread(finish_parent, folder.ws, loaded.task)
+    await _refresh(server, folder)
+    if folder.active_task == task_id and loaded.task.is_closed:
+        folder.active_task = None
+    return {
+        "task": task_id,
+        "status": loaded.task.status,
+        "path": loaded.rel,
+        "parent_done": finished,
+    }
+
+
+async def decompose(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """``handrail task decompose``: ``spec`` (too long for one task) and, optionally, the
+    edited ``subtasks``; without them (or with ``"dryRun": true``) the drafts, one per
+    sentence. Creates the parent and its sub-tasks, all or nothing."""
+    from handrail.context.entries import EntryError, parse_entry
+    from handrail.tasks import TaskFileError, decompose_drafts, decompose_task
+
+    values = one_mapping(args, DECOMPOSE)
+    folder = folder_from(server, values, DECOMPOSE)
+    spec = text_arg(values, "spec", DECOMPOSE, required=True) or ""
+    subtasks = values.get("subtasks")
+    context = values.get("context") or []
+    verify = text_arg(values, "verify", DECOMPOSE, required=False)
+    for name, value in (("subtasks", subtasks or []), ("context", context)):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad_params(f'{DECOMPOSE}: "{name}" must be a list of text.')
+    for raw in context:
+        try:
+            parse_entry(raw)
+        except EntryError as exc:
+            raise bad_params(f"{DECOMPOSE}: context entry {raw!r}: {exc}") from None
+    drafts = list(subtasks) if subtasks else decompose_drafts(spec)
+    if not subtasks or values.get("dryRun") is True:
+        return {"drafts": drafts, "parent": None, "children": [], "findings": []}
+    if len(drafts) < 2:
+        raise bad_params(f"{DECOMPOSE}: decomposing needs at least two sub-tasks.")
+    _workflow_usable(folder, DECOMPOSE)
+    author = await asyncio.to_thread(_author, folder)
+    try:
+        made = await asyncio.to_thread(
+            decompose_task,
+            folder.ws,
+            folder.snapshot.workflow.workflow,
+            spec,
+            drafts,
+            list(context),
+            verify=verify,
+            author=author,
+        )
+    except TaskFileError as exc:
+        raise CommandFailed(f"{DECOMPOSE}: {exc}") from None
+    if made.parent is not None:
+        await _refresh(server, folder)
+        folder.active_task = made.children[0].task.id
+    return {
+        "drafts": drafts,
+        "parent": made.parent.task.id if made.parent else None,
+        "children": [c.task.id for c in made.children],
+        "findings": [findings_json(f) for f in made.findings],
+    }
+
+
+async def close_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Close a task: ``reason`` "done" or "abandoned", an optional ``note``."""
+    return await _set_status(server, args, CLOSE_TASK, None)
+
+
+async def reopen_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """Reopen a closed task: back in the menus and pickers, its spec checked again."""
+    return await _set_status(server, args, REOPEN_TASK, "open")
 
 
 # --- stage 2 and 3: context and prompt ------------------------------------------------------
@@ -396,6 +578,12 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
             f"{MARK_SELECTION}: there is no task {task_id!r} in {folder.root.name}; create one "
             "first (handrail.newTask)."
         )
+    closed = snapshot.tasks.tasks.get(task_id) if task_id is not None else None
+    if closed is not None and closed.task.is_closed:
+        raise CommandFailed(
+            f"{MARK_SELECTION}: task {task_id} is closed ({closed.task.status}); reopen it "
+            "first (handrail.reopenTask), or mark the lines for another task."
+        )
     new_task_path: Path | None = None
     try:
         if task_id is None:
@@ -465,6 +653,7 @@ async def apply_mark(
     *,
     label: str,
     command: str,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Mark a block in an editor's buffer: the record and the edit, both or neither.
 
@@ -487,7 +676,13 @@ async def apply_mark(
     ledger = Ledger(folder.ws)
     try:
         plan, record = await asyncio.to_thread(
-            reserve_mark, folder.ws, planner, author=author, extra=extra, ledger=ledger
+            reserve_mark,
+            folder.ws,
+            planner,
+            author=author,
+            extra=extra,
+            ledger=ledger,
+            produced_by=produced_by,
         )
     except MarkError as exc:
         raise CommandFailed(f"{command}: {rel}: {exc.message}") from None
@@ -793,6 +988,11 @@ HANDLERS: dict[str, Handler] = {
     DISMISS_INSERTION: dismiss_insertion,
     SET_ACTIVE_TASK: set_active_task,
     RENUMBER: renumber,
+    LIST_TASKS: list_tasks,
+    EDIT_TASK: edit_task_command,
+    CLOSE_TASK: close_task,
+    REOPEN_TASK: reopen_task,
+    DECOMPOSE: decompose,
 }
 
 

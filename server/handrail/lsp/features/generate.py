@@ -32,6 +32,7 @@ from handrail.lsp.state import DocumentAnalysis, FolderState
 
 if TYPE_CHECKING:
     from handrail.block_ids import Allocation
+    from handrail.generate.handoff import Replaced
     from handrail.marking import MarkPlan
     from handrail.tasks import LoadedTask
     from handrail.text_changes import TextChange
@@ -78,10 +79,19 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
                 lines_seen[0] += piece.count("\n")
                 loop.call_soon_threadsafe(report, f"{lines_seen[0]} lines received")
 
+        from handrail.prompt import InsertionPoint
+
+        replaces = target.replaces
+        insertion = InsertionPoint(
+            rel,
+            target.line,
+            target.analysis.text,
+            (replaces.begin_line, replaces.end_line) if replaces else None,
+        )
         try:
             generated = await asyncio.to_thread(
                 generate_code, folder.ws, workflow, loaded, settings,
-                target_rel=rel, on_delta=on_delta,
+                target_rel=rel, on_delta=on_delta, insertion=insertion,
             )  # fmt: skip
         except GenerationRefused as exc:
             _show_refusal(server, target.task_id, exc.findings)
@@ -89,7 +99,7 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
         except (GenerationError, SettingsError) as exc:
             raise CommandFailed(f"{GENERATE}: {exc.message} Nothing was changed.") from None
 
-    result = await _insert(server, target, generated.code, GENERATE)
+    result = await _insert(server, target, generated.code, GENERATE, generated.produced_by)
     result["model"] = generated.answer.model or settings.model
     return result
 
@@ -131,12 +141,20 @@ class _Target:
     task_id: str
     loaded: LoadedTask
     line: int | None
+    replaces: Replaced | None = None
+    """The block a new attempt replaces (``replace``): removed, and the code put in its place."""
 
 
 def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> _Target:
     uri = text_arg(values, "uri", command, required=True) or ""
-    task_id = text_arg(values, "task", command, required=True) or ""
+    replace = text_arg(values, "replace", command, required=False)
+    task_id = text_arg(values, "task", command, required=replace is None) or ""
     line = int_arg(values, "line", command, required=False)
+    if replace is not None:
+        owner = replace.rpartition(".")[0]
+        if not owner or (task_id and task_id != owner):
+            raise bad_params(f"{command}: {replace!r} is not a block of task {task_id or '?'}.")
+        task_id = owner
     if line is not None and line < 1:
         raise bad_params(f"{command}: line {line} is not a line number (they start at 1).")
     analysis = server.analysis_for(uri)
@@ -151,8 +169,24 @@ def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> 
     loaded = folder.snapshot.tasks.tasks.get(task_id)
     if loaded is None:
         raise CommandFailed(f"{command}: there is no task {task_id!r} in {folder.root.name}.")
+    if loaded.task.is_closed:
+        raise CommandFailed(
+            f"{command}: task {task_id} is closed ({loaded.task.status}); reopen it first "
+            "(handrail.reopenTask)."
+        )
+    replaces = None
+    if replace is not None:
+        from handrail.generate.handoff import Replaced
+
+        source = analysis.source
+        found = [b for b in (source.parsed.blocks if source else []) if b.id == replace]
+        if len(found) != 1:
+            raise CommandFailed(f"{command}: {rel} holds no block {replace} to replace.")
+        (block,) = found
+        replaces = Replaced(block.id, block.begin_line, block.end_line, block.content_hash)
+        line = block.begin_line
     folder.active_task = task_id  # generating for a task is working on it
-    return _Target(uri, analysis, folder, rel, task_id, loaded, line)
+    return _Target(uri, analysis, folder, rel, task_id, loaded, line, replaces)
 
 
 def _planner(target: _Target, code: str) -> Callable[[Allocation], MarkPlan]:
@@ -162,7 +196,11 @@ def _planner(target: _Target, code: str) -> Callable[[Allocation], MarkPlan]:
 
     def plan(allocation: Allocation) -> MarkPlan:
         text = target.analysis.text
-        inserted, first, last = insert_code(text, code, target.line, target.rel)
+        if target.replaces is not None:
+            from handrail.generate.handoff import without_block
+
+            text = without_block(text, target.replaces, target.rel)
+        inserted, first, last = insert_code(text, code, target.line, target.rel, spaced=True)
         block_id = next_id_for(allocation, target.task_id, inserted, target.rel)
         return plan_mark(inserted, target.rel, first, last, block_id)
 
@@ -170,7 +208,11 @@ def _planner(target: _Target, code: str) -> Callable[[Allocation], MarkPlan]:
 
 
 async def _insert(
-    server: HandrailServer, target: _Target, code: str, command: str
+    server: HandrailServer,
+    target: _Target,
+    code: str,
+    command: str,
+    produced_by: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Apply the marked insertion through ``workspace/applyEdit``, recorded (`apply_mark`)."""
     from handrail.text_changes import changed_region
@@ -189,6 +231,10 @@ async def _insert(
         # record taken back) rather than recorded.
         return [change] if change is not None else []
 
+    extra = dict(produced_by or {})
+    if target.replaces is not None:
+        extra["replaces"] = target.replaces.block_id
+        extra["replaces_hash"] = target.replaces.content_hash
     result = await apply_mark(
         server,
         analysis,
@@ -196,9 +242,11 @@ async def _insert(
         changes,
         label="Generated block {block}",
         command=command,
+        produced_by=extra,
     )
     if result["applied"]:
         await server.reanalyze_open_documents()
+    result["replaced"] = target.replaces.block_id if target.replaces else None
     return {"refused": False, **result}
 
 

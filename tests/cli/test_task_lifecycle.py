@@ -1,0 +1,275 @@
+"""A task's life after `task new` (issue 13): list, show, edit, close, reopen, and the
+blocks an edited spec re-opens (HR314) or a closed task leaves behind (HR315)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from repo_helpers import init_repo, run
+
+GOOD_SPEC = (
+    "Given a text and a count n, return the n most frequent words with their counts. "
+    "It must order ties alphabetically and follow the style of words() in src/words.py."
+)
+NEW_SPEC = (
+    "Given a text and a count n, return the n most frequent words, lower-cased, with their "
+    "counts. It must order ties alphabetically and follow the style of words() in src/words.py."
+)
+SOURCE = (
+    "def words(text):\n    return text.split()\n\n\ndef top(text, n):\n    return words(text)[:n]\n"
+)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = init_repo(tmp_path / "repo", {"src/words.py": SOURCE})
+    (root / ".handrail" / "workflow.toml").write_text(
+        'extends = "default"\n[workflow]\nowner = "A <a@example.com>"\nreviewed = 2026-11-01\n'
+        f"[verification]\ncommand = {json.dumps(f'{sys.executable} -c pass')}\n"
+    )
+    return root
+
+
+def new_task(root: Path, spec: str = GOOD_SPEC, *context: str) -> str:
+    args = ["task", "new", spec, "--json"]
+    for entry in context:
+        args += ["--context", entry]
+    result = run(root, *args)
+    assert result.exit_code == 0, result.output
+    task_id = json.loads(result.output)["task"]
+    assert isinstance(task_id, str)
+    return task_id
+
+
+def gate_codes(root: Path) -> list[tuple[str, str]]:
+    result = run(root, "check", "--format", "json")
+    return [(f["code"], f["path"]) for f in json.loads(result.output)["findings"]]
+
+
+def test_list_show_close_reopen(repo: Path) -> None:
+    first = new_task(repo)
+    second = new_task(repo, NEW_SPEC, "src/words.py")
+    listed = json.loads(run(repo, "task", "list", "--json").output)
+    assert {t["task"] for t in listed["tasks"]} == {first, second}
+
+    shown = json.loads(run(repo, "task", "show", second, "--json").output)
+    assert shown["spec"] == NEW_SPEC and shown["context"] == ["src/words.py"]
+    assert shown["status"] == "open" and shown["blocks"] == []
+
+    closed = run(repo, "task", "close", first, "--reason", "done", "--note", "shipped in #12")
+    assert closed.exit_code == 0, closed.output
+    listed = json.loads(run(repo, "task", "list", "--json").output)
+    assert [t["task"] for t in listed["tasks"]] == [second]
+    assert listed["closed_hidden"] == 1
+    text = run(repo, "task", "list").output
+    assert first not in text and "1 closed task not shown" in text
+    everything = json.loads(run(repo, "task", "list", "--all", "--json").output)
+    statuses = {t["task"]: t["status"] for t in everything["tasks"]}
+    assert statuses == {first: "done", second: "open"}
+    file_text = (repo / ".handrail" / "tasks" / f"{first}.toml").read_text()
+    assert 'status = "done"' in file_text and "shipped in #12" in file_text
+
+    assert run(repo, "task", "reopen", first).exit_code == 0
+    shown = json.loads(run(repo, "task", "show", first, "--json").output)
+    assert shown["status"] == "open" and shown["note"] is None and shown["closed_at"] is None
+
+
+def test_close_needs_a_known_reason_and_task(repo: Path) -> None:
+    task_id = new_task(repo)
+    assert run(repo, "task", "close", task_id, "--reason", "finished").exit_code == 2
+    assert run(repo, "task", "close", task_id).exit_code == 2
+    missing = run(repo, "task", "close", "zzzzzz", "--reason", "done")
+    assert missing.exit_code == 2 and "no task zzzzzz" in missing.output
+
+
+def test_abandoned_template_task_no_longer_fails_the_gate(repo: Path) -> None:
+    # What the editor's "Mark … for a new task" leaves when the user gives up on it.
+    from handrail.tasks import create_template_task
+    from handrail.workflow.load import load_workflow
+    from handrail.workspace import Workspace
+
+    ws = Workspace.at(repo)
+    task_id = create_template_task(ws, load_workflow(ws).workflow).task.id
+    assert ("HR103", f".handrail/tasks/{task_id}.toml") in gate_codes(repo)
+    assert run(repo, "check").exit_code == 1
+    assert run(repo, "task", "close", task_id, "--reason", "abandoned").exit_code == 0
+    assert gate_codes(repo) == []
+    assert run(repo, "check").exit_code == 0
+
+
+def test_edit_keeps_hand_edits_and_validates_like_new(repo: Path) -> None:
+    task_id = new_task(repo, GOOD_SPEC, "src/words.py")
+    path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
+    path.write_text(path.read_text() + "# ask Ada before changing the context\n")
+
+    refused = run(
+        repo, "task", "edit", task_id, "--spec", "Parse it. Sort it. Print it. Save it.", "--json"
+    )
+    assert refused.exit_code == 1
+    assert json.loads(refused.output)["written"] is False
+    bad = run(repo, "task", "edit", task_id, "--context", "src/words.py#L9-L2")
+    assert bad.exit_code == 2
+    assert run(repo, "task", "edit", task_id).exit_code == 2  # nothing to change
+
+    edited = run(
+        repo, "task", "edit", task_id, "--context", "src/words.py#L1-L2", "--verify", "make t"
+    )
+    assert edited.exit_code == 0, edited.output
+    text = path.read_text()
+    assert "# ask Ada before changing the context" in text
+    assert '"src/words.py#L1-L2"' in text and 'verify = "make t"' in text
+    assert "spec_history" not in text  # the spec did not change
+    cleared = run(repo, "task", "edit", task_id, "--verify", "", "--no-context")
+    assert cleared.exit_code == 0
+    shown = json.loads(run(repo, "task", "show", task_id, "--json").output)
+    assert shown["verify"] is None and shown["context"] == []
+
+
+def test_editing_the_spec_reopens_blocks_until_rechecked(repo: Path) -> None:
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+    block = f"{task_id}.1"
+    assert run(repo, "trust").exit_code == 0
+    assert run(repo, "verify", block).exit_code == 0
+    assert run(repo, "explain", block).exit_code == 0
+    assert gate_codes(repo) == []
+
+    edited = run(repo, "task", "edit", task_id, "--spec", NEW_SPEC, "--json")
+    assert edited.exit_code == 0, edited.output
+    payload = json.loads(edited.output)
+    assert payload["spec_changed"] is True and payload["reopened_blocks"] == [block]
+    shown = json.loads(run(repo, "task", "show", task_id, "--json").output)
+    assert [h["spec"] for h in shown["spec_history"]] == [GOOD_SPEC]
+    assert gate_codes(repo) == [("HR314", "src/words.py")]
+
+    # Verifying alone is not enough: the author must explain it against the new spec too.
+    assert run(repo, "verify", block).exit_code == 0
+    assert gate_codes(repo) == [("HR314", "src/words.py")]
+    assert run(repo, "explain", block).exit_code == 0
+    assert gate_codes(repo) == []
+
+
+def test_a_spec_edited_by_hand_reopens_unchecked_blocks(repo: Path) -> None:
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+    path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
+    path.write_text(path.read_text().replace("most frequent", "least frequent"))
+    assert ("HR314", "src/words.py") in gate_codes(repo)
+
+
+def test_closing_with_unverified_blocks_is_hr315(repo: Path) -> None:
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+    closed = run(repo, "task", "close", task_id, "--reason", "done", "--json")
+    assert closed.exit_code == 0
+    assert [f["code"] for f in json.loads(closed.output)["findings"]] == ["HR315"]
+    assert ("HR315", "src/words.py") in gate_codes(repo)
+    assert run(repo, "trust").exit_code == 0
+    assert run(repo, "verify", f"{task_id}.1").exit_code == 0
+    assert run(repo, "explain", f"{task_id}.1").exit_code == 0
+    assert gate_codes(repo) == []
+
+
+def test_a_moved_line_range_is_found_again_and_offered(repo: Path) -> None:
+    task_id = new_task(repo, GOOD_SPEC, "src/words.py#L5-L6")
+    text = (repo / ".handrail" / "tasks" / f"{task_id}.toml").read_text()
+    assert '"src/words.py#L5-L6" = "sha256:' in text
+    assert run(repo, "context", "check", task_id).exit_code == 0
+
+    source = repo / "src" / "words.py"
+    source.write_text("import re\n\n" + SOURCE)  # two lines above: the function moved
+    result = run(repo, "context", "check", task_id, "--json")
+    (report,) = json.loads(result.output)["tasks"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "HR207"]
+    assert "now src/words.py#L7-L8" in finding["message"]
+    assert ("HR207", f".handrail/tasks/{task_id}.toml") in gate_codes(repo)
+
+    # Taking the new range pins it again: nothing to report.
+    assert run(repo, "task", "edit", task_id, "--context", "src/words.py#L7-L8").exit_code == 0
+    assert gate_codes(repo) == []
+
+    source.write_text("import re\n\n" + SOURCE.replace("[:n]", "[: n + 1]"))
+    result = run(repo, "context", "check", task_id, "--json")
+    (report,) = json.loads(result.output)["tasks"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "HR207"]
+    assert "have changed since they were attached" in finding["message"]
+
+
+def test_a_spec_that_says_nothing_checkable_is_refused_without_context(repo: Path) -> None:
+    refused = run(repo, "task", "new", "Make it faster.", "--json")
+    assert refused.exit_code == 1
+    payload = json.loads(refused.output)
+    assert payload["task"] is None
+    (finding,) = payload["findings"]
+    assert finding["code"] == "HR102" and finding["severity"] == "error"
+    assert "nothing checkable" in finding["message"]
+    # With the code it is about attached, the same words are a (warned) start.
+    attached = run(repo, "task", "new", "Make it faster.", "--context", "src/words.py", "--json")
+    assert attached.exit_code == 0
+    assert [f["severity"] for f in json.loads(attached.output)["findings"]] == ["warning"]
+    # A plain two-sentence spec passes at once, with no finding.
+    plain = json.loads(run(repo, "task", "new", GOOD_SPEC, "--json").output)
+    assert plain["task"] is not None and plain["findings"] == []
+
+
+LONG_SPEC = (
+    "Given a text, return its words. It must split on whitespace only. "
+    "Given the words, return the n most frequent with their counts. "
+    "It must order ties alphabetically."
+)
+
+
+def test_decompose_offers_a_draft_per_sentence_and_finishes_the_parent(repo: Path) -> None:
+    refused = run(repo, "task", "new", LONG_SPEC)
+    assert refused.exit_code == 1 and "decompose" in refused.output
+    drafts = json.loads(run(repo, "task", "decompose", LONG_SPEC, "--dry-run", "--json").output)
+    assert len(drafts["drafts"]) == 4
+    assert drafts["drafts"][0] == "Given a text, return its words."
+    assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
+
+    # The drafts are edited into two sub-tasks of two sentences each.
+    subs = [
+        "Given a text, return its words. It must split on whitespace only.",
+        "Given the words, return the n most frequent with counts. It must order ties "
+        "alphabetically.",
+    ]
+    args = ["task", "decompose", LONG_SPEC, "--sub", subs[0], "--sub", subs[1]]
+    made = run(repo, *args, "--context", "src/words.py", "--json")
+    assert made.exit_code == 0, made.output
+    payload = json.loads(made.output)
+    parent, (first, second) = payload["parent"], payload["children"]
+    shown = json.loads(run(repo, "task", "show", first, "--json").output)
+    assert shown["parent"] == parent and shown["spec"] == subs[0]
+    assert json.loads(run(repo, "task", "show", parent, "--json").output)["decomposed"] is True
+    # The parent's long spec does not fail the gate: its sub-tasks carry the checked specs.
+    assert run(repo, "check").exit_code == 0
+    assert not [c for c in gate_codes(repo) if c[1] == f".handrail/tasks/{parent}.toml"]
+
+    from repo_helpers import git
+
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "branch", "base")
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", first).exit_code == 0
+    pr = json.loads(run(repo, "pr", "--base", "base", "--format", "json").output)
+    assert [(b["task"], b["parent"]) for b in pr["blocks"]] == [(first, parent)]
+    markdown = run(repo, "pr", "--base", "base").output
+    assert f"(sub-task of `{parent}`)" in markdown
+    closed = json.loads(run(repo, "task", "close", first, "--reason", "done", "--json").output)
+    assert closed["parent_done"] is None
+    closed = json.loads(run(repo, "task", "close", second, "--reason", "done", "--json").output)
+    assert closed["parent_done"] == parent
+    assert json.loads(run(repo, "task", "show", parent, "--json").output)["status"] == "done"
+
+    stats = json.loads(run(repo, "stats", "--format", "json").output)
+    (group,) = stats["per_parent"]
+    assert group["key"] == parent and group["blocks"] == 1
+
+
+def test_decompose_writes_nothing_when_a_sub_spec_is_refused(repo: Path) -> None:
+    result = run(repo, "task", "decompose", LONG_SPEC, "--sub", GOOD_SPEC, "--sub", "TODO <x>.")
+    assert result.exit_code == 1
+    assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []

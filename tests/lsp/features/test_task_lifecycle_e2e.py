@@ -1,0 +1,185 @@
+"""End to end: a task's life in the editor (issue 13): list, edit, close, reopen; closed
+tasks leave the menus; an edited spec re-opens its blocks (HR314)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from features_harness import SPEC, make_task, running
+from pygls.exceptions import JsonRpcException
+
+from handrail.tasks import Task, create_template_task, load_task, save_task
+from handrail.workflow.load import load_workflow
+from handrail.workspace import Workspace
+
+pytestmark = pytest.mark.asyncio
+
+SOURCE = "import os\n\ndef f(x):\n    return x + 1\n"
+NEW_SPEC = (
+    "Given a CSV header line, return the column names, lower-cased. It must keep quoted "
+    "commas and follow parse_row in src/csv_utils.py."
+)
+
+
+def _source(ws: Workspace) -> Path:
+    path = ws.root / "src" / "a.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(SOURCE)
+    return path
+
+
+async def test_closed_tasks_leave_the_list_and_the_mark_menu(workspace: Workspace) -> None:
+    make_task(workspace, "k3f7qa")
+    save_task(workspace, Task(id="m2n4pq", spec=SPEC))
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        listed = await client.run("handrail.listTasks")
+        assert {t["task"] for t in listed["tasks"]} == {"k3f7qa", "m2n4pq"}
+
+        closed = await client.run(
+            "handrail.closeTask", {"task": "k3f7qa", "reason": "done", "note": "merged"}
+        )
+        assert closed["status"] == "done"
+        assert load_task(workspace, "k3f7qa").task.note == "merged"
+        listed = await client.run("handrail.listTasks")
+        assert [t["task"] for t in listed["tasks"]] == ["m2n4pq"]
+        assert listed["closed_hidden"] == 1
+        every = await client.run("handrail.listTasks", {"all": True})
+        assert {t["task"]: t["status"] for t in every["tasks"]} == {
+            "k3f7qa": "done",
+            "m2n4pq": "open",
+        }
+
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        titles = [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
+        assert not [t for t in titles if "k3f7qa" in t], titles
+        assert [t for t in titles if "m2n4pq" in t]
+        with pytest.raises(JsonRpcException, match="closed"):
+            await client.run(
+                "handrail.markSelection",
+                {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"},
+            )
+
+        with pytest.raises(JsonRpcException, match=r"done.*abandoned"):
+            await client.run("handrail.closeTask", {"task": "m2n4pq", "reason": "finished"})
+
+        await client.run("handrail.reopenTask", {"task": "k3f7qa"})
+        titles = [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
+        assert [t for t in titles if "k3f7qa" in t]
+
+
+async def test_abandoning_a_template_task_clears_its_diagnostics(workspace: Workspace) -> None:
+    loaded = create_template_task(workspace, load_workflow(workspace).workflow)
+    async with running([workspace.root]) as client:
+        uri = client.open(loaded.path, loaded.path.read_text(), language_id="toml")
+        assert "HR103" in {d.code for d in await client.diagnostics_of(uri, 1)}
+        await client.run("handrail.closeTask", {"task": loaded.task.id, "reason": "abandoned"})
+        version = client.replace_all(uri, loaded.path.read_text())
+        assert await client.diagnostics_of(uri, version) == []
+
+
+async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> None:
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        marked = await client.run(
+            "handrail.markSelection",
+            {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"},
+        )
+        assert marked["block"] == "k3f7qa.1"
+        codes = [d.code for d in await client.diagnostics_of(uri, client.versions[uri])]
+        assert codes == ["HR300"]
+
+        refused = await client.run(
+            "handrail.editTask", {"task": "k3f7qa", "spec": "Parse it. Sort it. Print it. Save."}
+        )
+        assert refused["written"] is False
+        assert "HR101" in {f["code"] for f in refused["findings"]}
+
+        edited = await client.run("handrail.editTask", {"task": "k3f7qa", "spec": NEW_SPEC})
+        assert edited["written"] is True and edited["reopened_blocks"] == ["k3f7qa.1"]
+
+        def reopened() -> bool:
+            for params in reversed(client.published):
+                if params.uri == uri:
+                    return "HR314" in {d.code for d in params.diagnostics}
+            return False
+
+        await client.wait_for(reopened, what="HR314 on the marked block")
+        latest = next(p for p in reversed(client.published) if p.uri == uri)
+        (hr314,) = [d for d in latest.diagnostics if d.code == "HR314"]
+        assert "handrail generate --replace k3f7qa.1" in hr314.message
+        fixes = await client.code_actions(uri, (2, 0), (2, 0), [hr314])
+        assert "Regenerate block k3f7qa.1 (discard this attempt)" in [a.title for a in fixes]
+        shown = await client.run("handrail.listTasks", {"task": "k3f7qa"})
+        (task,) = shown["tasks"]
+        assert task["spec"] == NEW_SPEC and [h["spec"] for h in task["spec_history"]] == [SPEC]
+        assert task["blocks"] == ["k3f7qa.1"]
+
+
+async def test_a_moved_range_is_reported_and_the_new_range_offered(workspace: Workspace) -> None:
+    from handrail.tasks import create_task
+
+    source = workspace.root / "src" / "a.py"
+    source.parent.mkdir(parents=True)
+    source.write_text(SOURCE)
+    created = create_task(workspace, load_workflow(workspace).workflow, SPEC, ["src/a.py#L3-L4"])
+    assert created.task is not None
+    loaded = created.task
+    source.write_text("# a header comment\n" + SOURCE)  # the function moved down one line
+    async with running([workspace.root]) as client:
+        uri = client.open(loaded.path, loaded.path.read_text(), language_id="toml")
+        diagnostics = await client.diagnostics_of(uri, 1)
+        (moved,) = [d for d in diagnostics if d.code == "HR207"]
+        assert "now src/a.py#L4-L5" in moved.message
+        actions = await client.code_actions(uri, (0, 0), (0, 0), [moved])
+        (fix,) = [a for a in actions if a.title == "Use src/a.py#L4-L5 (the lines moved)"]
+        assert fix.edit is not None
+        client.apply_edit(fix.edit)
+        text = client.texts[uri]
+        assert '"src/a.py#L4-L5"' in text and '"src/a.py#L3-L4"' not in text
+        loaded.path.write_text(text)
+        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+        assert [d.code for d in diagnostics] == []
+
+
+async def test_new_task_refuses_a_spec_with_nothing_checkable(workspace: Workspace) -> None:
+    async with running([workspace.root]) as client:
+        refused = await client.run("handrail.newTask", {"spec": "Make it faster."})
+        assert refused["task"] is None
+        assert [(f["code"], f["severity"]) for f in refused["findings"]] == [("HR102", "error")]
+        created = await client.run("handrail.newTask", {"spec": SPEC})
+        assert created["task"] is not None and created["findings"] == []
+
+
+LONG = (
+    "Given a CSV header line, return the column names. It must keep quoted commas. "
+    "Given a CSV row, return its fields. It must follow parse_row in src/csv_utils.py."
+)
+
+
+async def test_decompose_drafts_then_creates_sub_tasks_under_a_parent(
+    workspace: Workspace,
+) -> None:
+    async with running([workspace.root]) as client:
+        refused = await client.run("handrail.newTask", {"spec": LONG})
+        assert refused["task"] is None
+        drafts = await client.run("handrail.decompose", {"spec": LONG})
+        assert len(drafts["drafts"]) == 4 and drafts["parent"] is None
+        assert list(workspace.tasks_dir.iterdir()) == []
+        subs = [" ".join(drafts["drafts"][:2]), " ".join(drafts["drafts"][2:])]
+        made = await client.run("handrail.decompose", {"spec": LONG, "subtasks": subs})
+        parent, children = made["parent"], made["children"]
+        assert parent is not None and len(children) == 2
+        listed = await client.run("handrail.listTasks", {"all": True})
+        by_id = {t["task"]: t for t in listed["tasks"]}
+        assert by_id[parent]["decomposed"] is True
+        assert {by_id[c]["parent"] for c in children} == {parent}
+        for child in children:
+            closed = await client.run("handrail.closeTask", {"task": child, "reason": "done"})
+        assert closed["parent_done"] == parent
+        assert load_task(workspace, parent).task.status == "done"
