@@ -29,6 +29,9 @@ def repo(tmp_path: Path) -> Path:
     (root / ".handrail" / "workflow.toml").write_text(
         'extends = "default"\n[workflow]\nowner = "A <a@example.com>"\nreviewed = 2026-11-01\n'
         f"[verification]\ncommand = {json.dumps(f'{sys.executable} -c pass')}\n"
+        # These tests are about the task's lifecycle, not line evidence: a command that runs
+        # no test verifies (min_executed = "none"), as it did before HR310.
+        'min_executed = "none"\n'
     )
     return root
 
