@@ -8,6 +8,7 @@ import {
   reviewOutcome,
   verifyOutcome,
 } from "./logic/protocol";
+import { selectedLines } from "./logic/selection";
 import { showTaskResult } from "./newTask";
 import { ServerController } from "./server";
 import { ActiveTask, pickTask, taskFiles } from "./tasks";
@@ -52,23 +53,28 @@ function report(error: unknown): void {
 export async function markSelection(server: ServerController, active: ActiveTask): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (editor === undefined) {
+    void vscode.window.showInformationMessage(
+      "Handrail: open a file and select the generated lines first.",
+    );
+    return;
+  }
+  const selection = editor.selection;
+  const lines = selectedLines(selection.start, selection.end, (line) =>
+    line < editor.document.lineCount ? editor.document.lineAt(line).text : "",
+  );
+  if ("refusal" in lines) {
+    void vscode.window.showInformationMessage(`Handrail: ${lines.refusal}`);
     return;
   }
   const choice = await pickTask("Mark the selection as generated for which task?", true);
   if (choice === undefined) {
     return;
   }
-  const selection = editor.selection;
-  // A selection that ends at column 0 of a line does not include that line.
-  const last =
-    selection.end.character === 0 && selection.end.line > selection.start.line
-      ? selection.end.line
-      : selection.end.line + 1;
   try {
     const result = await server.execute<MarkSelectionResult>("handrail.markSelection", {
       uri: editor.document.uri.toString(),
-      startLine: selection.start.line + 1,
-      endLine: last,
+      startLine: lines.startLine,
+      endLine: lines.endLine,
       task: choice.task,
       version: editor.document.version,
     });

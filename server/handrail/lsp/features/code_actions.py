@@ -62,6 +62,8 @@ def _markable(analysis: DocumentAnalysis, start_line: int, end_line: int) -> boo
     source = analysis.source
     if source is None or analysis.rel is None or not comment_styles_for(analysis.rel):
         return False
+    if not any(line.strip() for line in analysis.lines[start_line - 1 : end_line]):
+        return False  # blank lines hold no code (wrap_lines refuses them)
     parsed = source.parsed
     if any(p.kind in _UNBALANCED for p in parsed.problems):
         return False
