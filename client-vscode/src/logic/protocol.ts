@@ -1,6 +1,8 @@
 // The JSON shapes the `handrail.*` server commands return (docs/commands.md), as far as the
 // extension reads them. Everything else in a result is passed through untouched.
 
+import { BlockStatesJson } from "./blockStates";
+
 export interface FindingJson {
   code: string;
   severity: string;
@@ -83,6 +85,8 @@ export interface CheckResult {
   files_checked: number;
   workflow_invalid: boolean;
   errors: number;
+  /** Each block's state from the same findings (`handrail.ledger.states`). */
+  blocks: BlockStatesJson;
 }
 
 export interface MarkSelectionResult {
