@@ -1,6 +1,7 @@
 // Activation: the server, the commands, the status bar and Workspace Trust.
 import * as vscode from "vscode";
 import { addToContext } from "./addToContext";
+import { BlockDecorations } from "./blockDecorations";
 import { registerChat } from "./chat";
 import { markSelection, recordEvidence, reviewBlock, showTask, verify } from "./commands";
 import { newAiTask } from "./newTask";
@@ -18,7 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const active = new ActiveTask(context.workspaceState);
   const status = new HandrailStatusBar(server, active, log);
   controller = server;
-  context.subscriptions.push(log, active, status);
+  context.subscriptions.push(log, active, status, new BlockDecorations());
 
   const register = (name: string, run: () => Promise<void>): void => {
     context.subscriptions.push(vscode.commands.registerCommand(name, run));

@@ -161,6 +161,19 @@ def _doc_url(code: str, base_url: str | None) -> str:
     return doc_url(code, base_url)
 
 
+def _spans_its_block(finding: Finding, lines: list[str]) -> bool:
+    """Whether `finding` covers its block from the begin marker on over several lines (the
+    evidence findings: HR300-HR304, the probe's); a finding on some lines inside a block keeps
+    its own range."""
+    block_id = finding.data.get("block_id")
+    if not isinstance(block_id, str) or finding.end_line is None:
+        return False
+    if finding.end_line <= finding.line or not 1 <= finding.line <= len(lines):
+        return False
+    marker = lines[finding.line - 1]
+    return "handrail:begin" in marker and block_id in marker
+
+
 def finding_to_diagnostic(
     finding: Finding, lines: list[str], encoding: str, docs_base_url: str | None
 ) -> types.Diagnostic:
@@ -168,14 +181,27 @@ def finding_to_diagnostic(
 
     ``data`` is the finding's own data plus its ``code`` and ``path``, so a quick fix can be
     built from the diagnostic the client sends back without analysing the document again.
+    A finding that spans its whole block is shown on the begin-marker line only, with the
+    block's range in ``data["block_range"]`` (an LSP range).
     """
     data: dict[str, Any] = dict(finding.data)
     data["code"] = finding.code
     data["path"] = finding.path
+    full = to_lsp_range(
+        lines, finding.line, finding.column, finding.end_line, finding.end_column, encoding
+    )
+    shown = full
+    if _spans_its_block(finding, lines):
+        # A block's evidence finding is about the whole block, but a squiggle over every line
+        # of it buries the real errors inside (issue 19.2): it sits on the begin marker, the
+        # span stays in `data` for quick fixes and for a client that draws the block's extent.
+        shown = to_lsp_range(lines, finding.line, 1, None, None, encoding)
+        data["block_range"] = {
+            "start": {"line": full.start.line, "character": full.start.character},
+            "end": {"line": full.end.line, "character": full.end.character},
+        }
     return types.Diagnostic(
-        range=to_lsp_range(
-            lines, finding.line, finding.column, finding.end_line, finding.end_column, encoding
-        ),
+        range=shown,
         message=finding.message,
         severity=_SEVERITY[finding.severity],
         code=finding.code,

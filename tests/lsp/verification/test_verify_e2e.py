@@ -110,7 +110,7 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
         # The user breaks the block: the passing run no longer counts.
         client.rewrite(calc, block_file(BLOCK, "def add(a, b):\n    return a - b\n"))
         await client.codes_become(uri, ["HR301"])
-        actions = await actions_for(client, uri, 1)
+        actions = await actions_for(client, uri, 0)  # on the begin marker
         titles = [a.title for a in actions]
         assert titles[:2] == [f"Verify block {BLOCK}", f"Verify task {TASK}"]
         assert all(a.diagnostics and a.diagnostics[0].code == "HR301" for a in actions[:2])
@@ -160,7 +160,7 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
         assert hover is not None
         text = str(hover.contents.value)  # type: ignore[union-attr]
         assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
-        actions = await actions_for(client, uri, 1)
+        actions = await actions_for(client, uri, 0)  # on the begin marker
         assert [a.title for a in actions] == [
             f"Verify block {BLOCK}",
             f"Verify task {TASK}",
