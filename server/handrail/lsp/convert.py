@@ -155,6 +155,32 @@ def from_lsp_position(lines: list[str], position: types.Position, encoding: str)
     return position.line + 1, index + 1
 
 
+# The engine's messages name CLI commands (the gate prints them in a terminal); in the editor
+# they name the lens or command that does the same (issue 19.6). Only whole, known phrases.
+_EDITOR_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\(`handrail verify`\)"), "(the Verify lens on its begin marker)"),
+    (re.compile(r"record it with `handrail trace [a-z0-9.]+`"), "record it with the Trace lens"),
+    (
+        re.compile(r"record it with `handrail explain [a-z0-9.]+`"),
+        "record it with the Explain lens",
+    ),
+    (
+        re.compile(r"run `handrail review [a-z0-9.]+ --approve`"),
+        'run "Handrail: Review Block (as a second reviewer)"',
+    ),
+    (re.compile(r"`handrail task new`"), '"Handrail: New AI Task"'),
+)
+
+
+def editor_message(message: str) -> str:
+    """`message` with the CLI commands it names replaced by the editor's lens or command."""
+    if "`handrail " not in message:
+        return message
+    for pattern, words in _EDITOR_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
 @lru_cache(maxsize=256)
 def _doc_url(code: str, base_url: str | None) -> str:
     # doc_url builds a file: URI through pathlib; a file with 500 blocks asks 500 times.
@@ -202,7 +228,7 @@ def finding_to_diagnostic(
         }
     return types.Diagnostic(
         range=shown,
-        message=finding.message,
+        message=editor_message(finding.message),
         severity=_SEVERITY[finding.severity],
         code=finding.code,
         code_description=types.CodeDescription(href=_doc_url(finding.code, docs_base_url)),

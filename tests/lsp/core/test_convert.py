@@ -13,6 +13,7 @@ from handrail.lsp.convert import (
     UTF16,
     UTF32,
     code_units,
+    editor_message,
     finding_to_diagnostic,
     from_lsp_position,
     split_lines,
@@ -141,3 +142,24 @@ def test_a_block_finding_sits_on_its_begin_marker_with_the_span_in_data() -> Non
     # A finding without a block keeps its multi-line range.
     other = Finding("HR305", Severity.ERROR, "m", "a.py", 2, 1, 4, None, {})
     assert finding_to_diagnostic(other, lines, UTF16, None).range.end.line == 3
+
+
+def test_editor_messages_name_the_lens_not_the_cli() -> None:
+    # Issue 19.6: the editor's messages named CLI commands instead of the lens or command.
+    finding = Finding(
+        "HR303",
+        Severity.ERROR,
+        "Walk through it by hand, then record it with `handrail trace k3f7qa.1`.",
+        "a.py",
+        1,
+    )
+    message = finding_to_diagnostic(finding, ["x"], UTF16, None).message
+    assert message == "Walk through it by hand, then record it with the Trace lens."
+    assert editor_message("Run its command (`handrail verify`) now.") == (
+        "Run its command (the Verify lens on its begin marker) now."
+    )
+    assert editor_message("record it with `handrail explain k3f7qa.1`. Read") == (
+        "record it with the Explain lens. Read"
+    )
+    # A command with no editor counterpart is left as it is.
+    assert editor_message("Run `handrail renumber`.") == "Run `handrail renumber`."

@@ -180,3 +180,19 @@ async def test_a_record_that_cannot_be_written_sends_no_edit(
         refused = await client.run("handrail.markSelection", again)
         assert (refused["applied"], refused["block"]) == (False, "k3f7qa.2")
         assert [r.id for r in Ledger(workspace).read().records] == [record.id]
+
+
+async def test_at_most_five_actions_with_many_tasks(workspace: Workspace) -> None:
+    # Issue 19.6: the quick-fix menu listed 11 entries; now at most five, the first preferred.
+    for n in range(7):
+        make_task(workspace, "k3f7q" + "abcdefg"[n])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        selected = await client.code_actions(uri, (0, 0), (1, 0))
+        assert 1 < len(selected) <= 5
+        assert selected[0].is_preferred is True
+        assert selected[-1].title == "Mark selection as generated for a new task"
+        cursor = await client.code_actions(uri, (1, 0), (1, 0))
+        assert 1 < len(cursor) <= 5

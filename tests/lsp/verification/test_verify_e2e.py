@@ -81,11 +81,13 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
         uri = client.open(calc)
         await client.codes_become(uri, ["HR300"])
 
-        # The status lens on the begin marker, then the "Verify block" lens.
+        # The status lens on the begin marker, then the "Verify" lens: a few words each, the
+        # details in the status lens's tooltip (issue 19.6).
         (status, verify, *_rest) = await lenses(client, uri)
         assert status.command is not None and status.range.start.line == 0
-        assert status.command.title.startswith(f"{BLOCK}: not verified")
-        assert verify.command is not None and verify.command.title == "Verify block"
+        assert status.command.title == "unverified"
+        assert (status.command.tooltip or "").startswith(f"{BLOCK}: not verified")
+        assert verify.command is not None and verify.command.title == "Verify"
         assert verify.command.command == "handrail.verify"
         assert list(verify.command.arguments or []) == [{"block": BLOCK, "uri": uri}]
 
@@ -149,8 +151,9 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
         uri = client.open(path)
         await client.codes_become(uri, ["HR300", "HR303"])
         titles = [lens.command.title for lens in await lenses(client, uri) if lens.command]
-        assert "not verified · risk tier auth · needs trace · task abcdef" in titles[0]
-        assert "Record trace" in titles
+        assert titles[:3] == ["unverified, needs trace", "Verify", "Trace"]
+        tooltip = next(lens.command.tooltip for lens in await lenses(client, uri) if lens.command)
+        assert "not verified · needs trace · risk tier auth · task abcdef" in (tooltip or "")
         hover = await client.text_document_hover_async(
             types.HoverParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -163,8 +166,8 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
         actions = await actions_for(client, uri, 0)  # on the begin marker
         assert [a.title for a in actions] == [
             f"Verify block {BLOCK}",
-            f"Verify task {TASK}",
             f"Record trace of {BLOCK}",
+            f"Verify task {TASK}",
         ]
 
         # Every way of asking to verify answers HR403, and nothing runs.

@@ -38,8 +38,9 @@ from handrail.lsp.state import DocumentAnalysis
 from handrail.tasks import LoadedTask
 from handrail.text_changes import TextChange, changed_region
 
-MAX_TASK_ACTIONS = 10
-"""Tasks offered by name when marking (newest first); older ones through the command."""
+MAX_TASK_ACTIONS = 3
+"""Tasks offered by name when marking or generating (newest first), so that with "for a new
+task" the menu stays within `MAX_ACTIONS`; older tasks through the command."""
 
 MARK_KIND = types.CodeActionKind.RefactorRewrite
 GENERATE_KIND = f"{types.CodeActionKind.Refactor.value}.handrail.generate"
@@ -62,8 +63,6 @@ def _markable(analysis: DocumentAnalysis, start_line: int, end_line: int) -> boo
     source = analysis.source
     if source is None or analysis.rel is None or not comment_styles_for(analysis.rel):
         return False
-    if not any(line.strip() for line in analysis.lines[start_line - 1 : end_line]):
-        return False  # blank lines hold no code (wrap_lines refuses them)
     parsed = source.parsed
     if any(p.kind in _UNBALANCED for p in parsed.problems):
         return False
@@ -86,6 +85,8 @@ def mark_actions(
     running the command."""
     folder = analysis.folder
     if folder is None or not _markable(analysis, start_line, end_line):
+        return []
+    if not any(line.strip() for line in analysis.lines[start_line - 1 : end_line]):  # no code
         return []
     base = {
         "uri": analysis.uri,
@@ -303,6 +304,10 @@ def quick_fixes(
     return []
 
 
+MAX_ACTIONS = 5
+"""At most this many code actions in one answer."""
+
+
 def _wanted(kind: str, only: list[str] | None) -> bool:
     return only is None or any(kind == o or kind.startswith(o + ".") for o in only)
 
@@ -331,6 +336,12 @@ async def code_actions(
     if analysis.kind == "source" and _wanted(GENERATE_KIND, only) and _is_cursor(params.range):
         line = engine_position(server, analysis.lines, params.range.start)[0]
         actions.extend(generate_actions(analysis, line))
+    # A menu of eleven entries hid the next step (issue 19.6): at most five, in order of
+    # relevance (fixes for the diagnostics here, the block's next steps, then marking and
+    # generating), the first one preferred.
+    actions = actions[:MAX_ACTIONS]
+    if actions and not any(a.is_preferred for a in actions):
+        actions[0].is_preferred = True
     return actions
 
 

@@ -426,17 +426,19 @@ def block_actions(
         ]
         argument = {"block": block.id, "uri": analysis.uri}
         wanted: list[tuple[str, str, dict[str, Any], list[types.Diagnostic]]] = []
+        # The next step first; "Verify task" (the wider run) after the block's own steps.
         unverified = [d for d, _ in mine if str(d.code) in _VERIFY_CODES]
         if unverified:
             wanted.append((f"Verify block {block.id}", VERIFY, argument, unverified))
-            task_argument = {"task": block.task_id, "uri": analysis.uri}
-            wanted.append((f"Verify task {block.task_id}", VERIFY, task_argument, unverified))
         trace = [d for d, data in mine if str(d.code) == "HR303" and data.get("needs") == "trace"]
         if trace:
             wanted.append((f"Record trace of {block.id}", RECORD_TRACE, argument, trace))
         explain = [d for d, _ in mine if str(d.code) == "HR304"]
         if explain:
             wanted.append((f"I can explain every line of {block.id}", EXPLAIN, argument, explain))
+        if unverified:
+            task_argument = {"task": block.task_id, "uri": analysis.uri}
+            wanted.append((f"Verify task {block.task_id}", VERIFY, task_argument, unverified))
         actions += [
             types.CodeAction(
                 title=title,
