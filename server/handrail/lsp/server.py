@@ -431,6 +431,12 @@ class HandrailServer(LanguageServer):
         if _capability(client, "workspace", "code_lens", "refresh_support"):
             self.workspace_code_lens_refresh(None)
 
+    def refresh_lenses(self) -> None:
+        """Ask the client for the code lenses again (`workspace/codeLens/refresh`), if it can."""
+        client = getattr(self.protocol, "client_capabilities", None)
+        if _capability(client, "workspace", "code_lens", "refresh_support"):
+            self.workspace_code_lens_refresh(None)
+
     def is_trusted(self, folder: FolderState) -> bool:
         """Whether commands may run things the folder defines (initializationOptions only)."""
         return self.settings.trusted

@@ -239,3 +239,32 @@ async def test_a_crafted_request_cannot_choose_the_command(workspace: Workspace)
     assert (workspace.root / "rules-ran").exists()
     assert not (workspace.root / "sentinel").exists()
     assert len(runs(workspace)) == 3
+
+
+async def test_lenses_are_asked_for_again_with_the_diagnostics(workspace: Workspace) -> None:
+    # Issue 19.6: the lens arrived seconds after the squiggle; now a publication that moves a
+    # block or changes its state is followed by `workspace/codeLens/refresh`, and one that
+    # changes neither is not.
+    write_workflow(workspace, sentinel_command("sentinel"))
+    write_task(workspace)
+    path = workspace.root / "calc.py"
+    text = block_file(BLOCK, "def add(a, b):\n    return a + b\n")
+    path.write_text(text)
+    async with running(workspace.root, trusted=False) as client:
+        uri = client.open(path)
+        await client.codes_become(uri, ["HR300"])
+        await client.wait_for(lambda: client.lens_refreshes == 1, what="a lens refresh")
+
+        # An edit after the block: same place, same state, no refresh. The lens request is
+        # answered after any refresh the server sent before it, so the count is settled.
+        version = client.rewrite(path, text + "x = 1\n")
+        await client.wait_for(
+            lambda: any(p.uri == uri and p.version == version for p in client.published),
+            what="the edit's diagnostics",
+        )
+        await lenses(client, uri)
+        assert client.lens_refreshes == 1
+
+        # A line above the block moves it: refreshed.
+        client.rewrite(path, "import os\n" + text + "x = 1\n")
+        await client.wait_for(lambda: client.lens_refreshes == 2, what="a second refresh")
