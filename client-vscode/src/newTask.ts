@@ -58,7 +58,12 @@ function askSpec(server: ServerController, folder: vscode.Uri): Promise<string |
           : { message: message.message, severity: SEVERITY[message.severity] };
     } catch (error) {
       if (mine === sequence) {
-        box.validationMessage = `Handrail could not check the spec: ${String(error)}`;
+        // Shown as an error, so it must stop Enter too: an older answer no longer counts.
+        latest = undefined;
+        box.validationMessage = {
+          message: `Handrail could not check the spec: ${String(error)}`,
+          severity: vscode.InputBoxValidationSeverity.Error,
+        };
       }
     }
   };
