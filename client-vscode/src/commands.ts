@@ -8,6 +8,7 @@ import {
   reviewOutcome,
   verifyOutcome,
 } from "./logic/protocol";
+import { initSummary } from "./logic/initRepository";
 import { selectedLines } from "./logic/selection";
 import { showTaskResult } from "./newTask";
 import { ServerController } from "./server";
@@ -232,6 +233,30 @@ export async function showTask(server: ServerController, active: ActiveTask): Pr
   await active.set(task);
   try {
     await showTaskResult(server, task);
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** "Handrail: Initialize Repository": `handrail init` in the folder the user picks. */
+export async function initRepository(server: ServerController): Promise<void> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
+  if (folders.length === 0) {
+    void vscode.window.showWarningMessage("Handrail: open a folder first.");
+    return;
+  }
+  const folder =
+    folders.length === 1
+      ? folders[0]
+      : await vscode.window.showWorkspaceFolderPick({
+          placeHolder: "Initialize Handrail in which folder?",
+        });
+  if (folder === undefined) {
+    return;
+  }
+  try {
+    const result = await server.initRepository(folder.uri.fsPath);
+    void vscode.window.showInformationMessage(initSummary(result));
   } catch (error) {
     report(error);
   }

@@ -3,7 +3,14 @@ import * as vscode from "vscode";
 import { addToContext } from "./addToContext";
 import { BlockDecorations } from "./blockDecorations";
 import { registerChat } from "./chat";
-import { markSelection, recordEvidence, reviewBlock, showTask, verify } from "./commands";
+import {
+  initRepository,
+  markSelection,
+  recordEvidence,
+  reviewBlock,
+  showTask,
+  verify,
+} from "./commands";
 import { newAiTask } from "./newTask";
 import { onInterpreterChange } from "./python";
 import { ServerController } from "./server";
@@ -40,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   register(SHOW_UNVERIFIED, () => status.showUnverified());
   register("handrail.restartServer", () => server.restart("restart requested"));
+  register("handrail.initRepository", () => initRepository(server));
   // Chat and agent mode are optional: a host without them (or with AI features turned off
   // in a fork) must still get everything else.
   try {

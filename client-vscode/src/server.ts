@@ -21,9 +21,18 @@ import {
   serverCwd,
   serverEnvironment,
 } from "./logic/serverCommand";
+import { InitJson, initArgs, initSummary } from "./logic/initRepository";
 import { selectedInterpreter } from "./python";
 
 const CLIENT_ID = "handrail";
+
+let trace: vscode.OutputChannel | undefined;
+
+/** The protocol trace's own channel, made once (a restart must not add another). */
+function traceChannel(): vscode.OutputChannel {
+  trace ??= vscode.window.createOutputChannel("Handrail Protocol Trace");
+  return trace;
+}
 const RECORDING_COMMANDS = new Set([
   "handrail.newTask",
   "handrail.markSelection",
@@ -166,7 +175,9 @@ export class ServerController implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }],
       outputChannel: this.log,
-      traceOutputChannel: this.log,
+      // The protocol trace (setting handrail.trace.server) gets its own channel, so the
+      // Handrail log stays readable: what ran and what was found.
+      traceOutputChannel: traceChannel(),
       synchronize: { configurationSection: "handrail" },
       initializationOptions: {
         trusted: vscode.workspace.isTrusted,
@@ -184,6 +195,42 @@ export class ServerController implements vscode.Disposable {
         `Handrail: the language server from ${describeCandidate(candidate)} did not start. See the Handrail output for details.`,
       );
     }
+  }
+
+  /**
+   * `handrail init FOLDER --json` with the program the server would be started with (the
+   * same choice, so Restricted Mode runs only `handrail` from PATH), then a restart so the
+   * server sees the new `.handrail/`.
+   */
+  async initRepository(folder: string): Promise<InitJson> {
+    const place = this.processPlace();
+    if (place === undefined) {
+      throw new Error("no safe folder to run Handrail in (see the Handrail output)");
+    }
+    const candidate = await this.chooseServer(place);
+    if (candidate === undefined) {
+      throw new Error("Handrail is not installed (see the Handrail output)");
+    }
+    const args = initArgs(candidate.args, folder);
+    this.log.info(`Running ${[candidate.command, ...args].join(" ")}`);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        candidate.command,
+        args,
+        { cwd: place.cwd, env: place.env, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          if (error !== null) {
+            reject(new Error(stderr.trim() || error.message));
+          } else {
+            resolve(stdout);
+          }
+        },
+      );
+    });
+    const result = JSON.parse(output) as InitJson;
+    this.log.info(initSummary(result));
+    await this.restart("the repository was initialised");
+    return result;
   }
 
   private async stop(): Promise<void> {
