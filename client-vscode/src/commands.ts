@@ -10,6 +10,7 @@ import {
 } from "./logic/protocol";
 import { initSummary } from "./logic/initRepository";
 import { selectedLines } from "./logic/selection";
+import { failedRuns, failureHint, outputDocument } from "./logic/verifyOutput";
 import { showTaskResult } from "./newTask";
 import { ServerController } from "./server";
 import { ActiveTask, pickTask, taskFiles } from "./tasks";
@@ -139,8 +140,22 @@ export async function verify(
       () => server.execute<VerifyResult>(VERIFY_COMMAND, argument),
     );
     const outcome = verifyOutcome(result);
+    const failed = failedRuns(result.runs);
     if (outcome.ok) {
       void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
+    } else if (failed.length > 0) {
+      const show = "Show Output";
+      const choice = await vscode.window.showWarningMessage(
+        `Handrail: ${outcome.message}${failureHint(failed)}`,
+        show,
+      );
+      if (choice === show) {
+        const document = await vscode.workspace.openTextDocument({
+          content: outputDocument(result.target, failed),
+          language: "log",
+        });
+        await vscode.window.showTextDocument(document, { preview: true });
+      }
     } else {
       void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
     }

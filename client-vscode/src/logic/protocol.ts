@@ -2,6 +2,7 @@
 // extension reads them. Everything else in a result is passed through untouched.
 
 import { BlockStatesJson } from "./blockStates";
+import { VerifyRunJson } from "./verifyOutput";
 
 export interface FindingJson {
   code: string;
@@ -109,6 +110,8 @@ export interface VerifyResult {
   cancelled: boolean;
   findings: FindingJson[];
   message?: string | null;
+  /** Each command that ran (`output_tail`, and for a failure `cause`, `advice`, `first_failure`). */
+  runs?: VerifyRunJson[];
 }
 
 /** What to tell the user after `handrail.verify`: the server's own sentence when it gave one. */

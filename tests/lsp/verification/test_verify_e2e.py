@@ -130,6 +130,12 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
             }
         ]
         assert any("assert" in line for line in failed["runs"][0]["output_tail"])  # type: ignore[index]
+        # A failing test is the code's; the answer says so and names the first failure.
+        assert failed["runs"][0]["cause"] == "code"  # type: ignore[index]
+        assert (
+            "FAILED" in failed["runs"][0]["first_failure"]
+            or "assert" in failed["runs"][0]["first_failure"]
+        )  # type: ignore[index]
         await client.codes_become(uri, ["HR302"])
         (hr302,) = client.latest(uri)
         assert "exited with code 1" in hr302.message

@@ -249,10 +249,36 @@ def _event_message(event: ProgressEvent) -> str | None:
 
 
 def report_json(report: VerifyReport, target: Target, ignored: list[str]) -> dict[str, Any]:
-    """The command's result: what ran, what each block's status is now, HR403 findings."""
+    """The command's result: what ran, what each block's status is now, HR403 findings.
+
+    Each failed run also says what it points at (``cause``: environment, timeout or code, with
+    its ``advice``) and its ``first_failure`` line, so the editor can show the output with a
+    summary that tells the environment from the code (issue 19.5)."""
+    from handrail.verify.diagnosis import (
+        ENVIRONMENT_ADVICE,
+        TIMEOUT_ADVICE,
+        failure_cause,
+        first_failure,
+    )
+
+    answer = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
+    for run, outcome in zip(answer["runs"], report.runs, strict=True):
+        if run["passed"] or run["cancelled"]:
+            continue
+        output = outcome.result.tail_text()
+        cause = failure_cause(
+            run["exit_code"], run["timed_out"], output, started=run["start_error"] is None
+        )
+        run["cause"] = cause
+        run["advice"] = {
+            "environment": ENVIRONMENT_ADVICE,
+            "timeout": TIMEOUT_ADVICE,
+            "code": "Fix the block (or the test) and verify again.",
+        }[cause]
+        run["first_failure"] = run["start_error"] or first_failure(output)
     return {
         "target": _describe(target),
-        **report.as_json(output_tail_lines=OUTPUT_TAIL_LINES),
+        **answer,
         "message": summary(report, target),
         "ignored": ignored,
     }
