@@ -26,6 +26,8 @@ SERVER_COMMANDS = {
     "handrail.explain",
     "handrail.review",
     "handrail.check",
+    "handrail.trustStatus",
+    "handrail.approveTrust",
     "handrail.dismissInsertion",
     "handrail.contextCandidates",
     "handrail.renumber",

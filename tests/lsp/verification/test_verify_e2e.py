@@ -274,3 +274,50 @@ async def test_lenses_are_asked_for_again_with_the_diagnostics(workspace: Worksp
         # A line above the block moves it: refreshed.
         client.rewrite(path, "import os\n" + text + "x = 1\n")
         await client.wait_for(lambda: client.lens_refreshes == 2, what="a second refresh")
+
+
+async def test_trust_in_one_step_from_the_editor(workspace: Workspace) -> None:
+    # Issue 19.4: the editor lists exactly the commands verifying this workspace would run and
+    # records their approval as `handrail trust` does; nothing it did not show is approved.
+    command = sentinel_command("sentinel")
+    write_workflow(workspace, command)
+    write_task(workspace)
+    (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+    async with running(workspace.root, trusted=True) as client:
+        refused = await client.run("handrail.verify", {"block": BLOCK})
+        assert refused["ran"] is False
+        assert [f["code"] for f in refused["findings"]] == ["HR403"]
+
+        status = await client.run("handrail.trustStatus", {})
+        assert status["editor_trusted"] is True
+        assert [(c["command"], c["blocks"], c["approved"]) for c in status["commands"]] == [
+            (command, [BLOCK], False)
+        ]
+        assert status["pending"] == [command]
+
+        with pytest.raises(JsonRpcException, match="commands changed since they were shown"):
+            await client.run("handrail.approveTrust", {"commands": [command, "rm -rf /"]})
+        assert trust_mod.entry_for(workspace) is None
+
+        approved = await client.run("handrail.approveTrust", {"commands": [command]})
+        assert approved == {"approved": [command]}
+        entry = trust_mod.entry_for(workspace)
+        assert entry is not None and list(entry.commands.values()) == [command]
+        assert (await client.run("handrail.trustStatus", {}))["pending"] == []
+
+        ran = await client.run("handrail.verify", {"block": BLOCK})
+        assert ran["ran"] is True
+        assert (workspace.root / "sentinel").exists()
+
+
+async def test_an_untrusted_editor_cannot_approve(workspace: Workspace) -> None:
+    command = sentinel_command("sentinel")
+    write_workflow(workspace, command)
+    write_task(workspace)
+    (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+    async with running(workspace.root, trusted=False) as client:
+        status = await client.run("handrail.trustStatus", {})
+        assert status["editor_trusted"] is False and status["pending"] == [command]
+        with pytest.raises(JsonRpcException, match="only in a trusted workspace"):
+            await client.run("handrail.approveTrust", {"commands": [command]})
+        assert trust_mod.entry_for(workspace) is None
