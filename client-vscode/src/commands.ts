@@ -10,6 +10,7 @@ import {
 } from "./logic/protocol";
 import { initSummary } from "./logic/initRepository";
 import { selectedLines } from "./logic/selection";
+import { APPROVE, RESTRICTED_MODE, TrustStatusJson, approvalMessage } from "./logic/trust";
 import { failedRuns, failureHint, outputDocument } from "./logic/verifyOutput";
 import { showTaskResult } from "./newTask";
 import { ServerController } from "./server";
@@ -103,23 +104,6 @@ export async function verify(
   active: ActiveTask,
   scope: "block" | "task",
 ): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    const manage = "Manage Workspace Trust";
-    const choice = await vscode.window.showWarningMessage(
-      "Handrail: verification runs the commands this workspace defines, so it only runs in a trusted workspace. Nothing was run.",
-      manage,
-    );
-    if (choice === manage) {
-      await vscode.commands.executeCommand("workbench.trust.manage");
-    }
-    return;
-  }
-  if (!server.advertised().includes(VERIFY_COMMAND)) {
-    void vscode.window.showWarningMessage(
-      "Handrail: this version of the language server cannot verify from the editor. Run `handrail verify` in a terminal.",
-    );
-    return;
-  }
   let argument: Record<string, unknown>;
   if (scope === "block") {
     const block = await chooseBlock();
@@ -134,11 +118,41 @@ export async function verify(
     }
     argument = { task };
   }
+  await runVerify(server, argument);
+}
+
+/**
+ * One flow for the palette and the lens (the lens's `handrail.verify` is routed here), so both
+ * give the same answer in Restricted Mode, one message per outcome, and the approval button.
+ */
+export async function runVerify(
+  server: ServerController,
+  argument: Record<string, unknown>,
+  approvedNow = false,
+): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    const manage = "Manage Workspace Trust";
+    const choice = await vscode.window.showWarningMessage(`Handrail: ${RESTRICTED_MODE}`, manage);
+    if (choice === manage) {
+      await vscode.commands.executeCommand("workbench.trust.manage");
+    }
+    return;
+  }
+  if (!server.advertised().includes(VERIFY_COMMAND)) {
+    void vscode.window.showWarningMessage(
+      "Handrail: this version of the language server cannot verify from the editor; update Handrail.",
+    );
+    return;
+  }
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Handrail: verifying" },
-      () => server.execute<VerifyResult>(VERIFY_COMMAND, argument),
+      () => server.execute<VerifyResult>(VERIFY_COMMAND, { ...argument, quiet: true }),
     );
+    if (!approvedNow && !result.ran && (await askApproval(server))) {
+      await runVerify(server, argument, true);
+      return;
+    }
     const outcome = verifyOutcome(result);
     const failed = failedRuns(result.runs);
     if (outcome.ok) {
@@ -162,6 +176,26 @@ export async function verify(
   } catch (error) {
     report(error);
   }
+}
+
+/** The machine's approval in one message; true when the user approved and it was recorded. */
+async function askApproval(server: ServerController): Promise<boolean> {
+  if (!server.advertised().includes("handrail.trustStatus")) {
+    return false;
+  }
+  const status = await server.execute<TrustStatusJson>("handrail.trustStatus", {});
+  const message = approvalMessage(status);
+  if (message === undefined || !status.editor_trusted) {
+    return false;
+  }
+  const choice = await vscode.window.showWarningMessage(message, { modal: false }, APPROVE);
+  if (choice !== APPROVE) {
+    return false;
+  }
+  await server.execute("handrail.approveTrust", {
+    commands: status.commands.map((c) => c.command),
+  });
+  return true;
 }
 
 export async function recordEvidence(

@@ -8,6 +8,7 @@ import {
   markSelection,
   recordEvidence,
   reviewBlock,
+  runVerify,
   showTask,
   verify,
 } from "./commands";
@@ -48,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register(SHOW_UNVERIFIED, () => status.showUnverified());
   register("handrail.restartServer", () => server.restart("restart requested"));
   register("handrail.initRepository", () => initRepository(server));
+  server.setVerifyHandler((argument) => runVerify(server, argument));
   // Chat and agent mode are optional: a host without them (or with AI features turned off
   // in a fork) must still get everything else.
   try {

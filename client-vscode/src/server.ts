@@ -179,6 +179,19 @@ export class ServerController implements vscode.Disposable {
       // Handrail log stays readable: what ran and what was found.
       traceOutputChannel: traceChannel(),
       synchronize: { configurationSection: "handrail" },
+      middleware: {
+        // The lens's "Verify" runs the same flow as the palette (one answer, the approval
+        // button, Show Output) instead of going straight to the server.
+        executeCommand: async (command, args, next) => {
+          const handler = this.verifyHandler;
+          if (command === "handrail.verify" && handler !== undefined) {
+            const [argument] = args as [Record<string, unknown> | undefined];
+            await handler(argument ?? {});
+            return undefined;
+          }
+          return (await next(command, args)) as unknown;
+        },
+      },
       initializationOptions: {
         trusted: vscode.workspace.isTrusted,
         debounceMs: config.get<number>("debounceMs", 200),
@@ -195,6 +208,13 @@ export class ServerController implements vscode.Disposable {
         `Handrail: the language server from ${describeCandidate(candidate)} did not start. See the Handrail output for details.`,
       );
     }
+  }
+
+  private verifyHandler: ((argument: Record<string, unknown>) => Promise<void>) | undefined;
+
+  /** Where the lens's `handrail.verify` goes (the palette's flow). */
+  setVerifyHandler(handler: (argument: Record<string, unknown>) => Promise<void>): void {
+    this.verifyHandler = handler;
   }
 
   /**

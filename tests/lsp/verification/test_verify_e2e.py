@@ -284,9 +284,12 @@ async def test_trust_in_one_step_from_the_editor(workspace: Workspace) -> None:
     write_task(workspace)
     (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
     async with running(workspace.root, trusted=True) as client:
-        refused = await client.run("handrail.verify", {"block": BLOCK})
+        # "quiet": the client shows the answer itself, so the server adds no second pop-up.
+        refused = await client.run("handrail.verify", {"block": BLOCK, "quiet": True})
         assert refused["ran"] is False
         assert [f["code"] for f in refused["findings"]] == ["HR403"]
+        await client.run("handrail.trustStatus", {})  # answered after any pop-up before it
+        assert client.messages == []
 
         status = await client.run("handrail.trustStatus", {})
         assert status["editor_trusted"] is True

@@ -113,7 +113,12 @@ def _describe(target: Target) -> str:
 
 
 def _untrusted_answer(
-    server: HandrailServer, folder: FolderState, target: Target, ignored: list[str]
+    server: HandrailServer,
+    folder: FolderState,
+    target: Target,
+    ignored: list[str],
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """The answer when the editor does not trust the folder: HR403, and nothing ran."""
     workflow = folder.snapshot.workflow.workflow
@@ -129,7 +134,8 @@ def _untrusted_answer(
                 data={"reason": "editor_untrusted", "target": _describe(target)},
             )
         )
-    _show(server, EDITOR_UNTRUSTED, types.MessageType.Warning)
+    if not quiet:
+        _show(server, EDITOR_UNTRUSTED, types.MessageType.Warning)
     return _empty_answer(target, findings, EDITOR_UNTRUSTED, ignored, trusted=False)
 
 
@@ -327,13 +333,21 @@ async def _refresh(server: HandrailServer, folder: FolderState) -> None:
 
 
 async def run_verification(
-    server: HandrailServer, folder: FolderState, target: Target, ignored: list[str]
+    server: HandrailServer,
+    folder: FolderState,
+    target: Target,
+    ignored: list[str],
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
-    """Verify `target` in `folder` if both gates allow it; the command's answer."""
+    """Verify `target` in `folder` if both gates allow it; the command's answer.
+
+    `quiet`: the client shows the answer itself (VS Code, with its buttons), so the server's
+    own pop-up would be a second, near-identical one (issue 19.4)."""
     from handrail.verify.run import VerifyError, verify
 
     if not server.is_trusted(folder):
-        return _untrusted_answer(server, folder, target, ignored)
+        return _untrusted_answer(server, folder, target, ignored, quiet=quiet)
     loaded = folder.snapshot.workflow
     if any(f.code == "HR400" and f.severity is Severity.ERROR for f in loaded.findings):
         raise CommandFailed(
@@ -383,7 +397,7 @@ async def run_verification(
             answer = report_json(report, target, ignored)
             outcome = answer["message"]
             failed = not report.ok and bool(report.blocks) and not report.cancelled
-            if report.untrusted or failed:
+            if (report.untrusted or failed) and not quiet:
                 _show(server, answer["message"], types.MessageType.Warning)
             if report.ran_anything and not server.shutting_down:
                 await _refresh(server, folder)
@@ -399,7 +413,8 @@ async def verify_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
     target = _target(values)
     folder = _folder(server, values, VERIFY)
     ignored = _ignored(server, values, VERIFY)
-    return await run_verification(server, folder, target, ignored)
+    quiet = values.get("quiet") is True
+    return await run_verification(server, folder, target, ignored, quiet=quiet)
 
 
 async def verify_all_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
