@@ -47,6 +47,7 @@ from handrail.lsp.disk_changes import DiskChanges
 from handrail.lsp.documents import Document, DocumentStore
 from handrail.lsp.settings import Settings, parse_settings
 from handrail.lsp.state import DocumentAnalysis, FolderState, classify
+from handrail.lsp.workspace_diagnostics import WorkspaceDiagnostics
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 log = logging.getLogger("handrail.lsp")
@@ -324,6 +325,7 @@ class HandrailServer(LanguageServer):
         self.documents = DocumentStore()
         self.diagnostics = Diagnostics(self)
         self.disk_changes = DiskChanges(self)
+        self.workspace_diagnostics = WorkspaceDiagnostics(self)
         self.folders: dict[Path, FolderState] = {}
         # Folders found above files outside every workspace folder: by root, and by the
         # file's own folder so that `Workspace.find` walks up once per folder, not per edit.
@@ -830,6 +832,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=True))
     async def did_save(ls: HandrailServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
+        ls.workspace_diagnostics.saves += 1
         document = ls.documents.get(uri)
         if document is not None and document.out_of_sync is not None:
             _resync(ls, document, params.text)
@@ -864,7 +867,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(
-            identifier="handrail", inter_file_dependencies=True, workspace_diagnostics=False
+            identifier="handrail", inter_file_dependencies=True, workspace_diagnostics=True
         ),
     )
     def pull_diagnostics(
@@ -873,6 +876,12 @@ def _register_lifecycle(server: HandrailServer) -> None:
         return types.RelatedFullDocumentDiagnosticReport(
             items=ls.diagnostics.pull(params.text_document.uri)
         )
+
+    @server.feature(types.WORKSPACE_DIAGNOSTIC)
+    async def pull_workspace_diagnostics(
+        ls: HandrailServer, params: types.WorkspaceDiagnosticParams
+    ) -> types.WorkspaceDiagnosticReport:
+        return await ls.workspace_diagnostics.pull(params)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: HandrailServer, params: None) -> None:
