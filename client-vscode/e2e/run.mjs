@@ -552,7 +552,9 @@ async function chatScenarios() {
     await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
     // Each finding once: VS Code keeps pushed and pulled diagnostics apart, so a server that
     // did both would double the status bar's count (and list every quick fix twice).
-    const rows = await panel.locator('.monaco-list-row:has-text("HR300")').count();
+    // Workspace diagnostics (issue 19.3) add the findings of files that are not open (task
+    // files, other blocks): every error row counts, each once.
+    const rows = await panel.locator(".monaco-list-row:has(.codicon-error)").count();
     const counted = await page.locator("#status\\.problems").innerText();
     const errors = Number(/(\d+)/.exec(counted)?.[1]);
     if (errors !== rows)
@@ -776,6 +778,17 @@ try {
       await panel.locator('.monaco-list-row:has-text("qqpas5.1")').first().waitFor();
     });
 
+    await step(page, "01b-lens-a-few-words", async () => {
+      // Issue 19.6: the state in a word, then the next steps, on the begin marker.
+      await page.keyboard.press("Escape");
+      await openFile(page, "src/wordcount.py", 21);
+      const lens = page.locator('.codelens-decoration:has-text("Verify")');
+      await lens.first().waitFor({ timeout: 20_000 });
+      const text = await lens.first().innerText();
+      log(`lens: ${text}`);
+      if (!/unverified/.test(text)) throw new Error(`unexpected lens: ${text}`);
+    });
+
     await step(page, "02-status-bar-tokens", async () => {
       // The cursor sits in block qqpas5.1, so its task is the active one.
       await page.waitForSelector(
@@ -923,7 +936,7 @@ try {
       if (ledgerFiles(trusted.workspace).length !== before) {
         throw new Error("an empty selection was recorded in the ledger");
       }
-      if ((await page.locator('.tab.active.dirty, .tab.active:has(".dirty")').count()) > 0) {
+      if ((await page.locator(".tab.active.dirty").count()) > 0) {
         throw new Error("an empty selection edited the file");
       }
       if (readFileSync(join(trusted.workspace, "src", "wordcount.py"), "utf8") !== source) {

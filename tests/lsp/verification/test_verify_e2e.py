@@ -288,6 +288,7 @@ async def test_trust_in_one_step_from_the_editor(workspace: Workspace) -> None:
         refused = await client.run("handrail.verify", {"block": BLOCK, "quiet": True})
         assert refused["ran"] is False
         assert [f["code"] for f in refused["findings"]] == ["HR403"]
+        assert refused["ignored"] == []  # "quiet" is an argument, not a stray key
         await client.run("handrail.trustStatus", {})  # answered after any pop-up before it
         assert client.messages == []
 

@@ -49,7 +49,7 @@ OUTPUT_TAIL_LINES = 30
 _REPORT_EVERY_S = 0.25
 """At most this often a line of a running command's output becomes a progress report."""
 _MAX_REPORT_CHARS = 200
-_ALLOWED_KEYS = {"block", "task", "folder", "uri"}
+_ALLOWED_KEYS = {"block", "task", "folder", "uri", "quiet"}
 
 EDITOR_UNTRUSTED = (
     "Nothing was run: the editor does not trust this workspace, and verification runs "
