@@ -552,7 +552,9 @@ async function chatScenarios() {
     await panel.locator('.monaco-list-row:has-text("HR300")').first().waitFor();
     // Each finding once: VS Code keeps pushed and pulled diagnostics apart, so a server that
     // did both would double the status bar's count (and list every quick fix twice).
-    const rows = await panel.locator('.monaco-list-row:has-text("HR300")').count();
+    // Workspace diagnostics (issue 19.3) add the findings of files that are not open (task
+    // files, other blocks): every error row counts, each once.
+    const rows = await panel.locator(".monaco-list-row:has(.codicon-error)").count();
     const counted = await page.locator("#status\\.problems").innerText();
     const errors = Number(/(\d+)/.exec(counted)?.[1]);
     if (errors !== rows)
@@ -776,6 +778,17 @@ try {
       await panel.locator('.monaco-list-row:has-text("qqpas5.1")').first().waitFor();
     });
 
+    await step(page, "01b-lens-a-few-words", async () => {
+      // Issue 19.6: the state in a word, then the next steps, on the begin marker.
+      await page.keyboard.press("Escape");
+      await openFile(page, "src/wordcount.py", 21);
+      const lens = page.locator('.codelens-decoration:has-text("Verify")');
+      await lens.first().waitFor({ timeout: 20_000 });
+      const text = await lens.first().innerText();
+      log(`lens: ${text}`);
+      if (!/unverified/.test(text)) throw new Error(`unexpected lens: ${text}`);
+    });
+
     await step(page, "02-status-bar-tokens", async () => {
       // The cursor sits in block qqpas5.1, so its task is the active one.
       await page.waitForSelector(
@@ -906,7 +919,69 @@ try {
         .catch(() => {
           throw new Error("HR300 is still listed in the Problems panel after verification");
         });
-      await page.waitForSelector('.statusbar-item:has-text("0 unverified")');
+      // Counted by its real state: verified, it now needs its explanation (HR304).
+      await page.waitForSelector('.statusbar-item:has-text("1 needs explanation")');
+    });
+
+    await step(page, "07b-empty-selection-asks-for-one", async () => {
+      // Issue 19.7: with nothing selected, Mark Selection wrapped a blank line and recorded it.
+      const before = ledgerFiles(trusted.workspace).length;
+      const source = readFileSync(join(trusted.workspace, "src", "wordcount.py"), "utf8");
+      await openFile(page, "src/wordcount.py", 19);
+      await runCommand(page, "Handrail: Mark Selection as Generated");
+      await page.waitForSelector(
+        '.notifications-toasts:has-text("Select the generated lines first")',
+      );
+      await page.waitForTimeout(1000);
+      if (ledgerFiles(trusted.workspace).length !== before) {
+        throw new Error("an empty selection was recorded in the ledger");
+      }
+      if ((await page.locator(".tab.active.dirty").count()) > 0) {
+        throw new Error("an empty selection edited the file");
+      }
+      if (readFileSync(join(trusted.workspace, "src", "wordcount.py"), "utf8") !== source) {
+        throw new Error("an empty selection changed the file");
+      }
+    });
+
+    await step(page, "07c-failed-block-counts-as-failing", async () => {
+      // Issue 19.1: with a failed block on screen the status bar read "0 unverified".
+      const path = join(trusted.workspace, "src", "wordcount.py");
+      const broken = readFileSync(path, "utf8").replace(
+        "    return max(candidates, key=lambda word: (len(word), word))",
+        "    return min(candidates, key=lambda word: (len(word), word))",
+      );
+      writeFileSync(path, broken);
+      await page.keyboard.press("Escape");
+      await openFile(page, "src/wordcount.py", 23);
+      await page.waitForTimeout(1500); // the editor reloads the file from disk
+      await runCommand(page, "Handrail: Verify Block");
+      const toast = page.locator('.notifications-toasts:has-text("Show Output")');
+      await toast.first().waitFor({ timeout: 120_000 });
+      await page.waitForSelector('.statusbar-item:has-text("1 failing")', { timeout: 30_000 });
+      const text = await page.locator('.statusbar-item:has-text("failing")').first().innerText();
+      log(`status bar: ${text}`);
+      if (/0 unverified/.test(text)) throw new Error(`the status bar still lies: ${text}`);
+      // The output is one click away: the command, where it points, the first failure.
+      await toast
+        .locator('a.monaco-button:has-text("Show Output"), .monaco-button:has-text("Show Output")')
+        .first()
+        .click();
+      await page.waitForSelector('.view-lines:has-text("Points at: code")', { timeout: 15_000 });
+    });
+
+    await step(page, "07d-block-list-names-the-failure", async () => {
+      await runCommand(page, "Handrail: Show Blocks That Need Work");
+      await page.waitForSelector('.quick-input-widget:has-text("1 failing")');
+      if (
+        (await page
+          .locator('.notifications-toasts:has-text("every generated block is verified")')
+          .count()) > 0
+      ) {
+        throw new Error("the summary said every block is verified with a failing block");
+      }
+      await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("qqpas5.1")');
+      await page.keyboard.press("Escape");
     });
     await page.close();
   }

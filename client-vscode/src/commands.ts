@@ -8,6 +8,10 @@ import {
   reviewOutcome,
   verifyOutcome,
 } from "./logic/protocol";
+import { initSummary } from "./logic/initRepository";
+import { selectedLines } from "./logic/selection";
+import { APPROVE, RESTRICTED_MODE, TrustStatusJson, approvalMessage } from "./logic/trust";
+import { failedRuns, failureHint, outputDocument } from "./logic/verifyOutput";
 import { showTaskResult } from "./newTask";
 import { ServerController } from "./server";
 import { ActiveTask, pickTask, taskFiles } from "./tasks";
@@ -52,23 +56,28 @@ function report(error: unknown): void {
 export async function markSelection(server: ServerController, active: ActiveTask): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (editor === undefined) {
+    void vscode.window.showInformationMessage(
+      "Handrail: open a file and select the generated lines first.",
+    );
+    return;
+  }
+  const selection = editor.selection;
+  const lines = selectedLines(selection.start, selection.end, (line) =>
+    line < editor.document.lineCount ? editor.document.lineAt(line).text : "",
+  );
+  if ("refusal" in lines) {
+    void vscode.window.showInformationMessage(`Handrail: ${lines.refusal}`);
     return;
   }
   const choice = await pickTask("Mark the selection as generated for which task?", true);
   if (choice === undefined) {
     return;
   }
-  const selection = editor.selection;
-  // A selection that ends at column 0 of a line does not include that line.
-  const last =
-    selection.end.character === 0 && selection.end.line > selection.start.line
-      ? selection.end.line
-      : selection.end.line + 1;
   try {
     const result = await server.execute<MarkSelectionResult>("handrail.markSelection", {
       uri: editor.document.uri.toString(),
-      startLine: selection.start.line + 1,
-      endLine: last,
+      startLine: lines.startLine,
+      endLine: lines.endLine,
       task: choice.task,
       version: editor.document.version,
     });
@@ -95,23 +104,6 @@ export async function verify(
   active: ActiveTask,
   scope: "block" | "task",
 ): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    const manage = "Manage Workspace Trust";
-    const choice = await vscode.window.showWarningMessage(
-      "Handrail: verification runs the commands this workspace defines, so it only runs in a trusted workspace. Nothing was run.",
-      manage,
-    );
-    if (choice === manage) {
-      await vscode.commands.executeCommand("workbench.trust.manage");
-    }
-    return;
-  }
-  if (!server.advertised().includes(VERIFY_COMMAND)) {
-    void vscode.window.showWarningMessage(
-      "Handrail: this version of the language server cannot verify from the editor. Run `handrail verify` in a terminal.",
-    );
-    return;
-  }
   let argument: Record<string, unknown>;
   if (scope === "block") {
     const block = await chooseBlock();
@@ -126,12 +118,61 @@ export async function verify(
     }
     argument = { task };
   }
+  await runVerify(server, argument);
+}
+
+/**
+ * One flow for the palette and the lens (the lens's `handrail.verify` is routed here), so both
+ * give the same answer in Restricted Mode, one message per outcome, and the approval button.
+ */
+export async function runVerify(
+  server: ServerController,
+  argument: Record<string, unknown>,
+  approvedNow = false,
+): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    const manage = "Manage Workspace Trust";
+    const choice = await vscode.window.showWarningMessage(`Handrail: ${RESTRICTED_MODE}`, manage);
+    if (choice === manage) {
+      await vscode.commands.executeCommand("workbench.trust.manage");
+    }
+    return;
+  }
+  if (!server.advertised().includes(VERIFY_COMMAND)) {
+    void vscode.window.showWarningMessage(
+      "Handrail: this version of the language server cannot verify from the editor; update Handrail.",
+    );
+    return;
+  }
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Handrail: verifying" },
-      () => server.execute<VerifyResult>(VERIFY_COMMAND, argument),
+      () => server.execute<VerifyResult>(VERIFY_COMMAND, { ...argument, quiet: true }),
     );
-    showOutcome(verifyOutcome(result));
+    if (!approvedNow && !result.ran && (await askApproval(server))) {
+      await runVerify(server, argument, true);
+      return;
+    }
+    const outcome = verifyOutcome(result);
+    const failed = failedRuns(result.runs);
+    if (outcome.ok) {
+      void vscode.window.showInformationMessage(`Handrail: ${outcome.message}`);
+    } else if (failed.length > 0) {
+      const show = "Show Output";
+      const choice = await vscode.window.showWarningMessage(
+        `Handrail: ${outcome.message}${failureHint(failed)}`,
+        show,
+      );
+      if (choice === show) {
+        const document = await vscode.workspace.openTextDocument({
+          content: outputDocument(result.target, failed),
+          language: "log",
+        });
+        await vscode.window.showTextDocument(document, { preview: true });
+      }
+    } else {
+      void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
+    }
   } catch (error) {
     report(error);
   }
@@ -144,6 +185,26 @@ function showOutcome(outcome: { ok: boolean; message: string }): void {
   } else {
     void vscode.window.showWarningMessage(`Handrail: ${outcome.message}`);
   }
+}
+
+/** The machine's approval in one message; true when the user approved and it was recorded. */
+async function askApproval(server: ServerController): Promise<boolean> {
+  if (!server.advertised().includes("handrail.trustStatus")) {
+    return false;
+  }
+  const status = await server.execute<TrustStatusJson>("handrail.trustStatus", {});
+  const message = approvalMessage(status);
+  if (message === undefined || !status.editor_trusted) {
+    return false;
+  }
+  const choice = await vscode.window.showWarningMessage(message, { modal: false }, APPROVE);
+  if (choice !== APPROVE) {
+    return false;
+  }
+  await server.execute("handrail.approveTrust", {
+    commands: status.commands.map((c) => c.command),
+  });
+  return true;
 }
 
 export async function recordEvidence(
@@ -225,6 +286,30 @@ export async function showTask(server: ServerController, active: ActiveTask): Pr
   await active.set(task);
   try {
     await showTaskResult(server, task);
+  } catch (error) {
+    report(error);
+  }
+}
+
+/** "Handrail: Initialize Repository": `handrail init` in the folder the user picks. */
+export async function initRepository(server: ServerController): Promise<void> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
+  if (folders.length === 0) {
+    void vscode.window.showWarningMessage("Handrail: open a folder first.");
+    return;
+  }
+  const folder =
+    folders.length === 1
+      ? folders[0]
+      : await vscode.window.showWorkspaceFolderPick({
+          placeHolder: "Initialize Handrail in which folder?",
+        });
+  if (folder === undefined) {
+    return;
+  }
+  try {
+    const result = await server.initRepository(folder.uri.fsPath);
+    void vscode.window.showInformationMessage(initSummary(result));
   } catch (error) {
     report(error);
   }

@@ -1,8 +1,17 @@
 // Activation: the server, the commands, the status bar and Workspace Trust.
 import * as vscode from "vscode";
 import { addToContext } from "./addToContext";
+import { BlockDecorations } from "./blockDecorations";
 import { registerChat } from "./chat";
-import { markSelection, recordEvidence, reviewBlock, showTask, verify } from "./commands";
+import {
+  initRepository,
+  markSelection,
+  recordEvidence,
+  reviewBlock,
+  runVerify,
+  showTask,
+  verify,
+} from "./commands";
 import { newAiTask } from "./newTask";
 import { onInterpreterChange } from "./python";
 import { ServerController } from "./server";
@@ -19,7 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const active = new ActiveTask(context.workspaceState);
   const status = new HandrailStatusBar(server, active, log);
   controller = server;
-  context.subscriptions.push(log, active, status);
+  context.subscriptions.push(log, active, status, new BlockDecorations());
 
   const register = (name: string, run: () => Promise<void>): void => {
     context.subscriptions.push(vscode.commands.registerCommand(name, run));
@@ -44,6 +53,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   register(SHOW_UNVERIFIED, () => status.showUnverified());
   register("handrail.restartServer", () => server.restart("restart requested"));
+  register("handrail.initRepository", () => initRepository(server));
+  server.setVerifyHandler((argument) => runVerify(server, argument));
   // Chat and agent mode are optional: a host without them (or with AI features turned off
   // in a fork) must still get everything else.
   try {

@@ -67,7 +67,12 @@ export function askSpec(
           : { message: message.message, severity: SEVERITY[message.severity] };
     } catch (error) {
       if (mine === sequence) {
-        box.validationMessage = `Handrail could not check the spec: ${String(error)}`;
+        // Shown as an error, so it must stop Enter too: an older answer no longer counts.
+        latest = undefined;
+        box.validationMessage = {
+          message: `Handrail could not check the spec: ${String(error)}`,
+          severity: vscode.InputBoxValidationSeverity.Error,
+        };
       }
     }
   };

@@ -21,10 +21,19 @@ import {
   serverCwd,
   serverEnvironment,
 } from "./logic/serverCommand";
+import { InitJson, initArgs, initSummary } from "./logic/initRepository";
 import { needsSentence, withSentence } from "./logic/note";
 import { selectedInterpreter } from "./python";
 
 const CLIENT_ID = "handrail";
+
+let trace: vscode.OutputChannel | undefined;
+
+/** The protocol trace's own channel, made once (a restart must not add another). */
+function traceChannel(): vscode.OutputChannel {
+  trace ??= vscode.window.createOutputChannel("Handrail Protocol Trace");
+  return trace;
+}
 const RECORDING_COMMANDS = new Set([
   "handrail.newTask",
   "handrail.markSelection",
@@ -168,8 +177,23 @@ export class ServerController implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }],
       outputChannel: this.log,
-      traceOutputChannel: this.log,
+      // The protocol trace (setting handrail.trace.server) gets its own channel, so the
+      // Handrail log stays readable: what ran and what was found.
+      traceOutputChannel: traceChannel(),
       synchronize: { configurationSection: "handrail" },
+      middleware: {
+        // The lens's "Verify" runs the same flow as the palette (one answer, the approval
+        // button, Show Output) instead of going straight to the server.
+        executeCommand: async (command, args, next) => {
+          const handler = this.verifyHandler;
+          if (command === "handrail.verify" && handler !== undefined) {
+            const [argument] = args as [Record<string, unknown> | undefined];
+            await handler(argument ?? {});
+            return undefined;
+          }
+          return (await next(command, args)) as unknown;
+        },
+      },
       initializationOptions: {
         trusted: vscode.workspace.isTrusted,
         debounceMs: config.get<number>("debounceMs", 200),
@@ -205,6 +229,49 @@ export class ServerController implements vscode.Disposable {
         `Handrail: the language server from ${describeCandidate(candidate)} did not start. See the Handrail output for details.`,
       );
     }
+  }
+
+  private verifyHandler: ((argument: Record<string, unknown>) => Promise<void>) | undefined;
+
+  /** Where the lens's `handrail.verify` goes (the palette's flow). */
+  setVerifyHandler(handler: (argument: Record<string, unknown>) => Promise<void>): void {
+    this.verifyHandler = handler;
+  }
+
+  /**
+   * `handrail init FOLDER --json` with the program the server would be started with (the
+   * same choice, so Restricted Mode runs only `handrail` from PATH), then a restart so the
+   * server sees the new `.handrail/`.
+   */
+  async initRepository(folder: string): Promise<InitJson> {
+    const place = this.processPlace();
+    if (place === undefined) {
+      throw new Error("no safe folder to run Handrail in (see the Handrail output)");
+    }
+    const candidate = await this.chooseServer(place);
+    if (candidate === undefined) {
+      throw new Error("Handrail is not installed (see the Handrail output)");
+    }
+    const args = initArgs(candidate.args, folder);
+    this.log.info(`Running ${[candidate.command, ...args].join(" ")}`);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        candidate.command,
+        args,
+        { cwd: place.cwd, env: place.env, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          if (error !== null) {
+            reject(new Error(stderr.trim() || error.message));
+          } else {
+            resolve(stdout);
+          }
+        },
+      );
+    });
+    const result = JSON.parse(output) as InitJson;
+    this.log.info(initSummary(result));
+    await this.restart("the repository was initialised");
+    return result;
   }
 
   private async stop(): Promise<void> {

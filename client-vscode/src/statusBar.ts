@@ -1,6 +1,12 @@
-// The status bar item: active task, its tokens against the budget, unverified blocks.
+// The status bar item: active task, its tokens against the budget, each block's state.
 import * as vscode from "vscode";
-import { CheckContextResult, CheckResult, FindingJson } from "./logic/protocol";
+import {
+  BlockStatesJson,
+  blockItems,
+  blocksListTitle,
+  blocksSummaryMessage,
+} from "./logic/blockStates";
+import { CheckContextResult, CheckResult } from "./logic/protocol";
 import { StatusState, statusText, statusTooltip } from "./logic/statusText";
 import { ServerController } from "./server";
 import { ActiveTask } from "./tasks";
@@ -10,12 +16,13 @@ const UNVERIFIED_CODES = new Set(["HR300", "HR310"]);
 
 export class HandrailStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
-  private unverified: FindingJson[] = [];
+  /** undefined until a check answered (or when the last one failed): never an all-clear. */
+  private blocks: BlockStatesJson | undefined;
   private state: StatusState = {
     task: undefined,
     totalTokens: undefined,
     maxTokens: undefined,
-    unverified: undefined,
+    blocks: undefined,
   };
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
@@ -98,41 +105,47 @@ export class HandrailStatusBar implements vscode.Disposable {
     try {
       const check = await this.server.execute<CheckResult>("handrail.check");
       if (generation === this.checkGeneration) {
-        // HR310: a passing run that never executed the block leaves it just as unverified.
-        this.unverified = check.findings.filter((finding) => UNVERIFIED_CODES.has(finding.code));
-        this.state = { ...this.state, unverified: this.unverified.length };
+        // The gate's own findings grouped by block: a failing block is counted as failing.
+        this.blocks = check.blocks;
+        this.state = { ...this.state, blocks: check.blocks };
         this.render();
       }
     } catch (error) {
-      this.log.debug(`Status bar: check failed: ${String(error)}`);
+      if (generation === this.checkGeneration) {
+        this.blocks = undefined;
+        this.state = { ...this.state, blocks: undefined };
+        this.render();
+      }
+      this.log.warn(`Status bar: the workspace check failed: ${String(error)}`);
     }
   }
 
   async showUnverified(): Promise<void> {
     this.checkPending = true;
     await this.refresh();
-    interface Item extends vscode.QuickPickItem {
-      finding: FindingJson;
-    }
-    const items: Item[] = this.unverified.map((finding) => ({
-      label: `$(warning) ${finding.path}:${finding.line ?? 1}`,
-      detail: finding.message,
-      finding,
-    }));
-    if (items.length === 0) {
-      void vscode.window.showInformationMessage("Handrail: every generated block is verified.");
+    if (this.blocks === undefined) {
+      void vscode.window.showWarningMessage(
+        "Handrail: the workspace check did not answer, so nothing can be said about the blocks; see the Handrail output.",
+      );
       return;
     }
-    const picked = await vscode.window.showQuickPick(items, {
-      title: "Unverified generated blocks",
+    const message = blocksSummaryMessage(this.blocks);
+    if (message !== undefined) {
+      void vscode.window.showInformationMessage(`Handrail: ${message}`);
+      return;
+    }
+    const states = this.blocks;
+    const picked = await vscode.window.showQuickPick(blockItems(states), {
+      title: blocksListTitle(states),
+      matchOnDescription: true,
       matchOnDetail: true,
     });
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (picked === undefined || folder === undefined) {
       return;
     }
-    const uri = vscode.Uri.joinPath(folder.uri, picked.finding.path);
-    const line = Math.max(0, (picked.finding.line ?? 1) - 1);
+    const uri = vscode.Uri.joinPath(folder.uri, picked.block.path);
+    const line = Math.max(0, picked.block.line - 1);
     const position = new vscode.Position(line, 0);
     await vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position) });
   }

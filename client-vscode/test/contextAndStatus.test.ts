@@ -83,15 +83,23 @@ test("a warning alone does not fail the context", () => {
   assert.equal(summary.passed, true);
 });
 
-test("the status bar shows task, tokens against budget and unverified blocks", () => {
-  const state = { task: "k3f7qa", totalTokens: 1500, maxTokens: 8000, unverified: 2 };
+test("the status bar shows task, tokens against budget and each block state", () => {
+  const blocks = {
+    counts: { unverified: 2 },
+    blocking: 2,
+    blocks: [
+      { block: "a.1", path: "a.py", line: 1, states: ["unverified"], blocking: true, messages: [] },
+      { block: "a.2", path: "a.py", line: 9, states: ["unverified"], blocking: true, messages: [] },
+    ],
+  };
+  const state = { task: "k3f7qa", totalTokens: 1500, maxTokens: 8000, blocks };
   assert.equal(
     statusText(state),
     "$(checklist) Handrail · k3f7qa · 1.5k/8.0k tokens · 2 unverified",
   );
   assert.match(
     statusTooltip(state),
-    /1500 of 8000 tokens\. 2 generated blocks have not been verified/,
+    /1500 of 8000 tokens\. Generated blocks: 2 unverified \(2 stop the gate\)/,
   );
 });
 
@@ -100,15 +108,22 @@ test("the status bar leaves out what it does not know", () => {
     task: undefined,
     totalTokens: undefined,
     maxTokens: undefined,
-    unverified: undefined,
+    blocks: undefined,
   };
   assert.equal(statusText(none), "$(checklist) Handrail");
   assert.equal(statusTooltip(none), "No active task.");
+  const failing = {
+    counts: { failing: 1 },
+    blocking: 1,
+    blocks: [
+      { block: "a.1", path: "a.py", line: 1, states: ["failing"], blocking: true, messages: [] },
+    ],
+  };
   assert.equal(
-    statusText({ ...none, task: "k3f7qa", unverified: 1 }),
-    "$(checklist) Handrail · k3f7qa · 1 unverified",
+    statusText({ ...none, task: "k3f7qa", blocks: failing }),
+    "$(checklist) Handrail · k3f7qa · 1 failing",
   );
-  assert.match(statusTooltip({ ...none, unverified: 1 }), /1 generated block has not/);
+  assert.match(statusTooltip({ ...none, blocks: failing }), /1 failing \(1 stops the gate\)/);
 });
 
 test("the verify outcome prefers the server's sentence and is ok only when it ran and passed", () => {

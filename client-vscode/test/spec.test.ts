@@ -83,3 +83,20 @@ test("an empty draft says nothing and is not accepted", () => {
   assert.equal(specMessage(empty), undefined);
   assert.equal(specAccepted(empty), false);
 });
+
+test("what the box shows as an error always stops Enter, a warning does not", () => {
+  // Issue 19.8: "lacks 4 required parts" was shown in red, yet Enter went on.
+  const red = result({
+    ok: true,
+    findings: [finding("error", "The spec does not mention 4 required parts.")],
+  });
+  assert.equal(specMessage(red)?.severity, "error");
+  assert.equal(specAccepted(red), false);
+  const yellow = result({
+    ok: true,
+    missing: ["inputs"],
+    findings: [finding("warning", "The spec does not mention a required part: inputs.")],
+  });
+  assert.equal(specMessage(yellow)?.severity, "warning");
+  assert.equal(specAccepted(yellow), true);
+});

@@ -39,6 +39,21 @@ class Workspace:
                     return cls(folder)
         return cls(begin)
 
+    @classmethod
+    def for_init(cls, start: str | os.PathLike[str]) -> Workspace:
+        """Where `handrail init` started at `start` works: the nearest folder at or above it
+        with `.handrail/` or `.git`, whichever comes first, else `start`.
+
+        Unlike `find`, a git repository nested inside a folder that already has `.handrail/`
+        gets its own: reusing the ancestor's silently initialised nothing (issue 19.9)."""
+        begin = Path(start).resolve()
+        if begin.is_file():
+            begin = begin.parent
+        for folder in (begin, *begin.parents):
+            if (folder / HANDRAIL_DIR).exists() or (folder / ".git").exists():
+                return cls(folder)
+        return cls(begin)
+
     @property
     def handrail_dir(self) -> Path:
         return self.root / HANDRAIL_DIR

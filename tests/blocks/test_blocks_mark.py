@@ -42,9 +42,15 @@ def test_tabs_are_kept() -> None:
     assert marked.splitlines()[4] == "\t// handrail:end abcdef.1"
 
 
-def test_only_blank_lines_get_no_indent() -> None:
-    marked = wrap_lines("x\n   \n\ny\n", 2, 3, BID, "a.py")
-    assert marked == "x\n# handrail:begin abcdef.1\n   \n\n# handrail:end abcdef.1\ny\n"
+def test_only_blank_lines_are_refused() -> None:
+    # Issue 19.7: a range without code (an editor's empty selection) is never a block.
+    with pytest.raises(MarkError, match="hold no code"):
+        wrap_lines("x\n   \n\ny\n", 2, 3, BID, "a.py")
+
+
+def test_blank_lines_around_code_are_wrapped() -> None:
+    marked = wrap_lines("x\n\n  y\n", 2, 3, BID, "a.py")
+    assert marked == "x\n  # handrail:begin abcdef.1\n\n  y\n  # handrail:end abcdef.1\n"
 
 
 def test_crlf_stays_crlf() -> None:

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from repo_helpers import init_repo, run
+from click.testing import CliRunner
+from repo_helpers import git, init_repo, run
+
+from handrail.cli.main import cli
 
 GOOD_SPEC = (
     "Given a text and a count n, return the n most frequent words with their counts. "
@@ -259,3 +262,27 @@ def test_record_gate_never_changes_the_gate(repo: Path, tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert json.loads(note)["result"] == "fail"
+
+
+def test_init_in_a_nested_repository_initialises_it_not_the_ancestor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 19.9: under a folder with `.handrail/`, `handrail init` in a nested git repository
+    # printed "unchanged" and initialised nothing.
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    assert run(outer, "init").exit_code == 0
+    inner = outer / "projects" / "app"
+    (inner / "src").mkdir(parents=True)
+    git(inner, "init", "-q")
+    monkeypatch.chdir(inner / "src")
+    result = CliRunner().invoke(cli, ["init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (inner / ".handrail" / "workflow.toml").is_file()
+    assert f"Handrail in {inner}" in result.output
+    assert "created   .handrail/workflow.toml" in result.output
+    # Inside a repository that has its own `.handrail/`, init still finds that one.
+    monkeypatch.chdir(inner / "src")
+    again = CliRunner().invoke(cli, ["init", "--json"], catch_exceptions=False)
+    assert json.loads(again.output)["root"] == str(inner)
+    assert json.loads(again.output)["created"] == []

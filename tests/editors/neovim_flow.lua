@@ -20,13 +20,19 @@ dofile(newtask)
 vim.cmd.edit(file)
 local buf = vim.api.nvim_get_current_buf()
 
+local hr300 = nil
 local has_hr300 = vim.wait(timeout, function()
   for _, d in ipairs(vim.diagnostic.get(buf)) do
-    if d.code == "HR300" then return true end
+    if d.code == "HR300" then hr300 = d return true end
   end
   return false
 end, 20)
 if not has_hr300 then fail("no HR300 diagnostic on the unverified block") end
+-- Issue 19.2: the block's finding sits on its begin marker, not over its code.
+local marker = vim.api.nvim_buf_get_lines(buf, hr300.lnum, hr300.lnum + 1, false)[1]
+if hr300.end_lnum ~= hr300.lnum or not marker:find("handrail:begin", 1, true) then
+  fail("HR300 is not on the begin marker line alone: lines " .. hr300.lnum .. "-" .. hr300.end_lnum)
+end
 
 vim.lsp.buf.code_action({
   apply = true,

@@ -142,6 +142,22 @@ def test_first_attempt_failing_adds_the_checkpoint() -> None:
     assert finding.data["first_attempt"] is True
 
 
+def test_a_command_that_could_not_run_is_advised_as_the_environment() -> None:
+    # Issue 19.5: "`npm test --silent` exited with code 254" came with "fix the spec and
+    # generate again", but the repository had no package.json.
+    failing = run(1, {B: H1}, passed=False, exit_code=254, first=[B], command=["npm", "test"])
+    failing = failing.model_copy(
+        update={"output_tail": "npm ERR! enoent Could not read package.json: ENOENT\n"}
+    )
+    (finding,) = _findings(_evidence([failing]))
+    assert "looks like the environment, not the block" in finding.message
+    assert "generate again" not in finding.message
+    assert finding.data["cause"] == "environment"
+    # A test that fails is still the code's: the first-attempt advice stands.
+    (code,) = _findings(_evidence([run(1, {B: H1}, passed=False, first=[B])]))
+    assert code.data["cause"] == "code" and "generate again" in code.message
+
+
 def test_first_attempt_advice_stays_after_the_block_is_patched() -> None:
     evidence = _evidence([run(1, {B: H1}, passed=False, first=[B])], current=H2)
     assert evidence.status == "failed"

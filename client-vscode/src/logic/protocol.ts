@@ -1,6 +1,9 @@
 // The JSON shapes the `handrail.*` server commands return (docs/commands.md), as far as the
 // extension reads them. Everything else in a result is passed through untouched.
 
+import { BlockStatesJson } from "./blockStates";
+import { VerifyRunJson } from "./verifyOutput";
+
 export interface FindingJson {
   code: string;
   severity: string;
@@ -83,6 +86,8 @@ export interface CheckResult {
   files_checked: number;
   workflow_invalid: boolean;
   errors: number;
+  /** Each block's state from the same findings (`handrail.ledger.states`). */
+  blocks: BlockStatesJson;
 }
 
 export interface MarkSelectionResult {
@@ -105,6 +110,8 @@ export interface VerifyResult {
   cancelled: boolean;
   findings: FindingJson[];
   message?: string | null;
+  /** Each command that ran (`output_tail`, and for a failure `cause`, `advice`, `first_failure`). */
+  runs?: VerifyRunJson[];
 }
 
 /** What to tell the user after `handrail.verify`: the server's own sentence when it gave one. */

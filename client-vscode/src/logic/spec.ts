@@ -53,7 +53,15 @@ export function specMessage(result: ValidateSpecResult): SpecMessage | undefined
   };
 }
 
-/** The spec may go on to the next step only when the server said it is fine. */
+/**
+ * The spec may go on to the next step only when the server said it is fine and the box shows
+ * no error: what the box shows in red always stops Enter (issue 19.8), whatever `ok` says.
+ */
 export function specAccepted(result: ValidateSpecResult): boolean {
-  return result.ok && !result.empty && result.sentences.length <= result.hard_max_sentences;
+  return (
+    result.ok &&
+    !result.empty &&
+    result.sentences.length <= result.hard_max_sentences &&
+    specMessage(result)?.severity !== "error"
+  );
 }

@@ -1,12 +1,14 @@
 // The status bar's text and tooltip, from what the extension knows at the moment.
 
+import { BlockStatesJson, blocksStatusPart, blocksTooltip } from "./blockStates";
 import { budgetText } from "./context";
 
 export interface StatusState {
   task: string | undefined;
   totalTokens: number | undefined;
   maxTokens: number | undefined;
-  unverified: number | undefined;
+  /** Each block's state from the gate's findings; undefined until the first check. */
+  blocks: BlockStatesJson | undefined;
 }
 
 export function statusText(state: StatusState): string {
@@ -17,8 +19,8 @@ export function statusText(state: StatusState): string {
       parts.push(budgetText(state.totalTokens, state.maxTokens));
     }
   }
-  if (state.unverified !== undefined) {
-    parts.push(`${state.unverified} unverified`);
+  if (state.blocks !== undefined) {
+    parts.push(blocksStatusPart(state.blocks));
   }
   return parts.join(" · ");
 }
@@ -29,9 +31,6 @@ export function statusTooltip(state: StatusState): string {
     state.totalTokens !== undefined && state.maxTokens !== undefined
       ? ` Its context holds ${state.totalTokens} of ${state.maxTokens} tokens.`
       : "";
-  const blocks =
-    state.unverified === undefined
-      ? ""
-      : ` ${state.unverified} generated block${state.unverified === 1 ? " has" : "s have"} not been verified; click to list them.`;
+  const blocks = state.blocks === undefined ? "" : ` ${blocksTooltip(state.blocks)}`;
   return `${task}${tokens}${blocks}`;
 }

@@ -90,8 +90,8 @@ def wrap_lines(text: str, start_line: int, end_line: int, block_id: str, path: s
     The markers use the comment syntax of `path` (of the embedded part, in HTML, Vue or PHP
     files), the indentation of the least-indented non-blank wrapped line, and the line ending
     of the file; a missing final newline stays missing. Raises MarkError for a bad id, a range
-    outside the file, a range that overlaps a block or a broken marker, or a file whose
-    markers are unbalanced.
+    outside the file or without code (blank lines only), a range that overlaps a block or a
+    broken marker, or a file whose markers are unbalanced.
     """
     if not is_block_id(block_id):
         raise MarkError(
@@ -104,6 +104,14 @@ def wrap_lines(text: str, start_line: int, end_line: int, block_id: str, path: s
         raise MarkError(
             f"lines {start_line}-{end_line} are not inside the file, which has "
             f"{len(lines)} line{'s' if len(lines) != 1 else ''}",
+            path=path,
+            line=start_line,
+        )
+    if not any(body.strip() for body in lines.bodies[start_line - 1 : end_line]):
+        # A block of blank lines would be recorded, verified and counted as generated code
+        # although it holds none; an editor's empty selection is the usual way to get one.
+        raise MarkError(
+            f"lines {start_line}-{end_line} hold no code: select the generated lines to mark",
             path=path,
             line=start_line,
         )

@@ -64,7 +64,7 @@ def init(
         require_folder(folder, "the folder")
     ws = Workspace.at(folder) if folder else (Workspace.at(ctx.root) if ctx.root else None)
     if ws is None:
-        ws = Workspace.find(Path.cwd())
+        ws = Workspace.for_init(Path.cwd())
     if install is not None and not with_tooling:
         fail("--install only goes with --with-tooling (it is what the CI workflow installs)")
     try:
@@ -97,6 +97,7 @@ def init(
             }
         )
         return
+    click.echo(f"Handrail in {ws.root}")
     for rel in result.created:
         click.echo(f"created   {rel}")
     for rel in result.updated:

@@ -471,18 +471,26 @@ def evidence_findings(
             verified_at=run.finished_at.isoformat(),
         )
     elif evidence.status == "failed" and run is not None:
+        from handrail.verify.diagnosis import ENVIRONMENT_ADVICE, TIMEOUT_ADVICE, failure_cause
+
         stale = run.blocks.get(block_id) != evidence.content_hash
         message = f"The latest verification of {block_id} in {path} failed: {_outcome(run)}."
         cov = run.coverage.get(block_id) if run.coverage is not None else None
         if cov is not None and cov.failed_tests:
             message += f" Failing tests that executed it: {', '.join(cov.failed_tests[:3])}."
         first = block_id in run.first_attempt
-        if first:
+        # A command that could not run says nothing about the code (issue 19.5).
+        cause = failure_cause(run.exit_code, run.timed_out, run.output_tail)
+        if cause == "environment":
+            message += f" {ENVIRONMENT_ADVICE}"
+        elif cause == "timeout":
+            message += f" {TIMEOUT_ADVICE}"
+        elif first:
             advice = _checkpoint(workflow, "first-attempt", _FIRST_ATTEMPT_ADVICE)
             message += f" It was the block's first attempt: {advice}"
         if stale:
             message += " The block has changed since; run the verification again."
-        elif not first:
+        elif cause == "code" and not first:
             message += " Fix the block (or the test) and run the verification again."
         add(
             "HR302",
@@ -491,6 +499,7 @@ def evidence_findings(
             exit_code=run.exit_code,
             timed_out=run.timed_out,
             first_attempt=first,
+            cause=cause,
         )
 
     tier = evidence.tier

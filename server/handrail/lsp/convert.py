@@ -156,10 +156,49 @@ def from_lsp_position(lines: list[str], position: types.Position, encoding: str)
     return position.line + 1, index + 1
 
 
+# The engine's messages name CLI commands (the gate prints them in a terminal); in the editor
+# they name the lens or command that does the same (issue 19.6). Only whole, known phrases.
+_EDITOR_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\(`handrail verify`\)"), "(the Verify lens on its begin marker)"),
+    (re.compile(r"record it with `handrail trace [a-z0-9.]+`"), "record it with the Trace lens"),
+    (
+        re.compile(r"record it with `handrail explain [a-z0-9.]+`"),
+        "record it with the Explain lens",
+    ),
+    (
+        re.compile(r"run `handrail review [a-z0-9.]+ --approve`"),
+        'run "Handrail: Review Block (as a second reviewer)"',
+    ),
+    (re.compile(r"`handrail task new`"), '"Handrail: New AI Task"'),
+)
+
+
+def editor_message(message: str) -> str:
+    """`message` with the CLI commands it names replaced by the editor's lens or command."""
+    if "`handrail " not in message:
+        return message
+    for pattern, words in _EDITOR_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
 @lru_cache(maxsize=256)
 def _doc_url(code: str, base_url: str | None) -> str:
     # doc_url builds a file: URI through pathlib; a file with 500 blocks asks 500 times.
     return doc_url(code, base_url)
+
+
+def _spans_its_block(finding: Finding, lines: list[str]) -> bool:
+    """Whether `finding` covers its block from the begin marker on over several lines (the
+    evidence findings: HR300-HR304, the probe's); a finding on some lines inside a block keeps
+    its own range."""
+    block_id = finding.data.get("block_id")
+    if not isinstance(block_id, str) or finding.end_line is None:
+        return False
+    if finding.end_line <= finding.line or not 1 <= finding.line <= len(lines):
+        return False
+    marker = lines[finding.line - 1]
+    return "handrail:begin" in marker and block_id in marker
 
 
 def finding_to_diagnostic(
@@ -169,15 +208,28 @@ def finding_to_diagnostic(
 
     ``data`` is the finding's own data plus its ``code`` and ``path``, so a quick fix can be
     built from the diagnostic the client sends back without analysing the document again.
+    A finding that spans its whole block is shown on the begin-marker line only, with the
+    block's range in ``data["block_range"]`` (an LSP range).
     """
     data: dict[str, Any] = dict(finding.data)
     data["code"] = finding.code
     data["path"] = finding.path
+    full = to_lsp_range(
+        lines, finding.line, finding.column, finding.end_line, finding.end_column, encoding
+    )
+    shown = full
+    if _spans_its_block(finding, lines):
+        # A block's evidence finding is about the whole block, but a squiggle over every line
+        # of it buries the real errors inside (issue 19.2): it sits on the begin marker, the
+        # span stays in `data` for quick fixes and for a client that draws the block's extent.
+        shown = to_lsp_range(lines, finding.line, 1, None, None, encoding)
+        data["block_range"] = {
+            "start": {"line": full.start.line, "character": full.start.character},
+            "end": {"line": full.end.line, "character": full.end.character},
+        }
     return types.Diagnostic(
-        range=to_lsp_range(
-            lines, finding.line, finding.column, finding.end_line, finding.end_column, encoding
-        ),
-        message=finding.message,
+        range=shown,
+        message=editor_message(finding.message),
         severity=_SEVERITY[finding.severity],
         code=finding.code,
         code_description=types.CodeDescription(href=_doc_url(finding.code, docs_base_url)),

@@ -84,6 +84,8 @@ class Diagnostics:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._hints: dict[str, list[InsertionHint]] = {}
         self._analyses: dict[str, DocumentAnalysis] = {}
+        self._lens_signatures: dict[str, object] = {}
+        """Per document, the block places and states its lenses were last asked for with."""
         # Features may call `analysis_for` from a worker thread (task files): the hint and
         # analysis tables are shared with the event loop.
         self._lock = threading.RLock()
@@ -288,6 +290,27 @@ class Diagnostics:
         if document.out_of_sync is not None:
             return
         self.publish(self._finish(analysis))
+        self._lenses_follow(analysis)
+
+    def _lenses_follow(self, analysis: DocumentAnalysis) -> None:
+        """Ask for the lenses again when a block's state or place changed, so that they
+        arrive with the diagnostics instead of whenever the editor next asks (issue 19.6)."""
+        source = analysis.source
+        if source is None:
+            return
+        states = tuple(
+            sorted(
+                (str(f.data.get("block_id")), f.code, f.line)
+                for f in analysis.findings
+                if "block_id" in f.data
+            )
+        )
+        places = tuple((b.id, b.begin_line) for b in source.parsed.blocks)
+        signature = (places, states)
+        if self._lens_signatures.get(analysis.uri) == signature:
+            return
+        self._lens_signatures[analysis.uri] = signature
+        self.server.refresh_lenses()
 
     async def analyze_all_now(self, uris: Iterable[str]) -> None:
         """Analyse and publish every document in `uris` now (after a reload)."""
@@ -357,6 +380,7 @@ class Diagnostics:
             if keep_disk_hints and disk:
                 self._hints[uri] = disk
             self._analyses.pop(uri, None)
+        self._lens_signatures.pop(uri, None)
 
     def close(self, uri: str) -> None:
         """Forget `uri` and clear what was published for it."""

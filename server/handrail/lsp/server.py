@@ -47,6 +47,7 @@ from handrail.lsp.disk_changes import DiskChanges
 from handrail.lsp.documents import Document, DocumentStore
 from handrail.lsp.settings import Settings, parse_settings
 from handrail.lsp.state import DocumentAnalysis, FolderState, classify
+from handrail.lsp.workspace_diagnostics import WorkspaceDiagnostics
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 log = logging.getLogger("handrail.lsp")
@@ -363,6 +364,7 @@ class HandrailServer(LanguageServer):
         self.documents = DocumentStore(lambda: self.settings.max_document_bytes)
         self.diagnostics = Diagnostics(self)
         self.disk_changes = DiskChanges(self)
+        self.workspace_diagnostics = WorkspaceDiagnostics(self)
         self.folders: dict[Path, FolderState] = {}
         # Folders found above files outside every workspace folder: by root, and by the
         # file's own folder so that `Workspace.find` walks up once per folder, not per edit.
@@ -467,6 +469,12 @@ class HandrailServer(LanguageServer):
         client = getattr(self.protocol, "client_capabilities", None)
         if _capability(client, "workspace", "diagnostics", "refresh_support"):
             self.workspace_diagnostic_refresh(None)
+        if _capability(client, "workspace", "code_lens", "refresh_support"):
+            self.workspace_code_lens_refresh(None)
+
+    def refresh_lenses(self) -> None:
+        """Ask the client for the code lenses again (`workspace/codeLens/refresh`), if it can."""
+        client = getattr(self.protocol, "client_capabilities", None)
         if _capability(client, "workspace", "code_lens", "refresh_support"):
             self.workspace_code_lens_refresh(None)
 
@@ -864,6 +872,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=True))
     async def did_save(ls: HandrailServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
+        ls.workspace_diagnostics.saves += 1
         document = ls.documents.get(uri)
         if document is not None and document.out_of_sync is not None:
             _resync(ls, document, params.text)
@@ -898,7 +907,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(
-            identifier="handrail", inter_file_dependencies=True, workspace_diagnostics=False
+            identifier="handrail", inter_file_dependencies=True, workspace_diagnostics=True
         ),
     )
     def pull_diagnostics(
@@ -907,6 +916,12 @@ def _register_lifecycle(server: HandrailServer) -> None:
         return types.RelatedFullDocumentDiagnosticReport(
             items=ls.diagnostics.pull(params.text_document.uri)
         )
+
+    @server.feature(types.WORKSPACE_DIAGNOSTIC)
+    async def pull_workspace_diagnostics(
+        ls: HandrailServer, params: types.WorkspaceDiagnosticParams
+    ) -> types.WorkspaceDiagnosticReport:
+        return await ls.workspace_diagnostics.pull(params)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: HandrailServer, params: None) -> None:

@@ -13,6 +13,7 @@ from handrail.lsp.convert import (
     UTF16,
     UTF32,
     code_units,
+    editor_message,
     finding_to_diagnostic,
     from_lsp_position,
     split_lines,
@@ -119,3 +120,46 @@ def test_finding_to_diagnostic_carries_code_docs_and_data() -> None:
     local = finding_to_diagnostic(finding, ["x"], UTF16, None)
     assert local.code_description is not None
     assert local.code_description.href == doc_url("HR305")
+
+
+def test_a_block_finding_sits_on_its_begin_marker_with_the_span_in_data() -> None:
+    # Issue 19.2: the whole block was one red squiggle that buried the real errors inside.
+    lines = ["x = 0", "  # handrail:begin abcdef.1", "  y = 1", "  # handrail:end abcdef.1", ""]
+    block = Finding("HR300", Severity.ERROR, "m", "a.py", 2, 1, 4, None, {"block_id": "abcdef.1"})
+    diagnostic = finding_to_diagnostic(block, lines, UTF16, None)
+    assert diagnostic.range == types.Range(
+        start=types.Position(line=1, character=0), end=types.Position(line=1, character=27)
+    )
+    assert diagnostic.data["block_range"] == {
+        "start": {"line": 1, "character": 0},
+        "end": {"line": 3, "character": 25},
+    }
+    # A finding on some lines inside the block (not from its marker) keeps its own range.
+    inside = Finding("HR312", Severity.WARNING, "m", "a.py", 3, 3, 3, 8, {"block_id": "abcdef.1"})
+    kept = finding_to_diagnostic(inside, lines, UTF16, None)
+    assert (kept.range.start.line, kept.range.end.line, kept.range.end.character) == (2, 2, 7)
+    assert "block_range" not in kept.data
+    # A finding without a block keeps its multi-line range.
+    other = Finding("HR305", Severity.ERROR, "m", "a.py", 2, 1, 4, None, {})
+    assert finding_to_diagnostic(other, lines, UTF16, None).range.end.line == 3
+
+
+def test_editor_messages_name_the_lens_not_the_cli() -> None:
+    # Issue 19.6: the editor's messages named CLI commands instead of the lens or command.
+    finding = Finding(
+        "HR303",
+        Severity.ERROR,
+        "Walk through it by hand, then record it with `handrail trace k3f7qa.1`.",
+        "a.py",
+        1,
+    )
+    message = finding_to_diagnostic(finding, ["x"], UTF16, None).message
+    assert message == "Walk through it by hand, then record it with the Trace lens."
+    assert editor_message("Run its command (`handrail verify`) now.") == (
+        "Run its command (the Verify lens on its begin marker) now."
+    )
+    assert editor_message("record it with `handrail explain k3f7qa.1`. Read") == (
+        "record it with the Explain lens. Read"
+    )
+    # A command with no editor counterpart is left as it is.
+    assert editor_message("Run `handrail renumber`.") == "Run `handrail renumber`."

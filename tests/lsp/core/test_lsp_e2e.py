@@ -37,8 +37,14 @@ async def test_push_on_open_pull_same_debounced_change_and_clear_on_close(
         assert hr300.code_description.href == "https://docs.example/codes/HR300.md"
         assert hr300.data["code"] == "HR300" and hr300.data["path"] == "a.py"
         assert hr300.data["block_id"] == "abcdef.1"
-        assert hr300.range.start == types.Position(line=0, character=0)
-        assert hr300.range.end.line == 2
+        # Issue 19.2: on the begin marker only, the block's span in its data.
+        marker = BLOCK.split("\n")[0]
+        assert hr300.range == types.Range(
+            start=types.Position(line=0, character=0),
+            end=types.Position(line=0, character=len(marker)),
+        )
+        assert hr300.data["block_range"]["start"] == {"line": 0, "character": 0}
+        assert hr300.data["block_range"]["end"]["line"] == 2
 
         pulled = await client.text_document_diagnostic_async(
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
@@ -53,7 +59,8 @@ async def test_push_on_open_pull_same_debounced_change_and_clear_on_close(
         second = await client.diagnostics_for(uri, version, after=count)
         assert loop.time() - started >= 0.14  # the debounce held it back
         hr300 = next(d for d in second.diagnostics if d.code == "HR300")
-        assert hr300.range.end.line == 3
+        assert hr300.range.end.line == 0  # on the begin marker
+        assert hr300.data["block_range"]["end"]["line"] == 3
 
         count = len(client.published)
         client.close(uri)
@@ -78,7 +85,7 @@ async def test_a_flood_of_edits_publishes_only_the_latest_version(workspace: Wor
         later = [p.version for p in client.published[count:] if p.uri == uri]
         assert later == [versions[-1]]
         hr300 = next(d for d in last.diagnostics if d.code == "HR300")
-        assert hr300.range.end.line == 302  # every edit was applied
+        assert hr300.data["block_range"]["end"]["line"] == 302  # every edit was applied
 
 
 @pytest.mark.parametrize(

@@ -67,14 +67,13 @@ async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
         lenses = await _lenses(client, uri)
         titles = [lens.command.title for lens in lenses if lens.command]
         assert lenses[0].command is not None and lenses[0].command.command == ""
-        assert titles[0].startswith("k3f7qa.1: verification failed: `pytest -q` exited with code 1")
-        assert f"needs trace · task k3f7qa: {' '.join(SPEC.split()[:8])}…" in titles[0]
-        assert titles[1:] == [
-            "Verify block",
-            "Verify task",
-            "Record trace",
-            "I can explain every line",
-        ]
+        # A few words (issue 19.6); the details are the status lens's tooltip.
+        assert titles == ["failing, needs trace", "Verify", "Trace", "Explain"]
+        tooltip = lenses[0].command.tooltip or ""
+        assert tooltip.startswith("k3f7qa.1: verification failed: `pytest -q` exited with code 1")
+        assert (
+            f"needs trace · risk tier auth · task k3f7qa: {' '.join(SPEC.split()[:8])}…" in tooltip
+        )
         assert {lens.range.start.line for lens in lenses} == {1}
 
         hover = await _hover(client, uri, 1, 5)
@@ -85,7 +84,7 @@ async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
         assert "**Risk tier:** auth" in hover
         assert "**Manual trace:** needed" in hover
 
-        trace = next(lens.command for lens in lenses if lens.command.title == "Record trace")
+        trace = next(lens.command for lens in lenses if lens.command.title == "Trace")
         result = await client.run(trace)
         parsed = parse_blocks(BLOCK, "src/auth_check.py").blocks[0]
         assert result["content_hash"] == content_hash(block_content(BLOCK, parsed))
@@ -97,12 +96,12 @@ async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
             what="HR303 gone",
         )
         titles = [lens.command.title for lens in await _lenses(client, uri)]
-        assert "Record trace" not in titles
+        assert "Trace" not in titles
 
-        explain = next(lens.command for lens in lenses if lens.command.title.startswith("I can"))
+        explain = next(lens.command for lens in lenses if lens.command.title == "Explain")
         await client.run(explain)
         titles = [lens.command.title for lens in await _lenses(client, uri)]
-        assert "I can explain every line" not in titles
+        assert "Explain" not in titles
         kinds = [type(r) for r in Ledger(workspace).read().records]
         assert kinds.count(Trace) == 1 and kinds.count(Explanation) == 1
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from features_harness import SPEC, Client, make_task, running
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from handrail.blocks.markers import block_content, parse_blocks
+from handrail.ledger.records import VerificationRun, content_hash
+from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
 pytestmark = pytest.mark.asyncio
@@ -21,6 +26,8 @@ SERVER_COMMANDS = {
     "handrail.explain",
     "handrail.review",
     "handrail.check",
+    "handrail.trustStatus",
+    "handrail.approveTrust",
     "handrail.dismissInsertion",
     "handrail.contextCandidates",
     "handrail.renumber",
@@ -184,3 +191,41 @@ async def test_review_records_a_teammates_verdict_and_refuses_the_author(
         "request_changes",
         "why",
     )
+
+
+async def test_check_counts_each_block_by_its_real_state(workspace: Workspace) -> None:
+    # Issue 19.1: with a failed block (HR302) on screen the status bar read "0 unverified",
+    # because it counted HR300 only. The answer now groups the gate's own block findings.
+    (workspace.root / "src").mkdir()
+    failing = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
+    (workspace.root / "src" / "a.py").write_text(failing)
+    (workspace.root / "src" / "b.py").write_text(
+        "# handrail:begin k3f7qa.2\ny = 2\n# handrail:end k3f7qa.2\n"
+    )
+    make_task(workspace)
+    parsed = parse_blocks(failing, "src/a.py").blocks[0]
+    now = dt.datetime.now(dt.UTC)
+    Ledger(workspace).append(
+        VerificationRun.create(
+            task_id="k3f7qa",
+            command=["npm", "test"],
+            exit_code=254,
+            passed=False,
+            started_at=now,
+            finished_at=now,
+            blocks={"k3f7qa.1": content_hash(block_content(failing, parsed))},
+        )
+    )
+    async with running([workspace.root]) as client:
+        gate = await client.run("handrail.check", {})
+        codes = sorted(f["code"] for f in gate["findings"])
+        assert codes == ["HR300", "HR302"]
+        blocks = gate["blocks"]
+        assert blocks["counts"] == {"failing": 1, "unverified": 1}
+        assert blocks["blocking"] == 2
+        assert [(b["block"], b["states"], b["blocking"]) for b in blocks["blocks"]] == [
+            ("k3f7qa.1", ["failing"], True),
+            ("k3f7qa.2", ["unverified"], True),
+        ]
+        assert blocks["blocks"][0]["path"] == "src/a.py"
+        assert "exited with code 254" in blocks["blocks"][0]["messages"][0]

@@ -102,6 +102,27 @@ async def test_refused_stale_and_unmarkable_requests_record_nothing(
         assert Ledger(workspace).read().records == []
 
 
+async def test_a_range_without_code_is_refused_and_not_offered(workspace: Workspace) -> None:
+    # Issue 19.7: "Mark Selection" with nothing selected wrapped a blank line and recorded it.
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        # Line 2 is blank: selecting it whole offers no marking.
+        assert await client.code_actions(uri, (1, 0), (2, 0)) == []
+        arguments = {"uri": uri, "startLine": 2, "endLine": 2, "task": "k3f7qa"}
+        with pytest.raises(Exception, match="hold no code"):
+            await client.run("handrail.markSelection", arguments)
+        arguments["task"] = None
+        with pytest.raises(Exception, match="hold no code"):
+            await client.run("handrail.markSelection", arguments)
+        assert client.texts[uri] == SOURCE
+        assert client.applied == []
+        assert [p.name for p in workspace.tasks_dir.iterdir()] == ["k3f7qa.toml"]
+        assert Ledger(workspace).read().records == []
+
+
 # The server runs in its own process: this module, found first on its PYTHONPATH, makes its
 # ledger writes fail with a full disk while the flag file named in the environment exists.
 _FAILING_LEDGER = """
@@ -160,3 +181,19 @@ async def test_a_record_that_cannot_be_written_sends_no_edit(
         refused = await client.run("handrail.markSelection", again)
         assert (refused["applied"], refused["block"]) == (False, "k3f7qa.2")
         assert [r.id for r in Ledger(workspace).read().records] == [record.id]
+
+
+async def test_at_most_five_actions_with_many_tasks(workspace: Workspace) -> None:
+    # Issue 19.6: the quick-fix menu listed 11 entries; now at most five, the first preferred.
+    for n in range(7):
+        make_task(workspace, "k3f7q" + "abcdefg"[n])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        selected = await client.code_actions(uri, (0, 0), (1, 0))
+        assert 1 < len(selected) <= 5
+        assert selected[0].is_preferred is True
+        assert selected[-1].title == "Mark selection as generated for a new task"
+        cursor = await client.code_actions(uri, (1, 0), (1, 0))
+        assert 1 < len(cursor) <= 5

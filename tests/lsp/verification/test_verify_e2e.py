@@ -84,11 +84,13 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
         uri = client.open(calc)
         await client.codes_become(uri, ["HR300"])
 
-        # The status lens on the begin marker, then the "Verify block" lens.
+        # The status lens on the begin marker, then the "Verify" lens: a few words each, the
+        # details in the status lens's tooltip (issue 19.6).
         (status, verify, *_rest) = await lenses(client, uri)
         assert status.command is not None and status.range.start.line == 0
-        assert status.command.title.startswith(f"{BLOCK}: not verified")
-        assert verify.command is not None and verify.command.title == "Verify block"
+        assert status.command.title == "unverified"
+        assert (status.command.tooltip or "").startswith(f"{BLOCK}: not verified")
+        assert verify.command is not None and verify.command.title == "Verify"
         assert verify.command.command == "handrail.verify"
         assert list(verify.command.arguments or []) == [{"block": BLOCK, "uri": uri}]
 
@@ -109,7 +111,7 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
         # The user breaks the block: the passing run no longer counts.
         client.rewrite(calc, block_file(BLOCK, "def add(a, b):\n    return a - b\n"))
         await client.codes_become(uri, ["HR301"])
-        actions = await actions_for(client, uri, 1)
+        actions = await actions_for(client, uri, 0)  # on the begin marker
         titles = [a.title for a in actions]
         assert titles[:2] == [f"Verify block {BLOCK}", f"Verify task {TASK}"]
         assert all(a.diagnostics and a.diagnostics[0].code == "HR301" for a in actions[:2])
@@ -135,6 +137,12 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
             }
         ]
         assert any("assert" in line for line in failed["runs"][0]["output_tail"])  # type: ignore[index]
+        # A failing test is the code's; the answer says so and names the first failure.
+        assert failed["runs"][0]["cause"] == "code"  # type: ignore[index]
+        assert (
+            "FAILED" in failed["runs"][0]["first_failure"]
+            or "assert" in failed["runs"][0]["first_failure"]
+        )  # type: ignore[index]
         await client.codes_become(uri, ["HR302"])
         (hr302,) = client.latest(uri)
         assert "exited with code 1" in hr302.message
@@ -156,8 +164,9 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
         uri = client.open(path)
         await client.codes_become(uri, ["HR300", "HR303"])
         titles = [lens.command.title for lens in await lenses(client, uri) if lens.command]
-        assert "not verified · risk tier auth · needs trace · task abcdef" in titles[0]
-        assert "Record trace" in titles
+        assert titles[:3] == ["unverified, needs trace", "Verify", "Trace"]
+        tooltip = next(lens.command.tooltip for lens in await lenses(client, uri) if lens.command)
+        assert "not verified · needs trace · risk tier auth · task abcdef" in (tooltip or "")
         hover = await client.text_document_hover_async(
             types.HoverParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -167,11 +176,11 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
         assert hover is not None
         text = str(hover.contents.value)  # type: ignore[union-attr]
         assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
-        actions = await actions_for(client, uri, 1)
+        actions = await actions_for(client, uri, 0)  # on the begin marker
         assert [a.title for a in actions] == [
             f"Verify block {BLOCK}",
-            f"Verify task {TASK}",
             f"Record trace of {BLOCK}",
+            f"Verify task {TASK}",
             f"Regenerate block {BLOCK} (discard this attempt)",
         ]
 
@@ -244,3 +253,83 @@ async def test_a_crafted_request_cannot_choose_the_command(workspace: Workspace)
     assert (workspace.root / "rules-ran").exists()
     assert not (workspace.root / "sentinel").exists()
     assert len(runs(workspace)) == 3
+
+
+async def test_lenses_are_asked_for_again_with_the_diagnostics(workspace: Workspace) -> None:
+    # Issue 19.6: the lens arrived seconds after the squiggle; now a publication that moves a
+    # block or changes its state is followed by `workspace/codeLens/refresh`, and one that
+    # changes neither is not.
+    write_workflow(workspace, sentinel_command("sentinel"))
+    write_task(workspace)
+    path = workspace.root / "calc.py"
+    text = block_file(BLOCK, "def add(a, b):\n    return a + b\n")
+    path.write_text(text)
+    async with running(workspace.root, trusted=False) as client:
+        uri = client.open(path)
+        await client.codes_become(uri, ["HR300"])
+        await client.wait_for(lambda: client.lens_refreshes == 1, what="a lens refresh")
+
+        # An edit after the block: same place, same state, no refresh. The lens request is
+        # answered after any refresh the server sent before it, so the count is settled.
+        version = client.rewrite(path, text + "x = 1\n")
+        await client.wait_for(
+            lambda: any(p.uri == uri and p.version == version for p in client.published),
+            what="the edit's diagnostics",
+        )
+        await lenses(client, uri)
+        assert client.lens_refreshes == 1
+
+        # A line above the block moves it: refreshed.
+        client.rewrite(path, "import os\n" + text + "x = 1\n")
+        await client.wait_for(lambda: client.lens_refreshes == 2, what="a second refresh")
+
+
+async def test_trust_in_one_step_from_the_editor(workspace: Workspace) -> None:
+    # Issue 19.4: the editor lists exactly the commands verifying this workspace would run and
+    # records their approval as `handrail trust` does; nothing it did not show is approved.
+    command = sentinel_command("sentinel")
+    write_workflow(workspace, command)
+    write_task(workspace)
+    (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+    async with running(workspace.root, trusted=True) as client:
+        # "quiet": the client shows the answer itself, so the server adds no second pop-up.
+        refused = await client.run("handrail.verify", {"block": BLOCK, "quiet": True})
+        assert refused["ran"] is False
+        assert [f["code"] for f in refused["findings"]] == ["HR403"]
+        assert refused["ignored"] == []  # "quiet" is an argument, not a stray key
+        await client.run("handrail.trustStatus", {})  # answered after any pop-up before it
+        assert client.messages == []
+
+        status = await client.run("handrail.trustStatus", {})
+        assert status["editor_trusted"] is True
+        assert [(c["command"], c["blocks"], c["approved"]) for c in status["commands"]] == [
+            (command, [BLOCK], False)
+        ]
+        assert status["pending"] == [command]
+
+        with pytest.raises(JsonRpcException, match="commands changed since they were shown"):
+            await client.run("handrail.approveTrust", {"commands": [command, "rm -rf /"]})
+        assert trust_mod.entry_for(workspace) is None
+
+        approved = await client.run("handrail.approveTrust", {"commands": [command]})
+        assert approved == {"approved": [command]}
+        entry = trust_mod.entry_for(workspace)
+        assert entry is not None and list(entry.commands.values()) == [command]
+        assert (await client.run("handrail.trustStatus", {}))["pending"] == []
+
+        ran = await client.run("handrail.verify", {"block": BLOCK})
+        assert ran["ran"] is True
+        assert (workspace.root / "sentinel").exists()
+
+
+async def test_an_untrusted_editor_cannot_approve(workspace: Workspace) -> None:
+    command = sentinel_command("sentinel")
+    write_workflow(workspace, command)
+    write_task(workspace)
+    (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+    async with running(workspace.root, trusted=False) as client:
+        status = await client.run("handrail.trustStatus", {})
+        assert status["editor_trusted"] is False and status["pending"] == [command]
+        with pytest.raises(JsonRpcException, match="only in a trusted workspace"):
+            await client.run("handrail.approveTrust", {"commands": [command]})
+        assert trust_mod.entry_for(workspace) is None

@@ -24,6 +24,7 @@ def register_all(server: HandrailServer) -> None:
         generate,
         hover,
         inlay_hints,
+        trust_commands,
         verification,
     )
 
@@ -36,6 +37,7 @@ def register_all(server: HandrailServer) -> None:
         inlay_hints,
         context_paths,
         generate,
+        trust_commands,
     ):
         try:
             module.register(server)

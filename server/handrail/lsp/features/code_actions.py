@@ -38,8 +38,9 @@ from handrail.lsp.state import DocumentAnalysis
 from handrail.tasks import LoadedTask
 from handrail.text_changes import TextChange, changed_region
 
-MAX_TASK_ACTIONS = 10
-"""Tasks offered by name when marking (newest first); older ones through the command."""
+MAX_TASK_ACTIONS = 3
+"""Tasks offered by name when marking or generating (newest first), so that with "for a new
+task" the menu stays within `MAX_ACTIONS`; older tasks through the command."""
 
 MARK_KIND = types.CodeActionKind.RefactorRewrite
 GENERATE_KIND = f"{types.CodeActionKind.Refactor.value}.handrail.generate"
@@ -92,6 +93,8 @@ def mark_actions(
     running the command."""
     folder = analysis.folder
     if folder is None or not _markable(analysis, start_line, end_line):
+        return []
+    if not any(line.strip() for line in analysis.lines[start_line - 1 : end_line]):  # no code
         return []
     base = {
         "uri": analysis.uri,
@@ -392,6 +395,10 @@ def note_actions(
     return found
 
 
+MAX_ACTIONS = 5
+"""At most this many code actions in one answer."""
+
+
 def _wanted(kind: str, only: list[str] | None) -> bool:
     return only is None or any(kind == o or kind.startswith(o + ".") for o in only)
 
@@ -426,14 +433,20 @@ async def code_actions(
             for p in (params.range.start, params.range.end)
         )
         actions.extend(regenerate_actions(analysis, first, last))
+    # A menu of eleven entries hid the next step (issue 19.6): at most five, in order of
+    # relevance (fixes for the diagnostics here, the block's next steps, then marking and
+    # generating), the first one preferred.
+    actions = actions[:MAX_ACTIONS]
+    if actions and not any(a.is_preferred for a in actions):
+        actions[0].is_preferred = True
     if _wanted(NOTE_KIND, only):
-        # Last, so the fixes come first in every editor's list.
-        seen: set[tuple[str, int]] = set()
+        # After the fixes and outside their cap: one pair of review notes, for the first
+        # Handrail finding here ("This got in the way…" / "This helped…").
         for diagnostic in params.context.diagnostics:
-            key = (str(diagnostic.code), diagnostic.range.start.line)
-            if key not in seen:
-                seen.add(key)
-                actions.extend(note_actions(analysis, diagnostic))
+            notes = note_actions(analysis, diagnostic)
+            if notes:
+                actions.extend(notes)
+                break
     return actions
 
 

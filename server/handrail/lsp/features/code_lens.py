@@ -1,6 +1,8 @@
-"""Code lenses on each begin marker: the block's status, risk tier and task, then the actions:
-verify the block or its task, and what the author can record from the editor (a manual trace,
-"I can explain every line")."""
+"""Code lenses on each begin marker, a few words long: the block's state ("unverified",
+"failing", "needs explanation", or "verified"), then the next steps ("Verify", "Trace",
+"Explain"). A long lens was cut off by the editor; the details (when it was verified, the risk
+tier, the task's spec) are in the status lens's tooltip and the hover. The state comes from the
+same block findings as the diagnostics and the gate (`handrail.ledger.states`)."""
 
 from __future__ import annotations
 
@@ -8,29 +10,56 @@ import weakref
 
 from lsprotocol import types
 
+from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, status_summary
+from handrail.ledger.states import STATE_ORDER, state_of
 from handrail.lsp.features.commands import EXPLAIN, RECORD_TRACE
 from handrail.lsp.features.common import first_words, lsp_range
-from handrail.lsp.features.verification import VERIFY, verify_lens_command
+from handrail.lsp.features.verification import verify_lens_command
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, classify
 
 
-def _actions(
-    evidence: BlockEvidence | None, block_id: str, task_id: str, uri: str
-) -> list[types.Command]:
+def _actions(evidence: BlockEvidence | None, block_id: str, uri: str) -> list[types.Command]:
+    """The next steps, the first one first: verify, then trace, then explain."""
     arguments = [{"block": block_id, "uri": uri}]
-    commands = [
-        verify_lens_command(block_id, uri),
-        types.Command("Verify task", VERIFY, arguments=[{"task": task_id, "uri": uri}]),
-    ]
+    commands: list[types.Command] = []
+    if evidence is None or evidence.status != "verified":
+        commands.append(verify_lens_command(block_id, uri, "Verify"))
     if evidence is None:
         return commands
     if "trace" in evidence.needs:
-        commands.append(types.Command("Record trace", RECORD_TRACE, arguments=arguments))
+        commands.append(
+            types.Command(
+                "Trace",
+                RECORD_TRACE,
+                arguments=arguments,
+                tooltip=f"Record that you walked through {block_id} by hand (manual trace)",
+            )
+        )
     if evidence.explanation_required and not evidence.explained:
-        commands.append(types.Command("I can explain every line", EXPLAIN, arguments=arguments))
+        commands.append(
+            types.Command(
+                "Explain",
+                EXPLAIN,
+                arguments=arguments,
+                tooltip=f"Record that you can explain every line of {block_id}",
+            )
+        )
     return commands
+
+
+def block_state_words(findings: list[Finding], block_id: str) -> str:
+    """The block's states from its findings, most urgent first; "verified" when none."""
+    states: list[str] = []
+    for finding in findings:
+        if finding.data.get("block_id") != block_id:
+            continue
+        state = state_of(finding)
+        if state is not None and state not in states:
+            states.append(state)
+    states.sort(key=lambda s: STATE_ORDER.index(s) if s in STATE_ORDER else len(STATE_ORDER))
+    return ", ".join(states) if states else "verified"
 
 
 _made: weakref.WeakKeyDictionary[HandrailServer, dict[str, tuple[object, list[types.CodeLens]]]] = (
@@ -74,14 +103,19 @@ def _lenses(server: HandrailServer, analysis: DocumentAnalysis) -> list[types.Co
         evidence = analysis.source.evidence.get(block.id)
         status = status_summary(evidence) if evidence is not None else "not checked"
         if evidence is not None and evidence.tier is not None:
-            head, sep, needs = status.partition(" · needs ")
-            status = f"{head} · risk tier {evidence.tier.name}{sep}{needs}"
+            status += f" · risk tier {evidence.tier.name}"
         task = tasks.get(block.task_id)
         about = first_words(task.task.spec) if task is not None else "unknown task"
-        title = f"{block.id}: {status} · task {block.task_id}: {about}"
-        # An empty command id: the status is shown, and clicking it does nothing.
-        shown = [types.Command(title, "")]
-        shown += _actions(evidence, block.id, block.task_id, analysis.uri)
+        # An empty command id: the state is shown, and clicking it does nothing; the details
+        # are its tooltip.
+        shown = [
+            types.Command(
+                block_state_words(analysis.findings, block.id),
+                "",
+                tooltip=f"{block.id}: {status} · task {block.task_id}: {about}",
+            )
+        ]
+        shown += _actions(evidence, block.id, analysis.uri)
         lenses += [types.CodeLens(range=where, command=command) for command in shown]
     return lenses
 

@@ -871,6 +871,7 @@ async def note(server: HandrailServer, *args: Any) -> dict[str, Any]:
 async def check(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """``handrail check`` over the folder (or one path in it): findings as JSON."""
     from handrail.check import run_check
+    from handrail.ledger.states import block_states
     from handrail.workspace import PathEscapesWorkspace
 
     values = one_mapping(args, CHECK)
@@ -892,6 +893,8 @@ async def check(server: HandrailServer, *args: Any) -> dict[str, Any]:
         result = await asyncio.to_thread(run_check, folder.ws, paths=paths)
     return {
         "findings": findings_json(result.findings),
+        # Each block's state from the gate's own findings: what the status bar counts.
+        "blocks": block_states(result.findings).as_json(),
         "files_checked": result.files_checked,
         "workflow_invalid": result.workflow_invalid,
         "errors": sum(1 for f in result.findings if f.severity is Severity.ERROR),

@@ -49,7 +49,7 @@ OUTPUT_TAIL_LINES = 30
 _REPORT_EVERY_S = 0.25
 """At most this often a line of a running command's output becomes a progress report."""
 _MAX_REPORT_CHARS = 200
-_ALLOWED_KEYS = {"block", "task", "folder", "uri"}
+_ALLOWED_KEYS = {"block", "task", "folder", "uri", "quiet"}
 
 EDITOR_UNTRUSTED = (
     "Nothing was run: the editor does not trust this workspace, and verification runs "
@@ -113,7 +113,12 @@ def _describe(target: Target) -> str:
 
 
 def _untrusted_answer(
-    server: HandrailServer, folder: FolderState, target: Target, ignored: list[str]
+    server: HandrailServer,
+    folder: FolderState,
+    target: Target,
+    ignored: list[str],
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """The answer when the editor does not trust the folder: HR403, and nothing ran."""
     workflow = folder.snapshot.workflow.workflow
@@ -129,7 +134,8 @@ def _untrusted_answer(
                 data={"reason": "editor_untrusted", "target": _describe(target)},
             )
         )
-    _show(server, EDITOR_UNTRUSTED, types.MessageType.Warning)
+    if not quiet:
+        _show(server, EDITOR_UNTRUSTED, types.MessageType.Warning)
     return _empty_answer(target, findings, EDITOR_UNTRUSTED, ignored, trusted=False)
 
 
@@ -251,10 +257,36 @@ def _event_message(event: ProgressEvent) -> str | None:
 
 
 def report_json(report: VerifyReport, target: Target, ignored: list[str]) -> dict[str, Any]:
-    """The command's result: what ran, what each block's status is now, HR403 findings."""
+    """The command's result: what ran, what each block's status is now, HR403 findings.
+
+    Each failed run also says what it points at (``cause``: environment, timeout or code, with
+    its ``advice``) and its ``first_failure`` line, so the editor can show the output with a
+    summary that tells the environment from the code (issue 19.5)."""
+    from handrail.verify.diagnosis import (
+        ENVIRONMENT_ADVICE,
+        TIMEOUT_ADVICE,
+        failure_cause,
+        first_failure,
+    )
+
+    answer = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
+    for run, outcome in zip(answer["runs"], report.runs, strict=True):
+        if run["passed"] or run["cancelled"]:
+            continue
+        output = outcome.result.tail_text()
+        cause = failure_cause(
+            run["exit_code"], run["timed_out"], output, started=run["start_error"] is None
+        )
+        run["cause"] = cause
+        run["advice"] = {
+            "environment": ENVIRONMENT_ADVICE,
+            "timeout": TIMEOUT_ADVICE,
+            "code": "Fix the block (or the test) and verify again.",
+        }[cause]
+        run["first_failure"] = run["start_error"] or first_failure(output)
     return {
         "target": _describe(target),
-        **report.as_json(output_tail_lines=OUTPUT_TAIL_LINES),
+        **answer,
         "message": summary(report, target),
         "ignored": ignored,
     }
@@ -303,13 +335,21 @@ async def _refresh(server: HandrailServer, folder: FolderState) -> None:
 
 
 async def run_verification(
-    server: HandrailServer, folder: FolderState, target: Target, ignored: list[str]
+    server: HandrailServer,
+    folder: FolderState,
+    target: Target,
+    ignored: list[str],
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
-    """Verify `target` in `folder` if both gates allow it; the command's answer."""
+    """Verify `target` in `folder` if both gates allow it; the command's answer.
+
+    `quiet`: the client shows the answer itself (VS Code, with its buttons), so the server's
+    own pop-up would be a second, near-identical one (issue 19.4)."""
     from handrail.verify.run import VerifyError, verify
 
     if not server.is_trusted(folder):
-        return _untrusted_answer(server, folder, target, ignored)
+        return _untrusted_answer(server, folder, target, ignored, quiet=quiet)
     loaded = folder.snapshot.workflow
     if any(f.code == "HR400" and f.severity is Severity.ERROR for f in loaded.findings):
         raise CommandFailed(
@@ -359,7 +399,7 @@ async def run_verification(
             answer = report_json(report, target, ignored)
             outcome = answer["message"]
             failed = not report.ok and bool(report.blocks) and not report.cancelled
-            if report.untrusted or failed:
+            if (report.untrusted or failed) and not quiet:
                 _show(server, answer["message"], types.MessageType.Warning)
             if report.ran_anything and not server.shutting_down:
                 await _refresh(server, folder)
@@ -375,7 +415,8 @@ async def verify_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
     target = _target(values)
     folder = _folder(server, values, VERIFY)
     ignored = _ignored(server, values, VERIFY)
-    return await run_verification(server, folder, target, ignored)
+    quiet = values.get("quiet") is True
+    return await run_verification(server, folder, target, ignored, quiet=quiet)
 
 
 async def verify_all_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
@@ -428,17 +469,19 @@ def block_actions(
         ]
         argument = {"block": block.id, "uri": analysis.uri}
         wanted: list[tuple[str, str, dict[str, Any], list[types.Diagnostic]]] = []
+        # The next step first; "Verify task" (the wider run) after the block's own steps.
         unverified = [d for d, _ in mine if str(d.code) in _VERIFY_CODES]
         if unverified:
             wanted.append((f"Verify block {block.id}", VERIFY, argument, unverified))
-            task_argument = {"task": block.task_id, "uri": analysis.uri}
-            wanted.append((f"Verify task {block.task_id}", VERIFY, task_argument, unverified))
         trace = [d for d, data in mine if str(d.code) == "HR303" and data.get("needs") == "trace"]
         if trace:
             wanted.append((f"Record trace of {block.id}", RECORD_TRACE, argument, trace))
         explain = [d for d, _ in mine if str(d.code) == "HR304"]
         if explain:
             wanted.append((f"I can explain every line of {block.id}", EXPLAIN, argument, explain))
+        if unverified:
+            task_argument = {"task": block.task_id, "uri": analysis.uri}
+            wanted.append((f"Verify task {block.task_id}", VERIFY, task_argument, unverified))
         actions += [
             types.CodeAction(
                 title=title,

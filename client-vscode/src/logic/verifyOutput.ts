@@ -1,0 +1,54 @@
+/**
+ * The output of a failed verification, as the document "Show Output" opens: the command, its
+ * exit, what the failure points at (environment, timeout or code) with the advice, the first
+ * failing line, then the tail. Before, a failed run showed no output anywhere in the editor.
+ */
+
+export interface VerifyRunJson {
+  task: string;
+  command: string[];
+  exit_code: number | null;
+  passed: boolean;
+  timed_out: boolean;
+  cancelled: boolean;
+  start_error: string | null;
+  output_tail?: string[];
+  cause?: "environment" | "timeout" | "code";
+  advice?: string;
+  first_failure?: string | null;
+}
+
+export function failedRuns(runs: readonly VerifyRunJson[] | undefined): VerifyRunJson[] {
+  return (runs ?? []).filter((run) => !run.passed && !run.cancelled);
+}
+
+function exitText(run: VerifyRunJson): string {
+  if (run.timed_out) return "timed out";
+  if (run.start_error !== null) return `could not start: ${run.start_error}`;
+  return run.exit_code === null ? "no exit code" : `exited with code ${run.exit_code}`;
+}
+
+/** The few words added to the warning: where the failure points. */
+export function failureHint(runs: readonly VerifyRunJson[]): string {
+  const failed = runs.find((run) => run.cause !== undefined);
+  if (failed?.cause === "environment") return " The command could not run here: see the output.";
+  if (failed?.cause === "timeout") return " The command timed out: see the output.";
+  return "";
+}
+
+export function outputDocument(target: string, runs: readonly VerifyRunJson[]): string {
+  const parts = [`Handrail: verification of ${target} failed`, ""];
+  for (const run of runs) {
+    parts.push(`$ ${run.command.join(" ")}    (task ${run.task}, ${exitText(run)})`);
+    if (run.cause !== undefined) {
+      parts.push(`Points at: ${run.cause}. ${run.advice ?? ""}`.trimEnd());
+    }
+    if (run.first_failure !== undefined && run.first_failure !== null) {
+      parts.push(`First failure: ${run.first_failure}`);
+    }
+    const tail = run.output_tail ?? [];
+    parts.push("", tail.length > 0 ? `Last ${tail.length} lines of output:` : "No output.");
+    parts.push(...tail, "");
+  }
+  return parts.join("\n");
+}
