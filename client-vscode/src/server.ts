@@ -191,17 +191,8 @@ export class ServerController implements vscode.Disposable {
             await handler(argument ?? {});
             return undefined;
           }
-          return (await next(command, args)) as unknown;
-        },
-      },
-      initializationOptions: {
-        trusted: vscode.workspace.isTrusted,
-        debounceMs: config.get<number>("debounceMs", 200),
-      },
-      middleware: {
-        // "This got in the way…" / "This helped…" on a finding: ask for the one sentence the
-        // note may carry (Escape cancels the note; an empty answer records it without one).
-        executeCommand: async (command, args, next): Promise<unknown> => {
+          // "This got in the way…" / "This helped…" on a finding: ask for the one sentence the
+          // note may carry (Escape cancels the note; an empty answer records it without one).
           if (!needsSentence(command, args)) {
             return (await next(command, args)) as unknown;
           }
@@ -216,6 +207,10 @@ export class ServerController implements vscode.Disposable {
           }
           return (await next(command, withSentence(args, sentence))) as unknown;
         },
+      },
+      initializationOptions: {
+        trusted: vscode.workspace.isTrusted,
+        debounceMs: config.get<number>("debounceMs", 200),
       },
     };
     const client = new LanguageClient(CLIENT_ID, "Handrail", serverOptions, clientOptions);

@@ -12,7 +12,6 @@ import { ServerController } from "./server";
 import { ActiveTask } from "./tasks";
 
 export const SHOW_UNVERIFIED = "handrail.showUnverifiedBlocks";
-const UNVERIFIED_CODES = new Set(["HR300", "HR310"]);
 
 export class HandrailStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
