@@ -332,12 +332,16 @@ def test_replace_discards_the_old_attempt_and_stats_count_it(
     assert "sk-" not in record.model_dump_json()
 
     # The new attempt passes: the task's first attempt still failed, and this is rework.
+    # The command runs the block (a passing run counts only if it executed it, HR310).
+    calls_top = "import sys; sys.path.insert(0, 'src'); import words; words.top('b a b', 1)"
+    command = f"{sys.executable} -c {json.dumps(calls_top)}"
     (repo / ".handrail" / "workflow.toml").write_text(
         'extends = "default"\n[workflow]\nowner = "A <a@example.com>"\nreviewed = 2026-11-01\n'
-        f"[verification]\ncommand = {json.dumps(sys.executable + ' -c pass')}\n"
+        f"[verification]\ncommand = {json.dumps(command)}\n"
     )
     assert run(repo, "trust").exit_code == 0
-    assert run(repo, "verify", new_block).exit_code == 0
+    verified = run(repo, "verify", new_block)
+    assert verified.exit_code == 0, verified.output
     stats = json.loads(run(repo, "stats", "--format", "json").output)
     total = stats["total"]
     assert total["blocks"] == 2
