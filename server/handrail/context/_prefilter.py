@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -140,6 +141,10 @@ class LineIndex:
         self.joined = "\n".join(self.stripped)
         self.starts = _starts(self.stripped)
         self._folded: tuple[str, list[int]] | None = None
+        # Detectors share literals ("key", "pass", "gl"...) and expressions: each is searched
+        # once per text, and a literal containing one already searched reuses its lines.
+        self._literal_lines: dict[tuple[str, bool], set[int]] = {}
+        self._pattern_lines: dict[tuple[str, int], set[int]] = {}
 
     def folded(self) -> tuple[str, list[int]]:
         if self._folded is None:
@@ -154,21 +159,49 @@ class LineIndex:
         return self._folded
 
     def lines_for(self, pattern: re.Pattern[str]) -> set[int]:
-        """0-based indices of every line on which `pattern` could match (maybe more)."""
+        """0-based indices of every line on which `pattern` could match (maybe more).
+
+        The set returned may be shared with other calls: do not modify it.
+        """
+        key = (pattern.pattern, pattern.flags)
+        found = self._pattern_lines.get(key)
+        if found is not None:
+            return found
         literals = required_literals(pattern)
         if literals is None:
-            return self._regex_lines(re.compile(pattern.pattern, pattern.flags | re.MULTILINE))
-        strings, folded = literals
+            found = self._regex_lines(re.compile(pattern.pattern, pattern.flags | re.MULTILINE))
+        else:
+            strings, folded = literals
+            found = set()
+            for literal in strings:
+                found |= self._lines_with(literal, folded)
+        self._pattern_lines[key] = found
+        return found
+
+    def _lines_with(self, literal: str, folded: bool) -> set[int]:
+        """Lines containing `literal` (compared case-folded when `folded`), maybe more."""
+        found = self._literal_lines.get((literal, folded))
+        if found is not None:
+            return found
+        # A line containing `literal` contains every part of it: the lines of a shorter
+        # literal already searched are a superset, and cost nothing more.
+        as_folded = literal if folded else fold(literal)
+        for (known, known_folded), lines in self._literal_lines.items():
+            # A folded literal was searched in the folded text, which holds the folded form
+            # of every line; an exact one only answers for exact literals.
+            if (known in as_folded) if known_folded else (not folded and known in literal):
+                self._literal_lines[(literal, folded)] = lines
+                return lines
         text, starts = self.folded() if folded else (self.joined, self.starts)
-        found: set[int] = set()
-        for literal in strings:
-            pos = text.find(literal)
-            while pos >= 0:
-                line = bisect.bisect_right(starts, pos) - 1
-                found.add(line)
-                if line + 1 >= len(starts):
-                    break
-                pos = text.find(literal, starts[line + 1])
+        found = set()
+        pos = text.find(literal)
+        while pos >= 0:
+            line = bisect.bisect_right(starts, pos) - 1
+            found.add(line)
+            if line + 1 >= len(starts):
+                break
+            pos = text.find(literal, starts[line + 1])
+        self._literal_lines[(literal, folded)] = found
         return found
 
     def _regex_lines(self, pattern: re.Pattern[str]) -> set[int]:
@@ -189,9 +222,5 @@ class LineIndex:
 
 
 def _starts(lines: Sequence[str]) -> list[int]:
-    starts: list[int] = []
-    offset = 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line) + 1
-    return starts
+    """Offset of each line in the lines joined by one newline each."""
+    return list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))[:-1]
