@@ -114,6 +114,9 @@ def _node(name: str, arg: Any, icase: bool) -> _Found:
         return _sequence(list(body), icase) if low >= 1 else None
     if name == "BRANCH":
         _, branches = arg
+        shared = _shared_literals([list(b) for b in branches], icase)
+        if shared is not None:
+            return shared
         union: set[str] = set()
         folded = icase
         for branch in branches:
@@ -130,6 +133,60 @@ def _node(name: str, arg: Any, icase: bool) -> _Found:
         return frozenset(union), folded
     # Character classes, anchors, lookarounds, back references: no literal to require.
     return None
+
+
+def _runs(items: Sequence[Any], icase: bool) -> list[str]:
+    """Strings every match of a sequence contains, as written (folded when `icase`)."""
+    runs: list[str] = []
+    run: list[str] = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL" and not (icase and not chr(arg).isascii()):
+            run.append(fold(chr(arg)) if icase else chr(arg))
+            continue
+        if run:
+            runs.append("".join(run))
+            run = []
+        if name == "SUBPATTERN" and not (arg[1] | arg[2]) & re.IGNORECASE:
+            runs.extend(_runs(list(arg[3]), icase))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
+            runs.extend(_runs(list(arg[2]), icase))
+    if run:
+        runs.append("".join(run))
+    return runs
+
+
+def _shared_literals(branches: list[list[Any]], icase: bool) -> _Found:
+    """Few literals covering every alternative, or None when some alternative has none.
+
+    For ``api_?key|auth_?key|password|passwd`` the first literal of each alternative would
+    be {api, auth, password, passwd}, and every line saying "api" or "auth" a candidate;
+    {key, pass} covers the same alternatives with fewer, more telling strings. Any part of
+    a required literal is required too, so the parts are candidates (a greedy set cover).
+    """
+    choices: list[set[str]] = []
+    for branch in branches:
+        parts = {
+            run[i:j]
+            for run in _runs(branch, icase)
+            for i in range(len(run))
+            for j in range(i + max(_MIN_LITERAL + 1, 3), len(run) + 1)
+        }
+        parts |= {run for run in _runs(branch, icase) if len(run) >= _MIN_LITERAL}
+        if not parts:
+            return None
+        choices.append(parts)
+    chosen: set[str] = set()
+    left = set(range(len(choices)))
+    while left:
+        counts: dict[str, int] = {}
+        for i in left:
+            for part in choices[i]:
+                counts[part] = counts.get(part, 0) + 1
+        best = max(counts, key=lambda part: (counts[part], len(part), part))
+        chosen.add(best)
+        left = {i for i in left if best not in choices[i]}
+    return frozenset(chosen), icase
 
 
 class LineIndex:

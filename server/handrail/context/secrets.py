@@ -250,23 +250,20 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
     if not lines:
         return
     index = LineIndex(lines)
-    plugins = list(get_plugins())
-    patterns = [_plugin_patterns(plugin) for plugin in plugins]
-    # Shortest literals first, so that longer ones containing them reuse their lines.
-    for pattern in sorted(
-        {p for found in patterns if found is not None for p in found}, key=_literal_length
-    ):
+    plan = _plan_for(tuple(get_plugins()))
+    plugins = plan.plugins
+    for pattern in plan.search_order:
         index.lines_for(pattern)
+    tests = plan.tests_for(filename)
     wanted: dict[int, list[int]] = {}
-    for number, plugin in enumerate(plugins):
+    for number, found in enumerate(plan.patterns):
         targets: set[int] = set()
-        found = patterns[number]
         if found is None:
             targets = set(range(index.count))
         else:
             for pattern in found:
                 targets |= index.lines_for(pattern)
-        test = _line_test(plugin, filename)
+        test = tests[number]
         for line_index in targets:
             if test is None or test(index.stripped[line_index]):
                 wanted.setdefault(line_index, []).append(number)
@@ -299,6 +296,46 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
                     context=snippet,
                 ):
                     yield str(secret.type), int(secret.line_number)
+
+
+class _Plan:
+    """What the scan needs to know about a set of plugins, worked out once per set."""
+
+    def __init__(self, plugins: tuple[Any, ...]) -> None:
+        self.plugins = plugins
+        self.patterns = [_plugin_patterns(plugin) for plugin in plugins]
+        # Shortest literals first, so that longer ones containing them reuse their lines.
+        self.search_order = sorted(
+            {p for found in self.patterns if found is not None for p in found},
+            key=_literal_length,
+        )
+        self._tests: dict[object, list[Callable[[str], bool] | None]] = {}
+
+    def tests_for(self, filename: str) -> list[Callable[[str], bool] | None]:
+        from detect_secrets.util.filetype import determine_file_type
+
+        # Only the keyword detector looks at the name, and only at its file type.
+        kind = determine_file_type(filename)
+        tests = self._tests.get(kind)
+        if tests is None:
+            tests = [_line_test(plugin, filename) for plugin in self.plugins]
+            self._tests[kind] = tests
+        return tests
+
+
+_plan: _Plan | None = None
+
+
+def _plan_for(plugins: tuple[Any, ...]) -> _Plan:
+    """The plan for these plugin objects (a new one whenever the settings made new ones)."""
+    global _plan
+    if (
+        _plan is None
+        or len(_plan.plugins) != len(plugins)
+        or any(a is not b for a, b in zip(_plan.plugins, plugins, strict=True))
+    ):
+        _plan = _Plan(plugins)
+    return _plan
 
 
 def _literal_length(pattern: re.Pattern[str]) -> int:
