@@ -130,3 +130,14 @@ def test_literal_lines_cover_every_regex_match(text: str, word: str) -> None:
 def test_fold_keeps_length() -> None:
     sample = "".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c <= 0xDFFF)
     assert len(fold(sample)) == len(sample)
+
+
+@given(st.lists(st.text(alphabet="12ab:.\t \u212a", max_size=20), max_size=8))
+def test_regex_lines_cover_every_match(lines: list[str]) -> None:
+    # No literal of two characters or more: these are found through the pattern's tail.
+    for source in (r"\d{2,3}:[a-z]{2}", r"[12]\.[ab]{1,2}\.", r"(['\"])(\d{2,})(\1)"):
+        pattern = re.compile(source)
+        assert required_literals(pattern) is None
+        index = LineIndex(lines)
+        expected = {i for i, line in enumerate(index.stripped) if pattern.search(line)}
+        assert expected <= index.lines_for(pattern), source

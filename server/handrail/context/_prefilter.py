@@ -135,6 +135,55 @@ def _node(name: str, arg: Any, icase: bool) -> _Found:
     return None
 
 
+_compiler: Any = importlib.import_module("re._compiler")
+
+
+@functools.lru_cache(maxsize=128)
+def _searchable_source(source: str, flags: int) -> re.Pattern[str]:
+    multiline = flags | re.MULTILINE
+    try:
+        parsed = _parser.parse(source, multiline)
+        items = list(parsed)
+        first = next((i for i, (op, _arg) in enumerate(items) if str(op) == "LITERAL"), len(items))
+        if 0 < first < len(items) and not _refers(items[first:]):
+            parsed.data = items[first:]
+            compiled: re.Pattern[str] = _compiler.compile(parsed, multiline)
+            return compiled
+    except Exception:
+        pass
+    return re.compile(source, multiline)
+
+
+def _searchable(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern`, or the part of it from its first literal on, whichever searches faster.
+
+    Every match of a sequence contains a match of its tail, so the lines where the tail
+    matches include every line where the whole does. Python's `re` finds a pattern that
+    starts with a literal character quickly, and tries one that starts with a class (the
+    `\\d{8,10}:` of a Telegram token) at every digit: 50 times slower on source code.
+    """
+    return _searchable_source(pattern.pattern, pattern.flags)
+
+
+def _refers(items: Sequence[Any]) -> bool:
+    """True when the items refer to a group by number (it may be in the part left out)."""
+    for op, arg in items:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return True
+        if isinstance(arg, (list, tuple)):
+            for sub in arg:
+                if hasattr(sub, "data") and _refers(list(sub)):
+                    return True
+                if isinstance(sub, list) and any(
+                    hasattr(b, "data") and _refers(list(b)) for b in sub
+                ):
+                    return True
+        elif hasattr(arg, "data") and _refers(list(arg)):
+            return True
+    return False
+
+
 def _runs(items: Sequence[Any], icase: bool) -> list[str]:
     """Strings every match of a sequence contains, as written (folded when `icase`)."""
     runs: list[str] = []
@@ -189,6 +238,10 @@ def _shared_literals(branches: list[list[Any]], icase: bool) -> _Found:
     return frozenset(chosen), icase
 
 
+_PARTS: dict[tuple[str, bool], tuple[str, bool]] = {}
+"""A literal -> a shorter one, searched before it, whose lines include its lines."""
+
+
 class LineIndex:
     """A text as lines (trailing whitespace stripped, as detect-secrets sees them)."""
 
@@ -226,7 +279,7 @@ class LineIndex:
             return found
         literals = required_literals(pattern)
         if literals is None:
-            found = self._regex_lines(re.compile(pattern.pattern, pattern.flags | re.MULTILINE))
+            found = self._regex_lines(_searchable(pattern))
         else:
             strings, folded = literals
             found = set()
@@ -242,11 +295,24 @@ class LineIndex:
             return found
         # A line containing `literal` contains every part of it: the lines of a shorter
         # literal already searched are a superset, and cost nothing more.
+        part = _PARTS.get((literal, folded))
+        if part is not None and part in self._literal_lines:
+            found = self._literal_lines[(literal, folded)] = self._literal_lines[part]
+            return found
         as_folded = literal if folded else fold(literal)
-        for (known, known_folded), lines in self._literal_lines.items():
+        for known, lines in self._literal_lines.items():
+            known_literal, known_folded = known
             # A folded literal was searched in the folded text, which holds the folded form
             # of every line; an exact one only answers for exact literals.
-            if (known in as_folded) if known_folded else (not folded and known in literal):
+            if (
+                (known_literal in as_folded)
+                if known_folded
+                else (not folded and known_literal in literal)
+            ):
+                # The relation holds in every text: remember it (the scan asks for the same
+                # literals in the same order, text after text).
+                if len(_PARTS) < 4096:
+                    _PARTS[(literal, folded)] = known
                 self._literal_lines[(literal, folded)] = lines
                 return lines
         text, starts = self.folded() if folded else (self.joined, self.starts)
