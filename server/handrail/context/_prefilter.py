@@ -255,6 +255,7 @@ class LineIndex:
         # once per text, and a literal containing one already searched reuses its lines.
         self._literal_lines: dict[tuple[str, bool], set[int]] = {}
         self._pattern_lines: dict[tuple[str, int], set[int]] = {}
+        self._set_lines: dict[Literals, set[int]] = {}
 
     def folded(self) -> tuple[str, list[int]]:
         if self._folded is None:
@@ -281,10 +282,14 @@ class LineIndex:
         if literals is None:
             found = self._regex_lines(_searchable(pattern))
         else:
-            strings, folded = literals
-            found = set()
-            for literal in strings:
-                found |= self._lines_with(literal, folded)
+            # Detectors repeat whole sets too (the keyword detector's ten expressions).
+            found = self._set_lines.get(literals)
+            if found is None:
+                strings, folded = literals
+                found = set()
+                for literal in strings:
+                    found |= self._lines_with(literal, folded)
+                self._set_lines[literals] = found
         self._pattern_lines[key] = found
         return found
 

@@ -252,8 +252,7 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
     index = LineIndex(lines)
     plan = _plan_for(tuple(get_plugins()))
     plugins = plan.plugins
-    for pattern in plan.search_order:
-        index.lines_for(pattern)
+    lines_of = {pattern: index.lines_for(pattern) for pattern in plan.search_order}
     tests = plan.tests_for(filename)
     wanted: dict[int, list[int]] = {}
     for number, found in enumerate(plan.patterns):
@@ -262,7 +261,7 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
             targets = set(range(index.count))
         else:
             for pattern in found:
-                targets |= index.lines_for(pattern)
+                targets |= lines_of[pattern]
         test = tests[number]
         for line_index in targets:
             if test is None or test(index.stripped[line_index]):
