@@ -239,7 +239,8 @@ def _shared_literals(branches: list[list[Any]], icase: bool) -> _Found:
 
 
 _PARTS: dict[tuple[str, bool], tuple[str, bool]] = {}
-"""A literal -> a shorter one, searched before it, whose lines include its lines."""
+"""A literal -> a shorter one, searched before it, whose lines include its lines (or itself,
+when none was: then it is searched without looking for one again)."""
 
 
 class LineIndex:
@@ -300,12 +301,14 @@ class LineIndex:
             return found
         # A line containing `literal` contains every part of it: the lines of a shorter
         # literal already searched are a superset, and cost nothing more.
-        part = _PARTS.get((literal, folded))
+        key = (literal, folded)
+        part = _PARTS.get(key)
         if part is not None and part in self._literal_lines:
-            found = self._literal_lines[(literal, folded)] = self._literal_lines[part]
+            found = self._literal_lines[key] = self._literal_lines[part]
             return found
-        as_folded = literal if folded else fold(literal)
-        for known, lines in self._literal_lines.items():
+        known_items = () if part == key else self._literal_lines.items()
+        as_folded = literal if folded or not known_items else fold(literal)
+        for known, lines in known_items:
             known_literal, known_folded = known
             # A folded literal was searched in the folded text, which holds the folded form
             # of every line; an exact one only answers for exact literals.
@@ -320,6 +323,8 @@ class LineIndex:
                     _PARTS[(literal, folded)] = known
                 self._literal_lines[(literal, folded)] = lines
                 return lines
+        if part is None and len(_PARTS) < 4096:
+            _PARTS[key] = key  # no part of it was searched before it: search it
         text, starts = self.folded() if folded else (self.joined, self.starts)
         found = set()
         pos = text.find(literal)
