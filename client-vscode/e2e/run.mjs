@@ -807,12 +807,22 @@ try {
       await page.keyboard.type(FOUR_SENTENCES);
       await inputMessage(page, "Decompose into smaller tasks");
       await page.keyboard.press("Enter");
-      // Refused: still the spec step.
-      await page.waitForTimeout(1000);
-      await page.waitForSelector('.quick-input-title:has-text("the spec")');
+      // Refused past the hard limit: instead of a task, the offer to decompose it (issue 13).
+      await page
+        .locator('.notification-toast:has-text("Decompose it into sub-tasks")')
+        .first()
+        .waitFor();
+      // Not now: the offer is dismissed and nothing is created.
+      await runCommand(page, "Notifications: Clear All Notifications");
+      const tasks = taskIds(trusted.workspace);
+      if (tasks.length !== 2) {
+        throw new Error(`a refused spec created a task: ${tasks.join(", ")}`);
+      }
     });
 
     await step(page, "04-new-task-accepts-two-sentences", async () => {
+      await runCommand(page, "Handrail: New AI Task");
+      await page.waitForSelector('.quick-input-title:has-text("the spec")');
       await page.keyboard.press("Control+A");
       await page.keyboard.type(TWO_SENTENCES);
       await inputMessage(page, "Press Enter to continue");
