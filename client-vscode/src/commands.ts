@@ -104,6 +104,10 @@ export async function verify(
   active: ActiveTask,
   scope: "block" | "task",
 ): Promise<void> {
+  // Before asking which block: in Restricted Mode nothing runs, whatever is chosen.
+  if (await refusedInRestrictedMode()) {
+    return;
+  }
   let argument: Record<string, unknown>;
   if (scope === "block") {
     const block = await chooseBlock();
@@ -121,6 +125,19 @@ export async function verify(
   await runVerify(server, argument);
 }
 
+/** In Restricted Mode nothing runs: say so, with the way out, and answer true. */
+async function refusedInRestrictedMode(): Promise<boolean> {
+  if (vscode.workspace.isTrusted) {
+    return false;
+  }
+  const manage = "Manage Workspace Trust";
+  const choice = await vscode.window.showWarningMessage(`Handrail: ${RESTRICTED_MODE}`, manage);
+  if (choice === manage) {
+    await vscode.commands.executeCommand("workbench.trust.manage");
+  }
+  return true;
+}
+
 /**
  * One flow for the palette and the lens (the lens's `handrail.verify` is routed here), so both
  * give the same answer in Restricted Mode, one message per outcome, and the approval button.
@@ -130,12 +147,7 @@ export async function runVerify(
   argument: Record<string, unknown>,
   approvedNow = false,
 ): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    const manage = "Manage Workspace Trust";
-    const choice = await vscode.window.showWarningMessage(`Handrail: ${RESTRICTED_MODE}`, manage);
-    if (choice === manage) {
-      await vscode.commands.executeCommand("workbench.trust.manage");
-    }
+  if (await refusedInRestrictedMode()) {
     return;
   }
   if (!server.advertised().includes(VERIFY_COMMAND)) {
