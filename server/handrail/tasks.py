@@ -184,13 +184,18 @@ def task_rel(task_id: str) -> str:
     return f"{HANDRAIL_DIR}/{TASKS_DIR}/{task_id}.toml"
 
 
+def clean_spec(spec: str) -> str:
+    """A spec as a task file stores it: LF line endings, no surrounding blank space."""
+    return spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def spec_hash(spec: str) -> str:
     """The hash a block records of the spec it was generated under (``sha256:<hex>``).
 
     Line endings and surrounding blank space do not count: rewrapping the file's string by
     hand is not a new spec, a changed word is.
     """
-    text = spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = clean_spec(spec)
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -559,7 +564,7 @@ def create_task(
     try:
         task = Task(
             id=task_id,
-            spec=spec.replace("\r\n", "\n").replace("\r", "\n").strip(),
+            spec=clean_spec(spec),
             context=list(context),
             verify=verify,
             author=author,
@@ -702,7 +707,7 @@ def edit_task(
     document = tomlkit.parse(text)
     spec_changed = False
     if spec is not None:
-        clean = spec.replace("\r\n", "\n").replace("\r", "\n").strip()
+        clean = clean_spec(spec)
         if spec_hash(clean) != loaded.task.spec_hash:
             spec_changed = True
             # To the microsecond: a run or an explanation in the same second as the edit
@@ -778,7 +783,7 @@ def decompose_task(
         taken.add(child_id)
         child = Task(
             id=child_id,
-            spec=sub.replace("\r\n", "\n").replace("\r", "\n").strip(),
+            spec=clean_spec(sub),
             context=list(context),
             verify=verify,
             author=author,
@@ -795,7 +800,7 @@ def decompose_task(
         return Decomposed(None, [], findings)
     parent = Task(
         id=parent_id,
-        spec=spec.replace("\r\n", "\n").replace("\r", "\n").strip(),
+        spec=clean_spec(spec),
         context=list(context),
         verify=verify,
         author=author,
