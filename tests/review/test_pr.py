@@ -25,6 +25,9 @@ from review_helpers import (
     write_blocks,
 )
 
+from handrail.blocks.markers import hash_content
+from handrail.ledger.records import BlockCoverage, VerificationRun
+from handrail.ledger.store import Ledger
 from handrail.review.pr import PrError, _code, build_summary, render_markdown
 from handrail.workspace import Workspace
 
@@ -105,7 +108,7 @@ def test_markdown_puts_outstanding_findings_first(branch: tuple[Workspace, str, 
     assert text.count("HR300") == 1 and text.count("HR301") == 1
     assert f"`{b}.1`" in text and f"`{b}.2`" in text and f"`{a}.1`" in text
     assert f"`{a}.2`" not in text
-    assert "`python -m pytest -q` passed, 2026-03-03 11:00 UTC" in text
+    assert "`python -m pytest -q` passed, 1/1 lines run by 1 test, 2026-03-03 11:00 UTC" in text
     assert "first attempt, this content" in text
     # The verified block's line evidence (review_helpers' runs execute 1 line under 1 test).
     assert "- **Lines**: 1/1 lines run by 1 test" in text
@@ -197,3 +200,58 @@ def test_an_acceptance_made_on_main_is_not_the_branchs(tmp_path: Path) -> None:
     (ws.root / "src" / "other.py").write_text("x = 1\n")
     commit_all(ws.root, "unrelated")
     assert build_summary(ws, "main").blocks == []
+
+
+def test_each_run_shows_what_it_proved_for_the_block(tmp_path: Path) -> None:
+    """A run whose command exited 0 but that could not measure, or never executed the block,
+    is not shown as "passed" for it (found on toolz: three "passed" runs, one real)."""
+    ws = new_repo(tmp_path)
+    commit_all(ws.root, "start", author=ADA)
+    git(ws.root, "checkout", "-q", "-b", "feature")
+    a = new_task(ws, SPECS[0])
+    a1 = f"{a}.1"
+    write_blocks(ws, "src/top.py", (a1, OLD_A1))
+    mark(ws, a1, "src/top.py", OLD_A1, at=T0, author=ADA)
+    Ledger(ws).append(
+        VerificationRun.create(
+            at=T0,
+            task_id=a,
+            command=["python", "-m", "pytest"],
+            exit_code=0,
+            passed=True,
+            started_at=T0 - dt.timedelta(minutes=1),
+            finished_at=T0,
+            blocks={a1: hash_content(OLD_A1)},
+            author=ADA,
+            could_not_run="coverage is not installed",
+        )
+    )
+    Ledger(ws).append(
+        VerificationRun.create(
+            at=T0 + dt.timedelta(hours=1),
+            task_id=a,
+            command=["python", "-m", "pytest"],
+            exit_code=0,
+            passed=True,
+            started_at=T0,
+            finished_at=T0 + dt.timedelta(hours=1),
+            blocks={a1: hash_content(OLD_A1)},
+            author=ADA,
+            coverage={a1: BlockCoverage(outcome="passed", executable="1-2", executed="")},
+        )
+    )
+    commit_all(ws.root, "top", author=ADA)
+
+    summary = build_summary(ws, "main")
+    (block,) = summary.blocks
+    results = [r.result for r in block.runs]
+    assert results == [
+        "passed without executing this block, 0/2 lines run",
+        "could not run (coverage is not installed)",
+    ]
+    text = render_markdown(summary)
+    assert "passed without executing this block, 0/2 lines run" in text
+    assert "could not run (coverage is not installed)" in text
+    assert json.loads(json.dumps(summary.as_json()))["blocks"][0]["runs"][1]["result"] == (
+        "could not run (coverage is not installed)"
+    )

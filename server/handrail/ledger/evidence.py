@@ -586,6 +586,29 @@ def lines_summary(coverage: BlockCoverage | None) -> str | None:
     return f"{ran}/{len(executable)} lines run{by}"
 
 
+def run_result_for_block(run: VerificationRun, block_id: str) -> str:
+    """What one run proved for one block, in words, for the hover, `pr` and `blame`.
+
+    The run's exit status alone says the opposite of the truth for a run that could not
+    measure anything ("passed" while coverage was missing) or that never executed the block,
+    so this reads the block's own verdict in the record first."""
+    verdict = run.block_outcome(block_id)
+    if verdict == "could_not_run":
+        return f"could not run ({run.could_not_run})"
+    outcome = run.outcome
+    if verdict == "failed_elsewhere":
+        return f"{outcome} in tests that did not execute this block"
+    coverage = run.coverage.get(block_id) if run.coverage is not None else None
+    if coverage is not None:
+        figure = lines_summary(coverage)
+        executable = coverage.executable_lines
+        if run.passed and executable and not coverage.executed_lines & executable:
+            outcome += " without executing this block"
+        if figure:
+            outcome += f", {figure}"
+    return outcome
+
+
 def status_summary(evidence: BlockEvidence) -> str:
     """One short line for a code lens or hover: the status and what is still missing."""
     run = evidence.deciding_run

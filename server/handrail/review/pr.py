@@ -18,8 +18,8 @@ from handrail.analysis import Snapshot
 from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
 from handrail.git import GitError, git
-from handrail.ledger.evidence import BlockEvidence, lines_summary
-from handrail.ledger.records import Accepted, BlockMarked, VerificationRun, run_outcome
+from handrail.ledger.evidence import BlockEvidence, lines_summary, run_result_for_block
+from handrail.ledger.records import Accepted, BlockMarked, VerificationRun
 from handrail.review._tree import evidence_for_content, files_with_blocks
 from handrail.workspace import HANDRAIL_DIR, Workspace
 
@@ -42,6 +42,9 @@ class RunInfo:
     first_attempt: bool
     on_current_content: bool
     author: str | None
+    result: str
+    """What the run proved for this block ("passed, 6/6 lines run by 2 tests", "could not
+    run (...)"): the exit status alone is not the block's verdict."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,7 @@ class RunInfo:
             "first_attempt": self.first_attempt,
             "on_current_content": self.on_current_content,
             "author": self.author,
+            "result": self.result,
         }
 
 
@@ -203,6 +207,7 @@ def _run_info(run: VerificationRun, block_id: str, current: str) -> RunInfo:
         first_attempt=block_id in run.first_attempt,
         on_current_content=run.blocks.get(block_id) == current,
         author=run.author,
+        result=run_result_for_block(run, block_id),
     )
 
 
@@ -388,7 +393,7 @@ def _when(moment: dt.datetime) -> str:
 
 
 def _run_line(run: RunInfo) -> str:
-    outcome = run_outcome(passed=run.passed, timed_out=run.timed_out, exit_code=run.exit_code)
+    outcome = _md(run.result)
     notes = []
     if run.first_attempt:
         notes.append("first attempt")

@@ -301,7 +301,7 @@ def _block_result(outcome: RunOutcome, block: FoundBlock) -> BlockResult:
             "new content, verify it again",
         )
     if outcome.could_not_run is not None:
-        return BlockResult(block, "could_not_run", f"could not run: {outcome.could_not_run}")
+        return BlockResult(block, "could_not_run", outcome.could_not_run)
     verdict = outcome.verdicts.get(block.block_id)
     if verdict is not None:
         status, message = verdict
@@ -994,8 +994,8 @@ def rerun_all(
                         "HR311",
                         warning,
                         f"The verification of {block.block_id} in {block.path} "
-                        f"{item.message}: fix the environment where the tests run, not the "
-                        "spec.",
+                        f"could not run: {item.message}: fix the environment where the tests "
+                        "run, not the spec.",
                         block.path,
                         block.begin_line,
                         1,

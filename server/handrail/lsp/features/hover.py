@@ -15,7 +15,12 @@ import weakref
 from lsprotocol import types
 
 from handrail.analysis import context_report
-from handrail.ledger.evidence import BlockEvidence, lines_summary, status_summary
+from handrail.ledger.evidence import (
+    BlockEvidence,
+    lines_summary,
+    run_result_for_block,
+    status_summary,
+)
 from handrail.ledger.records import VerificationRun
 from handrail.lsp.features.common import current_analysis, engine_position, lsp_range
 from handrail.lsp.server import HandrailServer
@@ -60,16 +65,7 @@ async def context_summary(server: HandrailServer, folder: FolderState, task: Loa
 
 def _run_line(run: VerificationRun, block_id: str, current_hash: str) -> str:
     when = run.finished_at.strftime("%Y-%m-%d %H:%M UTC")
-    outcome = run.outcome
-    verdict = run.block_outcome(block_id)
-    if verdict == "could_not_run":
-        outcome = f"could not run ({run.could_not_run})"
-    elif verdict == "failed_elsewhere":
-        outcome += " in tests that did not execute this block"
-    elif run.coverage is not None and block_id in run.coverage:
-        figure = lines_summary(run.coverage[block_id])
-        if figure:
-            outcome += f", {figure}"
+    outcome = run_result_for_block(run, block_id)
     content = "this content" if run.blocks.get(block_id) == current_hash else "earlier content"
     return f"- {when}: {outcome}, `{shlex.join(run.command)}` on {content}"
 
