@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from shop_project import PRICING, PY, PYTEST, TESTS, write_shop
 
 from handrail.check import run_check
+from handrail.cli.verify_cmd import LiveProgress
 from handrail.findings import Finding
 from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
@@ -158,15 +160,23 @@ def test_a_syntax_error_in_a_block_is_a_failure_not_could_not_run(workspace: Wor
     assert all(r.could_not_run is None for r in _runs(workspace))
 
 
-def test_two_tasks_with_one_command_run_it_once(workspace: Workspace) -> None:
+def test_two_tasks_with_one_command_run_it_once(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = (
         "import sys, pytest; open('RUNS', 'a').write('x'); "
         "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))"
     )
     write_shop(workspace, command=f"{shlex.quote(PY)} -c {shlex.quote(script)}")
-    report = _verify(workspace)
+    trust_mod.trust(workspace)
+    progress = LiveProgress(stream_output=False)
+    report = verify(workspace, Target.everything(), progress=progress)
     assert (workspace.root / "RUNS").read_text() == "x"
     assert len(report.runs) == 2 and all(o.shared for o in report.runs)
+    # What the user reads says so: one "running", then "shares the run", not two "running".
+    printed = capsys.readouterr().err
+    assert printed.count(": running ") == 1
+    assert "share the run of [1/2] (the same command" in printed
     assert {r.task_id for r in _runs(workspace)} == {PRICING, TESTS}
     assert _status(report)[f"{PRICING}.1"] == "verified"
 

@@ -26,7 +26,10 @@ from review_helpers import (
     write_blocks,
 )
 
+from handrail.blocks.markers import hash_content
 from handrail.findings import Finding, Severity
+from handrail.ledger.records import VerificationRun
+from handrail.ledger.store import Ledger
 from handrail.review.gate_log import record_gate
 from handrail.review.stats import Stats, collect_stats, parse_added_files_log, render_text
 from handrail.review.stats_html import render_html
@@ -263,3 +266,25 @@ def test_the_git_log_parser_reads_back_what_git_writes(
         for path in paths:
             expected[path] = " ".join(author.split())
     assert parse_added_files_log(raw) == expected
+
+
+def test_a_run_that_could_not_run_is_no_failed_run(history: Workspace) -> None:
+    """A missing pytest or coverage is the environment, not the code (HR311)."""
+    b1 = collect_stats(history)[0].backlog[0].block_id.replace(".2", ".1")
+    Ledger(history).append(
+        VerificationRun.create(
+            at=T0 + 20 * D,
+            task_id=b1.split(".")[0],
+            command=["python", "-m", "pytest"],
+            exit_code=1,
+            passed=False,
+            started_at=T0 + 20 * D,
+            finished_at=T0 + 20 * D,
+            blocks={b1: hash_content(B1)},
+            could_not_run="No module named pytest",
+        )
+    )
+    stats, _ = collect_stats(history)
+    assert (stats.runs, stats.failed_runs, stats.could_not_run) == (7, 2, 1)
+    assert stats.as_json()["could_not_run_runs"] == 1
+    assert "Verification runs: 7, failed: 2, could not run: 1" in render_text(stats)

@@ -76,6 +76,12 @@ class LiveProgress:
         inv = event.invocation
         if event.kind == "start":
             blocks = ", ".join(inv.block_ids)
+            if event.joins is not None:
+                _err(
+                    f"[{event.index}/{event.total}] {inv.task_id}: {blocks} share the run of "
+                    f"[{event.joins}/{event.total}] (the same command, {inv.source.where})"
+                )
+                return
             _err(
                 f"[{event.index}/{event.total}] {inv.task_id}: running "
                 f"`{_visible(shlex.join(inv.argv))}` for {blocks} ({inv.source.where})"

@@ -219,6 +219,7 @@ class Stats:
     runs: int
     """Verification runs in the period."""
     failed_runs: int
+    """Runs that ran and failed; a run that could not run (HR311) is no failure."""
     backlog: list[BacklogItem] = field(default_factory=list)
     gate: GateStats = field(default_factory=GateStats.empty)
     per_model: list[GroupStats] = field(default_factory=list)
@@ -228,6 +229,8 @@ class Stats:
     Empty when no block was marked by an agent."""
     per_parent: list[GroupStats] = field(default_factory=list)
     """The same by parent task (`task decompose`): the blocks of all its sub-tasks."""
+    could_not_run: int = 0
+    """Runs that could not run (a missing tool or module: the environment, not the code)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -240,6 +243,7 @@ class Stats:
             "per_parent": [g.as_json() for g in self.per_parent],
             "runs": self.runs,
             "failed_runs": self.failed_runs,
+            "could_not_run_runs": self.could_not_run,
             "backlog": [b.as_json() for b in self.backlog],
             "gate": self.gate.as_json(),
         }
@@ -384,7 +388,8 @@ def compute_stats(
         per_week=[group(k, v) for k, v in sorted(by_week.items())],
         blocks=blocks,
         runs=len(runs),
-        failed_runs=sum(1 for r in runs if not r.passed),
+        failed_runs=sum(1 for r in runs if not r.passed and r.could_not_run is None),
+        could_not_run=sum(1 for r in runs if r.could_not_run is not None),
         backlog=list(backlog),
         gate=gate_stats(gate_log or GateLog(), since=since),
         per_model=[group(k, v) for k, v in sorted(by_model.items())],
@@ -536,7 +541,8 @@ def render_text(stats: Stats) -> str:
         f"Rework: {_pct(t.rework_rate)} ({t.reworked} of {t.verified} verified blocks were "
         "changed between marking and their first passing run)",
         f"Median time from marking to verified: {_hours(t.median_hours_to_verified)}",
-        f"Verification runs: {stats.runs}, failed: {stats.failed_runs}",
+        f"Verification runs: {stats.runs}, failed: {stats.failed_runs}"
+        + (f", could not run: {stats.could_not_run}" if stats.could_not_run else ""),
         f"Unverified backlog: {len(stats.backlog)} block{'s' if len(stats.backlog) != 1 else ''}",
         _gate_line(stats),
     ]

@@ -341,6 +341,9 @@ class ProgressEvent:
     invocation: Invocation
     chunk: bytes = b""
     outcome: RunOutcome | None = None
+    joins: int | None = None
+    """On "start": the index of the invocation whose run this one shares (the same command,
+    run once), so a front end does not say it runs again."""
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -668,7 +671,11 @@ def _run_shared(
     at_start = _spans(ws, all_blocks)
     index_now = EvidenceIndex.build(ledger.read(workflow).records)
     for offset, invocation in enumerate(members):
-        emit(ProgressEvent("start", index + offset, total, invocation))
+        emit(
+            ProgressEvent(
+                "start", index + offset, total, invocation, joins=index if offset else None
+            )
+        )
     rules = workflow.verification
 
     def on_output(chunk: bytes) -> None:

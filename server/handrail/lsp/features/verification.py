@@ -234,9 +234,10 @@ def _event_message(event: ProgressEvent) -> str | None:
     invocation = event.invocation
     step = f"[{event.index}/{event.total}] {invocation.task_id}"
     if event.kind == "start":
-        return (
-            f"{step}: running `{shlex.join(invocation.argv)}` for {', '.join(invocation.block_ids)}"
-        )
+        blocks = ", ".join(invocation.block_ids)
+        if event.joins is not None:
+            return f"{step}: {blocks} share the run of [{event.joins}/{event.total}]"
+        return f"{step}: running `{shlex.join(invocation.argv)}` for {blocks}"
     if event.kind == "output":
         lines = [x for x in event.chunk.decode("utf-8", "replace").splitlines() if x.strip()]
         if not lines:
