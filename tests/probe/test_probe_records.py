@@ -6,7 +6,13 @@ from collections.abc import Callable
 
 from handrail.evidence.probe_findings import probe_findings
 from handrail.findings import Finding, Severity
-from handrail.ledger.evidence import EvidenceIndex
+from handrail.ledger.evidence import (
+    BlockEvidence,
+    EvidenceIndex,
+    block_evidence,
+    probe_summary,
+    status_summary,
+)
 from handrail.ledger.records import (
     MutantDismissed,
     ProbedMutant,
@@ -115,3 +121,25 @@ def test_a_tier_that_asks_for_the_probe_wants_one_for_this_content(
     assert missing.severity is Severity.ERROR and missing.data["kind"] == "not_probed"
     assert "handrail verify abcdef.1 --probe" in missing.message
     assert findings_for(make_workflow(), [], RiskTier(name="plain")) == []
+
+
+def test_the_probe_figure_is_shown_with_the_block_status() -> None:
+    """Lens, hover and `pr` carry "probe K/N caught" for this content (issue 11, point 6);
+    a probe of other content, or none, shows nothing."""
+    run = probe_run()
+    dismissal = MutantDismissed.create(
+        block_id="abcdef.1", content_hash=HASH, mutant_id="0a1b2c3d", reason="same result"
+    )
+
+    def evidence(records: list[Record], current: str = HASH) -> BlockEvidence:
+        return block_evidence(
+            EvidenceIndex.build(records), "abcdef.1", current, None, require_explanation=False
+        )
+
+    assert probe_summary(evidence([run])) == "probe 1/2 caught"
+    assert status_summary(evidence([run])).endswith(" · probe 1/2 caught")
+    assert probe_summary(evidence([run, dismissal])) == "probe 1/2 caught, 1 dismissed"
+    assert probe_summary(evidence([run], current="sha256:" + "b" * 64)) is None
+    assert probe_summary(evidence([])) is None
+    cut = run.model_copy(update={"complete": False})
+    assert probe_summary(evidence([cut])) == "probe 1/2 caught (cut short)"

@@ -26,7 +26,7 @@ from review_helpers import (
 )
 
 from handrail.blocks.markers import hash_content
-from handrail.ledger.records import BlockCoverage, VerificationRun
+from handrail.ledger.records import BlockCoverage, ProbedMutant, ProbeRun, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.review.pr import PrError, _code, build_summary, render_markdown
 from handrail.workspace import Workspace
@@ -240,10 +240,38 @@ def test_each_run_shows_what_it_proved_for_the_block(tmp_path: Path) -> None:
             coverage={a1: BlockCoverage(outcome="passed", executable="1-2", executed="")},
         )
     )
+    Ledger(ws).append(
+        ProbeRun.create(
+            block_id=a1,
+            task_id=a,
+            path="src/top.py",
+            content_hash=hash_content(OLD_A1),
+            command=["python", "-m", "pytest"],
+            clean_duration_s=1.0,
+            duration_s=4.0,
+            complete=True,
+            mutants=[
+                ProbedMutant(
+                    id="0a1b2c3d",
+                    operator="constant",
+                    line=3,
+                    column=19,
+                    block_line=2,
+                    original="3",
+                    replacement="4",
+                    outcome="survived",
+                )
+            ],
+        )
+    )
     commit_all(ws.root, "top", author=ADA)
 
     summary = build_summary(ws, "main")
     (block,) = summary.blocks
+    assert block.probe == "probe 0/1 caught"
+    assert "- **Probe** (do the tests fail when it breaks?): probe 0/1 caught" in render_markdown(
+        summary
+    )
     results = [r.result for r in block.runs]
     assert results == [
         "passed without executing this block, 0/2 lines run",

@@ -28,7 +28,7 @@ from review_helpers import (
 
 from handrail.blocks.markers import hash_content
 from handrail.findings import Finding, Severity
-from handrail.ledger.records import VerificationRun
+from handrail.ledger.records import ProbedMutant, ProbeRun, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.review.gate_log import record_gate
 from handrail.review.stats import Stats, collect_stats, parse_added_files_log, render_text
@@ -288,3 +288,40 @@ def test_a_run_that_could_not_run_is_no_failed_run(history: Workspace) -> None:
     assert (stats.runs, stats.failed_runs, stats.could_not_run) == (7, 2, 1)
     assert stats.as_json()["could_not_run_runs"] == 1
     assert "Verification runs: 7, failed: 2, could not run: 1" in render_text(stats)
+
+
+def test_the_newest_probe_of_each_block_is_summed(history: Workspace) -> None:
+    """`stats` carries the probe's figure like lens, hover and `pr` (issue 11, point 6)."""
+    b1 = collect_stats(history)[0].backlog[0].block_id.replace(".2", ".1")
+
+    def probe(outcomes: list[str]) -> ProbeRun:
+        return ProbeRun.create(
+            block_id=b1,
+            task_id=b1.split(".")[0],
+            path="src/b.py",
+            content_hash=hash_content(B1),
+            command=["python", "-m", "pytest"],
+            clean_duration_s=1.0,
+            duration_s=2.0,
+            complete=True,
+            mutants=[
+                ProbedMutant(
+                    id=f"{n:08x}",
+                    operator="constant",
+                    line=2,
+                    column=12,
+                    block_line=1,
+                    original="3",
+                    replacement="4",
+                    outcome=outcome,  # type: ignore[arg-type]
+                )
+                for n, outcome in enumerate(outcomes)
+            ],
+        )
+
+    Ledger(history).append(probe(["survived", "survived"]))
+    Ledger(history).append(probe(["caught", "survived", "timed_out"]))
+    stats, _ = collect_stats(history)
+    assert (stats.probed_blocks, stats.probe_caught, stats.probe_tried) == (1, 2, 3)
+    assert stats.as_json()["probe"] == {"blocks": 1, "caught": 2, "tried": 3}
+    assert "Probe: the tests caught 2 of 3 mutants (1 block probed)" in render_text(stats)

@@ -199,6 +199,10 @@ class BlockEvidence:
     """The deciding run failed, but in tests that did not execute this block."""
     could_not_run: VerificationRun | None = None
     """The newest run on this content could not run (HR311): it gave no verdict."""
+    probe: ProbeRun | None = None
+    """The newest probe of this content (`handrail verify --probe`), if any."""
+    dismissed_mutants: frozenset[str] = frozenset()
+    """Surviving mutants of this content judged to make no difference (with a reason)."""
 
     @property
     def is_verified(self) -> bool:
@@ -302,6 +306,19 @@ def block_evidence(
         unproven=unproven,
         failed_elsewhere=elsewhere,
         could_not_run=could_not,
+        probe=next(
+            (
+                p
+                for p in index.probes_for(block_id)
+                if isinstance(p, ProbeRun) and p.content_hash == current_hash
+            ),
+            None,
+        ),
+        dismissed_mutants=frozenset(
+            p.mutant_id
+            for p in index.probes_for(block_id)
+            if isinstance(p, MutantDismissed) and p.content_hash == current_hash
+        ),
     )
 
 
@@ -609,6 +626,21 @@ def run_result_for_block(run: VerificationRun, block_id: str) -> str:
     return outcome
 
 
+def probe_summary(evidence: BlockEvidence) -> str | None:
+    """ "probe 5/6 caught" (and how many survivors were dismissed, or that the probe was cut
+    short), for the lens, hover, `pr` and `blame`; None when this content was never probed."""
+    probe = evidence.probe
+    if probe is None:
+        return None
+    text = f"probe {probe.caught}/{probe.tried} caught"
+    dismissed = sum(1 for m in probe.survivors if m.id in evidence.dismissed_mutants)
+    if dismissed:
+        text += f", {dismissed} dismissed"
+    if not probe.complete:
+        text += " (cut short)"
+    return text
+
+
 def status_summary(evidence: BlockEvidence) -> str:
     """One short line for a code lens or hover: the status and what is still missing."""
     run = evidence.deciding_run
@@ -631,6 +663,9 @@ def status_summary(evidence: BlockEvidence) -> str:
         text = "not verified"
     if evidence.could_not_run is not None:
         text += " · last run could not run"
+    probed = probe_summary(evidence)
+    if probed is not None:
+        text += f" · {probed}"
     missing = [n.replace("_", " ") for n in evidence.needs]
     if evidence.explanation_required and evidence.status == "verified" and not evidence.explained:
         missing.append("explanation")

@@ -29,7 +29,7 @@ from typing import Any
 
 from handrail.git import GitError, git
 from handrail.ledger.evidence import meets_min_executed
-from handrail.ledger.records import BlockMarked, Record, VerificationRun
+from handrail.ledger.records import BlockMarked, ProbeRun, Record, VerificationRun
 from handrail.review.gate_log import GateLog, GateRecord, MalformedLine, read_gate_log
 from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, Workspace
 
@@ -231,6 +231,10 @@ class Stats:
     """The same by parent task (`task decompose`): the blocks of all its sub-tasks."""
     could_not_run: int = 0
     """Runs that could not run (a missing tool or module: the environment, not the code)."""
+    probed_blocks: int = 0
+    """Blocks (of the period) whose newest probe is counted in `probe_caught`/`probe_tried`."""
+    probe_caught: int = 0
+    probe_tried: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -244,6 +248,11 @@ class Stats:
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "could_not_run_runs": self.could_not_run,
+            "probe": {
+                "blocks": self.probed_blocks,
+                "caught": self.probe_caught,
+                "tried": self.probe_tried,
+            },
             "backlog": [b.as_json() for b in self.backlog],
             "gate": self.gate.as_json(),
         }
@@ -344,6 +353,19 @@ def group(key: str, blocks: Sequence[BlockStats]) -> GroupStats:
     )
 
 
+def _probe_totals(records: Sequence[Record], block_ids: set[str]) -> dict[str, int]:
+    """The newest probe of each block: how many mutants its tests caught, of those tried."""
+    newest: dict[str, ProbeRun] = {}
+    for record in sorted((r for r in records if isinstance(r, ProbeRun)), key=lambda r: r.id):
+        if record.block_id in block_ids:
+            newest[record.block_id] = record
+    return {
+        "probed_blocks": len(newest),
+        "probe_caught": sum(p.caught for p in newest.values()),
+        "probe_tried": sum(p.tried for p in newest.values()),
+    }
+
+
 def compute_stats(
     records: Sequence[Record],
     *,
@@ -390,6 +412,7 @@ def compute_stats(
         runs=len(runs),
         failed_runs=sum(1 for r in runs if not r.passed and r.could_not_run is None),
         could_not_run=sum(1 for r in runs if r.could_not_run is not None),
+        **_probe_totals(records, {b.block_id for b in blocks}),
         backlog=list(backlog),
         gate=gate_stats(gate_log or GateLog(), since=since),
         per_model=[group(k, v) for k, v in sorted(by_model.items())],
@@ -543,6 +566,14 @@ def render_text(stats: Stats) -> str:
         f"Median time from marking to verified: {_hours(t.median_hours_to_verified)}",
         f"Verification runs: {stats.runs}, failed: {stats.failed_runs}"
         + (f", could not run: {stats.could_not_run}" if stats.could_not_run else ""),
+        *(
+            [
+                f"Probe: the tests caught {stats.probe_caught} of {stats.probe_tried} mutants "
+                f"({stats.probed_blocks} block{'s' if stats.probed_blocks != 1 else ''} probed)"
+            ]
+            if stats.probed_blocks
+            else []
+        ),
         f"Unverified backlog: {len(stats.backlog)} block{'s' if len(stats.backlog) != 1 else ''}",
         _gate_line(stats),
     ]

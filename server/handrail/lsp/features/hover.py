@@ -18,6 +18,7 @@ from handrail.analysis import context_report
 from handrail.ledger.evidence import (
     BlockEvidence,
     lines_summary,
+    probe_summary,
     run_result_for_block,
     status_summary,
 )
@@ -88,6 +89,11 @@ def _evidence_lines(evidence: BlockEvidence) -> list[str]:
         if coverage.failed_tests:
             failing = ", ".join(f"`{n}`" for n in coverage.failed_tests[:MAX_TESTS_SHOWN])
             lines.append(f"**Failing tests that ran it:** {failing}")
+    probed = probe_summary(evidence)
+    if probed is not None:
+        lines.append(
+            f"**Probe** (do the tests fail when it breaks?): {probed.removeprefix('probe ')}"
+        )
     tier = evidence.tier
     lines.append("")
     lines.append(f"**Risk tier:** {tier.name if tier is not None else 'none'}")
