@@ -472,6 +472,21 @@ class HandrailServer(LanguageServer):
         if _capability(client, "workspace", "code_lens", "refresh_support"):
             self.workspace_code_lens_refresh(None)
 
+    def docs_url(self, folder: FolderState | None) -> str | None:
+        """Where the help links of `folder`'s diagnostics point (codeDescription.href): the
+        editor's ``docsBaseUrl``, else the folder's workflow ``[docs] url``; None: the
+        published documentation. Always http(s): VS Code opens the link in a browser, and a
+        file: path of a package copy would not be the editor's to open (issue 12.7)."""
+        if self.settings.docs_base_url:
+            return self.settings.docs_base_url
+        if folder is None:
+            return None
+        try:
+            return folder.snapshot.workflow.workflow.docs.url or None
+        except Exception:  # a folder whose files cannot be read still gets its diagnostics
+            log.exception("Handrail could not read the workflow of %s", folder.root)
+            return None
+
     def refresh_lenses(self) -> None:
         """Ask the client for the code lenses again (`workspace/codeLens/refresh`), if it can."""
         client = getattr(self.protocol, "client_capabilities", None)

@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 
 class Settings(BaseModel):
@@ -35,7 +42,8 @@ class Settings(BaseModel):
     docs_base_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("docs_base_url", "docsBaseUrl"),
-        description="Where the pages of the diagnostic codes live; unset: the installed copy.",
+        description="The documentation's root (http or https; pages at `<url>/codes/HR300.md`, "
+        "or `{code}` replaced); unset: the workflow's [docs] url, else the published docs.",
     )
     max_document_bytes: int = Field(
         default=5_000_000,
@@ -48,6 +56,18 @@ class Settings(BaseModel):
         strict=True,
         description="The editor trusts this workspace (initializationOptions only).",
     )
+
+    @field_validator("docs_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        from handrail.codes import docs_url_problem
+
+        if not value:
+            return None
+        problem = docs_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 FIELD_NAMES = {
