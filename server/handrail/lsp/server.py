@@ -582,7 +582,12 @@ class HandrailServer(LanguageServer):
 
     def apply_settings(self, configuration: object = None) -> None:
         settings, problems = parse_settings(self._init_options, configuration)
+        lenses_changed = settings.accepted_code_lens != self.settings.accepted_code_lens
         self.settings = settings
+        if lenses_changed and self.documents.uris():
+            # The accepted-code lens was turned on or off. No open document (at `initialize`,
+            # before the client may be asked anything): the editor asks when it opens one.
+            self.refresh_lenses()
         self.documents.refit()
         for problem in problems:
             self.show_message_once(problem, types.MessageType.Warning)

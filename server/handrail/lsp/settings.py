@@ -2,7 +2,8 @@
 
 Settings arrive from ``initializationOptions`` (at start) and from ``workspace/configuration``
 (section ``handrail``, pulled at start and on every ``workspace/didChangeConfiguration``).
-Names are accepted in snake_case and camelCase (``debounce_ms`` or ``debounceMs``); unknown
+Names are accepted in snake_case and camelCase (``debounce_ms`` or ``debounceMs``), and
+``lens.acceptedCode`` nested as VS Code sends it (``{"lens": {"acceptedCode": true}}``); unknown
 names are ignored, because clients send their own keys in the same section. A bad value is
 reported in plain words and that setting keeps its default: the server never stops over a
 setting.
@@ -38,6 +39,14 @@ class Settings(BaseModel):
         le=60_000,
         validation_alias=AliasChoices("debounce_ms", "debounceMs"),
         description="Wait this long after the last edit before analysing (0: at once).",
+    )
+    accepted_code_lens: bool = Field(
+        default=False,
+        strict=True,
+        validation_alias=AliasChoices(
+            "accepted_code_lens", "acceptedCodeLens", "lens.acceptedCode", "lens.accepted_code"
+        ),
+        description="A lens on the first line of each accepted block still in the file.",
     )
     docs_base_url: str | None = Field(
         default=None,
@@ -80,14 +89,24 @@ FIELD_NAMES = {
 }
 
 
+_NESTED = ("lens",)
+"""Tables whose keys are read as ``table.key``: VS Code sends ``handrail.lens.acceptedCode``
+as ``{"lens": {"acceptedCode": true}}``."""
+
+
 def section(raw: object) -> dict[str, Any]:
-    """The ``handrail`` part of what a client sent: ``{"handrail": {...}}`` or the bare table."""
+    """The ``handrail`` part of what a client sent: ``{"handrail": {...}}`` or the bare table,
+    with the nested tables of `_NESTED` flattened to dotted names."""
     if not isinstance(raw, Mapping):
         return {}
     inner = raw.get("handrail")
-    if isinstance(inner, Mapping):
-        return dict(inner)
-    return {str(k): v for k, v in raw.items()}
+    table = dict(inner) if isinstance(inner, Mapping) else {str(k): v for k, v in raw.items()}
+    for name in _NESTED:
+        nested = table.get(name)
+        if isinstance(nested, Mapping):
+            del table[name]
+            table.update({f"{name}.{key}": value for key, value in nested.items()})
+    return table
 
 
 def parse_settings(
