@@ -90,6 +90,8 @@ def test_a_docs_url_that_is_no_web_address_is_hr400_on_its_line(repo: Path) -> N
     [
         ("ftp://example.org/docs", "must start with https:// or http:// (got ftp:)"),
         ("javascript:alert(1)", "must start with https:// or http:// (got javascript:)"),
+        # VS Code runs a command: link of a diagnostic as an editor command.
+        ("command:workbench.action.terminal.new", "(got command:)"),
         ("docs.example.org", "must start with https:// or http:// (got no scheme)"),
         ("https://", "names no host"),
         ("https://example.org/a b", "no spaces"),
