@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from handrail.codes import CODES, doc_url
+from handrail.codes import CODES, default_docs_url, doc_url, offline_doc_url
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "codes"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "codes"
 SHAPE = re.compile(
     r"Default severity: \*\*(\w+)\*\*\. Stage: (\d) [A-Z][\w ]+\. Module: (handrail\.\w+)\."
 )
@@ -34,8 +36,41 @@ def test_no_page_without_a_code() -> None:
     assert sorted(p.stem for p in DOCS.glob("*.md")) == sorted(CODES)
 
 
-def test_doc_urls_point_at_shipped_pages() -> None:
+def test_offline_urls_point_at_shipped_pages() -> None:
     for code in CODES:
-        assert doc_url(code).startswith("file://")
-        assert Path(doc_url(code).removeprefix("file://")).is_file()
-        assert doc_url(code, "https://example.com/docs/").endswith(f"/docs/{code}.md")
+        assert offline_doc_url(code).startswith("file://")
+        assert Path(offline_doc_url(code).removeprefix("file://")).is_file()
+
+
+def test_the_published_docs_url_is_the_one_in_pyproject() -> None:
+    """One place: `[project.urls] Documentation`, read from the package metadata (or, for an
+    editable install older than the entry, from this source tree's pyproject.toml)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    published = project["urls"]["Documentation"]
+    assert published.startswith("https://")
+    assert default_docs_url() == published.rstrip("/")
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_code_maps_to_a_published_page_that_exists(code: str) -> None:
+    """The URL of each code is the published root plus the page's path under docs/, so the
+    page the link names is the one this repository holds."""
+    url = doc_url(code)
+    base = default_docs_url()
+    assert base is not None and url.startswith("https://")
+    relative = url.removeprefix(f"{base}/")
+    assert relative == f"codes/{code}.md"
+    assert (ROOT / "docs" / relative).is_file()
+
+
+def test_configured_urls_map_the_same_way() -> None:
+    assert (
+        doc_url("HR310", "https://example.com/docs/") == "https://example.com/docs/codes/HR310.md"
+    )
+    # A base naming the codes folder itself (the editor setting's older meaning) still works.
+    assert doc_url("HR310", "https://example.com/docs/codes") == (
+        "https://example.com/docs/codes/HR310.md"
+    )
+    assert (
+        doc_url("HR310", "https://example.com/r/{code}.html") == "https://example.com/r/HR310.html"
+    )

@@ -211,6 +211,9 @@ export class ServerController implements vscode.Disposable {
       initializationOptions: {
         trusted: vscode.workspace.isTrusted,
         debounceMs: config.get<number>("debounceMs", 200),
+        // Also sent with every configuration change (synchronize above): the server reads
+        // `lens.acceptedCode` nested, as VS Code sends the section.
+        lens: { acceptedCode: config.get<boolean>("lens.acceptedCode", false) },
       },
     };
     const client = new LanguageClient(CLIENT_ID, "Handrail", serverOptions, clientOptions);

@@ -8,6 +8,7 @@ HR1xx ``handrail.spec``, HR2xx ``handrail.context``, HR3xx ``handrail.blocks`` (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from handrail.findings import Severity
@@ -81,14 +82,121 @@ def stage_of(code: str) -> str | None:
 
 
 DOCS_DIR = Path(__file__).resolve().parent / "docs" / "codes"
+"""The code pages installed with the package: the offline copy, for local text output."""
+
+_PACKAGE = "handrail"
+_CODE_SLOT = "{code}"
+_SCHEMES = ("https", "http")
+
+
+def docs_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a documentation URL, in a few words; None when it can.
+
+    Help links are opened by a browser on another machine (a CI run, a code-scanning alert,
+    VS Code's link on a diagnostic), so only an http(s) address with a host is taken: a
+    ``file:`` path or a bare name would point at nothing there.
+    """
+    import urllib.parse
+
+    if url != url.strip() or any(c.isspace() for c in url):
+        return "a URL has no spaces or line breaks"
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme.lower() not in _SCHEMES:
+        got = f"{parts.scheme}:" if parts.scheme else "no scheme"
+        return f"the documentation URL must start with https:// or http:// (got {got})"
+    if not parts.hostname or _CODE_SLOT in parts.netloc:
+        return "the documentation URL names no host"
+    if parts.query or parts.fragment:
+        return "the documentation URL takes no ?query or #fragment"
+    rest = url.replace(_CODE_SLOT, "")
+    if "{" in rest or "}" in rest:
+        return f"the only placeholder a documentation URL may hold is {_CODE_SLOT}"
+    return None
+
+
+@lru_cache(maxsize=1)
+def default_docs_url() -> str | None:
+    """The published documentation: the ``Documentation`` entry of the package's
+    ``[project.urls]`` (pyproject.toml), the one place it is written.
+
+    An editable install made before the entry existed has metadata without it; the
+    pyproject.toml of the source tree it runs from is read then. None only for an
+    installation that has neither (then links fall back to the installed copy).
+    """
+    found = _from_metadata()
+    if found is None:
+        found = _from_source_tree()
+    if found is None or docs_url_problem(found) is not None:
+        return None
+    return found.rstrip("/")
+
+
+def _from_metadata() -> str | None:
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata(_PACKAGE).get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in entries:
+        label, _, url = str(entry).partition(",")
+        if label.strip().casefold() == "documentation":
+            return url.strip()
+    return None
+
+
+def _from_source_tree() -> str | None:
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    project = data.get("project")
+    if not isinstance(project, dict) or project.get("name") != _PACKAGE:
+        return None  # some other project's file beside an installed package
+    urls = project.get("urls")
+    url = urls.get("Documentation") if isinstance(urls, dict) else None
+    return url if isinstance(url, str) else None
 
 
 def doc_url(code: str, base_url: str | None = None) -> str:
-    """Where the page explaining `code` lives.
+    """The web page explaining `code`: under `base_url` when one is configured, else under
+    the published documentation (`default_docs_url`).
 
-    With no base URL the page shipped inside the installed package is used, so the link
-    works offline and always matches the installed version.
+    A base URL is the documentation's root, the folder that holds ``codes/``: the page is
+    ``<base>/codes/<CODE>.md``. A base that already ends in ``/codes`` (the language server's
+    ``docsBaseUrl`` named that folder before) gets ``<base>/<CODE>.md``, and a base holding
+    ``{code}`` is a template (``https://docs.example.com/rules/{code}.html``) for sites that
+    publish the pages under other names.
     """
-    if base_url:
-        return f"{base_url.rstrip('/')}/{code}.md"
+    base = base_url or default_docs_url()
+    if base is None:
+        return offline_doc_url(code)
+    if _CODE_SLOT in base:
+        return base.replace(_CODE_SLOT, code)
+    base = base.rstrip("/")
+    if base.endswith("/codes"):
+        return f"{base}/{code}.md"
+    return f"{base}/codes/{code}.md"
+
+
+def docs_home(base_url: str | None = None) -> str:
+    """The documentation's root (SARIF's ``informationUri``): the configured base up to any
+    ``{code}`` template's last folder, else the published documentation."""
+    base = base_url or default_docs_url()
+    if base is None:
+        return DOCS_DIR.parent.as_uri()
+    if _CODE_SLOT in base:
+        return base[: base.index(_CODE_SLOT)].rsplit("/", 1)[0]
+    return base.rstrip("/")
+
+
+def offline_doc_url(code: str) -> str:
+    """The ``file:`` URI of the page installed with the package: works offline, always the
+    installed version, but only on this machine (local text output only)."""
     return (DOCS_DIR / f"{code}.md").as_uri()

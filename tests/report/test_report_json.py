@@ -105,3 +105,12 @@ def test_any_findings_round_trip(found: list[Finding]) -> None:
     counts = document["summary"]
     assert sum(counts[s] for s in ("error", "warning", "info", "hint")) == len(found)
     assert counts["files_with_findings"] == len({f.path for f in found})
+
+
+def test_urls_are_web_pages_without_any_configuration() -> None:
+    """Issue 12.7: JSON goes to scripts and dashboards on other machines: no file: links."""
+    document = json.loads(render_json(MIXED, SUMMARY))
+    for finding in document["findings"]:
+        assert finding["url"].startswith("https://")
+        assert finding["url"].endswith(f"/codes/{finding['code']}.md")
+    assert "file:" not in render_json(MIXED, SUMMARY)

@@ -263,3 +263,42 @@ def test_artifact_uri_percent_encodes_the_file_name_bytes(segments: list[str]) -
     assert urllib.parse.unquote_to_bytes(uri) == raw
     if not any("\ud800" <= ch <= "\udfff" for ch in path):
         assert urllib.parse.unquote(uri) == path
+
+
+def _strings(value: Any, key: str = "") -> list[tuple[str, str]]:
+    """Every (key, string) of a JSON document, nested objects and arrays included."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _strings(v, k)]
+    if isinstance(value, list):
+        return [pair for v in value for pair in _strings(v, key)]
+    return [(key, value)] if isinstance(value, str) else []
+
+
+def test_help_uris_are_https_without_any_configuration() -> None:
+    """Issue 12.7: a SARIF log is read on GitHub, not on the machine that ran the check, so
+    every help link is a web page, never a file: path of the runner."""
+    odd = Finding("HR999", Severity.WARNING, "m", "a.py", 1)
+    log = _log([*MIXED, odd])
+    driver = log["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://")
+    for rule in driver["rules"]:
+        assert rule["helpUri"] == doc_url(rule["id"])
+        assert re.fullmatch(rf"https://[^\s]+/codes/{rule['id']}\.md", rule["helpUri"])
+        assert rule["helpUri"] in rule["help"]["text"]
+    (unregistered,) = [r for r in _results(log) if r["ruleId"] == "HR999"]
+    assert unregistered["properties"]["helpUri"].startswith("https://")
+    # The one file: URI left is the checkout's root, which SARIF needs to resolve paths.
+    local = [key for key, text in _strings(log) if "file:" in text]
+    assert local == ["uri"]
+    assert log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:")
+
+
+def test_a_configured_docs_url_names_the_docs_root() -> None:
+    summary = CheckSummary(1, "/w", "1", docs_base_url="https://docs.example.org/handrail/")
+    driver = _log([], summary)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://docs.example.org/handrail"
+    assert driver["rules"][0]["helpUri"] == "https://docs.example.org/handrail/codes/HR100.md"
+    template = CheckSummary(1, "/w", "1", docs_base_url="http://intra.example/rules/{code}.html")
+    driver = _log([], template)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "http://intra.example/rules"
+    assert driver["rules"][0]["helpUri"] == "http://intra.example/rules/HR100.html"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import click
 from hypothesis import given
@@ -106,3 +107,17 @@ def test_any_findings_render_as_safe_text(found: list[Finding]) -> None:
 def test_colour_never_changes_the_words(found: list[Finding]) -> None:
     coloured = render_text(found, SUMMARY, color=True)
     assert ANSI.sub("", coloured) == render_text(found, SUMMARY, color=False)
+
+
+def test_text_links_the_web_page_and_names_the_offline_copy_only_when_asked() -> None:
+    """Issue 12.7: the web page always; the installed copy (file:) only when the CLI prints
+    for a person on this machine, and then as one extra line."""
+    out = render_text(MIXED[:1], SUMMARY, color=False)
+    assert f"HR300 {doc_url('HR300')}" in out and doc_url("HR300").startswith("https://")
+    assert "file:" not in out
+    local = replace(SUMMARY, offline_docs="file:///opt/handrail/docs/codes/")
+    lines = render_text(MIXED[:1], local, color=False).splitlines()
+    assert (
+        lines[-1] == "Offline, the pages installed with Handrail: file:///opt/handrail/docs/codes/"
+    )
+    assert f"HR300 {doc_url('HR300')}" in lines[-2]

@@ -64,6 +64,13 @@ from handrail.workspace import PathEscapesWorkspace, Workspace
     help="Also lint these commits (e.g. origin/main..HEAD) against [attribution]: generated "
     "code without the AI trailer, or a model credited with Co-authored-by/Signed-off-by (HR404).",
 )
+@click.option(
+    "--docs-url",
+    metavar="URL",
+    help="Where help links point (http or https): the documentation's root, pages at "
+    "URL/codes/HR300.md, or {code} in URL replaced. Default: [docs] url in the workflow, "
+    "else Handrail's published documentation.",
+)
 @pass_ctx
 def check(
     ctx: Context,
@@ -76,12 +83,14 @@ def check(
     gate_commit: str | None,
     approved_by: tuple[str, ...],
     commits: str | None,
+    docs_url: str | None,
 ) -> None:
     """Report every finding in the workspace, or under PATHS.
 
     Exit 0 when clean, 1 when any finding is an error, 2 for a usage or configuration error.
     """
     from handrail.check import run_check
+    from handrail.codes import DOCS_DIR
     from handrail.report import CheckSummary, render
 
     if paths:
@@ -95,6 +104,13 @@ def check(
         fail("--trust-commands only goes with --rerun")
     if gate_commit is not None and not record_gate:
         fail("--gate-commit only goes with --record-gate")
+    if docs_url is not None:
+        from handrail.codes import docs_url_problem
+
+        problem = docs_url_problem(docs_url)
+        if problem is not None:
+            fail(f"--docs-url {docs_url!r}: {problem}")
+    from handrail.review.gate_log import source_from_env
     from handrail.review.reviews import approvers_from
 
     result = run_check(ws, paths=rel_paths, host_approvers=approvers_from(approved_by))
@@ -107,8 +123,17 @@ def check(
             result.findings += lint_commits(ws, result.workflow.workflow, commits)
         except AttributionError as exc:
             fail(str(exc))
+    if docs_url is None and result.workflow is not None:
+        docs_url = result.workflow.workflow.docs.url or None
+    # Local text is read by a person on this machine: it also names the copy installed with
+    # the package, which works offline. In CI (the CI variable) that path is the runner's.
+    local_text = fmt == "text" and source_from_env() == "local"
     summary = CheckSummary(
-        files_checked=result.files_checked, root=str(ws.root), tool_version=__version__
+        files_checked=result.files_checked,
+        root=str(ws.root),
+        tool_version=__version__,
+        docs_base_url=docs_url,
+        offline_docs=DOCS_DIR.as_uri() + "/" if local_text else None,
     )
     use_color = sys.stdout.isatty() if color is None else color
     click.echo(render(fmt, result.findings, summary, color=use_color), nl=False)

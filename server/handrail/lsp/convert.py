@@ -184,7 +184,8 @@ def editor_message(message: str) -> str:
 
 @lru_cache(maxsize=256)
 def _doc_url(code: str, base_url: str | None) -> str:
-    # doc_url builds a file: URI through pathlib; a file with 500 blocks asks 500 times.
+    # A file with 500 blocks asks 500 times. Always a web page (issue 12.7): VS Code opens
+    # codeDescription.href in a browser, and a file: path would be this machine's only.
     return doc_url(code, base_url)
 
 

@@ -328,7 +328,7 @@ class Diagnostics:
             )
             return [_note(message, types.DiagnosticSeverity.Information)]
         encoding = self.server.position_encoding
-        base = self.server.settings.docs_base_url
+        base = self.server.docs_url(analysis.folder)
         return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
 
     def publish(self, analysis: DocumentAnalysis) -> None:

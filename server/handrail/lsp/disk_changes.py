@@ -185,7 +185,7 @@ class DiskChanges:
     def _publish(self, uri: str, result: FileHints) -> None:
         lines = split_lines(result.text)
         encoding = self.server.position_encoding
-        base = self.server.settings.docs_base_url
+        base = self.server.docs_url(self.server.locate(uri)[0])
         items = [finding_to_diagnostic(f, lines, encoding, base) for f in result.findings]
         self._published.add(uri)
         self.server.text_document_publish_diagnostics(

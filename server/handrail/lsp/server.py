@@ -472,6 +472,21 @@ class HandrailServer(LanguageServer):
         if _capability(client, "workspace", "code_lens", "refresh_support"):
             self.workspace_code_lens_refresh(None)
 
+    def docs_url(self, folder: FolderState | None) -> str | None:
+        """Where the help links of `folder`'s diagnostics point (codeDescription.href): the
+        editor's ``docsBaseUrl``, else the folder's workflow ``[docs] url``; None: the
+        published documentation. Always http(s): VS Code opens the link in a browser, and a
+        file: path of a package copy would not be the editor's to open (issue 12.7)."""
+        if self.settings.docs_base_url:
+            return self.settings.docs_base_url
+        if folder is None:
+            return None
+        try:
+            return folder.snapshot.workflow.workflow.docs.url or None
+        except Exception:  # a folder whose files cannot be read still gets its diagnostics
+            log.exception("Handrail could not read the workflow of %s", folder.root)
+            return None
+
     def refresh_lenses(self) -> None:
         """Ask the client for the code lenses again (`workspace/codeLens/refresh`), if it can."""
         client = getattr(self.protocol, "client_capabilities", None)
@@ -567,7 +582,12 @@ class HandrailServer(LanguageServer):
 
     def apply_settings(self, configuration: object = None) -> None:
         settings, problems = parse_settings(self._init_options, configuration)
+        lenses_changed = settings.accepted_code_lens != self.settings.accepted_code_lens
         self.settings = settings
+        if lenses_changed and self.documents.uris():
+            # The accepted-code lens was turned on or off. No open document (at `initialize`,
+            # before the client may be asked anything): the editor asks when it opens one.
+            self.refresh_lenses()
         self.documents.refit()
         for problem in problems:
             self.show_message_once(problem, types.MessageType.Warning)

@@ -2,7 +2,8 @@
 
 Settings arrive from ``initializationOptions`` (at start) and from ``workspace/configuration``
 (section ``handrail``, pulled at start and on every ``workspace/didChangeConfiguration``).
-Names are accepted in snake_case and camelCase (``debounce_ms`` or ``debounceMs``); unknown
+Names are accepted in snake_case and camelCase (``debounce_ms`` or ``debounceMs``), and
+``lens.acceptedCode`` nested as VS Code sends it (``{"lens": {"acceptedCode": true}}``); unknown
 names are ignored, because clients send their own keys in the same section. A bad value is
 reported in plain words and that setting keeps its default: the server never stops over a
 setting.
@@ -17,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 
 class Settings(BaseModel):
@@ -32,10 +40,19 @@ class Settings(BaseModel):
         validation_alias=AliasChoices("debounce_ms", "debounceMs"),
         description="Wait this long after the last edit before analysing (0: at once).",
     )
+    accepted_code_lens: bool = Field(
+        default=False,
+        strict=True,
+        validation_alias=AliasChoices(
+            "accepted_code_lens", "acceptedCodeLens", "lens.acceptedCode", "lens.accepted_code"
+        ),
+        description="A lens on the first line of each accepted block still in the file.",
+    )
     docs_base_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("docs_base_url", "docsBaseUrl"),
-        description="Where the pages of the diagnostic codes live; unset: the installed copy.",
+        description="The documentation's root (http or https; pages at `<url>/codes/HR300.md`, "
+        "or `{code}` replaced); unset: the workflow's [docs] url, else the published docs.",
     )
     max_document_bytes: int = Field(
         default=5_000_000,
@@ -49,6 +66,18 @@ class Settings(BaseModel):
         description="The editor trusts this workspace (initializationOptions only).",
     )
 
+    @field_validator("docs_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        from handrail.codes import docs_url_problem
+
+        if not value:
+            return None
+        problem = docs_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
 
 FIELD_NAMES = {
     alias: name
@@ -60,14 +89,24 @@ FIELD_NAMES = {
 }
 
 
+_NESTED = ("lens",)
+"""Tables whose keys are read as ``table.key``: VS Code sends ``handrail.lens.acceptedCode``
+as ``{"lens": {"acceptedCode": true}}``."""
+
+
 def section(raw: object) -> dict[str, Any]:
-    """The ``handrail`` part of what a client sent: ``{"handrail": {...}}`` or the bare table."""
+    """The ``handrail`` part of what a client sent: ``{"handrail": {...}}`` or the bare table,
+    with the nested tables of `_NESTED` flattened to dotted names."""
     if not isinstance(raw, Mapping):
         return {}
     inner = raw.get("handrail")
-    if isinstance(inner, Mapping):
-        return dict(inner)
-    return {str(k): v for k, v in raw.items()}
+    table = dict(inner) if isinstance(inner, Mapping) else {str(k): v for k, v in raw.items()}
+    for name in _NESTED:
+        nested = table.get(name)
+        if isinstance(nested, Mapping):
+            del table[name]
+            table.update({f"{name}.{key}": value for key, value in nested.items()})
+    return table
 
 
 def parse_settings(

@@ -61,7 +61,7 @@ class WorkspaceDiagnostics:
             by_path[finding.path].append(finding)
         open_uris = set(self.server.documents.uris())
         encoding = self.server.position_encoding
-        base = self.server.settings.docs_base_url
+        base = self.server.docs_url(folder)
         reports: list[types.WorkspaceDocumentDiagnosticReport] = []
         for rel in sorted(by_path)[:MAX_FILES]:
             path = folder.root / rel

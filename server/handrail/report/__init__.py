@@ -26,9 +26,12 @@ class CheckSummary:
     tool_version: str
     """``handrail.__version__``."""
     docs_base_url: str | None = None
-    """Where the code pages are published (``https://…/docs/codes``). Without it links
-    point at the pages installed with the package, which work offline but not in a
-    browser looking at a CI run on another machine."""
+    """The documentation URL the workflow (``[docs] url``) or ``--docs-url`` configured, an
+    http(s) URL; None: the published documentation (`handrail.codes.default_docs_url`). Every
+    format links there, so a link works in a browser looking at a CI run on another machine."""
+    offline_docs: str | None = None
+    """The ``file:`` URI of the code pages installed with the package. Only the CLI's local
+    text output sets it: the text report then names that copy too, which works offline."""
 
 
 ReportFormat = Literal["text", "json", "sarif", "github"]
@@ -91,7 +94,7 @@ def summary_sentence(findings: Sequence[Finding], summary: CheckSummary) -> str:
 
 
 def code_url(code: str, summary: CheckSummary) -> str:
-    """The page explaining `code`, on the published site when the summary names one."""
+    """The web page explaining `code`: under the configured URL, else the published docs."""
     return doc_url(code, summary.docs_base_url)
 
 

@@ -1,10 +1,11 @@
 """`handrail check --format github`: GitHub Actions workflow commands, one per finding.
 
 ```
-::error file=src/a.py,line=3,col=1,endLine=3,endColumn=9,title=HR300 generated block not verified::…
+::error file=src/a.py,line=3,col=1,endLine=3,endColumn=9,title=HR300 …::…%0AWhy and how to fix: https://…/codes/HR300.md
 handrail: 1 error in 1 file (12 files checked). The gate fails (exit code 1).
 ```
-The runner turns each command into an annotation on the pull request's diff. Paths must be
+The runner turns each command into an annotation on the pull request's diff; its last line
+("Why and how to fix: …") is the web page of the code, never a path on the runner. Paths must be
 relative to the repository root, so run ``handrail check`` from there.
 """
 
@@ -14,7 +15,14 @@ from collections.abc import Sequence
 
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity
-from handrail.report import CheckSummary, ordered, severity_counts, span, summary_sentence
+from handrail.report import (
+    CheckSummary,
+    code_url,
+    ordered,
+    severity_counts,
+    span,
+    summary_sentence,
+)
 
 COMMANDS: dict[Severity, str] = {
     Severity.ERROR: "error",
@@ -26,7 +34,7 @@ COMMANDS: dict[Severity, str] = {
 
 def render_github(findings: Sequence[Finding], summary: CheckSummary) -> str:
     """One ``::error``/``::warning``/``::notice`` line per finding, then one plain summary."""
-    lines = [_command(finding) for finding in ordered(findings)]
+    lines = [_command(finding, summary) for finding in ordered(findings)]
     sentence = summary_sentence(findings, summary).rstrip(".")
     closing = f"handrail: {sentence}."
     if severity_counts(findings)[Severity.ERROR]:
@@ -50,7 +58,11 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _command(finding: Finding) -> str:
+HELP_PREFIX = "Why and how to fix: "
+"""Starts the last line of every annotation: the web page of the finding's code."""
+
+
+def _command(finding: Finding, summary: CheckSummary) -> str:
     properties: list[tuple[str, str]] = []
     if finding.path:
         where = span(finding)
@@ -64,7 +76,9 @@ def _command(finding: Finding) -> str:
             properties.append(("endColumn", str(where.end_column)))
     properties.append(("title", _title(finding.code)))
     rendered = ",".join(f"{key}={escape_property(_encodable(value))}" for key, value in properties)
-    message = escape_data(_encodable(finding.message))
+    # The annotation is read on GitHub, so its link is the web page, never a local path.
+    text = f"{finding.message}\n{HELP_PREFIX}{code_url(finding.code, summary)}"
+    message = escape_data(_encodable(text))
     return f"::{COMMANDS[finding.severity]} {rendered}::{message}"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from handrail.codes import CODES, DOCS_DIR
+from handrail.codes import CODES, docs_home
 from handrail.findings import Finding, Severity
 from handrail.report import CheckSummary, code_url, ordered, span
 
@@ -161,6 +161,4 @@ def _root_uri(root: str) -> str | None:
 
 
 def _information_uri(summary: CheckSummary) -> str:
-    if summary.docs_base_url:
-        return summary.docs_base_url
-    return DOCS_DIR.parent.as_uri()
+    return docs_home(summary.docs_base_url)

@@ -5,7 +5,8 @@ src/parser.py
   12:5  error    HR300  Generated block k3f9qa.1 has no passing verification run.
 
 1 error in 1 file (12 files checked)
-The gate fails (exit code 1). What each code means and how to fix it: HR300 file:///…/HR300.md
+The gate fails (exit code 1). What each code means and how to fix it: HR300 https://…/codes/HR300.md
+Offline, the pages installed with Handrail: file:///…/handrail/docs/codes/
 ```
 """
 
@@ -86,6 +87,9 @@ def render_text(findings: Sequence[Finding], summary: CheckSummary, *, color: bo
             style("The gate fails (exit code 1).", "red", bold=True)
             + f" What each code means and how to fix it: {links}"
         )
+        if summary.offline_docs:
+            # The web pages need a network; the copy installed with the package does not.
+            lines.append(f"Offline, the pages installed with Handrail: {summary.offline_docs}")
     elif findings:
         lines.append(style(sentence, bold=True))
     else:

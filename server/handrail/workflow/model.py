@@ -203,6 +203,26 @@ class AttributionRules(Strict):
         }[self.policy]
 
 
+class DocsRules(Strict):
+    """Where the team reads Handrail's documentation (help links of every report)."""
+
+    url: str = Field(
+        default="",
+        description="The documentation's root, http(s) only; the code pages are "
+        "`<url>/codes/HR300.md`, or `{code}` in the URL is replaced. Empty: the published docs.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        from handrail.codes import docs_url_problem
+
+        problem = docs_url_problem(value) if value else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
 class DetectionRules(Strict):
     large_insertion_lines: int = Field(default=15, ge=2)
 
@@ -222,6 +242,7 @@ class Workflow(Strict):
     review: ReviewRules = ReviewRules()
     attribution: AttributionRules = AttributionRules()
     detection: DetectionRules = DetectionRules()
+    docs: DocsRules = DocsRules()
     severity: dict[str, SeverityName] = Field(default_factory=dict)
 
     @field_validator("severity")

@@ -153,6 +153,21 @@ def test_settings_merge_and_refuse_values_in_plain_words() -> None:
     assert parse_settings("not a table", 42) == (Settings(), [])
 
 
+def test_the_accepted_code_lens_setting_is_read_nested_as_vscode_sends_it() -> None:
+    assert parse_settings({})[0].accepted_code_lens is False
+    on, problems = parse_settings({}, {"handrail": {"lens": {"acceptedCode": True}}})
+    assert on.accepted_code_lens is True and problems == []
+    assert parse_settings({"acceptedCodeLens": True})[0].accepted_code_lens is True
+    refused, problems = parse_settings({}, {"lens": {"acceptedCode": "yes"}})
+    assert refused.accepted_code_lens is False
+    assert problems == [
+        "Handrail setting accepted_code_lens = 'yes' is invalid "
+        "(input should be a valid boolean); using the default False."
+    ]
+    # Other keys of the table are the client's own: ignored, never an error.
+    assert parse_settings({}, {"lens": {"other": 1}}) == (Settings(), [])
+
+
 def test_insertion_hints_move_with_edits() -> None:
     hints = [InsertionHint(10, 20)]
     # Two lines inserted above: moved down.
@@ -198,7 +213,16 @@ json_values = st.recursive(
     max_leaves=8,
 )
 setting_names = st.sampled_from(
-    ["debounce_ms", "debounceMs", "docs_base_url", "maxDocumentBytes", "trusted", "other"]
+    [
+        "debounce_ms",
+        "debounceMs",
+        "docs_base_url",
+        "maxDocumentBytes",
+        "trusted",
+        "acceptedCodeLens",
+        "lens",
+        "other",
+    ]
 )
 
 

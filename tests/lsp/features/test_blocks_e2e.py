@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -215,3 +216,115 @@ async def test_the_paste_hint_covers_exactly_the_inserted_lines(workspace: Works
         result = await client.run(actions[0].command)
         assert (result["begin_line"], result["end_line"]) == (2, 19)
         assert client.texts[uri].endswith("# handrail:end k3f7qa.1\nz = 2\n")
+
+
+ACCEPTED_BODY = [
+    "def check(password):",
+    "    expected = os.environ['PW']",
+    "    same = password == expected",
+    "    return same",
+]
+
+
+def _accept_body(workspace: Workspace, begin_line: int) -> None:
+    """Ledger records of k3f7qa.1 marked, then accepted with ACCEPTED_BODY at `begin_line`."""
+    from handrail.ledger.records import Accepted, BlockMarked, line_hash
+
+    digest = content_hash("".join(line + "\n" for line in ACCEPTED_BODY))
+    ledger = Ledger(workspace)
+    ledger.append(
+        BlockMarked.create(
+            block_id="k3f7qa.1",
+            task_id="k3f7qa",
+            path="src/auth_check.py",
+            content_hash=digest,
+            begin_line=begin_line,
+            end_line=begin_line + len(ACCEPTED_BODY) + 1,
+            author="Ada Tester <ada@example.com>",
+        )
+    )
+    ledger.append(
+        Accepted.create(
+            block_id="k3f7qa.1",
+            content_hash=digest,
+            path="src/auth_check.py",
+            begin_line=begin_line,
+            end_line=begin_line + len(ACCEPTED_BODY) - 1,
+            line_hashes=[line_hash(line) for line in ACCEPTED_BODY],
+            author="Ada Tester <ada@example.com>",
+        )
+    )
+
+
+def _accepted_lenses(lenses: list[types.CodeLens]) -> list[tuple[int, str]]:
+    return [
+        (lens.range.start.line, lens.command.title)
+        for lens in lenses
+        if lens.command is not None and lens.command.title.startswith("generated · ")
+    ]
+
+
+async def test_accepted_code_lens_is_opt_in_and_follows_edits(workspace: Workspace) -> None:
+    """Issue 12.4: accepted code (markers removed) can show a lens, from the same engine as
+    the hover and `handrail blame`: off by default, then on the block's first line, "moved"
+    when code above pushed it down, "edited since" once a line inside changed."""
+    make_task(workspace)
+    text = "import os\n" + "\n".join(ACCEPTED_BODY) + "\nprint('after')\n"
+    path = workspace.root / "src" / "auth_check.py"
+    path.parent.mkdir()
+    path.write_text(text)
+    _accept_body(workspace, begin_line=2)
+
+    async with running([workspace.root]) as client:
+        uri = client.open(path, text)
+        await client.diagnostics_of(uri, 1)
+        assert _accepted_lenses(await _lenses(client, uri)) == []
+        # The hover answers all the same: the lens is the opt-in part.
+        assert "**Generated, accepted: k3f7qa.1** · accepted" in await _hover(client, uri, 2, 4)
+        # Turned on as VS Code sends `handrail.lens.acceptedCode`: a nested table.
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"handrail": {"lens": {"acceptedCode": True}}}
+            )
+        )
+        shown = await _poll_accepted_lenses(client, uri)
+        assert shown == [(1, "generated · k3f7qa.1 · accepted")]
+
+    async with running([workspace.root], settings={"lens": {"acceptedCode": True}}) as client:
+        uri = client.open(path, text)
+        await client.diagnostics_of(uri, 1)
+        lenses = await _lenses(client, uri)
+        assert _accepted_lenses(lenses) == [(1, "generated · k3f7qa.1 · accepted")]
+        (lens,) = [x for x in lenses if x.range.start.line == 1]
+        assert lens.command is not None and lens.command.command == ""
+        tooltip = lens.command.tooltip or ""
+        assert tooltip.startswith("k3f7qa.1: as accepted · not verified")
+        assert "accepted 20" in tooltip and "by Ada Tester" in tooltip
+        assert "task k3f7qa: Given a CSV header line" in tooltip
+
+        # Two lines added above: the whole block moved down.
+        version = client.insert(uri, 1, "import sys\nimport re\n")
+        await client.diagnostics_of(uri, version)
+        moved = _accepted_lenses(await _lenses(client, uri))
+        assert moved == [(3, "generated · k3f7qa.1 · accepted, moved since")]
+
+        # A line inside the block rewritten: "edited since", still on the block's first line.
+        lines = client.texts[uri].split("\n")
+        lines[5] = "    same = hmac.compare_digest(password, expected)"
+        version = client.replace_all(uri, "\n".join(lines))
+        await client.diagnostics_of(uri, version)
+        edited = _accepted_lenses(await _lenses(client, uri))
+        assert edited == [(3, "generated · k3f7qa.1 · edited since")]
+        hover = await _hover(client, uri, 4, 4)
+        assert "**Generated, accepted: k3f7qa.1** · edited" in hover
+
+
+async def _poll_accepted_lenses(client: Client, uri: str) -> list[tuple[int, str]]:
+    """The accepted-code lenses once the server has applied a setting sent as a notification
+    (its handler runs in its own task: ask again until they appear, within the hang guard)."""
+    deadline = asyncio.get_running_loop().time() + client.timeout_s
+    while True:
+        shown = _accepted_lenses(await _lenses(client, uri))
+        if shown or asyncio.get_running_loop().time() > deadline:
+            return shown
+        await asyncio.sleep(0.02)

@@ -2,7 +2,10 @@
 "failing", "needs explanation", or "verified"), then the next steps ("Verify", "Trace",
 "Explain"). A long lens was cut off by the editor; the details (when it was verified, the risk
 tier, the task's spec) are in the status lens's tooltip and the hover. The state comes from the
-same block findings as the diagnostics and the gate (`handrail.ledger.states`)."""
+same block findings as the diagnostics and the gate (`handrail.ledger.states`).
+
+With the setting ``lens.acceptedCode`` on, accepted code (markers removed) gets a lens too, on
+the first line of each block still in the file (`handrail.lsp.features.accepted`)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from lsprotocol import types
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, status_summary
 from handrail.ledger.states import STATE_ORDER, state_of
+from handrail.lsp.features.accepted import accepted_lenses
 from handrail.lsp.features.commands import EXPLAIN, RECORD_TRACE
 from handrail.lsp.features.common import first_words, lsp_range
 from handrail.lsp.features.verification import verify_lens_command
@@ -62,9 +66,9 @@ def block_state_words(findings: list[Finding], block_id: str) -> str:
     return ", ".join(states) if states else "verified"
 
 
-_made: weakref.WeakKeyDictionary[HandrailServer, dict[str, tuple[object, list[types.CodeLens]]]] = (
-    weakref.WeakKeyDictionary()
-)
+_made: weakref.WeakKeyDictionary[
+    HandrailServer, dict[str, tuple[object, bool, list[types.CodeLens]]]
+] = weakref.WeakKeyDictionary()
 
 
 def code_lenses(server: HandrailServer, params: types.CodeLensParams) -> list[types.CodeLens]:
@@ -79,11 +83,12 @@ def code_lenses(server: HandrailServer, params: types.CodeLensParams) -> list[ty
     made = _made.setdefault(server, {})
     for gone in [u for u in made if u not in server.documents]:
         del made[gone]
+    accepted = server.settings.accepted_code_lens
     found = made.get(uri)
-    if found is not None and found[0] is analysis:
-        return found[1]
-    lenses = _lenses(server, analysis)
-    made[uri] = (analysis, lenses)
+    if found is not None and found[0] is analysis and found[1] == accepted:
+        return found[2]
+    lenses = _lenses(server, analysis) + accepted_lenses(server, analysis)
+    made[uri] = (analysis, accepted, lenses)
     return lenses
 
 

@@ -23,6 +23,7 @@ from handrail.ledger.evidence import (
     status_summary,
 )
 from handrail.ledger.records import VerificationRun
+from handrail.lsp.features.accepted import accepted_in
 from handrail.lsp.features.common import current_analysis, engine_position, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
@@ -167,13 +168,9 @@ async def _task_hover(
 def _accepted_hover(
     server: HandrailServer, analysis: DocumentAnalysis, line: int
 ) -> types.Hover | None:
-    """Provenance of accepted code (markers removed): what `handrail blame` says of the line."""
-    from handrail.review.blame import accepted_blocks
-
-    folder = analysis.folder
-    if folder is None or analysis.rel is None:
-        return None
-    for block in accepted_blocks(folder.snapshot, analysis.rel, analysis.lines):
+    """Provenance of accepted code (markers removed): what `handrail blame` says of the line,
+    from the blocks found once per analysis (shared with the accepted-code lens)."""
+    for block in accepted_in(server, analysis):
         if line not in block.lines:
             continue
         verdict = "verified" if block.verified else f"not verified ({block.status})"
