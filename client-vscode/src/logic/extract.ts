@@ -1,5 +1,6 @@
 // Taking the code out of a model's answer: its fenced code blocks, read as CommonMark does.
-// The same rules as the server's handrail/generate/extract.py, so an answer gives the same code
+// The same rules as the server's handrail/generate/extract.py (both are checked against the
+// cases in tests/contract/extract_cases.json), so an answer gives the same code
 // in the chat view as in `handrail generate`:
 // - a fence is three or more backticks or tildes, indented at most three spaces; it closes at a
 //   line of the same character, at least as long, with nothing after it; an unclosed fence runs
