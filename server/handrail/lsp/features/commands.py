@@ -234,6 +234,7 @@ def validate_spec(server: HandrailServer, *args: Any) -> dict[str, Any]:
 def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """The folder's tasks, newest first: open ones, or every one with ``"all": true``; with
     ``"task"``, that task alone (with its blocks). Pickers list what this returns."""
+    from handrail.task_blocks import first_seen_by_hand
     from handrail.tasks import task_json
 
     values = one_mapping(args, LIST_TASKS)
@@ -248,7 +249,7 @@ def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
         return {
             "tasks": [
                 {
-                    **task_json(loaded),
+                    **task_json(loaded, by_hand=first_seen_by_hand(loaded, snapshot.index)),
                     "uri": uri_of(loaded.path),
                     "blocks": snapshot.index.blocks_of_task(task_id),
                 }
@@ -771,7 +772,12 @@ async def _record_evidence(server: HandrailServer, command: str, args: tuple[Any
     if command == RECORD_TRACE:
         record = Trace.create(block_id=block_id, content_hash=digest, note=note, author=author)
     else:
-        record = Explanation.create(block_id=block_id, content_hash=digest, author=author)
+        from handrail.tasks import current_spec_hash
+
+        spec = await asyncio.to_thread(current_spec_hash, folder.ws, block_id.rpartition(".")[0])
+        record = Explanation.create(
+            block_id=block_id, content_hash=digest, author=author, spec_hash=spec
+        )
     try:
         await asyncio.to_thread(Ledger(folder.ws).append, record)
     except LedgerWriteError as exc:
