@@ -448,6 +448,10 @@ async function chatScenarios() {
     if (!text.includes("# Task vbu2ph") || !text.includes("src/wordcount.py")) {
       throw new Error(`the prompt pack was not sent:\n${text.slice(0, 500)}`);
     }
+    // Issue 13.5: the pack names the file and the place at the cursor.
+    if (!text.includes("The code goes into `src/wordcount.py`, before line 20.")) {
+      throw new Error(`the pack does not say where the code goes:\n${text.slice(0, 1500)}`);
+    }
     log(`model got ${request.messages.length} message(s) at temperature 0.2`);
   });
 

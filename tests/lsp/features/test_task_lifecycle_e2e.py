@@ -285,3 +285,34 @@ async def test_a_spec_edited_by_hand_reopens_a_block_checked_under_the_old_one(
         assert by_hand["by_hand"] is True and by_hand["spec"] is None
         first_seen = dt.datetime.fromisoformat(by_hand["first_seen"])
         assert first_seen >= marked.at
+
+
+async def test_the_pack_shows_where_the_code_goes_from_the_cursor(workspace: Workspace) -> None:
+    # Issue 13.5 from the editor (VS Code chat's /generate): the cursor names the target file
+    # and the insertion point; the block under it, the attempt being replaced.
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        plain = await client.run("handrail.prompt", {"task": "k3f7qa"})
+        assert "<<< the code goes here >>>" not in plain["prompt"]
+
+        pack = await client.run("handrail.prompt", {"task": "k3f7qa", "uri": uri, "line": 3})
+        assert "The code goes into `src/a.py`, before line 3." in pack["prompt"]
+        assert "import os\n\n<<< the code goes here >>>\ndef f(x):" in pack["prompt"]
+
+        await client.run(
+            "handrail.markSelection", {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"}
+        )
+        replacing = await client.run(
+            "handrail.prompt", {"task": "k3f7qa", "uri": uri, "line": 4, "replace": "k3f7qa.1"}
+        )
+        assert "replacing an earlier attempt that failed" in replacing["prompt"]
+        where = replacing["prompt"].split("## Where the code goes")[1].split("## Context")[0]
+        assert "at line 3, replacing an earlier attempt that failed (not shown)" in where
+        assert "import os\n\n<<< the code goes here >>>\n```" in where
+        with pytest.raises(JsonRpcException, match="not a block of task k3f7qa"):
+            await client.run(
+                "handrail.prompt", {"task": "k3f7qa", "uri": uri, "replace": "m2n4pq.1"}
+            )
