@@ -316,3 +316,31 @@ async def test_the_pack_shows_where_the_code_goes_from_the_cursor(workspace: Wor
             await client.run(
                 "handrail.prompt", {"task": "k3f7qa", "uri": uri, "replace": "m2n4pq.1"}
             )
+
+
+async def test_risk_tiers_follow_code_not_comments_and_say_why(workspace: Workspace) -> None:
+    # Issue 13.7 in the editor: a word in a docstring or a comment puts no block in a tier; the
+    # same word in code does, and the finding says which reason chose the tier.
+    make_task(workspace)
+    quiet = (
+        "# handrail:begin k3f7qa.1\ndef f(x):\n"
+        '    """Not about the password at all."""\n'
+        "    # the password is elsewhere\n"
+        "    return x + 1\n# handrail:end k3f7qa.1\n"
+    )
+    risky = (
+        "# handrail:begin k3f7qa.2\ndef check(user, password):\n"
+        "    return user.password == password\n# handrail:end k3f7qa.2\n"
+    )
+    src = workspace.root / "src"
+    src.mkdir()
+    (src / "quiet.py").write_text(quiet)
+    (src / "risky.py").write_text(risky)
+    async with running([workspace.root]) as client:
+        quiet_uri = client.open(src / "quiet.py", quiet)
+        assert "HR303" not in {d.code for d in await client.diagnostics_of(quiet_uri, 1)}
+        risky_uri = client.open(src / "risky.py", risky)
+        (hr303,) = [d for d in await client.diagnostics_of(risky_uri, 1) if d.code == "HR303"]
+        assert "in the 'auth' risk tier" in hr303.message
+        assert "It is in this tier because its code" in hr303.message
+        assert "password" in hr303.message
