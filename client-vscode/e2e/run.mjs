@@ -2,7 +2,7 @@
 // Debian's Chromium. Every step saves a screenshot under e2e/artifacts/ and fails loudly.
 // Environment (set by scripts/e2e.sh): TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS,
 // FAKE_MODEL_VSIX (the test-only language model of e2e/fake-model). E2E_ONLY=trusted,chat
-// runs only the named groups (trusted, untrusted, hostile, chat) while working on one of them.
+// runs only the named groups (trusted, untrusted, hostile, chat, tasks) while working on one of them.
 import { spawn, execFileSync } from "node:child_process";
 import {
   cpSync,
@@ -448,6 +448,10 @@ async function chatScenarios() {
     if (!text.includes("# Task vbu2ph") || !text.includes("src/wordcount.py")) {
       throw new Error(`the prompt pack was not sent:\n${text.slice(0, 500)}`);
     }
+    // Issue 13.5: the pack names the file and the place at the cursor.
+    if (!text.includes("The code goes into `src/wordcount.py`, before line 20.")) {
+      throw new Error(`the pack does not say where the code goes:\n${text.slice(0, 1500)}`);
+    }
     log(`model got ${request.messages.length} message(s) at temperature 0.2`);
   });
 
@@ -735,6 +739,325 @@ async function hostileScenarios() {
   await trustedPage.close();
   rmSync(restrictedSentinels, { recursive: true, force: true });
   rmSync(trustedSentinels, { recursive: true, force: true });
+}
+
+// --- tasks: a task's life in the editor (issue 13): edit, close, reopen, regenerate, drift ---
+
+const EDITED_SPEC =
+  "Given a text, return its longest word or None when it has no words. It must break ties by the later word alphabetically and follow the pattern of top_words() in src/wordcount.py.";
+const FIVE_SENTENCES =
+  "Given a text, return its shortest word. It must ignore punctuation. It must break ties alphabetically. Given a text, return its longest word. It must follow the pattern of top_words() in src/wordcount.py.";
+const CHILD_SPECS = [
+  "Given a text, return its shortest word or None when it has no words. It must ignore punctuation and break ties alphabetically.",
+  "",
+  "",
+  "Given a text, return its longest word or None when it has no words. It must follow the pattern of top_words() in src/wordcount.py.",
+  "",
+];
+/** What the test's model endpoint answers: a longest_word() the fixture's tests pass. */
+const REGENERATED = [
+  "Here is a new attempt.",
+  "",
+  "```python",
+  "def longest_word(text: str) -> str | None:",
+  '    """The longest word of `text`, ties broken by the later word; None without words."""',
+  "    found = words(text)",
+  "    if not found:",
+  "        return None",
+  "    return max(found, key=lambda word: (len(word), word))",
+  "```",
+].join("\n");
+
+/**
+ * An OpenAI-compatible chat-completions endpoint on 127.0.0.1 that streams `answer` to every
+ * request: the model the language server's own `handrail.generate` talks to (the user's
+ * settings file points at it), as e2e/fake-model is the model of VS Code's chat.
+ */
+async function startModelEndpoint(answer) {
+  const { createServer } = await import("node:http");
+  const requests = [];
+  const chunk = (delta, finish = null) =>
+    `data: ${JSON.stringify({
+      id: "e2e",
+      object: "chat.completion.chunk",
+      model: "e2e-model",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    })}\n\n`;
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (piece) => (body += piece));
+    request.on("end", () => {
+      requests.push({ path: request.url, ...JSON.parse(body || "{}") });
+      response.writeHead(200, { "Content-Type": "text/event-stream" });
+      response.write(chunk({ role: "assistant" }));
+      for (const piece of answer.match(/[\s\S]{1,40}/g)) response.write(chunk({ content: piece }));
+      response.write(chunk({}, "stop"));
+      response.end("data: [DONE]\n\n");
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/v1`,
+    requests,
+    close: () => server.close(),
+  };
+}
+
+/** `handrail stats --format json` in the workspace, with the handrail the editor runs. */
+function statsOf(server) {
+  const out = execFileSync(HANDRAIL_SERVER, ["stats", "--format", "json"], {
+    cwd: server.workspace,
+    env: {
+      ...process.env,
+      HOME: server.home,
+      XDG_CONFIG_HOME: join(server.home, "config"),
+      XDG_STATE_HOME: join(server.home, "state"),
+    },
+    encoding: "utf8",
+  });
+  return JSON.parse(out).total;
+}
+
+/** Picks `label` in the open quick pick by typing it (the list filters) and pressing Enter. */
+async function pickItem(page, title, label) {
+  await page.waitForSelector(`.quick-input-title:has-text("${title}")`);
+  await page.keyboard.type(label);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row:has-text("${label}")`);
+  await page.keyboard.press("Enter");
+}
+
+/** The first six characters of each row the Mark Selection picker offers (lines 6-7 selected
+ * first): the task ids, and the start of "New task from the template". */
+async function markPickerTasks(page, shot) {
+  await openFile(page, "src/wordcount.py", 6);
+  await page.keyboard.press("Shift+ArrowDown");
+  await runCommand(page, "Handrail: Mark Selection as Generated");
+  await page.waitForSelector('.quick-input-title:has-text("for which task?")');
+  await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("New task")');
+  // The open tasks come from the server after the first row: wait for one of them.
+  await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("qqpas5")');
+  const rows = await page.locator(".quick-input-list .monaco-list-row").allInnerTexts();
+  await page.screenshot({ path: join(ARTIFACTS, `${shot}.png`) });
+  await page.keyboard.press("Escape");
+  // Each row starts with its task id (the title follows).
+  return rows.map((row) => row.trim().slice(0, 6));
+}
+
+async function quickFix(page, title) {
+  const fix = page.locator(`.action-widget :text("${title}")`);
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press("Control+.");
+    try {
+      await fix.first().waitFor({ timeout: 5_000 });
+      break;
+    } catch (error) {
+      await page.keyboard.press("Escape");
+      if (attempt === 6) throw error;
+      await page.waitForTimeout(1000);
+    }
+  }
+  return fix.first();
+}
+
+async function taskScenarios() {
+  const endpoint = await startModelEndpoint(REGENERATED);
+  const tasks = await startCodeServer(
+    "tasks",
+    { ...baseSettings, "security.workspace.trust.enabled": false },
+    true,
+    {
+      prepare: (workspace) => {
+        // The user's own generation settings (never the repository's): the test endpoint.
+        // HOME and XDG_CONFIG_HOME both point into the test's folder; whichever the server's
+        // environment keeps, the file is there.
+        const settings = `[generate]\nbase_url = "${endpoint.url}"\nmodel = "e2e-model"\ntimeout_s = 60\n`;
+        for (const config of ["config", ".config"]) {
+          const dir = join(dirname(workspace), config, "handrail");
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, "settings.toml"), settings);
+        }
+        // qqpas5's fixture context names .env, which no pack may hold (HR203): without it the
+        // task can be generated for.
+        const task = join(workspace, ".handrail", "tasks", "qqpas5.toml");
+        writeFileSync(task, readFileSync(task, "utf8").replace('    ".env",\n', ""));
+      },
+    },
+  );
+  servers.push(tasks);
+  const page = await openWorkbench(browser, tasks);
+  const taskFile = (id) =>
+    readFileSync(join(tasks.workspace, ".handrail", "tasks", `${id}.toml`), "utf8");
+
+  await step(page, "30-tasks-edit-spec-reopens-block", async () => {
+    await openFile(page, "src/wordcount.py", 22);
+    await runCommand(page, "Handrail: Edit Task");
+    await pickItem(page, "Edit which task?", "qqpas5");
+    await pickItem(page, "Edit task qqpas5: what?", "Spec");
+    await page.waitForSelector('.quick-input-title:has-text("Edit task qqpas5: the spec")');
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(EDITED_SPEC);
+    await inputMessage(page, "Press Enter to continue");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.notifications-toasts:has-text("re-opened (HR314): qqpas5.1")');
+    // The block's own finding, in the Problems panel.
+    const panel = await problemsText(page);
+    await panel
+      .locator(
+        '.monaco-list-row:has-text("HR314"):has-text("qqpas5.1"):has-text("generated under an earlier spec")',
+      )
+      .first()
+      .waitFor();
+    const text = taskFile("qqpas5");
+    if (!text.includes("[[spec_history]]") || !text.includes("ties by the later word")) {
+      throw new Error(`the spec and its history were not written:\n${text}`);
+    }
+  });
+
+  await step(page, "31-tasks-close-leaves-the-mark-picker", async () => {
+    const before = await markPickerTasks(page, "31a-mark-picker-before");
+    if (!before.includes("vbu2ph")) throw new Error(`vbu2ph not offered: ${before.join(", ")}`);
+    await runCommand(page, "Handrail: Close Task");
+    await pickItem(page, "Close which task?", "vbu2ph");
+    await pickItem(page, "Close task vbu2ph: why?", "Done");
+    await page.waitForSelector('.quick-input-title:has-text("Close task vbu2ph (done)")');
+    await page.keyboard.type("merged in the e2e");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.notifications-toasts:has-text("task vbu2ph closed (done)")');
+    if (!/status = "done"/.test(taskFile("vbu2ph"))) {
+      throw new Error(`vbu2ph.toml does not say done:\n${taskFile("vbu2ph")}`);
+    }
+    const after = await markPickerTasks(page, "31b-mark-picker-after-close");
+    log(`mark picker after closing vbu2ph: ${after.join(", ")}`);
+    if (after.includes("vbu2ph")) throw new Error("the closed task is still offered for marking");
+  });
+
+  await step(page, "32-tasks-reopen", async () => {
+    await runCommand(page, "Handrail: Reopen Task");
+    await pickItem(page, "Reopen which task?", "vbu2ph");
+    await page.waitForSelector('.notifications-toasts:has-text("task vbu2ph is open again")');
+    const after = await markPickerTasks(page, "32a-mark-picker-after-reopen");
+    if (!after.includes("vbu2ph")) throw new Error(`vbu2ph not offered again: ${after.join(", ")}`);
+  });
+
+  await step(page, "33-tasks-regenerate-counts-failed-first-attempt", async () => {
+    const before = statsOf(tasks);
+    log(`stats before: ${JSON.stringify(before)}`);
+    // The HR314 quick fix on the re-opened block: a new attempt from the edited spec.
+    await openFile(page, "src/wordcount.py", 21);
+    const fix = await quickFix(page, "Regenerate block qqpas5.1 (discard this attempt)");
+    await fix.click();
+    await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:begin qqpas5.2")', {
+      timeout: 60_000,
+    });
+    await page.waitForSelector('.editor-instance .view-lines:has-text("ties broken by the later")');
+    if ((await page.locator('.editor-instance .view-lines:has-text("qqpas5.1")').count()) > 0) {
+      throw new Error("the discarded attempt is still in the file");
+    }
+    if (endpoint.requests.length !== 1) {
+      throw new Error(`expected one model request, got ${endpoint.requests.length}`);
+    }
+    const pack = endpoint.requests[0].messages.at(-1).content;
+    if (
+      !pack.includes("ties by the later word") ||
+      !pack.includes("replacing an earlier attempt")
+    ) {
+      throw new Error(`the pack is not the edited spec's new attempt:\n${pack.slice(0, 800)}`);
+    }
+    await page.keyboard.press("Control+S");
+    await page.waitForSelector('.tab.active:not(.dirty):has-text("wordcount.py")');
+    const regenerated = statsOf(tasks);
+    log(`stats after regenerate: ${JSON.stringify(regenerated)}`);
+    const failed = (s) => s.first_attempts - s.first_attempt_passed;
+    if (failed(regenerated) !== failed(before) + 1) {
+      throw new Error("the discarded attempt is not counted as a failed first attempt");
+    }
+    // Verified, the new attempt counts as rework.
+    await openFile(page, "src/wordcount.py", 23);
+    await runCommand(page, "Handrail: Verify Block");
+    const panel = await problemsText(page);
+    await panel
+      .locator('.monaco-list-row:has-text("HR304"):has-text("qqpas5.2")')
+      .first()
+      .waitFor({ timeout: 120_000 });
+    const verified = statsOf(tasks);
+    log(`stats after verify: ${JSON.stringify(verified)}`);
+    if (verified.reworked !== before.reworked + 1) {
+      throw new Error(`the new attempt is not counted as rework: ${JSON.stringify(verified)}`);
+    }
+  });
+
+  await step(page, "34-tasks-moved-range-offers-the-new-one", async () => {
+    // A line-range entry pins the hash of its lines when the context is set.
+    await runCommand(page, "Handrail: Edit Task");
+    await pickItem(page, "Edit which task?", "qqpas5");
+    await pickItem(page, "Edit task qqpas5: what?", "Context");
+    await page.waitForSelector('.quick-input-title:has-text("Edit task qqpas5: the context")');
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("src/wordcount.py, tests/test_wordcount.py#L8-L9");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.notifications-toasts:has-text("task qqpas5 updated")');
+    if (!/\[context_hashes\]/.test(taskFile("qqpas5"))) {
+      throw new Error(`the range's lines were not pinned:\n${taskFile("qqpas5")}`);
+    }
+    // Two lines above them: the test moves down.
+    const tests = join(tasks.workspace, "tests", "test_wordcount.py");
+    writeFileSync(tests, `# Edited above the range.\n\n${readFileSync(tests, "utf8")}`);
+    await page.waitForTimeout(1500); // the file watcher
+    await openFile(page, ".handrail/tasks/qqpas5.toml");
+    const panel = await problemsText(page);
+    await panel
+      .locator('.monaco-list-row:has-text("HR207"):has-text("tests/test_wordcount.py#L10-L11")')
+      .first()
+      .waitFor();
+    await openFile(page, ".handrail/tasks/qqpas5.toml");
+    const line =
+      taskFile("qqpas5")
+        .split("\n")
+        .findIndex((l) => l.includes("#L8-L9")) + 1;
+    await page.keyboard.press("Control+G");
+    await page.keyboard.type(String(line));
+    await page.keyboard.press("Enter");
+    const fix = await quickFix(page, "Use tests/test_wordcount.py#L10-L11 (the lines moved)");
+    await fix.click();
+    await page.waitForSelector('.editor-instance .view-lines:has-text("#L10-L11")');
+  });
+
+  await step(page, "35-tasks-decompose-five-sentences-into-two", async () => {
+    await page.keyboard.press("Escape");
+    const before = new Set(taskIds(tasks.workspace));
+    await runCommand(page, "Handrail: New AI Task");
+    await page.waitForSelector('.quick-input-title:has-text("the spec")');
+    await page.keyboard.type(FIVE_SENTENCES);
+    await inputMessage(page, "Decompose into smaller tasks");
+    await page.keyboard.press("Enter");
+    const offer = page.locator('.notification-toast:has-text("Decompose it into sub-tasks")');
+    await offer.locator('.monaco-button:has-text("Decompose")').first().click();
+    for (const [index, spec] of CHILD_SPECS.entries()) {
+      await page.waitForSelector(`.quick-input-title:has-text("Decompose (${index + 1}/5)")`);
+      await page.keyboard.press("Control+A");
+      if (spec === "") await page.keyboard.press("Backspace");
+      else await page.keyboard.type(spec);
+      await page.keyboard.press("Enter");
+    }
+    await page.waitForSelector('.quick-input-title:has-text("the files the model needs")');
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.notifications-toasts:has-text("created parent task")');
+    const created = taskIds(tasks.workspace).filter((id) => !before.has(id));
+    const parents = created.filter((id) => /decomposed = true/.test(taskFile(id)));
+    const children = created.filter((id) => !parents.includes(id));
+    log(`decomposed: parent ${parents.join(", ")}, children ${children.join(", ")}`);
+    if (parents.length !== 1 || children.length !== 2) {
+      throw new Error(`expected one parent and two children, got ${created.join(", ")}`);
+    }
+    for (const child of children) {
+      if (!taskFile(child).includes(`parent = "${parents[0]}"`)) {
+        throw new Error(`${child} is not under ${parents[0]}:\n${taskFile(child)}`);
+      }
+    }
+  });
+
+  await page.close();
+  endpoint.close();
 }
 
 const baseSettings = {
@@ -1033,6 +1356,10 @@ try {
 
   if (runs("chat")) {
     await chatScenarios();
+  }
+
+  if (runs("tasks")) {
+    await taskScenarios();
   }
 } finally {
   await browser.close();

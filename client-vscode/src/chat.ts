@@ -227,6 +227,21 @@ export class HandrailChat {
     if (folder !== undefined) {
       args.folder = folder.toString();
     }
+    // Where "Insert" puts the answer: the cursor of the editor in front, or the block of this
+    // task under it that "Replace" discards. The pack names the file and shows the place, so
+    // the model writes code for that spot (issue 13.5).
+    const editor = vscode.window.activeTextEditor;
+    const replace =
+      editor === undefined
+        ? undefined
+        : replaceableBlock(editor.document.getText(), editor.selection.active.line + 1, task);
+    if (editor !== undefined && editor.document.uri.scheme === "file") {
+      args.uri = editor.document.uri.toString();
+      args.line = editor.selection.active.line + 1;
+      if (replace !== undefined) {
+        args.replace = replace;
+      }
+    }
     const pack = await this.server.execute<PromptResult>("handrail.prompt", args);
     if (pack.refused || pack.prompt === null) {
       // The gate: nothing reaches the model while a check fails.
@@ -283,11 +298,6 @@ export class HandrailChat {
       arguments: [argument],
     });
     // The follow-up of a failed attempt: replace the block under the cursor with this one.
-    const editor = vscode.window.activeTextEditor;
-    const replace =
-      editor === undefined
-        ? undefined
-        : replaceableBlock(editor.document.getText(), editor.selection.active.line + 1, task);
     if (replace !== undefined) {
       stream.button({
         command: INSERT_GENERATED,

@@ -200,6 +200,7 @@ def _carry(
                 author=run.author,
                 coverage={new_id: coverage} if coverage is not None else None,
                 could_not_run=run.could_not_run,
+                spec_hash=run.spec_hash,
             )
         )
     acknowledgements: list[Trace | Explanation | Review] = [
@@ -232,7 +233,9 @@ def _carry(
             )
         else:
             carried.append(
-                Explanation.create(block_id=new_id, content_hash=digest, author=ack.author)
+                Explanation.create(
+                    block_id=new_id, content_hash=digest, author=ack.author, spec_hash=ack.spec_hash
+                )
             )
     return carried
 

@@ -11,14 +11,82 @@ looking at any more, since closed tasks leave the menus.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex
 from handrail.ledger.records import BlockMarked
-from handrail.tasks import Task
+from handrail.tasks import LoadedTask, Task
 from handrail.workflow.model import Workflow
 
-__all__ = ["generated_under_earlier_spec", "task_block_findings"]
+__all__ = [
+    "HandEdit",
+    "first_seen_by_hand",
+    "generated_under_earlier_spec",
+    "hand_edit",
+    "task_block_findings",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class HandEdit:
+    """The task's spec was changed outside `task edit` (in the TOML, by hand): the spec
+    history cannot say when, so the ledger bounds it."""
+
+    after: dt.datetime
+    """The newest block marked under another spec with no edit recorded since: the spec
+    changed after it."""
+    first_seen: dt.datetime
+    """The first record made under the current spec after that (a marking, a run, an
+    explanation), else the task file's modification time, else `after`."""
+
+
+def hand_edit(
+    task: Task, index: EvidenceIndex, *, modified: dt.datetime | None = None
+) -> HandEdit | None:
+    """Whether the task's spec was changed by hand since blocks were marked under it.
+
+    Every marking records the spec's hash: a block marked under a spec that is not the
+    current one, later than the last edit the history records, saw a spec that was then
+    replaced without `task edit`. `modified` is the task file's modification time.
+    """
+    current = task.spec_hash
+    since = task.spec_since
+    blocks = index.blocks_of_task(task.id)
+    stale = [
+        m.at
+        for m in (index.marked(b) for b in blocks)
+        if m is not None
+        and m.spec_hash is not None
+        and m.spec_hash != current
+        and (since is None or m.at > since)
+    ]
+    if not stale:
+        return None
+    after = max(stale)
+    seen = [
+        r.at
+        for b in blocks
+        for r in (index.marked(b), *index.runs_for(b), *index.explanations_for(b))
+        if r is not None and r.spec_hash == current and r.at > after
+    ]
+    if seen:
+        first = min(seen)
+    elif modified is not None and modified > after:
+        first = modified
+    else:
+        first = after
+    return HandEdit(after=after, first_seen=first)
+
+
+def first_seen_by_hand(loaded: LoadedTask, index: EvidenceIndex) -> dt.datetime | None:
+    """When the task's spec was first seen changed by hand (`hand_edit`), else None."""
+    try:
+        modified = dt.datetime.fromtimestamp(loaded.path.stat().st_mtime, dt.UTC)
+    except OSError:
+        modified = None
+    found = hand_edit(loaded.task, index, modified=modified)
+    return found.first_seen if found is not None else None
 
 
 def generated_under_earlier_spec(marked: BlockMarked | None, task: Task) -> dt.datetime | None:
@@ -42,13 +110,25 @@ def generated_under_earlier_spec(marked: BlockMarked | None, task: Task) -> dt.d
 
 
 def _rechecked_since(
-    index: EvidenceIndex, evidence: BlockEvidence, since: dt.datetime, *, explanation: bool
+    index: EvidenceIndex,
+    evidence: BlockEvidence,
+    since: dt.datetime,
+    spec: str,
+    *,
+    explanation: bool,
 ) -> bool:
-    """Whether the block's current content passed a run, and was explained, after `since`."""
+    """Whether the block's current content passed a run, and was explained, under the spec
+    whose hash is `spec`: a record that holds the spec's hash is compared with it (so a run
+    made before a hand edit does not count, whatever its date); an older one, by time with
+    `since`."""
+
+    def under_spec(recorded: str | None, moment: dt.datetime) -> bool:
+        return recorded == spec if recorded is not None else moment >= since
+
     passed = any(
         run.passed
         and run.blocks.get(evidence.block_id) == evidence.content_hash
-        and run.finished_at >= since
+        and under_spec(run.spec_hash, run.finished_at)
         for run in index.runs_for(evidence.block_id)
     )
     if not passed:
@@ -56,7 +136,7 @@ def _rechecked_since(
     if not explanation:
         return True
     return any(
-        e.content_hash == evidence.content_hash and e.at >= since
+        e.content_hash == evidence.content_hash and under_spec(e.spec_hash, e.at)
         for e in index.explanations_for(evidence.block_id)
     )
 
@@ -77,20 +157,29 @@ def task_block_findings(
     findings: list[Finding] = []
     block_id = evidence.block_id
     severity = workflow.severity_of("HR314")
-    since = generated_under_earlier_spec(evidence.marked or index.marked(block_id), task)
+    marked = evidence.marked or index.marked(block_id)
+    since = generated_under_earlier_spec(marked, task)
     if (
         severity is not None
         and since is not None
-        and not _rechecked_since(index, evidence, since, explanation=evidence.explanation_required)
+        and not _rechecked_since(
+            index, evidence, since, task.spec_hash, explanation=evidence.explanation_required
+        )
     ):
+        by_hand = (
+            marked is not None
+            and marked.spec_hash is not None
+            and (task.spec_since is None or task.spec_since < marked.at)
+        )
         when = since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        changed = f"changed by hand after {when}" if by_hand else f"changed {when}"
         findings.append(
             Finding(
                 code="HR314",
                 severity=severity,
                 message=(
                     f"Block {block_id} was generated under an earlier spec of task {task.id} "
-                    f"(the spec changed {when}): verify and explain it again against the new "
+                    f"(the spec {changed}): verify and explain it again against the new "
                     f"spec, or regenerate it (handrail generate --replace {block_id})."
                 ),
                 path=path,

@@ -154,9 +154,21 @@ def task_title(spec: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def task_json(loaded: LoadedTask) -> dict[str, Any]:
-    """A task as `task list/show --json` and the server's task commands report it."""
+def task_json(loaded: LoadedTask, *, by_hand: dt.datetime | None = None) -> dict[str, Any]:
+    """A task as `task list/show --json` and the server's task commands report it.
+
+    `by_hand`: when the spec was first seen changed by hand (`task_blocks.hand_edit`), which
+    the history lists last, without the earlier spec (nothing recorded it).
+    """
     task = loaded.task
+    history: list[dict[str, Any]] = [
+        {"spec": rev.spec, "replaced": rev.replaced.isoformat(), "by_hand": False}
+        for rev in task.spec_history
+    ]
+    if by_hand is not None:
+        history.append(
+            {"spec": None, "replaced": None, "by_hand": True, "first_seen": by_hand.isoformat()}
+        )
     return {
         "task": task.id,
         "path": loaded.rel,
@@ -173,9 +185,7 @@ def task_json(loaded: LoadedTask) -> dict[str, Any]:
         "note": task.note,
         "parent": task.parent,
         "decomposed": task.decomposed,
-        "spec_history": [
-            {"spec": rev.spec, "replaced": rev.replaced.isoformat()} for rev in task.spec_history
-        ],
+        "spec_history": history,
     }
 
 

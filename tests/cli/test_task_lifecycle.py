@@ -276,3 +276,33 @@ def test_decompose_writes_nothing_when_a_sub_spec_is_refused(repo: Path) -> None
     result = run(repo, "task", "decompose", LONG_SPEC, "--sub", GOOD_SPEC, "--sub", "TODO <x>.")
     assert result.exit_code == 1
     assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
+
+
+def test_a_hand_edit_after_verification_reopens_the_block_until_rechecked(repo: Path) -> None:
+    # The spec history only holds edits made with `task edit`: a hand edit has no date, so a
+    # run and an explanation made before it must not count for the new spec (issue 13.3).
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+    block = f"{task_id}.1"
+    assert run(repo, "trust").exit_code == 0
+    assert run(repo, "verify", block).exit_code == 0
+    assert run(repo, "explain", block).exit_code == 0
+    assert gate_codes(repo) == []
+
+    path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
+    path.write_text(path.read_text().replace("most frequent", "least frequent"))
+    result = run(repo, "check", "--format", "json")
+    (hr314,) = [f for f in json.loads(result.output)["findings"] if f["code"] == "HR314"]
+    assert "changed by hand" in hr314["message"]
+    shown = json.loads(run(repo, "task", "show", task_id, "--json").output)
+    (by_hand,) = shown["spec_history"]
+    assert by_hand["spec"] is None and by_hand["by_hand"] is True
+    assert by_hand["first_seen"]
+    text = run(repo, "task", "show", task_id).output
+    assert "changed by hand (first seen " in text
+
+    # Checked again under the new spec, the block is done with.
+    assert run(repo, "verify", block).exit_code == 0
+    assert gate_codes(repo) == [("HR314", "src/words.py")]
+    assert run(repo, "explain", block).exit_code == 0
+    assert gate_codes(repo) == []

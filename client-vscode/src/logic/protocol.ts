@@ -190,7 +190,12 @@ export interface TaskJson {
   closed_at: string | null;
   parent?: string | null;
   decomposed?: boolean;
-  spec_history: { spec: string; replaced: string }[];
+  /** Edits made with Edit Task (the spec they replaced), then a hand edit of the TOML, which
+   * has no earlier spec and no date of its own: `first_seen` bounds it. */
+  spec_history: (
+    | { spec: string; replaced: string; by_hand?: false }
+    | { spec: null; replaced: null; by_hand: true; first_seen: string }
+  )[];
   blocks?: string[];
 }
 

@@ -179,12 +179,17 @@ def task_list(ctx: Context, show_all: bool, as_json: bool) -> None:
 @pass_ctx
 def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     """A task's spec, context, verification command, status, spec history and blocks."""
+    from handrail.ledger.evidence import EvidenceIndex
+    from handrail.ledger.store import Ledger
+    from handrail.task_blocks import first_seen_by_hand
     from handrail.tasks import task_json
 
     loaded = _load_or_fail(ctx, task_id)
-    blocks = _blocks_of(ctx, task_id)
+    index = EvidenceIndex.build(Ledger(ctx.ws).read().records)
+    blocks = index.blocks_of_task(task_id)
+    by_hand = first_seen_by_hand(loaded, index)
     if as_json:
-        emit_json({**task_json(loaded), "blocks": blocks})
+        emit_json({**task_json(loaded, by_hand=by_hand), "blocks": blocks})
         return
     task_ = loaded.task
     click.echo(f"Task {task_.id} ({task_.status}): {loaded.rel}")
@@ -197,10 +202,13 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     for entry in task_.context:
         click.echo(f"  {entry}")
     click.echo(f"Verify: {task_.verify or '(the workflow’s command)'}")
-    if task_.spec_history:
-        click.echo(f"Earlier specs: {len(task_.spec_history)}")
+    if task_.spec_history or by_hand is not None:
+        click.echo(f"Earlier specs: {len(task_.spec_history) + (by_hand is not None)}")
         for rev in task_.spec_history:
             click.echo(f"  until {rev.replaced.isoformat()}: {rev.spec.splitlines()[0][:70]}")
+        if by_hand is not None:
+            # Edited in the TOML: no history entry, the ledger dates it (HR314).
+            click.echo(f"  changed by hand (first seen {by_hand.isoformat()})")
     click.echo("Blocks: " + (", ".join(blocks) if blocks else "(none)"))
 
 

@@ -295,8 +295,13 @@ def _record_ack(ctx: Context, block_id: str, kind: str, note: str, as_json: bool
             block_id=block_id, content_hash=block.content_hash, note=note, author=author
         )
     else:
+        from handrail.tasks import current_spec_hash
+
         record = Explanation.create(
-            block_id=block_id, content_hash=block.content_hash, author=author
+            block_id=block_id,
+            content_hash=block.content_hash,
+            author=author,
+            spec_hash=current_spec_hash(ws, block.task_id),
         )
     ledger = Ledger(ws)
     try:

@@ -338,7 +338,15 @@ class VerificationRun(_Record):
         "line evidence existed (not measured).",
     )
 
-    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {"coverage": None, "could_not_run": None}
+    spec_hash: Hash | None = None
+    """The hash of the task's spec when the run was recorded: a run made under an earlier spec
+    does not re-check a block for the current one (HR314), however the spec was changed."""
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {
+        "coverage": None,
+        "could_not_run": None,
+        "spec_hash": None,
+    }
 
     def block_outcome(self, block_id: str) -> str:
         """This run's verdict for one block: passed, failed, failed_elsewhere, not_measured
@@ -387,6 +395,10 @@ class Explanation(_Record):
     kind: Literal["explanation"] = "explanation"
     block_id: BlockId
     content_hash: Hash
+    spec_hash: Hash | None = None
+    """The hash of the block's task spec when explained (HR314, as for `VerificationRun`)."""
+
+    LATER_FIELDS: ClassVar[Mapping[str, Any]] = {"spec_hash": None}
 
 
 Verdict = Literal["approve", "request_changes"]

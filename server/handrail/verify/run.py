@@ -890,6 +890,8 @@ def _record(
     record: VerificationRun | None = None
     write_error: str | None = None
     if not result.cancelled and covered:
+        from handrail.tasks import current_spec_hash
+
         candidate = VerificationRun.create(
             task_id=invocation.task_id,
             command=list(invocation.argv),
@@ -904,6 +906,7 @@ def _record(
             author=author,
             could_not_run=why,
             coverage=attributed or None,
+            spec_hash=current_spec_hash(ws, invocation.task_id),
         )
         try:
             ledger.append(candidate)

@@ -183,3 +183,164 @@ async def test_decompose_drafts_then_creates_sub_tasks_under_a_parent(
             closed = await client.run("handrail.closeTask", {"task": child, "reason": "done"})
         assert closed["parent_done"] == parent
         assert load_task(workspace, parent).task.status == "done"
+
+
+async def test_closing_a_task_with_an_unverified_block_is_hr315_until_reopened(
+    workspace: Workspace,
+) -> None:
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        await client.run(
+            "handrail.markSelection", {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"}
+        )
+
+        def latest_codes() -> set[str]:
+            latest = next(p for p in reversed(client.published) if p.uri == uri)
+            return {str(d.code) for d in latest.diagnostics}
+
+        await client.wait_for(lambda: latest_codes() == {"HR300"}, what="HR300 alone")
+        await client.run("handrail.closeTask", {"task": "k3f7qa", "reason": "done"})
+        await client.wait_for(lambda: "HR315" in latest_codes(), what="HR315 on the block")
+        latest = next(p for p in reversed(client.published) if p.uri == uri)
+        (hr315,) = [d for d in latest.diagnostics if d.code == "HR315"]
+        assert "closed (done) but block k3f7qa.1 is not verified" in hr315.message
+        await client.run("handrail.reopenTask", {"task": "k3f7qa"})
+        await client.wait_for(lambda: "HR315" not in latest_codes(), what="HR315 gone")
+
+
+async def test_editing_context_and_verify_pins_ranges_and_round_trips(
+    workspace: Workspace,
+) -> None:
+    make_task(workspace)
+    _source(workspace)
+    async with running([workspace.root]) as client:
+        edited = await client.run(
+            "handrail.editTask",
+            {"task": "k3f7qa", "context": ["src/a.py#L3-L4"], "verify": "make test"},
+        )
+        assert edited["written"] is True and edited["spec_changed"] is False
+        assert edited["reopened_blocks"] == []
+        loaded = load_task(workspace, "k3f7qa")
+        assert loaded.task.context == ["src/a.py#L3-L4"] and loaded.task.verify == "make test"
+        assert loaded.task.context_hashes["src/a.py#L3-L4"].startswith("sha256:")
+        (shown,) = (await client.run("handrail.listTasks", {"task": "k3f7qa"}))["tasks"]
+        assert shown["context"] == ["src/a.py#L3-L4"] and shown["verify"] == "make test"
+        assert shown["spec_history"] == []
+
+        with pytest.raises(JsonRpcException, match="context entry"):
+            await client.run("handrail.editTask", {"task": "k3f7qa", "context": ["a.py#L9-L2"]})
+        # An empty command goes back to the workflow's.
+        await client.run("handrail.editTask", {"task": "k3f7qa", "verify": ""})
+        assert load_task(workspace, "k3f7qa").task.verify is None
+
+
+async def test_a_spec_edited_by_hand_reopens_a_block_checked_under_the_old_one(
+    workspace: Workspace,
+) -> None:
+    import datetime as dt
+
+    from handrail.ledger.records import BlockMarked, Explanation, VerificationRun
+    from handrail.ledger.store import Ledger
+
+    make_task(workspace)
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        await client.run(
+            "handrail.markSelection", {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"}
+        )
+        path.write_text(client.texts[uri])
+    ledger = Ledger(workspace)
+    (marked,) = [r for r in ledger.read().records if isinstance(r, BlockMarked)]
+    assert marked.spec_hash == load_task(workspace, "k3f7qa").task.spec_hash
+    # Verified and explained under the spec as it was, after the marking.
+    later = marked.at + dt.timedelta(seconds=5)
+    ledger.append(
+        VerificationRun.create(
+            at=later, task_id="k3f7qa", command=["make", "test"], exit_code=0, passed=True,
+            started_at=later, finished_at=later, blocks={"k3f7qa.1": marked.content_hash},
+            spec_hash=marked.spec_hash,
+        )
+    )  # fmt: skip
+    ledger.append(
+        Explanation.create(
+            at=later, block_id="k3f7qa.1", content_hash=marked.content_hash,
+            spec_hash=marked.spec_hash,
+        )
+    )  # fmt: skip
+    task_file = workspace.tasks_dir / "k3f7qa.toml"
+    task_file.write_text(task_file.read_text().replace("column names", "column names, trimmed"))
+
+    async with running([workspace.root]) as client:
+        uri = client.open(path, path.read_text())
+        diagnostics = await client.diagnostics_of(uri, 1)
+        (hr314,) = [d for d in diagnostics if d.code == "HR314"]
+        assert "the spec changed by hand after" in hr314.message
+        (shown,) = (await client.run("handrail.listTasks", {"task": "k3f7qa"}))["tasks"]
+        (by_hand,) = shown["spec_history"]
+        assert by_hand["by_hand"] is True and by_hand["spec"] is None
+        first_seen = dt.datetime.fromisoformat(by_hand["first_seen"])
+        assert first_seen >= marked.at
+
+
+async def test_the_pack_shows_where_the_code_goes_from_the_cursor(workspace: Workspace) -> None:
+    # Issue 13.5 from the editor (VS Code chat's /generate): the cursor names the target file
+    # and the insertion point; the block under it, the attempt being replaced.
+    make_task(workspace, context=["src/a.py"])
+    path = _source(workspace)
+    async with running([workspace.root]) as client:
+        uri = client.open(path, SOURCE)
+        await client.diagnostics_of(uri, 1)
+        plain = await client.run("handrail.prompt", {"task": "k3f7qa"})
+        assert "<<< the code goes here >>>" not in plain["prompt"]
+
+        pack = await client.run("handrail.prompt", {"task": "k3f7qa", "uri": uri, "line": 3})
+        assert "The code goes into `src/a.py`, before line 3." in pack["prompt"]
+        assert "import os\n\n<<< the code goes here >>>\ndef f(x):" in pack["prompt"]
+
+        await client.run(
+            "handrail.markSelection", {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"}
+        )
+        replacing = await client.run(
+            "handrail.prompt", {"task": "k3f7qa", "uri": uri, "line": 4, "replace": "k3f7qa.1"}
+        )
+        assert "replacing an earlier attempt that failed" in replacing["prompt"]
+        where = replacing["prompt"].split("## Where the code goes")[1].split("## Context")[0]
+        assert "at line 3, replacing an earlier attempt that failed (not shown)" in where
+        assert "import os\n\n<<< the code goes here >>>\n```" in where
+        with pytest.raises(JsonRpcException, match="not a block of task k3f7qa"):
+            await client.run(
+                "handrail.prompt", {"task": "k3f7qa", "uri": uri, "replace": "m2n4pq.1"}
+            )
+
+
+async def test_risk_tiers_follow_code_not_comments_and_say_why(workspace: Workspace) -> None:
+    # Issue 13.7 in the editor: a word in a docstring or a comment puts no block in a tier; the
+    # same word in code does, and the finding says which reason chose the tier.
+    make_task(workspace)
+    quiet = (
+        "# handrail:begin k3f7qa.1\ndef f(x):\n"
+        '    """Not about the password at all."""\n'
+        "    # the password is elsewhere\n"
+        "    return x + 1\n# handrail:end k3f7qa.1\n"
+    )
+    risky = (
+        "# handrail:begin k3f7qa.2\ndef check(user, password):\n"
+        "    return user.password == password\n# handrail:end k3f7qa.2\n"
+    )
+    src = workspace.root / "src"
+    src.mkdir()
+    (src / "quiet.py").write_text(quiet)
+    (src / "risky.py").write_text(risky)
+    async with running([workspace.root]) as client:
+        quiet_uri = client.open(src / "quiet.py", quiet)
+        assert "HR303" not in {d.code for d in await client.diagnostics_of(quiet_uri, 1)}
+        risky_uri = client.open(src / "risky.py", risky)
+        (hr303,) = [d for d in await client.diagnostics_of(risky_uri, 1) if d.code == "HR303"]
+        assert "in the 'auth' risk tier" in hr303.message
+        assert "It is in this tier because its code" in hr303.message
+        assert "password" in hr303.message

@@ -36,6 +36,7 @@ from handrail.lsp.state import DocumentAnalysis, FolderState
 if TYPE_CHECKING:
     from handrail.block_ids import Allocation
     from handrail.marking import MarkPlan
+    from handrail.prompt import InsertionPoint
     from handrail.text_changes import TextChange
 
 log = logging.getLogger(__name__)
@@ -234,6 +235,7 @@ def validate_spec(server: HandrailServer, *args: Any) -> dict[str, Any]:
 def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """The folder's tasks, newest first: open ones, or every one with ``"all": true``; with
     ``"task"``, that task alone (with its blocks). Pickers list what this returns."""
+    from handrail.task_blocks import first_seen_by_hand
     from handrail.tasks import task_json
 
     values = one_mapping(args, LIST_TASKS)
@@ -248,7 +250,7 @@ def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
         return {
             "tasks": [
                 {
-                    **task_json(loaded),
+                    **task_json(loaded, by_hand=first_seen_by_hand(loaded, snapshot.index)),
                     "uri": uri_of(loaded.path),
                     "blocks": snapshot.index.blocks_of_task(task_id),
                 }
@@ -509,7 +511,12 @@ async def context_candidates(server: HandrailServer, *args: Any) -> dict[str, An
 
 
 async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
-    """The prompt pack of a task, or its refusal with the findings that block it."""
+    """The prompt pack of a task, or its refusal with the findings that block it.
+
+    With ``uri`` (an open source document) and ``line`` (1-based, the editor's cursor), the
+    pack names the file and shows where the code goes, as ``handrail prompt --into`` does;
+    with ``replace`` (a block of the task in that document), the block being replaced.
+    """
     from handrail.analysis import context_report
     from handrail.prompt import build_prompt_pack
 
@@ -518,9 +525,10 @@ async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
     folder = folder_from(server, values, PROMPT)
     _workflow_usable(folder, PROMPT)
     workflow = folder.snapshot.workflow.workflow
+    insertion = _insertion_point(server, values, folder, task_id)
     loaded = await asyncio.to_thread(_load_task, folder, task_id, PROMPT)
     report = await asyncio.to_thread(context_report, folder.snapshot, loaded)
-    pack = build_prompt_pack(loaded, workflow, report)
+    pack = build_prompt_pack(loaded, workflow, report, insertion=insertion)
     folder.active_task = task_id
     return {
         "task": task_id,
@@ -529,6 +537,42 @@ async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
         "temperature": workflow.generation.temperature,
         "findings": findings_json(pack.findings),
     }
+
+
+def _insertion_point(
+    server: HandrailServer, values: Mapping[str, Any], folder: FolderState, task_id: str
+) -> InsertionPoint | None:
+    """Where the answer will go, from ``uri``, ``line`` and ``replace``; None without ``uri``
+    or when it is not an open source document of `folder` (the pack then does without)."""
+    from handrail.prompt import InsertionPoint
+
+    uri = text_arg(values, "uri", PROMPT, required=False)
+    line = int_arg(values, "line", PROMPT, required=False)
+    replace = text_arg(values, "replace", PROMPT, required=False)
+    if line is not None and line < 1:
+        raise bad_params(f"{PROMPT}: line {line} is not a line number (they start at 1).")
+    if uri is None:
+        return None
+    analysis = server.analysis_for(uri)
+    if (
+        analysis is None
+        or analysis.folder is None
+        or analysis.folder.root != folder.root
+        or analysis.rel is None
+        or analysis.kind != "source"
+    ):
+        return None
+    replaces = None
+    if replace is not None:
+        if replace.rpartition(".")[0] != task_id:
+            raise bad_params(f"{PROMPT}: {replace!r} is not a block of task {task_id}.")
+        source = analysis.source
+        found = [b for b in (source.parsed.blocks if source else []) if b.id == replace]
+        if len(found) != 1:
+            raise CommandFailed(f"{PROMPT}: {analysis.rel} holds no block {replace} to replace.")
+        replaces = (found[0].begin_line, found[0].end_line)
+        line = found[0].begin_line
+    return InsertionPoint(analysis.rel, line, analysis.text, replaces)
 
 
 # --- stage 3: marking -----------------------------------------------------------------------
@@ -771,7 +815,12 @@ async def _record_evidence(server: HandrailServer, command: str, args: tuple[Any
     if command == RECORD_TRACE:
         record = Trace.create(block_id=block_id, content_hash=digest, note=note, author=author)
     else:
-        record = Explanation.create(block_id=block_id, content_hash=digest, author=author)
+        from handrail.tasks import current_spec_hash
+
+        spec = await asyncio.to_thread(current_spec_hash, folder.ws, block_id.rpartition(".")[0])
+        record = Explanation.create(
+            block_id=block_id, content_hash=digest, author=author, spec_hash=spec
+        )
     try:
         await asyncio.to_thread(Ledger(folder.ws).append, record)
     except LedgerWriteError as exc:
