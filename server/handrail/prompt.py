@@ -7,6 +7,7 @@ is the "before generation" gate.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -56,8 +57,30 @@ _AROUND = 4
 _HERE = "<<< the code goes here >>>"
 
 
-def insertion_section(point: InsertionPoint, around: int = _AROUND) -> list[str]:
-    """The pack's "Where the code goes" lines: the target file and a few lines either side."""
+def _withheld(point: InsertionPoint, shown: list[str], ignore: Sequence[str]) -> str | None:
+    """Why the lines around the insertion point must not reach the model, or None.
+
+    They come from the target file, not from the checked context: the same two rules apply to
+    them as to a context file (stage 2), or a pack for a `.env`-like file, or a line holding a
+    key next to the cursor, would send what the context check keeps back."""
+    import pathspec
+
+    from handrail.context.secrets import scan_text
+
+    if ignore and pathspec.GitIgnoreSpec.from_lines(ignore).match_file(point.rel):
+        return "the file matches the context's ignore patterns ([context] ignore)"
+    hits = scan_text("\n".join(shown) + "\n", filename=point.rel)
+    if hits:
+        kinds = ", ".join(sorted({h.type for h in hits}))
+        return f"they look like they hold a secret ({kinds})"
+    return None
+
+
+def insertion_section(
+    point: InsertionPoint, around: int = _AROUND, *, ignore: Sequence[str] = ()
+) -> list[str]:
+    """The pack's "Where the code goes" lines: the target file and a few lines either side,
+    unless the file is one the context may not send or the lines look like a secret."""
     lines = point.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -81,20 +104,20 @@ def insertion_section(point: InsertionPoint, around: int = _AROUND) -> list[str]
         where = f"The code goes into `{point.rel}`, before line {at}."
     before = lines[max(0, at - 1 - around) : at - 1]
     after = lines[at - 1 : at - 1 + around]
-    shown = [*before, _HERE, *after]
-    fence = _fence_for("\n".join(shown))
-    return [
+    intro = [
         "## Where the code goes",
         "",
         where,
         "Write only the code for that place, fitting what is around it. If it also needs a "
         "change elsewhere (an import, a registration, a call), say so after the code block.",
         "",
-        f"{fence}{language}",
-        *shown,
-        fence,
-        "",
     ]
+    why = _withheld(point, [*before, *after], ignore) if before or after else None
+    if why is not None:
+        return [*intro, f"(The lines around that place are not shown: {why}.)", ""]
+    shown = [*before, _HERE, *after]
+    fence = _fence_for("\n".join(shown))
+    return [*intro, f"{fence}{language}", *shown, fence, ""]
 
 
 def build_prompt_pack(
@@ -130,7 +153,11 @@ def build_prompt_pack(
         f"- Keep the answer to one block of at most {gen.max_block_lines} lines.",
         *(f"- {line}" for line in gen.instructions),
         "",
-        *(insertion_section(insertion) if insertion is not None else []),
+        *(
+            insertion_section(insertion, ignore=workflow.context.ignore)
+            if insertion is not None
+            else []
+        ),
         f"## Context ({len(report.entries)} file{'s' if len(report.entries) != 1 else ''}, "
         f"{report.total_tokens:,} tokens, {report.encoding_used})",
     ]

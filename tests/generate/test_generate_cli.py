@@ -386,3 +386,31 @@ def test_the_pack_names_the_target_file_and_shows_the_insertion_point(
     sent = request["messages"][-1]["content"]
     assert "The code goes at the end of `src/words.py`." in sent
     assert "    return text.split()\n<<< the code goes here >>>" in sent
+
+
+def test_the_insertion_point_never_sends_a_secret_or_an_ignored_file(
+    repo: Path, server: tuple[str, Script]
+) -> None:
+    """The lines around the cursor come from the target file, not from the checked context:
+    a key beside the cursor, or a file the context may not send, stays out of the pack."""
+    url, script = server
+    write_settings(url)
+    script.events = answer_events(ANSWER)
+    task_id = new_task(repo)
+    token = "ghp_" + "Zx9Qw3Er5Ty7Ui1Op3As5Df7Gh9Jk1Lz3Xc5"
+    (repo / "src" / "client.py").write_text(f'TOKEN = "{token}"\n\n\ndef call():\n    pass\n')
+    shown = run(repo, "prompt", task_id, "--into", "src/client.py:3")
+    assert shown.exit_code == 0, shown.output
+    assert "The code goes into `src/client.py`, before line 3." in shown.output
+    assert "they look like they hold a secret (" in shown.output
+    assert token not in shown.output
+
+    assert run(repo, "generate", task_id, "--into", "src/client.py:3", "-q").exit_code == 0
+    (request,) = script.requests
+    assert token not in json.dumps(request)
+
+    # A file the workflow's ignore patterns keep out of the context (`*.pem` in the pack).
+    (repo / "deploy.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n")
+    pem = run(repo, "prompt", task_id, "--into", "deploy.pem:2")
+    assert "MIIB" not in pem.output
+    assert "the file matches the context's ignore patterns" in pem.output
