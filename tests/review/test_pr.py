@@ -283,3 +283,22 @@ def test_each_run_shows_what_it_proved_for_the_block(tmp_path: Path) -> None:
     assert json.loads(json.dumps(summary.as_json()))["blocks"][0]["runs"][1]["result"] == (
         "could not run (coverage is not installed)"
     )
+
+
+def test_run_on_the_base_itself_the_summary_says_why_it_is_empty(tmp_path: Path) -> None:
+    """Tried on toolz: `handrail pr` on master, with the work committed there, said only "no
+    generated blocks", as if the work had none."""
+    ws = new_repo(tmp_path)
+    a = new_task(ws, SPECS[0])
+    write_blocks(ws, "src/top.py", (f"{a}.1", OLD_A1))
+    mark(ws, f"{a}.1", "src/top.py", OLD_A1, at=T0, author=ADA)
+    commit_all(ws.root, "work on main", author=ADA)
+    summary = build_summary(ws, "main")
+    assert summary.blocks == [] and summary.on_base
+    assert "HEAD is `main`'s own commit" in render_markdown(summary)
+
+    git(ws.root, "checkout", "-q", "-b", "feature")
+    write_blocks(ws, "src/top.py", (f"{a}.1", NEW_A1))
+    commit_all(ws.root, "change", author=ADA)
+    branch = build_summary(ws, "main")
+    assert not branch.on_base and "own commit" not in render_markdown(branch)

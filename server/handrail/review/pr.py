@@ -141,6 +141,9 @@ class PrSummary:
     """Blocks the base had that the branch no longer marks (accepted or deleted)."""
     accepted: list[str] = field(default_factory=list)
     """Of `removed`, those the ledger records as accepted after review."""
+    on_base: bool = False
+    """HEAD is the base's commit itself (run on `main`, say): what is committed there is not
+    the branch's, so only uncommitted changes could show."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -161,6 +164,7 @@ class PrSummary:
             "findings": [f.as_json() for f in self.findings],
             "removed": self.removed,
             "accepted": self.accepted,
+            "on_base": self.on_base,
         }
 
 
@@ -304,7 +308,11 @@ def build_summary(ws: Workspace, base: str) -> PrSummary:
     blocks.sort(key=lambda b: (b.parent or b.task_id, b.task_id, b.path, b.begin_line))
     removed = sorted(set(before) - present)
     accepted = [b for b in removed if index.accepted_for(b)]
-    return PrSummary(base, commit, blocks, removed, accepted)
+    try:
+        on_base = git(ws.root, "rev-parse", "HEAD").decode().strip() == commit
+    except GitError:
+        on_base = False  # no commit yet: nothing is the base's
+    return PrSummary(base, commit, blocks, removed, accepted, on_base)
 
 
 def ledger_files(ws: Workspace, commit: str) -> set[str]:
@@ -428,6 +436,13 @@ def render_markdown(summary: PrSummary) -> str:
         lines.append(
             f"This branch adds or changes no generated blocks against {_code(summary.base)}."
         )
+        if summary.on_base:
+            lines += [
+                "",
+                f"HEAD is {_code(summary.base)}'s own commit, so what is committed here is not "
+                "a branch's change: run `handrail pr` on the pull request's branch, or name "
+                "the commit the work started from with `--base`.",
+            ]
     else:
         tasks = sorted({b.task_id for b in blocks})
         ready = sum(1 for b in blocks if b.done)
