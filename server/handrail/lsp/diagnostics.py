@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from handrail.analysis import RuleFailure
 from handrail.blocks.check import disk_insertion, large_insertion
 from handrail.findings import Finding
 from handrail.lsp.convert import finding_to_diagnostic
@@ -202,6 +203,12 @@ class Diagnostics:
                 uri, version, text, folder=folder, rel=rel, with_context=with_context
             )
             analysis.findings = [f for f in analysis.findings if f.path == rel]
+            for failure in analysis.failures:
+                self.server.log_error(
+                    f"Handrail could not run {failure.rule} on {rel or uri}: "
+                    f"{type(failure.error).__name__}: {failure.error}. Other findings are shown.",
+                    failure.error,
+                )
         except Exception as exc:  # one document's failure must not take the server down
             self.server.log_error(
                 f"Handrail could not analyse {rel or uri}: {type(exc).__name__}: {exc}. "
@@ -329,7 +336,10 @@ class Diagnostics:
             return [_note(message, types.DiagnosticSeverity.Information)]
         encoding = self.server.position_encoding
         base = self.server.settings.docs_base_url
-        return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
+        items = [
+            finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings
+        ]
+        return items + [_failure_note(failure) for failure in analysis.failures]
 
     def publish(self, analysis: DocumentAnalysis) -> None:
         if self.server.client_pulls_diagnostics:
@@ -394,6 +404,16 @@ class Diagnostics:
             task.cancel()
         self._pending.clear()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _failure_note(failure: RuleFailure) -> types.Diagnostic:
+    """One rule raised: say so once, at the top, instead of silently showing less."""
+    error = f"{type(failure.error).__name__}: {failure.error}"
+    return _note(
+        f"Handrail could not run {failure.rule}: {error}; other findings are shown. "
+        "The details are in the Handrail output log.",
+        types.DiagnosticSeverity.Warning,
+    )
 
 
 def _note(message: str, severity: types.DiagnosticSeverity) -> types.Diagnostic:
