@@ -6,11 +6,11 @@ breaks the probe rule (HR313) there, as a bug in one rule would.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from features_harness import make_task, running
+from lsp_client import env_with_sitecustomize
 
 from handrail.workspace import Workspace
 
@@ -49,11 +49,7 @@ async def test_a_failing_rule_leaves_one_note_and_the_other_findings(
     path.write_text(SOURCE)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(_BROKEN_PROBE_RULE)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
-    }
+    env = env_with_sitecustomize(hooks, _BROKEN_PROBE_RULE)
     async with running([workspace.root], env=env) as client:
         uri = client.open(path, SOURCE)
         diagnostics = await client.diagnostics_of(uri, 1)
