@@ -329,6 +329,10 @@ class Diagnostics:
     # -- publishing ---------------------------------------------------------------------
 
     def diagnostics_of(self, analysis: DocumentAnalysis) -> list[types.Diagnostic]:
+        notes = [_failure_note(failure) for failure in analysis.failures]
+        return self._finding_diagnostics(analysis) + notes
+
+    def _finding_diagnostics(self, analysis: DocumentAnalysis) -> list[types.Diagnostic]:
         if analysis.too_large:
             message = TOO_LARGE_MESSAGE.format(
                 size=analysis.size, limit=self.server.settings.max_document_bytes
@@ -336,10 +340,7 @@ class Diagnostics:
             return [_note(message, types.DiagnosticSeverity.Information)]
         encoding = self.server.position_encoding
         base = self.server.settings.docs_base_url
-        items = [
-            finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings
-        ]
-        return items + [_failure_note(failure) for failure in analysis.failures]
+        return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
 
     def publish(self, analysis: DocumentAnalysis) -> None:
         if self.server.client_pulls_diagnostics:
