@@ -2,17 +2,22 @@
 
 `handrail check` runs it over every file of a workspace; the language server runs it on the
 text of an open buffer. Both get the same findings because both call these functions.
+
+Each rule family runs through a `RuleRunner`. The gate's runs it plainly, so a rule that
+raises fails the gate closed; the editor's (`GuardedRules`) keeps going without that rule's
+findings and remembers the failure, so one broken rule never blanks a document's other
+findings (esbonio's per-feature isolation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from handrail.blocks.check import check_blocks
-from handrail.blocks.markers import ParseResult, normalise_newlines, parse_blocks
+from handrail.blocks.markers import Block, ParseResult, normalise_newlines, parse_blocks
 from handrail.evidence.probe_findings import probe_findings
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
@@ -28,6 +33,56 @@ if TYPE_CHECKING:
     from handrail.context.check import ContextReport
     from handrail.context.tokens import TokenCounter
     from handrail.ignore import IgnoreMatcher
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class RuleRunner:
+    """Runs one rule family of a document's analysis. This one, the gate's, lets an exception
+    through: a check that cannot run must never let the gate pass."""
+
+    def run(
+        self, rule: str, fallback: T, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`call(*args, **kwargs)`, the findings of rule family `rule`; `fallback` when a
+        guarded runner caught its exception."""
+        return call(*args, **kwargs)
+
+
+@dataclass(slots=True)
+class RuleFailure:
+    rule: str
+    """What a user reads: "the block checks (HR305-HR307)"."""
+    error: Exception
+
+
+class GuardedRules(RuleRunner):
+    """The editor's runner: a rule that raises gives `fallback` (no findings of its own) and is
+    remembered once, however many blocks it failed on; the other rules still report."""
+
+    def __init__(self) -> None:
+        self.failures: list[RuleFailure] = []
+
+    def run(
+        self, rule: str, fallback: T, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:
+            if all(f.rule != rule for f in self.failures):
+                self.failures.append(RuleFailure(rule, exc))
+            return fallback
+
+
+_STRICT = RuleRunner()
+BLOCK_CHECKS = "the block checks (HR305-HR307)"
+EVIDENCE = "the evidence rules (HR300-HR304)"
+PROBE = "the probe findings (HR313)"
+TASK_BLOCKS = "the task rules for blocks (HR314, HR315)"
+SPEC_CHECKS = "the spec checks (HR100-HR103)"
+CONTEXT_CHECKS = "the context checks (HR200-HR206)"
+WORKFLOW_CHECKS = "the workflow checks (HR400-HR402)"
 
 
 @dataclass(slots=True)
@@ -91,6 +146,7 @@ def analyze_source(
     *,
     memo: EvidenceMemo | None = None,
     markers: MarkerIndex | None = None,
+    rules: RuleRunner = _STRICT,
 ) -> SourceAnalysis:
     """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file.
 
@@ -98,12 +154,16 @@ def analyze_source(
     analyses the same file after every edit passes a `memo` bound to `snapshot`: a block whose
     content did not change then reuses the evidence judged before. `markers` tells which
     other files use which block ids: a block whose id another file uses is HR305 and gets no
-    evidence, like a block whose id this file uses twice.
+    evidence, like a block whose id this file uses twice. `rules` runs each rule family (see
+    `RuleRunner`); a block whose evidence could not be judged gets no evidence entry.
     """
     wf = snapshot.workflow.workflow
     parsed = parse_blocks(text, rel)
     elsewhere = markers.elsewhere(rel, (b.id for b in parsed.blocks)) if markers else {}
-    findings = check_blocks(
+    findings: list[Finding] = rules.run(
+        BLOCK_CHECKS,
+        [],
+        check_blocks,
         parsed,
         path=rel,
         workflow=wf,
@@ -124,45 +184,74 @@ def analyze_source(
             if lines is None:
                 lines = normalise_newlines(text).split("\n")
             content = "".join(line + "\n" for line in lines[block.begin_line : block.end_line - 1])
-            found = evaluate_block(snapshot.index, block.id, rel, content, wf, task_risk=risk)
+            found = rules.run(
+                EVIDENCE,
+                None,
+                evaluate_block,
+                snapshot.index,
+                block.id,
+                rel,
+                content,
+                wf,
+                task_risk=risk,
+            )
+            if found is None:
+                continue  # its other rules need the evidence: the failure's note says so
             if memo is not None:
                 memo[key] = found
         evidence[block.id] = found
-        findings.extend(
-            evidence_findings(
-                found,
-                block_id=block.id,
-                path=rel,
-                line=block.begin_line,
-                end_line=block.end_line,
-                workflow=wf,
-            )
-        )
-        findings.extend(
-            probe_findings(
-                snapshot.index.probes_for(block.id),
-                block_id=block.id,
-                path=rel,
-                content_hash=block.content_hash,
-                begin_line=block.begin_line,
-                end_line=block.end_line,
-                tier=found.tier,
-                verified=found.status == "verified",
-                workflow=wf,
-            )
-        )
-        findings.extend(
-            task_block_findings(
-                snapshot.index,
-                found,
-                task.task if task else None,
-                path=rel,
-                line=block.begin_line,
-                end_line=block.end_line,
-                workflow=wf,
-            )
-        )
+        _block_findings(snapshot, rel, block, found, task, rules, findings)
     return SourceAnalysis(parsed, findings, evidence)
+
+
+def _block_findings(
+    snapshot: Snapshot,
+    rel: str,
+    block: Block,
+    found: BlockEvidence,
+    task: LoadedTask | None,
+    rules: RuleRunner,
+    findings: list[Finding],
+) -> None:
+    """Add the findings of one block with its evidence judged, one rule family at a time."""
+    wf = snapshot.workflow.workflow
+    findings += rules.run(
+        EVIDENCE,
+        [],
+        evidence_findings,
+        found,
+        block_id=block.id,
+        path=rel,
+        line=block.begin_line,
+        end_line=block.end_line,
+        workflow=wf,
+    )
+    findings += rules.run(
+        PROBE,
+        [],
+        probe_findings,
+        snapshot.index.probes_for(block.id),
+        block_id=block.id,
+        path=rel,
+        content_hash=block.content_hash,
+        begin_line=block.begin_line,
+        end_line=block.end_line,
+        tier=found.tier,
+        verified=found.status == "verified",
+        workflow=wf,
+    )
+    findings += rules.run(
+        TASK_BLOCKS,
+        [],
+        task_block_findings,
+        snapshot.index,
+        found,
+        task.task if task else None,
+        path=rel,
+        line=block.begin_line,
+        end_line=block.end_line,
+        workflow=wf,
+    )
 
 
 class SourceAnalysisCache:
@@ -178,11 +267,18 @@ class SourceAnalysisCache:
         return len(self._memo)
 
     def analyze_source(
-        self, rel: str, text: str, *, markers: MarkerIndex | None = None
+        self,
+        rel: str,
+        text: str,
+        *,
+        markers: MarkerIndex | None = None,
+        rules: RuleRunner = _STRICT,
     ) -> SourceAnalysis:
         if len(self._memo) >= self.max_entries:
             self._memo.clear()
-        return analyze_source(self.snapshot, rel, text, memo=self._memo, markers=markers)
+        return analyze_source(
+            self.snapshot, rel, text, memo=self._memo, markers=markers, rules=rules
+        )
 
 
 @dataclass(slots=True)
@@ -193,16 +289,25 @@ class TaskAnalysis:
 
 
 def analyze_task(
-    snapshot: Snapshot, rel: str, text: str, *, with_context: bool = True
+    snapshot: Snapshot,
+    rel: str,
+    text: str,
+    *,
+    with_context: bool = True,
+    rules: RuleRunner = _STRICT,
 ) -> TaskAnalysis:
     """Spec checks (HR100-HR103) and, when asked, context checks (HR200-HR206) of a task file."""
     wf = snapshot.workflow.workflow
-    loaded, findings = check_task_source(text, wf, path=snapshot.ws.root / rel, rel=rel)
+    no_task: tuple[LoadedTask | None, list[Finding]] = (None, [])
+    loaded, findings = rules.run(
+        SPEC_CHECKS, no_task, check_task_source, text, wf, path=snapshot.ws.root / rel, rel=rel
+    )
     report = None
     # A closed task's context is not checked: files it named may since have gone, rightly.
     if loaded is not None and with_context and not loaded.task.is_closed:
-        report = context_report(snapshot, loaded, task_text=text)
-        findings = findings + report.findings
+        report = rules.run(CONTEXT_CHECKS, None, context_report, snapshot, loaded, task_text=text)
+        if report is not None:
+            findings = findings + report.findings
     return TaskAnalysis(loaded, findings, report)
 
 
@@ -224,7 +329,13 @@ def context_report(
     )
 
 
-def analyze_workflow(ws: Workspace, text: str | None, *, today: dt.date) -> list[Finding]:
+def analyze_workflow(
+    ws: Workspace, text: str | None, *, today: dt.date, rules: RuleRunner = _STRICT
+) -> list[Finding]:
     """HR400-HR402 of the workflow file (`text`: an editor's unsaved buffer, else the file)."""
-    loaded = load_workflow(ws, text=text)
-    return list(loaded.findings) + check_workflow(loaded, ws, today=today)
+
+    def run() -> list[Finding]:
+        loaded = load_workflow(ws, text=text)
+        return list(loaded.findings) + check_workflow(loaded, ws, today=today)
+
+    return rules.run(WORKFLOW_CHECKS, [], run)

@@ -41,7 +41,7 @@ import tomlkit.items
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from tomlkit.items import StringType, Trivia
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity, has_errors
 from handrail.spec.check import check_spec
@@ -969,7 +969,7 @@ def _write_in_tasks_dir(ws: Workspace, path: Path, text: str) -> None:
         ws.tasks_dir.mkdir(parents=True, exist_ok=True)
         ws.resolve_inside(ws.relative(ws.tasks_dir))
         _sweep_stale_temps(ws.tasks_dir)
-        write_atomic(path, text.encode("utf-8"))
+        atomic.replace(path, text.encode("utf-8"))
     except PathEscapesWorkspace:
         raise TaskFileError(
             rel,

@@ -76,6 +76,20 @@ def payload(name: str, root: Path, **changes: Any) -> str:
     return json.dumps(data)
 
 
+def hook_mark(root: Path, *args: str) -> Result:
+    """`handrail mark --diff` as Claude Code's post-edit hook runs it (`args`: say `--task T`)."""
+    return handrail(
+        root,
+        "mark",
+        "--diff",
+        "--agent",
+        "claude-code",
+        "--hook-input",
+        *args,
+        stdin=payload("claude_code_post_tool_use.json", root),
+    )
+
+
 def stop_check(root: Path, name: str, *args: str, **changes: Any) -> Result:
     """`handrail agent stop-check` as the agent runs it: from the hook's folder, no --root."""
     return CliRunner().invoke(

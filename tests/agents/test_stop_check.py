@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_helpers import ADDED, forget_active_task, handrail, make_repo, payload, stop_check
+from agent_helpers import (
+    ADDED,
+    forget_active_task,
+    handrail,
+    hook_mark,
+    make_repo,
+    payload,
+    stop_check,
+)
 
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
@@ -44,17 +52,7 @@ def test_unmarked_code_blocks_the_stop_and_names_the_next_command(
 def test_unverified_block_blocks_until_verified_then_lets_go(repo: tuple[Path, str]) -> None:
     root, task_id = repo
     (root / "src" / "words.py").write_text(ADDED)
-    marked = handrail(
-        root,
-        "mark",
-        "--diff",
-        "--agent",
-        "claude-code",
-        "--hook-input",
-        "--task",
-        task_id,
-        stdin=payload("claude_code_post_tool_use.json", root),
-    )
+    marked = hook_mark(root, "--task", task_id)
     assert marked.exit_code == 0, marked.output
     block = f"{task_id}.1"
     # A hook's stdout belongs to the agent (Cursor parses it): the report goes to stderr.
@@ -83,29 +81,11 @@ def test_the_hook_records_the_agent_and_its_session(repo: tuple[Path, str]) -> N
     root, task_id = repo
     forget_active_task()
     (root / "src" / "words.py").write_text(ADDED)
-    done = handrail(
-        root,
-        "mark",
-        "--diff",
-        "--agent",
-        "claude-code",
-        "--hook-input",
-        stdin=payload("claude_code_post_tool_use.json", root),
-        # No --task and no active task: a hook reports it and never fails the agent.
-    )
+    # No --task and no active task: a hook reports it and never fails the agent.
+    done = hook_mark(root)
     assert done.exit_code == 0
     assert "no active task" in done.stderr
-    env_marked = handrail(
-        root,
-        "mark",
-        "--diff",
-        "--agent",
-        "claude-code",
-        "--hook-input",
-        "--task",
-        task_id,
-        stdin=payload("claude_code_post_tool_use.json", root),
-    )
+    env_marked = hook_mark(root, "--task", task_id)
     assert env_marked.exit_code == 0, env_marked.output
     (record,) = [r for r in Ledger(Workspace.at(root)).read().records if isinstance(r, BlockMarked)]
     assert (record.agent, record.session) == ("claude-code", SESSION)
@@ -206,17 +186,7 @@ def test_the_sessions_task_is_the_scope(repo: tuple[Path, str]) -> None:
     (root / "src" / "other.py").write_text("def joined(words):\n    return ','.join(words)\n")
     assert handrail(root, "mark", "src/other.py", "1", "2", "--task", other_id).exit_code == 0
     (root / "src" / "words.py").write_text(ADDED)
-    marked = handrail(
-        root,
-        "mark",
-        "--diff",
-        "--agent",
-        "claude-code",
-        "--hook-input",
-        "--task",
-        task_id,
-        stdin=payload("claude_code_post_tool_use.json", root),
-    )
+    marked = hook_mark(root, "--task", task_id)
     assert marked.exit_code == 0
     assert handrail(root, "trust").exit_code == 0
     assert handrail(root, "verify", task_id).exit_code == 0
@@ -235,15 +205,7 @@ def test_a_task_created_in_the_terminal_is_what_the_hooks_work_on(
     root, task_id = repo  # make_repo created it with `handrail task new`
     (root / "src" / "words.py").write_text(ADDED)
     # No --task: the post-edit hook takes the task last created.
-    marked = handrail(
-        root,
-        "mark",
-        "--diff",
-        "--agent",
-        "claude-code",
-        "--hook-input",
-        stdin=payload("claude_code_post_tool_use.json", root),
-    )
+    marked = hook_mark(root)
     assert marked.exit_code == 0
     assert f"as block {task_id}.1" in marked.stderr
 

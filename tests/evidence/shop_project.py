@@ -10,6 +10,8 @@ from __future__ import annotations
 import shlex
 import sys
 
+from toml_text import toml_string
+
 from handrail.workspace import Workspace
 
 PY = sys.executable
@@ -41,10 +43,6 @@ def test_total_adds_prices():
 
 def block(block_id: str, body: str) -> str:
     return f"# handrail:begin {block_id}\n{body}# handrail:end {block_id}\n"
-
-
-def toml_string(text: str) -> str:
-    return '"' + "".join(f"\\u{ord(c):04x}" if c in '"\\' else c for c in text) + '"'
 
 
 def write_shop(

@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
-from shop_project import toml_string
+from toml_text import toml_string
 
 from handrail.evidence.lines import FileLines, LineCoverage
 from handrail.verify import trust as trust_mod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -114,7 +115,8 @@ def test_write_generated_is_both_or_neither(
             patch.setattr(store.Ledger, "_write_new", disk_full)
             expected: type[Exception] = LedgerWriteError
         else:
-            patch.setattr("handrail.blocks.mark.write_atomic", read_only)
+            # Only marking's own file write fails: the ledger's `atomic` stays real.
+            patch.setattr("handrail.blocks.mark.atomic", SimpleNamespace(replace=read_only))
             expected = MarkError
         with pytest.raises(expected):
             write_generated(workspace, target, "y = 2\n", "k3f7qa", author=None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from toml_text import toml_string
+
 from handrail.workspace import Workspace
 
 PY = sys.executable
@@ -71,14 +73,6 @@ def test_it_runs():
     clamp(-3, 0, 10)
     clamp(30, 0, 10)
 """
-
-
-def toml_string(text: str) -> str:
-    """`text` as a TOML basic string."""
-    escaped = "".join(
-        f"\\u{ord(c):04x}" if c in '"\\' or ord(c) < 0x20 or ord(c) == 0x7F else c for c in text
-    )
-    return f'"{escaped}"'
 
 
 def block_file(block_id: str, body: str, before: str = "") -> str:

@@ -6,6 +6,7 @@ import json
 import shlex
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 from click.testing import CliRunner, Result
 from probe_helpers import (
@@ -23,6 +24,7 @@ from probe_helpers import (
 from handrail.check import run_check
 from handrail.cli.main import cli
 from handrail.evidence.probe import (
+    ProbeResult,
     covering_tests,
     fail_fast,
     narrowed_argv,
@@ -36,6 +38,19 @@ from handrail.verify.run import Target
 from handrail.workspace import Workspace
 
 BLOCK = f"{TASK}.1"
+
+
+def probe_calc(
+    ws: Workspace,
+    *,
+    argv: tuple[str, ...] = (PY, "-m", "pytest", "-q"),
+    tests: list[str] | None = None,
+    **options: Any,
+) -> ProbeResult:
+    """The probe of block BLOCK in calc.py, 60 s a run; `options` go to `probe_block`."""
+    return probe_block(
+        ws, block_id=BLOCK, path="calc.py", argv=argv, tests=tests, timeout_s=60, **options
+    )
 
 
 def handrail(ws: Workspace, *args: str) -> Result:
@@ -185,15 +200,8 @@ def test_only_the_given_tests_run_against_each_mutant(project: Callable[..., Wor
     ws = project(CLAMP, WEAK_TESTS)
     argv = (PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calc.py")
 
-    only_inside = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=argv,
-        tests=["test_calc.py::test_inside"],
-        timeout_s=60,
-    )
-    both = probe_block(ws, block_id=BLOCK, path="calc.py", argv=argv, tests=None, timeout_s=60)
+    only_inside = probe_calc(ws, argv=argv, tests=["test_calc.py::test_inside"])
+    both = probe_calc(ws, argv=argv)
 
     assert only_inside.argv[-1] == "test_calc.py::test_inside"
     assert "test_calc.py" not in only_inside.argv[:-1]  # the command's own path is replaced
@@ -210,14 +218,7 @@ def test_a_test_that_imports_the_real_files_is_not_judged(
         f"import sys\nsys.path.insert(0, {str(ws.root)!r})\n" + WEAK_TESTS
     )
 
-    result = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=(PY, "-m", "pytest", "-q"),
-        tests=None,
-        timeout_s=60,
-    )
+    result = probe_calc(ws)
 
     assert result.status == "not_loaded"
     assert "do not load it from there" in result.message
@@ -294,23 +295,9 @@ def test_a_command_that_is_not_plain_pytest_runs_each_mutant_in_a_new_process(
     (ws.root / "run_tests.py").write_text(
         "import sys\n\nimport pytest\n\nsys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))\n"
     )
-    forked = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=(PY, "-m", "pytest", "-q"),
-        tests=None,
-        timeout_s=60,
-    )
+    forked = probe_calc(ws)
     # Node ids cannot be handed to a command that is not pytest: it runs whole, and says so.
-    fresh = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=(PY, "run_tests.py"),
-        tests=["test_calc.py::test_inside"],
-        timeout_s=60,
-    )
+    fresh = probe_calc(ws, argv=(PY, "run_tests.py"), tests=["test_calc.py::test_inside"])
 
     assert fresh.tests is None and fresh.argv == (PY, "run_tests.py")
     assert forked.status == fresh.status == "probed"
@@ -327,14 +314,7 @@ def test_a_mutant_that_never_finishes_counts_as_caught(project: Callable[..., Wo
     tests = "from calc import countdown\n\n\ndef test_three():\n    assert countdown(3) == 3\n"
     ws = project(body, tests)
 
-    result = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=(PY, "-m", "pytest", "-q"),
-        tests=None,
-        timeout_s=60,
-    )
+    result = probe_calc(ws)
 
     endless = next(r for r in result.results if r.mutant.original == "-=")
     assert endless.outcome == "timed_out"
@@ -347,15 +327,7 @@ def test_mutants_past_the_time_budget_are_not_run_and_not_counted(
     ws = project(CLAMP, WEAK_TESTS)
 
     # The budget is used up by the clean run already, whatever the machine's speed.
-    result = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=(PY, "-m", "pytest", "-q"),
-        tests=None,
-        timeout_s=60,
-        budget_s=0.001,
-    )
+    result = probe_calc(ws, budget_s=0.001)
 
     assert result.status == "probed" and not result.complete
     assert result.tried == 0 and {r.outcome for r in result.results} == {"not_run"}
@@ -391,14 +363,7 @@ def test_tests_that_need_an_ignored_file_cannot_be_judged(
     (ws.root / ".gitignore").write_text("local.cfg\n")
     (ws.root / "local.cfg").write_text("secret\n")
 
-    result = probe_block(
-        ws,
-        block_id=BLOCK,
-        path="calc.py",
-        argv=(PY, "-m", "pytest", "-q"),
-        tests=None,
-        timeout_s=60,
-    )
+    result = probe_calc(ws)
 
     assert result.status == "clean_failed"
     assert "do not pass on an unchanged copy" in result.message

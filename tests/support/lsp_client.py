@@ -5,6 +5,10 @@
 - `serving`: start `python -m handrail lsp`, initialize it on some folders, shut it down after.
 - `new_client`: a pytest-lsp client whose converter reads a CodeAction that carries a command
   correctly (lsprotocol 2025.0.0 reads it as a `Command` on the client side).
+- `DocumentClient` and `recording_features`: open, change, save and close documents as an
+  editor does, and record every publishDiagnostics; `text_document_capabilities` to match.
+- `env_with_sitecustomize`: a server process whose Python runs a test's `sitecustomize` first
+  (to break one part of the engine inside the real server, never in product code).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any, TypeVar, Union
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
 from pytest_lsp.protocol import LanguageClientProtocol
 
 ClientT = TypeVar("ClientT", bound=LanguageClient)
@@ -47,6 +52,98 @@ class PollingClient(LanguageClient):
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
             await asyncio.sleep(0.01)
+
+
+class DocumentClient(PollingClient):
+    """A client that keeps the text and version of each document it opened and records every
+    publishDiagnostics (`recording_features` registers that)."""
+
+    published: list[types.PublishDiagnosticsParams]
+    texts: dict[str, str]
+    versions: dict[str, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.published = []
+        self.texts = {}
+        self.versions = {}
+
+    def open(self, path: Path, text: str | None = None, language_id: str = "python") -> str:
+        """Open `path` at version 1 with `text` (default: what is on disk); its URI."""
+        text = path.read_text(encoding="utf-8") if text is None else text
+        uri = path.as_uri()
+        self.texts[uri] = text
+        self.versions[uri] = 1
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language_id, version=1, text=text
+                )
+            )
+        )
+        return uri
+
+    def replace_all(self, uri: str, text: str) -> int:
+        """Change the whole document to `text` in one change; the new version."""
+        self.texts[uri] = text
+        self.versions[uri] += 1
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        return self.versions[uri]
+
+    def save(self, uri: str, text: str | None = None) -> None:
+        self.text_document_did_save(
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), text=text
+            )
+        )
+
+    def close(self, uri: str) -> None:
+        self.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
+    def last(self, uri: str) -> types.PublishDiagnosticsParams | None:
+        """The newest publication for `uri` (None before the first)."""
+        for params in reversed(self.published):
+            if params.uri == uri:
+                return params
+        return None
+
+
+def recording_features() -> dict[str, Any]:
+    """pytest-lsp's client features, with publishDiagnostics recorded in `published`."""
+    features = dict(DEFAULT_CLIENT_FEATURES)
+
+    def publish(c: DocumentClient, params: types.PublishDiagnosticsParams) -> None:
+        c.published.append(params)
+        c.diagnostics[params.uri] = params.diagnostics
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    return features
+
+
+def text_document_capabilities(*, pull: bool = False) -> types.TextDocumentClientCapabilities:
+    """Saves reported with their text, versioned pushed diagnostics, and (`pull`) pulled ones."""
+    return types.TextDocumentClientCapabilities(
+        synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+        publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+        diagnostic=types.DiagnosticClientCapabilities() if pull else None,
+    )
+
+
+def env_with_sitecustomize(folder: Path, source: str) -> dict[str, str]:
+    """This environment, with `source` as a `sitecustomize` module the server's Python imports
+    first (written to `folder`, which must exist)."""
+    (folder / "sitecustomize.py").write_text(source, encoding="utf-8")
+    path = os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
 
 
 def _code_action_or_command(data: Any, _: Any) -> types.CodeAction | types.Command:

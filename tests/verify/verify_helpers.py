@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from toml_text import toml_string
+
 from handrail.workspace import Workspace
 
 PY = sys.executable
@@ -21,17 +23,6 @@ def write_task(ws: Workspace, task_id: str, verify: str | None = None) -> Path:
     path = ws.tasks_dir / f"{task_id}.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def toml_string(text: str) -> str:
-    """`text` as a TOML basic string."""
-    out = []
-    for char in text:
-        if char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
 
 
 def write_workflow(ws: Workspace, command: str, *, extra: str = "") -> None:

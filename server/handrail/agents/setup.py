@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.workspace import Workspace
 
 SETUP_AGENTS = ("claude-code", "cursor", "codex")
@@ -106,7 +106,7 @@ def _write(
     path = ws.root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text.encode("utf-8"))
+    atomic.replace(path, text.encode("utf-8"))
     (result.created if before is None else result.updated).append(rel)
 
 
@@ -199,7 +199,7 @@ def setup_codex(ws: Workspace, result: SetupResult) -> None:
         result.unchanged.append(rel)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text.encode("utf-8"))
+        atomic.replace(path, text.encode("utf-8"))
         (result.created if before is None else result.updated).append(rel)
     # Codex edits files through its shell and apply_patch tools: mark after every tool.
     _write(ws, ".codex/hooks.json", _claude_hooks("codex", ""), result)

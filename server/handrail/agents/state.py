@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.workspace import Workspace
 
 
@@ -38,7 +38,7 @@ def write_state(ws: Workspace, data: dict[str, Any]) -> None:
     path = _file(ws)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(path, json.dumps(data, sort_keys=True).encode("utf-8"), mode=0o600)
+        atomic.replace(path, json.dumps(data, sort_keys=True).encode("utf-8"), mode=0o600)
 
 
 def set_active_task(ws: Workspace, task_id: str) -> None:

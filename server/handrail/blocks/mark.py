@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.blocks.comments import NoCommentSyntax, style_at
 from handrail.blocks.markers import (
     BOM,
@@ -350,7 +350,7 @@ def replace_unchanged(path: Path, rel: str, data: bytes, before: os.stat_result)
             )
 
     try:
-        write_atomic(target, data, prepare=prepare)
+        atomic.replace(target, data, prepare=prepare)
     except OSError as exc:
         raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc
 

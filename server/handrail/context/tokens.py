@@ -22,6 +22,7 @@ from typing import Any
 
 import tiktoken
 
+from handrail import atomic
 from handrail.context.cache import ContextCache, default_cache_dir, shared_cache
 from handrail.context.resolve import text_digest
 from handrail.workflow.model import ContextRules, Workflow
@@ -129,12 +130,10 @@ def _read_recipe(path: Path) -> dict[str, Any] | None:
 
 
 def _write_recipe(path: Path, recipe: dict[str, Any]) -> None:
-    # Same folder, then an atomic rename: a reader never sees half a file.
+    # A reader (another process loading the cache) never sees half a file.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(marshal.dumps(recipe))
-        os.replace(tmp, path)
+        atomic.replace(path, marshal.dumps(recipe))
     except (OSError, ValueError) as exc:
         log.debug("could not keep the parsed encoding: %s", exc)
 

@@ -6,8 +6,6 @@ sent, and the file is written once, with its markers, only after a usable answer
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import os
 import re
@@ -19,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from handrail.atomic import fsync_folder, temp_name_for
+from handrail import atomic
 from handrail.block_ids import allocating
 from handrail.blocks.mark import MarkError, replace_unchanged
 from handrail.blocks.markers import SourceEncoding, decode_source
@@ -37,7 +35,6 @@ from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
 if TYPE_CHECKING:
     from handrail.prompt import InsertionPoint
 
-_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV})
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 __all__ = [
@@ -370,38 +367,9 @@ def replace_file(path: Path, rel: str, data: bytes, before: os.stat_result | Non
         replace_unchanged(path, rel, data, before)
         return
     real = Path(os.path.realpath(path))
-    temp = temp_name_for(real)
     try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(temp, flags, 0o666)  # a new source file: the umask decides its mode
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _create(str(temp), real)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, FileExistsError):
-            raise MarkError(
-                "it was created by someone else meanwhile; run again", path=rel
-            ) from exc
-        if isinstance(exc, OSError):
-            raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc
-        raise
-    fsync_folder(real.parent)
-
-
-def _create(temp: str, real: Path) -> None:
-    """Move `temp` to the new file `real`, never replacing a file someone created meanwhile."""
-    try:
-        os.link(temp, real)
+        atomic.create_new(real, data)  # a new source file: the umask decides its mode
+    except FileExistsError as exc:
+        raise MarkError("it was created by someone else meanwhile; run again", path=rel) from exc
     except OSError as exc:
-        if isinstance(exc, FileExistsError) or exc.errno not in _NO_HARD_LINKS:
-            raise
-        # A file system without hard links: a check just before the rename is the best left.
-        if os.path.lexists(real):
-            raise FileExistsError(errno.EEXIST, "exists", str(real)) from exc
-        os.replace(temp, real)
-        return
-    os.unlink(temp)
+        raise MarkError(f"cannot write it: {exc.strerror or exc}", path=rel) from exc

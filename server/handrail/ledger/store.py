@@ -31,6 +31,7 @@ from typing import Any, Literal
 import filelock
 from pydantic import ValidationError
 
+from handrail import atomic
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity
 from handrail.ledger.records import (
@@ -741,60 +742,24 @@ class Ledger:
                 ) from exc
             with self._mutex:
                 self._cache.pop(target.name, None)
-            _fsync_folder(folder)
+            atomic.fsync_folder(folder)
 
     def _write_new(self, folder: Path, target: Path, data: bytes, rel: str) -> None:
         temp = folder / f"{TEMP_PREFIX}{target.stem}-{secrets.token_hex(4)}"
-        flags = (
-            os.O_WRONLY
-            | os.O_CREAT
-            | os.O_EXCL
-            | getattr(os, "O_BINARY", 0)
-            | getattr(os, "O_NOFOLLOW", 0)
-        )
+        delays = self.replace_retry_delays
         try:
-            fd = os.open(temp, flags, 0o666)
+            atomic.replace(target, data, temp=temp, retry_delays=delays)
+        except atomic.RenameBusy as exc:
+            raise LedgerWriteError(
+                f"Could not move the new ledger record into place as {rel}: another "
+                f"program (an antivirus scanner, backup tool or editor) kept the file "
+                f"busy for {sum(delays):.1f} s ({exc.strerror or 'permission denied'}). "
+                "Nothing was written and the ledger is unchanged; run the command again.",
+                path=rel,
+                reason="EACCES",
+            ) from exc
         except OSError as exc:
             raise _write_error(exc, rel) from exc
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    if written <= 0:
-                        raise OSError(errno.EIO, "the write made no progress")
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            self._replace(temp, target, rel)
-        except BaseException as exc:
-            # Whatever stopped us (a full disk, Ctrl-C), no half record may stay behind.
-            with suppress(OSError):
-                os.unlink(temp)
-            if isinstance(exc, OSError):
-                raise _write_error(exc, rel) from exc
-            raise
-        _fsync_folder(folder)
-
-    def _replace(self, temp: Path, target: Path, rel: str) -> None:
-        delays = self.replace_retry_delays
-        for attempt in range(len(delays) + 1):
-            try:
-                os.replace(temp, target)
-                return
-            except PermissionError as exc:
-                if attempt == len(delays):
-                    waited = sum(delays)
-                    raise LedgerWriteError(
-                        f"Could not move the new ledger record into place as {rel}: another "
-                        f"program (an antivirus scanner, backup tool or editor) kept the file "
-                        f"busy for {waited:.1f} s ({exc.strerror or 'permission denied'}). "
-                        "Nothing was written and the ledger is unchanged; run the command again.",
-                        path=rel,
-                        reason="EACCES",
-                    ) from exc
-                time.sleep(delays[attempt])
 
     def _sweep_temps(self, folder: Path) -> None:
         """Remove temp files left by writers killed mid-write (only ever under the lock)."""
@@ -821,11 +786,7 @@ class Ledger:
             f"{line}\n" for line in GITIGNORE_LINES
         )
         with suppress(OSError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            try:
-                os.write(fd, text.encode("utf-8"))
-            finally:
-                os.close(fd)
+            atomic.create_new(path, text.encode("utf-8"))
 
     def quarantine(self, name: str) -> Path:
         """Move one unreadable record file into `.handrail/ledger/quarantine/`.
@@ -855,7 +816,7 @@ class Ledger:
                 os.replace(source, target)
             except OSError as exc:
                 raise _write_error(exc, rel) from exc
-            _fsync_folder(folder)
+            atomic.fsync_folder(folder)
         return target
 
 
@@ -868,14 +829,3 @@ def _read_only_reason(newer: list[Problem]) -> str | None:
         f"for example {newer[0].path}; this version understands schema {CURRENT_SCHEMA}): "
         "upgrade Handrail. Until then this tool will not write to the ledger."
     )
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; Windows cannot open a folder this way, and the
-    # record is already in place, so a failure here is not an error.
-    with suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

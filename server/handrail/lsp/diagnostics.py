@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from handrail.analysis import RuleFailure
 from handrail.blocks.check import disk_insertion, large_insertion
 from handrail.findings import Finding
 from handrail.lsp.convert import finding_to_diagnostic
@@ -202,6 +203,12 @@ class Diagnostics:
                 uri, version, text, folder=folder, rel=rel, with_context=with_context
             )
             analysis.findings = [f for f in analysis.findings if f.path == rel]
+            for failure in analysis.failures:
+                self.server.log_error(
+                    f"Handrail could not run {failure.rule} on {rel or uri}: "
+                    f"{type(failure.error).__name__}: {failure.error}. Other findings are shown.",
+                    failure.error,
+                )
         except Exception as exc:  # one document's failure must not take the server down
             self.server.log_error(
                 f"Handrail could not analyse {rel or uri}: {type(exc).__name__}: {exc}. "
@@ -322,6 +329,10 @@ class Diagnostics:
     # -- publishing ---------------------------------------------------------------------
 
     def diagnostics_of(self, analysis: DocumentAnalysis) -> list[types.Diagnostic]:
+        notes = [_failure_note(failure) for failure in analysis.failures]
+        return self._finding_diagnostics(analysis) + notes
+
+    def _finding_diagnostics(self, analysis: DocumentAnalysis) -> list[types.Diagnostic]:
         if analysis.too_large:
             message = TOO_LARGE_MESSAGE.format(
                 size=analysis.size, limit=self.server.settings.max_document_bytes
@@ -394,6 +405,16 @@ class Diagnostics:
             task.cancel()
         self._pending.clear()
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _failure_note(failure: RuleFailure) -> types.Diagnostic:
+    """One rule raised: say so once, at the top, instead of silently showing less."""
+    error = f"{type(failure.error).__name__}: {failure.error}"
+    return _note(
+        f"Handrail could not run {failure.rule}: {error}; other findings are shown. "
+        "The details are in the Handrail output log.",
+        types.DiagnosticSeverity.Warning,
+    )
 
 
 def _note(message: str, severity: types.DiagnosticSeverity) -> types.Diagnostic:

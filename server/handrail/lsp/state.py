@@ -14,6 +14,8 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from handrail.analysis import (
+    GuardedRules,
+    RuleFailure,
     Snapshot,
     SourceAnalysis,
     SourceAnalysisCache,
@@ -156,6 +158,8 @@ class DocumentAnalysis:
     """The document's length in UTF-8 bytes, when it was too large."""
     extra: list[Finding] = field(default_factory=list)
     """Findings the server adds from the edit history (HR308), already in `findings`."""
+    failures: list[RuleFailure] = field(default_factory=list)
+    """Rules that raised on this text: each is logged and shown as one note; the others ran."""
 
 
 def analyze_text(
@@ -179,12 +183,15 @@ def analyze_text(
     result.generation = folder.generation
     sources = folder.sources
     snapshot = sources.snapshot
+    rules = GuardedRules()
     if kind == "source":
-        result.source = sources.analyze_source(rel, text, markers=folder.markers)
+        result.source = sources.analyze_source(rel, text, markers=folder.markers, rules=rules)
         result.findings = list(result.source.findings)
     elif kind == "task":
-        result.task = analyze_task(snapshot, rel, text, with_context=with_context)
+        result.task = analyze_task(snapshot, rel, text, with_context=with_context, rules=rules)
         result.findings = list(result.task.findings)
     elif kind == "workflow":
-        result.findings = analyze_workflow(folder.ws, text, today=today or dt.date.today())
+        today = today or dt.date.today()
+        result.findings = analyze_workflow(folder.ws, text, today=today, rules=rules)
+    result.failures = rules.failures
     return result

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.workflow.model import Workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
@@ -193,7 +193,7 @@ def write_doc(ws: Workspace, workflow: Workflow) -> bool:
         return False
     path = _doc_path(ws)
     try:
-        write_atomic(path, render_workflow_doc(workflow).encode("utf-8"))
+        atomic.replace(path, render_workflow_doc(workflow).encode("utf-8"))
     except OSError as exc:
         raise DocError(f"cannot write {DOC_FILE}: {exc.strerror or exc}") from exc
     return True

@@ -19,8 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from handrail import __version__
-from handrail.atomic import write_atomic
+from handrail import __version__, atomic
 from handrail.workflow.init import InitError, create_new_file
 from handrail.workspace import Workspace
 
@@ -138,7 +137,7 @@ def _append_section(ws: Workspace, rel: str) -> bool:
     joined = current.rstrip("\n") + "\n\n" + pr_section_text() if current.strip() else ""
     text = joined or pr_section_text()
     try:
-        write_atomic(path, text.encode("utf-8"), mode=path.stat().st_mode & 0o777)
+        atomic.replace(path, text.encode("utf-8"), mode=path.stat().st_mode & 0o777)
     except OSError as exc:
         raise InitError(f"cannot update {rel}: {exc.strerror or exc}") from exc
     return True

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import filelock
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.verify.commands import CommandSource, all_commands
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
@@ -277,7 +277,7 @@ def _write_store(path: Path, workspaces: dict[str, Any]) -> None:
     data = (json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     try:
         # 0o600: the store says which commands may run; nobody else needs to read it.
-        write_atomic(path, data, mode=0o600)
+        atomic.replace(path, data, mode=0o600)
     except OSError as exc:
         raise TrustError(
             f"the trust store {path} cannot be written ({exc.strerror or exc})"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handrail import atomic
 from handrail.git import git_program, safe_env
 from handrail.ledger.store import GITIGNORE_LINES as LEDGER_GITIGNORE_LINES
 from handrail.workflow.load import PackError, load_pack, pack_names
@@ -124,9 +125,8 @@ def create_new_file(ws: Workspace, path: Path, text: str) -> bool:
     except OSError as exc:
         raise InitError(f"cannot create {ws.relative(folder)}/: {exc.strerror or exc}") from exc
     try:
-        # "x" refuses to replace a file, even one that appeared since the caller looked.
-        with open(path, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        # Refuses to replace a file, even one that appeared since the caller looked.
+        atomic.create_new(path, text.encode("utf-8"))
     except FileExistsError:
         if not path.is_file():
             raise InitError(f"{rel} exists but is not a regular file") from None

@@ -17,7 +17,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Table
 
-from handrail.atomic import write_atomic
+from handrail import atomic
 from handrail.ledger.records import ReviewMeeting
 from handrail.workflow.load import load_workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace
@@ -91,7 +91,7 @@ def mark_reviewed(ws: Workspace, *, today: dt.date, by: str) -> ReviewedResult:
         problems = "; ".join(f.message for f in after.findings) or "the date did not take"
         raise ReviewedError(f"{rel} cannot record the review: {problems}", path=rel)
     try:
-        write_atomic(path, new_text.encode("utf-8"))
+        atomic.replace(path, new_text.encode("utf-8"))
     except OSError as exc:
         raise ReviewedError(f"cannot write {rel}: {exc.strerror or exc}", path=rel) from exc
     meta = after.workflow.workflow

@@ -7,33 +7,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import HANG_GUARD_S, PollingClient, new_client, serving
+from lsp_client import (
+    HANG_GUARD_S,
+    DocumentClient,
+    new_client,
+    recording_features,
+    serving,
+    text_document_capabilities,
+)
 from lsprotocol import types
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.client import register_lsp_features
 
 TIMEOUT = HANG_GUARD_S
 
 
-class Client(PollingClient):
+class Client(DocumentClient):
     """The test client, recording every publishDiagnostics (with its version) and every
     registration the server asks for."""
 
     timeout_s = TIMEOUT
-    published: list[types.PublishDiagnosticsParams]
     registrations: list[types.Registration]
-    versions: dict[str, int]
-
-    def open(self, path: Path, text: str, language_id: str = "python") -> str:
-        uri = path.as_uri()
-        self.versions[uri] = 1
-        self.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id=language_id, version=1, text=text
-                )
-            )
-        )
-        return uri
 
     def edit(
         self,
@@ -63,35 +56,6 @@ class Client(PollingClient):
         )
         return version
 
-    def replace_all(self, uri: str, text: str) -> int:
-        version = self.versions[uri] + 1
-        self.versions[uri] = version
-        self.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
-        return version
-
-    def save(self, uri: str, text: str | None = None) -> None:
-        self.text_document_did_save(
-            types.DidSaveTextDocumentParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), text=text
-            )
-        )
-
-    def close(self, uri: str) -> None:
-        self.text_document_did_close(
-            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
-        )
-
-    def last(self, uri: str) -> types.PublishDiagnosticsParams | None:
-        for params in reversed(self.published):
-            if params.uri == uri:
-                return params
-        return None
-
     async def diagnostics_for(
         self, uri: str, version: int | None = None, *, after: int = 0
     ) -> types.PublishDiagnosticsParams:
@@ -112,19 +76,12 @@ class Client(PollingClient):
 
 def _make_client() -> Client:
     client = new_client(Client)
-    client.published = []
     client.registrations = []
-    client.versions = {}
-    features = dict(DEFAULT_CLIENT_FEATURES)
-
-    def publish(c: Client, params: types.PublishDiagnosticsParams) -> None:
-        c.published.append(params)
-        c.diagnostics[params.uri] = params.diagnostics
+    features = recording_features()
 
     def register(c: Client, params: types.RegistrationParams) -> None:
         c.registrations.extend(params.registrations)
 
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     features[types.CLIENT_REGISTER_CAPABILITY] = register
     register_lsp_features(client, features)
     return client
@@ -153,11 +110,7 @@ def capabilities(
             ),
             diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True),
         ),
-        text_document=types.TextDocumentClientCapabilities(
-            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
-            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-            diagnostic=types.DiagnosticClientCapabilities() if pull else None,
-        ),
+        text_document=text_document_capabilities(pull=pull),
     )
 
 

@@ -13,9 +13,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import HANG_GUARD_S, PollingClient, new_client, serving
+from lsp_client import (
+    HANG_GUARD_S,
+    DocumentClient,
+    new_client,
+    recording_features,
+    serving,
+    text_document_capabilities,
+)
 from lsprotocol import types
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.client import register_lsp_features
 
 from handrail.tasks import Task, save_task
 from handrail.text_changes import TextChange, apply_changes
@@ -28,40 +35,11 @@ SPEC = (
 )
 
 
-class Client(PollingClient):
+class Client(DocumentClient):
     timeout_s = TIMEOUT
-    texts: dict[str, str]
-    versions: dict[str, int]
-    published: list[types.PublishDiagnosticsParams]
     applied: list[types.WorkspaceEdit]
     apply_answer: bool
     initialized: types.InitializeResult
-
-    def open(self, path: Path, text: str, language_id: str = "python") -> str:
-        uri = path.as_uri()
-        self.texts[uri] = text
-        self.versions[uri] = 1
-        self.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id=language_id, version=1, text=text
-                )
-            )
-        )
-        return uri
-
-    def replace_all(self, uri: str, text: str) -> int:
-        self.texts[uri] = text
-        self.versions[uri] += 1
-        self.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(
-                    uri=uri, version=self.versions[uri]
-                ),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
-        return self.versions[uri]
 
     def insert(self, uri: str, line: int, text: str) -> int:
         """Insert `text` at the start of 0-based `line`, as one incremental change."""
@@ -168,15 +146,9 @@ def _to_change(text: str, edit: types.TextEdit) -> TextChange:
 
 def _make_client() -> Client:
     client = new_client(Client)
-    client.texts = {}
-    client.versions = {}
-    client.published = []
     client.applied = []
     client.apply_answer = True
-    features = dict(DEFAULT_CLIENT_FEATURES)
-
-    def publish(c: Client, params: types.PublishDiagnosticsParams) -> None:
-        c.published.append(params)
+    features = recording_features()
 
     def apply(c: Client, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         c.applied.append(params.edit)
@@ -184,7 +156,6 @@ def _make_client() -> Client:
             c.apply_edit(params.edit)
         return types.ApplyWorkspaceEditResult(applied=c.apply_answer)
 
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     features[types.WORKSPACE_APPLY_EDIT] = apply
     register_lsp_features(client, features)
     return client
@@ -201,10 +172,7 @@ def capabilities() -> types.ClientCapabilities:
             workspace_folders=True,
             workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
         ),
-        text_document=types.TextDocumentClientCapabilities(
-            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
-            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-        ),
+        text_document=text_document_capabilities(),
     )
 
 

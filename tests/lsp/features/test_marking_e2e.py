@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from features_harness import make_task, running
+from lsp_client import env_with_sitecustomize
 
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
@@ -151,14 +151,9 @@ async def test_a_record_that_cannot_be_written_sends_no_edit(
     path = _source(workspace)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(_FAILING_LEDGER)
     flag = tmp_path / "disk-full"
     flag.touch()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
-        "HANDRAIL_TEST_DISK_FULL": str(flag),
-    }
+    env = {**env_with_sitecustomize(hooks, _FAILING_LEDGER), "HANDRAIL_TEST_DISK_FULL": str(flag)}
     arguments = {"startLine": 3, "endLine": 4, "task": "k3f7qa"}
     async with running([workspace.root], env=env) as client:
         uri = client.open(path, SOURCE)

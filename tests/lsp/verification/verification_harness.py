@@ -11,9 +11,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import HANG_GUARD_S, PollingClient, new_client, serving
+from lsp_client import (
+    HANG_GUARD_S,
+    DocumentClient,
+    new_client,
+    recording_features,
+    serving,
+    text_document_capabilities,
+)
 from lsprotocol import types
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.client import register_lsp_features
+from toml_text import toml_string
 
 from handrail.workspace import Workspace
 
@@ -24,63 +32,29 @@ SPEC = "Given two integers, return their sum. It must never raise and follow the
 PYTEST_COMMAND = f"{shlex.quote(PY)} -m pytest -q -p no:cacheprovider"
 
 
-class Client(PollingClient):
+class Client(DocumentClient):
     timeout_s = TIMEOUT
-    published: list[types.PublishDiagnosticsParams]
-    texts: dict[str, str]
-    versions: dict[str, int]
     lens_refreshes: int
-
-    def open(self, path: Path, text: str | None = None) -> str:
-        text = path.read_text(encoding="utf-8") if text is None else text
-        uri = path.as_uri()
-        self.texts[uri] = text
-        self.versions[uri] = 1
-        self.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=text
-                )
-            )
-        )
-        return uri
 
     def rewrite(self, path: Path, text: str) -> int:
         """The user edits the buffer to `text` and saves it (verification reads the disk)."""
         path.write_text(text, encoding="utf-8")
         uri = path.as_uri()
-        self.texts[uri] = text
-        self.versions[uri] += 1
-        self.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(
-                    uri=uri, version=self.versions[uri]
-                ),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
-        self.text_document_did_save(
-            types.DidSaveTextDocumentParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), text=text
-            )
-        )
-        return self.versions[uri]
+        version = self.replace_all(uri, text)
+        self.save(uri, text)
+        return version
 
     def codes(self, uri: str) -> list[str] | None:
         """The codes of the newest publication for `uri` (None before the first)."""
-        for params in reversed(self.published):
-            if params.uri == uri:
-                return sorted(str(d.code) for d in params.diagnostics)
-        return None
+        params = self.last(uri)
+        return None if params is None else sorted(str(d.code) for d in params.diagnostics)
 
     async def codes_become(self, uri: str, codes: list[str]) -> None:
         await self.wait_for(lambda: self.codes(uri) == codes, what=f"{codes} on {uri}")
 
     def latest(self, uri: str) -> list[types.Diagnostic]:
-        for params in reversed(self.published):
-            if params.uri == uri:
-                return list(params.diagnostics)
-        return []
+        params = self.last(uri)
+        return [] if params is None else list(params.diagnostics)
 
     async def run(self, name: str, *arguments: Any, msg_id: str | None = None) -> Any:
         params = types.ExecuteCommandParams(command=name, arguments=list(arguments) or None)
@@ -105,15 +79,7 @@ class Client(PollingClient):
 
 def _make_client() -> Client:
     client = new_client(Client)
-    client.published = []
-    client.texts = {}
-    client.versions = {}
-    features = dict(DEFAULT_CLIENT_FEATURES)
-
-    def publish(c: Client, params: types.PublishDiagnosticsParams) -> None:
-        c.published.append(params)
-
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features = recording_features()
     client.lens_refreshes = 0
 
     def lens_refresh(c: Client, params: None) -> None:
@@ -131,10 +97,7 @@ def capabilities() -> types.ClientCapabilities:
             workspace_folders=True,
             code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=True),
         ),
-        text_document=types.TextDocumentClientCapabilities(
-            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
-            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-        ),
+        text_document=text_document_capabilities(),
     )
 
 
@@ -151,16 +114,6 @@ async def running(root: Path, *, trusted: bool) -> AsyncIterator[Client]:
         client, [root], capabilities(), init_options=options, env=env, timeout=TIMEOUT
     ):
         yield client
-
-
-def toml_string(text: str) -> str:
-    out = []
-    for char in text:
-        if char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
 
 
 def write_workflow(ws: Workspace, command: str) -> None:
