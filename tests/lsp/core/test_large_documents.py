@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import threading
+import time
 import tracemalloc
 from typing import Any
 
@@ -106,6 +107,13 @@ async def test_a_document_over_the_limit_is_held_once_and_kept_in_step(
     }
     await stdin.send(json.dumps(initialize).encode())
     await stdin.notify("initialized", {})
+    # `initialized` reads each folder in the background: wait until that is done, or its
+    # allocations (the workflow, the ledger) count against the document's on a loaded machine.
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not all(folder.loaded for folder in server.folders.values()):
+        assert time.monotonic() < deadline, "the folder was never read"
+        await asyncio.sleep(0.01)
+    await asyncio.get_running_loop().run_in_executor(server.diagnostics.executor, lambda: None)
     uri = (workspace.root / "big.py").as_uri()
     size = len(LINE) * LINES
     # The client's copy is made before counting starts: only the server's allocations count.
