@@ -210,14 +210,23 @@ def capabilities() -> types.ClientCapabilities:
 
 @asynccontextmanager
 async def running(
-    folders: list[Path], *, env: Mapping[str, str] | None = None
+    folders: list[Path],
+    *,
+    env: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    client_capabilities: types.ClientCapabilities | None = None,
 ) -> AsyncIterator[Client]:
-    """Start the server on `folders` (with environment `env`), yield the client, shut the
-    server down."""
+    """Start the server on `folders` (with environment `env`, more editor `settings`, other
+    client capabilities), yield the client, shut the server down."""
     client = _make_client()
-    options = {"handrail": {"debounce_ms": 0}}
+    options = {"handrail": {"debounce_ms": 0, **(settings or {})}}
     async with serving(
-        client, folders, capabilities(), init_options=options, env=env, timeout=TIMEOUT
+        client,
+        folders,
+        client_capabilities or capabilities(),
+        init_options=options,
+        env=env,
+        timeout=TIMEOUT,
     ) as result:
         client.initialized = result
         yield client
