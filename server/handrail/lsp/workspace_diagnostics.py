@@ -175,7 +175,11 @@ class ClosedFileDiagnostics:
         if self._task is not None and not self._task.done():
             self._again = True
             return
-        self._task = asyncio.get_running_loop().create_task(self._rounds())
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a server driven in-process, outside its loop
+            return
+        self._task = loop.create_task(self._rounds())
 
     async def _rounds(self) -> None:
         while True:
@@ -226,11 +230,14 @@ class ClosedFileDiagnostics:
         encoding = self.server.position_encoding
         base = self.server.settings.docs_base_url
         candidates: list[tuple[bool, str, Path, list[Finding]]] = []
-        for folder in folders:
+        seen = set(open_uris)
+        # Nested folders: a file's findings come from its innermost folder, once.
+        for folder in sorted(folders, key=lambda f: len(f.root.parts), reverse=True):
             for rel, found in _by_path(self.server.workspace_diagnostics.findings(folder)).items():
                 path = folder.root / rel
-                if path.as_uri() in open_uris:
+                if path.as_uri() in seen:
                     continue
+                seen.add(path.as_uri())
                 has_error = any(f.severity is Severity.ERROR for f in found)
                 candidates.append((not has_error, path.as_uri(), path, found))
         candidates.sort(key=lambda c: (c[0], c[1]))  # errors first, then by path
