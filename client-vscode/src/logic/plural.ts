@@ -8,7 +8,7 @@ export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** States that name what a block has, not what it is: said of "N block(s)". */
+/** States that name what a block has, not what it is: said of "1 block" or "2 blocks". */
 const STATES_OF_BLOCKS: Record<string, string> = {
   "lines no test ran": "with lines no test ran",
   "tests catch no mutant": "whose tests catch no mutant",
