@@ -1028,7 +1028,10 @@ try {
         encoding: "utf8",
       });
       log(`handrail trust --show: ${shown.replace(/\s+/g, " ")}`);
-      if (!shown.split("\n").some((line) => line.trim().startsWith(`trusted ${command} `))) {
+      const approved = shown
+        .split("\n")
+        .some((line) => /^trusted\s/.test(line.trim()) && line.includes(`${command} `));
+      if (!approved) {
         throw new Error(`the approval was not recorded as handrail trust records it:\n${shown}`);
       }
     });
