@@ -155,8 +155,6 @@ class ClosedFileDiagnostics:
         """URI -> digest of the diagnostics pushed for it (not open when pushed)."""
         self._task: asyncio.Task[None] | None = None
         self._again = False
-        self.rounds = 0
-        """Finished rounds (tests and the log read it)."""
         self._last_note: str | None = None
 
     @property
@@ -191,7 +189,6 @@ class ClosedFileDiagnostics:
                     f"Handrail could not publish the findings of files that are not open: {exc}",
                     exc,
                 )
-            self.rounds += 1
             if not self._again or self.server.shutting_down:
                 return
 
@@ -283,10 +280,6 @@ class ClosedFileDiagnostics:
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=items)
         )
-
-    def published(self) -> set[str]:
-        """The URIs whose closed-file findings are on show."""
-        return set(self._published)
 
     def shutdown(self) -> None:
         if self._task is not None:
