@@ -1316,6 +1316,48 @@ try {
       await page.waitForSelector('.quick-input-list .monaco-list-row:has-text("qqpas5.1")');
       await page.keyboard.press("Escape");
     });
+
+    await step(page, "07e-trust-message-lists-the-commands-and-approves", async () => {
+      // Issue 19.4: a command this machine has not approved (the task's own `verify`) is
+      // asked for in one message that lists it, with a button that records the approval
+      // (as `handrail trust` does) and runs it.
+      const command = "python -m pytest -q -p no:cacheprovider";
+      const taskFile = join(trusted.workspace, ".handrail", "tasks", "qqpas5.toml");
+      writeFileSync(taskFile, `${readFileSync(taskFile, "utf8")}verify = "${command}"\n`);
+      await page.keyboard.press("Escape");
+      await runCommand(page, "Notifications: Clear All Notifications");
+      await openFile(page, "src/wordcount.py", 23);
+      await page.waitForTimeout(1500); // the server reloads the task file it watches
+      await runCommand(page, "Handrail: Verify Block");
+      const ask = page.locator('.notification-toast:has-text("not yet approved on this machine")');
+      await ask.first().waitFor({ timeout: 60_000 });
+      const text = await ask.first().innerText();
+      log(`trust message: ${text.replace(/\s+/g, " ")}`);
+      if (!text.includes(command) || !text.includes("qqpas5")) {
+        throw new Error(`the message does not list the task's command: ${text}`);
+      }
+      await page.waitForTimeout(500); // the toast slides in
+      await page.screenshot({ path: join(ARTIFACTS, "07e-trust-message.png") });
+      await ask.locator('.monaco-button:has-text("Approve and Verify")').first().click();
+      // Approved, the command runs: the block is still broken (07c), so the run fails and
+      // its output is offered.
+      await page
+        .locator('.notifications-toasts:has-text("Show Output")')
+        .first()
+        .waitFor({ timeout: 120_000 });
+      const shown = execFileSync(HANDRAIL_SERVER, ["trust", "--show"], {
+        cwd: trusted.workspace,
+        env: { ...process.env, HOME: trusted.home, XDG_STATE_HOME: join(trusted.home, "state") },
+        encoding: "utf8",
+      });
+      log(`handrail trust --show: ${shown.replace(/\s+/g, " ")}`);
+      const approved = shown
+        .split("\n")
+        .some((line) => /^trusted\s/.test(line.trim()) && line.includes(`${command} `));
+      if (!approved) {
+        throw new Error(`the approval was not recorded as handrail trust records it:\n${shown}`);
+      }
+    });
     await page.close();
   }
 

@@ -1,4 +1,6 @@
 // The everyday commands: mark, verify, record trace, explain, review, show task.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { blockAt, blockSpans, taskOfPath } from "./logic/blocks";
 import {
@@ -8,7 +10,7 @@ import {
   reviewOutcome,
   verifyOutcome,
 } from "./logic/protocol";
-import { initSummary } from "./logic/initRepository";
+import { initCandidates, initSummary } from "./logic/initRepository";
 import { selectedLines } from "./logic/selection";
 import { APPROVE, RESTRICTED_MODE, TrustStatusJson, approvalMessage } from "./logic/trust";
 import { failedRuns, failureHint, outputDocument } from "./logic/verifyOutput";
@@ -303,24 +305,42 @@ export async function showTask(server: ServerController, active: ActiveTask): Pr
   }
 }
 
-/** "Handrail: Initialize Repository": `handrail init` in the folder the user picks. */
+/**
+ * "Handrail: Initialize Repository": `handrail init` in the folder chosen. The candidates are
+ * the current file's git repository, the workspace folders and the repositories around them
+ * (`initCandidates`); with more than one, the user picks.
+ */
 export async function initRepository(server: ServerController): Promise<void> {
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file");
-  if (folders.length === 0) {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const activeFile = active?.scheme === "file" ? active.fsPath : undefined;
+  const candidates = initCandidates(
+    folders.map((f) => f.uri.fsPath),
+    activeFile,
+    { has: (folder, name) => fs.existsSync(path.join(folder, name)) },
+  );
+  const first = candidates[0];
+  if (first === undefined) {
     void vscode.window.showWarningMessage("Handrail: open a folder first.");
     return;
   }
-  const folder =
-    folders.length === 1
-      ? folders[0]
-      : await vscode.window.showWorkspaceFolderPick({
-          placeHolder: "Initialize Handrail in which folder?",
-        });
-  if (folder === undefined) {
-    return;
+  let root = first.root;
+  if (candidates.length > 1) {
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((c) => ({
+        label: c.root,
+        description: c.alreadySetUp ? `${c.reason} · already set up` : c.reason,
+        root: c.root,
+      })),
+      { placeHolder: "Initialize Handrail in which folder?" },
+    );
+    if (picked === undefined) {
+      return;
+    }
+    root = picked.root;
   }
   try {
-    const result = await server.initRepository(folder.uri.fsPath);
+    const result = await server.initRepository(root);
     void vscode.window.showInformationMessage(initSummary(result));
   } catch (error) {
     report(error);

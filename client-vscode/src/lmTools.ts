@@ -3,6 +3,7 @@
 // of the extension, so an agent sees the same findings as a person.
 import * as path from "node:path";
 import { insideAnyFolder } from "./logic/paths";
+import { plural } from "./logic/plural";
 import * as vscode from "vscode";
 import { isTaskId } from "./logic/chat";
 import {
@@ -98,9 +99,9 @@ class CheckSpecTool implements vscode.LanguageModelTool<CheckSpecInput> {
     });
     const count = checked.sentences.length;
     const summary = checked.ok
-      ? `The spec passes (${count} sentences; limit ${checked.max_sentences}).`
+      ? `The spec passes (${plural(count, "sentence")}; limit ${checked.max_sentences}).`
       : count > checked.hard_max_sentences
-        ? `The spec does not pass: ${count} sentences, past the hard limit of ${checked.hard_max_sentences}. Decompose the work into smaller tasks, each with its own short spec; do not generate code for this one.`
+        ? `The spec does not pass: ${plural(count, "sentence")}, past the hard limit of ${checked.hard_max_sentences}. Decompose the work into smaller tasks, each with its own short spec; do not generate code for this one.`
         : "The spec does not pass: fix the error findings and check again before generating code.";
     return result(summary, {
       ok: checked.ok,

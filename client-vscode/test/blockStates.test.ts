@@ -110,6 +110,9 @@ test("more than two states are summed up, warnings do not stop the gate", () => 
     ],
   };
   assert.match(blocksTooltip(warned), /none stops the gate/);
-  assert.equal(blocksListTitle(warned), "Generated blocks with warnings: 1 tests catch no mutant");
+  assert.equal(
+    blocksListTitle(warned),
+    "Generated blocks with warnings: 1 block whose tests catch no mutant",
+  );
   assert.equal(blockItems(warned)[0]?.label, "$(warning) a.1");
 });

@@ -281,8 +281,16 @@ def test_init_in_a_nested_repository_initialises_it_not_the_ancestor(
     assert (inner / ".handrail" / "workflow.toml").is_file()
     assert f"Handrail in {inner}" in result.output
     assert "created   .handrail/workflow.toml" in result.output
+    # Two candidate roots: the output names the other one and how to choose it.
+    assert f"{outer} above it has its own .handrail/" in result.output
+    assert f"handrail --root {outer} init" in result.output
     # Inside a repository that has its own `.handrail/`, init still finds that one.
     monkeypatch.chdir(inner / "src")
     again = CliRunner().invoke(cli, ["init", "--json"], catch_exceptions=False)
     assert json.loads(again.output)["root"] == str(inner)
     assert json.loads(again.output)["created"] == []
+    # --root takes the ancestor instead.
+    outer_again = CliRunner().invoke(
+        cli, ["--root", str(outer), "init", "--json"], catch_exceptions=False
+    )
+    assert json.loads(outer_again.output)["root"] == str(outer.resolve())

@@ -13,6 +13,7 @@ from handrail.tasks import Task, load_all_tasks, save_task
 from handrail.workspace import Workspace
 
 SCRIPT = Path(__file__).with_name("neovim_flow.lua")
+CLOSED_SCRIPT = Path(__file__).with_name("neovim_closed_files.lua")
 SPEC = (
     "Given a CSV header line, return the column names. It must keep quoted commas and "
     "follow parse_row in src/csv_utils.py."
@@ -51,3 +52,26 @@ def test_neovim_marks_a_selection_and_creates_a_task(
     new = next(t for t in tasks.values() if t.task.id != "k3f7qa")
     assert new.task.spec == SPEC
     assert f"Created task {new.task.id}" in done.stderr + done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_neovim_shows_a_finding_of_a_file_that_is_not_open(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Neovim does not pull workspace diagnostics: the server pushes the closed file's
+    findings (issue 19.3), and clears them once the file is open and pulled."""
+    nvim = editor("nvim")
+    save_task(workspace, Task(id="k3f7qa", spec=SPEC))
+    opened = workspace.root / "clean.py"
+    opened.write_text("x = 1\n")
+    closed = workspace.root / "b.py"
+    closed.write_text(SOURCE)
+    (tmp_path / "config.lua").write_text(snippet("neovim-0.11"))
+    done = run_editor(
+        [nvim, "--clean", "--headless", "-l", str(CLOSED_SCRIPT)],
+        workspace.root,
+        HANDRAIL_NVIM_CONFIG=str(tmp_path / "config.lua"),
+        HANDRAIL_OPEN=str(opened),
+        HANDRAIL_CLOSED=str(closed),
+    )
+    assert done.returncode == 0, done.stderr + done.stdout

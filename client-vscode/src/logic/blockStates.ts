@@ -5,6 +5,8 @@
  * "every generated block is verified" is said only when the gate reports nothing on any block.
  */
 
+import { blocksInState } from "./plural";
+
 export interface BlockStateJson {
   block: string;
   path: string;
@@ -27,7 +29,7 @@ export const ALL_VERIFIED = "every generated block is verified.";
 
 function countsText(counts: Record<string, number>, separator: string): string {
   return Object.entries(counts)
-    .map(([state, count]) => `${count} ${state}`)
+    .map(([state, count]) => blocksInState(count, state))
     .join(separator);
 }
 
@@ -37,7 +39,7 @@ export function blocksStatusPart(states: BlockStatesJson): string {
   if (entries.length === 0) {
     return "$(pass) blocks";
   }
-  const shown = entries.slice(0, 2).map(([state, count]) => `${count} ${state}`);
+  const shown = entries.slice(0, 2).map(([state, count]) => blocksInState(count, state));
   const more = entries.length - shown.length;
   return more > 0 ? `${shown.join(" · ")} · +${more} more` : shown.join(" · ");
 }

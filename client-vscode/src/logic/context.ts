@@ -1,5 +1,6 @@
 // The texts of the context step and the status bar: tokens against the budget.
 import { CheckContextResult, hasError } from "./protocol";
+import { plural } from "./plural";
 
 export function formatTokens(tokens: number): string {
   if (tokens >= 10_000) {
@@ -30,7 +31,7 @@ export function contextSummary(result: CheckContextResult): ContextSummary {
     `${budgetText(result.total_tokens, result.max_tokens)}, ` +
     `${files} of at most ${result.max_files} files (${result.encoding})`;
   const lines = result.entries.map((entry) => {
-    const tokens = entry.tokens === null ? "not counted" : `${entry.tokens} tokens`;
+    const tokens = entry.tokens === null ? "not counted" : plural(entry.tokens, "token");
     const status = entry.status === "ok" ? "" : ` (${entry.status})`;
     return `${entry.entry}: ${tokens}${status}`;
   });

@@ -1,5 +1,6 @@
 // What the New AI Task input box says under the draft, from `handrail.validateSpec`.
 import { FindingJson, ValidateSpecResult } from "./protocol";
+import { plural } from "./plural";
 
 export type MessageSeverity = "error" | "warning" | "info";
 
@@ -11,10 +12,6 @@ export interface SpecMessage {
 /** The template the default workflow ships, shown as the input box's placeholder. */
 export const DEFAULT_SPEC_TEMPLATE =
   "Given <inputs>, return <outputs>. It must <the constraint that matters> and follow the pattern of <existing code>.";
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
 
 function firstOf(findings: readonly FindingJson[], severity: string): FindingJson | undefined {
   return findings.find((finding) => finding.severity === severity);

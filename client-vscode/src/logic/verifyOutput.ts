@@ -4,6 +4,8 @@
  * failing line, then the tail. Before, a failed run showed no output anywhere in the editor.
  */
 
+import { plural } from "./plural";
+
 export interface VerifyRunJson {
   task: string;
   command: string[];
@@ -47,7 +49,10 @@ export function outputDocument(target: string, runs: readonly VerifyRunJson[]): 
       parts.push(`First failure: ${run.first_failure}`);
     }
     const tail = run.output_tail ?? [];
-    parts.push("", tail.length > 0 ? `Last ${tail.length} lines of output:` : "No output.");
+    parts.push(
+      "",
+      tail.length > 0 ? `Last ${plural(tail.length, "line")} of output:` : "No output.",
+    );
     parts.push(...tail, "");
   }
   return parts.join("\n");

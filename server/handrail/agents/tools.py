@@ -21,6 +21,7 @@ from handrail.agents.identity import AgentIdentity
 from handrail.analysis import Snapshot
 from handrail.findings import Finding, Severity, findings_json, has_errors
 from handrail.tasks import LoadedTask, is_task_id
+from handrail.wording import plural
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
 OUTPUT_TAIL_LINES = 20
@@ -389,7 +390,7 @@ def block_states(
         "blocks": blocks,
         "findings": findings_json(other),
         "summary": (
-            f"{len(blocks)} generated block(s) in {scope}, {len(open_blocks)} not verified"
+            f"{plural(len(blocks), 'generated block')} in {scope}, {len(open_blocks)} not verified"
             + (f": {', '.join(b['block'] for b in open_blocks[:10])}." if open_blocks else ".")
         ),
     }

@@ -98,6 +98,12 @@ def init(
         )
         return
     click.echo(f"Handrail in {ws.root}")
+    if folder is None and ctx.root is None and (outer := _outer_handrail(ws.root)) is not None:
+        # Two candidate roots: say which one was chosen and how to take the other.
+        click.echo(
+            f"(the nearest git repository; {outer} above it has its own .handrail/: "
+            f"`handrail --root {outer} init` uses that one)"
+        )
     for rel in result.created:
         click.echo(f"created   {rel}")
     for rel in result.updated:
@@ -109,3 +115,13 @@ def init(
             '\nNext: handrail task new "<two-sentence spec>" --context <file>   '
             "(see WORKFLOW docs: handrail --help)"
         )
+
+
+def _outer_handrail(root: Path) -> Path | None:
+    """The nearest folder above `root` that has `.handrail/`, if any."""
+    from handrail.workspace import HANDRAIL_DIR
+
+    for parent in root.parents:
+        if (parent / HANDRAIL_DIR).is_dir():
+            return parent
+    return None

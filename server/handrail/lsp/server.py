@@ -47,7 +47,7 @@ from handrail.lsp.disk_changes import DiskChanges
 from handrail.lsp.documents import Document, DocumentStore
 from handrail.lsp.settings import Settings, parse_settings
 from handrail.lsp.state import DocumentAnalysis, FolderState, classify
-from handrail.lsp.workspace_diagnostics import WorkspaceDiagnostics
+from handrail.lsp.workspace_diagnostics import ClosedFileDiagnostics, WorkspaceDiagnostics
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 log = logging.getLogger("handrail.lsp")
@@ -365,6 +365,7 @@ class HandrailServer(LanguageServer):
         self.diagnostics = Diagnostics(self)
         self.disk_changes = DiskChanges(self)
         self.workspace_diagnostics = WorkspaceDiagnostics(self)
+        self.closed_files = ClosedFileDiagnostics(self)
         self.folders: dict[Path, FolderState] = {}
         # Folders found above files outside every workspace folder: by root, and by the
         # file's own folder so that `Workspace.find` walks up once per folder, not per edit.
@@ -464,9 +465,11 @@ class HandrailServer(LanguageServer):
     def refresh_pulled_diagnostics(self) -> None:
         """Ask the client to pull again what it pulls (`workspace/diagnostic/refresh`, and
         `workspace/codeLens/refresh` for the block status lenses): what other files hold
-        (tasks, ledger, workflow) changed, so every document's findings may have."""
+        (tasks, ledger, workflow) changed, so every document's findings may have. A client
+        that never pulls workspace diagnostics gets the closed files' findings pushed."""
         # No capabilities before `initialize` (a server driven in-process).
         client = getattr(self.protocol, "client_capabilities", None)
+        self.closed_files.refresh()
         if _capability(client, "workspace", "diagnostics", "refresh_support"):
             self.workspace_diagnostic_refresh(None)
         if _capability(client, "workspace", "code_lens", "refresh_support"):
@@ -664,6 +667,11 @@ class HandrailServer(LanguageServer):
             await self.files_changed(own)
         self.disk_changes.deleted(deleted)
         self.disk_changes.note(written)
+        if written or deleted:
+            # A file changed on disk: the gate's findings may have (clients that never pull
+            # workspace diagnostics see them pushed).
+            self.workspace_diagnostics.saves += 1
+            self.closed_files.refresh()
 
     def _task_created(self, uri: str) -> None:
         """`handrail task new` in a terminal (or any new task file) starts work on that task."""
@@ -830,6 +838,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
         ls.warm_up()
         await ls.pull_configuration()
         await ls.register_watchers()
+        ls.closed_files.refresh()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -865,6 +874,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: HandrailServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.diagnostics.forget(params.text_document.uri, keep_disk_hints=True)
+        ls.closed_files.opened(params.text_document.uri)
         ls.disk_changes.opened(params.text_document.uri)
         ls.diagnostics.schedule(params.text_document.uri, 0)
 
@@ -918,11 +928,14 @@ def _register_lifecycle(server: HandrailServer) -> None:
                 await ls.diagnostics.analyze_all_now(
                     [u for u in others if ls.folder_for(u) is folder]
                 )
+        ls.closed_files.refresh()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: HandrailServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.diagnostics.close(params.text_document.uri)
         ls.disk_changes.closed(params.text_document.uri)
+        # Closed, its findings are the gate's again.
+        ls.closed_files.refresh()
 
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
@@ -949,6 +962,7 @@ def _register_lifecycle(server: HandrailServer) -> None:
         # Answer only once no command runs: the client may kill us right after `exit`.
         await ls.stop_commands()
         ls.disk_changes.shutdown()
+        ls.closed_files.shutdown()
         ls.diagnostics.shutdown()
 
 

@@ -60,6 +60,13 @@ class Settings(BaseModel):
         validation_alias=AliasChoices("max_document_bytes", "maxDocumentBytes"),
         description="A larger document is not analysed (one info diagnostic says so).",
     )
+    max_closed_files: int = Field(
+        default=200,
+        ge=0,
+        validation_alias=AliasChoices("max_closed_files", "maxClosedFiles"),
+        description="For clients without workspace diagnostics: push the gate's findings of "
+        "at most this many files that are not open (0: none).",
+    )
     trusted: bool = Field(
         default=False,
         strict=True,

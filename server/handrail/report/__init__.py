@@ -14,6 +14,7 @@ from typing import Literal, NamedTuple
 
 from handrail.codes import doc_url
 from handrail.findings import Finding, Severity
+from handrail.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +154,7 @@ _NOUN = {
 
 
 def _plural(count: int, noun: str) -> str:
-    if count == 1 or noun == "info":
-        return f"{count} {noun}"
-    return f"{count} {noun}s"
+    return plural(count, noun, noun if noun == "info" else None)
 
 
 # The renderers import CheckSummary and the helpers above from this package, so they are

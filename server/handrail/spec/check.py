@@ -19,6 +19,7 @@ from typing import Any
 
 from handrail.findings import Finding, Severity
 from handrail.spec.sentences import Sentence, split_sentences
+from handrail.wording import plural
 from handrail.workflow.model import Workflow
 from handrail.workflow.patterns import Pattern, PatternError, compile_pattern
 
@@ -166,14 +167,14 @@ def _too_long(
         severity = Severity.ERROR
         message = (
             f"The spec has {count} sentences, past the hard limit of {hard}: decompose the work "
-            f"into smaller tasks, each with its own spec of at most {soft} "
-            f"{_plural(soft, 'sentence')}."
+            f"into smaller tasks, each with its own spec of at most "
+            f"{plural(soft, 'sentence')}."
         )
     else:
         severity = configured
         message = (
-            f"The spec has {count} sentences; the limit is {soft}. Shorten it to {soft} "
-            f"{_plural(soft, 'sentence')} (inputs, outputs, the constraint, the pattern to "
+            f"The spec has {count} sentences; the limit is {soft}. Shorten it to "
+            f"{plural(soft, 'sentence')} (inputs, outputs, the constraint, the pattern to "
             "follow), or decompose the work into smaller tasks."
         )
     first_extra = summary.sentences[soft]
@@ -308,10 +309,6 @@ def _compiled(pattern: str) -> Pattern | None:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else f"{word}s"
 
 
 class _Locator:

@@ -102,7 +102,12 @@ async def test_a_document_over_the_limit_is_held_once_and_kept_in_step(
         "params": {
             "capabilities": {},
             "workspaceFolders": [{"uri": root, "name": "ws"}],
-            "initializationOptions": {"max_document_bytes": LIMIT, "debounce_ms": 0},
+            # No closed-file findings pushed: that background gate run would count here.
+            "initializationOptions": {
+                "max_document_bytes": LIMIT,
+                "debounce_ms": 0,
+                "max_closed_files": 0,
+            },
         },
     }
     await stdin.send(json.dumps(initialize).encode())

@@ -182,13 +182,20 @@ async def running(
     *,
     env: Mapping[str, str] | None = None,
     settings: Mapping[str, Any] | None = None,
+    client_capabilities: types.ClientCapabilities | None = None,
 ) -> AsyncIterator[Client]:
-    """Start the server on `folders` (with environment `env` and, in initializationOptions,
-    the editor `settings` beside a zero debounce), yield the client, shut the server down."""
+    """Start the server on `folders` (with environment `env`, in initializationOptions the
+    editor `settings` beside a zero debounce, other client capabilities), yield the client,
+    shut the server down."""
     client = _make_client()
     options = {"handrail": {"debounce_ms": 0, **(settings or {})}}
     async with serving(
-        client, folders, capabilities(), init_options=options, env=env, timeout=TIMEOUT
+        client,
+        folders,
+        client_capabilities or capabilities(),
+        init_options=options,
+        env=env,
+        timeout=TIMEOUT,
     ) as result:
         client.initialized = result
         yield client

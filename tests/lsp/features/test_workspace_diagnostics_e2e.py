@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from features_harness import make_task, running
+from features_harness import Client, capabilities, make_task, running
 from lsprotocol import types
 
 from handrail.workspace import Workspace
@@ -50,3 +52,87 @@ async def test_closed_files_get_the_gates_findings_with_result_ids(workspace: Wo
         unchanged = {r.uri: r for r in again.items}[closed.as_uri()]
         assert isinstance(unchanged, types.WorkspaceUnchangedDocumentDiagnosticReport)
         assert unchanged.result_id == report.result_id
+
+
+def _closed_files(workspace: Workspace, count: int) -> list[Path]:
+    (workspace.root / "src").mkdir()
+    paths = []
+    for n in range(1, count + 1):
+        path = workspace.root / "src" / f"closed{n}.py"
+        path.write_text(BLOCK.replace("k3f7qa.1", f"k3f7qa.{n}"))
+        paths.append(path)
+    return paths
+
+
+def _pushed(client: Client, uri: str) -> list[types.Diagnostic] | None:
+    """The newest diagnostics pushed for `uri`, None when none were."""
+    for params in reversed(client.published):
+        if params.uri == uri:
+            return list(params.diagnostics)
+    return None
+
+
+async def test_a_client_without_workspace_diagnostics_gets_closed_files_pushed(
+    workspace: Workspace,
+) -> None:
+    """The bounded fallback (issue 19.3): a client that never pulls workspace diagnostics
+    (no `workspace.diagnostics` capability) is sent the gate's findings of files that are
+    not open, and they are cleared when the findings go."""
+    make_task(workspace)
+    first, second = _closed_files(workspace, 2)
+    async with running([workspace.root]) as client:
+        for path in (first, second):
+            diagnostics = await client.wait_for(
+                lambda p=path: _pushed(client, p.as_uri()), what=f"findings of {path.name}"
+            )
+            (hr300,) = [d for d in diagnostics if d.code == "HR300"]
+            assert (hr300.range.start.line, hr300.range.end.line) == (1, 1)
+
+        # Opened, the document's own (versioned) diagnostics replace the pushed ones.
+        uri = client.open(first, first.read_text())
+        own = await client.diagnostics_of(uri, 1)
+        assert [d.code for d in own].count("HR300") == 1
+
+        # The markers go on disk: the file's findings go, and what was shown is cleared.
+        second.write_text("x = 1\n")
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=second.as_uri(), type=types.FileChangeType.Changed)]
+            )
+        )
+        await client.wait_for(
+            lambda: _pushed(client, second.as_uri()) == [], what="the cleared findings"
+        )
+
+
+async def test_closed_file_findings_are_bounded_by_the_setting(workspace: Workspace) -> None:
+    make_task(workspace)
+    paths = _closed_files(workspace, 3)
+    async with running([workspace.root], settings={"maxClosedFiles": 1}) as client:
+        note = await client.wait_for(
+            lambda: [m for m in client.log_messages if "that are not open" in m.message],
+            what="the note on the files left out",
+        )
+        assert "findings of 1 of 3 files that are not open" in note[0].message
+        pushed = {p.uri for p in client.published if p.diagnostics}
+        assert pushed == {paths[0].as_uri()}  # errors first, then by path
+
+
+async def test_a_pulling_client_has_the_pushed_findings_cleared_when_it_opens_the_file(
+    workspace: Workspace,
+) -> None:
+    """A client that pulls document diagnostics (Neovim 0.11) keeps pushed and pulled ones
+    apart: opening the file must clear the pushed ones, or every finding shows twice."""
+    make_task(workspace)
+    (closed,) = _closed_files(workspace, 1)
+    pulling = capabilities()
+    assert pulling.text_document is not None
+    pulling.text_document.diagnostic = types.DiagnosticClientCapabilities()
+    async with running([workspace.root], client_capabilities=pulling) as client:
+        await client.wait_for(lambda: _pushed(client, closed.as_uri()), what="pushed findings")
+        uri = client.open(closed, closed.read_text())
+        await client.wait_for(lambda: _pushed(client, uri) == [], what="the cleared findings")
+        pulled = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert [d.code for d in pulled.items].count("HR300") == 1

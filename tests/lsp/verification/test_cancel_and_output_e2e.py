@@ -99,7 +99,7 @@ async def test_cancel_request_and_progress_cancel_kill_the_process_group(
             lambda: any(m.startswith("end: ") for m in client.progress_messages()),
             what="the progress to end",
         )
-        assert client.progress_messages()[-1].startswith("end: Verified 0 of 1 block(s)")
+        assert client.progress_messages()[-1].startswith("end: Verified 0 of 1 block ")
 
         # 2. window/workDoneProgress/cancel for the progress of the next run.
         pid_file.unlink()

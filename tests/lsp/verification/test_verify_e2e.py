@@ -106,7 +106,7 @@ async def test_unverified_verified_changed_failed_through_the_editor(workspace: 
         assert progress[0] == f"begin: Handrail: verifying block {BLOCK}"
         assert any(m.startswith(f"report: [1/1] {TASK}: running `") for m in progress)
         assert "-m pytest -q" in next(m for m in progress if "running" in m)
-        assert progress[-1].startswith("end: Verified 1 of 1 block(s)")
+        assert progress[-1].startswith("end: Verified 1 of 1 block ")
 
         # The user breaks the block: the passing run no longer counts.
         client.rewrite(calc, block_file(BLOCK, "def add(a, b):\n    return a - b\n"))

@@ -32,6 +32,7 @@ from handrail.lsp.features.common import (
 from handrail.lsp.features.progress import work_done
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
+from handrail.wording import plural
 
 if TYPE_CHECKING:
     from handrail.block_ids import Allocation
@@ -419,7 +420,7 @@ async def check_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
     folder = folder_from(server, values, CHECK_CONTEXT)
     async with work_done(server, f"Handrail: checking the context of {task_id}") as report:
         loaded = await asyncio.to_thread(_load_task, folder, task_id, CHECK_CONTEXT)
-        report(f"{len(loaded.task.context)} entries")
+        report(plural(len(loaded.task.context), "entry", "entries"))
         result = await asyncio.to_thread(context_report, folder.snapshot, loaded)
     return result.as_json(task_id)
 

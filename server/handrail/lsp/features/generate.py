@@ -29,6 +29,7 @@ from handrail.lsp.features.common import (
 from handrail.lsp.features.progress import work_done
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
+from handrail.wording import plural
 
 if TYPE_CHECKING:
     from handrail.block_ids import Allocation
@@ -77,7 +78,7 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
             # Called on the worker thread: report a new line count on the event loop.
             if "\n" in piece:
                 lines_seen[0] += piece.count("\n")
-                loop.call_soon_threadsafe(report, f"{lines_seen[0]} lines received")
+                loop.call_soon_threadsafe(report, f"{plural(lines_seen[0], 'line')} received")
 
         from handrail.prompt import InsertionPoint
 

@@ -28,6 +28,7 @@ from handrail.lsp.features.common import current_analysis, engine_position, lsp_
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
 from handrail.tasks import TASK_ID_PATTERN, LoadedTask
+from handrail.wording import plural
 
 MAX_RUNS_SHOWN = 5
 MAX_TESTS_SHOWN = 5
@@ -39,11 +40,9 @@ _summaries: weakref.WeakKeyDictionary[FolderState, dict[tuple[int, str], str]] =
 
 
 def context_line(report_entries: int, total: int, budget: int, encoding: str) -> str:
-    noun = "entry" if report_entries == 1 else "entries"
     over = f", **over by {total - budget:,}**" if total > budget else ""
-    return (
-        f"**Context:** {report_entries} {noun}, {total:,} of {budget:,} tokens ({encoding}){over}"
-    )
+    entries = plural(report_entries, "entry", "entries")
+    return f"**Context:** {entries}, {total:,} of {budget:,} tokens ({encoding}){over}"
 
 
 async def context_summary(server: HandrailServer, folder: FolderState, task: LoadedTask) -> str:
@@ -79,7 +78,7 @@ def _evidence_lines(evidence: BlockEvidence) -> list[str]:
     if not runs:
         lines.append("- no verification run yet")
     elif len(evidence.runs) > len(runs):
-        lines.append(f"- … and {len(evidence.runs) - len(runs)} earlier runs")
+        lines.append(f"- … and {plural(len(evidence.runs) - len(runs), 'earlier run')}")
     coverage = evidence.coverage
     if coverage is not None:
         figure = lines_summary(coverage) or ""

@@ -13,12 +13,13 @@ from handrail.context_array import EntrySpan, scan_context_array
 from handrail.lsp.features.common import current_analysis, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
+from handrail.wording import plural
 
 
 def entry_label(entry: EntryReport) -> str:
     if entry.tokens is None:
         return f"{entry.status}"
-    label = f"{entry.tokens:,} tokens"
+    label = plural(entry.tokens, "token", grouped=True)
     return label if entry.status == "ok" else f"{label}, {entry.status}"
 
 

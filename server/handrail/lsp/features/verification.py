@@ -35,6 +35,7 @@ from handrail.findings import Finding, Severity
 from handrail.lsp.features.common import CommandFailed, bad_params, one_mapping, text_arg
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
+from handrail.wording import plural
 
 if TYPE_CHECKING:
     from handrail.verify.run import ProgressEvent, Target, VerifyReport
@@ -302,7 +303,7 @@ def summary(report: VerifyReport, target: Target) -> str:
         return f"Handrail found no generated block to verify ({what})."
     results = report.block_results()
     verified = sum(1 for r in results if r.status == "verified")
-    text = f"Verified {verified} of {len(results)} block(s) ({what})"
+    text = f"Verified {verified} of {plural(len(results), 'block')} ({what})"
     if report.cancelled:
         return text + "; cancelled: the cancelled run was not recorded."
     problems = [
