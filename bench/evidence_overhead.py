@@ -60,6 +60,10 @@ def main() -> int:
         action="store_true",
         help="leave the pytest plugin out: lines only, no per-test attribution",
     )
+    parser.add_argument(
+        "--core",
+        help="force coverage's core (COVERAGE_CORE: ctrace, sysmon, pytrace) for comparison",
+    )
     parser.add_argument("command", nargs="*")
     args = parser.parse_args()
 
@@ -83,6 +87,7 @@ def main() -> int:
             root = args.project.resolve()
             argv = list(args.command)
             files = [f for f in args.measure.split(",") if f]
+        load_before = os.getloadavg()[0]
         plain: list[float] = []
         measured: list[float] = []
         collect: list[float] = []
@@ -96,6 +101,8 @@ def main() -> int:
             env = layer.environment(base)
             if args.no_contexts:
                 env.pop("PYTEST_PLUGINS")
+            if args.core:
+                env["COVERAGE_CORE"] = args.core
             _took, code2 = _run(argv, root, env)
             before = time.perf_counter()
             evidence = layer.collect()
@@ -114,6 +121,7 @@ def main() -> int:
         print(f"measured median {m:.2f} s  ({', '.join(f'{t:.2f}' for t in measured)})")
         print(f"  of which reading the data: median {statistics.median(collect):.2f} s")
         print(f"ratio {m / p:.2f}x")
+        print(f"load average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     return 0
 
 

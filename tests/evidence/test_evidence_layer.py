@@ -150,3 +150,45 @@ def test_could_not_run_tells_the_environment_from_the_code(
         assert why is None
     else:
         assert why is not None and expected in why
+
+
+def test_every_test_that_ran_a_line_is_named_for_it(shop: Workspace) -> None:
+    # Both tests run lines 2, 3 and 5 of `total`; only test_discount runs line 4. On Python
+    # 3.12+ the layer measures with coverage's sys.monitoring core, which reports a line only
+    # the first time it runs unless it is re-armed as each test starts: without that, the
+    # second test would be credited with line 4 alone. (The C tracer of 3.11 always sees every
+    # line: run this file under 3.12+ to exercise the sys.monitoring path.)
+    from handrail.ledger.records import decode_ranges
+
+    trust_mod.trust(shop)
+    verify(shop, Target.everything())
+    (record,) = [r for r in _runs(shop) if r.task_id == PRICING]
+    assert record.coverage is not None
+    tests = {
+        name: decode_ranges(lines) for name, lines in record.coverage[f"{PRICING}.1"].tests.items()
+    }
+    assert tests == {
+        "tests/test_pricing.py::test_total_adds_prices": {2, 3, 5},
+        "tests/test_pricing.py::test_discount": {2, 3, 4, 5},
+    }
+
+
+@pytest.mark.parametrize(
+    ("team", "core"),
+    [
+        (None, "sysmon"),  # ours: sys.monitoring on 3.12+, coverage falls back to its C tracer
+        ('[tool.coverage.run]\ncore = "ctrace"\n', "ctrace"),  # the team's choice stands
+    ],
+)
+def test_the_core_is_sys_monitoring_unless_the_team_chose_one(
+    tmp_path: Path, team: str | None, core: str
+) -> None:
+    from handrail.evidence.python_layer import PythonLayer
+
+    root = tmp_path / "project"
+    root.mkdir()
+    if team is not None:
+        (root / "pyproject.toml").write_text(team, encoding="utf-8")
+    layer = PythonLayer.prepare(tmp_path / "layer", root, ["calc.py"])
+    rc = (layer.folder / "coveragerc").read_text(encoding="utf-8").splitlines()
+    assert f"core = {core}" in rc

@@ -7,6 +7,7 @@ can be laid on the code it executed. Standard library and pytest only; it never 
 
 import json
 import os
+import sys
 
 _ORDER = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
@@ -34,8 +35,26 @@ def _switch(name):
         pass
 
 
+def _rearm():
+    """Under coverage's sys.monitoring core (Python 3.12+) each line reports its first run
+    only: the core disables it afterwards. Re-enable the disabled events so the lines this
+    test runs are recorded again, in its own context. Only when coverage.py holds a tool id:
+    under the C tracer nothing needs re-arming."""
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return
+    try:
+        for tool in range(6):
+            if monitoring.get_tool(tool) == "coverage.py":
+                monitoring.restart_events()
+                return
+    except Exception:
+        pass
+
+
 def pytest_runtest_logstart(nodeid, location):
     _switch(nodeid)
+    _rearm()
 
 
 def pytest_runtest_logfinish(nodeid, location):
