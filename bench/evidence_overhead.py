@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -43,10 +44,23 @@ from handrail.evidence.python_layer import PythonLayer
 REPO = Path(__file__).resolve().parents[1]
 
 
+_cpu: list[float] = []
+"""CPU seconds (user + system) of each command run, in order: steadier than wall time on a
+loaded machine, where other jobs' load stretches the wall clock of both runs unevenly."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
-    return time.perf_counter() - start, done.returncode
+    took = time.perf_counter() - start
+    _cpu.append(_children_cpu() - cpu)
+    return took, done.returncode
 
 
 def main() -> int:
@@ -121,6 +135,13 @@ def main() -> int:
         print(f"measured median {m:.2f} s  ({', '.join(f'{t:.2f}' for t in measured)})")
         print(f"  of which reading the data: median {statistics.median(collect):.2f} s")
         print(f"ratio {m / p:.2f}x")
+        plain_cpu = statistics.median(_cpu[0::2])
+        measured_cpu = statistics.median(_cpu[1::2])
+        print(
+            f"CPU time (user + system, the command's processes; reading the data not included): "
+            f"plain {plain_cpu:.2f} s, measured {measured_cpu:.2f} s, "
+            f"ratio {measured_cpu / plain_cpu:.2f}x"
+        )
         print(f"load average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     return 0
 

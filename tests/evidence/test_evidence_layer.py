@@ -153,13 +153,21 @@ def test_could_not_run_tells_the_environment_from_the_code(
 
 
 def test_every_test_that_ran_a_line_is_named_for_it(shop: Workspace) -> None:
-    # Both tests run lines 2, 3 and 5 of `total`; only test_discount runs line 4. On Python
-    # 3.12+ the layer measures with coverage's sys.monitoring core, which reports a line only
-    # the first time it runs unless it is re-armed as each test starts: without that, the
-    # second test would be credited with line 4 alone. (The C tracer of 3.11 always sees every
-    # line: run this file under 3.12+ to exercise the sys.monitoring path.)
+    # Every test but `test_b` runs lines 2, 3 and 5 of `total`; only `test_c` runs line 4. On
+    # Python 3.12+ the layer measures with coverage's sys.monitoring core, which reports a
+    # line only the first time it runs unless it is re-armed as each test starts: without
+    # that, `test_c` would be credited with line 4 alone and `test_d` with nothing. (The C
+    # tracer of 3.11 sees every line anyway: run this file under 3.12+ to exercise it.)
     from handrail.ledger.records import decode_ranges
 
+    (shop.root / "tests" / "test_pricing.py").write_text(
+        "from shop.pricing import total\n\n\n"
+        "def test_a():\n    assert total([1.5, 2.5]) == 4.0\n\n\n"
+        "def test_b():\n    assert True\n\n\n"
+        "def test_c():\n    assert total([10], discount=50) == 5\n\n\n"
+        "def test_d():\n    assert total([1]) == 1\n",
+        encoding="utf-8",
+    )
     trust_mod.trust(shop)
     verify(shop, Target.everything())
     (record,) = [r for r in _runs(shop) if r.task_id == PRICING]
@@ -168,8 +176,9 @@ def test_every_test_that_ran_a_line_is_named_for_it(shop: Workspace) -> None:
         name: decode_ranges(lines) for name, lines in record.coverage[f"{PRICING}.1"].tests.items()
     }
     assert tests == {
-        "tests/test_pricing.py::test_total_adds_prices": {2, 3, 5},
-        "tests/test_pricing.py::test_discount": {2, 3, 4, 5},
+        "tests/test_pricing.py::test_a": {2, 3, 5},
+        "tests/test_pricing.py::test_c": {2, 3, 4, 5},
+        "tests/test_pricing.py::test_d": {2, 3, 5},
     }
 
 

@@ -29,7 +29,8 @@ from handrail.workspace import PathEscapesWorkspace, Workspace
 @click.option(
     "--rerun",
     is_flag=True,
-    help="Run every block's verification fresh and gate on those runs, not on recorded ones.",
+    help="Run every block's verification fresh (and the probe where a risk tier asks for it) "
+    "and gate on those runs, not on recorded ones.",
 )
 @click.option(
     "--trust-commands",

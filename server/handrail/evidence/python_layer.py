@@ -191,10 +191,12 @@ class PythonLayer:
                 continue
             _name, statements, *_ = cov.analysis2(measured)
             executable = frozenset(statements) - _declaration_lines(Path(measured))
+            # Every line that ran under any context (the empty one included): the same set as
+            # `data.lines()`, without decoding every context's line bits a second time.
             contexts = data.contexts_by_lineno(measured)
             found[rel] = FileLines(
                 executable=executable,
-                executed=frozenset(data.lines(measured) or ()),
+                executed=frozenset(contexts),
                 tests_by_line={
                     line: frozenset(c for c in names if c)
                     for line, names in contexts.items()
