@@ -161,11 +161,13 @@ def test_every_test_that_ran_a_line_is_named_for_it(shop: Workspace) -> None:
     from handrail.ledger.records import decode_ranges
 
     (shop.root / "tests" / "test_pricing.py").write_text(
-        "from shop.pricing import total\n\n\n"
+        "import pytest\n\nfrom shop.pricing import total\n\n\n"
         "def test_a():\n    assert total([1.5, 2.5]) == 4.0\n\n\n"
         "def test_b():\n    assert True\n\n\n"
         "def test_c():\n    assert total([10], discount=50) == 5\n\n\n"
-        "def test_d():\n    assert total([1]) == 1\n",
+        "def test_d():\n    assert total([1]) == 1\n\n\n"
+        "@pytest.mark.parametrize('discount', [0, 50])\n"
+        "def test_p(discount):\n    assert total([10], discount=discount) <= 10\n",
         encoding="utf-8",
     )
     trust_mod.trust(shop)
@@ -179,6 +181,9 @@ def test_every_test_that_ran_a_line_is_named_for_it(shop: Workspace) -> None:
         "tests/test_pricing.py::test_a": {2, 3, 5},
         "tests/test_pricing.py::test_c": {2, 3, 4, 5},
         "tests/test_pricing.py::test_d": {2, 3, 5},
+        # The second case starts no new function: its lines must still be its own.
+        "tests/test_pricing.py::test_p[0]": {2, 3, 5},
+        "tests/test_pricing.py::test_p[50]": {2, 3, 4, 5},
     }
 
 

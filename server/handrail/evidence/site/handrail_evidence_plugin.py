@@ -119,9 +119,24 @@ _disabled = [False]
 """Lines were disabled (recorded) since the last re-arm: the next test needs one."""
 
 
+def _saved_on_switch(tracers):
+    """Make the coming switch of context save the lines recorded so far (True if any).
+
+    coverage saves them only when its tracer saw "activity", which its sys.monitoring core
+    sets only when a function starts for the first time: a test that runs only functions
+    seen before (measured on more-itertools: 2 of its 664 tests) would otherwise leave its
+    lines to be saved under the next context."""
+    if not _lines_pending(tracers):
+        return False
+    for tracer in tracers:
+        with contextlib.suppress(Exception):
+            tracer._activity = True
+    return True
+
+
 def pytest_runtest_logstart(nodeid, location):
     tracers = _sysmon_tracers()
-    if tracers and (_disabled[0] or _lines_pending(tracers)):
+    if tracers and (_saved_on_switch(tracers) or _disabled[0]):
         _switch(nodeid)
         _rearm(tracers)
         _disabled[0] = False
@@ -131,7 +146,7 @@ def pytest_runtest_logstart(nodeid, location):
 
 def pytest_runtest_logfinish(nodeid, location):
     tracers = _sysmon_tracers()
-    if tracers and _lines_pending(tracers):
+    if tracers and _saved_on_switch(tracers):
         _disabled[0] = True
     _switch("")
 
