@@ -86,17 +86,47 @@ def _traced_code(tracer):
     return seen[1]
 
 
+_watched = {}
+"""id(tracer) -> (our LINE callback, [coverage's own], the code objects that reported a line)."""
+
+
+def _watch(tracer):
+    """Put a thin wrapper around coverage's LINE callback that notes which code objects
+    report a line: once per line and test (the core disables the line after it), so it costs
+    little, and the next re-arm touches only those. Returns the set, or None when the
+    wrapper was not in place since the last re-arm (coverage registered its callback again):
+    then every traced code object must be re-armed."""
+    monitoring = sys.monitoring
+    entry = _watched.get(id(tracer))
+    if entry is None:
+        slot = [None]
+        codes = set()
+
+        def watched(code, number, _slot=slot, _note=codes.add):
+            _note(code)
+            original = _slot[0]
+            return None if original is None else original(code, number)
+
+        entry = _watched[id(tracer)] = (watched, slot, codes)
+    watched, slot, codes = entry
+    previous = monitoring.register_callback(tracer.myid, monitoring.events.LINE, watched)
+    if previous is watched:
+        return codes
+    slot[0] = previous
+    return None
+
+
 def _rearm(tracers):
     """Under coverage's sys.monitoring core (Python 3.12+) each line reports its first run
     only: the core disables it afterwards. Re-enable those lines so the lines this test runs
     are recorded again, in its own context. Under the C tracer nothing needs re-arming.
 
-    Only the code objects coverage traces (those of the measured files) are re-armed, by
-    setting their local events off and on again, which restores every line the core
-    disabled. `sys.monitoring.restart_events()` would do it too, but for every function of
-    the process (pytest's own included): each would be instrumented and reported again after
-    every test, which costs more than the measuring itself. It is the fallback when
-    coverage's internals are not what this expects.
+    Only the code objects of the measured files that reported a line since the last re-arm
+    (`_watch`) are re-armed, by setting their local events off and on again, which restores
+    every line the core disabled. `sys.monitoring.restart_events()` would do it too, but for
+    every function of the process (pytest's own included): each would be instrumented and
+    reported again after every test, which costs more than the measuring itself. It is the
+    fallback when coverage's internals are not what this expects.
     """
     monitoring = sys.monitoring
     try:
@@ -105,7 +135,11 @@ def _rearm(tracers):
                 if not tracer.sysmon_on:
                     continue
                 events = tracer.local_events()
-                for code in _traced_code(tracer):
+                noted = _watch(tracer)
+                todo = _traced_code(tracer) if noted is None else list(noted)
+                if noted is not None:
+                    noted.clear()
+                for code in todo:
                     monitoring.set_local_events(tracer.myid, code, 0)
                     monitoring.set_local_events(tracer.myid, code, events)
         return
