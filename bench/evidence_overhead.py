@@ -28,15 +28,19 @@ Measured here, more-itertools 10.5.0 (sdist from PyPI, its 664 tests, `python -m
 | 3.11, C tracer (default there), contexts | 3.69 s | 8.97 s | 2.43x | 2.56x | 21-12 |
 | 3.11, C tracer, `--no-contexts` | 3.72 s | 9.14 s | 2.46x | 2.41x | 12-8 |
 | 3.11, C tracer, only `recipes.py` | 3.84 s | 7.53 s | 1.96x | 2.11x | 8-7 |
-| 3.12, sys.monitoring, contexts | 4.91 s | 6.84 s | 1.39x | 1.32x | 5.5-4.7 |
-| 3.12, same, earlier (a) | 3.14 s | 3.71 s | 1.18x | 1.30x | 5.5-4.7 |
+| 3.12, sys.monitoring, contexts | 3.43 s | 5.13 s | 1.49x | 1.27x | 3.4-3.5 |
+| 3.12, same, earlier (a) | 4.91 s | 6.84 s | 1.39x | 1.32x | 5.5-4.7 |
+| 3.12, same, earlier (b) | 3.14 s | 3.71 s | 1.18x | 1.30x | 5.5-4.7 |
 | 3.12, sys.monitoring, `--no-contexts` | 4.96 s | 5.21 s | 1.05x | 1.06x | 8 |
 | 3.12, C tracer (`--core ctrace`) | 3.71 s | 10.67 s | 2.88x | 3.05x | 7-8 |
-| 3.13, sys.monitoring, contexts | 3.86 s | 4.95 s | 1.28x | 1.35x | 4.7-4.4 |
-| 3.13, same, earlier (a) | 2.87 s | 3.93 s | 1.37x | 1.30x | 4.7-4.3 |
+| 3.13, sys.monitoring, contexts | 4.30 s | 5.83 s | 1.36x | 1.26x | 3.5-4.2 |
+| 3.13, same, earlier (a) | 3.86 s | 4.95 s | 1.28x | 1.35x | 4.7-4.4 |
+| 3.13, same, earlier (b) | 2.87 s | 3.93 s | 1.37x | 1.30x | 4.7-4.3 |
 
-"contexts": per-test contexts, the layer's normal set-up; (a) before the plugin's last two
-fixes (coverage's activity flag, no write on an empty switch).
+"contexts": per-test contexts, the layer's normal set-up. (a): re-arming every traced code
+object, not only those that reported a line; (b): also before two fixes (coverage's activity
+flag, no write on an empty switch). The wall ratio includes reading the data; the CPU ratio
+is the test command alone.
 
 Reading the data afterwards (combine, coverage's analysis, the contexts): 0.3-0.6 s, in
 "measured". On 3.12+ per-test attribution is what costs (1.06x without, 1.3x with): the
@@ -44,8 +48,11 @@ sys.monitoring core reports a line once, so the plugin re-arms the measured code
 lines as each test starts, and coverage saves each test's lines to its database. Steps on
 3.12 (wall, load 5-11): `sys.monitoring.restart_events()` per test 1.86x; re-arming only the
 code objects coverage traces, scanning its whole list each time 2.02x; scanning only new
-entries, re-arming only after a test ran measured lines, the outcome file kept open: the
-table's 1.2-1.4x. On 3.11 the C tracer costs 2-2.6x whatever is restricted: `timid` and
+entries, re-arming only after a test ran measured lines, the outcome file kept open: (a) and
+(b); re-arming only the code objects that reported a line (a wrapper around coverage's LINE
+callback notes them): the first rows, 1.26-1.27x CPU. Without any re-arm (wrong per-test
+data, to see the cost's parts) it was 1.20x CPU: the rest is coverage saving each test's
+lines to its database. On 3.11 the C tracer costs 2-2.6x whatever is restricted: `timid` and
 `branch` are already off in the layer's rcfile, only the block files are measured already,
 and neither dropping per-test contexts nor measuring a smaller file brings it near 1.3x.
 """
