@@ -10,26 +10,58 @@ time includes combining and reading the data afterwards.
         [--runs 5] -- python -m pytest -q -p no:cacheprovider tests
 
 `--shop` writes the small project of tests/evidence (3 tests) into a temporary folder.
+`--core ctrace|sysmon|pytrace` forces coverage's core (COVERAGE_CORE) to compare. To measure
+another Python, run the script with a virtual environment of that Python with handrail
+installed (`python3.12 -m venv v && v/bin/pip install -e . pytest`) and that interpreter in
+the command.
 
-Measured here (Python 3.11, coverage 7.17.5 C tracer, 2 cores shared with other jobs, so the
-spread is wide; medians, per-run times in brackets):
+Besides wall time it prints the CPU time (user + system) of the command's processes: on this
+shared machine (2 cores, load average 4-20 while measuring) wall times of the same run vary
+by 2x, CPU time far less, so the CPU ratio is the steadier figure.
 
-| project | plain | measured, per-test contexts | ratio | reading the data |
-|---|---|---|---|---|
-| tests/evidence shop (3 tests), 5 runs | 1.02 s | 1.65 s | 1.6x | 0.02 s |
-| more-itertools 10.5.0 (664 tests), more.py measured, 3 runs | 9.93 s | 29.10 s | 2.9x | 1.71 s |
-| same, 5 runs (plain 2.8-8.4 s, measured 11.4-22.0 s) | 4.56 s | 16.43 s | 3.6x | 0.88 s |
-| same, `--no-contexts` (lines only), 3 runs | 6.15 s | 22.02 s | 3.6x | 0.61 s |
+Measured here, more-itertools 10.5.0 (sdist from PyPI, its 664 tests, `python -m pytest -q
+-p no:cacheprovider tests`), `more_itertools/more.py` measured, coverage 7.17.5, medians of
+5 runs (3 for the variants), December 2026:
 
-On a small suite the cost is coverage's start-up in each process; on a call-heavy suite it is
-the C tracer (about 3x on 3.11 whatever is restricted, as the evidence notes found);
-per-test contexts add little on top. `{tests}` re-runs only the covering tests.
+| Python, core | plain | measured | wall | CPU | load avg |
+|---|---|---|---|---|---|
+| 3.11, C tracer (default there), contexts | 3.69 s | 8.97 s | 2.43x | 2.56x | 21-12 |
+| 3.11, C tracer, `--no-contexts` | 3.72 s | 9.14 s | 2.46x | 2.41x | 12-8 |
+| 3.11, C tracer, only `recipes.py` | 3.84 s | 7.53 s | 1.96x | 2.11x | 8-7 |
+| 3.12, sys.monitoring, contexts | 3.43 s | 5.13 s | 1.49x | 1.27x | 3.4-3.5 |
+| 3.12, same, earlier (a) | 4.91 s | 6.84 s | 1.39x | 1.32x | 5.5-4.7 |
+| 3.12, same, earlier (b) | 3.14 s | 3.71 s | 1.18x | 1.30x | 5.5-4.7 |
+| 3.12, sys.monitoring, `--no-contexts` | 4.96 s | 5.21 s | 1.05x | 1.06x | 8 |
+| 3.12, C tracer (`--core ctrace`) | 3.71 s | 10.67 s | 2.88x | 3.05x | 7-8 |
+| 3.13, sys.monitoring, contexts | 4.30 s | 5.83 s | 1.36x | 1.26x | 3.5-4.2 |
+| 3.13, same, earlier (a) | 3.86 s | 4.95 s | 1.28x | 1.35x | 4.7-4.4 |
+| 3.13, same, earlier (b) | 2.87 s | 3.93 s | 1.37x | 1.30x | 4.7-4.3 |
+
+"contexts": per-test contexts, the layer's normal set-up. (a): re-arming every traced code
+object, not only those that reported a line; (b): also before two fixes (coverage's activity
+flag, no write on an empty switch). The wall ratio includes reading the data; the CPU ratio
+is the test command alone.
+
+Reading the data afterwards (combine, coverage's analysis, the contexts): 0.3-0.6 s, in
+"measured". On 3.12+ per-test attribution is what costs (1.06x without, 1.3x with): the
+sys.monitoring core reports a line once, so the plugin re-arms the measured code objects'
+lines as each test starts, and coverage saves each test's lines to its database. Steps on
+3.12 (wall, load 5-11): `sys.monitoring.restart_events()` per test 1.86x; re-arming only the
+code objects coverage traces, scanning its whole list each time 2.02x; scanning only new
+entries, re-arming only after a test ran measured lines, the outcome file kept open: (a) and
+(b); re-arming only the code objects that reported a line (a wrapper around coverage's LINE
+callback notes them): the first rows, 1.26-1.27x CPU. Without any re-arm (wrong per-test
+data, to see the cost's parts) it was 1.20x CPU: the rest is coverage saving each test's
+lines to its database. On 3.11 the C tracer costs 2-2.6x whatever is restricted: `timid` and
+`branch` are already off in the layer's rcfile, only the block files are measured already,
+and neither dropping per-test contexts nor measuring a smaller file brings it near 1.3x.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -43,10 +75,23 @@ from handrail.evidence.python_layer import PythonLayer
 REPO = Path(__file__).resolve().parents[1]
 
 
+_cpu: list[float] = []
+"""CPU seconds (user + system) of each command run, in order: steadier than wall time on a
+loaded machine, where other jobs' load stretches the wall clock of both runs unevenly."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
-    return time.perf_counter() - start, done.returncode
+    took = time.perf_counter() - start
+    _cpu.append(_children_cpu() - cpu)
+    return took, done.returncode
 
 
 def main() -> int:
@@ -59,6 +104,10 @@ def main() -> int:
         "--no-contexts",
         action="store_true",
         help="leave the pytest plugin out: lines only, no per-test attribution",
+    )
+    parser.add_argument(
+        "--core",
+        help="force coverage's core (COVERAGE_CORE: ctrace, sysmon, pytrace) for comparison",
     )
     parser.add_argument("command", nargs="*")
     args = parser.parse_args()
@@ -83,6 +132,7 @@ def main() -> int:
             root = args.project.resolve()
             argv = list(args.command)
             files = [f for f in args.measure.split(",") if f]
+        load_before = os.getloadavg()[0]
         plain: list[float] = []
         measured: list[float] = []
         collect: list[float] = []
@@ -96,6 +146,8 @@ def main() -> int:
             env = layer.environment(base)
             if args.no_contexts:
                 env.pop("PYTEST_PLUGINS")
+            if args.core:
+                env["COVERAGE_CORE"] = args.core
             _took, code2 = _run(argv, root, env)
             before = time.perf_counter()
             evidence = layer.collect()
@@ -114,6 +166,14 @@ def main() -> int:
         print(f"measured median {m:.2f} s  ({', '.join(f'{t:.2f}' for t in measured)})")
         print(f"  of which reading the data: median {statistics.median(collect):.2f} s")
         print(f"ratio {m / p:.2f}x")
+        plain_cpu = statistics.median(_cpu[0::2])
+        measured_cpu = statistics.median(_cpu[1::2])
+        print(
+            f"CPU time (user + system, the command's processes; reading the data not included): "
+            f"plain {plain_cpu:.2f} s, measured {measured_cpu:.2f} s, "
+            f"ratio {measured_cpu / plain_cpu:.2f}x"
+        )
+        print(f"load average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     return 0
 
 

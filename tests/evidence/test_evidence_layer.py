@@ -150,3 +150,59 @@ def test_could_not_run_tells_the_environment_from_the_code(
         assert why is None
     else:
         assert why is not None and expected in why
+
+
+def test_every_test_that_ran_a_line_is_named_for_it(shop: Workspace) -> None:
+    # Every test but `test_b` runs lines 2, 3 and 5 of `total`; only `test_c` runs line 4. On
+    # Python 3.12+ the layer measures with coverage's sys.monitoring core, which reports a
+    # line only the first time it runs unless it is re-armed as each test starts: without
+    # that, `test_c` would be credited with line 4 alone and `test_d` with nothing. (The C
+    # tracer of 3.11 sees every line anyway: run this file under 3.12+ to exercise it.)
+    from handrail.ledger.records import decode_ranges
+
+    (shop.root / "tests" / "test_pricing.py").write_text(
+        "import pytest\n\nfrom shop.pricing import total\n\n\n"
+        "def test_a():\n    assert total([1.5, 2.5]) == 4.0\n\n\n"
+        "def test_b():\n    assert True\n\n\n"
+        "def test_c():\n    assert total([10], discount=50) == 5\n\n\n"
+        "def test_d():\n    assert total([1]) == 1\n\n\n"
+        "@pytest.mark.parametrize('discount', [0, 50])\n"
+        "def test_p(discount):\n    assert total([10], discount=discount) <= 10\n",
+        encoding="utf-8",
+    )
+    trust_mod.trust(shop)
+    verify(shop, Target.everything())
+    (record,) = [r for r in _runs(shop) if r.task_id == PRICING]
+    assert record.coverage is not None
+    tests = {
+        name: decode_ranges(lines) for name, lines in record.coverage[f"{PRICING}.1"].tests.items()
+    }
+    assert tests == {
+        "tests/test_pricing.py::test_a": {2, 3, 5},
+        "tests/test_pricing.py::test_c": {2, 3, 4, 5},
+        "tests/test_pricing.py::test_d": {2, 3, 5},
+        # The second case starts no new function: its lines must still be its own.
+        "tests/test_pricing.py::test_p[0]": {2, 3, 5},
+        "tests/test_pricing.py::test_p[50]": {2, 3, 4, 5},
+    }
+
+
+@pytest.mark.parametrize(
+    ("team", "core"),
+    [
+        (None, "sysmon"),  # ours: sys.monitoring on 3.12+, coverage falls back to its C tracer
+        ('[tool.coverage.run]\ncore = "ctrace"\n', "ctrace"),  # the team's choice stands
+    ],
+)
+def test_the_core_is_sys_monitoring_unless_the_team_chose_one(
+    tmp_path: Path, team: str | None, core: str
+) -> None:
+    from handrail.evidence.python_layer import PythonLayer
+
+    root = tmp_path / "project"
+    root.mkdir()
+    if team is not None:
+        (root / "pyproject.toml").write_text(team, encoding="utf-8")
+    layer = PythonLayer.prepare(tmp_path / "layer", root, ["calc.py"])
+    rc = (layer.folder / "coveragerc").read_text(encoding="utf-8").splitlines()
+    assert f"core = {core}" in rc

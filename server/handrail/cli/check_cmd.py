@@ -29,7 +29,8 @@ from handrail.workspace import PathEscapesWorkspace, Workspace
 @click.option(
     "--rerun",
     is_flag=True,
-    help="Run every block's verification fresh and gate on those runs, not on recorded ones.",
+    help="Run every block's verification fresh (and the probe where a risk tier asks for it) "
+    "and gate on those runs, not on recorded ones.",
 )
 @click.option(
     "--trust-commands",
@@ -175,27 +176,40 @@ def _with_fresh_runs(
     """
     from handrail.cli.interrupts import run_interruptibly
     from handrail.cli.verify_cmd import LiveProgress
-    from handrail.verify.run import rerun_all
+    from handrail.cli.verify_probe import ProbeDisplay
+    from handrail.verify.run import rerun_gate
 
     progress = LiveProgress(stream_output=False)
-    fresh, interruption = run_interruptibly(
-        lambda cancel: rerun_all(
-            ws, trust_commands=trust_commands, progress=progress, cancel=cancel
+    gate, interruption = run_interruptibly(
+        lambda cancel: rerun_gate(
+            ws,
+            trust_commands=trust_commands,
+            progress=progress,
+            probe_progress=ProbeDisplay(),
+            cancel=cancel,
         )
     )
     if interruption.interrupted:
         # A gate that did not finish has no verdict: no report, nothing recorded (not even
         # with --record-gate), and an exit code no one can mistake for a pass or a failure.
+        stopped = "probe's mutants were" if gate.probe_cancelled else "verification command was"
         interruption.exit(
-            "the running verification command was stopped; the gate did not finish and "
-            "nothing was recorded"
+            f"the running {stopped} stopped; the gate did not finish and nothing was recorded"
         )
+    fresh = gate.findings
     if any(f.code == "HR403" for f in fresh):
         # Nothing ran: the recorded evidence stands, and a gate asked to rerun must not pass.
         untrusted = [f.with_severity(Severity.ERROR) for f in fresh if f.code == "HR403"]
         return sorted(recorded + untrusted, key=Finding.sort_key)
     replaced = {"HR300", "HR301", "HR302"}
-    kept = [f for f in recorded if f.code not in replaced]
+    # The probe of a tier that asks for it is judged by this run's probe alone, so a probe
+    # record written by hand cannot pass the gate either.
+    kept = [
+        f
+        for f in recorded
+        if f.code not in replaced
+        and not (f.code == "HR313" and f.data.get("block_id") in gate.probe_judged)
+    ]
     seen = {(f.code, f.path, f.line) for f in kept}
     kept += [f for f in fresh if (f.code, f.path, f.line) not in seen]
     return sorted(kept, key=Finding.sort_key)

@@ -33,6 +33,7 @@ from handrail.workspace import Workspace
 
 if TYPE_CHECKING:
     from handrail.verify.trust import TrustRequest
+    from handrail.verify.with_probe import VerifiedAndProbed
 
 _TAIL_LINES = 30
 """Lines of a failed command's output shown when its output was not streamed."""
@@ -115,12 +116,24 @@ class LiveProgress:
 
 
 def _run_verify(
-    ws: Workspace, target: Target, progress: LiveProgress
-) -> tuple[VerifyReport, Interruption]:
-    """Run the engine so that Ctrl-C or SIGTERM stops the running command's whole group."""
-    from handrail.verify.run import verify
+    ws: Workspace, target: Target, progress: LiveProgress, *, probe_all: bool, budget_s: float
+) -> tuple[VerifiedAndProbed, Interruption]:
+    """Run the engine (verify, then the probe where asked) so that Ctrl-C or SIGTERM stops
+    the running command's, or the running mutants', whole process group."""
+    from handrail.cli.verify_probe import ProbeDisplay
+    from handrail.verify.with_probe import verify_with_probe
 
-    return run_interruptibly(lambda cancel: verify(ws, target, progress=progress, cancel=cancel))
+    return run_interruptibly(
+        lambda cancel: verify_with_probe(
+            ws,
+            target,
+            probe_all=probe_all,
+            budget_s=budget_s,
+            progress=progress,
+            probe_progress=ProbeDisplay(),
+            cancel=cancel,
+        )
+    )
 
 
 def _first_attempt_advice(ws: Workspace) -> str:
@@ -210,24 +223,31 @@ def verify_cmd(
     ws = ctx.ws
     _load_valid_workflow(ws)
     try:
-        report, interruption = _run_verify(ws, chosen, LiveProgress(stream_output=verbose))
+        done, interruption = _run_verify(
+            ws,
+            chosen,
+            LiveProgress(stream_output=verbose),
+            probe_all=probe,
+            budget_s=probe_budget,
+        )
     except VerifyError as exc:
         fail(str(exc))
+    report = done.report
     if interruption.interrupted:
         # Runs that finished before the signal are recorded (their results are true); the
         # interrupted one is not. Scripts still get the JSON report, with "cancelled": true.
         if as_json:
             emit_json(report.as_json())
-        interruption.exit(
-            "the running verification command was stopped and its run was not recorded"
-        )
+        if report.cancelled or done.probe is None:
+            interruption.exit(
+                "the running verification command was stopped and its run was not recorded"
+            )
+        interruption.exit("the probe was stopped: its mutants were killed, nothing recorded")
     probed = None
-    if report.ran_anything and not report.cancelled:
-        from handrail.cli.verify_probe import run_probes
+    if done.probe is not None:
+        from handrail.cli.verify_probe import summarize_probes
 
-        probed = run_probes(ws, chosen, force=probe, budget_s=probe_budget)
-        if not (probe or probed.report.blocks or probed.report.untrusted):
-            probed = None  # no block asked for the probe: say nothing about it
+        probed = summarize_probes(done.probe)
     if as_json:
         emit_json(report.as_json() | ({"probe": probed.as_json()} if probed else {}))
     else:

@@ -1,8 +1,10 @@
 """`handrail verify --probe` and `--dismiss`: the probe's part of the verify command.
 
-Kept out of `verify_cmd` so that the command's own flow stays readable: verify runs first,
-then the blocks that passed (all with `--probe`, else those whose risk tier asks for it) are
-probed, with a live line per mutant on stderr and "caught K of N" per block on stdout.
+Kept out of `verify_cmd` so that the command's own flow stays readable. The engine
+(`handrail.verify.with_probe`) verifies first, then probes the blocks that passed (all with
+`--probe`, else those whose risk tier asks for it); this module shows a live line per mutant
+on stderr (`ProbeDisplay`, also used by `check --rerun`) and "caught K of N" per block on
+stdout.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import click
 
 from handrail.cli.common import EXIT_FINDINGS, emit_json, fail
-from handrail.evidence.probe import BlockProbe, ProbeEvent, ProbeReport
+from handrail.evidence.probe import ProbeEvent, ProbeReport
 from handrail.workspace import Workspace
 
 
@@ -57,61 +59,11 @@ class ProbeOutput:
     """A block whose risk tier asks for the probe had none of its mutants caught."""
 
     def as_json(self) -> list[dict[str, Any]]:
-        return [_block_json(b) for b in self.report.blocks]
+        return self.report.as_json()
 
 
-def _block_json(item: BlockProbe) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "block": item.block_id,
-        "path": item.path,
-        "skipped": item.skipped or None,
-        "record": item.record.id if item.record else None,
-        "write_error": item.write_error,
-        "whole_command": item.whole_command,
-    }
-    result = item.result
-    if result is not None:
-        data |= {
-            "status": result.status,
-            "message": result.message or None,
-            "summary": result.summary(),
-            "caught": result.caught,
-            "tried": result.tried,
-            "command": list(result.argv),
-            "tests": result.tests,
-            "clean_duration_s": round(result.clean_duration_s, 3),
-            "duration_s": round(result.duration_s, 3),
-            "mutants": [
-                {
-                    "id": r.mutant.id,
-                    "operator": r.mutant.operator,
-                    "line": r.mutant.line,
-                    "column": r.mutant.column,
-                    "original": r.mutant.original,
-                    "replacement": r.mutant.replacement,
-                    "outcome": r.outcome,
-                }
-                for r in result.results
-            ],
-        }
-    return data
-
-
-def run_probes(ws: Workspace, target: Any, *, force: bool, budget_s: float) -> ProbeOutput:
-    """Probe `target`'s verified blocks (Ctrl-C stops the running mutants cleanly)."""
-    from handrail.cli.interrupts import run_interruptibly
-    from handrail.evidence.probe import probe
-
-    # The same signal handling as the verification runs: Ctrl-C, SIGTERM and SIGHUP stop the
-    # running mutants' process groups, record nothing, and exit 128+N with one line.
-    report: ProbeReport
-    report, interruption = run_interruptibly(
-        lambda cancel: probe(
-            ws, target, force=force, budget_s=budget_s, progress=ProbeDisplay(), cancel=cancel
-        )
-    )
-    if interruption.interrupted:
-        interruption.exit("the probe was stopped: its mutants were killed, nothing recorded")
+def summarize_probes(report: ProbeReport) -> ProbeOutput:
+    """The probe's lines for stdout: "caught K of N" per block, then each survivor."""
     out = ProbeOutput(report)
     for item in report.blocks:
         where = f"{item.block_id}  {item.path}:{item.line}  probe"
@@ -138,7 +90,7 @@ def run_probes(ws: Workspace, target: Any, *, force: bool, budget_s: float) -> P
             )
         if item.write_error:
             out.lines.append(f"    not recorded: {item.write_error}")
-        if result.tried and result.caught == 0 and item.required:
+        if item.required and item.caught_nothing:
             out.failed = True
     if report.cancelled:
         out.lines.append("handrail: the probe was cancelled: nothing was recorded for it.")

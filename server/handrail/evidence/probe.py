@@ -705,6 +705,51 @@ class BlockProbe:
     """True when no covering tests were recorded: every mutant ran the whole command."""
     required: bool = False
     """The block's risk tier asks for the probe (HR313 is then an error)."""
+    tier: str | None = None
+    """The block's risk tier, if it has one."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The block's probe as `verify --json` and the editor's verify answer report it."""
+        data: dict[str, Any] = {
+            "block": self.block_id,
+            "path": self.path,
+            "skipped": self.skipped or None,
+            "record": self.record.id if self.record else None,
+            "write_error": self.write_error,
+            "whole_command": self.whole_command,
+            "required": self.required,
+        }
+        result = self.result
+        if result is not None:
+            data |= {
+                "status": result.status,
+                "message": result.message or None,
+                "summary": result.summary(),
+                "caught": result.caught,
+                "tried": result.tried,
+                "command": list(result.argv),
+                "tests": result.tests,
+                "clean_duration_s": round(result.clean_duration_s, 3),
+                "duration_s": round(result.duration_s, 3),
+                "mutants": [
+                    {
+                        "id": r.mutant.id,
+                        "operator": r.mutant.operator,
+                        "line": r.mutant.line,
+                        "column": r.mutant.column,
+                        "original": r.mutant.original,
+                        "replacement": r.mutant.replacement,
+                        "outcome": r.outcome,
+                    }
+                    for r in result.results
+                ],
+            }
+        return data
+
+    @property
+    def caught_nothing(self) -> bool:
+        """Its tests caught none of the mutants tried (HR313's main finding)."""
+        return self.result is not None and self.result.tried > 0 and self.result.caught == 0
 
 
 @dataclass(slots=True)
@@ -714,6 +759,9 @@ class ProbeReport:
     """HR403 when a command is not trusted (then nothing ran)."""
     untrusted: bool = False
     cancelled: bool = False
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [b.as_json() for b in self.blocks]
 
 
 def probe(
@@ -771,10 +819,17 @@ def probe(
                 report.cancelled = True
                 return report
 
-            def skip(why: str, _block: Any = block) -> None:
+            def skip(why: str, _block: Any = block, tier: Any = None) -> None:
                 report.blocks.append(
                     BlockProbe(
-                        _block.block_id, _block.task_id, _block.path, _block.begin_line, None, why
+                        _block.block_id,
+                        _block.task_id,
+                        _block.path,
+                        _block.begin_line,
+                        None,
+                        why,
+                        required=tier_asks_for_probe(tier),
+                        tier=tier.name if tier is not None else None,
                     )
                 )
 
@@ -797,7 +852,10 @@ def probe(
             if not force and not tier_asks_for_probe(evidence.tier):
                 continue
             if evidence.status != "verified" or evidence.deciding_run is None:
-                skip("not probed: its tests have not passed on its current content")
+                skip(
+                    "not probed: its tests have not passed on its current content",
+                    tier=evidence.tier,
+                )
                 continue
             tests = covering_tests(evidence.deciding_run, block.block_id)
             result = probe_block(
@@ -831,6 +889,7 @@ def probe(
                     write_error=write_error,
                     whole_command=result.tests is None,
                     required=tier_asks_for_probe(evidence.tier),
+                    tier=evidence.tier.name if evidence.tier is not None else None,
                 )
             )
             if result.status == "cancelled":

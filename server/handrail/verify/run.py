@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from handrail.blocks.markers import Block, parse_block_id, parse_blocks
 from handrail.evidence.lines import LineCoverage
@@ -37,6 +37,9 @@ from handrail.verify.trust import TrustDecision, explicit_trust, is_trusted
 from handrail.workflow.load import LoadedWorkflow, find_line, load_workflow
 from handrail.workflow.model import Workflow
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace
+
+if TYPE_CHECKING:
+    from handrail.evidence.probe import ProbeProgress
 
 RECORD_TAIL_BYTES = 256 * 1024
 """At most this much output goes into a ledger record, whatever `max_output_bytes` says, so a
@@ -947,6 +950,17 @@ def _ever_tested(index: EvidenceIndex, block_id: str) -> bool:
 # -- the CI gate -------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class GateRerun:
+    """The CI gate's fresh runs: their findings, and the blocks whose probe they judged."""
+
+    findings: list[Finding] = field(default_factory=list)
+    probe_judged: set[str] = field(default_factory=set)
+    """Blocks whose tier asks for the probe: their HR313 comes from this run, not the ledger."""
+    probe_cancelled: bool = False
+    """The cancel came while the probe ran (the verification runs had finished)."""
+
+
 def rerun_all(
     ws: Workspace,
     *,
@@ -954,6 +968,18 @@ def rerun_all(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> list[Finding]:
+    """`rerun_gate`'s findings."""
+    return rerun_gate(ws, trust_commands=trust_commands, progress=progress, cancel=cancel).findings
+
+
+def rerun_gate(
+    ws: Workspace,
+    *,
+    trust_commands: bool,
+    progress: ProgressCallback | None = None,
+    probe_progress: ProbeProgress | None = None,
+    cancel: threading.Event | None = None,
+) -> GateRerun:
     """Run every block's verification fresh; a finding for every block that did not pass.
 
     For `handrail check --rerun`: the findings come from the fresh runs themselves, not from
@@ -962,35 +988,57 @@ def rerun_all(
     (HR302 for a failed run, HR300 for a block that could not be run or recorded), with
     ``data["rerun"] = True``. Without `trust_commands` every command must be approved with
     `handrail trust`; otherwise nothing runs and the result is HR403.
+
+    Blocks whose risk tier asks for the probe are probed after the runs
+    (`handrail.verify.with_probe`), and their HR313 comes from that probe too.
     """
+    from handrail.verify.with_probe import fresh_probe_findings, verify_with_probe
+
     workflow = load_workflow(ws).workflow
     try:
-        report = verify(
-            ws, Target.everything(), trust_commands=trust_commands, progress=progress, cancel=cancel
+        done = verify_with_probe(
+            ws,
+            Target.everything(),
+            trust_commands=trust_commands,
+            progress=progress,
+            probe_progress=probe_progress,
+            cancel=cancel,
         )
     except VerifyError as exc:
         # The gate must not pass on old evidence because the fresh runs could not happen.
         severity = workflow.severity_of("HR300")
         if severity is None:
-            return []
-        return [
-            Finding(
-                "HR300",
-                severity,
-                f"Generated block {b.block_id} in {b.path} was not verified by this run: "
-                f"nothing was run because {exc}",
-                b.path,
-                b.begin_line,
-                1,
-                b.end_line,
-                None,
-                data={"block_id": b.block_id, "content_hash": b.content_hash, "rerun": True},
-            )
-            for b in find_blocks(ws)
-        ]
+            return GateRerun()
+        return GateRerun(
+            [
+                Finding(
+                    "HR300",
+                    severity,
+                    f"Generated block {b.block_id} in {b.path} was not verified by this run: "
+                    f"nothing was run because {exc}",
+                    b.path,
+                    b.begin_line,
+                    1,
+                    b.end_line,
+                    None,
+                    data={"block_id": b.block_id, "content_hash": b.content_hash, "rerun": True},
+                )
+                for b in find_blocks(ws)
+            ]
+        )
+    report = done.report
     if report.untrusted:
-        return list(report.findings)
-    findings: list[Finding] = []
+        return GateRerun(list(report.findings))
+    gate = GateRerun(probe_cancelled=done.probe is not None and done.probe.cancelled)
+    if done.probe is not None:
+        if done.probe.untrusted:
+            gate.findings += done.probe.findings
+        else:
+            gate.probe_judged, probe_findings = fresh_probe_findings(
+                ws, workflow, report, done.probe
+            )
+            gate.findings += probe_findings
+    findings = gate.findings
     for item in report.block_results():
         if item.status == "verified":
             continue
@@ -1053,7 +1101,7 @@ def rerun_all(
             )
         )
     findings.sort(key=Finding.sort_key)
-    return findings
+    return gate
 
 
 def first_attempt_advice(workflow: Workflow) -> str:

@@ -15,6 +15,10 @@ megabytes never crowds the protocol stream. ``$/cancelRequest`` for the executeC
 request, or ``window/workDoneProgress/cancel`` for its progress, sets the engine's cancel
 event: the running command's whole process group is killed and the cancelled run is not
 recorded. After every run the open documents are analysed again at once.
+
+Blocks whose risk tier asks for the probe are probed after their verification passes, by the
+engine's one stage-4 use case (`handrail.verify.with_probe`, as on the command line): each
+mutant tried is a progress report, and the answer's ``probe`` says "caught K of N" per block.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from handrail.lsp.state import DocumentAnalysis, FolderState
 from handrail.wording import plural
 
 if TYPE_CHECKING:
+    from handrail.evidence.probe import ProbeEvent, ProbeReport
     from handrail.verify.run import ProgressEvent, Target, VerifyReport
 
 log = logging.getLogger(__name__)
@@ -221,6 +226,16 @@ class _Progress:
         except RuntimeError:  # the loop closed (the server is exiting): the run goes on
             log.info("progress not sent: the event loop is closed")
 
+    def on_probe_event(self, event: ProbeEvent) -> None:
+        """The probe's callback (any thread): one report per mutant tried."""
+        message = _probe_event_message(event)
+        if message is None:
+            return
+        try:
+            self.loop.call_soon_threadsafe(self._report, message, None)
+        except RuntimeError:  # the loop closed (the server is exiting): the probe goes on
+            log.info("progress not sent: the event loop is closed")
+
     def end(self, message: str) -> None:
         if self.shown:
             self.server.work_done_progress.end(
@@ -255,11 +270,35 @@ def _event_message(event: ProgressEvent) -> str | None:
     return f"{step}: {describe_failure(result)}"
 
 
+def _probe_event_message(event: ProbeEvent) -> str | None:
+    """The probe's progress, as `handrail verify` prints it on stderr."""
+    if event.kind == "clean":
+        return (
+            f"probe {event.block_id}: the tests pass unchanged in {event.duration_s:.1f} s; "
+            f"trying {event.total} mutants"
+        )
+    if event.kind == "mutant" and event.result is not None:
+        result = event.result
+        label = {"timed_out": "timed out (caught)", "not_run": "not run (budget)"}.get(
+            result.outcome, result.outcome
+        )
+        return (
+            f"probe {event.block_id}: [{event.index}/{event.total}] line "
+            f"{result.mutant.line}: {result.mutant.change()}: {label}"
+        )
+    if event.kind == "sentinel":
+        return f"probe {event.block_id}: checked that the tests load the mutated copy"
+    return None
+
+
 # --- the answer ----------------------------------------------------------------------------
 
 
-def report_json(report: VerifyReport, target: Target, ignored: list[str]) -> dict[str, Any]:
-    """The command's result: what ran, what each block's status is now, HR403 findings.
+def report_json(
+    report: VerifyReport, target: Target, ignored: list[str], probed: ProbeReport | None = None
+) -> dict[str, Any]:
+    """The command's result: what ran, what each block's status is now, HR403 findings, and
+    (``probe``) what the probe found for the blocks whose risk tier asks for it.
 
     Each failed run also says what it points at (``cause``: environment, timeout or code, with
     its ``advice``) and its ``first_failure`` line, so the editor can show the output with a
@@ -286,15 +325,20 @@ def report_json(report: VerifyReport, target: Target, ignored: list[str]) -> dic
             "code": "Fix the block (or the test) and verify again.",
         }[cause]
         run["first_failure"] = run["start_error"] or first_failure(output)
+    if probed is not None:
+        answer["probe"] = probed.as_json()
+        answer["cancelled"] = answer["cancelled"] or probed.cancelled
+        if probed.untrusted:
+            answer["findings"] += [f.as_json() for f in probed.findings]
     return {
         "target": _describe(target),
         **answer,
-        "message": summary(report, target),
+        "message": summary(report, target, probed),
         "ignored": ignored,
     }
 
 
-def summary(report: VerifyReport, target: Target) -> str:
+def summary(report: VerifyReport, target: Target, probed: ProbeReport | None = None) -> str:
     """One sentence for the progress end and the pop-up."""
     what = _describe(target)
     if report.untrusted:
@@ -313,6 +357,17 @@ def summary(report: VerifyReport, target: Target) -> str:
     ]
     if problems:
         text += ". " + "; ".join(problems[:5]) + ("; …" if len(problems) > 5 else "")
+    if probed is not None:
+        if probed.untrusted:
+            return text + ". The probe ran nothing: its command is not trusted."
+        probes = [
+            f"{b.block_id}: {b.result.summary() if b.result is not None else b.skipped}"
+            for b in probed.blocks
+        ]
+        if probes:
+            text += ". Probe: " + "; ".join(probes[:5]) + ("; …" if len(probes) > 5 else "")
+        if probed.cancelled:
+            return text + "; cancelled: the cancelled probe was not recorded."
     return text + "."
 
 
@@ -348,7 +403,8 @@ async def run_verification(
 
     `quiet`: the client shows the answer itself (VS Code, with its buttons), so the server's
     own pop-up would be a second, near-identical one (issue 19.4)."""
-    from handrail.verify.run import VerifyError, verify
+    from handrail.verify.run import VerifyError
+    from handrail.verify.with_probe import verify_with_probe
 
     if not server.is_trusted(folder):
         return _untrusted_answer(server, folder, target, ignored, quiet=quiet)
@@ -376,13 +432,20 @@ async def run_verification(
     with server.stoppable(cancel):
         try:
             await progress.begin(f"Handrail: verifying {_describe(target)}")
+            # The engine's one stage-4 use case: verify, then probe the blocks whose risk
+            # tier asks for it (as `handrail verify` and `check --rerun` do).
             work = asyncio.ensure_future(
                 asyncio.to_thread(
-                    verify, folder.ws, target, progress=progress.on_event, cancel=cancel
+                    verify_with_probe,
+                    folder.ws,
+                    target,
+                    progress=progress.on_event,
+                    probe_progress=progress.on_probe_event,
+                    cancel=cancel,
                 )
             )
             try:
-                report = await asyncio.shield(work)
+                done = await asyncio.shield(work)
             except asyncio.CancelledError:
                 # The server is shutting down (or the task was cancelled): stop the command and
                 # wait for its group to be gone before giving up.
@@ -398,9 +461,12 @@ async def run_verification(
                 raise CommandFailed(
                     f"Handrail could not verify {_describe(target)}: {exc}"
                 ) from None
-            answer = report_json(report, target, ignored)
+            report = done.report
+            answer = report_json(report, target, ignored, done.probe)
             outcome = answer["message"]
-            failed = not report.ok and bool(report.blocks) and not report.cancelled
+            failed = (
+                (not report.ok or done.probe_failed) and bool(report.blocks) and not done.cancelled
+            )
             if (report.untrusted or failed) and not quiet:
                 _show(server, answer["message"], types.MessageType.Warning)
             if report.ran_anything and not server.shutting_down:
