@@ -17,6 +17,7 @@ import click
 
 from handrail.cli.common import EXIT_FINDINGS, emit_json, fail
 from handrail.evidence.probe import ProbeEvent, ProbeReport
+from handrail.wording import plural
 from handrail.workspace import Workspace
 
 
@@ -81,7 +82,8 @@ def summarize_probes(report: ProbeReport) -> ProbeOutput:
                 "whole verification command: slower)"
             )
         elif result.tests is not None:
-            text += f" (running the {len(result.tests)} tests that executed the block)"
+            tests = plural(len(result.tests), "test")
+            text += f" (running the {tests} that executed the block)"
         out.lines.append(text)
         for survivor in result.survivors:
             mutant = survivor.mutant

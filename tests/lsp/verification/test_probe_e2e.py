@@ -65,4 +65,4 @@ async def test_verify_in_the_editor_probes_a_risky_block(workspace: Workspace) -
         assert any(
             m.startswith(f"report: probe {BLOCK}: [{run.tried}/{run.tried}]") for m in progress
         )
-        assert progress[-1].startswith("end: Verified 1 of 1 block(s)")
+        assert progress[-1].startswith("end: Verified 1 of 1 block (")
