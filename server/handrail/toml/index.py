@@ -325,6 +325,8 @@ class TomlIndex:
         i = pos + 1
         while i < n:
             char = src[i]
+            if char == "\\" and src.startswith(("\n", "\r"), i + 1):
+                return -1  # a one-line string cannot escape its line break
             if char == "\\":
                 i += 2
                 continue

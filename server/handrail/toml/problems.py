@@ -54,6 +54,9 @@ _ESCAPE_HINT = (
 )
 
 
+_UNCLOSED = {"[": "Unclosed array", "{": "Unclosed inline table"}
+
+
 def _plain_toml_message(raw: str) -> str:
     """tomllib's terse message (Python 3.11 wording) as something a newcomer can act on."""
     fixed = {
@@ -168,6 +171,10 @@ def toml_problem(source: str, exc: Exception) -> TomlProblem:
         # "At end of document" means something opened earlier never closed: point at it.
         if index.trouble is not None:
             line, column = index.position(index.trouble)
+            # tomllib says "Invalid value" when the document ends inside an array after a
+            # comma; what the user must fix is the bracket that never closes.
+            opened = source[index.trouble : index.trouble + 1]
+            message = _UNCLOSED.get(opened, message)
             return TomlProblem(
                 _plain_toml_message(message),
                 Span(line, column, line, index.line_length(line) + 1),
@@ -289,6 +296,9 @@ TYPE_WORDS: dict[str, tuple[str, str]] = {
     "date_type": ("a date written without quotes", ", like 2026-01-31"),
     "date_parsing": ("a date written without quotes", ", like 2026-01-31"),
     "date_from_datetime_inexact": ("a date without a time", ", like 2026-01-31"),
+    "datetime_type": ("a date and time", ", like 2026-01-31T09:00:00Z"),
+    "datetime_parsing": ("a date and time", ", like 2026-01-31T09:00:00Z"),
+    "datetime_from_date_parsing": ("a date and time", ", like 2026-01-31T09:00:00Z"),
 }
 
 BOUND_WORDS: dict[str, tuple[str, str]] = {
