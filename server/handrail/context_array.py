@@ -10,14 +10,15 @@ tomlkit, which keeps the rest of the file (comments, layout) as it was.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import tomlkit
 import tomlkit.exceptions
 import tomlkit.items
 
-from handrail.toml.index import StringValue, index
+from handrail.toml.index import Loc, StringValue, TomlIndex, index
 from handrail.toml.problems import TomlSyntaxError, parse
 
 EntrySpan = StringValue
@@ -97,3 +98,80 @@ def replace_context_entry(text: str, old: str, new: str) -> str:
         if isinstance(item, str) and item == old:
             array[number] = new
     return document.as_string()
+
+
+@dataclass(frozen=True, slots=True)
+class ContextAddition:
+    """The task file's text after adding entries, and which entries were there already."""
+
+    text: str
+    added: list[str]
+    present: list[str]
+
+
+def add_context_entries(text: str, entries: Sequence[str]) -> ContextAddition:
+    """`text` with `entries` appended to its ``context`` array, in the array's own layout.
+
+    An entry already in the array is not added twice. A file without the array gets one,
+    before its first table. Raises `ContextEditError` when the text is not valid TOML or its
+    ``context`` is not a plain list of quoted strings (then it is left for the user to edit).
+    """
+    try:
+        data = parse(text)
+    except TomlSyntaxError as exc:
+        line = exc.problem.span.line
+        raise ContextEditError(
+            f"the task file is not valid TOML (line {line}: {exc.problem.message})"
+        ) from None
+    current = data.get("context", [])
+    found = index(text)
+    items = found.items(_KEY)
+    strings = [found.string(item) for item in items]
+    plain = isinstance(current, list) and all(isinstance(v, str) for v in current)
+    if not plain or any(string is None for string in strings) or len(items) != len(current):
+        raise ContextEditError(
+            "its context list is not a plain list of quoted paths; add the entry by hand"
+        )
+    added: list[str] = []
+    present: list[str] = []
+    for entry in entries:
+        (present if entry in current or entry in added else added).append(entry)
+    if not added:
+        return ContextAddition(text, [], present)
+    if "context" not in data:
+        document, array = tomlkit.parse(text), tomlkit.array()
+        array.multiline(True)
+        array.extend(added)
+        document["context"] = array
+        return ContextAddition(document.as_string(), added, present)
+    return ContextAddition(_insert(text, found.offsets[_KEY], items, found, added), added, present)
+
+
+def _quoted(entry: str) -> str:
+    # JSON's escapes are TOML's, except that TOML also forbids a raw DEL character.
+    return json.dumps(entry, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _insert(
+    text: str, array: tuple[int, int], items: list[Loc], found: TomlIndex, added: list[str]
+) -> str:
+    start, end = array
+    close = end - 1  # the closing bracket
+    eol = "\r\n" if "\r\n" in text else "\n"
+    if "\n" not in text[start:end]:  # all on one line: ["a", "b"] -> ["a", "b", "c"]
+        if not items:
+            return text[:close] + ", ".join(map(_quoted, added)) + text[close:]
+        at = found.offsets[items[-1]][1]
+        return text[:at] + "".join(f", {_quoted(e)}" for e in added) + text[at:]
+    if not items:  # an empty array over several lines: the bracket is alone on its line
+        line_start = text.rfind("\n", 0, close) + 1
+        indent = text[line_start:close]
+        lines = "".join(f"{indent}    {_quoted(e)},{eol}" for e in added)
+        return text[:line_start] + lines + text[line_start:]
+    # After the last value, on lines of their own with that value's indent; a trailing comma
+    # (or its absence) stays where it was, now after the last new value.
+    at = found.offsets[items[-1]][1]
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    return text[:at] + "".join(f",{eol}{indent}{_quoted(e)}" for e in added) + text[at:]

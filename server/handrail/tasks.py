@@ -983,6 +983,14 @@ def _sweep_stale_temps(folder: Path) -> None:
 # --- reading helpers ----------------------------------------------------------------------
 
 
+def read_task_text(ws: Workspace, rel: str) -> str:
+    """The text of the task file at workspace-relative `rel`, read as `load_task` reads it.
+
+    Raises `TaskFileError` (outside the workspace, not a regular file, too large, not UTF-8).
+    """
+    return _decode(_read_task_file(ws, ws.root / rel, rel), rel)
+
+
 def _read_task_file(ws: Workspace, path: Path, rel: str) -> bytes:
     try:
         ws.resolve_inside(rel)
