@@ -458,7 +458,9 @@ def parse_task(source: str | bytes, *, path: Path, rel: str) -> LoadedTask:
             column=span.column,
             kind="toml",
         ) from None
-    found = toml_index(text)
+    # On text that parses the two modes index alike (a property test holds them to it); the
+    # tolerant one is what the editor's context features ask for, so they share its cache.
+    found = toml_index(text, tolerant=True)
     key_lines = {
         loc[0]: span.line
         for loc, span in found.keys.items()

@@ -20,12 +20,13 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from handrail.toml.index import Loc, Span
 from handrail.toml.index import index as index_of
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -357,6 +358,8 @@ def unknown_key(
 
 def known_keys(model: type[BaseModel], loc: Loc) -> list[str]:
     """The keys the table at `loc` may hold; empty when it is not a model."""
+    from pydantic import BaseModel  # only when a message is written: the import is not free
+
     annotation = annotation_at(model, loc)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
@@ -373,6 +376,8 @@ def choices(model: type[BaseModel], loc: Loc) -> list[str]:
 
 def annotation_at(model: type[BaseModel], loc: Loc) -> Any:
     """The type expected at `loc` (`model` at the root), None when there is none."""
+    from pydantic import BaseModel
+
     annotation: Any = model
     for part in loc:
         origin = get_origin(annotation)

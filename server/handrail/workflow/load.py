@@ -18,7 +18,6 @@ import datetime as dt
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -35,6 +34,7 @@ from handrail.toml.index import index as toml_index
 from handrail.toml.problems import (
     MISSING,
     Invalid,
+    TomlSyntaxError,
     capital,
     dotted,
     get,
@@ -42,8 +42,8 @@ from handrail.toml.problems import (
     sentence,
     show,
     subject,
-    toml_problem,
 )
+from handrail.toml.problems import parse as parse_toml
 from handrail.workflow.model import Workflow
 from handrail.workspace import (
     FileTooLarge,
@@ -110,11 +110,11 @@ def _pack_tree(name: str, _visiting: tuple[str, ...] = ()) -> Mapping[str, Any]:
     path = RULES_DIR / f"{name}.toml"
     try:
         source = path.read_text(encoding="utf-8")
-        data = tomllib.loads(source)
+        data = parse_toml(source)
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"cannot read the pack: {exc}", path=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        problem = toml_problem(source, exc)
+    except TomlSyntaxError as exc:
+        problem = exc.problem
         raise PackError(problem.message, path=path, line=problem.span.line) from exc
     parent = data.get("extends")
     if parent is None:
@@ -360,9 +360,9 @@ def _decode(raw: bytes, rel: str) -> str | _ReadFailure:
 
 def _parse(text: str, rel: str, problems: list[_Problem]) -> dict[str, Any] | None:
     try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
-        problem = toml_problem(text, exc)
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        problem = exc.problem
         problems.append(
             _Problem(
                 rel,
