@@ -1,8 +1,16 @@
 // "Add to Handrail Context" from the Explorer and the editor: appends files to a task's
-// context list in the task file, which the server then checks like any edit.
+// context list in the task file, which the server then checks like any edit. The server makes
+// the edit (`handrail.editTaskContext`); this applies it to the task file's buffer and saves.
 import * as vscode from "vscode";
 import { taskOfPath } from "./logic/blocks";
-import { addContextEntry } from "./logic/taskContext";
+import { EditTaskContextResult } from "./logic/protocol";
+import {
+  contextEntry,
+  contextOutcome,
+  EDIT_TASK_CONTEXT,
+  editTaskContextArgument,
+} from "./logic/taskContext";
+import { ServerController } from "./server";
 import { ActiveTask, pickTask, taskFiles } from "./tasks";
 
 /** The files the menu was opened on: the Explorer's selection, else the one clicked, else the editor's. */
@@ -18,6 +26,7 @@ function targets(clicked: unknown, selected: unknown): vscode.Uri[] {
 }
 
 export async function addToContext(
+  server: ServerController,
   active: ActiveTask,
   clicked?: unknown,
   selected?: unknown,
@@ -38,39 +47,34 @@ export async function addToContext(
     );
     return;
   }
+  // Opened first, so the server edits the buffer (unsaved changes included) at its version.
   const document = await vscode.workspace.openTextDocument(file);
-  let text = document.getText();
-  const added: string[] = [];
-  for (const uri of uris) {
-    const entry = vscode.workspace.asRelativePath(uri, false).replace(/\\/g, "/");
-    const result = addContextEntry(text, entry);
-    if (result.kind === "unreadable") {
-      void vscode.window.showWarningMessage(
-        `Handrail: could not add ${entry} to task ${task}: ${result.reason}.`,
-      );
-      return;
-    }
-    if (result.kind === "added") {
-      text = result.text;
-      added.push(entry);
-    }
-  }
-  if (added.length === 0) {
-    void vscode.window.showInformationMessage(`Handrail: already in the context of task ${task}.`);
+  const entries = uris.map((uri) => contextEntry(vscode.workspace.asRelativePath(uri, false)));
+  let result: EditTaskContextResult;
+  try {
+    result = await server.execute<EditTaskContextResult>(
+      EDIT_TASK_CONTEXT,
+      editTaskContextArgument(file.toString(), entries),
+    );
+  } catch (error) {
+    void vscode.window.showWarningMessage(
+      `Handrail: could not add ${entries.join(", ")} to task ${task}: ${String(error)}`,
+    );
     return;
   }
-  const edit = new vscode.WorkspaceEdit();
-  const whole = new vscode.Range(
-    document.positionAt(0),
-    document.positionAt(document.getText().length),
+  const outcome = contextOutcome(result, task);
+  const client = server.running;
+  if (outcome.kind === "present" || client === undefined) {
+    void vscode.window.showInformationMessage(outcome.message);
+    return;
+  }
+  const edit = await client.protocol2CodeConverter.asWorkspaceEdit(
+    result.edit as Parameters<typeof client.protocol2CodeConverter.asWorkspaceEdit>[0],
   );
-  edit.replace(file, whole, text);
-  if (!(await vscode.workspace.applyEdit(edit)) || !(await document.save())) {
+  if (edit === undefined || !(await vscode.workspace.applyEdit(edit)) || !(await document.save())) {
     void vscode.window.showErrorMessage(`Handrail: could not write the task file of ${task}.`);
     return;
   }
   await active.set(task);
-  void vscode.window.showInformationMessage(
-    `Handrail: added ${added.join(", ")} to the context of task ${task}.`,
-  );
+  void vscode.window.showInformationMessage(outcome.message);
 }

@@ -48,7 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand(
       "handrail.addToContext",
-      (clicked: unknown, selected: unknown) => addToContext(active, clicked, selected),
+      (clicked: unknown, selected: unknown) => addToContext(server, active, clicked, selected),
     ),
   );
   register(SHOW_UNVERIFIED, () => status.showUnverified());

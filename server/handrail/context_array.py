@@ -3,39 +3,29 @@
 Editors need positions the TOML parser does not give: the span of each entry string (for
 links and completion), the line of the closing bracket (for the budget hint), and the
 entry the cursor is in while the user is still typing it (an unclosed quote is normal
-then, and the file is not valid TOML). This scanner reads strings, comments and brackets
-only, never fails, and finds the top-level ``context`` array. Editing the array goes
-through tomlkit, which keeps the rest of the file (comments, layout) as it was.
+then, and the file is not valid TOML). The tolerant mode of the one TOML index
+(`handrail.toml.index`) gives all three and never fails. Editing the array goes through
+tomlkit, which keeps the rest of the file (comments, layout) as it was.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import tomlkit
 import tomlkit.exceptions
 import tomlkit.items
 
-_KEY = re.compile(r"""[ \t]*(?:context|"context"|'context')[ \t]*=[ \t]*""")
-_TABLE_HEADER = re.compile(r"[ \t]*\[")
+from handrail.toml.index import Loc, StringValue, TomlIndex, index
+from handrail.toml.problems import TomlSyntaxError, parse
 
+EntrySpan = StringValue
+"""One string in the context array (`StringValue`: its text, line and columns between the
+quotes, and whether its closing quote is there yet)."""
 
-@dataclass(frozen=True, slots=True)
-class EntrySpan:
-    """One string in the context array. Lines and columns are 1-based, in code points.
-
-    `column`..`end_column` (end exclusive) span the text between the quotes; an entry
-    still being typed (no closing quote on its line) ends at the end of the line.
-    """
-
-    value: str
-    line: int
-    column: int
-    end_column: int
-    closed: bool
+_KEY = ("context",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,148 +45,12 @@ class ContextArray:
 
 def scan_context_array(text: str) -> ContextArray | None:
     """The top-level ``context`` array of a task file's text, or None when there is none."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    scanner = _Scanner(lines)
-    return scanner.run()
-
-
-class _Scanner:
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.row = 0
-        self.col = 0
-
-    def run(self) -> ContextArray | None:
-        # Top level: one key per line; skip over values that span lines (multi-line
-        # strings, arrays) so a "context =" inside them is never taken for the key.
-        while self.row < len(self.lines):
-            line = self.lines[self.row]
-            if _TABLE_HEADER.match(line) and not _KEY.match(line):
-                return None  # keys after a table header are not top-level
-            match = _KEY.match(line)
-            if match is not None and line[match.end() : match.end() + 1] == "[":
-                self.col = match.end() + 1
-                return self._array(self.row + 1)
-            self.col = 0
-            self._skip_line_value()
+    found = index(text, tolerant=True)
+    written = found.value_text(_KEY)
+    if written is None or not written.startswith("["):
         return None
-
-    def _skip_line_value(self) -> None:
-        """Move past the rest of the current top-level line, and any value it opens."""
-        depth = 0
-        start_row = self.row
-        while self.row < len(self.lines):
-            line = self.lines[self.row]
-            if self.col >= len(line):
-                if depth <= 0 or self.row - start_row > 10_000:
-                    break
-                self.row += 1
-                self.col = 0
-                continue
-            char = line[self.col]
-            if char == "#":
-                self.col = len(line)
-            elif char in "\"'":
-                self._string(collect=False)
-            elif char in "[{":
-                depth += 1
-                self.col += 1
-            elif char in "]}":
-                depth -= 1
-                self.col += 1
-            else:
-                self.col += 1
-        self.row += 1
-        self.col = 0
-
-    def _array(self, key_line: int) -> ContextArray:
-        entries: list[EntrySpan] = []
-        depth = 1
-        while self.row < len(self.lines):
-            line = self.lines[self.row]
-            if self.col >= len(line):
-                self.row += 1
-                self.col = 0
-                if self.row < len(self.lines) and _KEY_OR_HEADER.match(self.lines[self.row]):
-                    # The next top-level key: the array was never closed.
-                    return ContextArray(key_line, entries, None)
-                continue
-            char = line[self.col]
-            if char == "#":
-                self.col = len(line)
-            elif char in "\"'":
-                entry = self._string(collect=depth == 1)
-                if entry is not None:
-                    entries.append(entry)
-            elif char in "[{":
-                depth += 1
-                self.col += 1
-            elif char in "]}":
-                depth -= 1
-                self.col += 1
-                if depth == 0:
-                    return ContextArray(key_line, entries, (self.row + 1, self.col))
-            else:
-                self.col += 1
-        return ContextArray(key_line, entries, None)
-
-    def _string(self, *, collect: bool) -> EntrySpan | None:
-        line = self.lines[self.row]
-        quote = line[self.col]
-        if line.startswith(quote * 3, self.col):
-            self._multiline(quote * 3)
-            return None
-        start = self.col + 1
-        i = start
-        while i < len(line):
-            if quote == '"' and line[i] == "\\":
-                i += 2
-                continue
-            if line[i] == quote:
-                break
-            i += 1
-        closed = i < len(line)
-        end = min(i, len(line))
-        self.col = end + 1 if closed else len(line)
-        if not collect:
-            return None
-        raw = line[start:end]
-        return EntrySpan(_decode(raw, quote), self.row + 1, start + 1, end + 1, closed)
-
-    def _multiline(self, delimiter: str) -> None:
-        self.col += 3
-        while self.row < len(self.lines):
-            line = self.lines[self.row]
-            at = line.find(delimiter, self.col)
-            while at > 0 and delimiter[0] == '"' and _escaped(line, at):
-                at = line.find(delimiter, at + 1)
-            if at >= 0:
-                self.col = at + 3
-                while self.col < len(line) and line[self.col] == delimiter[0]:
-                    self.col += 1  # up to two quotes may end the string's content
-                return
-            self.row += 1
-            self.col = 0
-
-
-_KEY_OR_HEADER = re.compile(r"(?:\[|[ \t]*[A-Za-z0-9_-]+[ \t]*=)")
-
-
-def _escaped(line: str, at: int) -> bool:
-    backslashes = 0
-    while at - backslashes - 1 >= 0 and line[at - backslashes - 1] == "\\":
-        backslashes += 1
-    return backslashes % 2 == 1
-
-
-def _decode(raw: str, quote: str) -> str:
-    if quote == "'" or "\\" not in raw:
-        return raw
-    try:
-        value = tomllib.loads(f'v = "{raw}"')["v"]
-    except (tomllib.TOMLDecodeError, ValueError):
-        return raw
-    return value if isinstance(value, str) else raw
+    entries = [entry for item in found.items(_KEY) if (entry := found.string(item)) is not None]
+    return ContextArray(found.keys[_KEY].line, entries, found.closing(_KEY))
 
 
 class ContextEditError(ValueError):
@@ -204,6 +58,13 @@ class ContextEditError(ValueError):
 
 
 def _parse_array(text: str) -> tuple[tomlkit.TOMLDocument, tomlkit.items.Array]:
+    try:
+        parse(text)
+    except TomlSyntaxError as exc:
+        line = exc.problem.span.line
+        raise ContextEditError(
+            f"the task file is not valid TOML (line {line}: {exc.problem.message})"
+        ) from None
     try:
         document = tomlkit.parse(text)
     except Exception as exc:
@@ -222,18 +83,95 @@ def remove_context_entries(text: str, drop: Collection[str]) -> str:
     """
     document, array = _parse_array(text)
     wanted = set(drop)
-    for index in reversed(range(len(array))):
-        item = array[index]
+    for number in reversed(range(len(array))):
+        item = array[number]
         if isinstance(item, str) and item in wanted:
-            del array[index]
+            del array[number]
     return document.as_string()
 
 
 def replace_context_entry(text: str, old: str, new: str) -> str:
     """`text` with every context entry equal to `old` changed to `new`."""
     document, array = _parse_array(text)
-    for index in range(len(array)):
-        item = array[index]
+    for number in range(len(array)):
+        item = array[number]
         if isinstance(item, str) and item == old:
-            array[index] = new
+            array[number] = new
     return document.as_string()
+
+
+@dataclass(frozen=True, slots=True)
+class ContextAddition:
+    """The task file's text after adding entries, and which entries were there already."""
+
+    text: str
+    added: list[str]
+    present: list[str]
+
+
+def add_context_entries(text: str, entries: Sequence[str]) -> ContextAddition:
+    """`text` with `entries` appended to its ``context`` array, in the array's own layout.
+
+    An entry already in the array is not added twice. A file without the array gets one,
+    before its first table. Raises `ContextEditError` when the text is not valid TOML or its
+    ``context`` is not a plain list of quoted strings (then it is left for the user to edit).
+    """
+    try:
+        data = parse(text)
+    except TomlSyntaxError as exc:
+        line = exc.problem.span.line
+        raise ContextEditError(
+            f"the task file is not valid TOML (line {line}: {exc.problem.message})"
+        ) from None
+    current = data.get("context", [])
+    found = index(text)
+    items = found.items(_KEY)
+    strings = [found.string(item) for item in items]
+    plain = isinstance(current, list) and all(isinstance(v, str) for v in current)
+    if not plain or any(string is None for string in strings) or len(items) != len(current):
+        raise ContextEditError(
+            "its context list is not a plain list of quoted paths; add the entry by hand"
+        )
+    added: list[str] = []
+    present: list[str] = []
+    for entry in entries:
+        (present if entry in current or entry in added else added).append(entry)
+    if not added:
+        return ContextAddition(text, [], present)
+    if "context" not in data:
+        document, array = tomlkit.parse(text), tomlkit.array()
+        array.multiline(True)
+        array.extend(added)
+        document["context"] = array
+        return ContextAddition(document.as_string(), added, present)
+    return ContextAddition(_insert(text, found.offsets[_KEY], items, found, added), added, present)
+
+
+def _quoted(entry: str) -> str:
+    # JSON's escapes are TOML's, except that TOML also forbids a raw DEL character.
+    return json.dumps(entry, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _insert(
+    text: str, array: tuple[int, int], items: list[Loc], found: TomlIndex, added: list[str]
+) -> str:
+    start, end = array
+    close = end - 1  # the closing bracket
+    eol = "\r\n" if "\r\n" in text else "\n"
+    if "\n" not in text[start:end]:  # all on one line: ["a", "b"] -> ["a", "b", "c"]
+        if not items:
+            return text[:close] + ", ".join(map(_quoted, added)) + text[close:]
+        at = found.offsets[items[-1]][1]
+        return text[:at] + "".join(f", {_quoted(e)}" for e in added) + text[at:]
+    if not items:  # an empty array over several lines: the bracket is alone on its line
+        line_start = text.rfind("\n", 0, close) + 1
+        indent = text[line_start:close]
+        lines = "".join(f"{indent}    {_quoted(e)},{eol}" for e in added)
+        return text[:line_start] + lines + text[line_start:]
+    # After the last value, on lines of their own with that value's indent; a trailing comma
+    # (or its absence) stays where it was, now after the last new value.
+    at = found.offsets[items[-1]][1]
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    return text[:at] + "".join(f",{eol}{indent}{_quoted(e)}" for e in added) + text[at:]

@@ -45,6 +45,10 @@ from handrail import atomic
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity, has_errors
 from handrail.spec.check import check_spec
+from handrail.toml.index import TomlIndex
+from handrail.toml.index import index as toml_index
+from handrail.toml.problems import Invalid, TomlSyntaxError, sentence
+from handrail.toml.problems import parse as parse_toml
 from handrail.workflow.model import Workflow
 from handrail.workspace import (
     HANDRAIL_DIR,
@@ -109,22 +113,6 @@ MAX_TASK_FILE_BYTES = 1_000_000
 
 _SPEC_INLINE_MAX = 72
 _STALE_TEMP_SECONDS = 3600
-_TASK_KEYS = (
-    "id",
-    "spec",
-    "context",
-    "verify",
-    "risk",
-    "created",
-    "author",
-    "status",
-    "closed_at",
-    "note",
-    "spec_history",
-    "context_hashes",
-    "parent",
-    "decomposed",
-)
 CLOSE_REASONS = ("done", "abandoned")
 """Why a task was closed: its work is finished, or it was given up."""
 _HEADER = "Handrail task: edit the spec and the context freely; `handrail check` reads this file."
@@ -460,55 +448,55 @@ def parse_task(source: str | bytes, *, path: Path, rel: str) -> LoadedTask:
     expected_id = path.stem
     text = _decode(source, rel)
     try:
-        document = tomlkit.parse(text)
-        data: dict[str, Any] = document.unwrap()
-    except tomlkit.exceptions.ParseError as exc:
-        message = re.sub(r"\s+at line \d+ col \d+\s*$", "", str(exc))
-        if "'\\x00'" in message:  # tomlkit's way of saying it reached the end of the file
-            message = "the file ends inside a value (is a [, { or quote left open?)"
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        span = exc.problem.span
         raise TaskFileError(
             rel,
-            max(1, exc.line),
-            f"this is not valid TOML: {message}",
-            column=max(1, exc.col + 1),
+            span.line,
+            f"this is not valid TOML: {exc.problem.message}",
+            column=span.column,
             kind="toml",
         ) from None
-    except Exception as exc:
-        # tomlkit is a third-party parser fed user text: any failure of it is bad input to
-        # report on the file, never a traceback in the editor or the gate.
-        raise TaskFileError(rel, 1, f"this is not valid TOML: {exc}", kind="toml") from None
-    layout = _scan_layout(text)
+    # On text that parses the two modes index alike (a property test holds them to it); the
+    # tolerant one is what the editor's context features ask for, so they share its cache.
+    found = toml_index(text, tolerant=True)
+    key_lines = {
+        loc[0]: span.line
+        for loc, span in found.keys.items()
+        if len(loc) == 1 and isinstance(loc[0], str)
+    }
     data.setdefault("id", expected_id)
     try:
         task = Task.model_validate(data)
     except ValidationError as exc:
-        problems = sorted(_schema_problem(error, layout) for error in exc.errors())
+        problems = sorted(_schema_problem(error, data, found) for error in exc.errors())
         (line, message), *more = problems
         raise TaskFileError(rel, line, message, kind="schema", more=more) from None
     if task.id != expected_id:
         raise TaskFileError(
             rel,
-            layout.keys.get("id", 1),
+            key_lines.get("id", 1),
             f'the id "{task.id}" does not match the file name "{expected_id}.toml": set '
             f'id = "{expected_id}", or rename the file to {task.id}.toml',
             kind="id_mismatch",
         )
-    spec_start = None
-    if layout.spec_token is not None:
-        spec_start = _verbatim_start(text, layout.spec_token, task.spec)
-    context_lines = layout.context_lines
+    spec_token = found.offsets.get(("spec",))
+    spec_start = None if spec_token is None else _verbatim_start(text, spec_token, task.spec)
+    items = found.items(("context",))
+    context_lines = [found.values[item].line for item in items]
     if len(context_lines) != len(task.context):
-        # Only when the scanner and tomlkit disagree (they should not): fall back to the key.
-        context_lines = [layout.keys.get("context", 1)] * len(task.context)
+        # Only when the index and tomllib disagree (they should not): fall back to the key.
+        context_lines = [key_lines.get("context", 1)] * len(task.context)
     return LoadedTask(
         task=task,
         path=path,
         rel=rel,
-        spec_line=layout.keys.get("spec", 1),
+        spec_line=key_lines.get("spec", 1),
         context_lines=context_lines,
-        verify_line=layout.keys.get("verify"),
+        verify_line=key_lines.get("verify"),
         spec_start=spec_start,
-        key_lines=dict(layout.keys),
+        key_lines=key_lines,
     )
 
 
@@ -582,7 +570,7 @@ def create_task(
             context_hashes=_pins(ws, workflow, context),
         )
     except ValidationError as exc:
-        line, message = min(_schema_problem(error, _Layout()) for error in exc.errors())
+        line, message = min(_schema_problem(error, {}, None) for error in exc.errors())
         problem = TaskFileError(rel, line, message, kind="schema")
         return CreatedTask(None, _problem_findings(problem, workflow))
     path = ws.tasks_dir / f"{task.id}.toml"
@@ -997,6 +985,14 @@ def _sweep_stale_temps(folder: Path) -> None:
 # --- reading helpers ----------------------------------------------------------------------
 
 
+def read_task_text(ws: Workspace, rel: str) -> str:
+    """The text of the task file at workspace-relative `rel`, read as `load_task` reads it.
+
+    Raises `TaskFileError` (outside the workspace, not a regular file, too large, not UTF-8).
+    """
+    return _decode(_read_task_file(ws, ws.root / rel, rel), rel)
+
+
 def _read_task_file(ws: Workspace, path: Path, rel: str) -> bytes:
     try:
         ws.resolve_inside(rel)
@@ -1038,35 +1034,13 @@ def _decode(source: str | bytes, rel: str) -> str:
         ) from None
 
 
-_FRIENDLY_TYPES = {
-    "string_type": "must be text in quotes",
-    "list_type": 'must be an array of strings, for example ["src/a.py", "src/b.py#L10-L40"]',
-    "datetime_type": "must be a date and time, for example 2026-01-31T09:00:00Z",
-    "datetime_parsing": "must be a date and time, for example 2026-01-31T09:00:00Z",
-    "datetime_from_date_parsing": "must be a date and time, for example 2026-01-31T09:00:00Z",
-}
-
-
-def _schema_problem(error: Any, layout: _Layout) -> tuple[int, str]:
-    loc = tuple(error.get("loc", ()))
-    key = str(loc[0]) if loc else ""
-    kind = error.get("type", "")
-    line = layout.keys.get(key, 1)
-    if key == "context" and len(loc) > 1 and isinstance(loc[1], int):
-        if loc[1] < len(layout.context_lines):
-            line = layout.context_lines[loc[1]]
-        where = f"context entry {loc[1] + 1}"
-    else:
-        where = f"`{key}`"
-    if kind == "extra_forbidden":
-        known = ", ".join(_TASK_KEYS)
-        return line, f"unknown key `{key}`: a task file holds only {known}"
-    if kind == "missing":
-        return 1, f'the file has no `{key}` key; add {key} = "..." to it'
-    if kind == "value_error":
-        return line, f"{where} {str(error.get('msg', '')).removeprefix('Value error, ')}"
-    friendly = _FRIENDLY_TYPES.get(kind, str(error.get("msg", "is invalid")).lower())
-    return line, f"{where} {friendly}"
+def _schema_problem(raw: Any, tree: dict[str, Any], found: TomlIndex | None) -> tuple[int, str]:
+    """A validation error as (line, words) in the shared vocabulary of TOML problems."""
+    error = Invalid.of(raw)
+    key_error = error.kind in ("extra_forbidden", "missing")
+    line = 1 if found is None else found.locate(error.loc, value=not key_error).line
+    words = sentence(error, tree, Task, {})
+    return line, words[:1].lower() + words[1:].removesuffix(".")
 
 
 def _add_problem(result: TaskSet, workflow: Workflow | None, problem: TaskFileError) -> None:
@@ -1085,7 +1059,7 @@ def _problem_findings(problem: TaskFileError, workflow: Workflow | None) -> list
         Finding(
             code="HR100",
             severity=severity,
-            message=f"No usable spec: {message}.",
+            message=f"No usable spec: {message}" + ("" if message.endswith("?") else "."),
             path=problem.rel,
             line=line,
             column=column,
@@ -1093,152 +1067,6 @@ def _problem_findings(problem: TaskFileError, workflow: Workflow | None) -> list
         )
         for line, column, message in problems
     ]
-
-
-# --- where things are in the file -----------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Layout:
-    keys: dict[str, int] = field(default_factory=dict)
-    """Top-level key -> its line (the first segment of a dotted key)."""
-    spec_token: tuple[int, int] | None = None
-    """Offsets of the spec's string token, delimiters included."""
-    context_lines: list[int] = field(default_factory=list)
-
-
-def _scan_layout(text: str) -> _Layout:
-    """Lines of the top-level keys, of each string in the `context` array, and the spec token.
-
-    Runs only on text tomlkit has already accepted, so it can be a plain lexer: strings,
-    comments and brackets are all it must respect. Linear in the text.
-    """
-    layout = _Layout()
-    length = len(text)
-    pos = 0
-    line = 1
-    depth = 0
-    at_statement = True
-    top_level = True
-    current: str | None = None  # the top-level key whose value is being read
-    expect_element = False  # in the context array, the next value starts an entry
-    while pos < length:
-        char = text[pos]
-        if char == "\n":
-            line += 1
-            pos += 1
-            if depth == 0:
-                at_statement = True
-            continue
-        if char in " \t\r":
-            pos += 1
-            continue
-        if char == "#":
-            while pos < length and text[pos] != "\n":
-                pos += 1
-            continue
-        if depth == 0 and at_statement:
-            at_statement = False
-            if char == "[":
-                top_level = False
-                current = None
-                pos = _skip_header(text, pos)
-                continue
-            key, pos = _read_key(text, pos)
-            current = key if top_level else None
-            if current is not None:
-                layout.keys.setdefault(current, line)
-            continue
-        if current == "context" and depth == 1 and expect_element and char not in ",]":
-            layout.context_lines.append(line)
-            expect_element = False
-        if char in "\"'":
-            end = _string_end(text, pos)
-            if current == "spec" and depth == 0 and layout.spec_token is None:
-                layout.spec_token = (pos, end)
-            line += text.count("\n", pos, end)
-            pos = end
-            continue
-        if char in "[{":
-            depth += 1
-            expect_element = depth == 1
-        elif char in "]}":
-            depth = max(0, depth - 1)
-        elif char == "," and depth == 1:
-            expect_element = True
-        pos += 1
-    return layout
-
-
-def _read_key(text: str, pos: int) -> tuple[str, int]:
-    """The first segment of the key at `pos`, and the offset just past its ``=``."""
-    length = len(text)
-    first: str | None = None
-    while pos < length and text[pos] not in "=\n":
-        char = text[pos]
-        if char in "\"'":
-            end = _string_end(text, pos)
-            if first is None:
-                first = text[pos + 1 : end - 1]
-            pos = end
-        elif char in " \t.":
-            pos += 1
-        else:
-            start = pos
-            while pos < length and text[pos] not in " \t.=\n\"'":
-                pos += 1
-            if first is None:
-                first = text[start:pos]
-    if pos < length and text[pos] == "=":
-        pos += 1
-    return first or "", pos
-
-
-def _skip_header(text: str, pos: int) -> int:
-    length = len(text)
-    while pos < length and text[pos] != "\n":
-        if text[pos] in "\"'":
-            pos = _string_end(text, pos)
-        elif text[pos] == "#":
-            break
-        else:
-            pos += 1
-    return pos
-
-
-def _string_end(text: str, pos: int) -> int:
-    """The offset just past the TOML string that starts at `pos` (any of the four kinds)."""
-    quote = text[pos]
-    length = len(text)
-    if text.startswith(quote * 3, pos):
-        index = pos + 3
-        while index < length:
-            char = text[index]
-            if char == "\\" and quote == '"':
-                index += 2
-            elif char == quote:
-                run = index
-                while run < length and text[run] == quote:
-                    run += 1
-                if run - index >= 3:
-                    # Up to two quotes may sit right before the closing delimiter.
-                    return min(run, index + 5)
-                index = run
-            else:
-                index += 1
-        return length
-    index = pos + 1
-    while index < length:
-        char = text[index]
-        if char == "\\" and quote == '"':
-            index += 2
-        elif char == quote:
-            return index + 1
-        elif char == "\n":
-            return index
-        else:
-            index += 1
-    return length
 
 
 def _verbatim_start(text: str, token: tuple[int, int], value: str) -> tuple[int, int] | None:

@@ -359,12 +359,14 @@ def test_blank_verify_means_none(workspace: Workspace) -> None:
 BROKEN: list[tuple[str, str, bytes, int, str]] = [
     # (name, file name, content, expected line, expected kind)
     ("bad toml", "abcdef.toml", b'id = "abcdef"\nspec = "x\ncontext = []\n', 2, "toml"),
-    ("unclosed array", "abcdef.toml", b'spec = "x"\n\ncontext = [\n "a",\n', 4, "toml"),
+    # At the bracket that never closes (tomllib only says "at end of document").
+    ("unclosed array", "abcdef.toml", b'spec = "x"\n\ncontext = [\n "a",\n', 3, "toml"),
     ("duplicate key", "abcdef.toml", b'spec = "x"\nspec = "y"\n', 2, "toml"),
     ("not utf-8", "abcdef.toml", b'id = "abcdef"\n\nspec = "caf\xe9"\n', 3, "encoding"),
     ("utf-16", "abcdef.toml", "spec = 'x'\n".encode("utf-16"), 1, "encoding"),
     ("spec not a string", "abcdef.toml", b'id = "abcdef"\nspec = 42\n', 2, "schema"),
-    ("spec a table", "abcdef.toml", b'id = "abcdef"\n[spec]\ntext = "x"\n', 1, "schema"),
+    # At the [spec] header that makes it a table (the old lexer skipped headers: line 1).
+    ("spec a table", "abcdef.toml", b'id = "abcdef"\n[spec]\ntext = "x"\n', 2, "schema"),
     ("context not an array", "abcdef.toml", b'spec = "x"\ncontext = "src/a.py"\n', 2, "schema"),
     (
         "context entry wrong type",

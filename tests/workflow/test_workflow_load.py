@@ -11,6 +11,7 @@ import pytest
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from handrail.findings import Severity
+from handrail.toml.problems import toml_problem
 from handrail.workflow.load import (
     RULES_DIR,
     LoadedWorkflow,
@@ -18,7 +19,6 @@ from handrail.workflow.load import (
     load_pack,
     load_workflow,
     pack_names,
-    toml_problem,
 )
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handrail.toml.index import Span, find_line, locate
 from handrail.workflow.init import toml_value
-from handrail.workflow.load import Span, find_line, locate
 
 SAMPLE = """\
 # [not] a table: a comment

@@ -37,6 +37,14 @@ export interface NewTaskResult {
   findings: FindingJson[];
 }
 
+/** `handrail.editTaskContext`: `edit` is an LSP WorkspaceEdit for the client to apply. */
+export interface EditTaskContextResult {
+  edit: unknown;
+  added: string[];
+  removed: string[];
+  present: string[];
+}
+
 export interface ContextEntryJson {
   entry: string;
   path: string | null;

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from handrail.toml.problems import TomlSyntaxError
+from handrail.toml.problems import parse as parse_toml
 
 SETTINGS_FILE = "settings.toml"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -68,7 +70,7 @@ def load_settings(path: Path | None = None) -> GenerateSettings:
     """The ``[generate]`` table of the user's settings file; `SettingsError` when unusable."""
     where = path if path is not None else settings_path()
     try:
-        data = tomllib.loads(where.read_text(encoding="utf-8"))
+        data = parse_toml(where.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(
             f"no generation settings yet: create {where} with\n{_EXAMPLE}"
@@ -77,8 +79,11 @@ def load_settings(path: Path | None = None) -> GenerateSettings:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read {where}: {exc}", path=where) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{where} is not valid TOML: {exc}", path=where) from exc
+    except TomlSyntaxError as exc:
+        line = exc.problem.span.line
+        raise SettingsError(
+            f"{where} is not valid TOML (line {line}): {exc.problem.message}", path=where
+        ) from exc
     return parse_settings(data, where)
 
 

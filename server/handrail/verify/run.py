@@ -31,10 +31,11 @@ from handrail.ledger.evidence import EvidenceIndex, elsewhere_phrase, meets_min_
 from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.tasks import TaskSet, is_task_id, load_all_tasks
+from handrail.toml.index import find_line
 from handrail.verify.commands import CommandError, CommandSource, command_for, expand
 from handrail.verify.runner import RunResult, run_command
 from handrail.verify.trust import TrustDecision, explicit_trust, is_trusted
-from handrail.workflow.load import LoadedWorkflow, find_line, load_workflow
+from handrail.workflow.load import LoadedWorkflow, load_workflow
 from handrail.workflow.model import Workflow
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace
 

@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any
 
 from handrail.findings import Finding, Severity
-from handrail.workflow.load import LoadedWorkflow, Span, locate
+from handrail.toml.index import Span, locate
+from handrail.workflow.load import LoadedWorkflow
 from handrail.workspace import Workspace
 
 # A clock a day ahead (another time zone) must not make today's review look like the future.

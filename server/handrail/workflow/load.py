@@ -13,27 +13,37 @@ that every other check keeps working while the gate fails on the HR400.
 
 from __future__ import annotations
 
-import ast
-import bisect
 import copy
 import datetime as dt
 import difflib
-import json
-import math
 import os
 import re
-import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 import handrail
 from handrail.findings import Finding
+from handrail.toml.index import Loc, Span, TomlIndex, find_line
+from handrail.toml.index import index as toml_index
+from handrail.toml.problems import (
+    MISSING,
+    Invalid,
+    TomlSyntaxError,
+    capital,
+    dotted,
+    get,
+    or_list,
+    sentence,
+    show,
+    subject,
+)
+from handrail.toml.problems import parse as parse_toml
 from handrail.workflow.model import Workflow
 from handrail.workspace import (
     FileTooLarge,
@@ -54,513 +64,6 @@ MAX_WORKFLOW_BYTES = 1 << 20
 # before the recursive merge, deepcopy and validation could exhaust the stack on it.
 _MAX_DEPTH = 32
 _MAX_SALVAGE_ROUNDS = 8
-
-Loc = tuple[str | int, ...]
-
-
-# ---------------------------------------------------------------------------------------------
-# Where things are written in a TOML text
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A range in a text: 1-based lines, 1-based code-point columns, end column exclusive."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_SCALAR_END = frozenset(",]}#\n\r")
-
-
-class _TomlIndex:
-    """The spans of every key, table header and array item of a TOML text, by path.
-
-    Paths are what tomllib and pydantic use: table and key names as str, array positions as
-    int (``("risk_tiers", 1, "requires", 0)``). The scan follows TOML's grammar closely enough
-    to place keys written as ``[table]`` headers, ``[[array]]`` headers, dotted keys and inline
-    tables; on text it cannot follow it stops and keeps what it found. ``trouble`` is where the
-    first string, array or table that never closes started, which tomllib only reports as
-    "at end of document".
-    """
-
-    def __init__(self, source: str) -> None:
-        self.src = source
-        self.n = len(source)
-        self._starts = [0]
-        found = source.find("\n")
-        while found >= 0:
-            self._starts.append(found + 1)
-            found = source.find("\n", found + 1)
-        self.keys: dict[Loc, Span] = {}
-        self.values: dict[Loc, Span] = {}
-        self.trouble: int | None = None
-        self._arrays: dict[Loc, int] = {}
-        self._scan()
-
-    @property
-    def line_count(self) -> int:
-        """Lines as an editor shows them: a final newline does not start another line."""
-        count = len(self._starts)
-        if count > 1 and self._starts[-1] == self.n:
-            count -= 1
-        return count
-
-    def line_text(self, line: int) -> str:
-        """Line `line` (1-based) without its line break."""
-        start = self._starts[line - 1]
-        end = self._starts[line] - 1 if line < len(self._starts) else self.n
-        return self.src[start:end].removesuffix("\r")
-
-    def line_length(self, line: int) -> int:
-        return len(self.line_text(line))
-
-    def position(self, offset: int) -> tuple[int, int]:
-        offset = max(0, min(offset, self.n))
-        line = bisect.bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
-
-    def span(self, start: int, end: int) -> Span:
-        line, column = self.position(start)
-        end_line, end_column = self.position(max(start, end))
-        return Span(line, column, end_line, end_column)
-
-    def line_span(self, line: int) -> Span:
-        line = max(1, min(line, self.line_count))
-        return Span(line, 1, line, self.line_length(line) + 1)
-
-    def _note_trouble(self, offset: int) -> None:
-        if self.trouble is None:
-            self.trouble = offset
-
-    # -- scanning -------------------------------------------------------------------------
-
-    def _blank(self, pos: int, *, newlines: bool) -> int:
-        """Skip spaces, tabs and comments (and line breaks when `newlines`)."""
-        src, n = self.src, self.n
-        while pos < n:
-            char = src[pos]
-            if char in " \t" or (newlines and char in "\r\n"):
-                pos += 1
-            elif char == "#":
-                end = src.find("\n", pos)
-                if end < 0:
-                    return n
-                if not newlines:
-                    return end
-                pos = end
-            else:
-                break
-        return pos
-
-    def _scan(self) -> None:
-        pos = 0
-        table: Loc = ()
-        while True:
-            pos = self._blank(pos, newlines=True)
-            if pos >= self.n:
-                return
-            if self.src[pos] == "[":
-                header = self._header(pos)
-                if header is None:
-                    return
-                pos, table = header
-            else:
-                pos = self._pair(pos, table)
-                if pos < 0:
-                    return
-
-    def _header(self, pos: int) -> tuple[int, Loc] | None:
-        is_array = self.src.startswith("[[", pos)
-        key = self._key(pos + (2 if is_array else 1))
-        if key is None:
-            return None
-        parts, key_start, key_end, pos = key
-        close = "]]" if is_array else "]"
-        if not self.src.startswith(close, pos):
-            return None
-        path = self._header_path(parts, is_array)
-        span = self.span(key_start, key_end)
-        for size in range(1, len(path) + 1):
-            self.keys.setdefault(path[:size], span)
-        return pos + len(close), path
-
-    def _header_path(self, parts: list[str], is_array: bool) -> Loc:
-        # A header names its table through every [[array]] above it, in that array's last entry.
-        path: Loc = ()
-        for i, part in enumerate(parts):
-            path += (part,)
-            if is_array and i == len(parts) - 1:
-                count = self._arrays.get(path, 0)
-                self._arrays[path] = count + 1
-                path += (count,)
-            elif path in self._arrays:
-                path += (self._arrays[path] - 1,)
-        return path
-
-    def _key(self, pos: int) -> tuple[list[str], int, int, int] | None:
-        src, n = self.src, self.n
-        parts: list[str] = []
-        start = -1
-        while True:
-            pos = self._blank(pos, newlines=False)
-            if pos >= n:
-                return None
-            if start < 0:
-                start = pos
-            char = src[pos]
-            if char == '"':
-                end = self._basic_string_end(pos)
-                if end < 0:
-                    return None
-                parts.append(_unescape(src[pos + 1 : end - 1]))
-                pos = end
-            elif char == "'":
-                end = src.find("'", pos + 1)
-                if end < 0 or "\n" in src[pos:end]:
-                    return None
-                parts.append(src[pos + 1 : end])
-                pos = end + 1
-            elif char in _BARE_KEY:
-                end = pos
-                while end < n and src[end] in _BARE_KEY:
-                    end += 1
-                parts.append(src[pos:end])
-                pos = end
-            else:
-                return None
-            key_end = pos
-            pos = self._blank(pos, newlines=False)
-            if pos < n and src[pos] == ".":
-                pos += 1
-                continue
-            return parts, start, key_end, pos
-
-    def _pair(self, pos: int, table: Loc) -> int:
-        key = self._key(pos)
-        if key is None:
-            return -1
-        parts, key_start, key_end, pos = key
-        if pos >= self.n or self.src[pos] != "=":
-            return -1
-        path = table + tuple(parts)
-        span = self.span(key_start, key_end)
-        for size in range(len(table) + 1, len(path) + 1):
-            self.keys.setdefault(path[:size], span)
-        return self._value(self._blank(pos + 1, newlines=False), path, 0)
-
-    def _basic_string_end(self, pos: int) -> int:
-        """The offset just past the closing quote of the "..." string at `pos`, or -1."""
-        src, n = self.src, self.n
-        i = pos + 1
-        while i < n:
-            char = src[i]
-            if char == "\\":
-                i += 2
-                continue
-            if char == '"':
-                return i + 1
-            if char == "\n":
-                return -1
-            i += 1
-        return -1
-
-    def _multiline_end(self, pos: int) -> int:
-        src, n = self.src, self.n
-        delim = src[pos : pos + 3]
-        i = pos + 3
-        while i < n:
-            if delim == '"""' and src[i] == "\\":
-                i += 2
-                continue
-            if src.startswith(delim, i):
-                end = i + 3
-                # Up to two quotes right before the closing delimiter belong to the content.
-                extra = 0
-                while end < n and src[end] == delim[0] and extra < 2:
-                    end += 1
-                    extra += 1
-                return end
-            i += 1
-        return -1
-
-    def _value(self, pos: int, path: Loc, depth: int) -> int:
-        src, n = self.src, self.n
-        if pos >= n or depth > _MAX_DEPTH:
-            self._note_trouble(pos)
-            return -1
-        start, char = pos, src[pos]
-        if src.startswith(('"""', "'''"), pos):
-            end = self._multiline_end(pos)
-        elif char == '"':
-            end = self._basic_string_end(pos)
-        elif char == "'":
-            close = src.find("'", pos + 1)
-            end = close + 1 if close >= 0 and "\n" not in src[pos:close] else -1
-        elif char == "[":
-            end = self._array(pos, path, depth)
-        elif char == "{":
-            end = self._inline_table(pos, path, depth)
-        else:
-            end = pos
-            while end < n and src[end] not in _SCALAR_END:
-                end += 1
-            while end > pos and src[end - 1] in " \t":
-                end -= 1
-            if end == pos:
-                return -1
-        if end < 0:
-            self._note_trouble(start)
-            return -1
-        span = self.span(start, end)
-        self.values.setdefault(path, span)
-        self.keys.setdefault(path, span)
-        return end
-
-    def _array(self, pos: int, path: Loc, depth: int) -> int:
-        src, n = self.src, self.n
-        i, item = pos + 1, 0
-        while True:
-            i = self._blank(i, newlines=True)
-            if i < n and src[i] == "]":
-                return i + 1
-            i = self._value(i, (*path, item), depth + 1)
-            if i < 0:
-                return -1
-            i = self._blank(i, newlines=True)
-            if i < n and src[i] == ",":
-                i, item = i + 1, item + 1
-                continue
-            if i < n and src[i] == "]":
-                return i + 1
-            return -1
-
-    def _inline_table(self, pos: int, path: Loc, depth: int) -> int:
-        src, n = self.src, self.n
-        i = self._blank(pos + 1, newlines=False)
-        if i < n and src[i] == "}":
-            return i + 1
-        while True:
-            key = self._key(i)
-            if key is None:
-                return -1
-            parts, key_start, key_end, i = key
-            if i >= n or src[i] != "=":
-                return -1
-            sub = path + tuple(parts)
-            span = self.span(key_start, key_end)
-            for size in range(len(path) + 1, len(sub) + 1):
-                self.keys.setdefault(sub[:size], span)
-            i = self._value(self._blank(i + 1, newlines=False), sub, depth + 1)
-            if i < 0:
-                return -1
-            i = self._blank(i, newlines=False)
-            if i < n and src[i] == ",":
-                i += 1
-                continue
-            if i < n and src[i] == "}":
-                return i + 1
-            return -1
-
-    # -- lookups --------------------------------------------------------------------------
-
-    def locate(self, loc: Sequence[str | int], *, value: bool = False) -> Span:
-        """The span of the longest prefix of `loc` written in the text; line 1 when none is."""
-        key = tuple(loc)
-        for size in range(len(key), 0, -1):
-            prefix = key[:size]
-            if value and size == len(key) and prefix in self.values:
-                return self.values[prefix]
-            if prefix in self.keys:
-                return self.keys[prefix]
-        return self.line_span(1)
-
-
-def _unescape(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    try:
-        value = tomllib.loads(f'k = "{raw}"').get("k")
-    except (tomllib.TOMLDecodeError, ValueError):
-        return raw
-    return value if isinstance(value, str) else raw
-
-
-@lru_cache(maxsize=16)
-def _index(source: str) -> _TomlIndex:
-    return _TomlIndex(source)
-
-
-def locate(source: str, loc: Sequence[str | int], *, value: bool = False) -> Span:
-    """Where the key (or with `value`, the value) at `loc` is written in the TOML `source`.
-
-    `loc` is a pydantic-style path: ``("context", "max_tokens")``, ``("risk_tiers", 0, "name")``.
-    When that exact key is not written (it was inherited, or is missing) the nearest enclosing
-    table or key that is written is returned, and line 1 when nothing is. Never raises.
-    """
-    return _index(source).locate(loc, value=value)
-
-
-def find_line(source: str, loc: Sequence[str | int]) -> int:
-    """The 1-based line where `loc` (or its nearest written parent) appears in `source`."""
-    return locate(source, loc).line
-
-
-# ---------------------------------------------------------------------------------------------
-# TOML syntax errors as plain sentences
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TomlProblem:
-    """A TOML text that does not parse: a plain sentence and where to look."""
-
-    message: str
-    span: Span
-
-
-_TOML_POSITION = re.compile(
-    r"^(?P<msg>.*?)\s*\(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)\s*$",
-    re.DOTALL,
-)
-_ESCAPE_HINT = (
-    'a backslash inside a "..." string starts an escape, so write \\\\ for one backslash, or '
-    "use a '...' literal string, which keeps backslashes as they are (handy for regular "
-    "expressions)"
-)
-
-
-def _plain_toml_message(raw: str) -> str:
-    """tomllib's terse message (Python 3.11 wording) as something a newcomer can act on."""
-    fixed = {
-        "Invalid value": (
-            'a value is missing or malformed: text needs quotes (owner = "Ada"), numbers and '
-            "true/false do not, and dates are written bare (reviewed = 2026-01-31)"
-        ),
-        "Cannot overwrite a value": (
-            "a key is set twice, or a table reuses a key that already holds a value"
-        ),
-        "Expected '=' after a key in a key/value pair": "a key must be followed by `=` and a value",
-        "Expected ']' at the end of a table declaration": "a [table] header is missing its `]`",
-        "Expected ']]' at the end of an array declaration": (
-            "a [[table]] header is missing its `]]`"
-        ),
-        "Expected newline or end of document after a statement": (
-            "something follows the value on the same line; put each `key = value` on a line of "
-            "its own and start comments with #"
-        ),
-        "Invalid date or datetime": "this is not a real date; write dates as YYYY-MM-DD",
-        "Invalid hex value": "a \\u or \\U escape in a string has a malformed hex number",
-        "Escaped character is not a Unicode scalar value": (
-            "a \\u or \\U escape in a string names a code point that is not a character"
-        ),
-        "Invalid initial character for a key part": (
-            "a key starts with a character keys cannot start with; use letters, digits, - and _, "
-            "or put the key in quotes"
-        ),
-        "Invalid statement": "this line is neither `key = value`, a [table] header nor a comment",
-        "Unclosed array": "an array is missing its closing `]` (or a `,` between two items)",
-        "Unclosed inline table": (
-            "an inline table { ... } is missing its closing `}` or a `,` between two keys; "
-            "inline tables must fit on one line"
-        ),
-        "Unescaped '\\' in a string": _ESCAPE_HINT,
-        "Unterminated string": "a string is never closed",
-    }
-    if raw in fixed:
-        return fixed[raw]
-    declared = re.fullmatch(r"Cannot declare (.*) twice", raw)
-    if declared:
-        return f"the table [{_dotted_from_tuple(declared.group(1))}] is declared twice; merge them"
-    namespace = re.fullmatch(r"Cannot (?:mutate immutable|redefine) namespace (.*)", raw)
-    if namespace:
-        return (
-            f"`{_dotted_from_tuple(namespace.group(1))}` was already written as a value or an "
-            "inline table and cannot be extended here"
-        )
-    duplicate = re.fullmatch(r"Duplicate inline table key (.*)", raw)
-    if duplicate:
-        return f"the key {duplicate.group(1)} appears twice in one inline table"
-    illegal = re.fullmatch(r"Illegal character (.*)", raw)
-    if illegal:
-        char = _literal_text(illegal.group(1))
-        if char == "\n":
-            return 'a "..." string runs past the end of its line; close it, or use """...""" '
-        name = f"U+{ord(char):04X}" if len(char) == 1 else illegal.group(1)
-        return f"the character {name} is not allowed here; write it as an escape inside a string"
-    invalid = re.fullmatch(r"Found invalid character (.*)", raw)
-    if invalid:
-        return f"the character {invalid.group(1)} is not allowed here"
-    expected = re.fullmatch(r"Expected (.*)", raw)
-    if expected:
-        return f"expected {expected.group(1)} here"
-    return raw[:1].lower() + raw[1:] if raw else "the text cannot be read as TOML"
-
-
-def _literal_text(text: str) -> str:
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-    return value if isinstance(value, str) else text
-
-
-def _dotted_from_tuple(text: str) -> str:
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-    if isinstance(value, tuple) and all(isinstance(part, str) for part in value):
-        return _dotted(value)
-    return text
-
-
-def toml_problem(source: str, exc: Exception) -> TomlProblem:
-    """What went wrong parsing `source` with tomllib, as a sentence and a span in `source`.
-
-    Handles tomllib's own errors (position from the message, or from ``lineno``/``colno`` on
-    Python 3.14+), integers too long to convert, and nesting deep enough to exhaust the stack.
-    """
-    index = _index(source)
-    raw = str(exc.args[0]) if exc.args else str(exc)
-    if isinstance(exc, RecursionError):
-        offset = index.trouble if index.trouble is not None else 0
-        line, _ = index.position(offset)
-        return TomlProblem("values are nested too deeply to read", index.line_span(line))
-    if not isinstance(exc, tomllib.TOMLDecodeError):
-        long_number = re.search(r"[0-9_]{1000,}", source)
-        line = index.position(long_number.start())[0] if long_number else 1
-        message = "a number is too long to read" if long_number else _plain_toml_message(raw)
-        return TomlProblem(message, index.line_span(line))
-    lineno, colno = getattr(exc, "lineno", None), getattr(exc, "colno", None)
-    message = str(getattr(exc, "msg", "") or "")
-    match = _TOML_POSITION.match(raw)
-    if match:
-        message = message or match.group("msg")
-        if lineno is None and match.group("line"):
-            lineno, colno = int(match.group("line")), int(match.group("col"))
-    message = message or raw
-    if not isinstance(lineno, int) or lineno < 1 or lineno > index.line_count:
-        # "At end of document" means something opened earlier never closed: point at it.
-        if index.trouble is not None:
-            line, column = index.position(index.trouble)
-            return TomlProblem(
-                _plain_toml_message(message),
-                Span(line, column, line, index.line_length(line) + 1),
-            )
-        return TomlProblem(_plain_toml_message(message), index.line_span(index.line_count))
-    text = index.line_text(lineno)
-    column = colno if isinstance(colno, int) and 1 <= colno <= len(text) + 1 else 1
-    if message == "Unescaped '\\' in a string":
-        # tomllib points past the escape; the backslash itself is what to fix.
-        column = text.rfind("\\", 0, column) + 1 or column
-    length = len(text)
-    end_column = column + 1 if column <= length else column
-    return TomlProblem(_plain_toml_message(message), Span(lineno, column, lineno, end_column))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,11 +110,11 @@ def _pack_tree(name: str, _visiting: tuple[str, ...] = ()) -> Mapping[str, Any]:
     path = RULES_DIR / f"{name}.toml"
     try:
         source = path.read_text(encoding="utf-8")
-        data = tomllib.loads(source)
+        data = parse_toml(source)
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"cannot read the pack: {exc}", path=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        problem = toml_problem(source, exc)
+    except TomlSyntaxError as exc:
+        problem = exc.problem
         raise PackError(problem.message, path=path, line=problem.span.line) from exc
     parent = data.get("extends")
     if parent is None:
@@ -636,7 +139,7 @@ def load_pack(name: str) -> Workflow:
     except ValidationError as exc:
         path = RULES_DIR / f"{name}.toml"
         first = exc.errors()[0]
-        raise PackError(f"{_dotted(first['loc'])}: {first['msg']}", path=path) from exc
+        raise PackError(f"{dotted(first['loc'])}: {first['msg']}", path=path) from exc
 
 
 def _safe_pack(name: str) -> Workflow:
@@ -698,8 +201,8 @@ class _Layer:
     data: dict[str, Any]
 
     @property
-    def index(self) -> _TomlIndex:
-        return _index(self.source)
+    def index(self) -> TomlIndex:
+        return toml_index(self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -857,9 +360,9 @@ def _decode(raw: bytes, rel: str) -> str | _ReadFailure:
 
 def _parse(text: str, rel: str, problems: list[_Problem]) -> dict[str, Any] | None:
     try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
-        problem = toml_problem(text, exc)
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        problem = exc.problem
         problems.append(
             _Problem(
                 rel,
@@ -871,12 +374,12 @@ def _parse(text: str, rel: str, problems: list[_Problem]) -> dict[str, Any] | No
         )
         return None
     if _depth(data) > _MAX_DEPTH:
-        index = _index(text)
-        line = index.position(index.trouble)[0] if index.trouble is not None else 1
+        found = toml_index(text)
+        line = found.position(found.trouble)[0] if found.trouble is not None else 1
         problems.append(
             _Problem(
                 rel,
-                index.line_span(line),
+                found.line_span(line),
                 f"Values are nested more than {_MAX_DEPTH} levels deep; no workflow setting "
                 f"needs that. Until this is fixed, Handrail uses the `{DEFAULT_PACK}` pack.",
                 {"kind": "syntax"},
@@ -924,7 +427,7 @@ def _backspace_traps(layer: _Layer, problems: list[_Problem]) -> None:
                 _Problem(
                     layer.rel,
                     layer.index.locate(loc, value=True),
-                    f"{_capital(_subject(loc, layer.data))} holds a backspace character: inside "
+                    f"{capital(subject(loc, layer.data))} holds a backspace character: inside "
                     '"..." the escape \\b is a backspace, not a regular-expression word boundary. '
                     "Write the pattern in single quotes, like '\\bTODO\\b', which keep "
                     "backslashes as they are.",
@@ -982,8 +485,8 @@ def _follow(
 
     if not isinstance(target, str) or not target.strip():
         return refuse(
-            f"`extends` must name a shipped pack ({_or_list(pack_names())}) or a .toml file in "
-            f"the workspace, in quotes; got {_show(target)}.",
+            f"`extends` must name a shipped pack ({or_list(pack_names())}) or a .toml file in "
+            f"the workspace, in quotes; got {show(target)}.",
             "type",
         )
     if _pack_reference(target):
@@ -993,7 +496,7 @@ def _follow(
         hint = f"; did you mean `{close[0]}`?" if close else "."
         return refuse(
             f"`extends` names an unknown pack `{target}`{hint} The shipped packs are "
-            f"{_or_list(pack_names(), 'and')}; a file of your own must be a workspace-relative "
+            f"{or_list(pack_names(), 'and')}; a file of your own must be a workspace-relative "
             "path ending in .toml.",
             "unknown_pack",
             suggestion=close[0] if close else None,
@@ -1101,7 +604,7 @@ def _merge_and_validate(layers: list[_Layer], pack: str, problems: list[_Problem
         try:
             workflow = Workflow.model_validate(merged, strict=True)
         except ValidationError as exc:
-            errors = [_Error.of(raw, owners, layers) for raw in exc.errors()]
+            errors = [_Error.tied(raw, owners, layers) for raw in exc.errors()]
             if round_number == 0:
                 first_errors = errors
             # Every error gets its salvage this round (a list, not any(): no short-circuit).
@@ -1150,41 +653,38 @@ def _pattern_problems(
         yield _Problem(
             source.rel,
             source.index.locate(loc, value=True),
-            f"{_capital(_subject(loc, source.data))} is not a valid gitignore-style pattern: "
-            f"{_show(pattern)} (a pattern cannot be a lone ! or end in a single backslash). "
+            f"{capital(subject(loc, source.data))} is not a valid gitignore-style pattern: "
+            f"{show(pattern)} (a pattern cannot be a lone ! or end in a single backslash). "
             "Fix or remove it; until then it matches nothing.",
             {"kind": "pattern", "loc": list(loc), "got": pattern},
         )
 
 
 @dataclass(slots=True)
-class _Error:
-    """One pydantic error, tied to the file that wrote the value."""
+class _Error(Invalid):
+    """One pydantic error, tied to the file that wrote the value.
 
-    kind: str
-    loc: Loc
-    message: str
-    input: Any
-    ctx: dict[str, Any]
-    layer: int
+    `focus` is `loc` narrowed to the key or item a table-level error is about (see _narrow).
+    """
+
+    layer: int = _PACK_LAYER
     """Index into the layers (nearest first), or _PACK_LAYER when a shipped pack set it."""
-    focus: Loc
-    """`loc`, narrowed to the key or item a table-level error is about (see _narrow)."""
 
     @classmethod
-    def of(cls, raw: Mapping[str, Any], owners: Mapping[Loc, int], layers: list[_Layer]) -> _Error:
-        loc: Loc = tuple(part for part in raw.get("loc", ()) if isinstance(part, str | int))
+    def tied(
+        cls, raw: Mapping[str, Any], owners: Mapping[Loc, int], layers: list[_Layer]
+    ) -> _Error:
+        invalid = Invalid.of(raw)
+        loc = invalid.loc
         layer = _PACK_LAYER
         for size in range(len(loc), 0, -1):
             if loc[:size] in owners:
                 layer = owners[loc[:size]]
                 break
-        message = str(raw.get("msg", "")).removeprefix("Value error, ")
-        ctx = dict(raw.get("ctx") or {})
         focus = loc
         if layer != _PACK_LAYER:
-            focus = _narrow(loc, message, _get(layers[layer].data, loc))
-        return cls(str(raw.get("type", "")), loc, message, raw.get("input"), ctx, layer, focus)
+            focus = _narrow(loc, invalid.message, get(layers[layer].data, loc))
+        return cls(invalid.kind, loc, invalid.message, invalid.input, invalid.ctx, focus, layer)
 
 
 def _narrow(loc: Loc, message: str, value: Any) -> Loc:
@@ -1208,19 +708,6 @@ def _narrow(loc: Loc, message: str, value: Any) -> Loc:
     return loc
 
 
-_MISSING = object()
-
-
-def _get(tree: Any, loc: Loc) -> Any:
-    for part in loc:
-        in_table = isinstance(part, str) and isinstance(tree, dict) and part in tree
-        in_array = isinstance(part, int) and isinstance(tree, list) and 0 <= part < len(tree)
-        if not (in_table or in_array):
-            return _MISSING
-        tree = tree[part]
-    return tree
-
-
 def _salvage(merged: dict[str, Any], error: _Error, pack_tree: Mapping[str, Any]) -> bool:
     """Put the inherited value (or the model default) where `error` is; True if that changed it.
 
@@ -1231,17 +718,17 @@ def _salvage(merged: dict[str, Any], error: _Error, pack_tree: Mapping[str, Any]
         path = _table_path(loc)
         if not path:
             continue
-        parent = _get(merged, path[:-1])
+        parent = get(merged, path[:-1])
         if not isinstance(parent, dict):
             continue
-        inherited = _get(pack_tree, path)
-        current = parent.get(path[-1], _MISSING)
-        if inherited is _MISSING:
-            if current is _MISSING:
+        inherited = get(pack_tree, path)
+        current = parent.get(path[-1], MISSING)
+        if inherited is MISSING:
+            if current is MISSING:
                 continue
             del parent[path[-1]]
             return True
-        if current is _MISSING or not _identical(current, inherited):
+        if current is MISSING or not _identical(current, inherited):
             parent[path[-1]] = copy.deepcopy(inherited)
             return True
     return False
@@ -1285,12 +772,12 @@ def _describe(
 def _meanwhile(error: _Error, pack_tree: Mapping[str, Any]) -> str:
     """What Handrail uses in place of the bad value (mirrors _salvage's first choice)."""
     restored = _table_path(error.focus)
-    inherited = _get(pack_tree, restored) if restored else _MISSING
-    if error.kind == "extra_forbidden" or inherited is _MISSING:
+    inherited = get(pack_tree, restored) if restored else MISSING
+    if error.kind == "extra_forbidden" or inherited is MISSING:
         return "Until this is fixed, the setting is ignored."
     if isinstance(inherited, str | int | float | bool | dt.date):
-        return f"Until this is fixed, Handrail uses the inherited value {_show(inherited)}."
-    return f"Until this is fixed, Handrail uses the inherited {_subject(restored, pack_tree)}."
+        return f"Until this is fixed, Handrail uses the inherited value {show(inherited)}."
+    return f"Until this is fixed, Handrail uses the inherited {subject(restored, pack_tree)}."
 
 
 def _table_path(loc: Loc) -> tuple[str, ...]:
@@ -1300,224 +787,13 @@ def _table_path(loc: Loc) -> tuple[str, ...]:
 
 
 def _sentence(error: _Error, tree: Mapping[str, Any], data: dict[str, Any]) -> str:
-    loc, kind, ctx, got = error.loc, error.kind, error.ctx, error.input
-    subject = _subject(loc, tree)
-    shown = _show(got)
-    data["got"] = shown
-    if kind == "extra_forbidden":
-        return _unknown_key(loc, got, tree, data)
-    if kind == "missing":
-        owner = _table_name(loc[:-1], tree) or "the file"
-        return f"{_capital(owner)} is missing `{loc[-1]}`; add it." if loc else "A key is missing."
-    if isinstance(got, float) and not math.isfinite(got):
-        return f"{_capital(subject)} must be a finite number, got {shown}."
-    if kind in _TYPE_WORDS:
-        want, example = _TYPE_WORDS[kind]
-        data["expected"] = want
-        hint = _type_hint(kind, got, loc)
-        return f"{_capital(subject)} must be {want}{example}, got {shown}{hint}."
-    if kind in _BOUND_WORDS:
-        words, key = _BOUND_WORDS[kind]
-        bound = ctx.get(key)
-        data["limit"] = bound
-        return f"{_capital(subject)} must be {words} {_show(bound)}, got {shown}."
-    if kind == "literal_error":
-        choices = _choices(loc)
-        listed = _or_list([f'"{c}"' for c in choices]) if choices else ctx.get("expected", "")
-        data["expected"] = list(choices)
-        close = difflib.get_close_matches(str(got), choices, n=1) if isinstance(got, str) else []
-        hint = f'; did you mean "{close[0]}"?' if close else "."
-        if close:
-            data["suggestion"] = close[0]
-        return f"{_capital(subject)} must be {listed}, got {shown}{hint}"
-    if kind == "value_error":
-        return _value_error(error, tree, data)
-    return f"{_capital(subject)}: {error.message[:1].lower()}{error.message[1:]}."
-
-
-_TYPE_WORDS: dict[str, tuple[str, str]] = {
-    "int_type": ("a whole number", ""),
-    "int_parsing": ("a whole number", ""),
-    "int_from_float": ("a whole number", ""),
-    "float_type": ("a number", ""),
-    "float_parsing": ("a number", ""),
-    "bool_type": ("true or false", ""),
-    "bool_parsing": ("true or false", ""),
-    "string_type": ("text in quotes", ""),
-    "list_type": ("a list in square brackets", ', like ["a", "b"]'),
-    "dict_type": ("a table", ""),
-    "model_type": ("a table", ""),
-    "model_attributes_type": ("a table", ""),
-    "date_type": ("a date written without quotes", ", like 2026-01-31"),
-    "date_parsing": ("a date written without quotes", ", like 2026-01-31"),
-    "date_from_datetime_inexact": ("a date without a time", ", like 2026-01-31"),
-}
-
-_BOUND_WORDS: dict[str, tuple[str, str]] = {
-    "greater_than_equal": ("at least", "ge"),
-    "greater_than": ("more than", "gt"),
-    "less_than_equal": ("at most", "le"),
-    "less_than": ("less than", "lt"),
-}
-
-
-def _type_hint(kind: str, got: Any, loc: Loc) -> str:
-    if isinstance(got, str) and kind in ("int_type", "float_type"):
-        try:
-            float(got.replace("_", ""))
-        except ValueError:
-            return ""
-        return " (remove the quotes)"
-    if isinstance(got, str) and kind == "bool_type" and got.lower() in ("true", "false"):
-        return " (remove the quotes)"
-    if isinstance(got, str) and kind == "date_type":
-        try:
-            dt.date.fromisoformat(got)
-        except ValueError:
-            return ""
-        return " (remove the quotes)"
-    if isinstance(got, float) and kind == "int_type" and got.is_integer():
-        return f" (write {int(got)})"
-    if kind in ("model_type", "dict_type") and len(loc) == 1:
-        return f" (write it as a [{loc[0]}] section)"
-    return ""
-
-
-def _unknown_key(loc: Loc, got: Any, tree: Mapping[str, Any], data: dict[str, Any]) -> str:
-    key = str(loc[-1]) if loc else ""
-    parent = loc[:-1]
-    known = _known_keys(parent)
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    data["key"] = key
-    data["suggestion"] = close[0] if close else None
-    data["known"] = known
-    container = _table_name(parent, tree)
-    if not parent and isinstance(got, dict):
-        what = f"unknown table [{key}]"
-        hint = f"; did you mean [{close[0]}]?" if close else ""
-    else:
-        what = f"unknown key `{key}` in {container}" if container else f"unknown key `{key}`"
-        hint = f"; did you mean `{close[0]}`?" if close else ""
-    if not hint:
-        hint = f". The keys allowed there are: {', '.join(known)}." if known else "."
-    return _capital(what) + hint
-
-
-def _value_error(error: _Error, tree: Mapping[str, Any], data: dict[str, Any]) -> str:
-    message = error.message
-    code = re.fullmatch(r"unknown diagnostic code '(.*)'", message)
-    if code:
+    code = re.fullmatch(r"unknown diagnostic code '(.*)'", error.message)
+    if error.kind == "value_error" and code:
         from handrail.codes import CODES
 
         close = difflib.get_close_matches(code.group(1), list(CODES), n=1)
+        data["got"] = show(error.input)
         data["suggestion"] = close[0] if close else None
         hint = f"; did you mean `{close[0]}`?" if close else " (codes run from HR100 to HR403)."
         return f"[severity] names an unknown diagnostic code `{code.group(1)}`{hint}"
-    if error.focus != error.loc:
-        focus_name = _subject(error.focus, tree)
-        return f"{_capital(focus_name)}: {message}."
-    return f"{_capital(_subject(error.loc, tree))}: {message}."
-
-
-def _known_keys(loc: Loc) -> list[str]:
-    annotation = _annotation_at(loc)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _choices(loc: Loc) -> list[str]:
-    annotation = _annotation_at(loc)
-    if get_origin(annotation) is Literal:
-        return [str(arg) for arg in get_args(annotation)]
-    return []
-
-
-def _annotation_at(loc: Loc) -> Any:
-    """The model type expected at `loc` (Workflow at the root), None when there is none."""
-    annotation: Any = Workflow
-    for part in loc:
-        origin = get_origin(annotation)
-        if isinstance(part, int):
-            if origin is not list:
-                return None
-            annotation = get_args(annotation)[0]
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            found = annotation.model_fields.get(part)
-            if found is None:
-                return None
-            annotation = found.annotation
-        elif origin is dict:
-            annotation = get_args(annotation)[1]
-        else:
-            return None
-    return annotation
-
-
-def _subject(loc: Loc, tree: Mapping[str, Any]) -> str:
-    """How a message names the value at `loc`: "`max_tokens` in [context]", "item 2 of ..."."""
-    if not loc:
-        return "the file"
-    *parent, last = loc
-    if isinstance(last, int):
-        return f"item {last + 1} of {_subject(tuple(parent), tree)}"
-    container = _table_name(tuple(parent), tree)
-    return f"`{last}` in {container}" if container else f"`{last}`"
-
-
-def _table_name(path: Loc, tree: Mapping[str, Any]) -> str:
-    if not path:
-        return ""
-    if isinstance(path[-1], int):
-        array = _dotted(path[:-1])
-        entry = _get(tree, path)
-        label = None
-        if isinstance(entry, dict):
-            label = next(
-                (entry[k] for k in ("id", "name", "pattern") if isinstance(entry.get(k), str)),
-                None,
-            )
-        if label:
-            return f'the [[{array}]] entry "{label}"'
-        return f"[[{array}]] entry {path[-1] + 1}"
-    return f"[{_dotted(path)}]"
-
-
-def _dotted(loc: Sequence[Any]) -> str:
-    parts = []
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        text = str(part)
-        parts.append(text if text and set(text) <= _BARE_KEY else json.dumps(text))
-    return ".".join(parts)
-
-
-def _show(value: Any) -> str:
-    """A value as it would be written in TOML, shortened for a message."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, dict):
-        text = "a table"
-    elif isinstance(value, list):
-        text = "a list" if value else "an empty list []"
-    elif isinstance(value, dt.date | dt.time):
-        text = value.isoformat()
-    elif isinstance(value, float) and math.isnan(value):
-        text = "nan"
-    else:
-        text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _or_list(items: Sequence[str], conjunction: str = "or") -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    return sentence(error, tree, Workflow, data)

@@ -19,6 +19,8 @@ from tomlkit.items import Table
 
 from handrail import atomic
 from handrail.ledger.records import ReviewMeeting
+from handrail.toml.problems import TomlSyntaxError
+from handrail.toml.problems import parse as parse_toml
 from handrail.workflow.load import load_workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
@@ -66,8 +68,16 @@ def mark_reviewed(ws: Workspace, *, today: dt.date, by: str) -> ReviewedResult:
         raise ReviewedError(f"{rel} is not UTF-8 text", path=rel) from exc
     before = load_workflow(ws, text=text)
     try:
+        parse_toml(text)  # tomlkit below edits it; the one vocabulary says what is wrong
         document = tomlkit.parse(text)
-    except TOMLKitError as exc:
+    except TomlSyntaxError as exc:
+        line = exc.problem.span.line
+        raise ReviewedError(
+            f"{rel} is not valid TOML (line {line}: {exc.problem.message}): fix it first",
+            path=rel,
+            line=line,
+        ) from exc
+    except TOMLKitError as exc:  # text tomllib reads but tomlkit does not: still refused
         line = getattr(exc, "line", 1) or 1
         raise ReviewedError(
             f"{rel} is not valid TOML (line {line}): fix it first (`handrail check` says how)",

@@ -61,6 +61,7 @@ EDIT_TASK = "handrail.editTask"
 CLOSE_TASK = "handrail.closeTask"
 REOPEN_TASK = "handrail.reopenTask"
 DECOMPOSE = "handrail.decompose"
+EDIT_TASK_CONTEXT = "handrail.editTaskContext"
 
 CANDIDATES_CAP = 5000
 """At most this many files in a `handrail.contextCandidates` answer."""
@@ -1013,6 +1014,77 @@ async def renumber(server: HandrailServer, *args: Any) -> dict[str, Any]:
     }
 
 
+def _entries_arg(values: Mapping[str, Any], key: str, command: str) -> list[str]:
+    entries = values.get(key)
+    if entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise bad_params(
+            f'{command}: "{key}" must be a list of context entries such as "src/a.py".'
+        )
+    return entries
+
+
+def edit_task_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
+    """The edit that adds entries to (``add``) or removes them from (``remove``) the context
+    list of the task file ``uri``, as a WorkspaceEdit the client applies (nothing is written
+    here): against the open buffer and its version, else against the file on disk.
+
+    Every editor gets the same edit, made by the engine that reads the file
+    (`handrail.context_array`), in the array's own layout. The answer says which entries were
+    ``added``, ``removed`` and already ``present``; ``edit`` is null when nothing changes.
+    """
+    from handrail.context_array import (
+        ContextEditError,
+        add_context_entries,
+        remove_context_entries,
+    )
+    from handrail.lsp.convert import split_lines
+    from handrail.lsp.state import classify
+    from handrail.tasks import TaskFileError, read_task_text
+    from handrail.text_changes import changed_region
+
+    command = EDIT_TASK_CONTEXT
+    values = one_mapping(args, command)
+    uri = text_arg(values, "uri", command, required=True) or ""
+    add = _entries_arg(values, "add", command)
+    remove = _entries_arg(values, "remove", command)
+    folder, rel = server.locate(uri)
+    if folder is None or rel is None or classify(rel) != "task":
+        raise CommandFailed(f"{command}: {uri} is not a task file (.handrail/tasks/*.toml).")
+    document = server.documents.get(uri)
+    if document is not None and document.out_of_sync is not None:
+        raise CommandFailed(f"{command}: {rel} is out of step with the editor; reopen it.")
+    try:
+        text = document.text if document is not None else read_task_text(folder.ws, rel)
+        new = remove_context_entries(text, remove) if remove else text
+        before = [e for e in remove if e in _context_of(text)]
+        result = add_context_entries(new, add)
+    except TaskFileError as exc:
+        raise CommandFailed(f"{command}: {exc}") from None
+    except ContextEditError as exc:
+        raise CommandFailed(f"{command}: {rel}: {exc}.") from None
+    change = changed_region(text, result.text)
+    edit = None
+    if change is not None:
+        version = document.version if document is not None else None
+        edits = [text_edit(server, split_lines(text), change)]
+        edit = workspace_edit(server, uri, version, edits)
+    return {
+        "edit": edit,
+        "added": result.added,
+        "removed": before,
+        "present": result.present,
+    }
+
+
+def _context_of(text: str) -> list[str]:
+    from handrail.context_array import scan_context_array
+
+    array = scan_context_array(text)
+    return [] if array is None else [entry.value for entry in array.entries]
+
+
 Handler = Callable[..., Any]
 
 
@@ -1046,6 +1118,7 @@ HANDLERS: dict[str, Handler] = {
     CLOSE_TASK: close_task,
     REOPEN_TASK: reopen_task,
     DECOMPOSE: decompose,
+    EDIT_TASK_CONTEXT: edit_task_context,
 }
 
 
