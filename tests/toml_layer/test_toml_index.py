@@ -261,3 +261,11 @@ def test_a_broken_line_is_skipped_and_a_broken_header_owns_nothing() -> None:
 def test_a_backslash_at_the_end_of_a_line_does_not_carry_a_string_over() -> None:
     found = TomlIndex('a = "x\\\nb = "2"\n', tolerant=True)
     assert ("a",) in found.unclosed and found.value_text(("b",)) == '"2"'
+
+
+def test_an_escaped_quote_in_an_array_item_does_not_end_the_array() -> None:
+    """Found by Hypothesis: the item `"\\"="` was read as the key `"\\"` and `=`, so the
+    tolerant index closed the array before it."""
+    text = '[0]\n0 = 0\n\n1 = [\n  "\\"=",\n]\n'
+    assert TomlIndex(text, tolerant=True).keys == TomlIndex(text).keys
+    assert ("0", "1", 0) in TomlIndex(text, tolerant=True).values

@@ -33,7 +33,9 @@ MAX_DEPTH = 32
 
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _SCALAR_END = frozenset(",]}#\n\r")
-_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+# A basic-string key part honours escapes: `"\"="` is one string, not the key `"\"` and `=`
+# (Hypothesis found an array item of that shape read as a new statement).
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
 # A line that starts a statement of its own: in tolerant mode, an array still open when such a
 # line comes was never closed (the user is typing it, or forgot the bracket).
 _STATEMENT = re.compile(
