@@ -195,8 +195,13 @@ async function openFile(page, file, line) {
 }
 
 async function problemsText(page) {
-  await page.keyboard.press("Control+Shift+M");
+  // Ctrl+Shift+M toggles the Problems view: it closes a view that is open and focused, and
+  // a toast or a quick input can swallow one press. Press until the panel shows.
   const panel = page.locator(".markers-panel");
+  for (let attempt = 0; attempt < 3 && !(await panel.isVisible()); attempt++) {
+    await page.keyboard.press("Control+Shift+M");
+    await panel.waitFor({ timeout: 5000 }).catch(() => undefined);
+  }
   await panel.waitFor();
   return panel;
 }
