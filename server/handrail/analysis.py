@@ -7,7 +7,7 @@ text of an open buffer. Both get the same findings because both call these funct
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -91,6 +91,7 @@ def analyze_source(
     *,
     memo: EvidenceMemo | None = None,
     markers: MarkerIndex | None = None,
+    parsed: ParseResult | None = None,
 ) -> SourceAnalysis:
     """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file.
 
@@ -98,10 +99,12 @@ def analyze_source(
     analyses the same file after every edit passes a `memo` bound to `snapshot`: a block whose
     content did not change then reuses the evidence judged before. `markers` tells which
     other files use which block ids: a block whose id another file uses is HR305 and gets no
-    evidence, like a block whose id this file uses twice.
+    evidence, like a block whose id this file uses twice. `parsed` is `parse_blocks(text, rel)`
+    when the caller has it already.
     """
     wf = snapshot.workflow.workflow
-    parsed = parse_blocks(text, rel)
+    if parsed is None:
+        parsed = parse_blocks(text, rel)
     elsewhere = markers.elsewhere(rel, (b.id for b in parsed.blocks)) if markers else {}
     findings = check_blocks(
         parsed,
@@ -109,7 +112,7 @@ def analyze_source(
         workflow=wf,
         known_tasks=snapshot.tasks.known_ids,
         elsewhere=elsewhere,
-        taken=snapshot.index.block_ids() + (sorted(markers.ids()) if markers else []),
+        taken=_taken_ids(snapshot, markers),
     )
     evidence: dict[str, BlockEvidence] = {}
     lines: list[str] | None = None
@@ -163,6 +166,14 @@ def analyze_source(
             )
         )
     return SourceAnalysis(parsed, findings, evidence)
+
+
+def _taken_ids(snapshot: Snapshot, markers: MarkerIndex | None) -> Iterator[str]:
+    """Block ids in use (the ledger's, then every file's), listed only if a marker problem
+    asks for a free id: a check of a clean file does not sort them (issue 17)."""
+    yield from snapshot.index.block_ids()
+    if markers is not None:
+        yield from sorted(markers.ids())
 
 
 class SourceAnalysisCache:
