@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import filelock
 from pydantic import ValidationError
 
 from handrail.codes import CODES
@@ -574,6 +573,8 @@ class Ledger:
         Raises LedgerLockTimeout after `lock_timeout` seconds, naming the lock file and
         the process recorded as holding it.
         """
+        import filelock  # only writers lock: a check that reads the ledger never pays for it
+
         lock_path = self.lock_path
         try:
             self.ws.resolve_inside(HANDRAIL_DIR)
