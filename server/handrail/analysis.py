@@ -125,7 +125,10 @@ def analyze_source(
         found = memo.get(key) if memo is not None else None
         if found is None:
             if lines is None:
-                lines = normalise_newlines(text).split("\n")
+                # Split only as far as the last block's end line: the lines below it are
+                # never read (issue 17).
+                last = max(b.end_line for b in parsed.blocks)
+                lines = normalise_newlines(text).split("\n", last)
             content = "".join(line + "\n" for line in lines[block.begin_line : block.end_line - 1])
             found = evaluate_block(snapshot.index, block.id, rel, content, wf, task_risk=risk)
             if memo is not None:
