@@ -14,12 +14,6 @@ import click
 )
 def lsp(stdio: bool) -> None:
     """Run the language server on stdin/stdout, for editors (see docs/lsp.md)."""
-    import gc
+    from handrail.cli.entry import serve
 
-    # Start-up makes hundreds of thousands of objects (pygls' types, the engine's) and frees
-    # almost none: collecting them on the way is ~5% of the time to `initialize`, for nothing
-    # (issue 17). `main` freezes them and turns the collector back on once the server is built.
-    gc.disable()
-    from handrail.lsp.server import main
-
-    raise SystemExit(main())
+    raise SystemExit(serve())
