@@ -275,9 +275,9 @@ async def _start_once(command: list[str], root: Path, text: str) -> tuple[float,
 async def starts(runs: int) -> None:
     """Start-up only (issue 17): `runs` sessions of each server, alternating, best of each."""
     text = make_file(100, 1)
-    # The same interpreter for both, started the way editors start them: the console script
-    # for Handrail, a script for the bare server.
-    handrail = [str(Path(sys.executable).with_name("handrail")), "lsp"]
+    # The same interpreter for both, started as VS Code starts Handrail (`-m handrail lsp`,
+    # which also runs another version's engine put first on PYTHONPATH).
+    handrail = [sys.executable, "-m", "handrail", "lsp"]
     bare = [sys.executable, __file__, "--bare-server"]
     best: dict[str, list[float]] = {"handrail": [1e9, 1e9], "bare": [1e9, 1e9]}
     with tempfile.TemporaryDirectory() as folder:
