@@ -1,3 +1,3 @@
-from handrail.cli.main import main
+from handrail.cli.entry import main
 
 raise SystemExit(main())

@@ -12,7 +12,7 @@ findings (esbonio's per-feature isolation).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -147,6 +147,7 @@ def analyze_source(
     memo: EvidenceMemo | None = None,
     markers: MarkerIndex | None = None,
     rules: RuleRunner = _STRICT,
+    parsed: ParseResult | None = None,
 ) -> SourceAnalysis:
     """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file.
 
@@ -156,9 +157,11 @@ def analyze_source(
     other files use which block ids: a block whose id another file uses is HR305 and gets no
     evidence, like a block whose id this file uses twice. `rules` runs each rule family (see
     `RuleRunner`); a block whose evidence could not be judged gets no evidence entry.
+    `parsed` is `parse_blocks(text, rel)` when the caller has it already.
     """
     wf = snapshot.workflow.workflow
-    parsed = parse_blocks(text, rel)
+    if parsed is None:
+        parsed = parse_blocks(text, rel)
     elsewhere = markers.elsewhere(rel, (b.id for b in parsed.blocks)) if markers else {}
     findings: list[Finding] = rules.run(
         BLOCK_CHECKS,
@@ -169,7 +172,7 @@ def analyze_source(
         workflow=wf,
         known_tasks=snapshot.tasks.known_ids,
         elsewhere=elsewhere,
-        taken=snapshot.index.block_ids() + (sorted(markers.ids()) if markers else []),
+        taken=_taken_ids(snapshot, markers),
     )
     evidence: dict[str, BlockEvidence] = {}
     lines: list[str] | None = None
@@ -182,7 +185,10 @@ def analyze_source(
         found = memo.get(key) if memo is not None else None
         if found is None:
             if lines is None:
-                lines = normalise_newlines(text).split("\n")
+                # Split only as far as the last block's end line: the lines below it are
+                # never read (issue 17).
+                last = max(b.end_line for b in parsed.blocks)
+                lines = normalise_newlines(text).split("\n", last)
             content = "".join(line + "\n" for line in lines[block.begin_line : block.end_line - 1])
             found = rules.run(
                 EVIDENCE,
@@ -252,6 +258,14 @@ def _block_findings(
         end_line=block.end_line,
         workflow=wf,
     )
+
+
+def _taken_ids(snapshot: Snapshot, markers: MarkerIndex | None) -> Iterator[str]:
+    """Block ids in use (the ledger's, then every file's), listed only if a marker problem
+    asks for a free id: a check of a clean file does not sort them (issue 17)."""
+    yield from snapshot.index.block_ids()
+    if markers is not None:
+        yield from sorted(markers.ids())
 
 
 class SourceAnalysisCache:

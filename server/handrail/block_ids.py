@@ -95,13 +95,22 @@ def text_with_markers(path: Path) -> str | None:
     return text
 
 
-def may_be_wide(path: Path) -> bool:
-    """True when `path` starts with a UTF-16/32 byte order mark (git greps such text as binary)."""
+def may_be_wide(path: str | os.PathLike[str]) -> bool:
+    """True when `path` starts with a UTF-16/32 byte order mark (git greps such text as binary).
+
+    Asked of every file `git grep` did not list, so it uses the bare system calls: a third
+    of the time of `open()` and a `Path` per file (issue 17).
+    """
     try:
-        with open(path, "rb") as handle:
-            return handle.read(2) in _WIDE_BOMS
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError:
         return False
+    try:
+        return os.read(fd, 2) in _WIDE_BOMS
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def marker_texts(ws: Workspace, files: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
@@ -114,10 +123,15 @@ def marker_texts(ws: Workspace, files: Iterable[str] | None = None) -> Iterator[
 
     listed = list_files(ws) if files is None else files
     mentioning = files_mentioning(ws, MARKER_NEEDLE.decode())
+    root = str(ws.root)
     for rel in listed:
         if rel.startswith(HANDRAIL_DIR + "/"):
             continue
-        if mentioning is not None and rel not in mentioning and not may_be_wide(ws.root / rel):
+        if (
+            mentioning is not None
+            and rel not in mentioning
+            and not may_be_wide(os.path.join(root, rel))
+        ):
             continue
         text = text_with_markers(ws.root / rel)
         if text is not None:

@@ -76,10 +76,12 @@ def run_check(
     # Every file with markers is read and indexed first, in scope or not: a block id used in
     # two files is HR305 on both, and neither gets evidence, whichever is analysed first.
     texts = list(marker_texts(ws, listed))
-    markers = MarkerIndex({rel: parse_blocks(text, rel) for rel, text in texts})
+    parsed = {rel: parse_blocks(text, rel) for rel, text in texts}
+    markers = MarkerIndex(parsed)
     for rel, text in texts:
         if scope.covers(rel):
-            findings.extend(analyze_source(snapshot, rel, text, markers=markers).findings)
+            analysis = analyze_source(snapshot, rel, text, markers=markers, parsed=parsed[rel])
+            findings.extend(analysis.findings)
     findings.sort(key=Finding.sort_key)
     return result
 

@@ -200,7 +200,7 @@ def spec_hash(spec: str) -> str:
 class SpecRevision(BaseModel):
     """An earlier spec of a task, kept when the spec was edited (``[[spec_history]]``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     spec: str
     replaced: dt.datetime
@@ -210,7 +210,7 @@ class SpecRevision(BaseModel):
 class Task(BaseModel):
     """One task as its file holds it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     spec: str

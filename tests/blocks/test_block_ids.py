@@ -145,3 +145,20 @@ def test_concurrent_marks_of_one_task_get_distinct_ids(tmp_path: Path) -> None:
 def test_allocation_counts_open_buffers(extra: list[str]) -> None:
     allocation = Allocation(["k3f7qa.2", *extra])
     assert allocation.next_id("k3f7qa") == ("k3f7qa.10" if extra else "k3f7qa.3")
+
+
+def test_marker_files_in_git_include_utf16_text_git_greps_as_binary(tmp_path: Path) -> None:
+    """`git grep` finds the markers of UTF-8 files; a UTF-16 file (binary to git, found by its
+    byte order mark) is still read, and files without markers are not."""
+    import codecs
+
+    from handrail.block_ids import marker_texts
+
+    marked = "# handrail:begin k3f9qa.1\nx = 1\n# handrail:end k3f9qa.1\n"
+    root = init_repo(tmp_path / "repo", {"a.py": marked, "plain.py": "y = 2\n"})
+    (root / "wide.ps1").write_bytes(codecs.BOM_UTF16_LE + marked.encode("utf-16-le"))
+    (root / "wide_be.ps1").write_bytes(codecs.BOM_UTF16_BE + marked.encode("utf-16-be"))
+    (root / "folder").mkdir()
+    found = dict(marker_texts(Workspace.at(root)))
+    assert sorted(found) == ["a.py", "wide.ps1", "wide_be.ps1"]
+    assert found["wide.ps1"] == marked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from ledger_helpers import T0, run
@@ -235,3 +236,22 @@ def test_a_mutated_record_is_a_record_or_a_problem(data: st.DataObject) -> None:
     if isinstance(outcome, Problem):
         assert 1 <= outcome.line <= mutated.count(b"\n") + 1
         assert outcome.column >= 1
+
+
+def test_duplicate_key_in_a_one_line_record_is_reported() -> None:
+    # Records are written on one line now: a merge that repeats a key there is still found.
+    line = dump_record(run(1, {"k3f9qa.1": "h"}, passed=False, measured=False)).decode()
+    assert line.count("\n") == 1 and '"passed":false,' in line
+    problem = _problem(line.replace('"passed":false,', '"passed":false,"passed":false,').encode())
+    assert problem.reason == "duplicate_key"
+    assert "'passed' twice" in problem.message
+
+
+def test_a_one_line_record_as_written_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 17: every record written on one line was parsed three times (pydantic, then
+    # json.loads for duplicate keys, then pydantic again). The slow path calls json.loads.
+    from handrail.ledger import store
+
+    record = run(1, {"k3f9qa.1": "h"})
+    monkeypatch.setattr(store.json, "loads", None)
+    assert parse_record_file(dump_record(record), PATH, record.id) == record

@@ -45,7 +45,8 @@ def check_blocks(
     """
     findings: list[Finding] = []
     hr305 = workflow.severity_of("HR305")
-    if hr305 is not None:
+    # `taken` is listed only when an id may be suggested: a clean file never pays for it.
+    if hr305 is not None and (result.problems or elsewhere):
         taken = [*taken, *(b.id for b in result.blocks), *(p.block_id for p in result.problems)]
         for block in result.blocks:
             others = elsewhere.get(block.id) if elsewhere else None

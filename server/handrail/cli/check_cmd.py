@@ -90,9 +90,21 @@ def check(
 
     Exit 0 when clean, 1 when any finding is an error, 2 for a usage or configuration error.
     """
-    from handrail.check import run_check
-    from handrail.codes import DOCS_DIR
-    from handrail.report import CheckSummary, render
+    import gc
+
+    # Importing the engine makes many objects and frees almost none: collecting on the way
+    # is time for nothing, and so is scanning them again in every later full collection
+    # while the check runs (issue 17). They are frozen: collections skip them.
+    gc.disable()
+    try:
+        from handrail.check import run_check
+        from handrail.codes import DOCS_DIR
+        from handrail.report import CheckSummary, render
+        from handrail.review.gate_log import source_from_env
+        from handrail.review.reviews import approvers_from
+    finally:
+        gc.freeze()
+        gc.enable()
 
     if paths:
         ctx.use_path(paths[0])
@@ -111,9 +123,6 @@ def check(
         problem = docs_url_problem(docs_url)
         if problem is not None:
             fail(f"--docs-url {docs_url!r}: {problem}")
-    from handrail.review.gate_log import source_from_env
-    from handrail.review.reviews import approvers_from
-
     result = run_check(ws, paths=rel_paths, host_approvers=approvers_from(approved_by))
     if rerun and not result.workflow_invalid:
         result.findings = _with_fresh_runs(ws, result.findings, trust_commands=trust_commands)

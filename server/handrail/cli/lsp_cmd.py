@@ -14,6 +14,6 @@ import click
 )
 def lsp(stdio: bool) -> None:
     """Run the language server on stdin/stdout, for editors (see docs/lsp.md)."""
-    from handrail.lsp.server import main
+    from handrail.cli.entry import serve
 
-    raise SystemExit(main())
+    raise SystemExit(serve())

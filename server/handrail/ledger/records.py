@@ -115,6 +115,9 @@ class _Record(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         serialize_by_alias=True,
+        # Each kind's own validator is built when that kind is first made or validated, not
+        # at import: reading a ledger uses only the union below (issue 17).
+        defer_build=True,
     )
 
     # New records say 1 unless they use a field of a later schema (see CURRENT_SCHEMA), so an
@@ -279,7 +282,7 @@ class BlockCoverage(BaseModel):
     they stay true when lines above the block move.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     outcome: BlockOutcome
     """passed: the run passed; failed: a failing test executed the block (or the run failed
@@ -516,7 +519,7 @@ MutantOutcome = Literal["caught", "survived", "timed_out", "not_run"]
 class ProbedMutant(BaseModel):
     """One mutant the probe tried on a block, and what the tests made of it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str = Field(min_length=1, max_length=40, pattern=r"^[0-9a-z]+$")
     operator: NonEmpty
@@ -607,7 +610,9 @@ RECORD_TYPES: tuple[type[_Record], ...] = (
     Note,
     ReviewMeeting,
 )
-_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
+_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record, config=ConfigDict(defer_build=True))
+"""Any record's validator, built on its first use: a command that reads no ledger never
+builds it (issue 17)."""
 
 
 def parse_record(data: Any) -> Record:

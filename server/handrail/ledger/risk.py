@@ -14,6 +14,7 @@ start of its `why`, so the HR303 message says why this block is in the tier.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +34,8 @@ class _CompiledTier:
     tier_index: int
     paths: GitIgnoreSpec | None
     keywords: re.Pattern[str] | None
+    may_match: Callable[[str], bool] = lambda content: True
+    """False only when no keyword can match in the code of `content` (see `_prefilter`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +71,33 @@ def _compile(key: _TierKey) -> _Compiled:
             # Longest first so that "session_token" wins over a shorter keyword it contains.
             alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
             regex = re.compile(f"{_START}(?i:{alternation}){_END}")
-        tiers.append(_CompiledTier(index, spec, regex))
+            tiers.append(_CompiledTier(index, spec, regex, _prefilter(words, alternation)))
+        else:
+            tiers.append(_CompiledTier(index, spec, None))
     return _Compiled(tuple(tiers), tuple(problems))
+
+
+def _prefilter(words: list[str], alternation: str) -> Callable[[str], bool]:
+    """A cheap test on a block's raw content that is False only when no keyword can match
+    in its code, so most blocks skip `code_of` and the keyword expression (issue 17).
+
+    `code_of` only turns characters into spaces, in place, so a keyword without a space
+    found in the code is found at the same place in the content, whatever the word edges.
+    ASCII content against ASCII keywords: case-insensitive matching is `lower()` equality
+    (re's extra case pairs, like `ſ` with `s`, need a non-ASCII character on one side).
+    """
+    if any(" " in word for word in words):
+        return lambda content: True  # a space may come from a blanked comment
+    anywhere = re.compile(f"(?i:{alternation})")
+    lowered = tuple(word.lower() for word in words) if all(w.isascii() for w in words) else None
+
+    def may_match(content: str) -> bool:
+        if lowered is not None and content.isascii():
+            text = content.lower()
+            return any(word in text for word in lowered)
+        return anywhere.search(content) is not None
+
+    return may_match
 
 
 def tier_for(
@@ -109,7 +137,7 @@ def decide_tier(
             return chosen, f"its path {rel} matches {pattern!r}"
     code: str | None = None
     for tier in compiled.tiers:
-        if tier.keywords is None:
+        if tier.keywords is None or not tier.may_match(content):
             continue
         if code is None:
             code = code_of(rel, content)
@@ -128,6 +156,9 @@ def _path_matches(pattern: str, rel: str) -> bool:
 
 
 _TRIPLE = ('"""', "'''")
+# A one-line string literal's text after its opening quote: up to the closing quote or the
+# line's end, a backslash taking the next character with it.
+_LITERAL_BODY = {q: re.compile(rf"[^\\{q}\n]*(?:\\[\s\S][^\\{q}\n]*)*") for q in "\"'`"}
 
 
 def code_of(path: str, content: str) -> str:
@@ -139,12 +170,22 @@ def code_of(path: str, content: str) -> str:
     from handrail.blocks.comments import comment_styles_for
 
     styles = comment_styles_for(path)
-    prefixes = [s.line for s in styles if s.line]
-    pairs = [(s.block_open, s.block_close) for s in styles if s.block_open and s.block_close]
+    prefixes = tuple(s.line for s in styles if s.line)
+    pairs = tuple((s.block_open, s.block_close) for s in styles if s.block_open and s.block_close)
     python = path.endswith((".py", ".pyi"))
+    # Text between two places where a quote or a comment may start is copied as it is: found
+    # by one expression rather than character by character (issue 17: 20x faster).
+    special = _special_starts(pairs, prefixes)
     out: list[str] = []
     i, n = 0, len(content)
     while i < n:
+        found = special.search(content, i)
+        if found is None:
+            out.append(content[i:])
+            break
+        if found.start() > i:
+            out.append(content[i : found.start()])
+            i = found.start()
         if python and content.startswith(_TRIPLE, i):
             quote = content[i : i + 3]
             end = content.find(quote, i + 3)
@@ -156,9 +197,12 @@ def code_of(path: str, content: str) -> str:
             continue
         char = content[i]
         if char in "\"'`":
-            j = i + 1
-            while j < n and content[j] not in (char, "\n"):
-                j += 2 if content[j] == "\\" else 1
+            # The literal runs to its closing quote or the line's end; a backslash escapes
+            # the next character, whatever it is.
+            body = _LITERAL_BODY[char].match(content, i + 1)
+            j = body.end() if body is not None else i + 1
+            if j < n and content[j] == "\\":  # the text's last character
+                j += 2
             out.append(content[i : j + 1])
             i = j + 1
             continue
@@ -184,6 +228,15 @@ def code_of(path: str, content: str) -> str:
             out.append(char)
             i += 1
     return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _special_starts(
+    pairs: tuple[tuple[str | None, str | None], ...], prefixes: tuple[str | None, ...]
+) -> re.Pattern[str]:
+    """Where `code_of` may have to do more than copy: a quote, a block or a line comment."""
+    tokens = ['"', "'", "`", *(o for o, _ in pairs if o), *(p for p in prefixes if p)]
+    return re.compile("|".join(re.escape(t) for t in tokens))
 
 
 def _blank(text: str) -> str:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import filelock
 from pydantic import ValidationError
 
 from handrail import atomic
@@ -173,6 +172,16 @@ def _key_line(text: str, key: str) -> int:
     return _line_col(text, match.start())[0] if match else 1
 
 
+def _as_written(record: Record, data: bytes) -> bool:
+    """True when `data` is `record` exactly as a writer of this or an earlier version wrote
+    it, so it cannot hide a key repeated by a merge (JSON parsers keep the last silently)."""
+    if data.count(b'\n  "') == len(type(record).model_fields):
+        return True  # indented, as earlier versions wrote: one top-level line per field
+    # One line, as `dump_record` writes today: the same bytes again, or the slow path
+    # (issue 17: every record of a ledger written by this version used to take it).
+    return data.endswith(b"}\n") and data.count(b"\n") == 1 and dump_record(record) == data
+
+
 def parse_record_file(data: bytes, path: str, expected_id: str | None = None) -> Record | Problem:
     """Turn the bytes of one ledger file into a record, or a Problem saying what is wrong.
 
@@ -187,9 +196,7 @@ def parse_record_file(data: bytes, path: str, expected_id: str | None = None) ->
         fast is not None
         and fast.model_fields_set >= STORED_FIELDS
         and (expected_id is None or fast.id == expected_id)
-        # As written, every field is one top-level line; more lines mean a key repeated by a
-        # merge (JSON parsers keep the last one silently), fewer a file written differently.
-        and data.count(b'\n  "') == len(type(fast).model_fields)
+        and _as_written(fast, data)
     ):
         return fast
     # Anything unusual takes the slow path, which says exactly what is wrong and where.
@@ -575,6 +582,8 @@ class Ledger:
         Raises LedgerLockTimeout after `lock_timeout` seconds, naming the lock file and
         the process recorded as holding it.
         """
+        import filelock  # only writers lock: a check that reads the ledger never pays for it
+
         lock_path = self.lock_path
         try:
             self.ws.resolve_inside(HANDRAIL_DIR)

@@ -28,7 +28,6 @@ import json
 import os
 import re
 import secrets
-import tarfile
 import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -391,6 +390,8 @@ def record_gate(
 
 def _notes_tree(raw: bytes) -> Iterable[tuple[str, bytes | None]]:
     """(annotated object, note or None when too large) from `git archive` of the notes commit."""
+    import tarfile  # reading the log only: `handrail check` imports this module too (issue 17)
+
     with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
         for member in archive:
             if not member.isfile():
@@ -427,6 +428,8 @@ def _authors_of(ws: Workspace, commits: Sequence[str]) -> dict[str, str]:
 
 def read_gate_log(ws: Workspace) -> GateLog:
     """Every record under `NOTES_REF`, each run once; never raises (problems are reported)."""
+    import tarfile
+
     log = GateLog()
     try:
         out = git(

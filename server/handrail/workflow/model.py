@@ -17,7 +17,9 @@ from handrail.workflow.patterns import compile_pattern
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a section's own validator is built when it is first used alone; loading a
+    # workflow builds the whole tree's once (issue 17: nothing is built at import).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 StageId = Literal["specify", "assemble", "generate", "verify", "integrate"]
@@ -230,19 +232,22 @@ class DetectionRules(Strict):
 class Workflow(Strict):
     """The effective rules of one workspace (pack + overrides)."""
 
+    # Sections default through factories: an instance made here, at import, would build
+    # its validator before anything asked for one (defer_build above).
+
     extends: str | None = None
-    workflow: WorkflowMeta = WorkflowMeta()
+    workflow: WorkflowMeta = Field(default_factory=WorkflowMeta)
     stages: list[Stage] = Field(default_factory=list)
     checkpoints: list[Checkpoint] = Field(default_factory=list)
-    spec: SpecRules = SpecRules()
-    context: ContextRules = ContextRules()
-    generation: GenerationRules = GenerationRules()
-    verification: VerificationRules = VerificationRules()
+    spec: SpecRules = Field(default_factory=SpecRules)
+    context: ContextRules = Field(default_factory=ContextRules)
+    generation: GenerationRules = Field(default_factory=GenerationRules)
+    verification: VerificationRules = Field(default_factory=VerificationRules)
     risk_tiers: list[RiskTier] = Field(default_factory=list)
-    review: ReviewRules = ReviewRules()
-    attribution: AttributionRules = AttributionRules()
-    detection: DetectionRules = DetectionRules()
-    docs: DocsRules = DocsRules()
+    review: ReviewRules = Field(default_factory=ReviewRules)
+    attribution: AttributionRules = Field(default_factory=AttributionRules)
+    detection: DetectionRules = Field(default_factory=DetectionRules)
+    docs: DocsRules = Field(default_factory=DocsRules)
     severity: dict[str, SeverityName] = Field(default_factory=dict)
 
     @field_validator("severity")

@@ -6,14 +6,20 @@ in the analysis thread pool: token counting never runs on the event loop.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
-from handrail.context.check import ContextReport, EntryReport
 from handrail.context_array import EntrySpan, scan_context_array
 from handrail.lsp.features.common import current_analysis, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
 from handrail.wording import plural
+
+if TYPE_CHECKING:
+    # Types only: the context check (tokenizer, secret scanner) loads with the first task
+    # file's analysis, not with the server (issue 17).
+    from handrail.context.check import ContextReport, EntryReport
 
 
 def entry_label(entry: EntryReport) -> str:
