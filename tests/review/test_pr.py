@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from probe_records import mutant, probe_run
 from review_helpers import (
     ADA,
     BOB,
@@ -26,7 +27,7 @@ from review_helpers import (
 )
 
 from handrail.blocks.markers import hash_content
-from handrail.ledger.records import BlockCoverage, ProbedMutant, ProbeRun, VerificationRun
+from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.review.pr import PrError, _code, build_summary, render_markdown
 from handrail.workspace import Workspace
@@ -241,28 +242,7 @@ def test_each_run_shows_what_it_proved_for_the_block(tmp_path: Path) -> None:
         )
     )
     Ledger(ws).append(
-        ProbeRun.create(
-            block_id=a1,
-            task_id=a,
-            path="src/top.py",
-            content_hash=hash_content(OLD_A1),
-            command=["python", "-m", "pytest"],
-            clean_duration_s=1.0,
-            duration_s=4.0,
-            complete=True,
-            mutants=[
-                ProbedMutant(
-                    id="0a1b2c3d",
-                    operator="constant",
-                    line=3,
-                    column=19,
-                    block_line=2,
-                    original="3",
-                    replacement="4",
-                    outcome="survived",
-                )
-            ],
-        )
+        probe_run(a1, "src/top.py", hash_content(OLD_A1), [mutant("survived", line=3)])
     )
     commit_all(ws.root, "top", author=ADA)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from probe_records import mutant, probe_run
 from review_helpers import (
     ADA,
     BOB,
@@ -28,7 +29,7 @@ from review_helpers import (
 
 from handrail.blocks.markers import hash_content
 from handrail.findings import Finding, Severity
-from handrail.ledger.records import ProbedMutant, ProbeRun, VerificationRun
+from handrail.ledger.records import MutantOutcome, ProbeRun, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.review.gate_log import record_gate
 from handrail.review.stats import Stats, collect_stats, parse_added_files_log, render_text
@@ -294,30 +295,9 @@ def test_the_newest_probe_of_each_block_is_summed(history: Workspace) -> None:
     """`stats` carries the probe's figure like lens, hover and `pr` (issue 11, point 6)."""
     b1 = collect_stats(history)[0].backlog[0].block_id.replace(".2", ".1")
 
-    def probe(outcomes: list[str]) -> ProbeRun:
-        return ProbeRun.create(
-            block_id=b1,
-            task_id=b1.split(".")[0],
-            path="src/b.py",
-            content_hash=hash_content(B1),
-            command=["python", "-m", "pytest"],
-            clean_duration_s=1.0,
-            duration_s=2.0,
-            complete=True,
-            mutants=[
-                ProbedMutant(
-                    id=f"{n:08x}",
-                    operator="constant",
-                    line=2,
-                    column=12,
-                    block_line=1,
-                    original="3",
-                    replacement="4",
-                    outcome=outcome,  # type: ignore[arg-type]
-                )
-                for n, outcome in enumerate(outcomes)
-            ],
-        )
+    def probe(outcomes: list[MutantOutcome]) -> ProbeRun:
+        mutants = [mutant(o, id=f"{n:08x}") for n, o in enumerate(outcomes)]
+        return probe_run(b1, "src/b.py", hash_content(B1), mutants)
 
     Ledger(history).append(probe(["survived", "survived"]))
     Ledger(history).append(probe(["caught", "survived", "timed_out"]))

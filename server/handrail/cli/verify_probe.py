@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from handrail.cli.common import EXIT_FINDINGS, emit_json, fail
-from handrail.evidence.probe import ProbeEvent, ProbeReport
+from handrail.evidence.probe import ProbeEvent, ProbeReport, probe_event_text
 from handrail.wording import plural
 from handrail.workspace import Workspace
 
@@ -33,23 +33,9 @@ class ProbeDisplay:
 
     def __call__(self, event: ProbeEvent) -> None:
         with self._lock:
-            if event.kind == "clean":
-                took = f"{event.duration_s:.1f} s"
-                _err(
-                    f"probe {event.block_id}: the tests pass unchanged in {took}; "
-                    f"trying {event.total} mutants"
-                )
-            elif event.kind == "mutant" and event.result is not None:
-                result = event.result
-                label = {"timed_out": "timed out (caught)", "not_run": "not run (budget)"}.get(
-                    result.outcome, result.outcome
-                )
-                _err(
-                    f"  [{event.index}/{event.total}] line {result.mutant.line}: "
-                    f"{result.mutant.change()}: {label}"
-                )
-            elif event.kind == "sentinel":
-                _err(f"probe {event.block_id}: checked that the tests load the mutated copy")
+            text = probe_event_text(event, name_block_on_mutants=False)
+            if text is not None:
+                _err(text)
 
 
 @dataclass(slots=True)

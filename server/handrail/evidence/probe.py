@@ -361,6 +361,30 @@ class ProbeEvent:
 ProbeProgress = Callable[[ProbeEvent], None]
 
 
+def probe_event_text(event: ProbeEvent, *, name_block_on_mutants: bool = True) -> str | None:
+    """One progress line for `event`, as the CLI prints it and the editor reports it; None for
+    events that say nothing to a person. Without `name_block_on_mutants` a mutant's line is
+    indented under the "probe BLOCK: …" line that announced it (the CLI's layout)."""
+    if event.kind == "clean":
+        return (
+            f"probe {event.block_id}: the tests pass unchanged in {event.duration_s:.1f} s; "
+            f"trying {event.total} mutants"
+        )
+    if event.kind == "mutant" and event.result is not None:
+        result = event.result
+        label = {"timed_out": "timed out (caught)", "not_run": "not run (budget)"}.get(
+            result.outcome, result.outcome
+        )
+        where = f"probe {event.block_id}: " if name_block_on_mutants else "  "
+        return (
+            f"{where}[{event.index}/{event.total}] line {result.mutant.line}: "
+            f"{result.mutant.change()}: {label}"
+        )
+    if event.kind == "sentinel":
+        return f"probe {event.block_id}: checked that the tests load the mutated copy"
+    return None
+
+
 # -- running -------------------------------------------------------------------------------------
 
 

@@ -272,23 +272,9 @@ def _event_message(event: ProgressEvent) -> str | None:
 
 def _probe_event_message(event: ProbeEvent) -> str | None:
     """The probe's progress, as `handrail verify` prints it on stderr."""
-    if event.kind == "clean":
-        return (
-            f"probe {event.block_id}: the tests pass unchanged in {event.duration_s:.1f} s; "
-            f"trying {event.total} mutants"
-        )
-    if event.kind == "mutant" and event.result is not None:
-        result = event.result
-        label = {"timed_out": "timed out (caught)", "not_run": "not run (budget)"}.get(
-            result.outcome, result.outcome
-        )
-        return (
-            f"probe {event.block_id}: [{event.index}/{event.total}] line "
-            f"{result.mutant.line}: {result.mutant.change()}: {label}"
-        )
-    if event.kind == "sentinel":
-        return f"probe {event.block_id}: checked that the tests load the mutated copy"
-    return None
+    from handrail.evidence.probe import probe_event_text
+
+    return probe_event_text(event)
 
 
 # --- the answer ----------------------------------------------------------------------------
