@@ -74,3 +74,28 @@ def test_configured_urls_map_the_same_way() -> None:
     assert (
         doc_url("HR310", "https://example.com/r/{code}.html") == "https://example.com/r/HR310.html"
     )
+
+
+def _codes_in(cell: str) -> set[str]:
+    """ "HR300-HR304, HR309" as the codes it names."""
+    found: set[str] = set()
+    for first, last in re.findall(r"HR(\d{3})(?:-HR(\d{3}))?", cell):
+        found |= {f"HR{n}" for n in range(int(first), int(last or first) + 1)}
+    return found
+
+
+def test_the_architecture_page_names_the_module_of_every_code() -> None:
+    """A reader who knows a code finds its module in docs/architecture.md's table, and that
+    module is the one the code's own page names (the two cannot drift apart)."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## Where a diagnostic code lives", 1)[1].split("\n## ", 1)[0]
+    where: dict[str, str] = {}
+    for row in (line for line in section.splitlines() if line.startswith("| HR")):
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        for code in _codes_in(cells[0]):
+            where[code] = " ".join(cells[1:])
+    for code in sorted(CODES):
+        match = SHAPE.fullmatch((DOCS / f"{code}.md").read_text(encoding="utf-8").splitlines()[2])
+        assert match is not None
+        assert code in where, f"{code} has no row in docs/architecture.md"
+        assert f"`{match.group(3)}" in where[code], (code, match.group(3), where[code])
