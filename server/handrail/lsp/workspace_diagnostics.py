@@ -102,8 +102,14 @@ class WorkspaceDiagnostics:
             text = _read(path)
             lines = split_lines(text)
             items = [finding_to_diagnostic(f, lines, encoding, base) for f in by_path[rel]]
-            # The findings and the text they are placed in decide the diagnostics.
-            state = [f.as_json() for f in by_path[rel]], hashlib.sha256(text.encode()).hexdigest()
+            # The findings, the text they are placed in, the position encoding and the help
+            # links' base decide the diagnostics: a change to any of them is a new result.
+            state = (
+                [f.as_json() for f in by_path[rel]],
+                hashlib.sha256(text.encode()).hexdigest(),
+                str(encoding),
+                base,
+            )
             digest = hashlib.sha256(
                 json.dumps(state, sort_keys=True, default=str).encode()
             ).hexdigest()[:16]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,49 @@ async def test_a_pulling_client_has_the_pushed_findings_cleared_when_it_opens_th
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
         assert [d.code for d in pulled.items].count("HR300") == 1
+
+
+async def test_a_new_docs_url_is_a_new_result_for_a_closed_file(workspace: Workspace) -> None:
+    """The result id covers what decides the diagnostics, the help links' base included: a
+    changed `docsBaseUrl` must not leave a closed file's old links "unchanged"."""
+    make_task(workspace)
+    (workspace.root / "src").mkdir()
+    closed = workspace.root / "src" / "closed.py"
+    closed.write_text(BLOCK)
+    async with running([workspace.root]) as client:
+        opened = workspace.root / "src" / "opened.py"
+        opened.write_text("x = 1\n")
+        await client.diagnostics_of(client.open(opened, "x = 1\n"), 1)  # the folder is read
+        first = await client.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(previous_result_ids=[])
+        )
+        (report,) = [r for r in first.items if r.uri == closed.as_uri()]
+        assert isinstance(report, types.WorkspaceFullDocumentDiagnosticReport)
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"handrail": {"docsBaseUrl": "https://docs.example/handrail"}}
+            )
+        )
+
+        async def pulled_again() -> types.WorkspaceDocumentDiagnosticReport:
+            again = await client.workspace_diagnostic_async(
+                types.WorkspaceDiagnosticParams(
+                    previous_result_ids=[
+                        types.PreviousResultId(uri=closed.as_uri(), value=report.result_id or "")
+                    ]
+                )
+            )
+            (found,) = [r for r in again.items if r.uri == closed.as_uri()]
+            return found
+
+        pulls_left = 200
+        fresh = await pulled_again()
+        while isinstance(fresh, types.WorkspaceUnchangedDocumentDiagnosticReport):
+            pulls_left -= 1
+            assert pulls_left > 0, "the new docs URL never gave a new result"
+            await asyncio.sleep(0.05)
+            fresh = await pulled_again()
+        assert isinstance(fresh, types.WorkspaceFullDocumentDiagnosticReport)
+        (hr300,) = [d for d in fresh.items if d.code == "HR300"]
+        assert hr300.code_description is not None
+        assert hr300.code_description.href.startswith("https://docs.example/handrail/")
