@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-
-import tomlkit
-import tomlkit.exceptions
-import tomlkit.items
+from typing import TYPE_CHECKING
 
 from handrail.toml.index import Loc, StringValue, TomlIndex, index
 from handrail.toml.problems import TomlSyntaxError, parse
+
+if TYPE_CHECKING:
+    # tomlkit loads with the first edit of a context list, not with the server (issue 17).
+    import tomlkit
+    import tomlkit.items
 
 EntrySpan = StringValue
 """One string in the context array (`StringValue`: its text, line and columns between the
@@ -58,6 +60,9 @@ class ContextEditError(ValueError):
 
 
 def _parse_array(text: str) -> tuple[tomlkit.TOMLDocument, tomlkit.items.Array]:
+    import tomlkit
+    import tomlkit.items
+
     try:
         parse(text)
     except TomlSyntaxError as exc:
@@ -139,6 +144,8 @@ def add_context_entries(text: str, entries: Sequence[str]) -> ContextAddition:
     if not added:
         return ContextAddition(text, [], present)
     if "context" not in data:
+        import tomlkit
+
         document, array = tomlkit.parse(text), tomlkit.array()
         array.multiline(True)
         array.extend(added)

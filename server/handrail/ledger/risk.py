@@ -17,10 +17,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-
-from pathspec import GitIgnoreSpec
+from typing import TYPE_CHECKING
 
 from handrail.workflow.model import RiskTier, Workflow
+
+if TYPE_CHECKING:
+    # pathspec loads with the first tier compiled, not with the server (issue 17).
+    from pathspec import GitIgnoreSpec
 
 # A keyword counts as a whole word. In code a "word" also ends at `_`, at a digit/letter
 # change is not a boundary, and at a camelCase hump (`getPassword`, `JWTToken`), because
@@ -53,6 +56,8 @@ def _key(workflow: Workflow) -> _TierKey:
 
 @lru_cache(maxsize=32)
 def _compile(key: _TierKey) -> _Compiled:
+    from pathspec import GitIgnoreSpec
+
     tiers: list[_CompiledTier] = []
     problems: list[str] = []
     for index, (name, paths, keywords) in enumerate(key):
@@ -149,6 +154,8 @@ def decide_tier(
 
 
 def _path_matches(pattern: str, rel: str) -> bool:
+    from pathspec import GitIgnoreSpec
+
     try:
         return GitIgnoreSpec.from_lines([pattern]).match_file(rel)
     except ValueError:

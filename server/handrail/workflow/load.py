@@ -24,7 +24,6 @@ from functools import cache, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 from pydantic import ValidationError
 
 import handrail
@@ -643,6 +642,8 @@ def _pattern_problems(
         layer = next((owners[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in owners), -1)
         if layer == _PACK_LAYER:
             continue  # the shipped packs' patterns are tested with the packs
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
         try:
             GitIgnoreSpecPattern.pattern_to_regex(pattern)
         except ValueError:
