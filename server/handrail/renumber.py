@@ -25,6 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from handrail.block_ids import allocating, scan_markers
 from handrail.blocks.mark import MarkError, read_for_marking, rename_markers, replace_unchanged
@@ -60,6 +61,18 @@ class Renumbered:
     """Where the block that keeps `old_id` is: (path, begin line)."""
     carried: list[str] = field(default_factory=list)
     """Kinds of the evidence records carried over to the new id (e.g. "verification_run")."""
+
+    def as_json(self) -> dict[str, Any]:
+        """One JSON shape for `handrail renumber --json` and `handrail.renumber`."""
+        return {
+            "path": self.path,
+            "old": self.old_id,
+            "new": self.new_id,
+            "begin_line": self.begin_line,
+            "end_line": self.end_line,
+            "kept_by": {"path": self.kept_by[0], "line": self.kept_by[1]},
+            "carried": self.carried,
+        }
 
 
 @dataclass(slots=True)

@@ -776,6 +776,8 @@ def decompose_task(
     taken.add(parent_id)
     children: list[Task] = []
     findings: list[list[Finding]] = []
+    # The parent and every child share one context: its line ranges are read and pinned once.
+    pins = _pins(ws, workflow, context)
     for sub in subtasks:
         child_id = new_task_id(taken)
         taken.add(child_id)
@@ -787,7 +789,7 @@ def decompose_task(
             author=author,
             created=_timestamp(now),
             parent=parent_id,
-            context_hashes=_pins(ws, workflow, context),
+            context_hashes=dict(pins),
         )
         loaded = parse_task(
             render_task(child), path=ws.tasks_dir / f"{child_id}.toml", rel=task_rel(child_id)
@@ -804,6 +806,7 @@ def decompose_task(
         author=author,
         created=_timestamp(now),
         decomposed=True,
+        context_hashes=dict(pins),
     )
     written = [save_task(ws, parent)]
     written += [save_task(ws, child) for child in children]

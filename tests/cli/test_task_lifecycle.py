@@ -306,3 +306,20 @@ def test_a_hand_edit_after_verification_reopens_the_block_until_rechecked(repo: 
     assert gate_codes(repo) == [("HR314", "src/words.py")]
     assert run(repo, "explain", block).exit_code == 0
     assert gate_codes(repo) == []
+
+
+def test_decompose_pins_a_line_range_for_the_parent_and_every_child(repo: Path) -> None:
+    """One context, read once: the parent keeps the pin its children keep, so a moved range
+    is reported on every task that names it (HR207)."""
+    subs = [
+        "Given a text, return its words. It must split on whitespace only.",
+        "Given the words, return the n most frequent with counts. It must order ties "
+        "alphabetically.",
+    ]
+    args = ["task", "decompose", LONG_SPEC, "--sub", subs[0], "--sub", subs[1]]
+    made = run(repo, *args, "--context", "src/words.py#L1-L2", "--json")
+    assert made.exit_code == 0, made.output
+    payload = json.loads(made.output)
+    for task_id in (payload["parent"], *payload["children"]):
+        text = (repo / ".handrail" / "tasks" / f"{task_id}.toml").read_text(encoding="utf-8")
+        assert '"src/words.py#L1-L2" = "sha256:' in text, (task_id, text)

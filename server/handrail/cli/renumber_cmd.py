@@ -36,18 +36,7 @@ def renumber(ctx: Context, dry_run: bool, as_json: bool) -> None:
         emit_json(
             {
                 "dry_run": dry_run,
-                "renumbered": [
-                    {
-                        "path": r.path,
-                        "old": r.old_id,
-                        "new": r.new_id,
-                        "begin_line": r.begin_line,
-                        "end_line": r.end_line,
-                        "kept_by": {"path": r.kept_by[0], "line": r.kept_by[1]},
-                        "carried": r.carried,
-                    }
-                    for r in result.renumbered
-                ],
+                "renumbered": [r.as_json() for r in result.renumbered],
             }
         )
         return
