@@ -93,3 +93,6 @@ async def test_only_task_files_and_lists_of_entries_are_taken(workspace: Workspa
         task = (workspace.tasks_dir / "k3f7qa.toml").as_uri()
         with pytest.raises(JsonRpcException, match='"add" must be a list'):
             await client.run(COMMAND, {"uri": task, "add": "a.py"})
+        # An entry is read as `handrail task new` reads it: a broken one is refused, not added.
+        with pytest.raises(JsonRpcException, match="reversed line range"):
+            await client.run(COMMAND, {"uri": task, "add": ["a.py#L5-L2"]})

@@ -152,21 +152,13 @@ def _author(folder: FolderState) -> str | None:
 
 async def new_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Validate a spec and create the task, or create the template task and show it."""
-    from handrail.context.entries import EntryError, parse_entry
     from handrail.tasks import TaskFileError, create_task, create_template_task
 
     values = one_mapping(args, NEW_TASK)
     folder = folder_from(server, values, NEW_TASK)
     spec = text_arg(values, "spec", NEW_TASK, required=False)
     verify = text_arg(values, "verify", NEW_TASK, required=False)
-    context = values.get("context") or []
-    if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
-        raise bad_params(f'{NEW_TASK}: "context" must be a list of entries such as "src/a.py".')
-    for raw in context:
-        try:
-            parse_entry(raw)
-        except EntryError as exc:
-            raise bad_params(f"{NEW_TASK}: context entry {raw!r}: {exc}") from None
+    context = _context_entries(values, "context", NEW_TASK) or []
     _workflow_usable(folder, NEW_TASK)
     workflow = folder.snapshot.workflow.workflow
     author = await asyncio.to_thread(_author, folder)
@@ -274,7 +266,6 @@ def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
 async def edit_task_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Change a task's ``spec``, ``context`` (a list) or ``verify`` ("" for the workflow's),
     checked as at creation; a refused spec writes nothing (``"written": false``)."""
-    from handrail.context.entries import EntryError, parse_entry
     from handrail.tasks import TaskFileError, edit_task
 
     values = one_mapping(args, EDIT_TASK)
@@ -282,15 +273,7 @@ async def edit_task_command(server: HandrailServer, *args: Any) -> dict[str, Any
     task_id = _task_id(values, EDIT_TASK)
     spec = text_arg(values, "spec", EDIT_TASK, required=False)
     verify = text_arg(values, "verify", EDIT_TASK, required=False)
-    context = values.get("context")
-    if context is not None:
-        if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
-            raise bad_params(f'{EDIT_TASK}: "context" must be a list of entries such as "a.py".')
-        for raw in context:
-            try:
-                parse_entry(raw)
-            except EntryError as exc:
-                raise bad_params(f"{EDIT_TASK}: context entry {raw!r}: {exc}") from None
+    context = _context_entries(values, "context", EDIT_TASK)
     if spec is None and context is None and verify is None:
         raise bad_params(f'{EDIT_TASK}: give "spec", "context" or "verify" to change.')
     _workflow_usable(folder, EDIT_TASK)
@@ -351,23 +334,16 @@ async def decompose(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """``handrail task decompose``: ``spec`` (too long for one task) and, optionally, the
     edited ``subtasks``; without them (or with ``"dryRun": true``) the drafts, one per
     sentence. Creates the parent and its sub-tasks, all or nothing."""
-    from handrail.context.entries import EntryError, parse_entry
     from handrail.tasks import TaskFileError, decompose_drafts, decompose_task
 
     values = one_mapping(args, DECOMPOSE)
     folder = folder_from(server, values, DECOMPOSE)
     spec = text_arg(values, "spec", DECOMPOSE, required=True) or ""
     subtasks = values.get("subtasks")
-    context = values.get("context") or []
+    context = _context_entries(values, "context", DECOMPOSE) or []
     verify = text_arg(values, "verify", DECOMPOSE, required=False)
-    for name, value in (("subtasks", subtasks or []), ("context", context)):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad_params(f'{DECOMPOSE}: "{name}" must be a list of text.')
-    for raw in context:
-        try:
-            parse_entry(raw)
-        except EntryError as exc:
-            raise bad_params(f"{DECOMPOSE}: context entry {raw!r}: {exc}") from None
+    if not isinstance(subtasks or [], list) or not all(isinstance(v, str) for v in subtasks or []):
+        raise bad_params(f'{DECOMPOSE}: "subtasks" must be a list of text.')
     drafts = list(subtasks) if subtasks else decompose_drafts(spec)
     if not subtasks or values.get("dryRun") is True:
         return {"drafts": drafts, "parent": None, "children": [], "findings": []}
@@ -1003,14 +979,25 @@ async def renumber(server: HandrailServer, *args: Any) -> dict[str, Any]:
     }
 
 
-def _entries_arg(values: Mapping[str, Any], key: str, command: str) -> list[str]:
+def _context_entries(
+    values: Mapping[str, Any], key: str, command: str, *, parse: bool = True
+) -> list[str] | None:
+    """The context entries under `key` (None when absent), each read as `handrail task new`
+    reads them unless `parse` is off (entries to remove may be broken ones)."""
+    from handrail.context.entries import EntryError, parse_entry
+
     entries = values.get(key)
     if entries is None:
-        return []
+        return None
     if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
         raise bad_params(
             f'{command}: "{key}" must be a list of context entries such as "src/a.py".'
         )
+    for raw in entries if parse else ():
+        try:
+            parse_entry(raw)
+        except EntryError as exc:
+            raise bad_params(f"{command}: context entry {raw!r}: {exc}") from None
     return entries
 
 
@@ -1036,8 +1023,8 @@ def edit_task_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
     command = EDIT_TASK_CONTEXT
     values = one_mapping(args, command)
     uri = text_arg(values, "uri", command, required=True) or ""
-    add = _entries_arg(values, "add", command)
-    remove = _entries_arg(values, "remove", command)
+    add = _context_entries(values, "add", command) or []
+    remove = _context_entries(values, "remove", command, parse=False) or []
     folder, rel = server.locate(uri)
     if folder is None or rel is None or classify(rel) != "task":
         raise CommandFailed(f"{command}: {uri} is not a task file (.handrail/tasks/*.toml).")
