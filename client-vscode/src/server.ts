@@ -1,6 +1,6 @@
 // Starting, restarting and talking to `handrail lsp`.
 import { execFile } from "node:child_process";
-import { accessSync, constants, mkdirSync, realpathSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -21,6 +21,7 @@ import {
   serverCwd,
   serverEnvironment,
 } from "./logic/serverCommand";
+import { isExecutable, realpath } from "./logic/files";
 import { InitJson, initArgs, initSummary } from "./logic/initRepository";
 import { needsSentence, withSentence } from "./logic/note";
 import { selectedInterpreter } from "./python";
@@ -44,23 +45,6 @@ const RECORDING_COMMANDS = new Set([
   "handrail.verify",
   "handrail.verifyAll",
 ]);
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function realpath(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
-}
 
 function fileFolders(): string[] {
   return (vscode.workspace.workspaceFolders ?? [])

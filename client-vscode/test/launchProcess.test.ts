@@ -5,20 +5,18 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import {
-  accessSync,
   chmodSync,
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  realpathSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
+import { isExecutable, realpath } from "../src/logic/files";
 import {
   PROBE_ARGS,
   findOnPath,
@@ -59,22 +57,6 @@ plant("git", shellPlant("root-git"), true);
 const sentinelsWritten = (): string[] => readdirSync(sentinels);
 function clearSentinels(): void {
   for (const name of sentinelsWritten()) rmSync(path.join(sentinels, name));
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function realpath(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
 }
 
 /** The repository's .venv interpreter (CI creates it first), else python3 from PATH. */
