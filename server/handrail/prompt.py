@@ -7,7 +7,6 @@ is the "before generation" gate.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from handrail.workflow.model import Workflow
 
 if TYPE_CHECKING:
     from handrail.context.check import ContextReport
+    from handrail.workspace import Workspace
 
 _LANGUAGE_BY_SUFFIX = {
     ".py": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
@@ -57,18 +57,26 @@ _AROUND = 4
 _HERE = "<<< the code goes here >>>"
 
 
-def _withheld(point: InsertionPoint, shown: list[str], ignore: Sequence[str]) -> str | None:
+def _withheld(
+    point: InsertionPoint, shown: list[str], ws: Workspace, workflow: Workflow
+) -> str | None:
     """Why the lines around the insertion point must not reach the model, or None.
 
-    They come from the target file, not from the checked context: the same two rules apply to
-    them as to a context file (stage 2), or a pack for a `.env`-like file, or a line holding a
-    key next to the cursor, would send what the context check keeps back."""
-    import pathspec
-
+    They come from the target file, not from the checked context: the context's own two rules
+    apply to them (stage 2), the ignore patterns matched as `handrail context check` matches
+    them (`[context] ignore`, and `.gitignore` where the workflow uses it), and the secret
+    scan; else a pack for a `.env`-like file, or a key beside the cursor, would send what the
+    context check keeps back."""
+    from handrail.context.check import ignored_path
     from handrail.context.secrets import scan_text
+    from handrail.ignore import IgnoreMatcher
 
-    if ignore and pathspec.GitIgnoreSpec.from_lines(ignore).match_file(point.rel):
-        return "the file matches the context's ignore patterns ([context] ignore)"
+    rules = workflow.context
+    if workflow.severity_of("HR203") is not None:
+        matcher = IgnoreMatcher.for_workspace(ws, rules.ignore, use_gitignore=rules.use_gitignore)
+        hit = ignored_path(matcher, point.rel)
+        if hit is not None:
+            return f"the file matches the context's ignore patterns ({hit[0].pattern!r})"
     hits = scan_text("\n".join(shown) + "\n", filename=point.rel)
     if hits:
         kinds = ", ".join(sorted({h.type for h in hits}))
@@ -77,7 +85,7 @@ def _withheld(point: InsertionPoint, shown: list[str], ignore: Sequence[str]) ->
 
 
 def insertion_section(
-    point: InsertionPoint, around: int = _AROUND, *, ignore: Sequence[str] = ()
+    point: InsertionPoint, ws: Workspace, workflow: Workflow, around: int = _AROUND
 ) -> list[str]:
     """The pack's "Where the code goes" lines: the target file and a few lines either side,
     unless the file is one the context may not send or the lines look like a secret."""
@@ -112,7 +120,7 @@ def insertion_section(
         "change elsewhere (an import, a registration, a call), say so after the code block.",
         "",
     ]
-    why = _withheld(point, [*before, *after], ignore) if before or after else None
+    why = _withheld(point, [*before, *after], ws, workflow) if before or after else None
     if why is not None:
         return [*intro, f"(The lines around that place are not shown: {why}.)", ""]
     shown = [*before, _HERE, *after]
@@ -126,11 +134,18 @@ def build_prompt_pack(
     report: ContextReport,
     *,
     insertion: InsertionPoint | None = None,
+    ws: Workspace | None = None,
 ) -> PromptPack:
     """The pack for `loaded_task`, or a refusal carrying the findings that block it.
 
-    With `insertion`, the pack names the target file and shows the insertion point."""
+    With `insertion`, the pack names the target file and shows the insertion point; `ws` (then
+    required) is where its lines are checked as context is."""
     task = loaded_task.task
+    where: list[str] = []
+    if insertion is not None:
+        if ws is None:
+            raise ValueError("an insertion point needs the workspace its lines are checked in")
+        where = insertion_section(insertion, ws, workflow)
     findings = check_task(loaded_task, workflow) + list(report.findings)
     if has_errors(findings):
         return PromptPack(task.id, "", findings, refused=True)
@@ -153,11 +168,7 @@ def build_prompt_pack(
         f"- Keep the answer to one block of at most {gen.max_block_lines} lines.",
         *(f"- {line}" for line in gen.instructions),
         "",
-        *(
-            insertion_section(insertion, ignore=workflow.context.ignore)
-            if insertion is not None
-            else []
-        ),
+        *where,
         f"## Context ({len(report.entries)} file{'s' if len(report.entries) != 1 else ''}, "
         f"{report.total_tokens:,} tokens, {report.encoding_used})",
     ]

@@ -414,3 +414,17 @@ def test_the_insertion_point_never_sends_a_secret_or_an_ignored_file(
     pem = run(repo, "prompt", task_id, "--into", "deploy.pem:2")
     assert "MIIB" not in pem.output
     assert "the file matches the context's ignore patterns" in pem.output
+
+
+def test_a_gitignored_target_is_withheld_as_the_context_check_would(
+    repo: Path, server: tuple[str, Script]
+) -> None:
+    """The same matcher as `handrail context check`: `.gitignore` counts where the workflow
+    uses it (`use_gitignore`, on in the packs), not only `[context] ignore`."""
+    task_id = new_task(repo)
+    (repo / ".gitignore").write_text("local_settings.py\n")
+    (repo / "src" / "local_settings.py").write_text("DEBUG = True\nHOST = 'db.internal'\n")
+    shown = run(repo, "prompt", task_id, "--into", "src/local_settings.py:2")
+    assert shown.exit_code == 0, shown.output
+    assert "db.internal" not in shown.output
+    assert "the file matches the context's ignore patterns ('local_settings.py')" in shown.output

@@ -51,7 +51,7 @@ def prompt(ctx: Context, task_id: str, into: str | None, as_json: bool) -> None:
             fail(f"{exc.path or target_path}: {exc.message}")
         insertion = insertion_of(target)
     (report,) = task_context_reports(ws, workflow, [loaded_task])
-    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion)
+    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion, ws=ws)
     if as_json:
         emit_json(
             {

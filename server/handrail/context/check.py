@@ -165,7 +165,7 @@ def _lexical(path: str) -> str | None:
     return norm
 
 
-def _ignored(ignore: IgnoreLike, rel: str) -> tuple[IgnoreMatchLike, str] | None:
+def ignored_path(ignore: IgnoreLike, rel: str) -> tuple[IgnoreMatchLike, str] | None:
     """The first ignore match for `rel` or one of its folders (git ignores a folder's files)."""
     parts = rel.split("/")
     try:
@@ -464,7 +464,7 @@ def _report_ignored(
     rel: str,
     written: str | None,
 ) -> bool:
-    hit = _ignored(ignore, rel)
+    hit = ignored_path(ignore, rel)
     if hit is None:
         return False
     match, what = hit

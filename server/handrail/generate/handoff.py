@@ -122,7 +122,7 @@ def generate_code(
     from handrail.prompt import build_prompt_pack
 
     (report,) = task_context_reports(ws, workflow, [loaded_task])
-    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion)
+    pack = build_prompt_pack(loaded_task, workflow, report, insertion=insertion, ws=ws)
     if pack.refused:
         raise GenerationRefused(pack.findings)
     answer = stream_chat(

@@ -506,7 +506,7 @@ async def prompt(server: HandrailServer, *args: Any) -> dict[str, Any]:
     insertion = _insertion_point(server, values, folder, task_id)
     loaded = await asyncio.to_thread(_load_task, folder, task_id, PROMPT)
     report = await asyncio.to_thread(context_report, folder.snapshot, loaded)
-    pack = build_prompt_pack(loaded, workflow, report, insertion=insertion)
+    pack = build_prompt_pack(loaded, workflow, report, insertion=insertion, ws=folder.ws)
     folder.active_task = task_id
     return {
         "task": task_id,
