@@ -33,6 +33,7 @@ from lsprotocol.converters import get_converter
 
 from handrail.findings import Finding, Severity
 from handrail.lsp.convert import finding_to_diagnostic, split_lines
+from handrail.workspace import FileTooLarge, NotARegularFile, read_regular_file
 
 if TYPE_CHECKING:
     from handrail.lsp.server import HandrailServer
@@ -51,10 +52,12 @@ PUSH_READ_BUDGET = 50_000_000
 
 
 def _read(path: Path) -> str:
+    """The text the findings of `path` are placed in; "" for anything but a regular file of at
+    most `_MAX_READ` bytes. A repository decides what its paths are: a FIFO there must not
+    block the worker that answers the pull (`read_regular_file` never opens one blocking)."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(_MAX_READ).decode("utf-8", "replace")
-    except OSError:
+        return read_regular_file(path, _MAX_READ).decode("utf-8", "replace")
+    except (OSError, NotARegularFile, FileTooLarge):
         return ""
 
 

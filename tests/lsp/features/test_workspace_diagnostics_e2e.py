@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 from features_harness import Client, capabilities, make_task, running
+from lsp_client import HANG_GUARD_S
 from lsprotocol import types
 
 from handrail.workspace import Workspace
@@ -183,3 +185,25 @@ async def test_a_new_docs_url_is_a_new_result_for_a_closed_file(workspace: Works
         (hr300,) = [d for d in fresh.items if d.code == "HR300"]
         assert hr300.code_description is not None
         assert hr300.code_description.href.startswith("https://docs.example/handrail/")
+
+
+async def test_a_fifo_in_the_repository_never_blocks_the_pull(workspace: Workspace) -> None:
+    """A repository decides what its paths are: with `.handrail/workflow.toml` a FIFO, the gate
+    reports it (HR400) and the pull that places that finding must still answer."""
+    workflow = workspace.root / ".handrail" / "workflow.toml"
+    workflow.unlink(missing_ok=True)
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(workflow)
+    async with running([workspace.root]) as client:
+        opened = workspace.root / "opened.py"
+        opened.write_text("x = 1\n")
+        await client.diagnostics_of(client.open(opened, "x = 1\n"), 1)
+        pulled = await asyncio.wait_for(
+            client.workspace_diagnostic_async(
+                types.WorkspaceDiagnosticParams(previous_result_ids=[])
+            ),
+            HANG_GUARD_S,
+        )
+        (report,) = [r for r in pulled.items if r.uri == workflow.as_uri()]
+        assert isinstance(report, types.WorkspaceFullDocumentDiagnosticReport)
+        assert [d.code for d in report.items] == ["HR400"]
