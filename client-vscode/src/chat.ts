@@ -152,8 +152,8 @@ export class HandrailChat {
     if (warnings.length > 0) {
       stream.markdown(["The spec passes, with:", ...warnings, "", ""].join("\n"));
     }
-    if (created.uri.length > 0) {
-      stream.anchor(vscode.Uri.parse(created.uri), created.path);
+    if (created.uri !== null && created.uri.length > 0) {
+      stream.anchor(vscode.Uri.parse(created.uri), created.path ?? undefined);
       stream.markdown("\n\nNext: `/context` to check the context, `/generate` to generate.");
     }
     return { metadata: { command: "task", task: created.task } };
@@ -248,17 +248,14 @@ export class HandrailChat {
       stream.markdown(generateRefusal(task, pack.findings));
       return { metadata: { command: "generate", task, refused: true } };
     }
-    const temperature = pack.temperature ?? undefined;
+    const temperature = pack.temperature;
     stream.progress(
-      `Sending the prompt pack of ${task} to ${request.model.name}` +
-        (temperature === undefined ? "…" : ` at temperature ${temperature}…`),
+      `Sending the prompt pack of ${task} to ${request.model.name} at temperature ${temperature}…`,
     );
     const options: vscode.LanguageModelChatRequestOptions = {
       justification: `Handrail sends the checked prompt pack of task ${task}.`,
+      modelOptions: { temperature },
     };
-    if (temperature !== undefined) {
-      options.modelOptions = { temperature };
-    }
     let answer = "";
     try {
       const response = await request.model.sendRequest(

@@ -89,9 +89,7 @@ export async function markSelection(server: ServerController, active: ActiveTask
       );
       return;
     }
-    if (result.task !== null) {
-      await active.set(result.task);
-    }
+    await active.set(result.task);
   } catch (error) {
     report(error);
   }

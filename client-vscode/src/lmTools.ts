@@ -218,7 +218,7 @@ class MarkGeneratedTool implements vscode.LanguageModelTool<MarkGeneratedInput> 
     }
     await this.active.set(task);
     return result(
-      `Marked ${marked.path} lines ${marked.begin_line ?? "?"}-${marked.end_line ?? "?"} (markers included) as block ${marked.block ?? "?"} of task ${task}. The file changed: line numbers after the start moved by one, and by two after the end.`,
+      `Marked ${marked.path} lines ${marked.begin_line}-${marked.end_line} (markers included) as block ${marked.block} of task ${task}. The file changed: line numbers after the start moved by one, and by two after the end.`,
       {
         block: marked.block,
         path: marked.path,

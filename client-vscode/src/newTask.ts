@@ -255,7 +255,7 @@ async function showResult(
   if (summary.passed && !prompt.refused && prompt.prompt !== null) {
     items.push({
       label: copy,
-      detail: `Paste it into your model at temperature ${prompt.temperature ?? 0}.`,
+      detail: `Paste it into your model at temperature ${prompt.temperature}.`,
     });
   } else {
     items.push({

@@ -19,11 +19,18 @@ function task(id: string, status: TaskJson["status"], note: string | null = null
     path: `.handrail/tasks/${id}.toml`,
     status,
     title: `Spec of ${id}`,
+    uri: `file:///ws/.handrail/tasks/${id}.toml`,
     spec: `Spec of ${id}.`,
+    spec_hash: "sha256:0",
     context: ["src/a.py", "src/b.py#L1-L4"],
     verify: null,
+    risk: null,
+    author: null,
+    created: null,
     note,
     closed_at: status === "open" ? null : "2026-12-05T14:00:00+00:00",
+    parent: null,
+    decomposed: false,
     spec_history: [],
   };
 }
@@ -109,8 +116,14 @@ test("a refused edit names its findings; a new spec names the re-opened blocks",
 });
 
 test("status outcomes", () => {
-  assert.equal(statusOutcome({ task: "a", status: "done", path: "" }), "task a closed (done).");
-  assert.equal(statusOutcome({ task: "a", status: "open", path: "" }), "task a is open again.");
+  assert.equal(
+    statusOutcome({ task: "a", status: "done", path: "", parent_done: null }),
+    "task a closed (done).",
+  );
+  assert.equal(
+    statusOutcome({ task: "a", status: "open", path: "", parent_done: null }),
+    "task a is open again.",
+  );
 });
 
 test("the context line round-trips", () => {

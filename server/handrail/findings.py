@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class Severity(StrEnum):
@@ -21,6 +21,20 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.HINT: 3}
+
+
+class FindingJson(TypedDict):
+    """A finding as every front end emits it (`handrail check --format json`, the server's
+    command results); client-vscode's `FindingJson` is generated from it."""
+
+    code: str
+    severity: str
+    path: str
+    line: int | None
+    column: int | None
+    end_line: int | None
+    end_column: int | None
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +64,7 @@ class Finding:
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> FindingJson:
         """The JSON shape the contract promises (`handrail check --format json`)."""
         return {
             "code": self.code,
@@ -75,6 +89,6 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
 
-def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+def findings_json(findings: Iterable[Finding]) -> list[FindingJson]:
     """Findings as JSON objects, in report order (the shape every front end emits)."""
     return [f.as_json() for f in sorted(findings, key=Finding.sort_key)]

@@ -25,7 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from handrail.block_ids import allocating, scan_markers
 from handrail.blocks.mark import MarkError, read_for_marking, rename_markers, replace_unchanged
@@ -48,6 +48,23 @@ __all__ = ["RenumberResult", "Renumbered", "renumber"]
 _CARRIED = "carried over from block {old} by handrail renumber (record {record})"
 
 
+class KeptByJson(TypedDict):
+    path: str
+    line: int
+
+
+class RenumberedJson(TypedDict):
+    """`Renumbered` as `handrail renumber --json` and ``handrail.renumber`` report it."""
+
+    path: str
+    old: str
+    new: str
+    begin_line: int
+    end_line: int
+    kept_by: KeptByJson
+    carried: list[str]
+
+
 @dataclass(frozen=True, slots=True)
 class Renumbered:
     """One block that got a new id."""
@@ -62,7 +79,7 @@ class Renumbered:
     carried: list[str] = field(default_factory=list)
     """Kinds of the evidence records carried over to the new id (e.g. "verification_run")."""
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> RenumberedJson:
         """One JSON shape for `handrail renumber --json` and `handrail.renumber`."""
         return {
             "path": self.path,
@@ -71,7 +88,7 @@ class Renumbered:
             "begin_line": self.begin_line,
             "end_line": self.end_line,
             "kept_by": {"path": self.kept_by[0], "line": self.kept_by[1]},
-            "carried": self.carried,
+            "carried": list(self.carried),
         }
 
 

@@ -6,24 +6,10 @@
  */
 
 import { blocksInState } from "./plural";
+import { BlockStateJson, BlockStatesJson } from "./protocol.generated";
 
-export interface BlockStateJson {
-  block: string;
-  path: string;
-  line: number;
-  /** Most urgent first: "failing", "unverified", "needs explanation", … */
-  states: string[];
-  /** An error among its findings: the gate fails on this block. */
-  blocking: boolean;
-  messages: string[];
-}
-
-export interface BlockStatesJson {
-  /** Blocks per state, most urgent state first. */
-  counts: Record<string, number>;
-  blocking: number;
-  blocks: BlockStateJson[];
-}
+// `handrail.check`'s `blocks`, as the server's types say (protocol.generated.ts).
+export type { BlockStateJson, BlockStatesJson } from "./protocol.generated";
 
 export const ALL_VERIFIED = "every generated block is verified.";
 

@@ -1,114 +1,48 @@
-// The JSON shapes the `handrail.*` server commands return (docs/commands.md), as far as the
-// extension reads them. Everything else in a result is passed through untouched.
+// The JSON shapes the `handrail.*` server commands return (docs/commands.md). They are
+// generated from the server's own result types (protocol.generated.ts, written by
+// tests/contract/make_protocol.py and checked current by pytest); this module gives them the
+// names the extension uses, and holds what the extension works out from them.
 
-import { BlockStatesJson } from "./blockStates";
+import {
+  AcknowledgementJson,
+  CandidateJson,
+  CandidatesJson,
+  ContextReportJson,
+  FindingJson,
+  ListedTaskJson,
+  ReviewJson,
+} from "./protocol.generated";
 import { VerifyRunJson } from "./verifyOutput";
 
-export interface FindingJson {
-  code: string;
-  severity: string;
-  path: string;
-  line: number | null;
-  column: number | null;
-  end_line: number | null;
-  end_column: number | null;
-  message: string;
-}
+export type {
+  AcknowledgementJson,
+  CheckResult,
+  CommandName,
+  CommandResults,
+  ContextEntryJson,
+  DecomposeResult,
+  EditTaskContextResult,
+  EditTaskResult,
+  FindingJson,
+  ListTasksResult,
+  MarkSelectionResult,
+  NewTaskResult,
+  PromptResult,
+  TaskStatusResult,
+  ValidateSpecResult,
+} from "./protocol.generated";
 
-export interface ValidateSpecResult {
-  findings: FindingJson[];
-  ok: boolean;
-  /** The draft's sentences, as the server split them. */
-  sentences: string[];
-  max_sentences: number;
-  hard_max_sentences: number;
-  missing: string[];
-  placeholders: string[];
-  is_template: boolean;
-  empty: boolean;
-}
-
-export interface NewTaskResult {
-  task: string | null;
-  path: string;
-  uri: string;
-  template: boolean;
-  shown?: boolean;
-  findings: FindingJson[];
-}
-
-/** `handrail.editTaskContext`: `edit` is an LSP WorkspaceEdit for the client to apply. */
-export interface EditTaskContextResult {
-  edit: unknown;
-  added: string[];
-  removed: string[];
-  present: string[];
-}
-
-export interface ContextEntryJson {
-  entry: string;
-  path: string | null;
-  tokens: number | null;
-  status: string;
-  line: number | null;
-}
-
-export interface CheckContextResult {
-  task: string;
-  encoding: string;
-  encoding_note: string | null;
-  total_tokens: number;
-  max_tokens: number;
-  max_files: number;
-  entries: ContextEntryJson[];
-  drop: string[];
-  findings: FindingJson[];
-}
-
-export interface ContextCandidateJson {
-  path: string;
-  /** null when the file is not counted (too large, binary, unreadable). */
-  tokens: number | null;
-  status: string;
-}
-
-export interface ContextCandidatesResult {
-  encoding: string;
-  max_tokens: number;
-  max_files: number;
-  files: ContextCandidateJson[];
-  /** Present (true) when the server listed only the first files. */
-  truncated?: boolean;
-}
-
-export interface PromptResult {
-  task: string;
-  refused: boolean;
-  prompt: string | null;
-  temperature: number | null;
-  findings: FindingJson[];
-}
-
-export interface CheckResult {
-  findings: FindingJson[];
-  files_checked: number;
-  workflow_invalid: boolean;
-  errors: number;
-  /** Each block's state from the same findings (`handrail.ledger.states`). */
-  blocks: BlockStatesJson;
-}
-
-export interface MarkSelectionResult {
-  applied: boolean;
-  block: string | null;
-  task: string | null;
-  path: string;
-  begin_line: number | null;
-  end_line: number | null;
-  reason?: string;
-  task_uri?: string;
-  shown?: boolean;
-}
+/** `handrail.checkContext` (and `handrail context check --json`). */
+export type CheckContextResult = ContextReportJson;
+export type ContextCandidateJson = CandidateJson;
+/** `handrail.contextCandidates`: `truncated` is present (true) when only the first files are listed. */
+export type ContextCandidatesResult = CandidatesJson;
+/** `handrail.review`: a teammate's verdict recorded per block, or refused with a reason. */
+export type ReviewResult = ReviewJson;
+/** One task as `handrail.listTasks` reports it (`blocks` when one task was asked for). */
+export type TaskJson = ListedTaskJson;
+/** `handrail.recordTrace` / `handrail.explain` (and `handrail trace|explain --json`). */
+export type TraceResult = AcknowledgementJson;
 
 export interface VerifyResult {
   target: string;
@@ -157,14 +91,6 @@ export interface InsertGeneratedResult {
   reason?: string;
 }
 
-/** `handrail.review`: a teammate's verdict recorded per block, or refused with a reason. */
-export interface ReviewResult {
-  reviewer: string;
-  verdict: "approve" | "request_changes";
-  recorded: { block: string; path: string; content_hash: string; record: string }[];
-  refused: { block: string; path: string; reason: string }[];
-}
-
 export function reviewOutcome(result: ReviewResult): { ok: boolean; message: string } {
   const word = result.verdict === "approve" ? "approval" : "request for changes";
   const parts: string[] = [];
@@ -182,53 +108,4 @@ export function reviewOutcome(result: ReviewResult): { ok: boolean; message: str
     ok: result.refused.length === 0 && result.recorded.length > 0,
     message: parts.join(" "),
   };
-}
-
-/** One task as `handrail.listTasks` reports it. */
-export interface TaskJson {
-  task: string;
-  path: string;
-  uri?: string;
-  status: "open" | "done" | "abandoned";
-  title: string;
-  spec: string;
-  context: string[];
-  verify: string | null;
-  note: string | null;
-  closed_at: string | null;
-  parent?: string | null;
-  decomposed?: boolean;
-  /** Edits made with Edit Task (the spec they replaced), then a hand edit of the TOML, which
-   * has no earlier spec and no date of its own: `first_seen` bounds it. */
-  spec_history: (
-    | { spec: string; replaced: string; by_hand?: false }
-    | { spec: null; replaced: null; by_hand: true; first_seen: string }
-  )[];
-  blocks?: string[];
-}
-
-export interface ListTasksResult {
-  tasks: TaskJson[];
-  closed_hidden: number;
-}
-
-export interface EditTaskResult {
-  task: string;
-  written: boolean;
-  spec_changed: boolean;
-  reopened_blocks: string[];
-  findings: FindingJson[];
-}
-
-export interface TaskStatusResult {
-  task: string;
-  status: "open" | "done" | "abandoned";
-  path: string;
-}
-
-export interface DecomposeResult {
-  drafts: string[];
-  parent: string | null;
-  children: string[];
-  findings: FindingJson[][];
 }

@@ -42,9 +42,7 @@ export function taskPickItems(result: ListTasksResult, which: "open" | "closed")
     result.tasks
       // A decomposed parent is worked on through its sub-tasks: pickers that start work skip it.
       .filter((task) =>
-        which === "open"
-          ? task.status === "open" && task.decomposed !== true
-          : task.status !== "open",
+        which === "open" ? task.status === "open" && !task.decomposed : task.status !== "open",
       )
       .map((task) => ({
         label: task.task,

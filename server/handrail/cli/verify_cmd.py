@@ -32,6 +32,7 @@ from handrail.verify.run import (
 from handrail.workspace import Workspace
 
 if TYPE_CHECKING:
+    from handrail.review.acknowledgements import AckKind
     from handrail.verify.trust import TrustRequest
     from handrail.verify.with_probe import VerifiedAndProbed
 
@@ -298,79 +299,32 @@ def _the_block(ws: Workspace, block_id: str) -> tuple[FoundBlock, str]:
     return block, block_content(read[0], parsed)
 
 
-def _record_ack(ctx: Context, block_id: str, kind: str, note: str, as_json: bool) -> None:
-    from handrail.ledger.evidence import EvidenceIndex, evaluate_block
-    from handrail.ledger.records import Explanation, Trace
-    from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.tasks import load_all_tasks
+def _record_ack(ctx: Context, block_id: str, kind: AckKind, note: str, as_json: bool) -> None:
+    from handrail.ledger.store import LedgerWriteError
+    from handrail.review.acknowledgements import record_acknowledgement
     from handrail.workflow.init import git_owner
-    from handrail.workflow.load import load_workflow
 
     ws = ctx.ws
     block, content = _the_block(ws, block_id)
-    author = git_owner(ws.root)
-    record: Trace | Explanation
-    if kind == "trace":
-        record = Trace.create(
-            block_id=block_id, content_hash=block.content_hash, note=note, author=author
-        )
-    else:
-        from handrail.tasks import current_spec_hash
-
-        record = Explanation.create(
-            block_id=block_id,
-            content_hash=block.content_hash,
-            author=author,
-            spec_hash=current_spec_hash(ws, block.task_id),
-        )
-    ledger = Ledger(ws)
     try:
-        ledger.append(record)
+        done = record_acknowledgement(
+            ws, kind, block_id, block.path, content, author=git_owner(ws.root), note=note
+        )
     except LedgerWriteError as exc:
         fail(f"the {kind} was not recorded: {exc}", EXIT_FINDINGS)
-
-    workflow = load_workflow(ws).workflow
-    task = load_all_tasks(ws, workflow).tasks.get(block.task_id)
-    evidence = evaluate_block(
-        EvidenceIndex.build(ledger.read(workflow).records),
-        block_id,
-        block.path,
-        content,
-        workflow,
-        task_risk=task.task.risk if task else None,
-    )
-    still: list[str] = []
-    if evidence.status != "verified":
-        still.append("a passing verification run on this content (`handrail verify`)")
-    still += [n.replace("_", " ") for n in evidence.needs]
-    if evidence.explanation_required and not evidence.explained:
-        still.append(f"your explanation (`handrail explain {block_id}`)")
     if as_json:
-        emit_json(
-            {
-                "block": block_id,
-                "path": block.path,
-                "content_hash": block.content_hash,
-                "record": record.id,
-                "kind": kind,
-                "author": author,
-                "status": evidence.status,
-                "tier": evidence.tier.name if evidence.tier else None,
-                "still_needed": still,
-                "verified": evidence.is_verified,
-            }
-        )
+        emit_json(done.to_json())
         return
-    who = f" by {author}" if author else ""
+    who = f" by {done.author}" if done.author else ""
     what = "manual trace" if kind == "trace" else "acknowledgement that you can explain every line"
     click.echo(
         f"Recorded your {what} of {block_id} in {block.path}{who}, for its current content "
-        f"({block.content_hash[:19]}…). Editing the block voids it."
+        f"({done.content_hash[:19]}…). Editing the block voids it."
     )
-    if kind == "trace" and (evidence.tier is None or "trace" not in evidence.tier.requires):
+    if kind == "trace" and not done.trace_required:
         click.echo("(Its risk tier does not require a trace; the record is kept anyway.)")
-    if still:
-        click.echo("Still needed: " + "; ".join(still) + ".")
+    if done.still_needed:
+        click.echo("Still needed: " + "; ".join(done.still_needed) + ".")
     else:
         click.echo(f"{block_id} has everything the workflow asks for.")
 

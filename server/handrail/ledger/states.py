@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity
@@ -65,6 +65,24 @@ def _rank(state: str) -> int:
     return STATE_ORDER.index(state) if state in STATE_ORDER else len(STATE_ORDER)
 
 
+class BlockStateJson(TypedDict):
+    block: str
+    path: str
+    line: int
+    states: list[str]
+    """Most urgent first ("failing", "unverified", "changed", "needs trace", ...)."""
+    blocking: bool
+    messages: list[str]
+
+
+class BlockStatesJson(TypedDict):
+    """`BlockStates` as ``handrail.check`` reports it (what the status bar counts)."""
+
+    counts: dict[str, int]
+    blocking: int
+    blocks: list[BlockStateJson]
+
+
 @dataclass(slots=True)
 class BlockState:
     """One block and every state the gate's findings put it in, most urgent first."""
@@ -77,7 +95,7 @@ class BlockState:
     """An error among its findings: the gate fails on this block."""
     messages: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> BlockStateJson:
         return {
             "block": self.block_id,
             "path": self.path,
@@ -108,7 +126,7 @@ class BlockStates:
         """Blocks the gate fails on."""
         return sum(1 for b in self.blocks if b.blocking)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> BlockStatesJson:
         return {
             "counts": self.counts,
             "blocking": self.blocking,

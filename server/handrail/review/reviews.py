@@ -14,11 +14,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from handrail.ledger.evidence import EvidenceIndex
 from handrail.ledger.records import Review, Verdict
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
+
+
+class ReviewedBlockJson(TypedDict):
+    block: str
+    path: str
+    content_hash: str
+    record: str
+
+
+class RefusedReviewJson(TypedDict):
+    block: str
+    path: str
+    reason: str
+
+
+class ReviewJson(TypedDict):
+    """`ReviewResult` as `handrail review --json` and ``handrail.review`` report it."""
+
+    reviewer: str
+    verdict: Verdict
+    recorded: list[ReviewedBlockJson]
+    refused: list[RefusedReviewJson]
 
 
 class ReviewError(Exception):
@@ -47,7 +70,7 @@ class ReviewResult:
     recorded: list[ReviewedBlock] = field(default_factory=list)
     refused: list[RefusedReview] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> ReviewJson:
         return {
             "reviewer": self.reviewer,
             "verdict": self.verdict,

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from command_shapes import result_errors
 from lsp_client import (
     HANG_GUARD_S,
     DocumentClient,
@@ -122,9 +123,13 @@ class Client(DocumentClient):
             name, arguments = command.command, command.arguments
         else:
             name, arguments = command, [argument] if argument is not None else None
-        return await self.workspace_execute_command_async(
+        result = await self.workspace_execute_command_async(
             types.ExecuteCommandParams(command=name, arguments=arguments)
         )
+        # Every answer of the real server must have its declared type (the command contract,
+        # tests/contract/): the shared examples alone could drift from what the server sends.
+        assert result_errors(name, result) == [], (name, result_errors(name, result))
+        return result
 
 
 def _to_change(text: str, edit: types.TextEdit) -> TextChange:

@@ -247,8 +247,8 @@ async def _insert(
     )
     if result["applied"]:
         await server.reanalyze_open_documents()
-    result["replaced"] = target.replaces.block_id if target.replaces else None
-    return {"refused": False, **result}
+    replaced = target.replaces.block_id if target.replaces else None
+    return {"refused": False, **result, "replaced": replaced}
 
 
 def register(server: HandrailServer) -> None:

@@ -1,0 +1,267 @@
+"""The result of every ``handrail.*`` server command, as a type: the command contract.
+
+Each command's handler is annotated with its result type here, so mypy checks every key it
+returns; `COMMAND_RESULTS` names the type of each command. Two checks hold the server and its
+clients together (tests/contract/, docs/commands.md):
+
+- the example results in tests/contract/commands/<command>.json must have exactly these
+  shapes (pytest), and so must every answer the real server gives in the end-to-end tests;
+- client-vscode/src/logic/protocol.generated.ts is generated from these types
+  (tests/contract/make_protocol.py; pytest fails when it is stale), and node's tests check the
+  same example results against it.
+
+Engine use cases own the types of what they return (`FindingJson`, `CandidatesJson`,
+`AcknowledgementJson`, `ReviewJson`, `BlockStatesJson`, `RenumberedJson`); the answers the
+server composes itself are typed here. `TaskJson` and `ContextReportJson` describe
+`handrail.tasks.task_json` and `ContextReport.as_json`, and belong next to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+from handrail.context.candidates import CandidateJson, CandidatesJson
+from handrail.findings import FindingJson
+from handrail.ledger.states import BlockStateJson, BlockStatesJson
+from handrail.lsp.features.command_names import (
+    CHECK,
+    CHECK_CONTEXT,
+    CLOSE_TASK,
+    CONTEXT_CANDIDATES,
+    DECOMPOSE,
+    DISMISS_INSERTION,
+    EDIT_TASK,
+    EDIT_TASK_CONTEXT,
+    EXPLAIN,
+    LIST_TASKS,
+    MARK_SELECTION,
+    NEW_TASK,
+    NOTE,
+    PROMPT,
+    RECORD_TRACE,
+    RENUMBER,
+    REOPEN_TASK,
+    REVIEW,
+    SET_ACTIVE_TASK,
+    VALIDATE_SPEC,
+)
+from handrail.renumber import KeptByJson, RenumberedJson
+from handrail.review.acknowledgements import AcknowledgementJson
+from handrail.review.reviews import RefusedReviewJson, ReviewedBlockJson, ReviewJson
+
+TaskStatus = Literal["open", "done", "abandoned"]
+
+
+class NewTaskResult(TypedDict):
+    task: str | None
+    """None when the spec was refused (nothing was written)."""
+    path: str | None
+    uri: str | None
+    template: bool
+    shown: NotRequired[bool]
+    """Only for a template task: whether the editor opened it."""
+    findings: list[FindingJson]
+
+
+class ValidateSpecResult(TypedDict):
+    findings: list[FindingJson]
+    ok: bool
+    sentences: list[str]
+    max_sentences: int
+    hard_max_sentences: int
+    missing: list[str]
+    placeholders: list[str]
+    is_template: bool
+    empty: bool
+
+
+class EditedSpecJson(TypedDict):
+    """An earlier spec replaced through Edit Task (or `handrail task edit`)."""
+
+    spec: str
+    replaced: str
+    by_hand: Literal[False]
+
+
+class HandEditedSpecJson(TypedDict):
+    """A spec changed in the TOML by hand: no earlier text, the ledger dates it (HR314)."""
+
+    spec: None
+    replaced: None
+    by_hand: Literal[True]
+    first_seen: str
+
+
+class TaskJson(TypedDict):
+    """A task as `handrail.tasks.task_json` reports it (`task list/show --json` too)."""
+
+    task: str
+    path: str
+    status: TaskStatus
+    title: str
+    spec: str
+    spec_hash: str
+    context: list[str]
+    verify: str | None
+    risk: str | None
+    author: str | None
+    created: str | None
+    closed_at: str | None
+    note: str | None
+    parent: str | None
+    decomposed: bool
+    spec_history: list[EditedSpecJson | HandEditedSpecJson]
+
+
+class ListedTaskJson(TaskJson):
+    uri: str
+    blocks: NotRequired[list[str]]
+    """Only when one task was asked for: the blocks the ledger knows for it."""
+
+
+class ListTasksResult(TypedDict):
+    tasks: list[ListedTaskJson]
+    closed_hidden: int
+
+
+class EditTaskResult(TypedDict):
+    task: str
+    written: bool
+    spec_changed: bool
+    reopened_blocks: list[str]
+    findings: list[FindingJson]
+
+
+class TaskStatusResult(TypedDict):
+    task: str
+    status: TaskStatus
+    path: str
+    parent_done: str | None
+    """The parent task closed as done with its last sub-task, if any."""
+
+
+class DecomposeResult(TypedDict):
+    drafts: list[str]
+    parent: str | None
+    children: list[str]
+    findings: list[list[FindingJson]]
+    """One list per task written: the parent's, then each sub-task's."""
+
+
+class ContextEntryJson(TypedDict):
+    entry: str
+    path: str
+    tokens: int | None
+    status: str
+    line: int
+
+
+class ContextReportJson(TypedDict):
+    """`handrail.context.check.ContextReport.as_json` (`handrail context check --json`)."""
+
+    task: str
+    encoding: str
+    encoding_note: str | None
+    total_tokens: int
+    max_tokens: int
+    max_files: int
+    entries: list[ContextEntryJson]
+    drop: list[str]
+    findings: list[FindingJson]
+
+
+class EditTaskContextResult(TypedDict):
+    edit: Any
+    """An LSP WorkspaceEdit for the client to apply; null when nothing changes."""
+    added: list[str]
+    removed: list[str]
+    present: list[str]
+
+
+class PromptResult(TypedDict):
+    task: str
+    refused: bool
+    prompt: str | None
+    temperature: float
+    findings: list[FindingJson]
+
+
+class MarkResult(TypedDict):
+    """A block marked in an editor's buffer (`marking_commands.apply_mark`)."""
+
+    applied: bool
+    block: str
+    task: str
+    path: str
+    begin_line: int
+    end_line: int
+    reason: NotRequired[str]
+    """Why the edit was not applied (only when it was not)."""
+
+
+class MarkSelectionResult(MarkResult):
+    task_uri: NotRequired[str]
+    """Only when a template task was created for the lines."""
+    shown: NotRequired[bool]
+
+
+class NoteResult(TypedDict):
+    note: dict[str, Any]
+    """The `Note` ledger record as written."""
+    message: str
+
+
+class CheckResult(TypedDict):
+    findings: list[FindingJson]
+    blocks: BlockStatesJson
+    files_checked: int
+    workflow_invalid: bool
+    errors: int
+
+
+class DismissInsertionResult(TypedDict):
+    dismissed: bool
+
+
+class SetActiveTaskResult(TypedDict):
+    task: str | None
+    folder: str
+
+
+class RenumberResult(TypedDict):
+    dryRun: bool
+    renumbered: list[RenumberedJson]
+
+
+COMMAND_RESULTS: dict[str, Any] = {
+    NEW_TASK: NewTaskResult,
+    VALIDATE_SPEC: ValidateSpecResult,
+    LIST_TASKS: ListTasksResult,
+    EDIT_TASK: EditTaskResult,
+    CLOSE_TASK: TaskStatusResult,
+    REOPEN_TASK: TaskStatusResult,
+    DECOMPOSE: DecomposeResult,
+    CHECK_CONTEXT: ContextReportJson,
+    CONTEXT_CANDIDATES: CandidatesJson,
+    EDIT_TASK_CONTEXT: EditTaskContextResult,
+    PROMPT: PromptResult,
+    MARK_SELECTION: MarkSelectionResult,
+    RECORD_TRACE: AcknowledgementJson,
+    EXPLAIN: AcknowledgementJson,
+    REVIEW: ReviewJson,
+    NOTE: NoteResult,
+    CHECK: CheckResult,
+    DISMISS_INSERTION: DismissInsertionResult,
+    SET_ACTIVE_TASK: SetActiveTaskResult,
+    RENUMBER: RenumberResult,
+}
+"""Each command's result type (a TypedDict), by command name."""
+
+__all__ = [
+    "COMMAND_RESULTS",
+    "BlockStateJson",
+    "CandidateJson",
+    "KeptByJson",
+    "RefusedReviewJson",
+    "ReviewedBlockJson",
+]
