@@ -367,13 +367,11 @@ export async function insertGenerated(
     }
     await active.set(argument.task);
     const editor = await vscode.window.showTextDocument(document);
-    if (result.begin_line !== null) {
-      const position = new vscode.Position(result.begin_line - 1, 0);
-      editor.selection = new vscode.Selection(position, position);
-      editor.revealRange(new vscode.Range(position, position));
-    }
+    const position = new vscode.Position(result.begin_line - 1, 0);
+    editor.selection = new vscode.Selection(position, position);
+    editor.revealRange(new vscode.Range(position, position));
     void vscode.window.showInformationMessage(
-      `Handrail: inserted block ${result.block ?? ""} (lines ${result.begin_line ?? "?"}-${result.end_line ?? "?"} of ${result.path}); verify it before review.`,
+      `Handrail: inserted block ${result.block} (lines ${result.begin_line}-${result.end_line} of ${result.path}); verify it before review.`,
     );
   } catch (error) {
     void vscode.window.showErrorMessage(`Handrail: ${errorText(error)}`);

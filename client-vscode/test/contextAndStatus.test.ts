@@ -133,7 +133,11 @@ test("the verify outcome prefers the server's sentence and is ok only when it ra
     trusted: true,
     ran: true,
     cancelled: false,
+    runs: [],
+    blocks: [],
     findings: [],
+    message: "",
+    ignored: [],
   };
   assert.deepEqual(verifyOutcome(base), {
     ok: true,

@@ -65,6 +65,13 @@ class RenumberedJson(TypedDict):
     carried: list[str]
 
 
+class RenumberJson(TypedDict):
+    """`RenumberResult.as_json`: ``dry_run`` says nothing was written."""
+
+    dry_run: bool
+    renumbered: list[RenumberedJson]
+
+
 @dataclass(frozen=True, slots=True)
 class Renumbered:
     """One block that got a new id."""
@@ -97,6 +104,10 @@ class RenumberResult:
     renumbered: list[Renumbered] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     """The records written (none on a dry run)."""
+
+    def as_json(self, *, dry_run: bool) -> RenumberJson:
+        """One JSON shape for `handrail renumber --json` and ``handrail.renumber``."""
+        return {"dry_run": dry_run, "renumbered": [r.as_json() for r in self.renumbered]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,9 @@ def test_the_extensions_types_are_generated_from_the_servers() -> None:
 
 
 def test_every_command_has_a_result_type_and_an_example() -> None:
-    assert sorted(HANDLERS) == sorted(COMMAND_RESULTS)
+    # Every command the server advertises is in COMMAND_RESULTS: test_commands_e2e.py checks
+    # the list the real server sends in its capabilities.
+    assert set(HANDLERS) <= set(COMMAND_RESULTS)
     assert sorted(_examples()) == sorted(COMMAND_RESULTS)
 
 

@@ -15,6 +15,10 @@ export interface AcknowledgementJson {
   verified: boolean;
 }
 
+export interface ApproveTrustResult {
+  approved: string[];
+}
+
 export interface BlockStateJson {
   block: string;
   path: string;
@@ -115,11 +119,42 @@ export interface FindingJson {
   message: string;
 }
 
+export interface GenerateRefusedResult {
+  refused: true;
+  applied: false;
+  findings: FindingJson[];
+}
+
+export interface GeneratedResult {
+  applied: boolean;
+  block: string;
+  task: string;
+  path: string;
+  begin_line: number;
+  end_line: number;
+  reason?: string;
+  refused: false;
+  replaced: string | null;
+  model: string;
+}
+
 export interface HandEditedSpecJson {
   spec: null;
   replaced: null;
   by_hand: true;
   first_seen: string;
+}
+
+export interface InsertedResult {
+  applied: boolean;
+  block: string;
+  task: string;
+  path: string;
+  begin_line: number;
+  end_line: number;
+  reason?: string;
+  refused: false;
+  replaced: string | null;
 }
 
 export interface KeptByJson {
@@ -193,8 +228,8 @@ export interface RefusedReviewJson {
   reason: string;
 }
 
-export interface RenumberResult {
-  dryRun: boolean;
+export interface RenumberJson {
+  dry_run: boolean;
   renumbered: RenumberedJson[];
 }
 
@@ -234,6 +269,19 @@ export interface TaskStatusResult {
   parent_done: string | null;
 }
 
+export interface TrustCommandJson {
+  command: string;
+  where: string;
+  blocks: string[];
+  approved: boolean;
+}
+
+export interface TrustStatusResult {
+  editor_trusted: boolean;
+  commands: TrustCommandJson[];
+  pending: string[];
+}
+
 export interface ValidateSpecResult {
   findings: FindingJson[];
   ok: boolean;
@@ -246,8 +294,23 @@ export interface ValidateSpecResult {
   empty: boolean;
 }
 
+export interface VerifyAnswerJson {
+  target: string;
+  ok: boolean;
+  trusted: boolean;
+  ran: boolean;
+  cancelled: boolean;
+  runs: Record<string, unknown>[];
+  blocks: Record<string, unknown>[];
+  findings: FindingJson[];
+  message: string;
+  ignored: string[];
+  probe?: Record<string, unknown>[];
+}
+
 /** Each command's result type, by command name. */
 export interface CommandResults {
+  "handrail.approveTrust": ApproveTrustResult;
   "handrail.check": CheckResult;
   "handrail.checkContext": ContextReportJson;
   "handrail.closeTask": TaskStatusResult;
@@ -257,17 +320,22 @@ export interface CommandResults {
   "handrail.editTask": EditTaskResult;
   "handrail.editTaskContext": EditTaskContextResult;
   "handrail.explain": AcknowledgementJson;
+  "handrail.generate": GeneratedResult | GenerateRefusedResult;
+  "handrail.insertGenerated": InsertedResult;
   "handrail.listTasks": ListTasksResult;
   "handrail.markSelection": MarkSelectionResult;
   "handrail.newTask": NewTaskResult;
   "handrail.note": NoteResult;
   "handrail.prompt": PromptResult;
   "handrail.recordTrace": AcknowledgementJson;
-  "handrail.renumber": RenumberResult;
+  "handrail.renumber": RenumberJson;
   "handrail.reopenTask": TaskStatusResult;
   "handrail.review": ReviewJson;
   "handrail.setActiveTask": SetActiveTaskResult;
+  "handrail.trustStatus": TrustStatusResult;
   "handrail.validateSpec": ValidateSpecResult;
+  "handrail.verify": VerifyAnswerJson;
+  "handrail.verifyAll": VerifyAnswerJson;
 }
 
 export type CommandName = keyof CommandResults;
@@ -275,6 +343,7 @@ export type CommandName = keyof CommandResults;
 /** The same types as data, for the contract test (tests/contract/commands/). */
 export const COMMAND_CONTRACT = {
   "commands": {
+    "handrail.approveTrust": {"type": "ref", "name": "ApproveTrustResult"},
     "handrail.check": {"type": "ref", "name": "CheckResult"},
     "handrail.checkContext": {"type": "ref", "name": "ContextReportJson"},
     "handrail.closeTask": {"type": "ref", "name": "TaskStatusResult"},
@@ -284,17 +353,22 @@ export const COMMAND_CONTRACT = {
     "handrail.editTask": {"type": "ref", "name": "EditTaskResult"},
     "handrail.editTaskContext": {"type": "ref", "name": "EditTaskContextResult"},
     "handrail.explain": {"type": "ref", "name": "AcknowledgementJson"},
+    "handrail.generate": {"type": "union", "of": [{"type": "ref", "name": "GeneratedResult"}, {"type": "ref", "name": "GenerateRefusedResult"}]},
+    "handrail.insertGenerated": {"type": "ref", "name": "InsertedResult"},
     "handrail.listTasks": {"type": "ref", "name": "ListTasksResult"},
     "handrail.markSelection": {"type": "ref", "name": "MarkSelectionResult"},
     "handrail.newTask": {"type": "ref", "name": "NewTaskResult"},
     "handrail.note": {"type": "ref", "name": "NoteResult"},
     "handrail.prompt": {"type": "ref", "name": "PromptResult"},
     "handrail.recordTrace": {"type": "ref", "name": "AcknowledgementJson"},
-    "handrail.renumber": {"type": "ref", "name": "RenumberResult"},
+    "handrail.renumber": {"type": "ref", "name": "RenumberJson"},
     "handrail.reopenTask": {"type": "ref", "name": "TaskStatusResult"},
     "handrail.review": {"type": "ref", "name": "ReviewJson"},
     "handrail.setActiveTask": {"type": "ref", "name": "SetActiveTaskResult"},
+    "handrail.trustStatus": {"type": "ref", "name": "TrustStatusResult"},
     "handrail.validateSpec": {"type": "ref", "name": "ValidateSpecResult"},
+    "handrail.verify": {"type": "ref", "name": "VerifyAnswerJson"},
+    "handrail.verifyAll": {"type": "ref", "name": "VerifyAnswerJson"},
   },
   "objects": {
     "AcknowledgementJson": {
@@ -308,6 +382,9 @@ export const COMMAND_CONTRACT = {
       "tier": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "still_needed": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "verified": {"shape": {"type": "boolean"}, "required": true},
+    },
+    "ApproveTrustResult": {
+      "approved": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
     },
     "BlockStateJson": {
       "block": {"shape": {"type": "string"}, "required": true},
@@ -396,11 +473,39 @@ export const COMMAND_CONTRACT = {
       "end_column": {"shape": {"type": "union", "of": [{"type": "integer"}, {"type": "null"}]}, "required": true},
       "message": {"shape": {"type": "string"}, "required": true},
     },
+    "GenerateRefusedResult": {
+      "refused": {"shape": {"type": "literal", "value": true}, "required": true},
+      "applied": {"shape": {"type": "literal", "value": false}, "required": true},
+      "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+    },
+    "GeneratedResult": {
+      "applied": {"shape": {"type": "boolean"}, "required": true},
+      "block": {"shape": {"type": "string"}, "required": true},
+      "task": {"shape": {"type": "string"}, "required": true},
+      "path": {"shape": {"type": "string"}, "required": true},
+      "begin_line": {"shape": {"type": "integer"}, "required": true},
+      "end_line": {"shape": {"type": "integer"}, "required": true},
+      "reason": {"shape": {"type": "string"}, "required": false},
+      "refused": {"shape": {"type": "literal", "value": false}, "required": true},
+      "replaced": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "model": {"shape": {"type": "string"}, "required": true},
+    },
     "HandEditedSpecJson": {
       "spec": {"shape": {"type": "null"}, "required": true},
       "replaced": {"shape": {"type": "null"}, "required": true},
       "by_hand": {"shape": {"type": "literal", "value": true}, "required": true},
       "first_seen": {"shape": {"type": "string"}, "required": true},
+    },
+    "InsertedResult": {
+      "applied": {"shape": {"type": "boolean"}, "required": true},
+      "block": {"shape": {"type": "string"}, "required": true},
+      "task": {"shape": {"type": "string"}, "required": true},
+      "path": {"shape": {"type": "string"}, "required": true},
+      "begin_line": {"shape": {"type": "integer"}, "required": true},
+      "end_line": {"shape": {"type": "integer"}, "required": true},
+      "reason": {"shape": {"type": "string"}, "required": false},
+      "refused": {"shape": {"type": "literal", "value": false}, "required": true},
+      "replaced": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
     },
     "KeptByJson": {
       "path": {"shape": {"type": "string"}, "required": true},
@@ -465,8 +570,8 @@ export const COMMAND_CONTRACT = {
       "path": {"shape": {"type": "string"}, "required": true},
       "reason": {"shape": {"type": "string"}, "required": true},
     },
-    "RenumberResult": {
-      "dryRun": {"shape": {"type": "boolean"}, "required": true},
+    "RenumberJson": {
+      "dry_run": {"shape": {"type": "boolean"}, "required": true},
       "renumbered": {"shape": {"type": "array", "items": {"type": "ref", "name": "RenumberedJson"}}, "required": true},
     },
     "RenumberedJson": {
@@ -500,6 +605,17 @@ export const COMMAND_CONTRACT = {
       "path": {"shape": {"type": "string"}, "required": true},
       "parent_done": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
     },
+    "TrustCommandJson": {
+      "command": {"shape": {"type": "string"}, "required": true},
+      "where": {"shape": {"type": "string"}, "required": true},
+      "blocks": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "approved": {"shape": {"type": "boolean"}, "required": true},
+    },
+    "TrustStatusResult": {
+      "editor_trusted": {"shape": {"type": "boolean"}, "required": true},
+      "commands": {"shape": {"type": "array", "items": {"type": "ref", "name": "TrustCommandJson"}}, "required": true},
+      "pending": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+    },
     "ValidateSpecResult": {
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
       "ok": {"shape": {"type": "boolean"}, "required": true},
@@ -510,6 +626,19 @@ export const COMMAND_CONTRACT = {
       "placeholders": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "is_template": {"shape": {"type": "boolean"}, "required": true},
       "empty": {"shape": {"type": "boolean"}, "required": true},
+    },
+    "VerifyAnswerJson": {
+      "target": {"shape": {"type": "string"}, "required": true},
+      "ok": {"shape": {"type": "boolean"}, "required": true},
+      "trusted": {"shape": {"type": "boolean"}, "required": true},
+      "ran": {"shape": {"type": "boolean"}, "required": true},
+      "cancelled": {"shape": {"type": "boolean"}, "required": true},
+      "runs": {"shape": {"type": "array", "items": {"type": "map", "values": {"type": "unknown"}}}, "required": true},
+      "blocks": {"shape": {"type": "array", "items": {"type": "map", "values": {"type": "unknown"}}}, "required": true},
+      "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "message": {"shape": {"type": "string"}, "required": true},
+      "ignored": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "probe": {"shape": {"type": "array", "items": {"type": "map", "values": {"type": "unknown"}}}, "required": false},
     },
   },
 } as const;

@@ -9,8 +9,12 @@ import {
   CandidatesJson,
   ContextReportJson,
   FindingJson,
+  GeneratedResult,
+  GenerateRefusedResult,
+  InsertedResult,
   ListedTaskJson,
   ReviewJson,
+  VerifyAnswerJson,
 } from "./protocol.generated";
 import { VerifyRunJson } from "./verifyOutput";
 
@@ -44,22 +48,16 @@ export type TaskJson = ListedTaskJson;
 /** `handrail.recordTrace` / `handrail.explain` (and `handrail trace|explain --json`). */
 export type TraceResult = AcknowledgementJson;
 
-export interface VerifyResult {
-  target: string;
-  ok: boolean;
-  trusted: boolean;
-  ran: boolean;
-  cancelled: boolean;
-  findings: FindingJson[];
-  message?: string | null;
-  /** Each command that ran (`output_tail`, and for a failure `cause`, `advice`, `first_failure`). */
-  runs?: VerifyRunJson[];
+/** `handrail.verify` / `handrail.verifyAll`, each run as verifyOutput.ts reads it (the server
+ * types runs loosely until the engine's verification report declares its own types). */
+export interface VerifyResult extends Omit<VerifyAnswerJson, "runs"> {
+  runs: VerifyRunJson[];
 }
 
 /** What to tell the user after `handrail.verify`: the server's own sentence when it gave one. */
 export function verifyOutcome(result: VerifyResult): { ok: boolean; message: string } {
   const ok = result.ok && result.ran && !result.cancelled;
-  if (result.message !== undefined && result.message !== null && result.message.length > 0) {
+  if (result.message.length > 0) {
     return { ok, message: result.message };
   }
   if (result.cancelled) {
@@ -81,15 +79,9 @@ export function hasError(findings: readonly FindingJson[]): boolean {
 }
 
 /** `handrail.insertGenerated`: the code wrapped in markers at a line of an open document. */
-export interface InsertGeneratedResult {
-  applied: boolean;
-  block: string | null;
-  task: string | null;
-  path: string;
-  begin_line: number | null;
-  end_line: number | null;
-  reason?: string;
-}
+export type InsertGeneratedResult = InsertedResult;
+/** `handrail.generate`: the generated code inserted and marked, or the gate's refusal. */
+export type GenerateResult = GeneratedResult | GenerateRefusedResult;
 
 export function reviewOutcome(result: ReviewResult): { ok: boolean; message: string } {
   const word = result.verdict === "approve" ? "approval" : "request for changes";

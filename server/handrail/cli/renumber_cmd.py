@@ -21,9 +21,9 @@ def renumber(ctx: Context, dry_run: bool, as_json: bool) -> None:
     content is exactly what the old record was written for.
     """
     from handrail.blocks.mark import MarkError
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.renumber import renumber as run_renumber
-    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     try:
@@ -33,12 +33,7 @@ def renumber(ctx: Context, dry_run: bool, as_json: bool) -> None:
     except LedgerWriteError as exc:
         fail(f"nothing was renumbered: {exc}")
     if as_json:
-        emit_json(
-            {
-                "dry_run": dry_run,
-                "renumbered": [r.as_json() for r in result.renumbered],
-            }
-        )
+        emit_json(result.as_json(dry_run=dry_run))
         return
     if not result.renumbered:
         click.echo("Every block id is used once: nothing to renumber.")

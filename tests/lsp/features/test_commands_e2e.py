@@ -12,6 +12,7 @@ from pygls.exceptions import JsonRpcException
 from handrail.blocks.markers import block_content, parse_blocks
 from handrail.ledger.records import VerificationRun, content_hash
 from handrail.ledger.store import Ledger
+from handrail.lsp.features.command_results import COMMAND_RESULTS
 from handrail.workspace import Workspace
 
 pytestmark = pytest.mark.asyncio
@@ -50,6 +51,8 @@ async def test_spec_commands(workspace: Workspace) -> None:
         assert provider is not None
         advertised = provider.commands
         assert set(advertised) >= SERVER_COMMANDS
+        # Every command has a declared result type, checked on both sides (tests/contract/).
+        assert sorted(advertised) == sorted(COMMAND_RESULTS)
 
         draft = await client.run("handrail.validateSpec", {"spec": "Parse it."})
         assert draft["ok"] is True and draft["sentences"] == ["Parse it."]

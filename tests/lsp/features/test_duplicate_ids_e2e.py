@@ -89,6 +89,7 @@ async def test_the_renumber_command_clears_the_duplicate(workspace: Workspace) -
         a_uri = client.open(a, a.read_text())
         assert [d.code for d in await client.diagnostics_of(a_uri, 1)] == ["HR305"]
         dry = await client.run("handrail.renumber", {"dryRun": True})
+        assert dry["dry_run"] is True  # the name `handrail renumber --json` prints
         assert [(r["path"], r["new"]) for r in dry["renumbered"]] == [("src/b.py", "k3f7qa.2")]
         assert "k3f7qa.1" in b.read_text()
 

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from command_shapes import result_errors
 from lsp_client import (
     HANG_GUARD_S,
     DocumentClient,
@@ -59,10 +60,14 @@ class Client(DocumentClient):
     async def run(self, name: str, *arguments: Any, msg_id: str | None = None) -> Any:
         params = types.ExecuteCommandParams(command=name, arguments=list(arguments) or None)
         if msg_id is None:
-            return await self.workspace_execute_command_async(params)
-        return await self.protocol.send_request_async(
-            types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id
-        )
+            result = await self.workspace_execute_command_async(params)
+        else:
+            result = await self.protocol.send_request_async(
+                types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id
+            )
+        # Every answer has its declared type (the command contract, tests/contract/).
+        assert result_errors(name, result) == [], (name, result_errors(name, result))
+        return result
 
     def progress_messages(self) -> list[str]:
         found: list[str] = []

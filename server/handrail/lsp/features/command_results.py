@@ -45,7 +45,10 @@ from handrail.lsp.features.command_names import (
     SET_ACTIVE_TASK,
     VALIDATE_SPEC,
 )
-from handrail.renumber import KeptByJson, RenumberedJson
+from handrail.lsp.features.generate import GENERATE, INSERT_GENERATED
+from handrail.lsp.features.trust_commands import APPROVE_TRUST, TRUST_STATUS
+from handrail.lsp.features.verification import VERIFY, VERIFY_ALL
+from handrail.renumber import KeptByJson, RenumberJson
 from handrail.review.acknowledgements import AcknowledgementJson
 from handrail.review.reviews import RefusedReviewJson, ReviewedBlockJson, ReviewJson
 
@@ -228,9 +231,60 @@ class SetActiveTaskResult(TypedDict):
     folder: str
 
 
-class RenumberResult(TypedDict):
-    dryRun: bool
-    renumbered: list[RenumberedJson]
+class InsertedResult(MarkResult):
+    """``handrail.insertGenerated``: code a model wrote elsewhere, placed and marked."""
+
+    refused: Literal[False]
+    replaced: str | None
+    """The block this attempt replaced (``replace``), if any."""
+
+
+class GeneratedResult(InsertedResult):
+    model: str
+
+
+class GenerateRefusedResult(TypedDict):
+    """``handrail.generate`` when the gate refuses: nothing was sent to the model."""
+
+    refused: Literal[True]
+    applied: Literal[False]
+    findings: list[FindingJson]
+
+
+class VerifyAnswerJson(TypedDict):
+    """``handrail.verify`` / ``verifyAll``: `VerifyReport.as_json` (verify/run.py) with the
+    target, the sentence to show and the ignored blocks. Each run and block is typed on the
+    extension's side (verifyOutput.ts) until `VerifyReport` declares its own types."""
+
+    target: str
+    ok: bool
+    trusted: bool
+    ran: bool
+    cancelled: bool
+    runs: list[dict[str, Any]]
+    blocks: list[dict[str, Any]]
+    findings: list[FindingJson]
+    message: str
+    ignored: list[str]
+    probe: NotRequired[list[dict[str, Any]]]
+    """What the probe found, per block whose risk tier asks for it."""
+
+
+class TrustCommandJson(TypedDict):
+    command: str
+    where: str
+    blocks: list[str]
+    approved: bool
+
+
+class TrustStatusResult(TypedDict):
+    editor_trusted: bool
+    commands: list[TrustCommandJson]
+    pending: list[str]
+
+
+class ApproveTrustResult(TypedDict):
+    approved: list[str]
 
 
 COMMAND_RESULTS: dict[str, Any] = {
@@ -253,7 +307,13 @@ COMMAND_RESULTS: dict[str, Any] = {
     CHECK: CheckResult,
     DISMISS_INSERTION: DismissInsertionResult,
     SET_ACTIVE_TASK: SetActiveTaskResult,
-    RENUMBER: RenumberResult,
+    RENUMBER: RenumberJson,
+    GENERATE: GeneratedResult | GenerateRefusedResult,
+    INSERT_GENERATED: InsertedResult,
+    VERIFY: VerifyAnswerJson,
+    VERIFY_ALL: VerifyAnswerJson,
+    TRUST_STATUS: TrustStatusResult,
+    APPROVE_TRUST: ApproveTrustResult,
 }
 """Each command's result type (a TypedDict), by command name."""
 

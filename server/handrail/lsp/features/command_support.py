@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
@@ -20,9 +20,6 @@ from handrail.lsp.features.common import (
 )
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import FolderState
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +96,7 @@ async def show_document(server: HandrailServer, path: Path) -> bool:
 
 
 def author_of(folder: FolderState) -> str | None:
-    from handrail.workflow.init import git_owner
+    from handrail.git import git_owner
 
     return git_owner(folder.root)
 

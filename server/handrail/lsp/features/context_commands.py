@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -44,8 +43,6 @@ if TYPE_CHECKING:
         PromptResult,
     )
     from handrail.prompt import InsertionPoint
-
-log = logging.getLogger(__name__)
 
 
 # --- stage 2 and 3: context and prompt ------------------------------------------------------

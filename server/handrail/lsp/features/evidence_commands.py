@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     )
     from handrail.review.acknowledgements import AcknowledgementJson
     from handrail.review.reviews import ReviewJson
-
-log = logging.getLogger(__name__)
 
 
 def _current_block(

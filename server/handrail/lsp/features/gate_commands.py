@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING, Any
 
 from handrail.findings import Severity, findings_json
@@ -33,13 +32,10 @@ if TYPE_CHECKING:
     from handrail.lsp.features.command_results import (
         CheckResult,
         DismissInsertionResult,
-        RenumberResult,
         SetActiveTaskResult,
     )
+    from handrail.renumber import RenumberJson
 
-    pass
-
-log = logging.getLogger(__name__)
 
 # --- the gate -------------------------------------------------------------------------------
 
@@ -101,7 +97,7 @@ def set_active_task(server: HandrailServer, *args: Any) -> SetActiveTaskResult:
     return {"task": task_id, "folder": folder.root.as_uri()}
 
 
-async def renumber(server: HandrailServer, *args: Any) -> RenumberResult:
+async def renumber(server: HandrailServer, *args: Any) -> RenumberJson:
     """``handrail renumber``: new numbers for blocks whose id another block also uses."""
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
@@ -122,7 +118,4 @@ async def renumber(server: HandrailServer, *args: Any) -> RenumberResult:
         raise CommandFailed(f"{RENUMBER}: nothing was renumbered: {exc}") from None
     if result.records:
         await server.reanalyze_open_documents()
-    return {
-        "dryRun": dry_run,
-        "renumbered": [r.as_json() for r in result.renumbered],
-    }
+    return result.as_json(dry_run=dry_run)

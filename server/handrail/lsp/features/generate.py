@@ -34,6 +34,11 @@ from handrail.wording import plural
 if TYPE_CHECKING:
     from handrail.block_ids import Allocation
     from handrail.generate.handoff import Replaced
+    from handrail.lsp.features.command_results import (
+        GeneratedResult,
+        GenerateRefusedResult,
+        InsertedResult,
+    )
     from handrail.marking import MarkPlan
     from handrail.tasks import LoadedTask
     from handrail.text_changes import TextChange
@@ -42,7 +47,7 @@ GENERATE = "handrail.generate"
 INSERT_GENERATED = "handrail.insertGenerated"
 
 
-async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
+async def generate(server: HandrailServer, *args: Any) -> GeneratedResult | GenerateRefusedResult:
     """Generate code for ``task`` and insert it before ``line`` (1-based) of ``uri``, marked.
 
     Without ``line`` the code goes at the end of the document. The result says whether the
@@ -101,8 +106,7 @@ async def generate(server: HandrailServer, *args: Any) -> dict[str, Any]:
             raise CommandFailed(f"{GENERATE}: {exc.message} Nothing was changed.") from None
 
     result = await _insert(server, target, generated.code, GENERATE, generated.produced_by)
-    result["model"] = generated.answer.model or settings.model
-    return result
+    return {**result, "model": generated.answer.model or settings.model}
 
 
 def _show_refusal(server: HandrailServer, task_id: str, findings: list[Finding]) -> None:
@@ -116,7 +120,7 @@ def _show_refusal(server: HandrailServer, task_id: str, findings: list[Finding])
     )
 
 
-async def insert_generated(server: HandrailServer, *args: Any) -> dict[str, Any]:
+async def insert_generated(server: HandrailServer, *args: Any) -> InsertedResult:
     """Insert ``code`` that a model wrote elsewhere (VS Code chat, an agent) before ``line`` of
     ``uri``, wrapped in markers for ``task``, and record the block.
 
@@ -214,7 +218,7 @@ async def _insert(
     code: str,
     command: str,
     produced_by: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> InsertedResult:
     """Apply the marked insertion through ``workspace/applyEdit``, recorded (`apply_mark`)."""
     from handrail.text_changes import changed_region
 
@@ -252,10 +256,12 @@ async def _insert(
 
 
 def register(server: HandrailServer) -> None:
-    async def run(ls: HandrailServer, *args: Any) -> dict[str, Any]:
+    # Registered handlers keep annotations pygls can resolve at run time (the result types
+    # are imported for type checking only).
+    async def run(ls: HandrailServer, *args: Any) -> Any:
         return await generate(ls, *args)
 
-    async def insert(ls: HandrailServer, *args: Any) -> dict[str, Any]:
+    async def insert(ls: HandrailServer, *args: Any) -> Any:
         return await insert_generated(ls, *args)
 
     server.command(GENERATE)(run)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
     from handrail.marking import MarkPlan
     from handrail.text_changes import TextChange
 
-log = logging.getLogger(__name__)
 
 _PROBE_TASK_ID = "zzzzzz"
 

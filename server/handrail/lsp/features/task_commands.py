@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from handrail.findings import Severity, findings_json
@@ -47,9 +46,6 @@ if TYPE_CHECKING:
         ValidateSpecResult,
     )
 
-    pass
-
-log = logging.getLogger(__name__)
 
 # --- stage 1: the spec ----------------------------------------------------------------------
 

@@ -18,6 +18,11 @@ from handrail.lsp.features.common import CommandFailed, bad_params, one_mapping
 from handrail.lsp.server import HandrailServer
 
 if TYPE_CHECKING:
+    from handrail.lsp.features.command_results import (
+        ApproveTrustResult,
+        TrustCommandJson,
+        TrustStatusResult,
+    )
     from handrail.lsp.state import FolderState
     from handrail.verify.trust import TrustRequest
 
@@ -25,7 +30,7 @@ TRUST_STATUS = "handrail.trustStatus"
 APPROVE_TRUST = "handrail.approveTrust"
 
 
-def _request(folder: FolderState) -> tuple[TrustRequest, list[dict[str, Any]]]:
+def _request(folder: FolderState) -> tuple[TrustRequest, list[TrustCommandJson]]:
     """What the machine would approve for the workspace's blocks, and each command's state."""
     from handrail.tasks import load_all_tasks
     from handrail.verify.run import find_blocks, plan
@@ -39,7 +44,7 @@ def _request(folder: FolderState) -> tuple[TrustRequest, list[dict[str, Any]]]:
     for invocation in invocations:
         used.setdefault(invocation.source.text, []).extend(invocation.block_ids)
     sources = [c for c in request.commands if c.text in used]
-    commands = [
+    commands: list[TrustCommandJson] = [
         {
             "command": text,
             "where": next(c.where for c in sources if c.text == text),
@@ -51,7 +56,7 @@ def _request(folder: FolderState) -> tuple[TrustRequest, list[dict[str, Any]]]:
     return replace(request, commands=sources), commands
 
 
-async def trust_status(server: HandrailServer, *args: Any) -> dict[str, Any]:
+async def trust_status(server: HandrailServer, *args: Any) -> TrustStatusResult:
     """The commands verifying this workspace's blocks would run, and whether each is approved."""
     from handrail.lsp.features.commands import folder_from
 
@@ -65,7 +70,7 @@ async def trust_status(server: HandrailServer, *args: Any) -> dict[str, Any]:
     }
 
 
-async def approve_trust(server: HandrailServer, *args: Any) -> dict[str, Any]:
+async def approve_trust(server: HandrailServer, *args: Any) -> ApproveTrustResult:
     """Approve exactly ``commands`` (the texts the user was shown), as `handrail trust` does."""
     from handrail.lsp.features.commands import folder_from
     from handrail.verify.trust import TrustError, trust
@@ -96,9 +101,9 @@ async def approve_trust(server: HandrailServer, *args: Any) -> dict[str, Any]:
 
 def register(server: HandrailServer) -> None:
     @server.command(TRUST_STATUS)
-    async def on_trust_status(ls: HandrailServer, *args: Any) -> dict[str, Any]:
+    async def on_trust_status(ls: HandrailServer, *args: Any) -> Any:
         return await trust_status(ls, *args)
 
     @server.command(APPROVE_TRUST)
-    async def on_approve_trust(ls: HandrailServer, *args: Any) -> dict[str, Any]:
+    async def on_approve_trust(ls: HandrailServer, *args: Any) -> Any:
         return await approve_trust(ls, *args)

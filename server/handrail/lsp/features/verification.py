@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lsprotocol import types
 
@@ -43,6 +43,7 @@ from handrail.wording import plural
 
 if TYPE_CHECKING:
     from handrail.evidence.probe import ProbeEvent, ProbeReport
+    from handrail.lsp.features.command_results import VerifyAnswerJson
     from handrail.verify.run import ProgressEvent, Target, VerifyReport
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def _untrusted_answer(
     ignored: list[str],
     *,
     quiet: bool = False,
-) -> dict[str, Any]:
+) -> VerifyAnswerJson:
     """The answer when the editor does not trust the folder: HR403, and nothing ran."""
     workflow = folder.snapshot.workflow.workflow
     severity = workflow.severity_of("HR403")
@@ -147,7 +148,7 @@ def _untrusted_answer(
 
 def _empty_answer(
     target: Target, findings: list[Finding], message: str, ignored: list[str], *, trusted: bool
-) -> dict[str, Any]:
+) -> VerifyAnswerJson:
     return {
         "target": _describe(target),
         "ok": False,
@@ -282,7 +283,7 @@ def _probe_event_message(event: ProbeEvent) -> str | None:
 
 def report_json(
     report: VerifyReport, target: Target, ignored: list[str], probed: ProbeReport | None = None
-) -> dict[str, Any]:
+) -> VerifyAnswerJson:
     """The command's result: what ran, what each block's status is now, HR403 findings, and
     (``probe``) what the probe found for the blocks whose risk tier asks for it.
 
@@ -316,12 +317,16 @@ def report_json(
         answer["cancelled"] = answer["cancelled"] or probed.cancelled
         if probed.untrusted:
             answer["findings"] += [f.as_json() for f in probed.findings]
-    return {
-        "target": _describe(target),
-        **answer,
-        "message": summary(report, target, probed),
-        "ignored": ignored,
-    }
+    # `VerifyReport.as_json` (verify/run.py) is typed dict[str, Any]: its shape is this.
+    return cast(
+        "VerifyAnswerJson",
+        {
+            "target": _describe(target),
+            **answer,
+            "message": summary(report, target, probed),
+            "ignored": ignored,
+        },
+    )
 
 
 def summary(report: VerifyReport, target: Target, probed: ProbeReport | None = None) -> str:
@@ -384,7 +389,7 @@ async def run_verification(
     ignored: list[str],
     *,
     quiet: bool = False,
-) -> dict[str, Any]:
+) -> VerifyAnswerJson:
     """Verify `target` in `folder` if both gates allow it; the command's answer.
 
     `quiet`: the client shows the answer itself (VS Code, with its buttons), so the server's
@@ -463,7 +468,7 @@ async def run_verification(
             _running.pop(folder, None)
 
 
-async def verify_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
+async def verify_command(server: HandrailServer, *args: Any) -> VerifyAnswerJson:
     """``handrail.verify``: one block (``{"block": ...}``) or one task (``{"task": ...}``)."""
     values = one_mapping(args, VERIFY)
     target = _target(values)
@@ -473,7 +478,7 @@ async def verify_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
     return await run_verification(server, folder, target, ignored, quiet=quiet)
 
 
-async def verify_all_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
+async def verify_all_command(server: HandrailServer, *args: Any) -> VerifyAnswerJson:
     """``handrail.verifyAll``: every block of the workspace folder."""
     from handrail.verify.run import Target
 
