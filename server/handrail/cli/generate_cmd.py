@@ -91,8 +91,8 @@ def generate(
         write_generated,
     )
     from handrail.generate.settings import SettingsError, load_settings
-    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
+    from handrail.workflow.init import git_owner
 
     if replace is not None:
         if into is not None:
@@ -250,8 +250,8 @@ def mark_diff_command(
 ) -> None:
     """`handrail mark --diff`: the body the `mark` command calls."""
     from handrail.diffmark import DiffMarkError, mark_diff
-    from handrail.git import git_owner
     from handrail.tasks import load_all_tasks
+    from handrail.workflow.init import git_owner
 
     ws = ws or ctx.ws
     if task_id not in load_all_tasks(ws).tasks:
@@ -361,9 +361,9 @@ def import_(
     Ranges in files changed since the commit are not offered: their line numbers moved.
     """
     from handrail.diffmark import mark_hunks
-    from handrail.git import git_owner
     from handrail.interop.git_ai import InteropError, offers_as_hunks, read_git_ai
     from handrail.tasks import load_all_tasks
+    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     if task_id not in load_all_tasks(ws).tasks:
