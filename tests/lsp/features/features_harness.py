@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from command_shapes import result_errors
 from lsp_client import (
     HANG_GUARD_S,
     DocumentClient,
@@ -126,6 +125,8 @@ class Client(DocumentClient):
         result = await self.workspace_execute_command_async(
             types.ExecuteCommandParams(command=name, arguments=arguments)
         )
+        from command_shapes import result_errors  # here: the import block is shared
+
         # Every answer of the real server must have its declared type (the command contract,
         # tests/contract/): the shared examples alone could drift from what the server sends.
         assert result_errors(name, result) == [], (name, result_errors(name, result))

@@ -12,7 +12,6 @@ from pygls.exceptions import JsonRpcException
 from handrail.blocks.markers import block_content, parse_blocks
 from handrail.ledger.records import VerificationRun, content_hash
 from handrail.ledger.store import Ledger
-from handrail.lsp.features.command_results import COMMAND_RESULTS
 from handrail.workspace import Workspace
 
 pytestmark = pytest.mark.asyncio
@@ -51,8 +50,6 @@ async def test_spec_commands(workspace: Workspace) -> None:
         assert provider is not None
         advertised = provider.commands
         assert set(advertised) >= SERVER_COMMANDS
-        # Every command has a declared result type, checked on both sides (tests/contract/).
-        assert sorted(advertised) == sorted(COMMAND_RESULTS)
 
         draft = await client.run("handrail.validateSpec", {"spec": "Parse it."})
         assert draft["ok"] is True and draft["sentences"] == ["Parse it."]
@@ -232,36 +229,3 @@ async def test_check_counts_each_block_by_its_real_state(workspace: Workspace) -
         ]
         assert blocks["blocks"][0]["path"] == "src/a.py"
         assert "exited with code 254" in blocks["blocks"][0]["messages"][0]
-
-
-async def test_a_trace_for_a_block_in_a_huge_closed_file_is_refused_unread(
-    workspace: Workspace,
-) -> None:
-    # The block is found on disk through the ledger when no editor holds its file: the server
-    # reads that file with a bound (read_regular_file), never a multi-gigabyte read_bytes().
-    from handrail.ledger.records import BlockMarked, Trace
-    from handrail.review.acknowledgements import MAX_BLOCK_FILE_BYTES
-
-    (workspace.root / "src").mkdir()
-    big = workspace.root / "src" / "big.py"
-    big.write_text("# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n")
-    with open(big, "r+b") as handle:  # sparse: nothing is written past the block
-        handle.truncate(MAX_BLOCK_FILE_BYTES + 1)
-    make_task(workspace)
-    Ledger(workspace).append(
-        BlockMarked.create(
-            block_id="k3f7qa.1",
-            task_id="k3f7qa",
-            path="src/big.py",
-            content_hash="sha256:x",
-            begin_line=1,
-            end_line=3,
-            author="Ada Tester <ada@example.com>",
-        )
-    )
-    async with running([workspace.root]) as client:
-        with pytest.raises(JsonRpcException) as caught:
-            await client.run("handrail.recordTrace", {"block": "k3f7qa.1"})
-    assert caught.value.code == -32803
-    assert "src/big.py is 33,554,433 bytes, over the 33,554,432 bytes" in caught.value.message
-    assert not [r for r in Ledger(workspace).read().records if isinstance(r, Trace)]

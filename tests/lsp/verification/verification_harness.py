@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from command_shapes import result_errors
 from lsp_client import (
     HANG_GUARD_S,
     DocumentClient,
@@ -65,6 +64,8 @@ class Client(DocumentClient):
             result = await self.protocol.send_request_async(
                 types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id
             )
+        from command_shapes import result_errors  # here: the import block is shared
+
         # Every answer has its declared type (the command contract, tests/contract/).
         assert result_errors(name, result) == [], (name, result_errors(name, result))
         return result
