@@ -91,3 +91,21 @@ def test_the_cli_prints_what_the_server_returns(
     printed = json.loads(out.stdout)
     assert result_errors(command, printed) == []
     assert printed["kind"] == verb and printed["path"] == "a.py"
+
+
+def test_context_candidates_on_the_command_line_are_the_servers(workspace: Workspace) -> None:
+    """`handrail context candidates --json` and ``handrail.contextCandidates``: one use case
+    (`handrail.context.candidates`), one JSON shape; a file that cannot be attached says why."""
+    (workspace.root / "src").mkdir()
+    (workspace.root / "src" / "a.py").write_text("def a():\n    return 1\n")
+    (workspace.root / "src" / "b.bin").write_bytes(b"\x00\x01binary")
+    out = CliRunner().invoke(
+        cli, ["--root", str(workspace.root), "context", "candidates", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.stdout)
+    assert result_errors("handrail.contextCandidates", printed) == []
+    rows = {f["path"]: (f["tokens"] is not None, f["status"]) for f in printed["files"]}
+    assert rows == {"src/a.py": (True, "ok"), "src/b.bin": (False, "binary")}
+    text = CliRunner().invoke(cli, ["--root", str(workspace.root), "context", "candidates"])
+    assert "binary  src/b.bin" in text.stdout and "2 file(s)" in text.stdout

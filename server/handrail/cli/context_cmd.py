@@ -1,4 +1,5 @@
-"""`handrail context check`: stage 2, the files attached to a task against the caps."""
+"""`handrail context check|candidates`: stage 2, the files attached to a task against the caps,
+and the files a task may attach."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from handrail.cli.common import (
     echo_findings,
     emit_json,
     exit_for,
+    fail,
     json_option,
     pass_ctx,
 )
@@ -72,3 +74,36 @@ def _print_report(task_id: str, rel: str, report: ContextReport) -> None:
         click.echo("  to fit, drop: " + ", ".join(report.drop))
     echo_findings(report.findings)
     click.echo()
+
+
+@context.command("candidates")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@json_option
+@pass_ctx
+def context_candidates(ctx: Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """The files a task may attach (default: every file not ignored), with their tokens.
+
+    What the editors' "Add to Handrail Context" picker lists (``handrail.contextCandidates``,
+    the same use case and, with --json, the same JSON). A file that cannot be attached whole
+    shows why instead of a count.
+    """
+    from handrail.analysis import Snapshot
+    from handrail.context.candidates import context_candidates as list_candidates
+
+    snapshot = Snapshot.load(ctx.ws)
+    if snapshot.workflow.findings:
+        echo_findings(snapshot.workflow.findings, err=True)
+        fail("the workflow file is invalid: fix it first")
+    found = list_candidates(snapshot, list(paths) if paths else None)
+    if as_json:
+        emit_json(found.to_json())
+        return
+    width = max([len(f"{f.tokens:,}") for f in found.files if f.tokens is not None] + [6])
+    for candidate in found.files:
+        counted = f"{candidate.tokens:,}" if candidate.tokens is not None else candidate.status
+        click.echo(f"{counted:>{width}}  {candidate.path}")
+    click.echo(
+        f"{len(found.files)} file(s); a task's budget is {found.max_tokens:,} tokens and "
+        f"{found.max_files} files ({found.encoding})."
+        + (" Only the first files are listed." if found.truncated else "")
+    )
