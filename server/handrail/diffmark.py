@@ -238,7 +238,7 @@ def mark_hunks(
     and files without comment syntax, are skipped with the reason.
     """
     from handrail.generate.handoff import replace_file
-    from handrail.tasks import current_spec_hash
+    from handrail.tasks.files import current_spec_hash
 
     ledger = Ledger(ws)
     result = DiffMarkResult("")

@@ -164,7 +164,7 @@ def marked_record(
     temperature, pack_hash).
     """
     if ws is not None and "spec_hash" not in produced_by:
-        from handrail.tasks import current_spec_hash
+        from handrail.tasks.files import current_spec_hash
 
         produced_by["spec_hash"] = current_spec_hash(ws, task_id)
     return BlockMarked.create(

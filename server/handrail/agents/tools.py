@@ -20,7 +20,7 @@ from typing import Any
 from handrail.agents.identity import AgentIdentity
 from handrail.analysis import Snapshot
 from handrail.findings import Finding, Severity, findings_json, has_errors
-from handrail.tasks import LoadedTask, is_task_id
+from handrail.tasks.model import LoadedTask, is_task_id
 from handrail.wording import plural
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
@@ -98,7 +98,8 @@ def check_spec(
     from handrail.context.entries import EntryError, parse_entry
     from handrail.spec.check import check_spec as spec_findings
     from handrail.spec.check import describe_spec
-    from handrail.tasks import TaskFileError, create_task
+    from handrail.tasks.files import create_task
+    from handrail.tasks.model import TaskFileError
 
     if not isinstance(spec, str):
         raise ToolRefused('"spec" must be the spec as one string')

@@ -250,7 +250,7 @@ def mark_diff_command(
 ) -> None:
     """`handrail mark --diff`: the body the `mark` command calls."""
     from handrail.diffmark import DiffMarkError, mark_diff
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
 
     ws = ws or ctx.ws
@@ -362,7 +362,7 @@ def import_(
     """
     from handrail.diffmark import mark_hunks
     from handrail.interop.git_ai import InteropError, offers_as_hunks, read_git_ai
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
 
     ws = ctx.ws

@@ -302,7 +302,7 @@ def _record_ack(ctx: Context, block_id: str, kind: str, note: str, as_json: bool
     from handrail.ledger.evidence import EvidenceIndex, evaluate_block
     from handrail.ledger.records import Explanation, Trace
     from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
     from handrail.workflow.load import load_workflow
 
@@ -315,7 +315,7 @@ def _record_ack(ctx: Context, block_id: str, kind: str, note: str, as_json: bool
             block_id=block_id, content_hash=block.content_hash, note=note, author=author
         )
     else:
-        from handrail.tasks import current_spec_hash
+        from handrail.tasks.files import current_spec_hash
 
         record = Explanation.create(
             block_id=block_id,

@@ -43,7 +43,7 @@ from handrail.blocks.markers import decode_source, normalise_newlines, parse_blo
 from handrail.evidence.forkserver import ForkResult, ForkServer, ForkServerError, pytest_args
 from handrail.evidence.mutants import Mutant, apply, generate
 from handrail.ledger.records import MutantOutcome, ProbedMutant, ProbeRun
-from handrail.verify.runner import RunResult, run_command
+from handrail.process import RunResult, run_command
 from handrail.workspace import Workspace
 
 DEFAULT_BUDGET_S = 300.0
@@ -811,7 +811,7 @@ def probe(
     from handrail.evidence.probe_findings import tier_asks_for_probe
     from handrail.ledger.evidence import EvidenceIndex, evaluate_block
     from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
     from handrail.verify.run import _untrusted_findings, find_blocks, plan, read_blocks
     from handrail.verify.trust import explicit_trust, is_trusted
     from handrail.workflow.init import git_owner

@@ -28,7 +28,7 @@ from handrail.generate.settings import GenerateSettings
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.marking import MarkPlan, marked_record, next_id_for, plan_mark, recorded
-from handrail.tasks import LoadedTask
+from handrail.tasks.model import LoadedTask
 from handrail.workflow.model import Workflow
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
 

@@ -22,7 +22,7 @@ from handrail.interop._git import InteropError, commit_of, git_bytes, git_text, 
 from handrail.ledger.records import Accepted, line_hash
 from handrail.ledger.store import Ledger
 from handrail.review.blame import locate
-from handrail.tasks import load_all_tasks
+from handrail.tasks.files import load_all_tasks
 from handrail.workspace import Workspace
 
 __all__ = ["SPEC_VERSION", "InteropError", "commits_in", "trace_records"]

@@ -99,7 +99,7 @@ def _workflow_usable(folder: FolderState, command: str) -> None:
 
 
 def _task_id(values: Mapping[str, Any], command: str) -> str:
-    from handrail.tasks import is_task_id
+    from handrail.tasks.model import is_task_id
 
     task_id = text_arg(values, "task", command, required=True) or ""
     if not is_task_id(task_id):
@@ -110,7 +110,8 @@ def _task_id(values: Mapping[str, Any], command: str) -> str:
 
 
 def _load_task(folder: FolderState, task_id: str, command: str) -> Any:
-    from handrail.tasks import TaskFileError, load_task
+    from handrail.tasks.files import load_task
+    from handrail.tasks.model import TaskFileError
 
     try:
         return load_task(folder.ws, task_id)
@@ -152,7 +153,8 @@ def _author(folder: FolderState) -> str | None:
 
 async def new_task(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Validate a spec and create the task, or create the template task and show it."""
-    from handrail.tasks import TaskFileError, create_task, create_template_task
+    from handrail.tasks.files import create_task, create_template_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, NEW_TASK)
     folder = folder_from(server, values, NEW_TASK)
@@ -229,8 +231,8 @@ def validate_spec(server: HandrailServer, *args: Any) -> dict[str, Any]:
 def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """The folder's tasks, newest first: open ones, or every one with ``"all": true``; with
     ``"task"``, that task alone (with its blocks). Pickers list what this returns."""
-    from handrail.task_blocks import first_seen_by_hand
-    from handrail.tasks import task_json
+    from handrail.tasks.blocks import first_seen_by_hand
+    from handrail.tasks.model import task_json
 
     values = one_mapping(args, LIST_TASKS)
     folder = folder_from(server, values, LIST_TASKS)
@@ -266,7 +268,8 @@ def list_tasks(server: HandrailServer, *args: Any) -> dict[str, Any]:
 async def edit_task_command(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Change a task's ``spec``, ``context`` (a list) or ``verify`` ("" for the workflow's),
     checked as at creation; a refused spec writes nothing (``"written": false``)."""
-    from handrail.tasks import TaskFileError, edit_task
+    from handrail.tasks.files import edit_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, EDIT_TASK)
     folder = folder_from(server, values, EDIT_TASK)
@@ -299,7 +302,8 @@ async def edit_task_command(server: HandrailServer, *args: Any) -> dict[str, Any
 async def _set_status(
     server: HandrailServer, args: tuple[Any, ...], command: str, status: str | None
 ) -> dict[str, Any]:
-    from handrail.tasks import CLOSE_REASONS, TaskFileError, set_task_status
+    from handrail.tasks.files import set_task_status
+    from handrail.tasks.model import CLOSE_REASONS, TaskFileError
 
     values = one_mapping(args, command)
     folder = folder_from(server, values, command)
@@ -316,7 +320,7 @@ async def _set_status(
         raise CommandFailed(f"{command}: {exc}") from None
     finished = None
     if status == "done":
-        from handrail.tasks import finish_parent
+        from handrail.tasks.files import finish_parent
 
         finished = await asyncio.to_thread(finish_parent, folder.ws, loaded.task)
     await _refresh(server, folder)
@@ -334,7 +338,8 @@ async def decompose(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """``handrail task decompose``: ``spec`` (too long for one task) and, optionally, the
     edited ``subtasks``; without them (or with ``"dryRun": true``) the drafts, one per
     sentence. Creates the parent and its sub-tasks, all or nothing."""
-    from handrail.tasks import TaskFileError, decompose_drafts, decompose_task
+    from handrail.tasks.files import decompose_drafts, decompose_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, DECOMPOSE)
     folder = folder_from(server, values, DECOMPOSE)
@@ -572,7 +577,8 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Wrap lines in block markers through ``workspace/applyEdit``, recorded (see
     `apply_mark`)."""
     from handrail.marking import MarkError, next_id_for, plan_mark
-    from handrail.tasks import TaskFileError, create_template_task
+    from handrail.tasks.files import create_template_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, MARK_SELECTION)
     uri = text_arg(values, "uri", MARK_SELECTION, required=True) or ""
@@ -793,7 +799,7 @@ async def _record_evidence(server: HandrailServer, command: str, args: tuple[Any
     if command == RECORD_TRACE:
         record = Trace.create(block_id=block_id, content_hash=digest, note=note, author=author)
     else:
-        from handrail.tasks import current_spec_hash
+        from handrail.tasks.files import current_spec_hash
 
         spec = await asyncio.to_thread(current_spec_hash, folder.ws, block_id.rpartition(".")[0])
         record = Explanation.create(
@@ -1007,17 +1013,18 @@ def edit_task_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
     here): against the open buffer and its version, else against the file on disk.
 
     Every editor gets the same edit, made by the engine that reads the file
-    (`handrail.context_array`), in the array's own layout. The answer says which entries were
+    (`handrail.tasks.context_array`), in the array's own layout. The answer says which entries were
     ``added``, ``removed`` and already ``present``; ``edit`` is null when nothing changes.
     """
-    from handrail.context_array import (
+    from handrail.lsp.convert import split_lines
+    from handrail.lsp.state import classify
+    from handrail.tasks.context_array import (
         ContextEditError,
         add_context_entries,
         remove_context_entries,
     )
-    from handrail.lsp.convert import split_lines
-    from handrail.lsp.state import classify
-    from handrail.tasks import TaskFileError, read_task_text
+    from handrail.tasks.files import read_task_text
+    from handrail.tasks.model import TaskFileError
     from handrail.text_changes import changed_region
 
     command = EDIT_TASK_CONTEXT
@@ -1055,7 +1062,7 @@ def edit_task_context(server: HandrailServer, *args: Any) -> dict[str, Any]:
 
 
 def _context_of(text: str) -> list[str]:
-    from handrail.context_array import scan_context_array
+    from handrail.tasks.context_array import scan_context_array
 
     array = scan_context_array(text)
     return [] if array is None else [entry.value for entry in array.entries]

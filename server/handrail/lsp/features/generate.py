@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from handrail.block_ids import Allocation
     from handrail.generate.handoff import Replaced
     from handrail.marking import MarkPlan
-    from handrail.tasks import LoadedTask
+    from handrail.tasks.model import LoadedTask
     from handrail.text_changes import TextChange
 
 GENERATE = "handrail.generate"

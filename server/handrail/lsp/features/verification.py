@@ -90,7 +90,7 @@ def _ignored(server: HandrailServer, values: Mapping[str, Any], command: str) ->
 
 def _target(values: Mapping[str, Any]) -> Target:
     from handrail.blocks.markers import is_block_id
-    from handrail.tasks import is_task_id
+    from handrail.tasks.model import is_task_id
     from handrail.verify.run import Target
 
     block = text_arg(values, "block", VERIFY, required=False)
