@@ -30,10 +30,10 @@ from handrail.workflow.load import LoadedWorkflow, load_workflow
 from handrail.workspace import Workspace
 
 if TYPE_CHECKING:
-    from handrail.block_ids import MarkerIndex
     from handrail.context.check import ContextReport
     from handrail.context.tokens import TokenCounter
     from handrail.ignore import IgnoreMatcher
+    from handrail.marking.ids import MarkerIndex
 
 T = TypeVar("T")
 P = ParamSpec("P")

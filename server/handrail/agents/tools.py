@@ -230,7 +230,7 @@ def mark_generated(
     from handrail.agents.state import set_active_task
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.marking import mark_file_recorded
+    from handrail.marking.write import mark_file_recorded
 
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in (start_line, end_line)):
         raise ToolRefused('"start_line" and "end_line" must be 1-based line numbers')

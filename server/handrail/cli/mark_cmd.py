@@ -79,7 +79,7 @@ def mark(
         fail("name FILE START END, or use --diff")
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.marking import mark_file_recorded
+    from handrail.marking.write import mark_file_recorded
     from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
 

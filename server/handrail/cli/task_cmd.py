@@ -336,8 +336,8 @@ def _set_status(ctx: Context, task_id: str, status: str, note: str | None, as_js
         fail(str(exc), EXIT_USAGE)
     loose: list[Finding] = []
     if status != "open":
-        from handrail.block_ids import marker_texts
         from handrail.files import list_files
+        from handrail.marking.ids import marker_texts
 
         snapshot = Snapshot.load(ctx.ws)
         for rel, text in marker_texts(ctx.ws, list_files(ctx.ws)):

@@ -359,7 +359,7 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 def read_blocks(ws: Workspace, rel: str) -> tuple[str, list[Block]] | None:
     """The text of workspace file `rel` and its well-formed blocks; None without markers."""
-    from handrail.block_ids import text_with_markers
+    from handrail.marking.ids import text_with_markers
 
     text = text_with_markers(ws.root / rel)
     if text is None:

@@ -35,8 +35,8 @@ from handrail.lsp.state import DocumentAnalysis, FolderState
 from handrail.wording import plural
 
 if TYPE_CHECKING:
-    from handrail.block_ids import Allocation
-    from handrail.marking import MarkPlan
+    from handrail.marking.buffer import MarkPlan
+    from handrail.marking.ids import Allocation
     from handrail.prompt import InsertionPoint
     from handrail.text_changes import TextChange
 
@@ -576,7 +576,8 @@ def _source_analysis(server: HandrailServer, uri: str, command: str) -> Document
 async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """Wrap lines in block markers through ``workspace/applyEdit``, recorded (see
     `apply_mark`)."""
-    from handrail.marking import MarkError, next_id_for, plan_mark
+    from handrail.blocks.mark import MarkError
+    from handrail.marking.buffer import next_id_for, plan_mark
     from handrail.tasks.files import create_template_task
     from handrail.tasks.model import TaskFileError
 
@@ -652,7 +653,7 @@ async def mark_selection(server: HandrailServer, *args: Any) -> dict[str, Any]:
 
 def _open_buffer_ids(server: HandrailServer, folder: FolderState) -> set[str]:
     """Block ids in the open buffers of `folder`: unsaved markers the disk scan cannot see."""
-    from handrail.block_ids import ids_in_parse
+    from handrail.marking.ids import ids_in_parse
 
     taken: set[str] = set()
     for uri in server.documents.uris():
@@ -694,8 +695,9 @@ async def apply_mark(
     `label` may name the block as ``{block}``. Returns the block's place, and ``reason``
     when not applied.
     """
+    from handrail.blocks.mark import MarkError
     from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.marking import MarkError, reserve_mark
+    from handrail.marking.buffer import reserve_mark
 
     folder, rel = analysis.folder, analysis.rel
     assert folder is not None and rel is not None  # only source documents are marked
@@ -962,7 +964,7 @@ async def renumber(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """``handrail renumber``: new numbers for blocks whose id another block also uses."""
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.renumber import renumber as run_renumber
+    from handrail.marking.renumber import renumber as run_renumber
 
     values = one_mapping(args, RENUMBER)
     folder = folder_from(server, values, RENUMBER)

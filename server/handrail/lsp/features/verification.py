@@ -289,7 +289,7 @@ def report_json(
     Each failed run also says what it points at (``cause``: environment, timeout or code, with
     its ``advice``) and its ``first_failure`` line, so the editor can show the output with a
     summary that tells the environment from the code (issue 19.5)."""
-    from handrail.verify.diagnosis import (
+    from handrail.ledger.diagnosis import (
         ENVIRONMENT_ADVICE,
         TIMEOUT_ADVICE,
         failure_cause,
