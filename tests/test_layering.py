@@ -39,10 +39,6 @@ FRONT_ENDS = ("handrail.lsp", "handrail.cli", "handrail.__main__")
 FORBIDDEN_IN_ENGINE = ("handrail.lsp", "handrail.cli", "pygls", "lsprotocol")
 
 KNOWN_UPWARD = {
-    # The probe's use cases (`probe`, `dismiss`) plan like `handrail verify` and share its trust
-    # gate; they belong beside `verify.with_probe`, which moving them would make plain.
-    ("handrail.evidence.probe", "handrail.verify.run"),
-    ("handrail.evidence.probe", "handrail.verify.trust"),
     # The MCP tools and the stop hook list the work tree's blocks (`review._tree`) and render
     # WORKFLOW.md (`review.doc`), while `review.pr` names the agent of a block
     # (`agents.identity`): the tree listing wants a home below both.
