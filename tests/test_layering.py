@@ -14,14 +14,14 @@ modules leaves them out. They are how the `handrail check` and `handrail lsp` st
 stay fast (a command imports the heavy machinery it needs when it runs, not when the CLI loads),
 and inside one package (the language server's features and its server) they are legitimate.
 Between packages they still say which package sits on which, so there they count: a lazy import
-from a package into one that (at module level) depends on it is an upward import. The few that
-remain are named in `KNOWN_UPWARD`, each with why it is there; the list may only shrink.
+from a package into one that (at module level) depends on it is an upward import, and makes a
+circle between the two packages.
 
 The rules:
 
 1. No circle between modules (module-level imports).
 2. No circle between packages (each `handrail.<name>` package or top-level module is one node),
-   lazy imports included, except the `KNOWN_UPWARD` edges.
+   lazy imports included: no upward import.
 3. Engine modules (everything but `handrail.lsp`, `handrail.cli` and the `__main__` entry)
    import neither the front ends nor pygls/lsprotocol, lazily or not: the language server and
    the CLI are thin layers over one engine (docs/architecture.md).
@@ -38,14 +38,6 @@ SERVER = Path(__file__).resolve().parent.parent / "server"
 FRONT_ENDS = ("handrail.lsp", "handrail.cli", "handrail.__main__")
 FORBIDDEN_IN_ENGINE = ("handrail.lsp", "handrail.cli", "pygls", "lsprotocol")
 
-KNOWN_UPWARD = {
-    # The MCP tools and the stop hook list the work tree's blocks (`review._tree`) and render
-    # WORKFLOW.md (`review.doc`), while `review.pr` names the agent of a block
-    # (`agents.identity`): the tree listing wants a home below both.
-    ("handrail.agents.outstanding", "handrail.review._tree"),
-    ("handrail.agents.tools", "handrail.review._tree"),
-    ("handrail.agents.tools", "handrail.review.doc"),
-}
 """Lazy imports from a package into one above it, left for a later change (see above)."""
 
 
@@ -110,15 +102,13 @@ def _imports(module: str, path: Path, known: dict[str, Path]) -> Iterator[Import
 
 def _graph(*, lazy: bool = False) -> dict[str, set[str]]:
     """Module -> the handrail modules its imports run (parent packages included); function-local
-    imports too with `lazy`, except the `KNOWN_UPWARD` ones."""
+    imports too with `lazy`."""
     known = _modules()
     graph: dict[str, set[str]] = {}
     for module, path in known.items():
         edges = graph.setdefault(module, set())
         for found in _imports(module, path, known):
             if found.target not in known or (found.lazy and not lazy):
-                continue
-            if found.lazy and (module, found.target) in KNOWN_UPWARD:
                 continue
             if found.target != module:
                 edges.add(found.target)
@@ -234,15 +224,3 @@ def test_engine_imports_no_front_end() -> None:
             ):
                 offenders.append(f"{module}:{found.line} imports {found.target}")
     assert offenders == []
-
-
-def test_every_known_upward_import_still_exists() -> None:
-    """An entry of `KNOWN_UPWARD` whose import is gone must leave the list with it."""
-    known = _modules()
-    lazy = {
-        (module, found.target)
-        for module, path in known.items()
-        for found in _imports(module, path, known)
-        if found.lazy
-    }
-    assert sorted(KNOWN_UPWARD - lazy) == []
