@@ -31,7 +31,7 @@ from handrail.blocks.mark import wrap_lines
 from handrail.blocks.markers import parse_blocks
 from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
-from handrail.tasks import create_task
+from handrail.tasks.files import create_task
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
 

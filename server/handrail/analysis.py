@@ -22,17 +22,18 @@ from handrail.evidence.probe_findings import probe_findings
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex, evaluate_block, evidence_findings
 from handrail.ledger.store import Ledger, LedgerRead
-from handrail.task_blocks import task_block_findings
-from handrail.tasks import LoadedTask, TaskSet, check_task_source, load_all_tasks
+from handrail.tasks.blocks import task_block_findings
+from handrail.tasks.files import check_task_source, load_all_tasks
+from handrail.tasks.model import LoadedTask, TaskSet
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.load import LoadedWorkflow, load_workflow
 from handrail.workspace import Workspace
 
 if TYPE_CHECKING:
-    from handrail.block_ids import MarkerIndex
     from handrail.context.check import ContextReport
     from handrail.context.tokens import TokenCounter
     from handrail.ignore import IgnoreMatcher
+    from handrail.marking.ids import MarkerIndex
 
 T = TypeVar("T")
 P = ParamSpec("P")

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handrail.analysis import Snapshot, analyze_source, context_report
-from handrail.block_ids import MarkerIndex, marker_texts
 from handrail.blocks.markers import parse_blocks
 from handrail.findings import Finding, Severity
-from handrail.tasks import LoadedTask, check_task
+from handrail.marking.ids import MarkerIndex, marker_texts
+from handrail.tasks.findings import check_task
+from handrail.tasks.model import LoadedTask
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.load import LoadedWorkflow
 from handrail.workflow.model import Workflow

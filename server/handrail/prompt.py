@@ -12,7 +12,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from handrail.findings import Finding, has_errors
-from handrail.tasks import LoadedTask, check_task
+from handrail.tasks.findings import check_task
+from handrail.tasks.model import LoadedTask
 from handrail.workflow.model import Workflow
 
 if TYPE_CHECKING:

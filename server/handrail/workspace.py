@@ -12,6 +12,13 @@ WORKFLOW_FILE = "workflow.toml"
 TASKS_DIR = "tasks"
 LEDGER_DIR = "ledger"
 
+LEDGER_GITIGNORE_LINES = (".lock", ".lock.holder", "ledger/.tmp-*")
+"""The ledger's machine-local files in `.handrail/`: its lock and unfinished writes. The ledger
+writes these lines itself when it finds no `.handrail/.gitignore`."""
+GITIGNORE_LINES = tuple(dict.fromkeys((*LEDGER_GITIGNORE_LINES, "cache/", "*.tmp")))
+"""What `handrail init` puts in `.handrail/.gitignore`: the ledger's lines, caches, and any
+unfinished atomic write. The `.handrail/` layout lives here, so its ignore lines do too."""
+
 
 class PathEscapesWorkspace(ValueError):
     """A path that resolves outside the workspace root (directly or through a symlink)."""

@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from repo_helpers import init_repo, run
 
-from handrail.block_ids import Allocation, ids_in_parse, ids_in_records
 from handrail.blocks.markers import parse_blocks
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
+from handrail.marking.ids import Allocation, ids_in_parse, ids_in_records
 from handrail.workspace import Workspace
 
 GOOD_SPEC = (
@@ -152,7 +152,7 @@ def test_marker_files_in_git_include_utf16_text_git_greps_as_binary(tmp_path: Pa
     byte order mark) is still read, and files without markers are not."""
     import codecs
 
-    from handrail.block_ids import marker_texts
+    from handrail.marking.ids import marker_texts
 
     marked = "# handrail:begin k3f9qa.1\nx = 1\n# handrail:end k3f9qa.1\n"
     root = init_repo(tmp_path / "repo", {"a.py": marked, "plain.py": "y = 2\n"})

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from handrail.block_ids import MarkerIndex
 from handrail.blocks.check import (
     check_blocks,
     disk_insertion,
@@ -15,6 +14,7 @@ from handrail.blocks.check import (
 )
 from handrail.blocks.markers import parse_blocks
 from handrail.findings import Finding, Severity
+from handrail.marking.ids import MarkerIndex
 from handrail.workflow.model import DetectionRules, GenerationRules, Workflow
 
 WF = Workflow()

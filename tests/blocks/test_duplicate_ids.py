@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from repo_helpers import init_repo, run
 
 from handrail.analysis import Snapshot, analyze_source
-from handrail.block_ids import MarkerIndex
 from handrail.blocks.markers import ProblemKind, hash_content, parse_blocks
 from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger
+from handrail.marking.ids import MarkerIndex
 from handrail.workspace import Workspace
 
 GOOD_SPEC = (

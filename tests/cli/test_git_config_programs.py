@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from repo_helpers import git, init_repo, run
 
-from handrail.diffmark import changed_hunks
 from handrail.files import files_mentioning, list_files
 from handrail.git import GitError
 from handrail.git import git as handrail_git
+from handrail.marking.diff import changed_hunks
 from handrail.workspace import Workspace
 
 SPEC = "Given a text, return its words in order. It must follow the style of f() in src/a.py."

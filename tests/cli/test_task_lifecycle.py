@@ -90,7 +90,7 @@ def test_close_needs_a_known_reason_and_task(repo: Path) -> None:
 
 def test_abandoned_template_task_no_longer_fails_the_gate(repo: Path) -> None:
     # What the editor's "Mark … for a new task" leaves when the user gives up on it.
-    from handrail.tasks import create_template_task
+    from handrail.tasks.files import create_template_task
     from handrail.workflow.load import load_workflow
     from handrail.workspace import Workspace
 

@@ -80,7 +80,8 @@ def test_the_cli_prints_what_the_server_returns(
 ) -> None:
     """`handrail trace|explain --json` and the server command are one use case
     (`handrail.review.acknowledgements`): one JSON shape."""
-    from handrail.tasks import Task, save_task
+    from handrail.tasks.files import save_task
+    from handrail.tasks.model import Task
 
     save_task(workspace, Task(id="k3f7qa", spec=SPEC, context=[]))
     (workspace.root / "a.py").write_text(

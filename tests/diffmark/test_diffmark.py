@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from repo_helpers import git, init_repo, run
 
 from handrail.blocks.markers import parse_blocks
-from handrail.diffmark import Hunk, _unquote, changed_hunks, parse_unified_diff
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
+from handrail.marking.diff import Hunk, _unquote, changed_hunks, parse_unified_diff
 from handrail.workspace import Workspace
 
 GOOD_SPEC = (

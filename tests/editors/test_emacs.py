@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from editor_snippets import editor, run_editor, snippet
 
-from handrail.tasks import Task, save_task
+from handrail.tasks.files import save_task
+from handrail.tasks.model import Task
 from handrail.workspace import Workspace
 
 SCRIPT = Path(__file__).with_name("eglot_flow.el")

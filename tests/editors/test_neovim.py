@@ -9,7 +9,8 @@ from editor_snippets import editor, run_editor, snippet
 
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
-from handrail.tasks import Task, load_all_tasks, save_task
+from handrail.tasks.files import load_all_tasks, save_task
+from handrail.tasks.model import Task
 from handrail.workspace import Workspace
 
 SCRIPT = Path(__file__).with_name("neovim_flow.lua")

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handrail.blocks.mark import MarkError
-from handrail.generate.handoff import insert_code, prepare_target, replace_file, write_generated
 from handrail.ledger.store import Ledger, LedgerWriteError
+from handrail.marking.write import insert_code, prepare_target, replace_file, write_generated
 from handrail.workspace import Workspace
 
 line_text = st.text(
@@ -133,7 +133,7 @@ PY = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
 
 
 def test_spaced_insertion_follows_the_files_blank_lines() -> None:
-    from handrail.generate.handoff import blank_line_gap
+    from handrail.marking.write import blank_line_gap
 
     assert blank_line_gap(PY.splitlines(keepends=True)) == 2
     assert blank_line_gap(["x = 1\n", "y = 2\n"]) is None  # no example: nothing added

@@ -28,12 +28,12 @@ from handrail.evidence.probe import (
     covering_tests,
     fail_fast,
     narrowed_argv,
-    probe,
     probe_block,
 )
 from handrail.findings import Finding, Severity
 from handrail.ledger.records import MutantDismissed, ProbeRun
 from handrail.ledger.store import Ledger
+from handrail.verify.probe_run import probe
 from handrail.verify.run import Target
 from handrail.workspace import Workspace
 

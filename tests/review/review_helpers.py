@@ -17,7 +17,7 @@ from handrail.ledger.records import (
     VerificationRun,
 )
 from handrail.ledger.store import Ledger
-from handrail.tasks import create_task
+from handrail.tasks.files import create_task
 from handrail.workflow.init import init_workspace
 from handrail.workflow.load import load_workflow
 from handrail.workspace import Workspace

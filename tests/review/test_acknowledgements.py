@@ -18,7 +18,8 @@ from handrail.review.acknowledgements import (
     content_of,
     record_acknowledgement,
 )
-from handrail.tasks import Task, save_task
+from handrail.tasks.files import save_task
+from handrail.tasks.model import Task
 from handrail.workspace import Workspace
 
 BLOCK = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"

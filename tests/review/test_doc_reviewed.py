@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from review_helpers import ADA, BOB, new_repo, run
 
 from handrail.review.doc import _cell, check_doc, render_workflow_doc
+from handrail.review.meeting import ReviewedError, mark_reviewed
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.load import load_pack, load_workflow
-from handrail.workflow.reviewed import ReviewedError, mark_reviewed
 from handrail.workspace import Workspace
 
 

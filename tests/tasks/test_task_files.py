@@ -14,25 +14,27 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handrail import tasks as tasks_module
 from handrail.findings import Severity
-from handrail.tasks import (
+from handrail.tasks import files as tasks_module
+from handrail.tasks.files import (
+    check_task_source,
+    create_task,
+    create_template_task,
+    load_all_tasks,
+    load_task,
+    parse_task,
+    render_task,
+    save_task,
+)
+from handrail.tasks.findings import check_task
+from handrail.tasks.model import (
     TASK_ID_RE,
     LoadedTask,
     Task,
     TaskFileError,
     TaskNotFound,
-    check_task,
-    check_task_source,
-    create_task,
-    create_template_task,
     is_task_id,
-    load_all_tasks,
-    load_task,
     new_task_id,
-    parse_task,
-    render_task,
-    save_task,
 )
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
@@ -625,7 +627,8 @@ def test_the_new_keys_round_trip_and_stay_hand_editable(tmp_path: Path) -> None:
     """Status, spec history, context hashes and parent survive render -> parse unchanged,
     and a hand edit of the file (a comment, a reworded note) keeps them readable."""
 
-    from handrail.tasks import SpecRevision, Task, parse_task, render_task
+    from handrail.tasks.files import parse_task, render_task
+    from handrail.tasks.model import SpecRevision, Task
 
     when = dt.datetime(2026, 12, 5, 14, 0, 0, 123456, tzinfo=dt.UTC)
     task = Task(

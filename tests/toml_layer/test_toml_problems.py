@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handrail.tasks import TaskFileError, parse_task
+from handrail.tasks.files import parse_task
+from handrail.tasks.model import TaskFileError
 from handrail.toml.problems import TomlSyntaxError, parse
 
 _NOISE = st.text(alphabet=st.sampled_from(list("ab=.[]{}\"',#\n\r \t\\1é\x00")), max_size=120)

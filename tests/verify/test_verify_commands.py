@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from verify_helpers import PY
 
-from handrail.tasks import LoadedTask, Task
+from handrail.process import run_command
+from handrail.tasks.model import LoadedTask, Task
 from handrail.verify.commands import (
     CommandError,
     CommandSource,
@@ -19,7 +20,6 @@ from handrail.verify.commands import (
     expand,
     split_command,
 )
-from handrail.verify.runner import run_command
 from handrail.workflow.load import load_pack
 from handrail.workflow.model import PathCommand, VerificationRules, Workflow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handrail.verify.diagnosis import failure_cause, first_failure
+from handrail.ledger.diagnosis import failure_cause, first_failure
 
 
 def test_clear_signs_of_the_environment() -> None:

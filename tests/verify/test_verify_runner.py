@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from verify_helpers import PY
 
-from handrail.verify.runner import run_command
+from handrail.process import run_command
 
 # A child that starts a grandchild (which writes its pid to a file and sleeps), then waits.
 SPAWN = """

@@ -67,7 +67,7 @@ def test_upkeep_that_changes_nothing_that_runs_keeps_the_approval(workspace: Wor
 def test_recording_a_review_keeps_the_approval(workspace: Workspace) -> None:
     import datetime as dt
 
-    from handrail.workflow.reviewed import mark_reviewed
+    from handrail.review.meeting import mark_reviewed
 
     write_workflow(workspace, COMMAND)
     trust_mod.trust(workspace)

@@ -17,14 +17,13 @@ from repo_helpers import git
 
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.init import (
-    GITIGNORE_LINES,
     InitError,
     git_owner,
     init_workspace,
     toml_value,
 )
 from handrail.workflow.load import load_pack, load_workflow
-from handrail.workspace import Workspace
+from handrail.workspace import GITIGNORE_LINES, Workspace
 
 TODAY = dt.date(2026, 11, 25)
 FILES = [

@@ -21,7 +21,7 @@ from typing import Literal
 
 from handrail.agents.state import chosen_task, env_task
 from handrail.ledger.records import BlockMarked, Record
-from handrail.tasks import TaskSet
+from handrail.tasks.model import TaskSet
 from handrail.workspace import Workspace
 
 Source = Literal["HANDRAIL_TASK", "session", "chosen", "newest"]

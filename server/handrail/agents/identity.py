@@ -1,9 +1,9 @@
 """Who generated a block: the agent's name, and the model and session where it tells them.
 
 The identity is recorded on `BlockMarked` records so `handrail stats` and `handrail pr` can
-say which agent (and model) wrote which code. An agent tells it in its hook input (Claude
-Code and Codex: ``session_id``; Cursor: ``conversation_id`` and ``model``), or the MCP
-client names itself in the protocol's handshake.
+say which agent (and model) wrote which code (`review.pr.describe_agent` puts it in words).
+An agent tells it in its hook input (Claude Code and Codex: ``session_id``; Cursor:
+``conversation_id`` and ``model``), or the MCP client names itself in the protocol's handshake.
 """
 
 from __future__ import annotations
@@ -29,24 +29,6 @@ class AgentIdentity:
     def record_fields(self) -> dict[str, Any]:
         """The `BlockMarked` fields for this identity."""
         return {"agent": self.agent, "model": self.model, "session": self.session}
-
-    def describe(self) -> str:
-        """`claude-code (claude-sonnet-4-5, session 4f1c…)`, as stats and pr show it."""
-        extra = [part for part in (self.model, _short_session(self.session)) if part]
-        return f"{self.agent} ({', '.join(extra)})" if extra else self.agent
-
-
-def _short_session(session: str | None) -> str | None:
-    if not session:
-        return None
-    return f"session {session[:8]}" + ("…" if len(session) > 8 else "")
-
-
-def describe_agent(agent: str | None, model: str | None, session: str | None) -> str | None:
-    """The identity of a record's fields in words; None when no agent was recorded."""
-    if not agent:
-        return None
-    return AgentIdentity(agent, model, session).describe()
 
 
 def _text(value: Any) -> str | None:

@@ -153,7 +153,7 @@ def outstanding(
 def _unmarked(ws: Workspace, notes: list[str]) -> list[Outstanding]:
     """Hunks since HEAD that `mark --diff` would mark and that no block covers."""
     from handrail.blocks.markers import decode_source
-    from handrail.diffmark import DiffMarkError, changed_hunks, markable_hunks
+    from handrail.marking.diff import DiffMarkError, changed_hunks, markable_hunks
     from handrail.workspace import PathEscapesWorkspace, is_regular_file
 
     if not (ws.root / ".git").exists():

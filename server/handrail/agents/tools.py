@@ -20,7 +20,7 @@ from typing import Any
 from handrail.agents.identity import AgentIdentity
 from handrail.analysis import Snapshot
 from handrail.findings import Finding, Severity, findings_json, has_errors
-from handrail.tasks import LoadedTask, is_task_id
+from handrail.tasks.model import LoadedTask, is_task_id
 from handrail.wording import plural
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
@@ -98,7 +98,8 @@ def check_spec(
     from handrail.context.entries import EntryError, parse_entry
     from handrail.spec.check import check_spec as spec_findings
     from handrail.spec.check import describe_spec
-    from handrail.tasks import TaskFileError, create_task
+    from handrail.tasks.files import create_task
+    from handrail.tasks.model import TaskFileError
 
     if not isinstance(spec, str):
         raise ToolRefused('"spec" must be the spec as one string')
@@ -229,7 +230,7 @@ def mark_generated(
     from handrail.agents.state import set_active_task
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.marking import mark_file_recorded
+    from handrail.marking.write import mark_file_recorded
 
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in (start_line, end_line)):
         raise ToolRefused('"start_line" and "end_line" must be 1-based line numbers')

@@ -82,16 +82,10 @@ def generate(
     from handrail.blocks.mark import MarkError
     from handrail.cli.tasks_arg import tasks_named
     from handrail.generate.client import GenerationError
-    from handrail.generate.handoff import (
-        GenerationRefused,
-        Target,
-        generate_code,
-        insertion_of,
-        prepare_target,
-        write_generated,
-    )
+    from handrail.generate.handoff import GenerationRefused, generate_code, insertion_of
     from handrail.generate.settings import SettingsError, load_settings
     from handrail.ledger.store import LedgerWriteError
+    from handrail.marking.write import Target, prepare_target, write_generated
     from handrail.workflow.init import git_owner
 
     if replace is not None:
@@ -118,7 +112,7 @@ def generate(
         fail(exc.message)
     target: Target | None = None
     if replace is not None:
-        from handrail.generate.handoff import prepare_replacement
+        from handrail.marking.write import prepare_replacement
 
         try:
             target = prepare_replacement(ws, replace)
@@ -249,8 +243,8 @@ def mark_diff_command(
     ws: Workspace | None = None,
 ) -> None:
     """`handrail mark --diff`: the body the `mark` command calls."""
-    from handrail.diffmark import DiffMarkError, mark_diff
-    from handrail.tasks import load_all_tasks
+    from handrail.marking.diff import DiffMarkError, mark_diff
+    from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
 
     ws = ws or ctx.ws
@@ -360,9 +354,9 @@ def import_(
     Lists the ranges; with --mark wraps them in markers for TASK and records the blocks.
     Ranges in files changed since the commit are not offered: their line numbers moved.
     """
-    from handrail.diffmark import mark_hunks
     from handrail.interop.git_ai import InteropError, offers_as_hunks, read_git_ai
-    from handrail.tasks import load_all_tasks
+    from handrail.marking.diff import mark_hunks
+    from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
 
     ws = ctx.ws

@@ -1,6 +1,6 @@
 """Ctrl-C, SIGTERM and SIGHUP while verification commands run: stop them, then exit 128+N.
 
-A verification command runs in its own session (`handrail.verify.runner`), so the terminal's
+A verification command runs in its own session (`handrail.process`), so the terminal's
 Ctrl-C and a supervisor's SIGTERM reach only handrail, never the command. Python's default
 reactions would leave that command's process group running: SIGTERM kills handrail outright,
 and a KeyboardInterrupt raised inside `Thread.join` can make the join return before the

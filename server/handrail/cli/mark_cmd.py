@@ -79,8 +79,8 @@ def mark(
         fail("name FILE START END, or use --diff")
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.marking import mark_file_recorded
-    from handrail.tasks import load_all_tasks
+    from handrail.marking.write import mark_file_recorded
+    from handrail.tasks.files import load_all_tasks
     from handrail.workflow.init import git_owner
 
     if end < start:
@@ -142,7 +142,7 @@ def _mark_agent_diff(
     from handrail.cli.agent_cmd import hook_workspace, read_hook_input
     from handrail.cli.generate_cmd import mark_diff_command
     from handrail.ledger.store import Ledger
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
     from handrail.workspace import Workspace
 
     ws = ctx.ws

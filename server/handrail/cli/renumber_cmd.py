@@ -22,7 +22,7 @@ def renumber(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.renumber import renumber as run_renumber
+    from handrail.marking.renumber import renumber as run_renumber
     from handrail.workflow.init import git_owner
 
     ws = ctx.ws

@@ -506,8 +506,8 @@ def reviewed(
     changed) in the ledger, where the next `handrail workflow review` starts its period.
     """
     from handrail.ledger.store import LedgerWriteError
+    from handrail.review.meeting import ReviewedError, mark_reviewed, record_meeting
     from handrail.workflow.init import git_owner
-    from handrail.workflow.reviewed import ReviewedError, mark_reviewed, record_meeting
 
     ws = ctx.ws
     who = by if by is not None else git_owner(ws.root) or ""

@@ -20,7 +20,7 @@ from handrail.cli.common import (
 from handrail.findings import Finding, findings_json
 
 if TYPE_CHECKING:
-    from handrail.tasks import LoadedTask
+    from handrail.tasks.model import LoadedTask
     from handrail.workflow.model import Workflow
 
 
@@ -51,7 +51,7 @@ def task_new(
     """
     from handrail.check import task_context_reports
     from handrail.context.entries import EntryError, parse_entry
-    from handrail.tasks import create_task
+    from handrail.tasks.files import create_task
     from handrail.workflow.load import load_workflow
 
     ws = ctx.ws
@@ -116,7 +116,8 @@ def _workflow_or_fail(ctx: Context) -> Workflow:
 
 
 def _load_or_fail(ctx: Context, task_id: str) -> LoadedTask:
-    from handrail.tasks import TaskFileError, load_task
+    from handrail.tasks.files import load_task
+    from handrail.tasks.model import TaskFileError
 
     try:
         return load_task(ctx.ws, task_id)
@@ -139,7 +140,8 @@ def _blocks_of(ctx: Context, task_id: str) -> list[str]:
 @pass_ctx
 def task_list(ctx: Context, show_all: bool, as_json: bool) -> None:
     """The workspace's tasks, newest first: open ones, or every one with --all."""
-    from handrail.tasks import load_all_tasks, task_json
+    from handrail.tasks.files import load_all_tasks
+    from handrail.tasks.model import task_json
 
     found = load_all_tasks(ctx.ws)
     tasks = sorted(
@@ -181,8 +183,8 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     """A task's spec, context, verification command, status, spec history and blocks."""
     from handrail.ledger.evidence import EvidenceIndex
     from handrail.ledger.store import Ledger
-    from handrail.task_blocks import first_seen_by_hand
-    from handrail.tasks import task_json
+    from handrail.tasks.blocks import first_seen_by_hand
+    from handrail.tasks.model import task_json
 
     loaded = _load_or_fail(ctx, task_id)
     index = EvidenceIndex.build(Ledger(ctx.ws).read().records)
@@ -243,7 +245,8 @@ def task_edit(
     """
     from handrail.check import task_context_reports
     from handrail.context.entries import EntryError, parse_entry
-    from handrail.tasks import TaskFileError, edit_task
+    from handrail.tasks.files import edit_task
+    from handrail.tasks.model import TaskFileError
 
     if spec is None and not entries and not no_context and verify is None:
         fail("nothing to change: give --spec, --context, --no-context or --verify")
@@ -323,7 +326,8 @@ def task_reopen(ctx: Context, task_id: str, as_json: bool) -> None:
 
 def _set_status(ctx: Context, task_id: str, status: str, note: str | None, as_json: bool) -> None:
     from handrail.analysis import Snapshot, analyze_source
-    from handrail.tasks import TaskFileError, set_task_status
+    from handrail.tasks.files import set_task_status
+    from handrail.tasks.model import TaskFileError
 
     _load_or_fail(ctx, task_id)
     try:
@@ -332,8 +336,8 @@ def _set_status(ctx: Context, task_id: str, status: str, note: str | None, as_js
         fail(str(exc), EXIT_USAGE)
     loose: list[Finding] = []
     if status != "open":
-        from handrail.block_ids import marker_texts
         from handrail.files import list_files
+        from handrail.marking.ids import marker_texts
 
         snapshot = Snapshot.load(ctx.ws)
         for rel, text in marker_texts(ctx.ws, list_files(ctx.ws)):
@@ -341,7 +345,7 @@ def _set_status(ctx: Context, task_id: str, status: str, note: str | None, as_js
             loose.extend(f for f in analysis.findings if f.code == "HR315")
     finished = None
     if status == "done":
-        from handrail.tasks import finish_parent
+        from handrail.tasks.files import finish_parent
 
         finished = finish_parent(ctx.ws, loaded.task)
     if as_json:
@@ -394,7 +398,7 @@ def task_decompose(
     sub-task is.
     """
     from handrail.context.entries import EntryError, parse_entry
-    from handrail.tasks import decompose_drafts, decompose_task
+    from handrail.tasks.files import decompose_drafts, decompose_task
     from handrail.workflow.init import git_owner
 
     drafts = list(subs) or decompose_drafts(spec)

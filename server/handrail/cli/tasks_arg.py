@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handrail.cli.common import EXIT_USAGE, Context, echo_findings, fail
-from handrail.tasks import LoadedTask, load_all_tasks
+from handrail.tasks.files import load_all_tasks
+from handrail.tasks.model import LoadedTask
 from handrail.workflow.model import Workflow
 from handrail.workspace import Workspace
 

@@ -104,8 +104,8 @@ def dismiss_mutant(
     ws: Workspace, target: str | None, mutant_id: str, reason: str | None, as_json: bool
 ) -> None:
     """`handrail verify BLOCK --dismiss MUTANT --reason "..."`: one ledger record."""
-    from handrail.evidence.probe import dismiss
     from handrail.ledger.store import LedgerWriteError
+    from handrail.verify.probe_run import dismiss
 
     if target is None:
         fail("--dismiss needs the BLOCK whose mutant it is: handrail verify BLOCK --dismiss ID")

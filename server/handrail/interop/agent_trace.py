@@ -17,12 +17,12 @@ from typing import Any
 
 from handrail import __version__
 from handrail.blocks.markers import Block, decode_source, normalise_newlines, parse_blocks
-from handrail.diffmark import Hunk, parse_unified_diff
 from handrail.interop._git import InteropError, commit_of, git_bytes, git_text, repo_prefix
 from handrail.ledger.records import Accepted, line_hash
 from handrail.ledger.store import Ledger
+from handrail.marking.diff import Hunk, parse_unified_diff
 from handrail.review.blame import locate
-from handrail.tasks import load_all_tasks
+from handrail.tasks.files import load_all_tasks
 from handrail.workspace import Workspace
 
 __all__ = ["SPEC_VERSION", "InteropError", "commits_in", "trace_records"]

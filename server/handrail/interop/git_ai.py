@@ -12,8 +12,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from handrail.diffmark import Hunk
 from handrail.interop._git import InteropError, commit_of, git_bytes, repo_prefix
+from handrail.marking.diff import Hunk
 from handrail.workspace import PathEscapesWorkspace, Workspace, is_regular_file
 
 __all__ = [

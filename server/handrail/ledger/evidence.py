@@ -488,7 +488,7 @@ def evidence_findings(
             verified_at=run.finished_at.isoformat(),
         )
     elif evidence.status == "failed" and run is not None:
-        from handrail.verify.diagnosis import ENVIRONMENT_ADVICE, TIMEOUT_ADVICE, failure_cause
+        from handrail.ledger.diagnosis import ENVIRONMENT_ADVICE, TIMEOUT_ADVICE, failure_cause
 
         stale = run.blocks.get(block_id) != evidence.content_hash
         message = f"The latest verification of {block_id} in {path} failed: {_outcome(run)}."

@@ -189,7 +189,7 @@ class BlockMarked(_Record):
 
     # What produced the block (issue 13): optional, so records written before them still load.
     spec_hash: Hash | None = None
-    """The hash of the task's spec when the block was marked (`handrail.tasks.spec_hash`)."""
+    """The hash of the task's spec when the block was marked (`handrail.tasks.model.spec_hash`)."""
     endpoint: str | None = Field(default=None, max_length=400)
     """The name of the generation endpoint (never its key or URL credentials)."""
     temperature: float | None = None

@@ -42,7 +42,13 @@ from handrail.ledger.records import (
     parse_record_json,
 )
 from handrail.workflow.model import Workflow
-from handrail.workspace import HANDRAIL_DIR, LEDGER_DIR, PathEscapesWorkspace, Workspace
+from handrail.workspace import (
+    HANDRAIL_DIR,
+    LEDGER_DIR,
+    LEDGER_GITIGNORE_LINES,
+    PathEscapesWorkspace,
+    Workspace,
+)
 
 LOCK_NAME = ".lock"
 HOLDER_NAME = ".lock.holder"
@@ -55,8 +61,6 @@ LOCK_POLL_SECONDS = 0.005
 # pip retries os.replace for about a second: long enough for an antivirus scanner or an
 # editor's file watcher to let go of the file on Windows, short enough not to hang a hook.
 REPLACE_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.25)
-GITIGNORE_LINES = (".lock", ".lock.holder", "ledger/.tmp-*")
-"""What `.handrail/.gitignore` must hold: local lock files and unfinished writes."""
 
 ProblemReason = Literal[
     "invalid_json",
@@ -792,7 +796,7 @@ class Ledger:
         if os.path.lexists(path):
             return
         text = "# Written by Handrail: local lock files and unfinished ledger writes.\n" + "".join(
-            f"{line}\n" for line in GITIGNORE_LINES
+            f"{line}\n" for line in LEDGER_GITIGNORE_LINES
         )
         with suppress(OSError):
             atomic.create_new(path, text.encode("utf-8"))

@@ -57,7 +57,7 @@ def scan_files(folder: FolderState, rels: list[str], task_id: str, limit: int) -
     A file that cannot be read, is binary, or is over `limit` bytes gets no findings (its
     earlier hints, if any, are cleared); git failing (no repository, no commit) gives none.
     """
-    from handrail.diffmark import DiffMarkError, changed_hunks
+    from handrail.marking.diff import DiffMarkError, changed_hunks
 
     ws = folder.ws
     try:

@@ -23,9 +23,9 @@ from handrail.analysis import (
     analyze_task,
     analyze_workflow,
 )
-from handrail.block_ids import MarkerIndex
 from handrail.findings import Finding
 from handrail.lsp.convert import split_lines
+from handrail.marking.ids import MarkerIndex
 from handrail.workspace import HANDRAIL_DIR, TASKS_DIR, WORKFLOW_FILE, Workspace
 
 DocumentKind = Literal["source", "task", "workflow", "other"]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from handrail.codes import CODES
 from handrail.findings import Finding, Severity
-from handrail.report import (
+from handrail.report.summary import (
     CheckSummary,
     code_url,
     ordered,

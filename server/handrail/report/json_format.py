@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from handrail.findings import Finding
-from handrail.report import (
+from handrail.report.summary import (
     SEVERITY_ORDER,
     CheckSummary,
     code_url,

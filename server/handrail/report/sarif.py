@@ -18,7 +18,7 @@ from typing import Any
 
 from handrail.codes import CODES, docs_home
 from handrail.findings import Finding, Severity
-from handrail.report import CheckSummary, code_url, ordered, span
+from handrail.report.summary import CheckSummary, code_url, ordered, span
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (

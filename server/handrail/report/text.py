@@ -18,7 +18,13 @@ from collections.abc import Sequence
 import click
 
 from handrail.findings import Finding, Severity
-from handrail.report import CheckSummary, code_url, ordered, severity_counts, summary_sentence
+from handrail.report.summary import (
+    CheckSummary,
+    code_url,
+    ordered,
+    severity_counts,
+    summary_sentence,
+)
 
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 

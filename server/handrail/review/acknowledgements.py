@@ -118,7 +118,8 @@ def record_acknowledgement(
     from handrail.ledger.evidence import EvidenceIndex, evaluate_block
     from handrail.ledger.records import Explanation, Trace, content_hash
     from handrail.ledger.store import Ledger
-    from handrail.tasks import TaskFileError, load_task
+    from handrail.tasks.files import load_task
+    from handrail.tasks.model import TaskFileError
     from handrail.workflow.load import load_workflow
 
     task_id = block_id.rpartition(".")[0]

@@ -13,7 +13,6 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from handrail.agents.identity import describe_agent
 from handrail.analysis import Snapshot
 from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding, Severity
@@ -527,3 +526,19 @@ def default_base(ws: Workspace) -> str:
             continue
         return ref
     raise PrError("no base branch found (origin/HEAD, main or master): name one with --base")
+
+
+def describe_agent(agent: str | None, model: str | None, session: str | None) -> str | None:
+    """A record's coding agent in words, `claude-code (claude-sonnet-4-5, session 4f1c…)`;
+    None when no agent was recorded. Here, not in `agents.identity`, so stage 5 needs nothing
+    of the agents package (which sits above it)."""
+    if not agent:
+        return None
+    extra = [part for part in (model, _short_session(session)) if part]
+    return f"{agent} ({', '.join(extra)})" if extra else agent
+
+
+def _short_session(session: str | None) -> str | None:
+    if not session:
+        return None
+    return f"session {session[:8]}" + ("…" if len(session) > 8 else "")

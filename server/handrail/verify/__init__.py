@@ -1,11 +1,13 @@
 """Verification as a hard gate (stage 4): which command, trusted or not, run, recorded.
 
 `commands` decides a block's command and its argv, `trust` keeps the user's approvals outside
-the repository, `runner` runs one command (no shell, captured output, timeout, killed process
-group) and `run` verifies a task, a block or everything and writes the `VerificationRun`.
+the repository, `handrail.process` runs one command (no shell, captured output, timeout, killed
+process group; below this package because the evidence probe runs pytest through it too) and
+`run` verifies a task, a block or everything and writes the `VerificationRun`.
 Nothing here runs when the workspace is only opened or checked.
 """
 
+from handrail.process import RunResult, run_command
 from handrail.verify.commands import PLACEHOLDERS, CommandError, CommandSource, command_for
 from handrail.verify.run import (
     BlockResult,
@@ -20,7 +22,6 @@ from handrail.verify.run import (
     rerun_all,
     verify,
 )
-from handrail.verify.runner import RunResult, run_command
 from handrail.verify.trust import TrustDecision, TrustError, is_trusted
 
 __all__ = [

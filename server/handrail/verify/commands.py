@@ -34,7 +34,7 @@ from typing import Literal
 
 from pathspec import GitIgnoreSpec
 
-from handrail.tasks import LoadedTask
+from handrail.tasks.model import LoadedTask
 from handrail.workflow.model import Workflow
 
 PLACEHOLDERS: dict[str, str] = {

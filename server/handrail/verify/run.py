@@ -30,10 +30,11 @@ from handrail.findings import Finding, findings_json
 from handrail.ledger.evidence import EvidenceIndex, elsewhere_phrase, meets_min_executed
 from handrail.ledger.records import BlockCoverage, VerificationRun
 from handrail.ledger.store import Ledger, LedgerWriteError
-from handrail.tasks import TaskSet, is_task_id, load_all_tasks
+from handrail.process import RunResult, run_command
+from handrail.tasks.files import load_all_tasks
+from handrail.tasks.model import TaskSet, is_task_id
 from handrail.toml.index import find_line
 from handrail.verify.commands import CommandError, CommandSource, command_for, expand
-from handrail.verify.runner import RunResult, run_command
 from handrail.verify.trust import TrustDecision, explicit_trust, is_trusted
 from handrail.workflow.load import LoadedWorkflow, load_workflow
 from handrail.workflow.model import Workflow
@@ -358,7 +359,7 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 def read_blocks(ws: Workspace, rel: str) -> tuple[str, list[Block]] | None:
     """The text of workspace file `rel` and its well-formed blocks; None without markers."""
-    from handrail.block_ids import text_with_markers
+    from handrail.marking.ids import text_with_markers
 
     text = text_with_markers(ws.root / rel)
     if text is None:
@@ -894,7 +895,7 @@ def _record(
     record: VerificationRun | None = None
     write_error: str | None = None
     if not result.cancelled and covered:
-        from handrail.tasks import current_spec_hash
+        from handrail.tasks.files import current_spec_hash
 
         candidate = VerificationRun.create(
             task_id=invocation.task_id,

@@ -197,7 +197,7 @@ def pending(ws: Workspace) -> TrustRequest:
     The commands are read from the very bytes that are digested, so what is printed and what
     is approved cannot differ even if the file changes meanwhile.
     """
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
 
     data = _workflow_bytes(ws)
     loaded, digest = _load_from(ws, data)

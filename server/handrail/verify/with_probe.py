@@ -67,7 +67,8 @@ def verify_with_probe(
     Raises what `verify.run.verify` raises (VerifyError); a cancelled verification probes
     nothing, a cancelled probe records nothing for the block it was probing.
     """
-    from handrail.evidence.probe import DEFAULT_BUDGET_S, probe
+    from handrail.evidence.probe import DEFAULT_BUDGET_S
+    from handrail.verify.probe_run import probe
     from handrail.verify.run import verify
 
     cancel = cancel or threading.Event()

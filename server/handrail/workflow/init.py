@@ -18,14 +18,10 @@ from pathlib import Path
 
 from handrail import atomic
 from handrail.git import git_program, safe_env
-from handrail.ledger.store import GITIGNORE_LINES as LEDGER_GITIGNORE_LINES
 from handrail.workflow.load import PackError, load_pack, pack_names
 from handrail.workflow.model import Workflow
-from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace
+from handrail.workspace import GITIGNORE_LINES, HANDRAIL_DIR, PathEscapesWorkspace, Workspace
 
-GITIGNORE_LINES = tuple(dict.fromkeys((*LEDGER_GITIGNORE_LINES, "cache/", "*.tmp")))
-"""Machine-local files under .handrail/: the ledger's lock and temp files (the ledger writes the
-same lines when it finds no .gitignore), caches, and any unfinished atomic write."""
 _GITIGNORE_HEADER = (
     "# Handrail's machine-local files: the ledger lock, caches, unfinished writes.\n"
 )

@@ -24,7 +24,8 @@ from lsp_client import (
 from lsprotocol import types
 from pytest_lsp.client import register_lsp_features
 
-from handrail.tasks import Task, save_task
+from handrail.tasks.files import save_task
+from handrail.tasks.model import Task
 from handrail.text_changes import TextChange, apply_changes
 from handrail.workspace import Workspace
 

@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handrail.context_array import (
+from handrail.tasks.context_array import (
     ContextEditError,
     add_context_entries,
     remove_context_entries,
     scan_context_array,
 )
-from handrail.tasks import Task, parse_task, render_task
+from handrail.tasks.files import parse_task, render_task
+from handrail.tasks.model import Task
 
 _ENTRY = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=20

@@ -7,7 +7,8 @@ import pytest
 from handrail.blocks.markers import parse_blocks
 from handrail.lsp.features.code_actions import marker_fix
 from handrail.lsp.state import FolderState, analyze_text
-from handrail.tasks import Task, save_task
+from handrail.tasks.files import save_task
+from handrail.tasks.model import Task
 from handrail.text_changes import apply_changes
 from handrail.workspace import Workspace
 

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from handrail.block_ids import Allocation, ids_in_records
+from handrail.blocks.mark import MarkError
 from handrail.blocks.markers import parse_blocks
 from handrail.ledger.records import BlockMarked, Record, VerificationRun
 from handrail.ledger.store import Ledger
-from handrail.marking import MarkError, MarkPlan, next_id_for, plan_mark, reserve_mark
+from handrail.marking.buffer import MarkPlan, next_id_for, plan_mark, reserve_mark
+from handrail.marking.ids import Allocation, ids_in_records
 from handrail.text_changes import apply_changes
 from handrail.workspace import Workspace
 

@@ -6,7 +6,7 @@ import pytest
 from features_harness import Client, make_task, running
 from lsprotocol import types
 
-from handrail.tasks import parse_task
+from handrail.tasks.files import parse_task
 from handrail.workspace import Workspace
 
 pytestmark = pytest.mark.asyncio

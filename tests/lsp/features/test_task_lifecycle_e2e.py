@@ -9,7 +9,8 @@ import pytest
 from features_harness import SPEC, make_task, running
 from pygls.exceptions import JsonRpcException
 
-from handrail.tasks import Task, create_template_task, load_task, save_task
+from handrail.tasks.files import create_template_task, load_task, save_task
+from handrail.tasks.model import Task
 from handrail.workflow.load import load_workflow
 from handrail.workspace import Workspace
 
@@ -122,7 +123,7 @@ async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> 
 
 
 async def test_a_moved_range_is_reported_and_the_new_range_offered(workspace: Workspace) -> None:
-    from handrail.tasks import create_task
+    from handrail.tasks.files import create_task
 
     source = workspace.root / "src" / "a.py"
     source.parent.mkdir(parents=True)

@@ -10,7 +10,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from handrail.blocks.markers import is_block_id
 from handrail.lsp.features.verification import _event_message, _target
-from handrail.tasks import is_task_id
+from handrail.tasks.model import is_task_id
 from handrail.verify.commands import CommandSource
 from handrail.verify.run import FoundBlock, Invocation, ProgressEvent, Target
 

@@ -18,11 +18,6 @@ from lsprotocol import types
 
 from handrail.blocks.comments import comment_styles_for
 from handrail.blocks.markers import ProblemKind
-from handrail.context_array import (
-    ContextEditError,
-    remove_context_entries,
-    replace_context_entry,
-)
 from handrail.lsp.features.commands import DISMISS_INSERTION, MARK_SELECTION, NOTE
 from handrail.lsp.features.common import (
     current_analysis,
@@ -35,7 +30,12 @@ from handrail.lsp.features.generate import GENERATE
 from handrail.lsp.features.verification import block_actions
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
-from handrail.tasks import LoadedTask
+from handrail.tasks.context_array import (
+    ContextEditError,
+    remove_context_entries,
+    replace_context_entry,
+)
+from handrail.tasks.model import LoadedTask
 from handrail.text_changes import TextChange, changed_region
 
 MAX_TASK_ACTIONS = 3
@@ -279,7 +279,7 @@ def _task_fix(analysis: DocumentAnalysis, code: str, data: Mapping[str, Any]) ->
             return f"Remove context entry {entry}", remove_context_entries(analysis.text, [entry])
         suggest = data.get("suggest")
         if code == "HR207" and isinstance(entry, str) and isinstance(suggest, str):
-            from handrail.tasks import rename_pin
+            from handrail.tasks.files import rename_pin
 
             moved = replace_context_entry(analysis.text, entry, suggest)
             return f"Use {suggest} (the lines moved)", rename_pin(moved, entry, suggest)

@@ -48,7 +48,7 @@ from handrail.lsp.features.command_names import (
 from handrail.lsp.features.generate import GENERATE, INSERT_GENERATED
 from handrail.lsp.features.trust_commands import APPROVE_TRUST, TRUST_STATUS
 from handrail.lsp.features.verification import VERIFY, VERIFY_ALL
-from handrail.renumber import KeptByJson, RenumberJson
+from handrail.marking.renumber import KeptByJson, RenumberJson
 from handrail.review.acknowledgements import AcknowledgementJson
 from handrail.review.reviews import RefusedReviewJson, ReviewedBlockJson, ReviewJson
 

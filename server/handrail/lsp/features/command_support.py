@@ -53,7 +53,7 @@ def workflow_usable(folder: FolderState, command: str) -> None:
 
 
 def task_id_arg(values: Mapping[str, Any], command: str) -> str:
-    from handrail.tasks import is_task_id
+    from handrail.tasks.model import is_task_id
 
     task_id = text_arg(values, "task", command, required=True) or ""
     if not is_task_id(task_id):
@@ -64,7 +64,8 @@ def task_id_arg(values: Mapping[str, Any], command: str) -> str:
 
 
 def load_task_or_fail(folder: FolderState, task_id: str, command: str) -> Any:
-    from handrail.tasks import TaskFileError, load_task
+    from handrail.tasks.files import load_task
+    from handrail.tasks.model import TaskFileError
 
     try:
         return load_task(folder.ws, task_id)

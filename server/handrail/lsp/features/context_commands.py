@@ -157,17 +157,18 @@ def edit_task_context(server: HandrailServer, *args: Any) -> EditTaskContextResu
     here): against the open buffer and its version, else against the file on disk.
 
     Every editor gets the same edit, made by the engine that reads the file
-    (`handrail.context_array`), in the array's own layout. The answer says which entries were
+    (`handrail.tasks.context_array`), in the array's own layout. The answer says which entries were
     ``added``, ``removed`` and already ``present``; ``edit`` is null when nothing changes.
     """
-    from handrail.context_array import (
+    from handrail.lsp.convert import split_lines
+    from handrail.lsp.state import classify
+    from handrail.tasks.context_array import (
         ContextEditError,
         add_context_entries,
         remove_context_entries,
     )
-    from handrail.lsp.convert import split_lines
-    from handrail.lsp.state import classify
-    from handrail.tasks import TaskFileError, read_task_text
+    from handrail.tasks.files import read_task_text
+    from handrail.tasks.model import TaskFileError
     from handrail.text_changes import changed_region
 
     command = EDIT_TASK_CONTEXT
@@ -205,7 +206,7 @@ def edit_task_context(server: HandrailServer, *args: Any) -> EditTaskContextResu
 
 
 def _context_of(text: str) -> list[str]:
-    from handrail.context_array import scan_context_array
+    from handrail.tasks.context_array import scan_context_array
 
     array = scan_context_array(text)
     return [] if array is None else [entry.value for entry in array.entries]

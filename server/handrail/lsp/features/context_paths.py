@@ -14,7 +14,6 @@ from pathlib import Path
 from lsprotocol import types
 
 from handrail.context.entries import EntryError, parse_entry
-from handrail.context_array import scan_context_array
 from handrail.lsp.features.common import (
     TaskBuffer,
     engine_position,
@@ -24,6 +23,7 @@ from handrail.lsp.features.common import (
 )
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import FolderState
+from handrail.tasks.context_array import scan_context_array
 from handrail.workspace import PathEscapesWorkspace
 
 MAX_ITEMS = 500

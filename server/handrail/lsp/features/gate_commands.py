@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         DismissInsertionResult,
         SetActiveTaskResult,
     )
-    from handrail.renumber import RenumberJson
+    from handrail.marking.renumber import RenumberJson
 
 
 # --- the gate -------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ async def renumber(server: HandrailServer, *args: Any) -> RenumberJson:
     """``handrail renumber``: new numbers for blocks whose id another block also uses."""
     from handrail.blocks.mark import MarkError
     from handrail.ledger.store import LedgerWriteError
-    from handrail.renumber import renumber as run_renumber
+    from handrail.marking.renumber import renumber as run_renumber
 
     values = one_mapping(args, RENUMBER)
     folder = folder_from(server, values, RENUMBER)

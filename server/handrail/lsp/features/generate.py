@@ -32,15 +32,15 @@ from handrail.lsp.state import DocumentAnalysis, FolderState
 from handrail.wording import plural
 
 if TYPE_CHECKING:
-    from handrail.block_ids import Allocation
-    from handrail.generate.handoff import Replaced
     from handrail.lsp.features.command_results import (
         GeneratedResult,
         GenerateRefusedResult,
         InsertedResult,
     )
-    from handrail.marking import MarkPlan
-    from handrail.tasks import LoadedTask
+    from handrail.marking.buffer import MarkPlan
+    from handrail.marking.ids import Allocation
+    from handrail.marking.write import Replaced
+    from handrail.tasks.model import LoadedTask
     from handrail.text_changes import TextChange
 
 GENERATE = "handrail.generate"
@@ -67,8 +67,8 @@ async def generate(server: HandrailServer, *args: Any) -> GeneratedResult | Gene
         raise CommandFailed(f"{GENERATE}: {exc.message}") from None
     # The target is checked before paying for an answer: a bad line, a format without
     # comments or a range inside a block fails now.
-    from handrail.block_ids import Allocation
-    from handrail.marking import MarkError
+    from handrail.blocks.mark import MarkError
+    from handrail.marking.ids import Allocation
 
     try:
         _planner(target, "placeholder\n")(Allocation(()))
@@ -181,7 +181,7 @@ def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> 
         )
     replaces = None
     if replace is not None:
-        from handrail.generate.handoff import Replaced
+        from handrail.marking.write import Replaced
 
         source = analysis.source
         found = [b for b in (source.parsed.blocks if source else []) if b.id == replace]
@@ -196,13 +196,13 @@ def _target(server: HandrailServer, values: Mapping[str, Any], command: str) -> 
 
 def _planner(target: _Target, code: str) -> Callable[[Allocation], MarkPlan]:
     """The marking of `code` at the target's line in the text the target was read at."""
-    from handrail.generate.handoff import insert_code
-    from handrail.marking import next_id_for, plan_mark
+    from handrail.marking.buffer import next_id_for, plan_mark
+    from handrail.marking.write import insert_code
 
     def plan(allocation: Allocation) -> MarkPlan:
         text = target.analysis.text
         if target.replaces is not None:
-            from handrail.generate.handoff import without_block
+            from handrail.marking.write import without_block
 
             text = without_block(text, target.replaces, target.rel)
         inserted, first, last = insert_code(text, code, target.line, target.rel, spaced=True)

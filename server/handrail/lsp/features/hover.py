@@ -27,7 +27,7 @@ from handrail.lsp.features.accepted import accepted_in
 from handrail.lsp.features.common import current_analysis, engine_position, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
-from handrail.tasks import TASK_ID_PATTERN, LoadedTask
+from handrail.tasks.model import TASK_ID_PATTERN, LoadedTask
 from handrail.wording import plural
 
 MAX_RUNS_SHOWN = 5

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from handrail.context_array import EntrySpan, scan_context_array
 from handrail.lsp.features.common import current_analysis, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
+from handrail.tasks.context_array import EntrySpan, scan_context_array
 from handrail.wording import plural
 
 if TYPE_CHECKING:

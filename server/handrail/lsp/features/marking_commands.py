@@ -33,12 +33,12 @@ from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
 
 if TYPE_CHECKING:
-    from handrail.block_ids import Allocation
     from handrail.lsp.features.command_results import (
         MarkResult,
         MarkSelectionResult,
     )
-    from handrail.marking import MarkPlan
+    from handrail.marking.buffer import MarkPlan
+    from handrail.marking.ids import Allocation
     from handrail.text_changes import TextChange
 
 
@@ -62,8 +62,10 @@ def _source_analysis(server: HandrailServer, uri: str, command: str) -> Document
 async def mark_selection(server: HandrailServer, *args: Any) -> MarkSelectionResult:
     """Wrap lines in block markers through ``workspace/applyEdit``, recorded (see
     `apply_mark`)."""
-    from handrail.marking import MarkError, next_id_for, plan_mark
-    from handrail.tasks import TaskFileError, create_template_task
+    from handrail.blocks.mark import MarkError
+    from handrail.marking.buffer import next_id_for, plan_mark
+    from handrail.tasks.files import create_template_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, MARK_SELECTION)
     uri = text_arg(values, "uri", MARK_SELECTION, required=True) or ""
@@ -138,7 +140,7 @@ async def mark_selection(server: HandrailServer, *args: Any) -> MarkSelectionRes
 
 def _open_buffer_ids(server: HandrailServer, folder: FolderState) -> set[str]:
     """Block ids in the open buffers of `folder`: unsaved markers the disk scan cannot see."""
-    from handrail.block_ids import ids_in_parse
+    from handrail.marking.ids import ids_in_parse
 
     taken: set[str] = set()
     for uri in server.documents.uris():
@@ -180,8 +182,9 @@ async def apply_mark(
     `label` may name the block as ``{block}``. Returns the block's place, and ``reason``
     when not applied.
     """
+    from handrail.blocks.mark import MarkError
     from handrail.ledger.store import Ledger, LedgerWriteError
-    from handrail.marking import MarkError, reserve_mark
+    from handrail.marking.buffer import reserve_mark
 
     folder, rel = analysis.folder, analysis.rel
     assert folder is not None and rel is not None  # only source documents are marked

@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 
 async def new_task(server: HandrailServer, *args: Any) -> NewTaskResult:
     """Validate a spec and create the task, or create the template task and show it."""
-    from handrail.tasks import TaskFileError, create_task, create_template_task
+    from handrail.tasks.files import create_task, create_template_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, NEW_TASK)
     folder = folder_from(server, values, NEW_TASK)
@@ -129,8 +130,8 @@ def validate_spec(server: HandrailServer, *args: Any) -> ValidateSpecResult:
 def list_tasks(server: HandrailServer, *args: Any) -> ListTasksResult:
     """The folder's tasks, newest first: open ones, or every one with ``"all": true``; with
     ``"task"``, that task alone (with its blocks). Pickers list what this returns."""
-    from handrail.task_blocks import first_seen_by_hand
-    from handrail.tasks import task_json
+    from handrail.tasks.blocks import first_seen_by_hand
+    from handrail.tasks.model import task_json
 
     values = one_mapping(args, LIST_TASKS)
     folder = folder_from(server, values, LIST_TASKS)
@@ -169,7 +170,8 @@ def list_tasks(server: HandrailServer, *args: Any) -> ListTasksResult:
 async def edit_task_command(server: HandrailServer, *args: Any) -> EditTaskResult:
     """Change a task's ``spec``, ``context`` (a list) or ``verify`` ("" for the workflow's),
     checked as at creation; a refused spec writes nothing (``"written": false``)."""
-    from handrail.tasks import TaskFileError, edit_task
+    from handrail.tasks.files import edit_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, EDIT_TASK)
     folder = folder_from(server, values, EDIT_TASK)
@@ -202,7 +204,8 @@ async def edit_task_command(server: HandrailServer, *args: Any) -> EditTaskResul
 async def _set_status(
     server: HandrailServer, args: tuple[Any, ...], command: str, status: str | None
 ) -> TaskStatusResult:
-    from handrail.tasks import CLOSE_REASONS, TaskFileError, set_task_status
+    from handrail.tasks.files import set_task_status
+    from handrail.tasks.model import CLOSE_REASONS, TaskFileError
 
     values = one_mapping(args, command)
     folder = folder_from(server, values, command)
@@ -219,7 +222,7 @@ async def _set_status(
         raise CommandFailed(f"{command}: {exc}") from None
     finished = None
     if status == "done":
-        from handrail.tasks import finish_parent
+        from handrail.tasks.files import finish_parent
 
         finished = await asyncio.to_thread(finish_parent, folder.ws, loaded.task)
     await refresh(server, folder)
@@ -237,7 +240,8 @@ async def decompose(server: HandrailServer, *args: Any) -> DecomposeResult:
     """``handrail task decompose``: ``spec`` (too long for one task) and, optionally, the
     edited ``subtasks``; without them (or with ``"dryRun": true``) the drafts, one per
     sentence. Creates the parent and its sub-tasks, all or nothing."""
-    from handrail.tasks import TaskFileError, decompose_drafts, decompose_task
+    from handrail.tasks.files import decompose_drafts, decompose_task
+    from handrail.tasks.model import TaskFileError
 
     values = one_mapping(args, DECOMPOSE)
     folder = folder_from(server, values, DECOMPOSE)

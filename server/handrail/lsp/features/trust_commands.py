@@ -32,7 +32,7 @@ APPROVE_TRUST = "handrail.approveTrust"
 
 def _request(folder: FolderState) -> tuple[TrustRequest, list[TrustCommandJson]]:
     """What the machine would approve for the workspace's blocks, and each command's state."""
-    from handrail.tasks import load_all_tasks
+    from handrail.tasks.files import load_all_tasks
     from handrail.verify.run import find_blocks, plan
     from handrail.verify.trust import is_trusted, pending
 

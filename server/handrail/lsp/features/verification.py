@@ -91,7 +91,7 @@ def _ignored(server: HandrailServer, values: Mapping[str, Any], command: str) ->
 
 def _target(values: Mapping[str, Any]) -> Target:
     from handrail.blocks.markers import is_block_id
-    from handrail.tasks import is_task_id
+    from handrail.tasks.model import is_task_id
     from handrail.verify.run import Target
 
     block = text_arg(values, "block", VERIFY, required=False)
@@ -290,7 +290,7 @@ def report_json(
     Each failed run also says what it points at (``cause``: environment, timeout or code, with
     its ``advice``) and its ``first_failure`` line, so the editor can show the output with a
     summary that tells the environment from the code (issue 19.5)."""
-    from handrail.verify.diagnosis import (
+    from handrail.ledger.diagnosis import (
         ENVIRONMENT_ADVICE,
         TIMEOUT_ADVICE,
         failure_cause,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from handrail.findings import Finding
 from handrail.ledger.evidence import BlockEvidence, EvidenceIndex
 from handrail.ledger.records import BlockMarked
-from handrail.tasks import LoadedTask, Task
+from handrail.tasks.model import LoadedTask, Task
 from handrail.workflow.model import Workflow
 
 __all__ = [

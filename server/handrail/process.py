@@ -1,4 +1,7 @@
-"""Running one verification command: no shell, captured output, a timeout, a killed group.
+"""Running one command: no shell, captured output, a timeout, a killed group.
+
+Verification (`handrail.verify.run`) and the evidence probe (`handrail.evidence.probe`) both
+run their commands through it, so it sits below both packages.
 
 The command runs in its own session (``start_new_session=True``), so it and everything it
 starts form one process group that can be signalled as a whole: on timeout or cancel the

@@ -3,7 +3,7 @@
 Two branches that each mark a block for one task both create `<task>.2`; after the merge
 the workspace holds two blocks with one id (HR305 on both, neither verified). Renumbering
 keeps the id on the block the ledger knew first and gives each other one the next free
-number (`handrail.block_ids`), in both of its markers.
+number (`handrail.marking.ids`), in both of its markers.
 
 Which block keeps the id: the one whose own `BlockMarked` record (same path and content
 hash) is the oldest; a block without such a record (marked by hand, or edited since) yields
@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypedDict
 
-from handrail.block_ids import allocating, scan_markers
 from handrail.blocks.mark import MarkError, read_for_marking, rename_markers, replace_unchanged
 from handrail.blocks.markers import Block, parse_blocks
 from handrail.ledger.evidence import EvidenceIndex
@@ -40,7 +39,8 @@ from handrail.ledger.records import (
     VerificationRun,
 )
 from handrail.ledger.store import Ledger
-from handrail.marking import marked_record, take_back
+from handrail.marking.ids import allocating, scan_markers
+from handrail.marking.record import marked_record, take_back
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 __all__ = ["RenumberResult", "Renumbered", "renumber"]

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handrail.block_ids import Allocation, allocating, ids_in_parse
 from handrail.blocks.comments import comment_styles_for, language_of
 from handrail.blocks.mark import MarkError, wrap_lines
 from handrail.blocks.markers import Block, decode_source, parse_blocks
 from handrail.git import GitError, git
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger, LedgerWriteError
-from handrail.marking import marked_record, take_back
+from handrail.marking.ids import Allocation, allocating, ids_in_parse
+from handrail.marking.record import marked_record, take_back
 from handrail.workspace import HANDRAIL_DIR, PathEscapesWorkspace, Workspace, is_regular_file
 
 if TYPE_CHECKING:
@@ -237,8 +237,8 @@ def mark_hunks(
     Blank lines at a range's edges stay outside; ranges touching an existing block or marker,
     and files without comment syntax, are skipped with the reason.
     """
-    from handrail.generate.handoff import replace_file
-    from handrail.tasks import current_spec_hash
+    from handrail.marking.write import replace_file
+    from handrail.tasks.files import current_spec_hash
 
     ledger = Ledger(ws)
     result = DiffMarkResult("")
