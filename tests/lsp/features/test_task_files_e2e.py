@@ -1,6 +1,12 @@
-"""End to end: inlay hints, path completion and document links in task files."""
+"""End to end: inlay hints, path completion and document links in task files.
+
+One scenario per test, each on its own server and folder (the `client` fixture), so that one
+scenario's failure or leftovers never decide another's result.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 import pytest
 from features_harness import Client, make_task, running
@@ -23,32 +29,44 @@ def _tree(ws: Workspace) -> None:
     (ws.root / ".gitignore").write_text("*.log\n")
 
 
-async def test_task_file_features(workspace: Workspace) -> None:
+@pytest.fixture
+async def client(workspace: Workspace) -> AsyncIterator[Client]:
+    """The server on a folder with a source tree, a task with two context entries
+    (k3f7qa) and one with none (m4gq2a)."""
     _tree(workspace)
     make_task(workspace, context=["src/csv_utils.py", "src/cli.py#L1-L1"])
     make_task(workspace, task_id="m4gq2a")
-    async with running([workspace.root]) as client:
-        await _inlay_hints_and_links(client, workspace)
-        await _path_completion_while_an_entry_is_typed(client, workspace)
-        await _hints_of_an_inline_array(client, workspace)
+    async with running([workspace.root]) as started:
+        yield started
 
 
-async def _inlay_hints_and_links(client: Client, workspace: Workspace) -> None:
-    path = workspace.tasks_dir / "k3f7qa.toml"
-    text = path.read_text()
-    lines = text.split("\n")
-    uri = client.open(path, text, "toml")
-    await client.diagnostics_of(uri, 1)
+async def _hints(client: Client, uri: str, start: int, end: int) -> list[types.InlayHint]:
     hints = await client.text_document_inlay_hint_async(
         types.InlayHintParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             range=types.Range(
-                start=types.Position(line=0, character=0),
-                end=types.Position(line=len(lines), character=0),
+                start=types.Position(line=start, character=0),
+                end=types.Position(line=end, character=0),
             ),
         )
     )
-    shown = {(h.position.line, h.position.character): h.label for h in hints or []}
+    return list(hints or [])
+
+
+async def _open_task_with_context(client: Client, workspace: Workspace) -> tuple[str, list[str]]:
+    path = workspace.tasks_dir / "k3f7qa.toml"
+    text = path.read_text()
+    uri = client.open(path, text, "toml")
+    await client.diagnostics_of(uri, 1)
+    return uri, text.split("\n")
+
+
+async def test_each_context_entry_and_the_total_get_a_token_hint(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, lines = await _open_task_with_context(client, workspace)
+    hints = await _hints(client, uri, 0, len(lines))
+    shown = {(h.position.line, h.position.character): h.label for h in hints}
     first = lines.index('    "src/csv_utils.py",')
     close = lines.index("]")
     assert shown[(first, len(lines[first]))].endswith(" tokens")
@@ -56,6 +74,12 @@ async def _inlay_hints_and_links(client: Client, workspace: Workspace) -> None:
     total = shown[(close, 1)]
     assert total.startswith("total ") and total.endswith(" of 24,000 tokens (cl100k_base)")
 
+
+async def test_each_context_entry_links_to_its_file_and_line(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, lines = await _open_task_with_context(client, workspace)
+    first = lines.index('    "src/csv_utils.py",')
     links = await client.text_document_document_link_async(
         types.DocumentLinkParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
@@ -77,54 +101,69 @@ async def _complete(client: Client, uri: str, line: int, character: int) -> list
     return [item.text_edit.new_text for item in result.items]
 
 
-async def _path_completion_while_an_entry_is_typed(client: Client, workspace: Workspace) -> None:
+async def _typing(client: Client, workspace: Workspace, entry: str) -> tuple[str, int]:
+    """Task m4gq2a open with `entry` typed as an unfinished first context entry; its URI
+    and the entry's line."""
     path = workspace.tasks_dir / "m4gq2a.toml"
     saved = path.read_text()
     uri = client.open(path, saved, "toml")
-    typing = saved.replace("context = []", 'context = [\n    "sr\n]')
+    typing = saved.replace("context = []", f'context = [\n    "{entry}\n]')
     client.replace_all(uri, typing)
-    line = typing.split("\n").index('    "sr')
+    return uri, typing.split("\n").index(f'    "{entry}')
+
+
+async def test_completion_of_a_folder_name_being_typed(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, line = await _typing(client, workspace, "sr")
     assert await _complete(client, uri, line, 7) == ["src/"]
 
-    typing = typing.replace('    "sr\n', '    "src/\n')
-    client.replace_all(uri, typing)
+
+async def test_completion_in_a_folder_lists_folders_first_and_leaves_ignored_files_out(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, line = await _typing(client, workspace, "src/")
     # Folders first, ignored files (*.log) left out.
     assert await _complete(client, uri, line, 9) == ["pkg/", "cli.py", "csv_utils.py"]
 
-    typing = typing.replace('    "src/\n', '    "src/cs\n')
-    client.replace_all(uri, typing)
+
+async def test_completion_of_a_file_name_being_typed(client: Client, workspace: Workspace) -> None:
+    uri, line = await _typing(client, workspace, "src/cs")
     assert await _complete(client, uri, line, 11) == ["csv_utils.py"]
 
-    typing = typing.replace('    "src/cs\n', '    "src/cli.py\n')
-    client.replace_all(uri, typing)
+
+async def test_completion_of_a_whole_file_name_offers_a_line_range(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, line = await _typing(client, workspace, "src/cli.py")
     assert await _complete(client, uri, line, 15) == ["cli.py#L", "cli.py"]
 
-    # Outside an entry string there is nothing to complete; the build/ folder is ignored.
+
+async def test_nothing_to_complete_outside_an_entry_string(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, line = await _typing(client, workspace, "src/cli.py")
     assert await _complete(client, uri, line, 2) == []
-    typing = typing.replace('    "src/cli.py\n', '    "\n')
-    client.replace_all(uri, typing)
+
+
+async def test_completion_of_an_empty_entry_leaves_ignored_folders_out(
+    client: Client, workspace: Workspace
+) -> None:
+    uri, line = await _typing(client, workspace, "")
     names = await _complete(client, uri, line, 5)
     assert "src/" in names and "build/" not in names and ".git/" not in names
 
 
-async def _hints_of_an_inline_array(client: Client, workspace: Workspace) -> None:
+async def test_an_inline_array_gets_a_hint_per_entry_then_the_total(
+    client: Client, workspace: Workspace
+) -> None:
     path = workspace.tasks_dir / "m4gq2a.toml"
-    text = path.read_text().replace(
-        "context = []", 'context = ["src/cli.py", "src/pkg/mod.py"] # 😀'
-    )
-    uri = path.as_uri()  # still open from the completion test
+    saved = path.read_text()
+    uri = client.open(path, saved, "toml")
+    text = saved.replace("context = []", 'context = ["src/cli.py", "src/pkg/mod.py"] # 😀')
     client.replace_all(uri, text)
     line = text.split("\n").index('context = ["src/cli.py", "src/pkg/mod.py"] # 😀')
-    hints = await client.text_document_inlay_hint_async(
-        types.InlayHintParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(
-                start=types.Position(line=line, character=0),
-                end=types.Position(line=line + 1, character=0),
-            ),
-        )
-    )
-    shown = [(h.position.character, h.label) for h in hints or []]
+    shown = [(h.position.character, h.label) for h in await _hints(client, uri, line, line + 1)]
     # After each entry's closing quote, then the total after the closing bracket.
     assert [at for at, _ in shown] == [23, 41, 42]
     assert shown[0][1].endswith(" tokens") and shown[2][1].startswith("total ")
