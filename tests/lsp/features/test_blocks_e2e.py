@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from features_harness import SPEC, Client, make_task, running
@@ -43,7 +45,11 @@ async def _hover(client: Client, uri: str, line: int, character: int) -> str:
     return str(result.contents.value)
 
 
-async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
+@pytest.fixture
+async def failing_block(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """The server with src/auth_check.py open: block k3f7qa.1 in the auth risk tier, whose
+    last verification failed on earlier content (HR302) and which needs a trace (HR303).
+    The client and the file's URI."""
     make_task(workspace)
     path = workspace.root / "src" / "auth_check.py"
     path.parent.mkdir()
@@ -64,89 +70,151 @@ async def test_lenses_hover_and_evidence_commands(workspace: Workspace) -> None:
         uri = client.open(path, BLOCK)
         codes = {d.code for d in await client.diagnostics_of(uri, 1)}
         assert {"HR302", "HR303"} <= codes
-
-        lenses = await _lenses(client, uri)
-        titles = [lens.command.title for lens in lenses if lens.command]
-        assert lenses[0].command is not None and lenses[0].command.command == ""
-        # A few words (issue 19.6); the details are the status lens's tooltip.
-        assert titles == ["failing, needs trace", "Verify", "Trace", "Explain"]
-        tooltip = lenses[0].command.tooltip or ""
-        assert tooltip.startswith("k3f7qa.1: verification failed: `pytest -q` exited with code 1")
-        assert (
-            f"needs trace · risk tier auth · task k3f7qa: {' '.join(SPEC.split()[:8])}…" in tooltip
-        )
-        assert {lens.range.start.line for lens in lenses} == {1}
-
-        hover = await _hover(client, uri, 1, 5)
-        assert "**Generated block k3f7qa.1**" in hover
-        assert "> Given a CSV header line" in hover
-        assert "**Context:** 0 entries, 0 of 24,000 tokens (cl100k_base)" in hover
-        assert "failed (exit 1), `pytest -q` on earlier content" in hover
-        assert "**Risk tier:** auth" in hover
-        assert "**Manual trace:** needed" in hover
-
-        trace = next(lens.command for lens in lenses if lens.command.title == "Trace")
-        result = await client.run(trace)
-        parsed = parse_blocks(BLOCK, "src/auth_check.py").blocks[0]
-        assert result["content_hash"] == content_hash(block_content(BLOCK, parsed))
-        await client.wait_for(
-            lambda: any(
-                p.uri == uri and "HR303" not in {d.code for d in p.diagnostics}
-                for p in client.published
-            ),
-            what="HR303 gone",
-        )
-        titles = [lens.command.title for lens in await _lenses(client, uri)]
-        assert "Trace" not in titles
-
-        explain = next(lens.command for lens in lenses if lens.command.title == "Explain")
-        await client.run(explain)
-        titles = [lens.command.title for lens in await _lenses(client, uri)]
-        assert "Explain" not in titles
-        kinds = [type(r) for r in Ledger(workspace).read().records]
-        assert kinds.count(Trace) == 1 and kinds.count(Explanation) == 1
-
-        # Hover on the task id in its task file.
-        task_path = workspace.tasks_dir / "k3f7qa.toml"
-        text = task_path.read_text()
-        line = text.split("\n").index('id = "k3f7qa"')
-        task_uri = client.open(task_path, text, "toml")
-        hover = await _hover(client, task_uri, line, 7)
-        assert hover.startswith("**Task k3f7qa** (.handrail/tasks/k3f7qa.toml)")
-        assert "**Context:** 0 entries" in hover
-        assert "**Blocks in the ledger:** k3f7qa.1" in hover
+        yield client, uri
 
 
-async def test_large_insertion_hint_offers_marking_and_dismissal(workspace: Workspace) -> None:
+async def test_a_failing_block_has_a_status_lens_with_its_details_and_three_actions(
+    failing_block: tuple[Client, str],
+) -> None:
+    client, uri = failing_block
+    lenses = await _lenses(client, uri)
+    titles = [lens.command.title for lens in lenses if lens.command]
+    assert lenses[0].command is not None and lenses[0].command.command == ""
+    # A few words (issue 19.6); the details are the status lens's tooltip.
+    assert titles == ["failing, needs trace", "Verify", "Trace", "Explain"]
+    tooltip = lenses[0].command.tooltip or ""
+    assert tooltip.startswith("k3f7qa.1: verification failed: `pytest -q` exited with code 1")
+    assert f"needs trace · risk tier auth · task k3f7qa: {' '.join(SPEC.split()[:8])}…" in tooltip
+    assert {lens.range.start.line for lens in lenses} == {1}
+
+
+async def test_hover_over_a_block_shows_its_task_context_run_and_risk(
+    failing_block: tuple[Client, str],
+) -> None:
+    client, uri = failing_block
+    hover = await _hover(client, uri, 1, 5)
+    assert "**Generated block k3f7qa.1**" in hover
+    assert "> Given a CSV header line" in hover
+    assert "**Context:** 0 entries, 0 of 24,000 tokens (cl100k_base)" in hover
+    assert "failed (exit 1), `pytest -q` on earlier content" in hover
+    assert "**Risk tier:** auth" in hover
+    assert "**Manual trace:** needed" in hover
+
+
+def _lens_command(lenses: list[types.CodeLens], title: str) -> types.Command:
+    return next(lens.command for lens in lenses if lens.command and lens.command.title == title)
+
+
+async def test_the_trace_lens_records_a_trace_and_clears_hr303(
+    failing_block: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = failing_block
+    result = await client.run(_lens_command(await _lenses(client, uri), "Trace"))
+    parsed = parse_blocks(BLOCK, "src/auth_check.py").blocks[0]
+    assert result["content_hash"] == content_hash(block_content(BLOCK, parsed))
+    await client.wait_for(
+        lambda: any(
+            p.uri == uri and "HR303" not in {d.code for d in p.diagnostics}
+            for p in client.published
+        ),
+        what="HR303 gone",
+    )
+    titles = [lens.command.title for lens in await _lenses(client, uri)]
+    assert "Trace" not in titles
+    kinds = [type(r) for r in Ledger(workspace).read().records]
+    assert kinds.count(Trace) == 1 and kinds.count(Explanation) == 0
+
+
+async def test_the_explain_lens_records_an_explanation(
+    failing_block: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = failing_block
+    await client.run(_lens_command(await _lenses(client, uri), "Explain"))
+    titles = [lens.command.title for lens in await _lenses(client, uri)]
+    assert "Explain" not in titles
+    kinds = [type(r) for r in Ledger(workspace).read().records]
+    assert kinds.count(Trace) == 0 and kinds.count(Explanation) == 1
+
+
+async def test_hover_over_the_task_id_in_its_task_file_names_its_blocks(
+    failing_block: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, _ = failing_block
+    task_path = workspace.tasks_dir / "k3f7qa.toml"
+    text = task_path.read_text()
+    line = text.split("\n").index('id = "k3f7qa"')
+    task_uri = client.open(task_path, text, "toml")
+    hover = await _hover(client, task_uri, line, 7)
+    assert hover.startswith("**Task k3f7qa** (.handrail/tasks/k3f7qa.toml)")
+    assert "**Context:** 0 entries" in hover
+    assert "**Blocks in the ledger:** k3f7qa.1" in hover
+
+
+PASTED = "".join(f"y{n} = {n}\n" for n in range(16))
+
+
+@pytest.fixture
+async def pasted(workspace: Workspace) -> AsyncIterator[tuple[Client, str, types.Diagnostic]]:
+    """The server with a.py open and 16 lines pasted below its first: the client, the URI and
+    the large-insertion hint (HR308)."""
     make_task(workspace)
     path = workspace.root / "a.py"
     path.write_text("x = 1\n")
-    pasted = "".join(f"y{n} = {n}\n" for n in range(16))
     async with running([workspace.root]) as client:
         uri = client.open(path, "x = 1\n")
         assert await client.diagnostics_of(uri, 1) == []
-        version = client.insert(uri, 1, pasted)
+        version = client.insert(uri, 1, PASTED)
         (hint,) = await client.diagnostics_of(uri, version)
         assert hint.code == "HR308"
-        actions = await client.code_actions(uri, (1, 0), (1, 0), [hint])
-        titles = [a.title for a in actions]
-        assert titles[0].startswith("Mark inserted lines as generated for task k3f7qa:")
-        (dismiss,) = [a for a in actions if a.title.startswith("Dismiss")]
-        assert dismiss.title == "Dismiss this hint (the lines were not generated)"
-        assert await client.run(dismiss.command) == {"dismissed": True}
-        await client.wait_for(
-            lambda: client.published[-1].uri == uri and not client.published[-1].diagnostics,
-            what="hint dismissed",
-        )
+        yield client, uri, hint
 
-        version = client.insert(uri, 17, pasted)
-        (hint,) = await client.diagnostics_of(uri, version)
-        actions = await client.code_actions(uri, (17, 0), (17, 0), [hint])
-        result = await client.run(actions[0].command)
-        assert result["applied"] is True
-        assert (result["begin_line"], result["end_line"]) == (18, 35)
-        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
-        assert [d.code for d in diagnostics] == ["HR300"]
+
+async def test_the_large_insertion_hint_can_be_dismissed(
+    pasted: tuple[Client, str, types.Diagnostic],
+) -> None:
+    client, uri, hint = pasted
+    actions = await client.code_actions(uri, (1, 0), (1, 0), [hint])
+    titles = [a.title for a in actions]
+    assert titles[0].startswith("Mark inserted lines as generated for task k3f7qa:")
+    (dismiss,) = [a for a in actions if a.title.startswith("Dismiss")]
+    assert dismiss.title == "Dismiss this hint (the lines were not generated)"
+    assert await client.run(dismiss.command) == {"dismissed": True}
+    await client.wait_for(
+        lambda: client.published[-1].uri == uri and not client.published[-1].diagnostics,
+        what="hint dismissed",
+    )
+
+
+async def test_the_large_insertion_hint_marks_the_lines_as_generated(
+    pasted: tuple[Client, str, types.Diagnostic],
+) -> None:
+    client, uri, hint = pasted
+    actions = await client.code_actions(uri, (1, 0), (1, 0), [hint])
+    result = await client.run(actions[0].command)
+    assert result["applied"] is True
+    assert (result["begin_line"], result["end_line"]) == (2, 19)
+    diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+    assert [d.code for d in diagnostics] == ["HR300"]
+
+
+async def test_a_second_paste_after_a_dismissed_hint_is_hinted_and_marked(
+    pasted: tuple[Client, str, types.Diagnostic],
+) -> None:
+    client, uri, hint = pasted
+    (dismiss,) = [
+        a
+        for a in await client.code_actions(uri, (1, 0), (1, 0), [hint])
+        if a.title.startswith("Dismiss")
+    ]
+    await client.run(dismiss.command)
+    version = client.insert(uri, 17, PASTED)
+    (hint,) = await client.diagnostics_of(uri, version)
+    actions = await client.code_actions(uri, (17, 0), (17, 0), [hint])
+    result = await client.run(actions[0].command)
+    assert result["applied"] is True
+    assert (result["begin_line"], result["end_line"]) == (18, 35)
+    diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+    assert [d.code for d in diagnostics] == ["HR300"]
 
 
 async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspace) -> None:
@@ -264,23 +332,51 @@ def _accepted_lenses(lenses: list[types.CodeLens]) -> list[tuple[int, str]]:
     ]
 
 
-async def test_accepted_code_lens_is_opt_in_and_follows_edits(workspace: Workspace) -> None:
-    """Issue 12.4: accepted code (markers removed) can show a lens, from the same engine as
-    the hover and `handrail blame`: off by default, then on the block's first line, "moved"
-    when code above pushed it down, "edited since" once a line inside changed."""
+ACCEPTED_TEXT = "import os\n" + "\n".join(ACCEPTED_BODY) + "\nprint('after')\n"
+
+
+@pytest.fixture
+def accepted_file(workspace: Workspace) -> Path:
+    """src/auth_check.py holding accepted code (markers removed) from its second line."""
     make_task(workspace)
-    text = "import os\n" + "\n".join(ACCEPTED_BODY) + "\nprint('after')\n"
     path = workspace.root / "src" / "auth_check.py"
     path.parent.mkdir()
-    path.write_text(text)
+    path.write_text(ACCEPTED_TEXT)
     _accept_body(workspace, begin_line=2)
+    return path
 
+
+@pytest.fixture
+async def accepted_lens_on(accepted_file: Path, workspace: Workspace) -> AsyncIterator[Client]:
+    """The server started with the accepted-code lens on, the accepted file open."""
+    async with running([workspace.root], settings={"lens": {"acceptedCode": True}}) as client:
+        uri = client.open(accepted_file, ACCEPTED_TEXT)
+        await client.diagnostics_of(uri, 1)
+        yield client
+
+
+# Issue 12.4: accepted code (markers removed) can show a lens, from the same engine as the
+# hover and `handrail blame`: off by default, then on the block's first line, "moved" when
+# code above pushed it down, "edited since" once a line inside changed.
+
+
+async def test_the_accepted_code_lens_is_off_by_default_and_the_hover_answers(
+    accepted_file: Path, workspace: Workspace
+) -> None:
     async with running([workspace.root]) as client:
-        uri = client.open(path, text)
+        uri = client.open(accepted_file, ACCEPTED_TEXT)
         await client.diagnostics_of(uri, 1)
         assert _accepted_lenses(await _lenses(client, uri)) == []
         # The hover answers all the same: the lens is the opt-in part.
         assert "**Generated, accepted: k3f7qa.1** · accepted" in await _hover(client, uri, 2, 4)
+
+
+async def test_the_accepted_code_lens_turned_on_as_vscode_sends_the_setting(
+    accepted_file: Path, workspace: Workspace
+) -> None:
+    async with running([workspace.root]) as client:
+        uri = client.open(accepted_file, ACCEPTED_TEXT)
+        await client.diagnostics_of(uri, 1)
         # Turned on as VS Code sends `handrail.lens.acceptedCode`: a nested table.
         client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(
@@ -290,33 +386,46 @@ async def test_accepted_code_lens_is_opt_in_and_follows_edits(workspace: Workspa
         shown = await _poll_accepted_lenses(client, uri)
         assert shown == [(1, "generated · k3f7qa.1 · accepted")]
 
-    async with running([workspace.root], settings={"lens": {"acceptedCode": True}}) as client:
-        uri = client.open(path, text)
-        await client.diagnostics_of(uri, 1)
-        lenses = await _lenses(client, uri)
-        assert _accepted_lenses(lenses) == [(1, "generated · k3f7qa.1 · accepted")]
-        (lens,) = [x for x in lenses if x.range.start.line == 1]
-        assert lens.command is not None and lens.command.command == ""
-        tooltip = lens.command.tooltip or ""
-        assert tooltip.startswith("k3f7qa.1: as accepted · not verified")
-        assert "accepted 20" in tooltip and "by Ada Tester" in tooltip
-        assert "task k3f7qa: Given a CSV header line" in tooltip
 
-        # Two lines added above: the whole block moved down.
-        version = client.insert(uri, 1, "import sys\nimport re\n")
-        await client.diagnostics_of(uri, version)
-        moved = _accepted_lenses(await _lenses(client, uri))
-        assert moved == [(3, "generated · k3f7qa.1 · accepted, moved since")]
+async def test_the_accepted_code_lens_sits_on_the_first_line_with_its_provenance(
+    accepted_lens_on: Client, accepted_file: Path
+) -> None:
+    client, uri = accepted_lens_on, accepted_file.as_uri()
+    lenses = await _lenses(client, uri)
+    assert _accepted_lenses(lenses) == [(1, "generated · k3f7qa.1 · accepted")]
+    (lens,) = [x for x in lenses if x.range.start.line == 1]
+    assert lens.command is not None and lens.command.command == ""
+    tooltip = lens.command.tooltip or ""
+    assert tooltip.startswith("k3f7qa.1: as accepted · not verified")
+    assert "accepted 20" in tooltip and "by Ada Tester" in tooltip
+    assert "task k3f7qa: Given a CSV header line" in tooltip
 
-        # A line inside the block rewritten: "edited since", still on the block's first line.
-        lines = client.texts[uri].split("\n")
-        lines[5] = "    same = hmac.compare_digest(password, expected)"
-        version = client.replace_all(uri, "\n".join(lines))
-        await client.diagnostics_of(uri, version)
-        edited = _accepted_lenses(await _lenses(client, uri))
-        assert edited == [(3, "generated · k3f7qa.1 · edited since")]
-        hover = await _hover(client, uri, 4, 4)
-        assert "**Generated, accepted: k3f7qa.1** · edited" in hover
+
+async def test_the_accepted_code_lens_says_moved_when_lines_are_added_above(
+    accepted_lens_on: Client, accepted_file: Path
+) -> None:
+    client, uri = accepted_lens_on, accepted_file.as_uri()
+    version = client.insert(uri, 1, "import sys\nimport re\n")
+    await client.diagnostics_of(uri, version)
+    moved = _accepted_lenses(await _lenses(client, uri))
+    assert moved == [(3, "generated · k3f7qa.1 · accepted, moved since")]
+
+
+async def test_the_accepted_code_lens_says_edited_when_a_line_inside_changes(
+    accepted_lens_on: Client, accepted_file: Path
+) -> None:
+    client, uri = accepted_lens_on, accepted_file.as_uri()
+    version = client.insert(uri, 1, "import sys\nimport re\n")
+    await client.diagnostics_of(uri, version)
+    # A line inside the block rewritten: "edited since", still on the block's first line.
+    lines = client.texts[uri].split("\n")
+    lines[5] = "    same = hmac.compare_digest(password, expected)"
+    version = client.replace_all(uri, "\n".join(lines))
+    await client.diagnostics_of(uri, version)
+    edited = _accepted_lenses(await _lenses(client, uri))
+    assert edited == [(3, "generated · k3f7qa.1 · edited since")]
+    hover = await _hover(client, uri, 4, 4)
+    assert "**Generated, accepted: k3f7qa.1** · edited" in hover
 
 
 async def _poll_accepted_lenses(client: Client, uri: str) -> list[tuple[int, str]]:
