@@ -18,6 +18,8 @@ from handrail.workspace import Workspace
 # Helpers shared by test folders (which are not packages) live in tests/support/.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
+from user_dirs import isolated_environment  # found through the line above
+
 settings.register_profile(
     "handrail",
     max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "150")),
@@ -36,23 +38,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     """Keep caches, trust records and git identity out of the real home folder."""
     home = tmp_path_factory.mktemp("home")
     saved = dict(os.environ)
-    os.environ.update(
-        {
-            "HANDRAIL_CACHE_DIR": str(home / "cache"),
-            "XDG_STATE_HOME": str(home / "state"),
-            "XDG_CACHE_HOME": str(home / "xdg-cache"),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Ada Tester",
-            "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada Tester",
-            "GIT_COMMITTER_EMAIL": "ada@example.com",
-        }
-    )
-    (home / "gitconfig").write_text(
-        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n[init]\n\tdefaultBranch = main\n"
-    )
+    os.environ.update(isolated_environment(home))
     try:
         yield
     finally:

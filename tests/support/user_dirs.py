@@ -1,0 +1,36 @@
+"""The environment that keeps a test's caches, trust records and git identity out of the real
+home folder: conftest's autouse fixture applies it to every test, and a module-scoped fixture
+(a server or an editor shared by a module's tests, started before any function-scoped fixture)
+passes it to its process itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def isolated_environment(home: Path) -> dict[str, str]:
+    """The variables to set for a user whose home-like folders live in `home` (the git
+    config file `home/gitconfig` is written here: identity Ada Tester, branch main)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "gitconfig").write_text(
+        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n[init]\n\tdefaultBranch = main\n"
+    )
+    return {
+        "HANDRAIL_CACHE_DIR": str(home / "cache"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "xdg-cache"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Ada Tester",
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": "Ada Tester",
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+    }
+
+
+def isolated_process_environment(home: Path) -> dict[str, str]:
+    """This process's environment with `isolated_environment(home)` applied: for a process a
+    module-scoped fixture starts."""
+    return {**os.environ, **isolated_environment(home)}
