@@ -18,7 +18,7 @@ from handrail.workspace import Workspace
 # Helpers shared by test folders (which are not packages) live in tests/support/.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-from user_dirs import isolated_environment  # found through the line above
+from user_dirs import isolated_user_dirs  # found through the line above
 
 settings.register_profile(
     "handrail",
@@ -36,14 +36,8 @@ settings.load_profile("handrail")
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep caches, trust records and git identity out of the real home folder."""
-    home = tmp_path_factory.mktemp("home")
-    saved = dict(os.environ)
-    os.environ.update(isolated_environment(home))
-    try:
+    with isolated_user_dirs(tmp_path_factory.mktemp("home")):
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ passes it to its process itself."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -28,6 +30,19 @@ def isolated_environment(home: Path) -> dict[str, str]:
         "GIT_COMMITTER_NAME": "Ada Tester",
         "GIT_COMMITTER_EMAIL": "ada@example.com",
     }
+
+
+@contextmanager
+def isolated_user_dirs(home: Path) -> Iterator[None]:
+    """This process runs with `isolated_environment(home)` applied until the block ends (the
+    environment is then restored whole)."""
+    saved = dict(os.environ)
+    os.environ.update(isolated_environment(home))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def isolated_process_environment(home: Path) -> dict[str, str]:
