@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -75,80 +78,126 @@ async def run_action(client: Client, action: types.CodeAction) -> dict[str, obje
     return result
 
 
-async def test_unverified_verified_changed_failed_through_the_editor(workspace: Workspace) -> None:
-    ws = workspace
-    pytest_project(ws)
-    trust_mod.trust(ws)
-    calc = ws.root / "calc.py"
-    async with running(ws.root, trusted=True) as client:
-        uri = client.open(calc)
+# Unverified, verified, changed, failed: one state a test, each on its own server with
+# calc.py open (the `session` fixture) and brought to its state by the steps before it.
+
+
+@pytest.fixture
+async def session(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """The trusted server on the pytest project, calc.py open with its unverified block."""
+    pytest_project(workspace)
+    trust_mod.trust(workspace)
+    async with running(workspace.root, trusted=True) as client:
+        uri = client.open(workspace.root / "calc.py")
         await client.codes_become(uri, ["HR300"])
+        yield client, uri
 
-        # The status lens on the begin marker, then the "Verify" lens: a few words each, the
-        # details in the status lens's tooltip (issue 19.6).
-        (status, verify, *_rest) = await lenses(client, uri)
-        assert status.command is not None and status.range.start.line == 0
-        assert status.command.title == "unverified"
-        assert (status.command.tooltip or "").startswith(f"{BLOCK}: not verified")
-        assert verify.command is not None and verify.command.title == "Verify"
-        assert verify.command.command == "handrail.verify"
-        assert list(verify.command.arguments or []) == [{"block": BLOCK, "uri": uri}]
 
-        verified = await client.run(verify.command.command, *verify.command.arguments)
-        assert verified["ok"] is True and verified["ran"] is True
-        assert verified["blocks"][0]["status"] == "verified"
-        assert verified["runs"][0]["command"][1:4] == ["-m", "pytest", "-q"]
-        # Diagnostics update without any edit: HR300 is gone, only the explanation is left.
-        await client.codes_become(uri, ["HR304"])
-        # ...and the editor is asked to fetch the lenses again (their status changed).
-        await client.wait_for(lambda: client.lens_refreshes > 0, what="a code lens refresh")
-        progress = client.progress_messages()
-        assert progress[0] == f"begin: Handrail: verifying block {BLOCK}"
-        assert any(m.startswith(f"report: [1/1] {TASK}: running `") for m in progress)
-        assert "-m pytest -q" in next(m for m in progress if "running" in m)
-        assert progress[-1].startswith("end: Verified 1 of 1 block ")
+async def _verify_by_lens(client: Client, uri: str) -> dict[str, Any]:
+    """Run the block's "Verify" lens; the command's answer once HR300 gave way to HR304."""
+    (_status, verify, *_rest) = await lenses(client, uri)
+    assert verify.command is not None
+    verified: dict[str, Any] = await client.run(
+        verify.command.command, *(verify.command.arguments or [])
+    )
+    # Diagnostics update without any edit: HR300 is gone, only the explanation is left.
+    await client.codes_become(uri, ["HR304"])
+    return verified
 
-        # The user breaks the block: the passing run no longer counts.
-        client.rewrite(calc, block_file(BLOCK, "def add(a, b):\n    return a - b\n"))
-        await client.codes_become(uri, ["HR301"])
-        actions = await actions_for(client, uri, 0)  # on the begin marker
-        titles = [a.title for a in actions]
-        assert titles[:2] == [f"Verify block {BLOCK}", f"Verify task {TASK}"]
-        assert all(a.diagnostics and a.diagnostics[0].code == "HR301" for a in actions[:2])
 
-        failed = await run_action(client, actions[1])
-        assert failed["ok"] is False
-        assert failed["blocks"] == [
-            {
-                "block": BLOCK,
-                "path": "calc.py",
-                "line": 1,
-                "status": "failed",
-                "message": failed["blocks"][0]["message"],  # type: ignore[index]
-                "first_attempt": False,
-                "lines": {
-                    "measured": True,
-                    "executable": 1,
-                    "executed": 1,
-                    "tests": 1,
-                    "failed_tests": ["test_calc.py::test_add"],
-                    "note": "",
-                },
-            }
-        ]
-        assert any("assert" in line for line in failed["runs"][0]["output_tail"])  # type: ignore[index]
-        # A failing test is the code's; the answer says so and names the first failure.
-        assert failed["runs"][0]["cause"] == "code"  # type: ignore[index]
-        assert (
-            "FAILED" in failed["runs"][0]["first_failure"]
-            or "assert" in failed["runs"][0]["first_failure"]
-        )  # type: ignore[index]
-        await client.codes_become(uri, ["HR302"])
-        (hr302,) = client.latest(uri)
-        assert "exited with code 1" in hr302.message
-        popups = [m.message for m in client.messages]
-        assert any(f"{BLOCK}: failed" in m for m in popups)
-    assert [r.passed for r in runs(ws)] == [True, False]
+def _break_the_block(client: Client, workspace: Workspace) -> None:
+    """The user breaks the block and saves: the passing run no longer counts."""
+    client.rewrite(
+        workspace.root / "calc.py", block_file(BLOCK, "def add(a, b):\n    return a - b\n")
+    )
+
+
+async def test_an_unverified_block_shows_a_status_lens_and_a_verify_lens(
+    session: tuple[Client, str],
+) -> None:
+    # The status lens on the begin marker, then the "Verify" lens: a few words each, the
+    # details in the status lens's tooltip (issue 19.6).
+    client, uri = session
+    (status, verify, *_rest) = await lenses(client, uri)
+    assert status.command is not None and status.range.start.line == 0
+    assert status.command.title == "unverified"
+    assert (status.command.tooltip or "").startswith(f"{BLOCK}: not verified")
+    assert verify.command is not None and verify.command.title == "Verify"
+    assert verify.command.command == "handrail.verify"
+    assert list(verify.command.arguments or []) == [{"block": BLOCK, "uri": uri}]
+
+
+async def test_the_verify_lens_verifies_the_block_and_updates_the_editor(
+    session: tuple[Client, str],
+) -> None:
+    client, uri = session
+    verified = await _verify_by_lens(client, uri)
+    assert verified["ok"] is True and verified["ran"] is True
+    assert verified["blocks"][0]["status"] == "verified"
+    assert verified["runs"][0]["command"][1:4] == ["-m", "pytest", "-q"]
+    # ...and the editor is asked to fetch the lenses again (their status changed).
+    await client.wait_for(lambda: client.lens_refreshes > 0, what="a code lens refresh")
+    progress = client.progress_messages()
+    assert progress[0] == f"begin: Handrail: verifying block {BLOCK}"
+    assert any(m.startswith(f"report: [1/1] {TASK}: running `") for m in progress)
+    assert "-m pytest -q" in next(m for m in progress if "running" in m)
+    assert progress[-1].startswith("end: Verified 1 of 1 block ")
+
+
+async def test_a_verified_block_changed_is_hr301_with_verify_actions(
+    session: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = session
+    await _verify_by_lens(client, uri)
+    _break_the_block(client, workspace)
+    await client.codes_become(uri, ["HR301"])
+    actions = await actions_for(client, uri, 0)  # on the begin marker
+    titles = [a.title for a in actions]
+    assert titles[:2] == [f"Verify block {BLOCK}", f"Verify task {TASK}"]
+    assert all(a.diagnostics and a.diagnostics[0].code == "HR301" for a in actions[:2])
+
+
+async def test_verifying_a_broken_block_fails_with_the_tests_own_words(
+    session: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = session
+    await _verify_by_lens(client, uri)
+    _break_the_block(client, workspace)
+    await client.codes_become(uri, ["HR301"])
+    actions = await actions_for(client, uri, 0)
+    failed = await run_action(client, actions[1])
+    assert failed["ok"] is False
+    assert failed["blocks"] == [
+        {
+            "block": BLOCK,
+            "path": "calc.py",
+            "line": 1,
+            "status": "failed",
+            "message": failed["blocks"][0]["message"],  # type: ignore[index]
+            "first_attempt": False,
+            "lines": {
+                "measured": True,
+                "executable": 1,
+                "executed": 1,
+                "tests": 1,
+                "failed_tests": ["test_calc.py::test_add"],
+                "note": "",
+            },
+        }
+    ]
+    assert any("assert" in line for line in failed["runs"][0]["output_tail"])  # type: ignore[index]
+    # A failing test is the code's; the answer says so and names the first failure.
+    assert failed["runs"][0]["cause"] == "code"  # type: ignore[index]
+    assert (
+        "FAILED" in failed["runs"][0]["first_failure"]
+        or "assert" in failed["runs"][0]["first_failure"]
+    )  # type: ignore[index]
+    await client.codes_become(uri, ["HR302"])
+    (hr302,) = client.latest(uri)
+    assert "exited with code 1" in hr302.message
+    popups = [m.message for m in client.messages]
+    assert any(f"{BLOCK}: failed" in m for m in popups)
+    assert [r.passed for r in runs(workspace)] == [True, False]
 
 
 async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
