@@ -19,6 +19,7 @@ from handrail.workspace import Workspace
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 from user_dirs import isolated_user_dirs  # found through the line above
+from workspaces import empty_workspace
 
 settings.register_profile(
     "handrail",
@@ -43,9 +44,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     """An empty workspace with `.handrail/tasks/` and no workflow file (default pack)."""
-    root = tmp_path / "ws"
-    (root / ".handrail" / "tasks").mkdir(parents=True)
-    return Workspace.at(root)
+    return empty_workspace(tmp_path / "ws")
 
 
 @pytest.fixture(scope="session")

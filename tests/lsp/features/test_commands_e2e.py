@@ -12,6 +12,7 @@ from features_harness import SPEC, Client, make_task, running
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from user_dirs import isolated_process_environment
+from workspaces import empty_workspace
 
 from handrail.blocks.markers import block_content, parse_blocks
 from handrail.ledger.records import VerificationRun, content_hash
@@ -165,11 +166,10 @@ async def shared_server(
 ) -> AsyncIterator[tuple[Client, Workspace]]:
     """One server for the bad calls (each refused, none writes): started once for the module,
     in its own isolated home (module fixtures run before conftest's autouse one)."""
-    root = tmp_path_factory.mktemp("bad-calls") / "ws"
-    (root / ".handrail" / "tasks").mkdir(parents=True)
+    ws = empty_workspace(tmp_path_factory.mktemp("bad-calls") / "ws")
     env = isolated_process_environment(tmp_path_factory.mktemp("home"))
-    async with running([root], env=env) as client:
-        yield client, Workspace.at(root)
+    async with running([ws.root], env=env) as client:
+        yield client, ws
 
 
 @pytest.mark.asyncio(loop_scope="module")

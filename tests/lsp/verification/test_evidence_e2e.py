@@ -20,6 +20,7 @@ from verification_harness import (
     write_task,
     write_workflow,
 )
+from workspaces import empty_workspace
 
 from handrail.verify import trust as trust_mod
 from handrail.workspace import Workspace
@@ -63,9 +64,8 @@ async def measured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Me
     seconds); the tests only read what it left. Its own isolated home: module fixtures run
     before conftest's autouse one."""
     with isolated_user_dirs(tmp_path_factory.mktemp("home")):
-        root = tmp_path_factory.mktemp("evidence") / "ws"
-        (root / ".handrail" / "tasks").mkdir(parents=True)
-        ws = Workspace.at(root)
+        ws = empty_workspace(tmp_path_factory.mktemp("evidence") / "ws")
+        root = ws.root
         _project(ws)
         trust_mod.trust(ws)
         async with running(root, trusted=True) as client:

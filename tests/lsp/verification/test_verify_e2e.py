@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from user_dirs import isolated_user_dirs
 from verification_harness import (
     PYTEST_COMMAND,
     TASK,
@@ -18,6 +20,7 @@ from verification_harness import (
     write_task,
     write_workflow,
 )
+from workspaces import empty_workspace
 
 from handrail.ledger.records import VerificationRun
 from handrail.ledger.store import Ledger
@@ -200,7 +203,10 @@ async def test_verifying_a_broken_block_fails_with_the_tests_own_words(
     assert [r.passed for r in runs(workspace)] == [True, False]
 
 
-async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
+@pytest.fixture
+async def untrusted(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """A server the editor does not trust (the command is approved on the machine), with
+    auth/check.py open: an unverified block in the auth risk tier (HR300, HR303)."""
     write_workflow(workspace, sentinel_command("sentinel"))
     write_task(workspace)
     auth = workspace.root / "auth"
@@ -209,48 +215,83 @@ async def test_an_untrusted_editor_runs_nothing(workspace: Workspace) -> None:
     path.write_text(block_file(BLOCK, "def allowed(role):\n    return role == 'admin'\n"))
     trust_mod.trust(workspace)  # approved on the machine, but the editor says no
     async with running(workspace.root, trusted=False) as client:
-        # Lenses, hover and actions show the risk tier and what the block still needs.
         uri = client.open(path)
         await client.codes_become(uri, ["HR300", "HR303"])
-        titles = [lens.command.title for lens in await lenses(client, uri) if lens.command]
-        assert titles[:3] == ["unverified, needs trace", "Verify", "Trace"]
-        tooltip = next(lens.command.tooltip for lens in await lenses(client, uri) if lens.command)
-        assert "not verified · needs trace · risk tier auth · task abcdef" in (tooltip or "")
-        hover = await client.text_document_hover_async(
-            types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=0, character=3),
-            )
-        )
-        assert hover is not None
-        text = str(hover.contents.value)  # type: ignore[union-attr]
-        assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
-        actions = await actions_for(client, uri, 0)  # on the begin marker
-        assert [a.title for a in actions] == [
-            f"Verify block {BLOCK}",
-            f"Record trace of {BLOCK}",
-            f"Verify task {TASK}",
-            f"Regenerate block {BLOCK} (discard this attempt)",
-        ]
-
-        # Every way of asking to verify answers HR403, and nothing runs.
-        answer = await run_action(client, actions[0])
-        assert answer["ran"] is False and answer["trusted"] is False
-        for name, argument in (
-            ("handrail.verify", {"block": BLOCK}),
-            ("handrail.verify", {"task": TASK}),
-            ("handrail.verifyAll", None),
-        ):
-            answer = await client.run(name, *([argument] if argument else []))
-            assert answer["ran"] is False and answer["trusted"] is False
-            (finding,) = answer["findings"]
-            assert finding["code"] == "HR403"
-            assert finding["path"] == ".handrail/workflow.toml"
-            assert "Nothing was run" in answer["message"]
-        await client.wait_for(lambda: client.messages, what="a pop-up")
-        assert all("Nothing was run" in m.message for m in client.messages)
+        yield client, uri
     assert not (workspace.root / "sentinel").exists()
     assert runs(workspace) == []
+
+
+async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_lenses(
+    untrusted: tuple[Client, str],
+) -> None:
+    client, uri = untrusted
+    titles = [lens.command.title for lens in await lenses(client, uri) if lens.command]
+    assert titles[:3] == ["unverified, needs trace", "Verify", "Trace"]
+    tooltip = next(lens.command.tooltip for lens in await lenses(client, uri) if lens.command)
+    assert "not verified · needs trace · risk tier auth · task abcdef" in (tooltip or "")
+
+
+async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_hover(
+    untrusted: tuple[Client, str],
+) -> None:
+    client, uri = untrusted
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=3),
+        )
+    )
+    assert hover is not None
+    text = str(hover.contents.value)  # type: ignore[union-attr]
+    assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
+
+
+async def test_an_untrusted_editor_offers_the_blocks_actions(
+    untrusted: tuple[Client, str],
+) -> None:
+    client, uri = untrusted
+    actions = await actions_for(client, uri, 0)  # on the begin marker
+    assert [a.title for a in actions] == [
+        f"Verify block {BLOCK}",
+        f"Record trace of {BLOCK}",
+        f"Verify task {TASK}",
+        f"Regenerate block {BLOCK} (discard this attempt)",
+    ]
+
+
+async def test_an_untrusted_editors_verify_action_runs_nothing(
+    untrusted: tuple[Client, str],
+) -> None:
+    client, uri = untrusted
+    actions = await actions_for(client, uri, 0)
+    answer = await run_action(client, actions[0])
+    assert answer["ran"] is False and answer["trusted"] is False
+    await client.wait_for(lambda: client.messages, what="a pop-up")
+    assert all("Nothing was run" in m.message for m in client.messages)
+
+
+@pytest.mark.parametrize(
+    ("name", "argument"),
+    [
+        ("handrail.verify", {"block": BLOCK}),
+        ("handrail.verify", {"task": TASK}),
+        ("handrail.verifyAll", None),
+    ],
+    ids=["verify-block", "verify-task", "verifyAll"],
+)
+async def test_an_untrusted_editors_verify_command_is_hr403_and_runs_nothing(
+    untrusted: tuple[Client, str], name: str, argument: dict[str, str] | None
+) -> None:
+    client, _ = untrusted
+    answer = await client.run(name, *([argument] if argument else []))
+    assert answer["ran"] is False and answer["trusted"] is False
+    (finding,) = answer["findings"]
+    assert finding["code"] == "HR403"
+    assert finding["path"] == ".handrail/workflow.toml"
+    assert "Nothing was run" in answer["message"]
+    await client.wait_for(lambda: client.messages, what="a pop-up")
+    assert all("Nothing was run" in m.message for m in client.messages)
 
 
 async def test_commands_not_approved_on_this_machine_never_run(workspace: Workspace) -> None:
@@ -268,40 +309,95 @@ async def test_commands_not_approved_on_this_machine_never_run(workspace: Worksp
     assert runs(workspace) == []
 
 
-async def test_a_crafted_request_cannot_choose_the_command(workspace: Workspace) -> None:
+@pytest.fixture
+async def crafted(workspace: Workspace) -> AsyncIterator[Client]:
+    """A trusted server whose approved command writes `rules-ran`; a crafted command would
+    write `sentinel` (it must never)."""
     write_workflow(workspace, sentinel_command("rules-ran"))
     write_task(workspace)
     (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
     trust_mod.trust(workspace)
-    evil = sentinel_command("sentinel")
     async with running(workspace.root, trusted=True) as client:
-        with pytest.raises(JsonRpcException, match="needs exactly one of"):
-            await client.run("handrail.verify", {"command": evil})
-        answer = await client.run(
-            "handrail.verify",
-            {"block": BLOCK, "command": evil, "argv": evil.split(" ")},
-        )
-        assert answer["runs"][0]["passed"] is True and answer["ignored"] == ["argv", "command"]
-        assert answer["runs"][0]["command"][-1] == "open('rules-ran', 'w').write('ran')"
-        everything = await client.run("handrail.verifyAll", {"command": evil})
-        assert everything["runs"][0]["passed"] is True and everything["ignored"] == ["command"]
-        for argument, fragment in (
-            ({"block": evil}, "is not a block id"),
-            ({"block": "zzzzzz.9"}, "there is no block zzzzzz.9"),
-            ({"task": "zzzzzz"}, "there is no task zzzzzz"),
-            ({"task": 5}, "'task' must be text"),
-            ({"block": BLOCK, "task": TASK}, "exactly one of"),
-            (["abcdef"], "takes one argument"),
-        ):
-            with pytest.raises(JsonRpcException, match=fragment):
-                await client.run("handrail.verify", argument)
-        nothing = await client.run(
-            "handrail.verifyAll", {"folder": (workspace.root / "sub").as_uri()}
-        )
-        assert nothing["ran"] is True and all(r["passed"] for r in nothing["runs"])
-    assert (workspace.root / "rules-ran").exists()
+        yield client
     assert not (workspace.root / "sentinel").exists()
-    assert len(runs(workspace)) == 3
+
+
+EVIL = sentinel_command("sentinel")
+
+
+async def test_a_crafted_command_beside_a_block_is_ignored_and_the_rules_command_runs(
+    crafted: Client, workspace: Workspace
+) -> None:
+    answer = await crafted.run(
+        "handrail.verify", {"block": BLOCK, "command": EVIL, "argv": EVIL.split(" ")}
+    )
+    assert answer["runs"][0]["passed"] is True and answer["ignored"] == ["argv", "command"]
+    assert answer["runs"][0]["command"][-1] == "open('rules-ran', 'w').write('ran')"
+    assert (workspace.root / "rules-ran").exists()
+    assert len(runs(workspace)) == 1
+
+
+async def test_a_crafted_command_given_to_verify_all_is_ignored(
+    crafted: Client, workspace: Workspace
+) -> None:
+    everything = await crafted.run("handrail.verifyAll", {"command": EVIL})
+    assert everything["runs"][0]["passed"] is True and everything["ignored"] == ["command"]
+    assert (workspace.root / "rules-ran").exists()
+    assert len(runs(workspace)) == 1
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def refusing(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    """One trusted server for the module's refused requests (nothing runs, nothing is
+    written, so no test leaves anything for the next): its own workspace and isolated home,
+    as module fixtures run before conftest's autouse one. The approved command writes
+    `rules-ran`, a crafted one `sentinel`: neither may exist after."""
+    with isolated_user_dirs(tmp_path_factory.mktemp("home")):
+        ws = empty_workspace(tmp_path_factory.mktemp("refusing") / "ws")
+        write_workflow(ws, sentinel_command("rules-ran"))
+        write_task(ws)
+        (ws.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
+        trust_mod.trust(ws)
+        async with running(ws.root, trusted=True) as client:
+            yield client
+        assert not (ws.root / "sentinel").exists() and not (ws.root / "rules-ran").exists()
+        assert runs(ws) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    ("argument", "fragment"),
+    [
+        ({"block": EVIL}, "is not a block id"),
+        ({"block": "zzzzzz.9"}, "there is no block zzzzzz.9"),
+        ({"task": "zzzzzz"}, "there is no task zzzzzz"),
+        ({"task": 5}, "'task' must be text"),
+        ({"block": BLOCK, "task": TASK}, "exactly one of"),
+        (["abcdef"], "takes one argument"),
+        ({"command": EVIL}, "needs exactly one of"),
+    ],
+    ids=[
+        "command-as-block",
+        "unknown-block",
+        "unknown-task",
+        "task-not-text",
+        "both",
+        "list",
+        "crafted-command-alone",
+    ],
+)
+async def test_a_bad_verify_argument_is_refused_and_runs_nothing(
+    refusing: Client, argument: Any, fragment: str
+) -> None:
+    with pytest.raises(JsonRpcException, match=fragment):
+        await refusing.run("handrail.verify", argument)
+
+
+async def test_verify_all_on_a_folder_without_blocks_fails_nothing(
+    crafted: Client, workspace: Workspace
+) -> None:
+    nothing = await crafted.run("handrail.verifyAll", {"folder": (workspace.root / "sub").as_uri()})
+    assert nothing["ran"] is True and all(r["passed"] for r in nothing["runs"])
 
 
 async def test_lenses_are_asked_for_again_with_the_diagnostics(workspace: Workspace) -> None:
@@ -333,42 +429,62 @@ async def test_lenses_are_asked_for_again_with_the_diagnostics(workspace: Worksp
         await client.wait_for(lambda: client.lens_refreshes == 2, what="a second refresh")
 
 
-async def test_trust_in_one_step_from_the_editor(workspace: Workspace) -> None:
-    # Issue 19.4: the editor lists exactly the commands verifying this workspace would run and
-    # records their approval as `handrail trust` does; nothing it did not show is approved.
-    command = sentinel_command("sentinel")
-    write_workflow(workspace, command)
+# Issue 19.4: the editor lists exactly the commands verifying this workspace would run and
+# records their approval as `handrail trust` does; nothing it did not show is approved.
+
+COMMAND = sentinel_command("sentinel")
+
+
+@pytest.fixture
+async def unapproved(workspace: Workspace) -> AsyncIterator[Client]:
+    """A trusted editor on a workspace whose command is not approved on this machine."""
+    write_workflow(workspace, COMMAND)
     write_task(workspace)
     (workspace.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
     async with running(workspace.root, trusted=True) as client:
-        # "quiet": the client shows the answer itself, so the server adds no second pop-up.
-        refused = await client.run("handrail.verify", {"block": BLOCK, "quiet": True})
-        assert refused["ran"] is False
-        assert [f["code"] for f in refused["findings"]] == ["HR403"]
-        assert refused["ignored"] == []  # "quiet" is an argument, not a stray key
-        await client.run("handrail.trustStatus", {})  # answered after any pop-up before it
-        assert client.messages == []
+        yield client
 
-        status = await client.run("handrail.trustStatus", {})
-        assert status["editor_trusted"] is True
-        assert [(c["command"], c["blocks"], c["approved"]) for c in status["commands"]] == [
-            (command, [BLOCK], False)
-        ]
-        assert status["pending"] == [command]
 
-        with pytest.raises(JsonRpcException, match="commands changed since they were shown"):
-            await client.run("handrail.approveTrust", {"commands": [command, "rm -rf /"]})
-        assert trust_mod.entry_for(workspace) is None
+async def test_a_quiet_verify_of_an_unapproved_command_is_hr403_without_a_pop_up(
+    unapproved: Client,
+) -> None:
+    # "quiet": the client shows the answer itself, so the server adds no second pop-up.
+    refused = await unapproved.run("handrail.verify", {"block": BLOCK, "quiet": True})
+    assert refused["ran"] is False
+    assert [f["code"] for f in refused["findings"]] == ["HR403"]
+    assert refused["ignored"] == []  # "quiet" is an argument, not a stray key
+    await unapproved.run("handrail.trustStatus", {})  # answered after any pop-up before it
+    assert unapproved.messages == []
 
-        approved = await client.run("handrail.approveTrust", {"commands": [command]})
-        assert approved == {"approved": [command]}
-        entry = trust_mod.entry_for(workspace)
-        assert entry is not None and list(entry.commands.values()) == [command]
-        assert (await client.run("handrail.trustStatus", {}))["pending"] == []
 
-        ran = await client.run("handrail.verify", {"block": BLOCK})
-        assert ran["ran"] is True
-        assert (workspace.root / "sentinel").exists()
+async def test_trust_status_lists_the_commands_verifying_would_run(unapproved: Client) -> None:
+    status = await unapproved.run("handrail.trustStatus", {})
+    assert status["editor_trusted"] is True
+    assert [(c["command"], c["blocks"], c["approved"]) for c in status["commands"]] == [
+        (COMMAND, [BLOCK], False)
+    ]
+    assert status["pending"] == [COMMAND]
+
+
+async def test_approving_commands_that_were_not_shown_is_refused(
+    unapproved: Client, workspace: Workspace
+) -> None:
+    with pytest.raises(JsonRpcException, match="commands changed since they were shown"):
+        await unapproved.run("handrail.approveTrust", {"commands": [COMMAND, "rm -rf /"]})
+    assert trust_mod.entry_for(workspace) is None
+
+
+async def test_approving_the_shown_commands_records_them_and_verify_runs(
+    unapproved: Client, workspace: Workspace
+) -> None:
+    approved = await unapproved.run("handrail.approveTrust", {"commands": [COMMAND]})
+    assert approved == {"approved": [COMMAND]}
+    entry = trust_mod.entry_for(workspace)
+    assert entry is not None and list(entry.commands.values()) == [COMMAND]
+    assert (await unapproved.run("handrail.trustStatus", {}))["pending"] == []
+    ran = await unapproved.run("handrail.verify", {"block": BLOCK})
+    assert ran["ran"] is True
+    assert (workspace.root / "sentinel").exists()
 
 
 async def test_an_untrusted_editor_cannot_approve(workspace: Workspace) -> None:
