@@ -63,6 +63,19 @@ def _close_first(repo: Path, first: str) -> None:
     assert closed.exit_code == 0, closed.output
 
 
+def checked_block(repo: Path) -> tuple[str, str]:
+    """A new task whose block (src/words.py lines 5-6) is marked, verified and explained,
+    the gate clean: the task id and the block id."""
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+    block = f"{task_id}.1"
+    assert run(repo, "trust").exit_code == 0
+    assert run(repo, "verify", block).exit_code == 0
+    assert run(repo, "explain", block).exit_code == 0
+    assert gate_codes(repo) == []
+    return task_id, block
+
+
 def test_list_names_every_open_task(repo: Path, two_tasks: tuple[str, str]) -> None:
     listed = json.loads(run(repo, "task", "list", "--json").output)
     assert {t["task"] for t in listed["tasks"]} == set(two_tasks)
@@ -194,13 +207,7 @@ def test_edit_clears_the_verify_command_and_the_context(
 
 
 def test_editing_the_spec_reopens_blocks_until_rechecked(repo: Path) -> None:
-    task_id = new_task(repo)
-    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
-    block = f"{task_id}.1"
-    assert run(repo, "trust").exit_code == 0
-    assert run(repo, "verify", block).exit_code == 0
-    assert run(repo, "explain", block).exit_code == 0
-    assert gate_codes(repo) == []
+    task_id, block = checked_block(repo)
 
     edited = run(repo, "task", "edit", task_id, "--spec", NEW_SPEC, "--json")
     assert edited.exit_code == 0, edited.output
@@ -386,13 +393,7 @@ def test_decompose_writes_nothing_when_a_sub_spec_is_refused(repo: Path) -> None
 def test_a_hand_edit_after_verification_reopens_the_block_until_rechecked(repo: Path) -> None:
     # The spec history only holds edits made with `task edit`: a hand edit has no date, so a
     # run and an explanation made before it must not count for the new spec (issue 13.3).
-    task_id = new_task(repo)
-    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
-    block = f"{task_id}.1"
-    assert run(repo, "trust").exit_code == 0
-    assert run(repo, "verify", block).exit_code == 0
-    assert run(repo, "explain", block).exit_code == 0
-    assert gate_codes(repo) == []
+    task_id, block = checked_block(repo)
 
     path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
     path.write_text(path.read_text().replace("most frequent", "least frequent"))

@@ -112,31 +112,27 @@ async def _typing(client: Client, workspace: Workspace, entry: str) -> tuple[str
     return uri, typing.split("\n").index(f'    "{entry}')
 
 
-async def test_completion_of_a_folder_name_being_typed(
-    client: Client, workspace: Workspace
+@pytest.mark.parametrize(
+    ("entry", "character", "expected"),
+    [
+        ("sr", 7, ["src/"]),
+        # Folders first, ignored files (*.log) left out.
+        ("src/", 9, ["pkg/", "cli.py", "csv_utils.py"]),
+        ("src/cs", 11, ["csv_utils.py"]),
+        ("src/cli.py", 15, ["cli.py#L", "cli.py"]),
+    ],
+    ids=[
+        "a-folder-name-being-typed",
+        "in-a-folder-folders-first-ignored-files-left-out",
+        "a-file-name-being-typed",
+        "a-whole-file-name-offers-a-line-range",
+    ],
+)
+async def test_completion_while_an_entry_is_typed(
+    client: Client, workspace: Workspace, entry: str, character: int, expected: list[str]
 ) -> None:
-    uri, line = await _typing(client, workspace, "sr")
-    assert await _complete(client, uri, line, 7) == ["src/"]
-
-
-async def test_completion_in_a_folder_lists_folders_first_and_leaves_ignored_files_out(
-    client: Client, workspace: Workspace
-) -> None:
-    uri, line = await _typing(client, workspace, "src/")
-    # Folders first, ignored files (*.log) left out.
-    assert await _complete(client, uri, line, 9) == ["pkg/", "cli.py", "csv_utils.py"]
-
-
-async def test_completion_of_a_file_name_being_typed(client: Client, workspace: Workspace) -> None:
-    uri, line = await _typing(client, workspace, "src/cs")
-    assert await _complete(client, uri, line, 11) == ["csv_utils.py"]
-
-
-async def test_completion_of_a_whole_file_name_offers_a_line_range(
-    client: Client, workspace: Workspace
-) -> None:
-    uri, line = await _typing(client, workspace, "src/cli.py")
-    assert await _complete(client, uri, line, 15) == ["cli.py#L", "cli.py"]
+    uri, line = await _typing(client, workspace, entry)
+    assert await _complete(client, uri, line, character) == expected
 
 
 async def test_nothing_to_complete_outside_an_entry_string(

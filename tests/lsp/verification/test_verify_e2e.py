@@ -108,11 +108,17 @@ async def _verify_by_lens(client: Client, uri: str) -> dict[str, Any]:
     return verified
 
 
-def _break_the_block(client: Client, workspace: Workspace) -> None:
-    """The user breaks the block and saves: the passing run no longer counts."""
+@pytest.fixture
+async def broken(session: tuple[Client, str], workspace: Workspace) -> tuple[Client, str]:
+    """The session after the block was verified, then broken by the user and saved: the
+    passing run no longer counts (HR301)."""
+    client, uri = session
+    await _verify_by_lens(client, uri)
     client.rewrite(
         workspace.root / "calc.py", block_file(BLOCK, "def add(a, b):\n    return a - b\n")
     )
+    await client.codes_become(uri, ["HR301"])
+    return client, uri
 
 
 async def test_an_unverified_block_shows_a_status_lens_and_a_verify_lens(
@@ -148,12 +154,9 @@ async def test_the_verify_lens_verifies_the_block_and_updates_the_editor(
 
 
 async def test_a_verified_block_changed_is_hr301_with_verify_actions(
-    session: tuple[Client, str], workspace: Workspace
+    broken: tuple[Client, str], workspace: Workspace
 ) -> None:
-    client, uri = session
-    await _verify_by_lens(client, uri)
-    _break_the_block(client, workspace)
-    await client.codes_become(uri, ["HR301"])
+    client, uri = broken
     actions = await actions_for(client, uri, 0)  # on the begin marker
     titles = [a.title for a in actions]
     assert titles[:2] == [f"Verify block {BLOCK}", f"Verify task {TASK}"]
@@ -161,12 +164,9 @@ async def test_a_verified_block_changed_is_hr301_with_verify_actions(
 
 
 async def test_verifying_a_broken_block_fails_with_the_tests_own_words(
-    session: tuple[Client, str], workspace: Workspace
+    broken: tuple[Client, str], workspace: Workspace
 ) -> None:
-    client, uri = session
-    await _verify_by_lens(client, uri)
-    _break_the_block(client, workspace)
-    await client.codes_become(uri, ["HR301"])
+    client, uri = broken
     actions = await actions_for(client, uri, 0)
     failed = await run_action(client, actions[1])
     assert failed["ok"] is False
