@@ -13,22 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import (
-    HANG_GUARD_S,
-    DocumentClient,
-    new_client,
-    recording_features,
-    serving,
-    text_document_capabilities,
-)
+from lsp_client import DocumentClient, recording_client, serving, text_document_capabilities
 from lsprotocol import types
-from pytest_lsp.client import register_lsp_features
 
 from handrail.tasks import Task, save_task
 from handrail.text_changes import TextChange, apply_changes
 from handrail.workspace import Workspace
 
-TIMEOUT = HANG_GUARD_S
 SPEC = (
     "Given a CSV header line, return the column names. It must keep quoted commas and "
     "follow parse_row in src/csv_utils.py."
@@ -36,7 +27,6 @@ SPEC = (
 
 
 class Client(DocumentClient):
-    timeout_s = TIMEOUT
     applied: list[types.WorkspaceEdit]
     apply_answer: bool
     initialized: types.InitializeResult
@@ -145,19 +135,15 @@ def _to_change(text: str, edit: types.TextEdit) -> TextChange:
 
 
 def _make_client() -> Client:
-    client = new_client(Client)
-    client.applied = []
-    client.apply_answer = True
-    features = recording_features()
-
     def apply(c: Client, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         c.applied.append(params.edit)
         if c.apply_answer:
             c.apply_edit(params.edit)
         return types.ApplyWorkspaceEditResult(applied=c.apply_answer)
 
-    features[types.WORKSPACE_APPLY_EDIT] = apply
-    register_lsp_features(client, features)
+    client = recording_client(Client, {types.WORKSPACE_APPLY_EDIT: apply})
+    client.applied = []
+    client.apply_answer = True
     return client
 
 
@@ -195,7 +181,6 @@ async def running(
         client_capabilities or capabilities(),
         init_options=options,
         env=env,
-        timeout=TIMEOUT,
     ) as result:
         client.initialized = result
         yield client

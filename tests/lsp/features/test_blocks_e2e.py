@@ -28,24 +28,6 @@ BLOCK = (
 )
 
 
-async def _lenses(client: Client, uri: str) -> list[types.CodeLens]:
-    result = await client.text_document_code_lens_async(
-        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
-    )
-    return list(result or [])
-
-
-async def _hover(client: Client, uri: str, line: int, character: int) -> str:
-    result = await client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=line, character=character),
-        )
-    )
-    assert result is not None
-    return str(result.contents.value)
-
-
 @pytest.fixture
 async def failing_block(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
     """The server with src/auth_check.py open: block k3f7qa.1 in the auth risk tier, whose
@@ -78,7 +60,7 @@ async def test_a_failing_block_has_a_status_lens_with_its_details_and_three_acti
     failing_block: tuple[Client, str],
 ) -> None:
     client, uri = failing_block
-    lenses = await _lenses(client, uri)
+    lenses = await client.code_lenses(uri)
     titles = [lens.command.title for lens in lenses if lens.command]
     assert lenses[0].command is not None and lenses[0].command.command == ""
     # A few words (issue 19.6); the details are the status lens's tooltip.
@@ -93,7 +75,7 @@ async def test_hover_over_a_block_shows_its_task_context_run_and_risk(
     failing_block: tuple[Client, str],
 ) -> None:
     client, uri = failing_block
-    hover = await _hover(client, uri, 1, 5)
+    hover = await client.hover_text(uri, 1, 5)
     assert "**Generated block k3f7qa.1**" in hover
     assert "> Given a CSV header line" in hover
     assert "**Context:** 0 entries, 0 of 24,000 tokens (cl100k_base)" in hover
@@ -108,8 +90,8 @@ def _lens_command(lenses: list[types.CodeLens], title: str) -> types.Command:
 
 async def _run_lens(client: Client, uri: str, title: str) -> Any:
     """Run the lens titled `title`; its answer once that lens is no longer offered."""
-    result = await client.run(_lens_command(await _lenses(client, uri), title))
-    titles = [lens.command.title for lens in await _lenses(client, uri) if lens.command]
+    result = await client.run(_lens_command(await client.code_lenses(uri), title))
+    titles = [lens.command.title for lens in await client.code_lenses(uri) if lens.command]
     assert title not in titles
     return result
 
@@ -154,7 +136,7 @@ async def test_hover_over_the_task_id_in_its_task_file_names_its_blocks(
     text = task_path.read_text()
     line = text.split("\n").index('id = "k3f7qa"')
     task_uri = client.open(task_path, text, "toml")
-    hover = await _hover(client, task_uri, line, 7)
+    hover = await client.hover_text(task_uri, line, 7)
     assert hover.startswith("**Task k3f7qa** (.handrail/tasks/k3f7qa.toml)")
     assert "**Context:** 0 entries" in hover
     assert "**Blocks in the ledger:** k3f7qa.1" in hover
@@ -263,17 +245,11 @@ async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspac
     async with running([workspace.root]) as client:
         uri = client.open(path, text)
         await client.diagnostics_of(uri, 1)
-        hover = await _hover(client, uri, 3, 4)
+        hover = await client.hover_text(uri, 3, 4)
         assert "**Generated, accepted: k3f7qa.1** · moved" in hover
         assert "> Given a CSV header line" in hover
         assert "marked by Ada Tester" in hover and "accepted by Ada Tester" in hover
-        plain = await client.text_document_hover_async(
-            types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=1, character=2),
-            )
-        )
-        assert plain is None
+        assert await client.hover_text(uri, 1, 2) is None
 
 
 async def test_the_paste_hint_covers_exactly_the_inserted_lines(workspace: Workspace) -> None:
@@ -376,9 +352,9 @@ async def test_the_accepted_code_lens_is_off_by_default_and_the_hover_answers(
     async with running([workspace.root]) as client:
         uri = client.open(accepted_file, ACCEPTED_TEXT)
         await client.diagnostics_of(uri, 1)
-        assert _accepted_lenses(await _lenses(client, uri)) == []
+        assert _accepted_lenses(await client.code_lenses(uri)) == []
         # The hover answers all the same: the lens is the opt-in part.
-        assert "**Generated, accepted: k3f7qa.1** · accepted" in await _hover(client, uri, 2, 4)
+        assert "**Generated, accepted: k3f7qa.1** · accepted" in await client.hover_text(uri, 2, 4)
 
 
 async def test_the_accepted_code_lens_turned_on_as_vscode_sends_the_setting(
@@ -401,7 +377,7 @@ async def test_the_accepted_code_lens_sits_on_the_first_line_with_its_provenance
     accepted_lens_on: Client, accepted_file: Path
 ) -> None:
     client, uri = accepted_lens_on, accepted_file.as_uri()
-    lenses = await _lenses(client, uri)
+    lenses = await client.code_lenses(uri)
     assert _accepted_lenses(lenses) == [(1, "generated · k3f7qa.1 · accepted")]
     (lens,) = [x for x in lenses if x.range.start.line == 1]
     assert lens.command is not None and lens.command.command == ""
@@ -417,7 +393,7 @@ async def test_the_accepted_code_lens_says_moved_when_lines_are_added_above(
     client, uri = accepted_lens_on, accepted_file.as_uri()
     version = client.insert(uri, 1, "import sys\nimport re\n")
     await client.diagnostics_of(uri, version)
-    moved = _accepted_lenses(await _lenses(client, uri))
+    moved = _accepted_lenses(await client.code_lenses(uri))
     assert moved == [(3, "generated · k3f7qa.1 · accepted, moved since")]
 
 
@@ -432,9 +408,9 @@ async def test_the_accepted_code_lens_says_edited_when_a_line_inside_changes(
     lines[5] = "    same = hmac.compare_digest(password, expected)"
     version = client.replace_all(uri, "\n".join(lines))
     await client.diagnostics_of(uri, version)
-    edited = _accepted_lenses(await _lenses(client, uri))
+    edited = _accepted_lenses(await client.code_lenses(uri))
     assert edited == [(3, "generated · k3f7qa.1 · edited since")]
-    hover = await _hover(client, uri, 4, 4)
+    hover = await client.hover_text(uri, 4, 4)
     assert "**Generated, accepted: k3f7qa.1** · edited" in hover
 
 
@@ -443,7 +419,7 @@ async def _poll_accepted_lenses(client: Client, uri: str) -> list[tuple[int, str
     (its handler runs in its own task: ask again until they appear, within the hang guard)."""
     deadline = asyncio.get_running_loop().time() + client.timeout_s
     while True:
-        shown = _accepted_lenses(await _lenses(client, uri))
+        shown = _accepted_lenses(await client.code_lenses(uri))
         if shown or asyncio.get_running_loop().time() > deadline:
             return shown
         await asyncio.sleep(0.02)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from lsprotocol import types
 from user_dirs import isolated_user_dirs
 from verification_harness import (
     PYTEST_COMMAND,
@@ -40,13 +39,6 @@ def _project(ws: Workspace) -> None:
     (ws.root / "test_calc.py").write_text(
         "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
     )
-
-
-async def _lens_titles(client: Client, uri: str) -> list[str]:
-    found = await client.text_document_code_lens_async(
-        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
-    )
-    return [lens.command.title for lens in found or [] if lens.command is not None]
 
 
 @dataclass(frozen=True)
@@ -100,24 +92,16 @@ async def test_lenses_say_a_few_words_and_their_tooltip_the_line_figures(
     measured: Measured,
 ) -> None:
     # Lenses are a few words (issue 19); the line figures are in the status lens's tooltip.
-    titles = await _lens_titles(measured.client, measured.uri)
+    found = await measured.client.code_lenses(measured.uri)
+    titles = [lens.command.title for lens in found if lens.command is not None]
     assert "lines no test ran, needs explanation" in titles, titles
     assert "not executed by any test, lines no test ran" in titles, titles
-    found = await measured.client.text_document_code_lens_async(
-        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=measured.uri))
-    )
-    tooltips = [lens.command.tooltip or "" for lens in found or [] if lens.command]
+    tooltips = [lens.command.tooltip or "" for lens in found if lens.command]
     assert any("2/3 lines run by 1 test" in t for t in tooltips), tooltips
 
 
 async def test_hover_names_the_line_figures_and_the_test_that_ran(measured: Measured) -> None:
-    hover = await measured.client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=measured.uri),
-            position=types.Position(line=0, character=3),
-        )
-    )
-    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
-    text = hover.contents.value
+    text = await measured.client.hover_text(measured.uri, 0, 3)
+    assert text is not None
     assert "2/3 lines run by 1 test" in text
     assert "**Lines:** 2/3 lines run by 1 test: `test_calc.py::test_add`" in text

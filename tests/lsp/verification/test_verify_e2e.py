@@ -45,13 +45,6 @@ def pytest_project(ws: Workspace) -> None:
     )
 
 
-async def lenses(client: Client, uri: str) -> list[types.CodeLens]:
-    result = await client.text_document_code_lens_async(
-        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
-    )
-    return list(result or [])
-
-
 async def actions_for(client: Client, uri: str, line: int) -> list[types.CodeAction]:
     """The code actions at 0-based `line` with the diagnostics the editor shows there, less the
     review notes every finding offers (tests/lsp/features/test_notes_e2e.py)."""
@@ -98,7 +91,7 @@ async def session(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
 
 async def _verify_by_lens(client: Client, uri: str) -> dict[str, Any]:
     """Run the block's "Verify" lens; the command's answer once HR300 gave way to HR304."""
-    (_status, verify, *_rest) = await lenses(client, uri)
+    (_status, verify, *_rest) = await client.code_lenses(uri)
     assert verify.command is not None
     verified: dict[str, Any] = await client.run(
         verify.command.command, *(verify.command.arguments or [])
@@ -127,7 +120,7 @@ async def test_an_unverified_block_shows_a_status_lens_and_a_verify_lens(
     # The status lens on the begin marker, then the "Verify" lens: a few words each, the
     # details in the status lens's tooltip (issue 19.6).
     client, uri = session
-    (status, verify, *_rest) = await lenses(client, uri)
+    (status, verify, *_rest) = await client.code_lenses(uri)
     assert status.command is not None and status.range.start.line == 0
     assert status.command.title == "unverified"
     assert (status.command.tooltip or "").startswith(f"{BLOCK}: not verified")
@@ -226,9 +219,9 @@ async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_lenses(
     untrusted: tuple[Client, str],
 ) -> None:
     client, uri = untrusted
-    titles = [lens.command.title for lens in await lenses(client, uri) if lens.command]
+    titles = [lens.command.title for lens in await client.code_lenses(uri) if lens.command]
     assert titles[:3] == ["unverified, needs trace", "Verify", "Trace"]
-    tooltip = next(lens.command.tooltip for lens in await lenses(client, uri) if lens.command)
+    tooltip = next(lens.command.tooltip for lens in await client.code_lenses(uri) if lens.command)
     assert "not verified · needs trace · risk tier auth · task abcdef" in (tooltip or "")
 
 
@@ -236,14 +229,8 @@ async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_hover(
     untrusted: tuple[Client, str],
 ) -> None:
     client, uri = untrusted
-    hover = await client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=0, character=3),
-        )
-    )
-    assert hover is not None
-    text = str(hover.contents.value)  # type: ignore[union-attr]
+    text = await client.hover_text(uri, 0, 3)
+    assert text is not None
     assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
 
 
@@ -421,7 +408,7 @@ async def test_lenses_are_asked_for_again_with_the_diagnostics(workspace: Worksp
             lambda: any(p.uri == uri and p.version == version for p in client.published),
             what="the edit's diagnostics",
         )
-        await lenses(client, uri)
+        await client.code_lenses(uri)
         assert client.lens_refreshes == 1
 
         # A line above the block moves it: refreshed.
