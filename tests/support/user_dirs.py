@@ -1,7 +1,7 @@
 """The environment that keeps a test's caches, trust records and git identity out of the real
-home folder: conftest's autouse fixture applies it to every test, and a module-scoped fixture
-(a server or an editor shared by a module's tests, started before any function-scoped fixture)
-passes it to its process itself."""
+home folder: conftest's autouse fixture applies it to every test; a module-scoped fixture (a
+server or an editor shared by a module's tests, started before any function-scoped fixture)
+applies it itself (workspaces.shared_workspace) or passes it to the process it starts."""
 
 from __future__ import annotations
 
@@ -43,9 +43,3 @@ def isolated_user_dirs(home: Path) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def isolated_process_environment(home: Path) -> dict[str, str]:
-    """This process's environment with `isolated_environment(home)` applied: for a process a
-    module-scoped fixture starts."""
-    return {**os.environ, **isolated_environment(home)}

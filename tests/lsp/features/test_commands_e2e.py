@@ -11,8 +11,7 @@ import pytest_asyncio
 from features_harness import SPEC, Client, make_task, running
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from user_dirs import isolated_process_environment
-from workspaces import empty_workspace
+from workspaces import shared_workspace
 
 from handrail.blocks.markers import block_content, parse_blocks
 from handrail.ledger.records import VerificationRun, content_hash
@@ -164,12 +163,11 @@ BAD_CALLS = [
 async def shared_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Client, Workspace]]:
-    """One server for the bad calls (each refused, none writes): started once for the module,
-    in its own isolated home (module fixtures run before conftest's autouse one)."""
-    ws = empty_workspace(tmp_path_factory.mktemp("bad-calls") / "ws")
-    env = isolated_process_environment(tmp_path_factory.mktemp("home"))
-    async with running([ws.root], env=env) as client:
-        yield client, ws
+    """One server for the bad calls (each refused, none writes), started once for the
+    module."""
+    with shared_workspace(tmp_path_factory, "bad-calls") as ws:
+        async with running([ws.root]) as client:
+            yield client, ws
 
 
 @pytest.mark.asyncio(loop_scope="module")

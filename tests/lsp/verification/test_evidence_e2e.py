@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from user_dirs import isolated_user_dirs
 from verification_harness import (
     PYTEST_COMMAND,
     TASK,
@@ -19,7 +18,7 @@ from verification_harness import (
     write_task,
     write_workflow,
 )
-from workspaces import empty_workspace
+from workspaces import shared_workspace
 
 from handrail.verify import trust as trust_mod
 from handrail.workspace import Workspace
@@ -53,10 +52,8 @@ class Measured:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def measured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Measured]:
     """One server and one measured verification for the module (a run of pytest costs
-    seconds); the tests only read what it left. Its own isolated home: module fixtures run
-    before conftest's autouse one."""
-    with isolated_user_dirs(tmp_path_factory.mktemp("home")):
-        ws = empty_workspace(tmp_path_factory.mktemp("evidence") / "ws")
+    seconds); the tests only read what it left."""
+    with shared_workspace(tmp_path_factory, "evidence") as ws:
         root = ws.root
         _project(ws)
         trust_mod.trust(ws)

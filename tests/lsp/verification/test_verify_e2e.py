@@ -9,7 +9,6 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from user_dirs import isolated_user_dirs
 from verification_harness import (
     PYTEST_COMMAND,
     TASK,
@@ -20,7 +19,7 @@ from verification_harness import (
     write_task,
     write_workflow,
 )
-from workspaces import empty_workspace
+from workspaces import shared_workspace
 
 from handrail.ledger.records import VerificationRun
 from handrail.ledger.store import Ledger
@@ -196,25 +195,35 @@ async def test_verifying_a_broken_block_fails_with_the_tests_own_words(
     assert [r.passed for r in runs(workspace)] == [True, False]
 
 
-@pytest.fixture
-async def untrusted(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
-    """A server the editor does not trust (the command is approved on the machine), with
-    auth/check.py open: an unverified block in the auth risk tier (HR300, HR303)."""
-    write_workflow(workspace, sentinel_command("sentinel"))
-    write_task(workspace)
-    auth = workspace.root / "auth"
-    auth.mkdir()
-    path = auth / "check.py"
-    path.write_text(block_file(BLOCK, "def allowed(role):\n    return role == 'admin'\n"))
-    trust_mod.trust(workspace)  # approved on the machine, but the editor says no
-    async with running(workspace.root, trusted=False) as client:
-        uri = client.open(path)
-        await client.codes_become(uri, ["HR300", "HR303"])
-        yield client, uri
-    assert not (workspace.root / "sentinel").exists()
-    assert runs(workspace) == []
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def untrusted(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Client, str]]:
+    """One server for the module that the editor does not trust (the command is approved on
+    the machine), with auth/check.py open: an unverified block in the auth risk tier (HR300,
+    HR303). It runs nothing and writes nothing, so its tests share it; each waits for its
+    own pop-up."""
+    with shared_workspace(tmp_path_factory, "untrusted") as ws:
+        write_workflow(ws, sentinel_command("sentinel"))
+        write_task(ws)
+        auth = ws.root / "auth"
+        auth.mkdir()
+        path = auth / "check.py"
+        path.write_text(block_file(BLOCK, "def allowed(role):\n    return role == 'admin'\n"))
+        trust_mod.trust(ws)  # approved on the machine, but the editor says no
+        async with running(ws.root, trusted=False) as client:
+            uri = client.open(path)
+            await client.codes_become(uri, ["HR300", "HR303"])
+            yield client, uri
+        assert not (ws.root / "sentinel").exists()
+        assert runs(ws) == []
 
 
+async def _new_pop_ups(client: Client, before: int) -> list[str]:
+    """The pop-ups shown after the first `before` (at least one: waits for it)."""
+    await client.wait_for(lambda: len(client.messages) > before, what="a pop-up")
+    return [m.message for m in client.messages[before:]]
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_lenses(
     untrusted: tuple[Client, str],
 ) -> None:
@@ -225,6 +234,7 @@ async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_lenses(
     assert "not verified · needs trace · risk tier auth · task abcdef" in (tooltip or "")
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_hover(
     untrusted: tuple[Client, str],
 ) -> None:
@@ -234,6 +244,7 @@ async def test_an_untrusted_editor_shows_the_risk_tier_and_needs_in_the_hover(
     assert "**Risk tier:** auth" in text and "**Manual trace:** needed" in text
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_untrusted_editor_offers_the_blocks_actions(
     untrusted: tuple[Client, str],
 ) -> None:
@@ -247,15 +258,16 @@ async def test_an_untrusted_editor_offers_the_blocks_actions(
     ]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_untrusted_editors_verify_action_runs_nothing(
     untrusted: tuple[Client, str],
 ) -> None:
     client, uri = untrusted
     actions = await actions_for(client, uri, 0)
+    before = len(client.messages)
     answer = await run_action(client, actions[0])
     assert answer["ran"] is False and answer["trusted"] is False
-    await client.wait_for(lambda: client.messages, what="a pop-up")
-    assert all("Nothing was run" in m.message for m in client.messages)
+    assert all("Nothing was run" in m for m in await _new_pop_ups(client, before))
 
 
 @pytest.mark.parametrize(
@@ -267,18 +279,19 @@ async def test_an_untrusted_editors_verify_action_runs_nothing(
     ],
     ids=["verify-block", "verify-task", "verifyAll"],
 )
+@pytest.mark.asyncio(loop_scope="module")
 async def test_an_untrusted_editors_verify_command_is_hr403_and_runs_nothing(
     untrusted: tuple[Client, str], name: str, argument: dict[str, str] | None
 ) -> None:
     client, _ = untrusted
+    before = len(client.messages)
     answer = await client.run(name, *([argument] if argument else []))
     assert answer["ran"] is False and answer["trusted"] is False
     (finding,) = answer["findings"]
     assert finding["code"] == "HR403"
     assert finding["path"] == ".handrail/workflow.toml"
     assert "Nothing was run" in answer["message"]
-    await client.wait_for(lambda: client.messages, what="a pop-up")
-    assert all("Nothing was run" in m.message for m in client.messages)
+    assert all("Nothing was run" in m for m in await _new_pop_ups(client, before))
 
 
 async def test_commands_not_approved_on_this_machine_never_run(workspace: Workspace) -> None:
@@ -336,11 +349,9 @@ async def test_a_crafted_command_given_to_verify_all_is_ignored(
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def refusing(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
     """One trusted server for the module's refused requests (nothing runs, nothing is
-    written, so no test leaves anything for the next): its own workspace and isolated home,
-    as module fixtures run before conftest's autouse one. The approved command writes
+    written, so no test leaves anything for the next). The approved command writes
     `rules-ran`, a crafted one `sentinel`: neither may exist after."""
-    with isolated_user_dirs(tmp_path_factory.mktemp("home")):
-        ws = empty_workspace(tmp_path_factory.mktemp("refusing") / "ws")
+    with shared_workspace(tmp_path_factory, "refusing") as ws:
         write_workflow(ws, sentinel_command("rules-ran"))
         write_task(ws)
         (ws.root / "calc.py").write_text(block_file(BLOCK, "x = 1\n"))
