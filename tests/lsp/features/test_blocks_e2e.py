@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from features_harness import SPEC, Client, make_task, running
 from lsprotocol import types
+from workspaces import shared_workspace
 
 from handrail.blocks.markers import block_content, parse_blocks
 from handrail.ledger.records import Explanation, Trace, VerificationRun, content_hash
@@ -28,11 +31,9 @@ BLOCK = (
 )
 
 
-@pytest.fixture
-async def failing_block(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
-    """The server with src/auth_check.py open: block k3f7qa.1 in the auth risk tier, whose
-    last verification failed on earlier content (HR302) and which needs a trace (HR303).
-    The client and the file's URI."""
+def _failing_block(workspace: Workspace) -> Path:
+    """src/auth_check.py: block k3f7qa.1 in the auth risk tier, whose last verification
+    failed on earlier content (HR302) and which needs a trace (HR303)."""
     make_task(workspace)
     path = workspace.root / "src" / "auth_check.py"
     path.parent.mkdir()
@@ -49,6 +50,11 @@ async def failing_block(workspace: Workspace) -> AsyncIterator[tuple[Client, str
             blocks={"k3f7qa.1": "sha256:earlier"},
         )
     )
+    return path
+
+
+@asynccontextmanager
+async def _opened(workspace: Workspace, path: Path) -> AsyncIterator[tuple[Client, str]]:
     async with running([workspace.root]) as client:
         uri = client.open(path, BLOCK)
         codes = {d.code for d in await client.diagnostics_of(uri, 1)}
@@ -56,10 +62,29 @@ async def failing_block(workspace: Workspace) -> AsyncIterator[tuple[Client, str
         yield client, uri
 
 
+@pytest.fixture
+async def failing_block(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """The server with the failing block open, for a test that records something: the client
+    and the file's URI."""
+    async with _opened(workspace, _failing_block(workspace)) as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def failing_block_shown(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Client, Workspace, str]]:
+    """The same, one server for the module's tests that only look (lenses, hovers)."""
+    with shared_workspace(tmp_path_factory, "failing-block") as ws:
+        async with _opened(ws, _failing_block(ws)) as (client, uri):
+            yield client, ws, uri
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_a_failing_block_has_a_status_lens_with_its_details_and_three_actions(
-    failing_block: tuple[Client, str],
+    failing_block_shown: tuple[Client, Workspace, str],
 ) -> None:
-    client, uri = failing_block
+    client, _, uri = failing_block_shown
     lenses = await client.code_lenses(uri)
     titles = [lens.command.title for lens in lenses if lens.command]
     assert lenses[0].command is not None and lenses[0].command.command == ""
@@ -71,10 +96,11 @@ async def test_a_failing_block_has_a_status_lens_with_its_details_and_three_acti
     assert {lens.range.start.line for lens in lenses} == {1}
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_hover_over_a_block_shows_its_task_context_run_and_risk(
-    failing_block: tuple[Client, str],
+    failing_block_shown: tuple[Client, Workspace, str],
 ) -> None:
-    client, uri = failing_block
+    client, _, uri = failing_block_shown
     hover = await client.hover_text(uri, 1, 5)
     assert "**Generated block k3f7qa.1**" in hover
     assert "> Given a CSV header line" in hover
@@ -128,10 +154,11 @@ async def test_the_explain_lens_records_an_explanation(
     assert _recorded(workspace) == (0, 1)
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_hover_over_the_task_id_in_its_task_file_names_its_blocks(
-    failing_block: tuple[Client, str], workspace: Workspace
+    failing_block_shown: tuple[Client, Workspace, str],
 ) -> None:
-    client, _ = failing_block
+    client, workspace, _ = failing_block_shown
     task_path = workspace.tasks_dir / "k3f7qa.toml"
     text = task_path.read_text()
     line = text.split("\n").index('id = "k3f7qa"')

@@ -38,43 +38,66 @@ SERVER_COMMANDS = {
 }
 
 
-def _progress_titles(client: Client) -> list[str]:
+async def _progress_titles(client: Client, since: int = 0) -> list[str]:
+    """The titles of the progress reports the server began after the first `since`, once
+    each has ended (an end may follow the command's answer)."""
+
+    def reports() -> list[list[Any]]:
+        return list(client.progress_reports.values())[since:]
+
+    await client.wait_for(
+        lambda: all(r and isinstance(r[-1], types.WorkDoneProgressEnd) for r in reports()),
+        what="every progress ended",
+    )
     titles = []
-    for reports in client.progress_reports.values():
-        kinds = [type(r) for r in reports]
+    for found in reports():
+        kinds = [type(r) for r in found]
         assert kinds[0] is types.WorkDoneProgressBegin
         assert kinds[-1] is types.WorkDoneProgressEnd
-        titles.append(reports[0].title)
+        titles.append(found[0].title)
     return titles
 
 
-async def test_the_server_advertises_every_command(workspace: Workspace) -> None:
-    async with running([workspace.root]) as client:
-        provider = client.initialized.capabilities.execute_command_provider
-        assert provider is not None
-        advertised = provider.commands
-        assert set(advertised) >= SERVER_COMMANDS
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def looking(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Client, Workspace]]:
+    """One server for the module's tests whose commands write nothing."""
+    with shared_workspace(tmp_path_factory, "looking") as ws:
+        async with running([ws.root]) as client:
+            yield client, ws
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_server_advertises_every_command(looking: tuple[Client, Workspace]) -> None:
+    client, _ = looking
+    provider = client.initialized.capabilities.execute_command_provider
+    assert provider is not None
+    advertised = provider.commands
+    assert set(advertised) >= SERVER_COMMANDS
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_validate_spec_reports_what_is_missing_and_writes_nothing(
-    workspace: Workspace,
+    looking: tuple[Client, Workspace],
 ) -> None:
-    async with running([workspace.root]) as client:
-        draft = await client.run("handrail.validateSpec", {"spec": "Parse it."})
-        assert draft["ok"] is True and draft["sentences"] == ["Parse it."]
-        assert {f["code"] for f in draft["findings"]} == {"HR102"}
-        assert draft["missing"]
-        assert list(workspace.tasks_dir.iterdir()) == []  # validating writes nothing
+    client, workspace = looking
+    draft = await client.run("handrail.validateSpec", {"spec": "Parse it."})
+    assert draft["ok"] is True and draft["sentences"] == ["Parse it."]
+    assert {f["code"] for f in draft["findings"]} == {"HR102"}
+    assert draft["missing"]
+    assert list(workspace.tasks_dir.iterdir()) == []  # validating writes nothing
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_new_task_refuses_a_placeholder_spec_and_writes_nothing(
-    workspace: Workspace,
+    looking: tuple[Client, Workspace],
 ) -> None:
-    async with running([workspace.root]) as client:
-        refused = await client.run("handrail.newTask", {"spec": "TODO: describe the change."})
-        assert refused["task"] is None
-        assert "HR103" in {f["code"] for f in refused["findings"]}
-        assert list(workspace.tasks_dir.iterdir()) == []
+    client, workspace = looking
+    refused = await client.run("handrail.newTask", {"spec": "TODO: describe the change."})
+    assert refused["task"] is None
+    assert "HR103" in {f["code"] for f in refused["findings"]}
+    assert list(workspace.tasks_dir.iterdir()) == []
 
 
 async def test_new_task_writes_the_task_file_of_a_good_spec(workspace: Workspace) -> None:
@@ -95,43 +118,51 @@ async def test_new_task_without_a_spec_writes_a_template_and_shows_it(
         assert (workspace.tasks_dir / f"{template['task']}.toml").is_file()
 
 
-@pytest.fixture
-async def project(workspace: Workspace) -> AsyncIterator[Client]:
-    """The server on a folder with task k3f7qa (context src/csv_utils.py) and an unverified
-    block in src/a.py."""
-    (workspace.root / "src").mkdir()
-    (workspace.root / "src" / "csv_utils.py").write_text("def parse_row(line):\n    return 1\n")
-    (workspace.root / "src" / "a.py").write_text(
-        "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
-    )
-    make_task(workspace, context=["src/csv_utils.py"])
-    async with running([workspace.root]) as client:
-        yield client
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def project(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    """One server for the module on a folder with task k3f7qa (context src/csv_utils.py) and
+    an unverified block in src/a.py: its commands only read, and each test counts only the
+    progress it began."""
+    with shared_workspace(tmp_path_factory, "project") as ws:
+        (ws.root / "src").mkdir()
+        (ws.root / "src" / "csv_utils.py").write_text("def parse_row(line):\n    return 1\n")
+        (ws.root / "src" / "a.py").write_text(
+            "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
+        )
+        make_task(ws, context=["src/csv_utils.py"])
+        async with running([ws.root]) as client:
+            yield client
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_check_context_counts_each_entry_with_progress(project: Client) -> None:
+    since = len(project.progress_reports)
     report = await project.run("handrail.checkContext", {"task": "k3f7qa"})
     (entry,) = report["entries"]
     assert entry["entry"] == "src/csv_utils.py" and entry["status"] == "ok"
     assert report["total_tokens"] == entry["tokens"] > 0
     assert report["encoding"] == "cl100k_base"
-    assert _progress_titles(project) == ["Handrail: checking the context of k3f7qa"]
+    assert await _progress_titles(project, since) == ["Handrail: checking the context of k3f7qa"]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_prompt_holds_the_spec_and_the_context(project: Client) -> None:
+    since = len(project.progress_reports)
     pack = await project.run("handrail.prompt", {"task": "k3f7qa"})
     assert pack["refused"] is False
     assert SPEC in pack["prompt"] and "def parse_row" in pack["prompt"]
-    assert _progress_titles(project) == []
+    assert await _progress_titles(project, since) == []
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_check_reports_the_workspace_or_one_path_with_progress(project: Client) -> None:
+    since = len(project.progress_reports)
     gate = await project.run("handrail.check", {})
     assert [(f["code"], f["path"]) for f in gate["findings"]] == [("HR300", "src/a.py")]
     assert gate["errors"] == 1
     one = await project.run("handrail.check", {"path": "src/csv_utils.py"})
     assert one["findings"] == []
-    assert _progress_titles(project) == [
+    assert await _progress_titles(project, since) == [
         "Handrail: checking the workspace",
         "Handrail: checking the workspace",
     ]
