@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from repo_helpers import git, init_repo, run
+from repo_helpers import GOOD_SPEC, git, init_repo, new_task, run
 
 from handrail.cli.main import cli
 
-GOOD_SPEC = (
-    "Given a text and a count n, return the n most frequent words with their counts. "
-    "It must order ties alphabetically and follow the style of words() in src/words.py."
-)
 SOURCE = (
     "def words(text):\n    return text.split()\n\n\ndef top(text, n):\n    return words(text)[:n]\n"
 )
@@ -26,17 +22,6 @@ SOURCE = (
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return init_repo(tmp_path / "repo", {"src/words.py": SOURCE})
-
-
-def new_task(root: Path, *context: str) -> str:
-    args = ["task", "new", GOOD_SPEC, "--json"]
-    for entry in context:
-        args += ["--context", entry]
-    result = run(root, *args)
-    assert result.exit_code == 0, result.output
-    task_id = json.loads(result.output)["task"]
-    assert isinstance(task_id, str)
-    return task_id
 
 
 def test_init_twice_changes_nothing(repo: Path) -> None:

@@ -8,12 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from repo_helpers import git, init_repo, run
+from repo_helpers import GOOD_SPEC, git, init_repo, new_task, run
 
-GOOD_SPEC = (
-    "Given a text and a count n, return the n most frequent words with their counts. "
-    "It must order ties alphabetically and follow the style of words() in src/words.py."
-)
 NEW_SPEC = (
     "Given a text and a count n, return the n most frequent words, lower-cased, with their "
     "counts. It must order ties alphabetically and follow the style of words() in src/words.py."
@@ -36,17 +32,6 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def new_task(root: Path, spec: str = GOOD_SPEC, *context: str) -> str:
-    args = ["task", "new", spec, "--json"]
-    for entry in context:
-        args += ["--context", entry]
-    result = run(root, *args)
-    assert result.exit_code == 0, result.output
-    task_id = json.loads(result.output)["task"]
-    assert isinstance(task_id, str)
-    return task_id
-
-
 def gate_codes(root: Path) -> list[tuple[str, str]]:
     result = run(root, "check", "--format", "json")
     return [(f["code"], f["path"]) for f in json.loads(result.output)["findings"]]
@@ -55,7 +40,7 @@ def gate_codes(root: Path) -> list[tuple[str, str]]:
 @pytest.fixture
 def two_tasks(repo: Path) -> tuple[str, str]:
     """Two open tasks: the first without context, the second with NEW_SPEC and src/words.py."""
-    return new_task(repo), new_task(repo, NEW_SPEC, "src/words.py")
+    return new_task(repo), new_task(repo, "src/words.py", spec=NEW_SPEC)
 
 
 def _close_first(repo: Path, first: str) -> None:
@@ -147,7 +132,7 @@ def test_abandoned_template_task_no_longer_fails_the_gate(repo: Path) -> None:
 @pytest.fixture
 def hand_edited(repo: Path) -> tuple[str, Path]:
     """A task with context src/words.py whose file gained a comment by hand: its id and path."""
-    task_id = new_task(repo, GOOD_SPEC, "src/words.py")
+    task_id = new_task(repo, "src/words.py")
     path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
     path.write_text(path.read_text() + "# ask Ada before changing the context\n")
     return task_id, path
@@ -246,7 +231,7 @@ def test_closing_with_unverified_blocks_is_hr315(repo: Path) -> None:
 
 
 def test_a_moved_line_range_is_found_again_and_offered(repo: Path) -> None:
-    task_id = new_task(repo, GOOD_SPEC, "src/words.py#L5-L6")
+    task_id = new_task(repo, "src/words.py#L5-L6")
     text = (repo / ".handrail" / "tasks" / f"{task_id}.toml").read_text()
     assert '"src/words.py#L5-L6" = "sha256:' in text
     assert run(repo, "context", "check", task_id).exit_code == 0
