@@ -190,3 +190,11 @@ def make_task(ws: Workspace, task_id: str = "k3f7qa", context: list[str] | None 
     task = Task(id=task_id, spec=SPEC, context=context or [])
     save_task(ws, task)
     return task
+
+
+def write_source(ws: Workspace, text: str) -> Path:
+    """`text` written to src/a.py of `ws` (the folder made); its path."""
+    path = ws.root / "src" / "a.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path

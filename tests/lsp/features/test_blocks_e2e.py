@@ -236,15 +236,18 @@ async def test_a_second_paste_after_a_dismissed_hint_is_hinted_and_marked(
     assert [d.code for d in diagnostics] == ["HR300"]
 
 
-async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspace) -> None:
+ACCEPTED_BODY = [
+    "def check(password):",
+    "    expected = os.environ['PW']",
+    "    same = password == expected",
+    "    return same",
+]
+
+
+def _accept_body(workspace: Workspace, begin_line: int, body: list[str] = ACCEPTED_BODY) -> None:
+    """Ledger records of k3f7qa.1 marked, then accepted with `body` at `begin_line`."""
     from handrail.ledger.records import Accepted, BlockMarked, line_hash
 
-    make_task(workspace)
-    body = ["def check(password):", "    return password == os.environ['PW']"]
-    text = "import os\n# moved down by an edit\n" + "\n".join(body) + "\n"
-    path = workspace.root / "src" / "auth_check.py"
-    path.parent.mkdir()
-    path.write_text(text)
     digest = content_hash("".join(line + "\n" for line in body))
     ledger = Ledger(workspace)
     ledger.append(
@@ -253,8 +256,8 @@ async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspac
             task_id="k3f7qa",
             path="src/auth_check.py",
             content_hash=digest,
-            begin_line=2,
-            end_line=5,
+            begin_line=begin_line,
+            end_line=begin_line + len(body) + 1,
             author="Ada Tester <ada@example.com>",
         )
     )
@@ -263,12 +266,22 @@ async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspac
             block_id="k3f7qa.1",
             content_hash=digest,
             path="src/auth_check.py",
-            begin_line=2,
-            end_line=3,
+            begin_line=begin_line,
+            end_line=begin_line + len(body) - 1,
             line_hashes=[line_hash(line) for line in body],
             author="Ada Tester <ada@example.com>",
         )
     )
+
+
+async def test_hover_over_accepted_code_shows_its_provenance(workspace: Workspace) -> None:
+    make_task(workspace)
+    body = ["def check(password):", "    return password == os.environ['PW']"]
+    text = "import os\n# moved down by an edit\n" + "\n".join(body) + "\n"
+    path = workspace.root / "src" / "auth_check.py"
+    path.parent.mkdir()
+    path.write_text(text)
+    _accept_body(workspace, begin_line=2, body=body)
     async with running([workspace.root]) as client:
         uri = client.open(path, text)
         await client.diagnostics_of(uri, 1)
@@ -297,44 +310,6 @@ async def test_the_paste_hint_covers_exactly_the_inserted_lines(workspace: Works
         result = await client.run(actions[0].command)
         assert (result["begin_line"], result["end_line"]) == (2, 19)
         assert client.texts[uri].endswith("# handrail:end k3f7qa.1\nz = 2\n")
-
-
-ACCEPTED_BODY = [
-    "def check(password):",
-    "    expected = os.environ['PW']",
-    "    same = password == expected",
-    "    return same",
-]
-
-
-def _accept_body(workspace: Workspace, begin_line: int) -> None:
-    """Ledger records of k3f7qa.1 marked, then accepted with ACCEPTED_BODY at `begin_line`."""
-    from handrail.ledger.records import Accepted, BlockMarked, line_hash
-
-    digest = content_hash("".join(line + "\n" for line in ACCEPTED_BODY))
-    ledger = Ledger(workspace)
-    ledger.append(
-        BlockMarked.create(
-            block_id="k3f7qa.1",
-            task_id="k3f7qa",
-            path="src/auth_check.py",
-            content_hash=digest,
-            begin_line=begin_line,
-            end_line=begin_line + len(ACCEPTED_BODY) + 1,
-            author="Ada Tester <ada@example.com>",
-        )
-    )
-    ledger.append(
-        Accepted.create(
-            block_id="k3f7qa.1",
-            content_hash=digest,
-            path="src/auth_check.py",
-            begin_line=begin_line,
-            end_line=begin_line + len(ACCEPTED_BODY) - 1,
-            line_hashes=[line_hash(line) for line in ACCEPTED_BODY],
-            author="Ada Tester <ada@example.com>",
-        )
-    )
 
 
 def _accepted_lenses(lenses: list[types.CodeLens]) -> list[tuple[int, str]]:

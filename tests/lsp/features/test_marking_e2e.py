@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from features_harness import Client, make_task, running
+from features_harness import Client, make_task, running, write_source
 from lsp_client import env_with_sitecustomize
 
 from handrail.ledger.records import BlockMarked
@@ -20,10 +20,7 @@ SOURCE = "import os\n\ndef f(x):\n    return x + 1  # 😀 日本\n"
 
 
 def _source(ws: Workspace, text: str = SOURCE) -> Path:
-    path = ws.root / "src" / "a.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_source(ws, text)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from features_harness import SPEC, Client, make_task, running
+from features_harness import SPEC, Client, make_task, running, write_source
 from pygls.exceptions import JsonRpcException
 
 from handrail.tasks import Task, create_template_task, load_task, save_task
@@ -25,10 +25,7 @@ NEW_SPEC = (
 
 
 def _source(ws: Workspace) -> Path:
-    path = ws.root / "src" / "a.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(SOURCE)
-    return path
+    return write_source(ws, SOURCE)
 
 
 @pytest.fixture
