@@ -18,6 +18,9 @@ from handrail.workspace import Workspace
 # Helpers shared by test folders (which are not packages) live in tests/support/.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
+from user_dirs import isolated_user_dirs  # found through the line above
+from workspaces import empty_workspace
+
 settings.register_profile(
     "handrail",
     max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "150")),
@@ -34,38 +37,14 @@ settings.load_profile("handrail")
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep caches, trust records and git identity out of the real home folder."""
-    home = tmp_path_factory.mktemp("home")
-    saved = dict(os.environ)
-    os.environ.update(
-        {
-            "HANDRAIL_CACHE_DIR": str(home / "cache"),
-            "XDG_STATE_HOME": str(home / "state"),
-            "XDG_CACHE_HOME": str(home / "xdg-cache"),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Ada Tester",
-            "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada Tester",
-            "GIT_COMMITTER_EMAIL": "ada@example.com",
-        }
-    )
-    (home / "gitconfig").write_text(
-        "[user]\n\tname = Ada Tester\n\temail = ada@example.com\n[init]\n\tdefaultBranch = main\n"
-    )
-    try:
+    with isolated_user_dirs(tmp_path_factory.mktemp("home")):
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     """An empty workspace with `.handrail/tasks/` and no workflow file (default pack)."""
-    root = tmp_path / "ws"
-    (root / ".handrail" / "tasks").mkdir(parents=True)
-    return Workspace.at(root)
+    return empty_workspace(tmp_path / "ws")
 
 
 @pytest.fixture(scope="session")

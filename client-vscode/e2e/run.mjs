@@ -2,7 +2,8 @@
 // Debian's Chromium. Every step saves a screenshot under e2e/artifacts/ and fails loudly.
 // Environment (set by scripts/e2e.sh): TOOLS_DIR, VSIX, HANDRAIL_SERVER, FIXTURE, ARTIFACTS,
 // FAKE_MODEL_VSIX (the test-only language model of e2e/fake-model). E2E_ONLY=trusted,chat
-// runs only the named groups (trusted, untrusted, hostile, chat, tasks) while working on one of them.
+// runs only the named groups (trusted, untrusted, hostile, chat, tasks, accepted) while working on
+// one of them.
 import { spawn, execFileSync } from "node:child_process";
 import {
   cpSync,
@@ -150,6 +151,16 @@ async function openWorkbench(browser, server) {
   // The extension activates on `.handrail/`; its status bar item says it is up.
   await page.waitForSelector('.statusbar-item:has-text("Handrail")', { timeout: STEP_TIMEOUT });
   return page;
+}
+
+/**
+ * One scenario group's set-up: a code-server (see startCodeServer) that is shut down with the
+ * others at the end, and a workbench page on it with the extension up.
+ */
+async function openSession(label, settings, approve = false, options = {}) {
+  const server = await startCodeServer(label, settings, approve, options);
+  servers.push(server);
+  return { server, page: await openWorkbench(browser, server) };
 }
 
 async function runCommand(page, title) {
@@ -321,7 +332,7 @@ created = 2026-11-25T17:12:11Z
 `;
 
 async function chatScenarios() {
-  const chat = await startCodeServer(
+  const { server: chat, page } = await openSession(
     "chat",
     {
       ...baseSettings,
@@ -351,8 +362,6 @@ async function chatScenarios() {
       },
     },
   );
-  servers.push(chat);
-  const page = await openWorkbench(browser, chat);
 
   await step(page, "10-chat-help", async () => {
     await openChat(page);
@@ -652,7 +661,7 @@ async function hostileScenarios() {
   };
   // Restricted Mode: `.`, `bin` and the workspace's `.venv/bin` first on PATH.
   const restrictedSentinels = join(tmpdir(), `handrail-e2e-sentinels-${process.pid}-restricted`);
-  const restricted = await startCodeServer(
+  const { server: restricted, page } = await openSession(
     "hostile-restricted",
     {
       ...hostileSettings,
@@ -666,8 +675,6 @@ async function hostileScenarios() {
       prepare: (workspace) => plantHostileCode(workspace, restrictedSentinels),
     },
   );
-  servers.push(restricted);
-  const page = await openWorkbench(browser, restricted);
   await step(page, "18-hostile-restricted-runs-none-of-its-code", async () => {
     await openFile(page, "src/wordcount.py", 22);
     // The real server analyses: HR300 on the unverified block.
@@ -693,7 +700,7 @@ async function hostileScenarios() {
   // Trusted: the server from a user-level interpreter setting, `python -I -m handrail lsp`;
   // `.` and `bin` on PATH (never searched), the workspace's own settings ignored (machine scope).
   const trustedSentinels = join(tmpdir(), `handrail-e2e-sentinels-${process.pid}-trusted`);
-  const trusted = await startCodeServer(
+  const { server: trusted, page: trustedPage } = await openSession(
     "hostile-trusted",
     {
       ...hostileSettings,
@@ -707,8 +714,6 @@ async function hostileScenarios() {
       prepare: (workspace) => plantHostileCode(workspace, trustedSentinels),
     },
   );
-  servers.push(trusted);
-  const trustedPage = await openWorkbench(browser, trusted);
   await step(trustedPage, "19-hostile-trusted-isolated-interpreter", async () => {
     await openFile(trustedPage, "src/wordcount.py", 22);
     // A launch that imported the planted `handrail/` has no server: say so rather than time out.
@@ -866,7 +871,7 @@ async function quickFix(page, title) {
 
 async function taskScenarios() {
   const endpoint = await startModelEndpoint(REGENERATED);
-  const tasks = await startCodeServer(
+  const { server: tasks, page } = await openSession(
     "tasks",
     { ...baseSettings, "security.workspace.trust.enabled": false },
     true,
@@ -888,8 +893,6 @@ async function taskScenarios() {
       },
     },
   );
-  servers.push(tasks);
-  const page = await openWorkbench(browser, tasks);
   const taskFile = (id) =>
     readFileSync(join(tasks.workspace, ".handrail", "tasks", `${id}.toml`), "utf8");
 
@@ -1065,6 +1068,65 @@ async function taskScenarios() {
   endpoint.close();
 }
 
+/**
+ * Accepts block qqpas5.1 of the fixture as a user would (trust, verify, explain, accept): its
+ * markers go, its records stay. Trust is recorded in a throwaway state folder: the session
+ * itself runs nothing.
+ */
+function acceptBlock(workspace) {
+  const state = mkdtempSync(join(tmpdir(), "handrail-e2e-accept-"));
+  const env = {
+    ...process.env,
+    // The verification command is `python -m pytest`: the server's interpreter has pytest.
+    PATH: `${dirname(HANDRAIL_SERVER)}:${process.env.PATH}`,
+    XDG_STATE_HOME: join(state, "state"),
+    XDG_CONFIG_HOME: join(state, "config"),
+    HANDRAIL_CACHE_DIR: join(state, "cache"),
+  };
+  for (const args of [["trust"], ...["verify", "explain", "accept"].map((v) => [v, "qqpas5.1"])]) {
+    execFileSync(HANDRAIL_SERVER, args, {
+      cwd: workspace,
+      env,
+      input: "y\n",
+      stdio: ["pipe", "ignore", "inherit"],
+    });
+  }
+  rmSync(state, { recursive: true, force: true, maxRetries: 3 });
+}
+
+async function acceptedScenarios() {
+  // Issue 12.4: accepted code (markers removed) shows a lens only with the user setting
+  // `handrail.lens.acceptedCode` on; it is off by default. One session each way.
+  const settings = { ...baseSettings, "security.workspace.trust.enabled": false };
+  const acceptedLens = (page) =>
+    page.locator('.codelens-decoration:has-text("generated · qqpas5.1 · accepted")');
+
+  const off = await openSession("accepted-off", settings, false, { prepare: acceptBlock });
+  await step(off.page, "40-accepted-lens-off-by-default", async () => {
+    await openFile(off.page, "src/wordcount.py", 21);
+    // The still-marked block vbu2ph.1 has its lenses: once they are drawn (one answer holds
+    // all of the file's lenses), none is the accepted block's.
+    await off.page.locator(".codelens-decoration").first().waitFor({ timeout: 20_000 });
+    const shown = await acceptedLens(off.page).count();
+    if (shown !== 0) throw new Error(`an accepted-code lens with the setting off: ${shown}`);
+  });
+  await off.page.close();
+
+  const on = await openSession(
+    "accepted-on",
+    { ...settings, "handrail.lens.acceptedCode": true },
+    false,
+    { prepare: acceptBlock },
+  );
+  await step(on.page, "41-accepted-lens-on-shows-the-block", async () => {
+    await openFile(on.page, "src/wordcount.py", 21);
+    const lens = acceptedLens(on.page).first();
+    await lens.waitFor({ timeout: 20_000 });
+    log(`accepted lens: ${await lens.innerText()}`);
+  });
+  await on.page.close();
+}
+
 const baseSettings = {
   "chat.disableAIFeatures": true,
   "workbench.startupEditor": "none",
@@ -1087,7 +1149,7 @@ const servers = [];
 try {
   if (runs("trusted")) {
     // Trusted: Workspace Trust turned off means every folder is trusted.
-    const trusted = await startCodeServer(
+    const { server: trusted, page } = await openSession(
       "trusted",
       {
         ...baseSettings,
@@ -1095,8 +1157,6 @@ try {
       },
       true,
     );
-    servers.push(trusted);
-    const page = await openWorkbench(browser, trusted);
 
     await step(page, "01-hr300-squiggle", async () => {
       await openFile(page, "src/wordcount.py", 21);
@@ -1368,14 +1428,12 @@ try {
 
   if (runs("untrusted")) {
     // Untrusted: Workspace Trust on, the folder never trusted, no start-up prompt.
-    const untrusted = await startCodeServer("untrusted", {
+    const { server: untrusted, page: restricted } = await openSession("untrusted", {
       ...baseSettings,
       "security.workspace.trust.enabled": true,
       "security.workspace.trust.startupPrompt": "never",
       "security.workspace.trust.banner": "always",
     });
-    servers.push(untrusted);
-    const restricted = await openWorkbench(browser, untrusted);
     await step(restricted, "08-untrusted-still-analyses", async () => {
       await openFile(restricted, "src/wordcount.py", 22);
       await restricted.waitForSelector(".view-overlays .squiggly-error");
@@ -1407,6 +1465,10 @@ try {
 
   if (runs("tasks")) {
     await taskScenarios();
+  }
+
+  if (runs("accepted")) {
+    await acceptedScenarios();
   }
 } finally {
   await browser.close();

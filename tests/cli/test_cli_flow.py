@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from repo_helpers import git, init_repo, run
+from repo_helpers import GOOD_SPEC, git, init_repo, new_task, run
 
 from handrail.cli.main import cli
 
-GOOD_SPEC = (
-    "Given a text and a count n, return the n most frequent words with their counts. "
-    "It must order ties alphabetically and follow the style of words() in src/words.py."
-)
 SOURCE = (
     "def words(text):\n    return text.split()\n\n\ndef top(text, n):\n    return words(text)[:n]\n"
 )
@@ -26,17 +22,6 @@ SOURCE = (
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return init_repo(tmp_path / "repo", {"src/words.py": SOURCE})
-
-
-def new_task(root: Path, *context: str) -> str:
-    args = ["task", "new", GOOD_SPEC, "--json"]
-    for entry in context:
-        args += ["--context", entry]
-    result = run(root, *args)
-    assert result.exit_code == 0, result.output
-    task_id = json.loads(result.output)["task"]
-    assert isinstance(task_id, str)
-    return task_id
 
 
 def test_init_twice_changes_nothing(repo: Path) -> None:
@@ -68,33 +53,59 @@ def test_a_bad_context_entry_is_a_usage_error(repo: Path) -> None:
     assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
 
 
-def test_the_whole_flow_from_spec_to_gate(repo: Path) -> None:
-    task_id = new_task(repo, "src/words.py")
-    assert (repo / ".handrail" / "tasks" / f"{task_id}.toml").is_file()
+# The flow from spec to gate, one stage a test: each starts from a repository with a task
+# whose context is src/words.py (the `task` fixture).
 
-    context = run(repo, "context", "check", task_id, "--json")
+
+@pytest.fixture
+def task(repo: Path) -> str:
+    """A new task with context src/words.py, made by `handrail task new`; its id."""
+    return new_task(repo, "src/words.py")
+
+
+def test_task_new_writes_the_task_file(repo: Path, task: str) -> None:
+    assert (repo / ".handrail" / "tasks" / f"{task}.toml").is_file()
+
+
+def test_context_check_counts_the_tasks_context(repo: Path, task: str) -> None:
+    context = run(repo, "context", "check", task, "--json")
     assert context.exit_code == 0, context.output
     (report,) = json.loads(context.output)["tasks"]
     assert report["encoding"] == "cl100k_base"
     assert report["entries"][0]["status"] == "ok"
     assert report["total_tokens"] == report["entries"][0]["tokens"] > 0
 
-    prompt = run(repo, "prompt", task_id)
+
+def test_prompt_holds_the_spec_the_context_and_the_settings(repo: Path, task: str) -> None:
+    prompt = run(repo, "prompt", task)
     assert prompt.exit_code == 0
     assert GOOD_SPEC in prompt.output
     assert "def top(text, n):" in prompt.output
     assert "Temperature: 0.2" in prompt.output
 
+
+def test_check_passes_before_anything_is_marked(repo: Path, task: str) -> None:
     assert run(repo, "check").exit_code == 0
 
-    marked = run(repo, "mark", "src/words.py", "5", "6", "--task", task_id, "--json")
+
+def _mark_top(repo: Path, task: str) -> str:
+    marked = run(repo, "mark", "src/words.py", "5", "6", "--task", task, "--json")
     assert marked.exit_code == 0, marked.output
     block = json.loads(marked.output)["block"]
-    assert block == f"{task_id}.1"
+    assert isinstance(block, str)
+    return block
+
+
+def test_mark_wraps_the_lines_in_numbered_markers(repo: Path, task: str) -> None:
+    block = _mark_top(repo, task)
+    assert block == f"{task}.1"
     text = (repo / "src" / "words.py").read_text()
     assert f"# handrail:begin {block}\ndef top(text, n):" in text
     assert f"    return words(text)[:n]\n# handrail:end {block}\n" in text
 
+
+def test_check_fails_on_the_marked_unverified_block(repo: Path, task: str) -> None:
+    _mark_top(repo, task)
     gate = run(repo, "check", "--format", "json")
     assert gate.exit_code == 1
     codes = [(f["code"], f["path"], f["line"]) for f in json.loads(gate.output)["findings"]]

@@ -13,17 +13,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from repo_helpers import git, init_repo, run
+from repo_helpers import GOOD_SPEC, git, init_repo, run
 
 from handrail.ledger import store
 from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
-GOOD_SPEC = (
-    "Given a text and a count n, return the n most frequent words with their counts. "
-    "It must order ties alphabetically and follow the style of words() in src/words.py."
-)
 SOURCE = "def words(text):\n    return text.split()\n"
 
 

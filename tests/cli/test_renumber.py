@@ -9,17 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from repo_helpers import git, init_repo, run
+from repo_helpers import GOOD_SPEC, git, init_repo, run
 
 from handrail.blocks.markers import hash_content, parse_blocks
 from handrail.ledger.records import BlockCoverage, BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
-GOOD_SPEC = (
-    "Given a text and a count n, return the n most frequent words with their counts. "
-    "It must order ties alphabetically and follow the style of words() in src/words.py."
-)
 A = "def a():\n    return 1\n"
 B = "def b():\n    return 2\n"
 

@@ -8,12 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from repo_helpers import init_repo, run
+from repo_helpers import GOOD_SPEC, git, init_repo, new_task, run
 
-GOOD_SPEC = (
-    "Given a text and a count n, return the n most frequent words with their counts. "
-    "It must order ties alphabetically and follow the style of words() in src/words.py."
-)
 NEW_SPEC = (
     "Given a text and a count n, return the n most frequent words, lower-cased, with their "
     "counts. It must order ties alphabetically and follow the style of words() in src/words.py."
@@ -36,34 +32,53 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def new_task(root: Path, spec: str = GOOD_SPEC, *context: str) -> str:
-    args = ["task", "new", spec, "--json"]
-    for entry in context:
-        args += ["--context", entry]
-    result = run(root, *args)
-    assert result.exit_code == 0, result.output
-    task_id = json.loads(result.output)["task"]
-    assert isinstance(task_id, str)
-    return task_id
-
-
 def gate_codes(root: Path) -> list[tuple[str, str]]:
     result = run(root, "check", "--format", "json")
     return [(f["code"], f["path"]) for f in json.loads(result.output)["findings"]]
 
 
-def test_list_show_close_reopen(repo: Path) -> None:
-    first = new_task(repo)
-    second = new_task(repo, NEW_SPEC, "src/words.py")
-    listed = json.loads(run(repo, "task", "list", "--json").output)
-    assert {t["task"] for t in listed["tasks"]} == {first, second}
+@pytest.fixture
+def two_tasks(repo: Path) -> tuple[str, str]:
+    """Two open tasks: the first without context, the second with NEW_SPEC and src/words.py."""
+    return new_task(repo), new_task(repo, "src/words.py", spec=NEW_SPEC)
 
-    shown = json.loads(run(repo, "task", "show", second, "--json").output)
+
+def _close_first(repo: Path, first: str) -> None:
+    closed = run(repo, "task", "close", first, "--reason", "done", "--note", "shipped in #12")
+    assert closed.exit_code == 0, closed.output
+
+
+def checked_block(repo: Path) -> tuple[str, str]:
+    """A new task whose block (src/words.py lines 5-6) is marked, verified and explained,
+    the gate clean: the task id and the block id."""
+    task_id = new_task(repo)
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+    block = f"{task_id}.1"
+    assert run(repo, "trust").exit_code == 0
+    assert run(repo, "verify", block).exit_code == 0
+    assert run(repo, "explain", block).exit_code == 0
+    assert gate_codes(repo) == []
+    return task_id, block
+
+
+def test_list_names_every_open_task(repo: Path, two_tasks: tuple[str, str]) -> None:
+    listed = json.loads(run(repo, "task", "list", "--json").output)
+    assert {t["task"] for t in listed["tasks"]} == set(two_tasks)
+
+
+def test_show_gives_the_spec_context_status_and_blocks(
+    repo: Path, two_tasks: tuple[str, str]
+) -> None:
+    shown = json.loads(run(repo, "task", "show", two_tasks[1], "--json").output)
     assert shown["spec"] == NEW_SPEC and shown["context"] == ["src/words.py"]
     assert shown["status"] == "open" and shown["blocks"] == []
 
-    closed = run(repo, "task", "close", first, "--reason", "done", "--note", "shipped in #12")
-    assert closed.exit_code == 0, closed.output
+
+def test_a_closed_task_leaves_the_list_but_not_the_full_list(
+    repo: Path, two_tasks: tuple[str, str]
+) -> None:
+    first, second = two_tasks
+    _close_first(repo, first)
     listed = json.loads(run(repo, "task", "list", "--json").output)
     assert [t["task"] for t in listed["tasks"]] == [second]
     assert listed["closed_hidden"] == 1
@@ -72,9 +87,20 @@ def test_list_show_close_reopen(repo: Path) -> None:
     everything = json.loads(run(repo, "task", "list", "--all", "--json").output)
     statuses = {t["task"]: t["status"] for t in everything["tasks"]}
     assert statuses == {first: "done", second: "open"}
+
+
+def test_close_writes_the_reason_and_note_to_the_task_file(
+    repo: Path, two_tasks: tuple[str, str]
+) -> None:
+    first, _ = two_tasks
+    _close_first(repo, first)
     file_text = (repo / ".handrail" / "tasks" / f"{first}.toml").read_text()
     assert 'status = "done"' in file_text and "shipped in #12" in file_text
 
+
+def test_reopen_makes_a_closed_task_open_again(repo: Path, two_tasks: tuple[str, str]) -> None:
+    first, _ = two_tasks
+    _close_first(repo, first)
     assert run(repo, "task", "reopen", first).exit_code == 0
     shown = json.loads(run(repo, "task", "show", first, "--json").output)
     assert shown["status"] == "open" and shown["note"] is None and shown["closed_at"] is None
@@ -103,20 +129,47 @@ def test_abandoned_template_task_no_longer_fails_the_gate(repo: Path) -> None:
     assert run(repo, "check").exit_code == 0
 
 
-def test_edit_keeps_hand_edits_and_validates_like_new(repo: Path) -> None:
-    task_id = new_task(repo, GOOD_SPEC, "src/words.py")
+@pytest.fixture
+def hand_edited(repo: Path) -> tuple[str, Path]:
+    """A task with context src/words.py whose file gained a comment by hand: its id and path."""
+    task_id = new_task(repo, "src/words.py")
     path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
     path.write_text(path.read_text() + "# ask Ada before changing the context\n")
+    return task_id, path
 
+
+def test_edit_refuses_a_spec_task_new_would_refuse(
+    repo: Path, hand_edited: tuple[str, Path]
+) -> None:
+    task_id, path = hand_edited
+    before = path.read_text()
     refused = run(
         repo, "task", "edit", task_id, "--spec", "Parse it. Sort it. Print it. Save it.", "--json"
     )
     assert refused.exit_code == 1
     assert json.loads(refused.output)["written"] is False
+    assert path.read_text() == before
+
+
+def test_edit_refuses_a_reversed_line_range(repo: Path, hand_edited: tuple[str, Path]) -> None:
+    task_id, path = hand_edited
+    before = path.read_text()
     bad = run(repo, "task", "edit", task_id, "--context", "src/words.py#L9-L2")
     assert bad.exit_code == 2
+    assert path.read_text() == before
+
+
+def test_edit_with_nothing_to_change_is_a_usage_error(
+    repo: Path, hand_edited: tuple[str, Path]
+) -> None:
+    task_id, _ = hand_edited
     assert run(repo, "task", "edit", task_id).exit_code == 2  # nothing to change
 
+
+def test_edit_keeps_hand_edits_and_writes_the_new_context_and_verify(
+    repo: Path, hand_edited: tuple[str, Path]
+) -> None:
+    task_id, path = hand_edited
     edited = run(
         repo, "task", "edit", task_id, "--context", "src/words.py#L1-L2", "--verify", "make t"
     )
@@ -125,6 +178,13 @@ def test_edit_keeps_hand_edits_and_validates_like_new(repo: Path) -> None:
     assert "# ask Ada before changing the context" in text
     assert '"src/words.py#L1-L2"' in text and 'verify = "make t"' in text
     assert "spec_history" not in text  # the spec did not change
+
+
+def test_edit_clears_the_verify_command_and_the_context(
+    repo: Path, hand_edited: tuple[str, Path]
+) -> None:
+    task_id, _ = hand_edited
+    assert run(repo, "task", "edit", task_id, "--verify", "make t").exit_code == 0
     cleared = run(repo, "task", "edit", task_id, "--verify", "", "--no-context")
     assert cleared.exit_code == 0
     shown = json.loads(run(repo, "task", "show", task_id, "--json").output)
@@ -132,13 +192,7 @@ def test_edit_keeps_hand_edits_and_validates_like_new(repo: Path) -> None:
 
 
 def test_editing_the_spec_reopens_blocks_until_rechecked(repo: Path) -> None:
-    task_id = new_task(repo)
-    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
-    block = f"{task_id}.1"
-    assert run(repo, "trust").exit_code == 0
-    assert run(repo, "verify", block).exit_code == 0
-    assert run(repo, "explain", block).exit_code == 0
-    assert gate_codes(repo) == []
+    task_id, block = checked_block(repo)
 
     edited = run(repo, "task", "edit", task_id, "--spec", NEW_SPEC, "--json")
     assert edited.exit_code == 0, edited.output
@@ -177,7 +231,7 @@ def test_closing_with_unverified_blocks_is_hr315(repo: Path) -> None:
 
 
 def test_a_moved_line_range_is_found_again_and_offered(repo: Path) -> None:
-    task_id = new_task(repo, GOOD_SPEC, "src/words.py#L5-L6")
+    task_id = new_task(repo, "src/words.py#L5-L6")
     text = (repo / ".handrail" / "tasks" / f"{task_id}.toml").read_text()
     assert '"src/words.py#L5-L6" = "sha256:' in text
     assert run(repo, "context", "check", task_id).exit_code == 0
@@ -209,11 +263,16 @@ def test_a_spec_that_says_nothing_checkable_is_refused_without_context(repo: Pat
     (finding,) = payload["findings"]
     assert finding["code"] == "HR102" and finding["severity"] == "error"
     assert "nothing checkable" in finding["message"]
+
+
+def test_a_spec_that_says_nothing_checkable_is_a_warned_start_with_context(repo: Path) -> None:
     # With the code it is about attached, the same words are a (warned) start.
     attached = run(repo, "task", "new", "Make it faster.", "--context", "src/words.py", "--json")
     assert attached.exit_code == 0
     assert [f["severity"] for f in json.loads(attached.output)["findings"]] == ["warning"]
-    # A plain two-sentence spec passes at once, with no finding.
+
+
+def test_a_plain_two_sentence_spec_passes_with_no_finding(repo: Path) -> None:
     plain = json.loads(run(repo, "task", "new", GOOD_SPEC, "--json").output)
     assert plain["task"] is not None and plain["findings"] == []
 
@@ -225,7 +284,9 @@ LONG_SPEC = (
 )
 
 
-def test_decompose_offers_a_draft_per_sentence_and_finishes_the_parent(repo: Path) -> None:
+def test_a_long_spec_is_refused_and_decompose_drafts_one_sub_spec_a_sentence(
+    repo: Path,
+) -> None:
     refused = run(repo, "task", "new", LONG_SPEC)
     assert refused.exit_code == 1 and "decompose" in refused.output
     drafts = json.loads(run(repo, "task", "decompose", LONG_SPEC, "--dry-run", "--json").output)
@@ -233,40 +294,76 @@ def test_decompose_offers_a_draft_per_sentence_and_finishes_the_parent(repo: Pat
     assert drafts["drafts"][0] == "Given a text, return its words."
     assert list((repo / ".handrail" / "tasks").glob("*.toml")) == []
 
-    # The drafts are edited into two sub-tasks of two sentences each.
-    subs = [
-        "Given a text, return its words. It must split on whitespace only.",
-        "Given the words, return the n most frequent with counts. It must order ties "
-        "alphabetically.",
-    ]
-    args = ["task", "decompose", LONG_SPEC, "--sub", subs[0], "--sub", subs[1]]
+
+# The drafts are edited into two sub-tasks of two sentences each.
+SUBS = [
+    "Given a text, return its words. It must split on whitespace only.",
+    "Given the words, return the n most frequent with counts. It must order ties alphabetically.",
+]
+
+
+@pytest.fixture
+def decomposed(repo: Path) -> tuple[str, str, str]:
+    """LONG_SPEC decomposed into SUBS with context src/words.py: parent, first, second."""
+    args = ["task", "decompose", LONG_SPEC, "--sub", SUBS[0], "--sub", SUBS[1]]
     made = run(repo, *args, "--context", "src/words.py", "--json")
     assert made.exit_code == 0, made.output
     payload = json.loads(made.output)
     parent, (first, second) = payload["parent"], payload["children"]
+    return parent, first, second
+
+
+def test_decompose_writes_the_sub_tasks_under_a_decomposed_parent(
+    repo: Path, decomposed: tuple[str, str, str]
+) -> None:
+    parent, first, _ = decomposed
     shown = json.loads(run(repo, "task", "show", first, "--json").output)
-    assert shown["parent"] == parent and shown["spec"] == subs[0]
+    assert shown["parent"] == parent and shown["spec"] == SUBS[0]
     assert json.loads(run(repo, "task", "show", parent, "--json").output)["decomposed"] is True
+
+
+def test_a_decomposed_parents_long_spec_does_not_fail_the_gate(
+    repo: Path, decomposed: tuple[str, str, str]
+) -> None:
     # The parent's long spec does not fail the gate: its sub-tasks carry the checked specs.
+    parent, _, _ = decomposed
     assert run(repo, "check").exit_code == 0
     assert not [c for c in gate_codes(repo) if c[1] == f".handrail/tasks/{parent}.toml"]
 
-    from repo_helpers import git
 
+def _mark_after_a_base_commit(repo: Path, task_id: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")
     git(repo, "branch", "base")
-    assert run(repo, "mark", "src/words.py", "5", "6", "--task", first).exit_code == 0
+    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
+
+
+def test_the_pr_summary_names_a_sub_tasks_parent(
+    repo: Path, decomposed: tuple[str, str, str]
+) -> None:
+    parent, first, _ = decomposed
+    _mark_after_a_base_commit(repo, first)
     pr = json.loads(run(repo, "pr", "--base", "base", "--format", "json").output)
     assert [(b["task"], b["parent"]) for b in pr["blocks"]] == [(first, parent)]
     markdown = run(repo, "pr", "--base", "base").output
     assert f"(sub-task of `{parent}`)" in markdown
+
+
+def test_closing_the_last_sub_task_finishes_the_parent(
+    repo: Path, decomposed: tuple[str, str, str]
+) -> None:
+    parent, first, second = decomposed
+    _mark_after_a_base_commit(repo, first)
     closed = json.loads(run(repo, "task", "close", first, "--reason", "done", "--json").output)
     assert closed["parent_done"] is None
     closed = json.loads(run(repo, "task", "close", second, "--reason", "done", "--json").output)
     assert closed["parent_done"] == parent
     assert json.loads(run(repo, "task", "show", parent, "--json").output)["status"] == "done"
 
+
+def test_stats_group_blocks_by_parent_task(repo: Path, decomposed: tuple[str, str, str]) -> None:
+    parent, first, _ = decomposed
+    _mark_after_a_base_commit(repo, first)
     stats = json.loads(run(repo, "stats", "--format", "json").output)
     (group,) = stats["per_parent"]
     assert group["key"] == parent and group["blocks"] == 1
@@ -281,13 +378,7 @@ def test_decompose_writes_nothing_when_a_sub_spec_is_refused(repo: Path) -> None
 def test_a_hand_edit_after_verification_reopens_the_block_until_rechecked(repo: Path) -> None:
     # The spec history only holds edits made with `task edit`: a hand edit has no date, so a
     # run and an explanation made before it must not count for the new spec (issue 13.3).
-    task_id = new_task(repo)
-    assert run(repo, "mark", "src/words.py", "5", "6", "--task", task_id).exit_code == 0
-    block = f"{task_id}.1"
-    assert run(repo, "trust").exit_code == 0
-    assert run(repo, "verify", block).exit_code == 0
-    assert run(repo, "explain", block).exit_code == 0
-    assert gate_codes(repo) == []
+    task_id, block = checked_block(repo)
 
     path = repo / ".handrail" / "tasks" / f"{task_id}.toml"
     path.write_text(path.read_text().replace("most frequent", "least frequent"))

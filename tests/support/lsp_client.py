@@ -6,7 +6,9 @@
 - `new_client`: a pytest-lsp client whose converter reads a CodeAction that carries a command
   correctly (lsprotocol 2025.0.0 reads it as a `Command` on the client side).
 - `DocumentClient` and `recording_features`: open, change, save and close documents as an
-  editor does, and record every publishDiagnostics; `text_document_capabilities` to match.
+  editor does, record every publishDiagnostics, ask for lenses and hovers;
+  `text_document_capabilities` to match; `recording_client` builds one with a harness's own
+  extra handlers (each harness keeps only what its area needs).
 - `env_with_sitecustomize`: a server process whose Python runs a test's `sitecustomize` first
   (to break one part of the engine inside the real server, never in product code).
 """
@@ -25,7 +27,7 @@ from typing import Any, TypeVar, Union
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
 
 ClientT = TypeVar("ClientT", bound=LanguageClient)
@@ -116,6 +118,26 @@ class DocumentClient(PollingClient):
                 return params
         return None
 
+    async def code_lenses(self, uri: str) -> list[types.CodeLens]:
+        """The code lenses of `uri` as the server answers them now."""
+        result = await self.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        return list(result or [])
+
+    async def hover_text(self, uri: str, line: int, character: int) -> str | None:
+        """The hover's markdown at 0-based `line`, `character` of `uri` (None: no hover)."""
+        result = await self.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+            )
+        )
+        if result is None:
+            return None
+        assert isinstance(result.contents, types.MarkupContent), result.contents
+        return result.contents.value
+
 
 def recording_features() -> dict[str, Any]:
     """pytest-lsp's client features, with publishDiagnostics recorded in `published`."""
@@ -127,6 +149,19 @@ def recording_features() -> dict[str, Any]:
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     return features
+
+
+DocumentClientT = TypeVar("DocumentClientT", bound=DocumentClient)
+
+
+def recording_client(
+    cls: type[DocumentClientT], features: Mapping[str, Callable[..., Any]] | None = None
+) -> DocumentClientT:
+    """A client of class `cls` (see `new_client`) that records every publishDiagnostics,
+    with `features` (LSP method -> handler) answered as well."""
+    client = new_client(cls)
+    register_lsp_features(client, {**recording_features(), **(features or {})})
+    return client
 
 
 def text_document_capabilities(*, pull: bool = False) -> types.TextDocumentClientCapabilities:

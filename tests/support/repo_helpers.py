@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from handrail.cli.main import cli
+
+GOOD_SPEC = (
+    "Given a text and a count n, return the n most frequent words with their counts. "
+    "It must order ties alphabetically and follow the style of words() in src/words.py."
+)
+"""A spec `handrail task new` takes without a finding, about src/words.py."""
 
 
 def git(root: Path, *args: str, stdin: str | None = None) -> str:
@@ -35,3 +42,15 @@ def init_repo(root: Path, files: dict[str, str]) -> Path:
     result = run(root, "init")
     assert result.exit_code == 0, result.output
     return root
+
+
+def new_task(root: Path, *context: str, spec: str = GOOD_SPEC) -> str:
+    """`handrail task new SPEC --context …` in `root`, which must succeed; the task's id."""
+    args = ["task", "new", spec, "--json"]
+    for entry in context:
+        args += ["--context", entry]
+    result = run(root, *args)
+    assert result.exit_code == 0, result.output
+    task_id = json.loads(result.output)["task"]
+    assert isinstance(task_id, str)
+    return task_id

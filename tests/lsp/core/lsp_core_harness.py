@@ -7,25 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import (
-    HANG_GUARD_S,
-    DocumentClient,
-    new_client,
-    recording_features,
-    serving,
-    text_document_capabilities,
-)
+from lsp_client import DocumentClient, recording_client, serving, text_document_capabilities
 from lsprotocol import types
-from pytest_lsp.client import register_lsp_features
-
-TIMEOUT = HANG_GUARD_S
 
 
 class Client(DocumentClient):
     """The test client, recording every publishDiagnostics (with its version) and every
     registration the server asks for."""
 
-    timeout_s = TIMEOUT
     registrations: list[types.Registration]
 
     def edit(
@@ -75,15 +64,11 @@ class Client(DocumentClient):
 
 
 def _make_client() -> Client:
-    client = new_client(Client)
-    client.registrations = []
-    features = recording_features()
-
     def register(c: Client, params: types.RegistrationParams) -> None:
         c.registrations.extend(params.registrations)
 
-    features[types.CLIENT_REGISTER_CAPABILITY] = register
-    register_lsp_features(client, features)
+    client = recording_client(Client, {types.CLIENT_REGISTER_CAPABILITY: register})
+    client.registrations = []
     return client
 
 
@@ -129,5 +114,5 @@ async def running(
     if configuration is not None:
         client.set_configuration(configuration, section="handrail")
     caps = capabilities(encodings=encodings, watch=watch, pull=pull)
-    async with serving(client, folders, caps, init_options=init_options, timeout=TIMEOUT) as result:
+    async with serving(client, folders, caps, init_options=init_options) as result:
         yield client, result

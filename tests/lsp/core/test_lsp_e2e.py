@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from lsp_core_harness import running
+from lsp_core_harness import Client, running
 from lsprotocol import types
 
 from handrail.codes import doc_url
@@ -21,9 +22,12 @@ def codes(params: types.PublishDiagnosticsParams | None) -> list[str]:
     return sorted(str(d.code) for d in params.diagnostics)
 
 
-async def test_push_on_open_pull_same_debounced_change_and_clear_on_close(
+@pytest.fixture
+async def opened(
     workspace: Workspace,
-) -> None:
+) -> AsyncIterator[tuple[Client, str, types.PublishDiagnosticsParams]]:
+    """The server (150 ms debounce, a docs base URL) with a.py open, an unverified block of a
+    task that does not exist: the client, the URI and the first publication."""
     path = workspace.root / "a.py"
     path.write_text(BLOCK)
     options = {"debounce_ms": 150, "docs_base_url": "https://docs.example/codes"}
@@ -31,41 +35,70 @@ async def test_push_on_open_pull_same_debounced_change_and_clear_on_close(
         uri = client.open(path, BLOCK)
         first = await client.diagnostics_for(uri, 1)
         assert codes(first) == ["HR300", "HR306"]
-        hr300 = next(d for d in first.diagnostics if d.code == "HR300")
-        assert hr300.source == "handrail"
-        assert hr300.code_description is not None
-        assert hr300.code_description.href == "https://docs.example/codes/HR300.md"
-        assert hr300.data["code"] == "HR300" and hr300.data["path"] == "a.py"
-        assert hr300.data["block_id"] == "abcdef.1"
-        # Issue 19.2: on the begin marker only, the block's span in its data.
-        marker = BLOCK.split("\n")[0]
-        assert hr300.range == types.Range(
-            start=types.Position(line=0, character=0),
-            end=types.Position(line=0, character=len(marker)),
-        )
-        assert hr300.data["block_range"]["start"] == {"line": 0, "character": 0}
-        assert hr300.data["block_range"]["end"]["line"] == 2
+        yield client, uri, first
 
-        pulled = await client.text_document_diagnostic_async(
-            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
-        )
-        assert isinstance(pulled, types.RelatedFullDocumentDiagnosticReport)
-        assert list(pulled.items) == list(first.diagnostics)
 
-        count = len(client.published)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        version = client.edit(uri, (1, 0), (1, 0), "y = 2\n")
-        second = await client.diagnostics_for(uri, version, after=count)
-        assert loop.time() - started >= 0.14  # the debounce held it back
-        hr300 = next(d for d in second.diagnostics if d.code == "HR300")
-        assert hr300.range.end.line == 0  # on the begin marker
-        assert hr300.data["block_range"]["end"]["line"] == 3
+async def test_open_pushes_findings_with_source_docs_link_and_data(
+    opened: tuple[Client, str, types.PublishDiagnosticsParams],
+) -> None:
+    _, _, first = opened
+    hr300 = next(d for d in first.diagnostics if d.code == "HR300")
+    assert hr300.source == "handrail"
+    assert hr300.code_description is not None
+    assert hr300.code_description.href == "https://docs.example/codes/HR300.md"
+    assert hr300.data["code"] == "HR300" and hr300.data["path"] == "a.py"
+    assert hr300.data["block_id"] == "abcdef.1"
 
-        count = len(client.published)
-        client.close(uri)
-        cleared = await client.diagnostics_for(uri, after=count)
-        assert list(cleared.diagnostics) == []
+
+async def test_a_blocks_finding_sits_on_its_begin_marker_with_the_span_in_its_data(
+    opened: tuple[Client, str, types.PublishDiagnosticsParams],
+) -> None:
+    # Issue 19.2: on the begin marker only, the block's span in its data.
+    _, _, first = opened
+    hr300 = next(d for d in first.diagnostics if d.code == "HR300")
+    marker = BLOCK.split("\n")[0]
+    assert hr300.range == types.Range(
+        start=types.Position(line=0, character=0),
+        end=types.Position(line=0, character=len(marker)),
+    )
+    assert hr300.data["block_range"]["start"] == {"line": 0, "character": 0}
+    assert hr300.data["block_range"]["end"]["line"] == 2
+
+
+async def test_a_pull_answers_what_was_pushed(
+    opened: tuple[Client, str, types.PublishDiagnosticsParams],
+) -> None:
+    client, uri, first = opened
+    pulled = await client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert isinstance(pulled, types.RelatedFullDocumentDiagnosticReport)
+    assert list(pulled.items) == list(first.diagnostics)
+
+
+async def test_a_change_is_debounced_then_published_with_the_block_grown(
+    opened: tuple[Client, str, types.PublishDiagnosticsParams],
+) -> None:
+    client, uri, _ = opened
+    count = len(client.published)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    version = client.edit(uri, (1, 0), (1, 0), "y = 2\n")
+    second = await client.diagnostics_for(uri, version, after=count)
+    assert loop.time() - started >= 0.14  # the debounce held it back
+    hr300 = next(d for d in second.diagnostics if d.code == "HR300")
+    assert hr300.range.end.line == 0  # on the begin marker
+    assert hr300.data["block_range"]["end"]["line"] == 3
+
+
+async def test_closing_a_document_clears_its_findings(
+    opened: tuple[Client, str, types.PublishDiagnosticsParams],
+) -> None:
+    client, uri, _ = opened
+    count = len(client.published)
+    client.close(uri)
+    cleared = await client.diagnostics_for(uri, after=count)
+    assert list(cleared.diagnostics) == []
 
 
 async def test_a_flood_of_edits_publishes_only_the_latest_version(workspace: Workspace) -> None:

@@ -13,23 +13,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import (
-    HANG_GUARD_S,
-    DocumentClient,
-    new_client,
-    recording_features,
-    serving,
-    text_document_capabilities,
-)
+from lsp_client import DocumentClient, recording_client, serving, text_document_capabilities
 from lsprotocol import types
-from pytest_lsp.client import register_lsp_features
 
 from handrail.tasks.files import save_task
 from handrail.tasks.model import Task
 from handrail.text_changes import TextChange, apply_changes
 from handrail.workspace import Workspace
 
-TIMEOUT = HANG_GUARD_S
 SPEC = (
     "Given a CSV header line, return the column names. It must keep quoted commas and "
     "follow parse_row in src/csv_utils.py."
@@ -37,7 +28,6 @@ SPEC = (
 
 
 class Client(DocumentClient):
-    timeout_s = TIMEOUT
     applied: list[types.WorkspaceEdit]
     apply_answer: bool
     initialized: types.InitializeResult
@@ -152,19 +142,15 @@ def _to_change(text: str, edit: types.TextEdit) -> TextChange:
 
 
 def _make_client() -> Client:
-    client = new_client(Client)
-    client.applied = []
-    client.apply_answer = True
-    features = recording_features()
-
     def apply(c: Client, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         c.applied.append(params.edit)
         if c.apply_answer:
             c.apply_edit(params.edit)
         return types.ApplyWorkspaceEditResult(applied=c.apply_answer)
 
-    features[types.WORKSPACE_APPLY_EDIT] = apply
-    register_lsp_features(client, features)
+    client = recording_client(Client, {types.WORKSPACE_APPLY_EDIT: apply})
+    client.applied = []
+    client.apply_answer = True
     return client
 
 
@@ -202,7 +188,6 @@ async def running(
         client_capabilities or capabilities(),
         init_options=options,
         env=env,
-        timeout=TIMEOUT,
     ) as result:
         client.initialized = result
         yield client
@@ -212,3 +197,11 @@ def make_task(ws: Workspace, task_id: str = "k3f7qa", context: list[str] | None 
     task = Task(id=task_id, spec=SPEC, context=context or [])
     save_task(ws, task)
     return task
+
+
+def write_source(ws: Workspace, text: str) -> Path:
+    """`text` written to src/a.py of `ws` (the folder made); its path."""
+    path = ws.root / "src" / "a.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from features_harness import make_task, running
+from features_harness import Client, make_task, running, write_source
 from lsp_client import env_with_sitecustomize
 
 from handrail.ledger.records import BlockMarked
@@ -18,41 +20,73 @@ SOURCE = "import os\n\ndef f(x):\n    return x + 1  # 😀 日本\n"
 
 
 def _source(ws: Workspace, text: str = SOURCE) -> Path:
-    path = ws.root / "src" / "a.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_source(ws, text)
 
 
-async def test_mark_selection_for_a_task_inserts_markers_and_records(workspace: Workspace) -> None:
+@pytest.fixture
+async def opened(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """The server with task k3f7qa and src/a.py open (analysed): the client and the URI."""
     make_task(workspace)
     path = _source(workspace)
     async with running([workspace.root]) as client:
         uri = client.open(path, SOURCE)
         await client.diagnostics_of(uri, 1)
-        actions = await client.code_actions(uri, (2, 0), (4, 0))
-        titles = [a.title for a in actions]
-        assert titles[0].startswith("Mark selection as generated for task k3f7qa: Given a CSV")
-        assert titles[-1] == "Mark selection as generated for a new task"
-        result = await client.run(actions[0].command)
-        assert result["applied"] is True
-        assert result["block"] == "k3f7qa.1"
-        assert client.texts[uri] == (
-            "import os\n\n# handrail:begin k3f7qa.1\ndef f(x):\n    return x + 1  # 😀 日本\n"
-            "# handrail:end k3f7qa.1\n"
-        )
-        (edit,) = client.applied
-        (document_edit,) = edit.document_changes
-        assert document_edit.text_document.version == 1  # tied to the version it was made for
-        assert [e.range.start == e.range.end for e in document_edit.edits] == [True, True]
-        (record,) = Ledger(workspace).read().records
-        assert isinstance(record, BlockMarked)
-        assert (record.block_id, record.path, record.begin_line) == ("k3f7qa.1", "src/a.py", 3)
-        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
-        assert [d.code for d in diagnostics] == ["HR300"]
-        # Inside a block there is nothing more to mark; the block can be regenerated.
-        inside = await client.code_actions(uri, (3, 0), (4, 4))
-        assert [a.title for a in inside] == ["Regenerate block k3f7qa.1 (discard this attempt)"]
+        yield client, uri
+
+
+async def _mark_f(client: Client, uri: str) -> dict[str, Any]:
+    """Run the first action offered on f(): marking it for task k3f7qa; its answer."""
+    actions = await client.code_actions(uri, (2, 0), (4, 0))
+    result: dict[str, Any] = await client.run(actions[0].command)
+    return result
+
+
+async def test_a_selection_offers_marking_for_each_task_then_a_new_one(
+    opened: tuple[Client, str],
+) -> None:
+    client, uri = opened
+    titles = [a.title for a in await client.code_actions(uri, (2, 0), (4, 0))]
+    assert titles[0].startswith("Mark selection as generated for task k3f7qa: Given a CSV")
+    assert titles[-1] == "Mark selection as generated for a new task"
+
+
+async def test_marking_for_a_task_inserts_markers_tied_to_the_version(
+    opened: tuple[Client, str],
+) -> None:
+    client, uri = opened
+    result = await _mark_f(client, uri)
+    assert result["applied"] is True
+    assert result["block"] == "k3f7qa.1"
+    assert client.texts[uri] == (
+        "import os\n\n# handrail:begin k3f7qa.1\ndef f(x):\n    return x + 1  # 😀 日本\n"
+        "# handrail:end k3f7qa.1\n"
+    )
+    (edit,) = client.applied
+    (document_edit,) = edit.document_changes
+    assert document_edit.text_document.version == 1  # tied to the version it was made for
+    assert [e.range.start == e.range.end for e in document_edit.edits] == [True, True]
+
+
+async def test_marking_for_a_task_records_the_block(
+    opened: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = opened
+    await _mark_f(client, uri)
+    (record,) = Ledger(workspace).read().records
+    assert isinstance(record, BlockMarked)
+    assert (record.block_id, record.path, record.begin_line) == ("k3f7qa.1", "src/a.py", 3)
+
+
+async def test_a_marked_block_is_unverified_and_can_only_be_regenerated(
+    opened: tuple[Client, str],
+) -> None:
+    client, uri = opened
+    await _mark_f(client, uri)
+    diagnostics = await client.diagnostics_of(uri, client.versions[uri])
+    assert [d.code for d in diagnostics] == ["HR300"]
+    # Inside a block there is nothing more to mark; the block can be regenerated.
+    inside = await client.code_actions(uri, (3, 0), (4, 4))
+    assert [a.title for a in inside] == ["Regenerate block k3f7qa.1 (discard this attempt)"]
 
 
 async def test_mark_selection_for_a_new_task_creates_and_shows_it(workspace: Workspace) -> None:
@@ -72,34 +106,43 @@ async def test_mark_selection_for_a_new_task_creates_and_shows_it(workspace: Wor
         assert isinstance(record, BlockMarked) and record.task_id == task_id
 
 
-async def test_refused_stale_and_unmarkable_requests_record_nothing(
-    workspace: Workspace,
+def _nothing_recorded(workspace: Workspace) -> None:
+    assert [p.name for p in workspace.tasks_dir.iterdir()] == ["k3f7qa.toml"]
+    assert Ledger(workspace).read().records == []
+
+
+async def test_an_edit_the_editor_refuses_records_nothing(
+    opened: tuple[Client, str], workspace: Workspace
 ) -> None:
-    make_task(workspace)
-    path = _source(workspace)
-    async with running([workspace.root]) as client:
-        uri = client.open(path, SOURCE)
-        actions = await client.code_actions(uri, (0, 0), (1, 0))
+    client, uri = opened
+    actions = await client.code_actions(uri, (0, 0), (1, 0))
+    client.apply_answer = False
+    result = await client.run(actions[0].command)
+    assert result["applied"] is False
+    _nothing_recorded(workspace)
 
-        # The editor refuses the edit: no record.
-        client.apply_answer = False
-        result = await client.run(actions[0].command)
-        assert result["applied"] is False
-        client.apply_answer = True
 
-        # The document changed since the action was offered: refused in plain words.
-        client.replace_all(uri, "x = 1\n" + SOURCE)
-        with pytest.raises(Exception, match="the document changed since the action was offered"):
-            await client.run(actions[0].command)
+async def test_an_action_for_an_older_version_is_refused_in_plain_words(
+    opened: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = opened
+    actions = await client.code_actions(uri, (0, 0), (1, 0))
+    client.replace_all(uri, "x = 1\n" + SOURCE)
+    with pytest.raises(Exception, match="the document changed since the action was offered"):
+        await client.run(actions[0].command)
+    _nothing_recorded(workspace)
 
-        # Lines that overlap a block: refused before any task is created for them.
-        blocked = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\ny = 2\n"
-        client.replace_all(uri, blocked)
-        arguments = {"uri": uri, "startLine": 2, "endLine": 4, "task": None}
-        with pytest.raises(Exception, match="blocks cannot nest or overlap"):
-            await client.run("handrail.markSelection", arguments)
-        assert [p.name for p in workspace.tasks_dir.iterdir()] == ["k3f7qa.toml"]
-        assert Ledger(workspace).read().records == []
+
+async def test_lines_that_overlap_a_block_are_refused_before_any_task_is_made(
+    opened: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, uri = opened
+    blocked = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\ny = 2\n"
+    client.replace_all(uri, blocked)
+    arguments = {"uri": uri, "startLine": 2, "endLine": 4, "task": None}
+    with pytest.raises(Exception, match="blocks cannot nest or overlap"):
+        await client.run("handrail.markSelection", arguments)
+    _nothing_recorded(workspace)
 
 
 async def test_a_range_without_code_is_refused_and_not_offered(workspace: Workspace) -> None:

@@ -1,6 +1,12 @@
-"""End to end: quick fixes built from diagnostic data, applied by the client."""
+"""End to end: quick fixes built from diagnostic data, applied by the client.
+
+One scenario per test, each on its own server (the `client` fixture).
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from features_harness import Client, make_task, running
@@ -12,15 +18,17 @@ from handrail.workspace import Workspace
 pytestmark = pytest.mark.asyncio
 
 
-async def test_marker_fixes(workspace: Workspace) -> None:
+@pytest.fixture
+async def client(workspace: Workspace) -> AsyncIterator[Client]:
+    """The server on a folder with task k3f7qa."""
     make_task(workspace)
-    async with running([workspace.root]) as client:
-        await _missing_end_marker_is_added(client, workspace)
-        await _renumbering_a_duplicate_block_id(client, workspace)
-        await _nonsense_diagnostic_data_gives_no_fix(client, workspace)
+    async with running([workspace.root]) as started:
+        yield started
 
 
-async def _missing_end_marker_is_added(client: Client, workspace: Workspace) -> None:
+async def test_a_missing_end_marker_is_added_by_its_quick_fix(
+    client: Client, workspace: Workspace
+) -> None:
     path = workspace.root / "a.py"
     text = "# handrail:begin k3f7qa.1\nx = 1\ny = 2\n"
     path.write_text(text)
@@ -35,7 +43,9 @@ async def _missing_end_marker_is_added(client: Client, workspace: Workspace) -> 
     assert "HR305" not in {d.code for d in after}
 
 
-async def _renumbering_a_duplicate_block_id(client: Client, workspace: Workspace) -> None:
+async def test_a_duplicate_block_id_is_renumbered_by_its_quick_fix(
+    client: Client, workspace: Workspace
+) -> None:
     path = workspace.root / "b.py"
     block = "# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
     text = block + block
@@ -52,7 +62,9 @@ async def _renumbering_a_duplicate_block_id(client: Client, workspace: Workspace
     assert client.texts[uri] == block + block.replace("k3f7qa.1", "k3f7qa.2")
 
 
-async def test_context_fixes_drop_entries_and_remove_ignored_ones(workspace: Workspace) -> None:
+def _context_project(workspace: Workspace, context: list[str]) -> Path:
+    """A 40-token budget, a source file over it, a small one, an ignored `.env`; task
+    k3f7qa with `context`. The task file's path."""
     (workspace.handrail_dir / "workflow.toml").write_text(
         'extends = "default"\n\n[context]\nmax_tokens = 40\n'
     )
@@ -61,13 +73,16 @@ async def test_context_fixes_drop_entries_and_remove_ignored_ones(workspace: Wor
     (src / "a.py").write_text("def a():\n    return 'alpha'\n" * 6)
     (src / "b.py").write_text("b = 1\n")
     (workspace.root / ".env").write_text("NAME=value\n")
-    make_task(workspace, context=["src/a.py", "src/b.py", ".env"])
-    task_path = workspace.tasks_dir / "k3f7qa.toml"
+    make_task(workspace, context=context)
+    return workspace.tasks_dir / "k3f7qa.toml"
+
+
+async def test_an_ignored_context_entry_is_removed_by_its_quick_fix(workspace: Workspace) -> None:
+    task_path = _context_project(workspace, ["src/a.py", "src/b.py", ".env"])
     text = task_path.read_text()
     async with running([workspace.root]) as client:
         uri = client.open(task_path, text, "toml")
-        diagnostics = await client.diagnostics_of(uri, 1)
-        by_code = {d.code: d for d in diagnostics}
+        by_code = {d.code: d for d in await client.diagnostics_of(uri, 1)}
         assert {"HR200", "HR203"} <= set(by_code)
 
         (remove,) = await client.code_actions(uri, (0, 0), (0, 0), [by_code["HR203"]])
@@ -75,9 +90,19 @@ async def test_context_fixes_drop_entries_and_remove_ignored_ones(workspace: Wor
         client.apply_edit(remove.edit)
         loaded = parse_task(client.texts[uri], path=task_path, rel="x")
         assert loaded.task.context == ["src/a.py", "src/b.py"]
+        after = await client.diagnostics_of(uri, client.versions[uri])
+        assert "HR203" not in {d.code for d in after}
+        assert client.texts[uri].startswith(text.split("context")[0])  # the rest kept as is
 
-        diagnostics = await client.diagnostics_of(uri, client.versions[uri])
-        (over,) = [d for d in diagnostics if d.code == "HR200"]
+
+async def test_a_context_over_budget_drops_entries_to_fit_by_its_quick_fix(
+    workspace: Workspace,
+) -> None:
+    task_path = _context_project(workspace, ["src/a.py", "src/b.py"])
+    text = task_path.read_text()
+    async with running([workspace.root]) as client:
+        uri = client.open(task_path, text, "toml")
+        (over,) = [d for d in await client.diagnostics_of(uri, 1) if d.code == "HR200"]
         (drop,) = await client.code_actions(uri, (0, 0), (0, 0), [over])
         assert drop.title == "Drop 1 context entry to fit the token budget: src/a.py"
         client.apply_edit(drop.edit)
@@ -88,7 +113,7 @@ async def test_context_fixes_drop_entries_and_remove_ignored_ones(workspace: Wor
         assert client.texts[uri].startswith(text.split("context")[0])  # the rest kept as is
 
 
-async def _nonsense_diagnostic_data_gives_no_fix(client: Client, workspace: Workspace) -> None:
+async def test_nonsense_diagnostic_data_gives_no_fix(client: Client, workspace: Workspace) -> None:
     path = workspace.root / "c.py"
     text = "x = 1\n"
     path.write_text(text)

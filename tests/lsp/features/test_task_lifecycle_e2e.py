@@ -3,10 +3,12 @@ tasks leave the menus; an edited spec re-opens its blocks (HR314)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from features_harness import SPEC, make_task, running
+from features_harness import SPEC, Client, make_task, running, write_source
 from pygls.exceptions import JsonRpcException
 
 from handrail.tasks.files import create_template_task, load_task, save_task
@@ -24,51 +26,97 @@ NEW_SPEC = (
 
 
 def _source(ws: Workspace) -> Path:
-    path = ws.root / "src" / "a.py"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(SOURCE)
-    return path
+    return write_source(ws, SOURCE)
 
 
-async def test_closed_tasks_leave_the_list_and_the_mark_menu(workspace: Workspace) -> None:
+@pytest.fixture
+async def two_tasks(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """The server on two open tasks (k3f7qa, m2n4pq) with src/a.py open: the client and the
+    file's URI."""
     make_task(workspace, "k3f7qa")
     save_task(workspace, Task(id="m2n4pq", spec=SPEC))
     path = _source(workspace)
     async with running([workspace.root]) as client:
-        listed = await client.run("handrail.listTasks")
-        assert {t["task"] for t in listed["tasks"]} == {"k3f7qa", "m2n4pq"}
-
-        closed = await client.run(
-            "handrail.closeTask", {"task": "k3f7qa", "reason": "done", "note": "merged"}
-        )
-        assert closed["status"] == "done"
-        assert load_task(workspace, "k3f7qa").task.note == "merged"
-        listed = await client.run("handrail.listTasks")
-        assert [t["task"] for t in listed["tasks"]] == ["m2n4pq"]
-        assert listed["closed_hidden"] == 1
-        every = await client.run("handrail.listTasks", {"all": True})
-        assert {t["task"]: t["status"] for t in every["tasks"]} == {
-            "k3f7qa": "done",
-            "m2n4pq": "open",
-        }
-
         uri = client.open(path, SOURCE)
         await client.diagnostics_of(uri, 1)
-        titles = [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
-        assert not [t for t in titles if "k3f7qa" in t], titles
-        assert [t for t in titles if "m2n4pq" in t]
-        with pytest.raises(JsonRpcException, match="closed"):
-            await client.run(
-                "handrail.markSelection",
-                {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"},
-            )
+        yield client, uri
 
-        with pytest.raises(JsonRpcException, match=r"done.*abandoned"):
-            await client.run("handrail.closeTask", {"task": "m2n4pq", "reason": "finished"})
 
-        await client.run("handrail.reopenTask", {"task": "k3f7qa"})
-        titles = [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
-        assert [t for t in titles if "k3f7qa" in t]
+async def _close_k3f7qa(client: Client) -> dict[str, Any]:
+    closed: dict[str, Any] = await client.run(
+        "handrail.closeTask", {"task": "k3f7qa", "reason": "done", "note": "merged"}
+    )
+    return closed
+
+
+async def _mark_menu(client: Client, uri: str) -> list[str]:
+    """The titles of the actions offered on the function's lines."""
+    return [a.title for a in await client.code_actions(uri, (2, 0), (3, 0))]
+
+
+async def test_list_tasks_names_every_open_task(two_tasks: tuple[Client, str]) -> None:
+    client, _ = two_tasks
+    listed = await client.run("handrail.listTasks")
+    assert {t["task"] for t in listed["tasks"]} == {"k3f7qa", "m2n4pq"}
+
+
+async def test_close_task_records_the_status_and_note(
+    two_tasks: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, _ = two_tasks
+    closed = await _close_k3f7qa(client)
+    assert closed["status"] == "done"
+    assert load_task(workspace, "k3f7qa").task.note == "merged"
+
+
+async def test_a_closed_task_leaves_the_list_but_not_the_full_list(
+    two_tasks: tuple[Client, str],
+) -> None:
+    client, _ = two_tasks
+    await _close_k3f7qa(client)
+    listed = await client.run("handrail.listTasks")
+    assert [t["task"] for t in listed["tasks"]] == ["m2n4pq"]
+    assert listed["closed_hidden"] == 1
+    every = await client.run("handrail.listTasks", {"all": True})
+    assert {t["task"]: t["status"] for t in every["tasks"]} == {
+        "k3f7qa": "done",
+        "m2n4pq": "open",
+    }
+
+
+async def test_a_closed_task_leaves_the_mark_menu(two_tasks: tuple[Client, str]) -> None:
+    client, uri = two_tasks
+    await _close_k3f7qa(client)
+    titles = await _mark_menu(client, uri)
+    assert not [t for t in titles if "k3f7qa" in t], titles
+    assert [t for t in titles if "m2n4pq" in t]
+
+
+async def test_marking_for_a_closed_task_is_refused(two_tasks: tuple[Client, str]) -> None:
+    client, uri = two_tasks
+    await _close_k3f7qa(client)
+    with pytest.raises(JsonRpcException, match="closed"):
+        await client.run(
+            "handrail.markSelection",
+            {"uri": uri, "startLine": 3, "endLine": 4, "task": "k3f7qa"},
+        )
+
+
+async def test_closing_with_an_unknown_reason_is_refused_with_the_known_ones(
+    two_tasks: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, _ = two_tasks
+    with pytest.raises(JsonRpcException, match=r"done.*abandoned"):
+        await client.run("handrail.closeTask", {"task": "m2n4pq", "reason": "finished"})
+    assert load_task(workspace, "m2n4pq").task.status == "open"
+
+
+async def test_a_reopened_task_is_back_in_the_mark_menu(two_tasks: tuple[Client, str]) -> None:
+    client, uri = two_tasks
+    await _close_k3f7qa(client)
+    await client.run("handrail.reopenTask", {"task": "k3f7qa"})
+    titles = await _mark_menu(client, uri)
+    assert [t for t in titles if "k3f7qa" in t]
 
 
 async def test_abandoning_a_template_task_clears_its_diagnostics(workspace: Workspace) -> None:
@@ -81,7 +129,9 @@ async def test_abandoning_a_template_task_clears_its_diagnostics(workspace: Work
         assert await client.diagnostics_of(uri, version) == []
 
 
-async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> None:
+@pytest.fixture
+async def marked(workspace: Workspace) -> AsyncIterator[tuple[Client, str]]:
+    """The server with src/a.py open and its function marked for task k3f7qa (HR300)."""
     make_task(workspace)
     path = _source(workspace)
     async with running([workspace.root]) as client:
@@ -94,32 +144,49 @@ async def test_editing_the_spec_reopens_a_marked_block(workspace: Workspace) -> 
         assert marked["block"] == "k3f7qa.1"
         codes = [d.code for d in await client.diagnostics_of(uri, client.versions[uri])]
         assert codes == ["HR300"]
+        yield client, uri
 
-        refused = await client.run(
-            "handrail.editTask", {"task": "k3f7qa", "spec": "Parse it. Sort it. Print it. Save."}
-        )
-        assert refused["written"] is False
-        assert "HR101" in {f["code"] for f in refused["findings"]}
 
-        edited = await client.run("handrail.editTask", {"task": "k3f7qa", "spec": NEW_SPEC})
-        assert edited["written"] is True and edited["reopened_blocks"] == ["k3f7qa.1"]
+async def test_an_edited_spec_task_new_would_refuse_is_not_written(
+    marked: tuple[Client, str], workspace: Workspace
+) -> None:
+    client, _ = marked
+    refused = await client.run(
+        "handrail.editTask", {"task": "k3f7qa", "spec": "Parse it. Sort it. Print it. Save."}
+    )
+    assert refused["written"] is False
+    assert "HR101" in {f["code"] for f in refused["findings"]}
+    assert load_task(workspace, "k3f7qa").task.spec == SPEC
 
-        def reopened() -> bool:
-            for params in reversed(client.published):
-                if params.uri == uri:
-                    return "HR314" in {d.code for d in params.diagnostics}
-            return False
 
-        await client.wait_for(reopened, what="HR314 on the marked block")
-        latest = next(p for p in reversed(client.published) if p.uri == uri)
-        (hr314,) = [d for d in latest.diagnostics if d.code == "HR314"]
-        assert "handrail generate --replace k3f7qa.1" in hr314.message
-        fixes = await client.code_actions(uri, (2, 0), (2, 0), [hr314])
-        assert "Regenerate block k3f7qa.1 (discard this attempt)" in [a.title for a in fixes]
-        shown = await client.run("handrail.listTasks", {"task": "k3f7qa"})
-        (task,) = shown["tasks"]
-        assert task["spec"] == NEW_SPEC and [h["spec"] for h in task["spec_history"]] == [SPEC]
-        assert task["blocks"] == ["k3f7qa.1"]
+async def test_editing_the_spec_reopens_a_marked_block(marked: tuple[Client, str]) -> None:
+    client, uri = marked
+    edited = await client.run("handrail.editTask", {"task": "k3f7qa", "spec": NEW_SPEC})
+    assert edited["written"] is True and edited["reopened_blocks"] == ["k3f7qa.1"]
+
+    def reopened() -> bool:
+        for params in reversed(client.published):
+            if params.uri == uri:
+                return "HR314" in {d.code for d in params.diagnostics}
+        return False
+
+    await client.wait_for(reopened, what="HR314 on the marked block")
+    latest = next(p for p in reversed(client.published) if p.uri == uri)
+    (hr314,) = [d for d in latest.diagnostics if d.code == "HR314"]
+    assert "handrail generate --replace k3f7qa.1" in hr314.message
+    fixes = await client.code_actions(uri, (2, 0), (2, 0), [hr314])
+    assert "Regenerate block k3f7qa.1 (discard this attempt)" in [a.title for a in fixes]
+
+
+async def test_an_edited_spec_is_listed_with_its_history_and_blocks(
+    marked: tuple[Client, str],
+) -> None:
+    client, _ = marked
+    await client.run("handrail.editTask", {"task": "k3f7qa", "spec": NEW_SPEC})
+    shown = await client.run("handrail.listTasks", {"task": "k3f7qa"})
+    (task,) = shown["tasks"]
+    assert task["spec"] == NEW_SPEC and [h["spec"] for h in task["spec_history"]] == [SPEC]
+    assert task["blocks"] == ["k3f7qa.1"]
 
 
 async def test_a_moved_range_is_reported_and_the_new_range_offered(workspace: Workspace) -> None:

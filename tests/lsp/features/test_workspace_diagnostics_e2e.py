@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from features_harness import Client, capabilities, make_task, running
 from lsp_client import HANG_GUARD_S
 from lsprotocol import types
+from workspaces import shared_workspace
 
 from handrail.workspace import Workspace
 
@@ -19,42 +23,77 @@ pytestmark = pytest.mark.asyncio
 BLOCK = "import os\n# handrail:begin k3f7qa.1\nx = 1\n# handrail:end k3f7qa.1\n"
 
 
-async def test_closed_files_get_the_gates_findings_with_result_ids(workspace: Workspace) -> None:
-    make_task(workspace)
-    (workspace.root / "src").mkdir()
-    closed = workspace.root / "src" / "closed.py"
-    closed.write_text(BLOCK)
-    opened = workspace.root / "src" / "opened.py"
-    opened.write_text(BLOCK.replace("k3f7qa.1", "k3f7qa.2"))
-    async with running([workspace.root]) as client:
-        assert client.initialized.capabilities.diagnostic_provider is not None
-        provider = client.initialized.capabilities.diagnostic_provider
-        assert getattr(provider, "workspace_diagnostics", False) is True
-        open_uri = client.open(opened, opened.read_text())
-        await client.diagnostics_of(open_uri, 1)
+@dataclass(frozen=True)
+class Pulled:
+    """The module's one session: src/opened.py open, src/closed.py not, one workspace pull."""
 
-        first = await client.workspace_diagnostic_async(
-            types.WorkspaceDiagnosticParams(previous_result_ids=[])
-        )
-        by_uri = {r.uri: r for r in first.items}
-        assert open_uri not in by_uri  # the document pull answers for open documents
-        report = by_uri[closed.as_uri()]
-        assert isinstance(report, types.WorkspaceFullDocumentDiagnosticReport)
-        assert report.result_id
-        (hr300,) = [d for d in report.items if d.code == "HR300"]
-        # On the begin marker, like the open document's (issue 19.2).
-        assert (hr300.range.start.line, hr300.range.end.line) == (1, 1)
+    client: Client
+    open_uri: str
+    closed_uri: str
+    first: types.WorkspaceDiagnosticReport
 
-        again = await client.workspace_diagnostic_async(
-            types.WorkspaceDiagnosticParams(
-                previous_result_ids=[
-                    types.PreviousResultId(uri=closed.as_uri(), value=report.result_id)
-                ]
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pulled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pulled]:
+    """One server for the module's pull tests (pulling changes nothing)."""
+    with shared_workspace(tmp_path_factory, "pulled") as ws:
+        make_task(ws)
+        (ws.root / "src").mkdir()
+        closed = ws.root / "src" / "closed.py"
+        closed.write_text(BLOCK)
+        opened = ws.root / "src" / "opened.py"
+        opened.write_text(BLOCK.replace("k3f7qa.1", "k3f7qa.2"))
+        async with running([ws.root]) as client:
+            open_uri = client.open(opened, opened.read_text())
+            await client.diagnostics_of(open_uri, 1)
+            first = await client.workspace_diagnostic_async(
+                types.WorkspaceDiagnosticParams(previous_result_ids=[])
             )
+            yield Pulled(client, open_uri, closed.as_uri(), first)
+
+
+def _closed_report(pulled: Pulled) -> types.WorkspaceFullDocumentDiagnosticReport:
+    report = {r.uri: r for r in pulled.first.items}[pulled.closed_uri]
+    assert isinstance(report, types.WorkspaceFullDocumentDiagnosticReport)
+    return report
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_server_offers_workspace_diagnostics(pulled: Pulled) -> None:
+    provider = pulled.client.initialized.capabilities.diagnostic_provider
+    assert provider is not None
+    assert getattr(provider, "workspace_diagnostics", False) is True
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_workspace_pull_reports_closed_files_with_a_result_id_not_open_ones(
+    pulled: Pulled,
+) -> None:
+    by_uri = {r.uri: r for r in pulled.first.items}
+    assert pulled.open_uri not in by_uri  # the document pull answers for open documents
+    assert _closed_report(pulled).result_id
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_closed_files_block_finding_sits_on_its_begin_marker(pulled: Pulled) -> None:
+    (hr300,) = [d for d in _closed_report(pulled).items if d.code == "HR300"]
+    # On the begin marker, like the open document's (issue 19.2).
+    assert (hr300.range.start.line, hr300.range.end.line) == (1, 1)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_pull_with_the_previous_result_id_is_unchanged(pulled: Pulled) -> None:
+    report = _closed_report(pulled)
+    again = await pulled.client.workspace_diagnostic_async(
+        types.WorkspaceDiagnosticParams(
+            previous_result_ids=[
+                types.PreviousResultId(uri=pulled.closed_uri, value=report.result_id)
+            ]
         )
-        unchanged = {r.uri: r for r in again.items}[closed.as_uri()]
-        assert isinstance(unchanged, types.WorkspaceUnchangedDocumentDiagnosticReport)
-        assert unchanged.result_id == report.result_id
+    )
+    unchanged = {r.uri: r for r in again.items}[pulled.closed_uri]
+    assert isinstance(unchanged, types.WorkspaceUnchangedDocumentDiagnosticReport)
+    assert unchanged.result_id == report.result_id
 
 
 def _closed_files(workspace: Workspace, count: int) -> list[Path]:

@@ -11,21 +11,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from lsp_client import (
-    HANG_GUARD_S,
-    DocumentClient,
-    new_client,
-    recording_features,
-    serving,
-    text_document_capabilities,
-)
+from lsp_client import DocumentClient, recording_client, serving, text_document_capabilities
 from lsprotocol import types
-from pytest_lsp.client import register_lsp_features
 from toml_text import toml_string
 
 from handrail.workspace import Workspace
 
-TIMEOUT = HANG_GUARD_S
 PY = sys.executable
 TASK = "abcdef"
 SPEC = "Given two integers, return their sum. It must never raise and follow the style of calc.py."
@@ -33,7 +24,6 @@ PYTEST_COMMAND = f"{shlex.quote(PY)} -m pytest -q -p no:cacheprovider"
 
 
 class Client(DocumentClient):
-    timeout_s = TIMEOUT
     lens_refreshes: int
 
     def rewrite(self, path: Path, text: str) -> int:
@@ -84,15 +74,11 @@ class Client(DocumentClient):
 
 
 def _make_client() -> Client:
-    client = new_client(Client)
-    features = recording_features()
-    client.lens_refreshes = 0
-
     def lens_refresh(c: Client, params: None) -> None:
         c.lens_refreshes += 1
 
-    features[types.WORKSPACE_CODE_LENS_REFRESH] = lens_refresh
-    register_lsp_features(client, features)
+    client = recording_client(Client, {types.WORKSPACE_CODE_LENS_REFRESH: lens_refresh})
+    client.lens_refreshes = 0
     return client
 
 
@@ -116,9 +102,7 @@ async def running(root: Path, *, trusted: bool) -> AsyncIterator[Client]:
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
     options = {"handrail": {"debounce_ms": 0, "trusted": trusted}}
-    async with serving(
-        client, [root], capabilities(), init_options=options, env=env, timeout=TIMEOUT
-    ):
+    async with serving(client, [root], capabilities(), init_options=options, env=env):
         yield client
 
 
