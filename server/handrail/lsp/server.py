@@ -92,6 +92,8 @@ class HandrailServer(LanguageServer):
         self.shutting_down = False
         """`shutdown` arrived: no re-analysis after a stopped command, nothing new starts."""
         self.stopped_by_signal: int | None = None
+        self.owns_process = False
+        """Set by `main`: the process is this server's, so it may tune the collector."""
         """The signal (SIGTERM, SIGINT, SIGHUP) that ended serving, if one did."""
         self._commands: dict[asyncio.Task[Any], threading.Event] = {}
 
@@ -417,6 +419,7 @@ def main() -> int:
     logging.getLogger("pygls").setLevel(logging.WARNING)
     stdin, stdout = _protect_stdio()
     server = create_server()
+    server.owns_process = True
     # What start-up made lives as long as the server: later collections need not scan it.
     # (`handrail lsp` imports with the collector off: this turns it back on.)
     gc.freeze()

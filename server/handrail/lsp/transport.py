@@ -23,7 +23,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote
 
@@ -120,6 +120,15 @@ class PyglsProtocol(LanguageServerProtocol):
         self._handle_response(
             message.id, getattr(message, "result", None), getattr(message, "error", None)
         )
+
+    def current_request_future(self) -> Future[Any] | None:
+        """The future pygls keeps for the request being handled (``_request_futures``,
+        cancelled by ``$/cancelRequest``); None outside a request's handler."""
+        msg_id = self.msg_id
+        if msg_id is None:
+            return None
+        future: Future[Any] | None = self._request_futures.get(msg_id)
+        return future
 
     def cancel_pending_requests(self, keep: object) -> None:
         """Cancel every request still being handled but `keep` (pygls: ``_request_futures``).

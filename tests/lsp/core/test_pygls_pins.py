@@ -135,13 +135,21 @@ async def test_handle_response_resolves_the_request_of_ours_it_answers() -> None
 
 
 async def test_request_futures_hold_the_requests_being_handled() -> None:
-    """`cancel_pending_requests`: ``_request_futures`` maps the id of each client request
-    being handled to its future."""
+    """`cancel_pending_requests`, `current_request_future`: ``_request_futures`` maps the id
+    of each client request being handled to its future."""
     server = create_server()
     assert isinstance(server.protocol._request_futures, dict)
     loop = asyncio.get_running_loop()
     kept, cancelled = loop.create_future(), loop.create_future()
     server.protocol._request_futures.update({1: kept, 2: cancelled})
+    # `msg_id` is the id of the request whose handler runs (a context variable of pygls').
+    assert server.protocol.current_request_future() is None
+    token = server.protocol._ctx_msg_id.set(1)
+    try:
+        assert server.protocol.msg_id == 1
+        assert server.protocol.current_request_future() is kept
+    finally:
+        server.protocol._ctx_msg_id.reset(token)
     server.protocol.cancel_pending_requests(keep=1)
     assert cancelled.cancelled() and not kept.done()
 

@@ -7,6 +7,9 @@ HR308 hints and the scheduler.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,10 +45,12 @@ def register(server: HandrailServer) -> None:
                 ls.registry.add(uri)
             except Exception as exc:
                 ls.log_error(f"Handrail could not open the folder {uri}: {exc}", exc)
+        with contextlib.suppress(RuntimeError):  # no event loop: a server driven in-process
+            # Once the answer is sent (the next turn of the loop), not before it.
+            asyncio.get_running_loop().call_soon(warm_up, ls)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: HandrailServer, params: types.InitializedParams) -> None:
-        ls.registry.warm_up()
         await pull_configuration(ls)
         await register_watchers(ls)
         ls.closed_files.refresh()
@@ -180,6 +185,31 @@ def register(server: HandrailServer) -> None:
         ls.disk_changes.shutdown()
         ls.closed_files.shutdown()
         ls.diagnostics.shutdown()
+
+
+def warm_up(ls: HandrailServer) -> None:
+    """Right after `initialize` is answered, while the client sends `initialized` and opens
+    its first document: on the worker threads, import the settings model (pydantic) and read
+    each folder's workflow, tasks and ledger (which imports the engine). `initialize` itself
+    waits for neither (issue 17)."""
+    ls.executor.submit(_import_engine, ls.owns_process)
+    ls.registry.warm_up()
+
+
+def _import_engine(owns_process: bool) -> None:
+    """Import the settings model and the engine. In a server process of its own, with the
+    collector off, then freezing what they made, as `handrail.cli.entry.serve` does for the
+    start-up imports: the collector would walk hundreds of thousands of new objects for
+    nothing (issue 17). A server inside another process (tests) leaves its collector alone."""
+    if owns_process:
+        gc.disable()
+    try:
+        import handrail.analysis
+        import handrail.lsp.settings  # noqa: F401  (the import is the work)
+    finally:
+        if owns_process:
+            gc.freeze()
+            gc.enable()
 
 
 # -- settings -------------------------------------------------------------------------------
