@@ -92,9 +92,9 @@ class HandrailServer(LanguageServer):
         self.shutting_down = False
         """`shutdown` arrived: no re-analysis after a stopped command, nothing new starts."""
         self.stopped_by_signal: int | None = None
+        """The signal (SIGTERM, SIGINT, SIGHUP) that ended serving, if one did."""
         self.owns_process = False
         """Set by `main`: the process is this server's, so it may tune the collector."""
-        """The signal (SIGTERM, SIGINT, SIGHUP) that ended serving, if one did."""
         self._commands: dict[asyncio.Task[Any], threading.Event] = {}
 
     # -- the contract with the features ---------------------------------------------------
@@ -118,14 +118,13 @@ class HandrailServer(LanguageServer):
 
         settings, problems = parse_settings(self.init_options, configuration)
         previous, self._settings = self._settings, settings
-        lenses_changed = (
-            previous is not None and settings.accepted_code_lens != previous.accepted_code_lens
-        )
-        if lenses_changed and self.documents.uris():
-            # The accepted-code lens was turned on or off. No open document (at start,
-            # before the client may be asked anything): the editor asks when it opens one.
-            self.refresh_lenses()
-        self.documents.refit()
+        if previous is not None:
+            # (The first settings are read before any document is stored: nothing to redo.)
+            if settings.accepted_code_lens != previous.accepted_code_lens and self.documents.uris():
+                # The accepted-code lens was turned on or off. No open document: the editor
+                # asks when it opens one.
+                self.refresh_lenses()
+            self.documents.refit()
         for problem in problems:
             self.show_message_once(problem, types.MessageType.Warning)
 

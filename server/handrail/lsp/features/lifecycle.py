@@ -62,7 +62,7 @@ def register(server: HandrailServer) -> None:
         if capability(ls.client_capabilities, "workspace", "configuration"):
             await pull_configuration(ls)
         else:
-            apply_settings(ls, params.settings)
+            ls.apply_settings(params.settings)
         await ls.diagnostics.analyze_all_now(ls.documents.uris())
         ls.refresh_pulled_diagnostics()
 
@@ -215,12 +215,6 @@ def _import_engine(owns_process: bool) -> None:
 # -- settings -------------------------------------------------------------------------------
 
 
-def apply_settings(ls: HandrailServer, configuration: object = None) -> None:
-    """Take the settings from ``initializationOptions`` and `configuration` (see
-    `HandrailServer.apply_settings`)."""
-    ls.apply_settings(configuration)
-
-
 async def pull_configuration(ls: HandrailServer) -> None:
     """Ask the client for the ``handrail`` section (`workspace/configuration`), if it can."""
     if not capability(ls.client_capabilities, "workspace", "configuration"):
@@ -232,7 +226,7 @@ async def pull_configuration(ls: HandrailServer) -> None:
     except Exception as exc:
         ls.log_error(f"Handrail could not read the editor settings: {exc}")
         return
-    apply_settings(ls, result[0] if result else None)
+    ls.apply_settings(result[0] if result else None)
 
 
 # -- watching -------------------------------------------------------------------------------
