@@ -7,12 +7,14 @@ assumption broke, instead of the server misbehaving somewhere odd.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import inspect
 import io
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pygls
@@ -21,6 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import TextDocument, Workspace
 
+import handrail.lsp
 from handrail.lsp.documents import DocumentStore
 from handrail.lsp.protocol import HandrailProtocol
 from handrail.lsp.server import create_server
@@ -206,3 +209,33 @@ async def test_the_stdin_reader_and_stdout_writer_do_what_the_loop_needs() -> No
     attach_writer(server.protocol, sink)
     server.protocol.notify(types.WINDOW_LOG_MESSAGE, _log("x"))
     assert sink.getvalue().startswith(b"Content-Length: ")
+
+
+PYGLS_PRIVATE = {
+    "_text_documents",
+    "_server",
+    "_shutdown",
+    "_send_data",
+    "_send_response",
+    "_handle_response",
+    "_request_futures",
+    "_stop_event",
+    "_ctx_msg_id",
+}
+
+
+def test_only_transport_touches_pygls_private_members() -> None:
+    """The pins above cover `transport` only: no other module may reach past pygls' public
+    names (an attribute from the list, or pygls' stream module `pygls.io_`)."""
+    lsp_dir = Path(handrail.lsp.__file__).parent
+    found = []
+    for path in sorted(lsp_dir.rglob("*.py")):
+        if path.name == "transport.py" and path.parent == lsp_dir:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in PYGLS_PRIVATE:
+                found.append(f"{path.name}:{node.lineno} .{node.attr}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pygls.io_"):
+                found.append(f"{path.name}:{node.lineno} pygls.io_")
+    assert found == []
