@@ -1,16 +1,13 @@
-"""Diagnostics: when documents are analysed, what is published, and the HR308 hints.
+"""Diagnostics: when documents are analysed, and what is published or pulled.
 
 Open and save analyse at once; a change waits for the per-document debounce (an asyncio task
 per document, cancelled by the next change). A result is published only while the document
 is still open, in sync and at the version that was analysed, and always with that version.
 Task files (token counting) are analysed in a worker thread, never on the event loop.
 
-A large insertion (HR308) is known only from the edit that made it, so the server keeps the
-line range of each such edit, moves it with later edits, and asks the engine
-(`blocks.check.large_insertion`) again at every analysis: the hint goes once the lines are
-marked, when the document is closed, or when the user dismisses it. Lines that changed on
-disk while a task was active (`lsp.disk_changes`) are hints of the same kind that carry the
-task: they survive opening the file, and `blocks.check.disk_insertion` judges them.
+This module only schedules, publishes, answers pulls and clears on close: analyses come
+from `lsp.analysis_cache`, a document's folder from `lsp.registry` (resolved once per
+version), and what is asked of the server is the small `DiagnosticsHost` below.
 """
 
 from __future__ import annotations
@@ -18,23 +15,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from lsprotocol import types
 
-from handrail.analysis import RuleFailure
-from handrail.blocks.check import disk_insertion, large_insertion
-from handrail.findings import Finding
+from handrail.lsp.analysis_cache import AnalysisCache, PlaceOf
 from handrail.lsp.convert import finding_to_diagnostic
-from handrail.lsp.documents import AppliedChange, Document, utf8_size
-from handrail.lsp.state import DocumentAnalysis, analyze_text, classify
+from handrail.lsp.documents import Document, DocumentStore
 
 if TYPE_CHECKING:
-    from handrail.lsp.server import HandrailServer
+    from handrail.analysis import RuleFailure
+    from handrail.lsp.settings import Settings
+    from handrail.lsp.state import DocumentAnalysis, FolderState
 
 log = logging.getLogger("handrail.lsp")
 
@@ -49,209 +43,45 @@ OUT_OF_SYNC_MESSAGE = (
 )
 
 
-@dataclass(slots=True)
-class InsertionHint:
-    """Lines (1-based, inclusive) of one large edit, moved along with later edits."""
+class DiagnosticsHost(Protocol):
+    """What publishing needs from the server: the client's wishes and the way to it."""
 
-    start_line: int
-    end_line: int
-    task: str | None = None
-    """Set when the lines changed on disk while this task was active (not an editor edit)."""
+    @property
+    def settings(self) -> Settings: ...
 
+    @property
+    def client_pulls_diagnostics(self) -> bool: ...
 
-def shift_hints(hints: list[InsertionHint], change: AppliedChange) -> list[InsertionHint]:
-    """The hints after one applied change (the change's lines are 0-based)."""
-    first = change.start_line + 1
-    old_last = first + change.removed_lines
-    delta = change.inserted_lines - change.removed_lines
-    moved: list[InsertionHint] = []
-    for hint in hints:
-        if hint.end_line < first:
-            moved.append(hint)
-        elif hint.start_line > old_last:
-            moved.append(InsertionHint(hint.start_line + delta, hint.end_line + delta, hint.task))
-        else:
-            start = min(hint.start_line, first)
-            end = max(first, hint.end_line + delta)
-            moved.append(InsertionHint(start, end, hint.task))
-    return moved
+    @property
+    def position_encoding(self) -> str: ...
+
+    def docs_url(self, folder: FolderState | None) -> str | None: ...
+
+    def refresh_lenses(self) -> None: ...
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
 
 class Diagnostics:
     """Analysis scheduling and publishing for one server."""
 
-    def __init__(self, server: HandrailServer) -> None:
-        self.server = server
+    def __init__(
+        self,
+        host: DiagnosticsHost,
+        documents: DocumentStore,
+        analyses: AnalysisCache,
+        place_of: PlaceOf,
+        executor: ThreadPoolExecutor,
+    ) -> None:
+        self._host = host
+        self._documents = documents
+        self._analyses = analyses
+        self._place_of = place_of
+        self.executor = executor
+        """Where task files are analysed (shared with the features' heavy work)."""
         self._pending: dict[str, asyncio.Task[None]] = {}
-        self._hints: dict[str, list[InsertionHint]] = {}
-        self._analyses: dict[str, DocumentAnalysis] = {}
         self._lens_signatures: dict[str, object] = {}
         """Per document, the block places and states its lenses were last asked for with."""
-        # Features may call `analysis_for` from a worker thread (task files): the hint and
-        # analysis tables are shared with the event loop.
-        self._lock = threading.RLock()
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="handrail-analysis")
-
-    # -- the edit history (HR308) -------------------------------------------------------
-
-    def note_changes(self, document: Document) -> None:
-        """Move the hints of `document` along its latest changes, and start new ones."""
-        threshold = self._insertion_threshold(document.uri)
-        with self._lock:
-            hints = self._hints.get(document.uri, [])
-            for change in document.changes:
-                hints = shift_hints(hints, change)
-                # The hint covers exactly the lines that hold inserted text: a paste ending
-                # with a line break does not take in the line that follows it.
-                last = change.last_inserted_line
-                if threshold is not None and last - change.start_line + 1 >= threshold:
-                    hints.append(InsertionHint(change.start_line + 1, last + 1))
-            if hints:
-                self._hints[document.uri] = hints
-            else:
-                self._hints.pop(document.uri, None)
-
-    def _insertion_threshold(self, uri: str) -> int | None:
-        folder = self.server.folder_for(uri)
-        if folder is None:
-            return None
-        try:
-            return folder.snapshot.workflow.workflow.detection.large_insertion_lines
-        except Exception as exc:  # an unreadable folder: its analysis reports the failure
-            log.warning("no large-insertion threshold for %s: %s", uri, exc)
-            return None
-
-    def dismiss_insertion(self, uri: str, line: int) -> bool:
-        """Forget the hint that covers 1-based `line`; True when there was one."""
-        with self._lock:
-            hints = self._hints.get(uri, [])
-            kept = [h for h in hints if not h.start_line <= line <= h.end_line]
-            if len(kept) == len(hints):
-                return False
-            if kept:
-                self._hints[uri] = kept
-            else:
-                self._hints.pop(uri, None)
-            self._analyses.pop(uri, None)
-            return True
-
-    def _insertion_findings(self, analysis: DocumentAnalysis) -> list[Finding]:
-        hints = self._hints.get(analysis.uri)
-        if not hints or analysis.source is None or analysis.folder is None or not analysis.rel:
-            return []
-        workflow = analysis.folder.snapshot.workflow.workflow
-        found: list[Finding] = []
-        kept: list[InsertionHint] = []
-        for hint in hints:
-            judge = (
-                functools.partial(disk_insertion, task_id=hint.task)
-                if hint.task is not None
-                else large_insertion
-            )
-            finding = judge(
-                analysis.text,
-                analysis.source.parsed,
-                path=analysis.rel,
-                start_line=hint.start_line,
-                end_line=hint.end_line,
-                workflow=workflow,
-            )
-            if finding is not None:
-                found.append(finding)
-                kept.append(hint)
-        if kept:
-            self._hints[analysis.uri] = kept
-        else:
-            self._hints.pop(analysis.uri, None)
-        return found
-
-    def set_disk_hints(self, uri: str, hints: list[InsertionHint]) -> None:
-        """Replace the on-disk hints of `uri` (its editor-edit hints stay)."""
-        with self._lock:
-            kept = [h for h in self._hints.get(uri, []) if h.task is None] + hints
-            if kept:
-                self._hints[uri] = kept
-            else:
-                self._hints.pop(uri, None)
-            self._analyses.pop(uri, None)
-
-    # -- analysing ----------------------------------------------------------------------
-
-    def cached(self, uri: str) -> DocumentAnalysis | None:
-        """The latest analysis when it still matches the document and its folder."""
-        analysis = self._analyses.get(uri)
-        document = self.server.documents.get(uri)
-        if analysis is None or document is None or document.out_of_sync is not None:
-            return None
-        if analysis.version != document.version or analysis.text is not document.text:
-            return None
-        if analysis.folder is not None and analysis.generation != analysis.folder.generation:
-            return None
-        return analysis
-
-    def analyze(
-        self, uri: str, version: int | None, text: str, *, with_context: bool = True
-    ) -> DocumentAnalysis:
-        """Analyse one version of a document; never raises. Safe on a worker thread: it
-        touches no server state but the folder snapshot."""
-        folder, rel = self.server.locate(uri)
-        limit = self.server.settings.max_document_bytes
-        if len(text) * 4 > limit and (size := utf8_size(text)) > limit:
-            return self._too_large(uri, version, size)
-        try:
-            analysis = analyze_text(
-                uri, version, text, folder=folder, rel=rel, with_context=with_context
-            )
-            analysis.findings = [f for f in analysis.findings if f.path == rel]
-            for failure in analysis.failures:
-                self.server.log_error(
-                    f"Handrail could not run {failure.rule} on {rel or uri}: "
-                    f"{type(failure.error).__name__}: {failure.error}. Other findings are shown.",
-                    failure.error,
-                )
-        except Exception as exc:  # one document's failure must not take the server down
-            self.server.log_error(
-                f"Handrail could not analyse {rel or uri}: {type(exc).__name__}: {exc}. "
-                "Its findings are not shown; other documents are unaffected.",
-                exc,
-            )
-            analysis = DocumentAnalysis(uri, version, "other", rel, folder, text, [], [])
-            analysis.lines = text.split("\n")
-        return analysis
-
-    def _too_large(self, uri: str, version: int | None, size: int) -> DocumentAnalysis:
-        """The analysis of a document over the limit: none, and none of its text."""
-        folder, rel = self.server.locate(uri)
-        return DocumentAnalysis(
-            uri, version, "other", rel, folder, "", [""], [], too_large=True, size=size
-        )
-
-    def _analyze_document(self, document: Document) -> DocumentAnalysis:
-        """`analyze` for an open document (one over the limit is never joined or copied)."""
-        if document.over_limit:
-            return self._too_large(document.uri, document.version, document.size)
-        return self.analyze(document.uri, document.version, document.text)
-
-    def _finish(self, analysis: DocumentAnalysis) -> DocumentAnalysis:
-        """Add the edit-history hints (on the event loop: they are server state)."""
-        with self._lock:
-            try:
-                analysis.extra = self._insertion_findings(analysis)
-            except Exception as exc:
-                self.server.log_error(f"Handrail could not check large insertions: {exc}", exc)
-                analysis.extra = []
-            analysis.findings = analysis.findings + analysis.extra
-            self._analyses[analysis.uri] = analysis
-        return analysis
-
-    def analysis_for(self, uri: str) -> DocumentAnalysis | None:
-        document = self.server.documents.get(uri)
-        if document is None or document.out_of_sync is not None:
-            return None
-        analysis = self.cached(uri)
-        if analysis is None:
-            analysis = self._finish(self._analyze_document(document))
-        return analysis
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -261,42 +91,42 @@ class Diagnostics:
         previous = self._pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        delay = self.server.settings.debounce_ms if delay_ms is None else delay_ms
+        delay = self._host.settings.debounce_ms if delay_ms is None else delay_ms
         task = asyncio.get_running_loop().create_task(self._run(uri, delay))
         self._pending[uri] = task
-        task.add_done_callback(lambda done: self._forget(uri, done))
+        task.add_done_callback(lambda done: self._forget_task(uri, done))
 
-    def _forget(self, uri: str, task: asyncio.Task[None]) -> None:
+    def _forget_task(self, uri: str, task: asyncio.Task[None]) -> None:
         if self._pending.get(uri) is task:
             del self._pending[uri]
 
     async def _run(self, uri: str, delay_ms: int) -> None:
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
-        document = self.server.documents.get(uri)
+        document = self._documents.get(uri)
         if document is None:
             return
         if document.out_of_sync is not None:
             self.publish_out_of_sync(document)
             return
-        if document.over_limit:
-            self.publish(self._finish(self._analyze_document(document)))
-            return
         version, text = document.version, document.text
-        folder, rel = self.server.locate(uri)
-        if folder is not None and classify(rel) == "task":
+        place = self._place_of(uri, version)
+        if document.over_limit:
+            self.publish(self._analyses.finish(self._analyses.analyze_document(document, place)))
+            return
+        if place.kind == "task":
             loop = asyncio.get_running_loop()
             analysis = await loop.run_in_executor(
-                self.executor, functools.partial(self.analyze, uri, version, text)
+                self.executor, functools.partial(self._analyses.analyze, uri, version, text, place)
             )
         else:
-            analysis = self.analyze(uri, version, text)
-        current = self.server.documents.get(uri)
+            analysis = self._analyses.analyze(uri, version, text, place)
+        current = self._documents.get(uri)
         if current is not document or document.version != version or document.text is not text:
             return  # a newer version arrived meanwhile: its own run publishes
         if document.out_of_sync is not None:
             return
-        self.publish(self._finish(analysis))
+        self.publish(self._analyses.finish(analysis))
         self._lenses_follow(analysis)
 
     def _lenses_follow(self, analysis: DocumentAnalysis) -> None:
@@ -317,13 +147,13 @@ class Diagnostics:
         if self._lens_signatures.get(analysis.uri) == signature:
             return
         self._lens_signatures[analysis.uri] = signature
-        self.server.refresh_lenses()
+        self._host.refresh_lenses()
 
     async def analyze_all_now(self, uris: Iterable[str]) -> None:
         """Analyse and publish every document in `uris` now (after a reload)."""
         for uri in list(uris):
-            if uri in self.server.documents:
-                self._analyses.pop(uri, None)
+            if uri in self._documents:
+                self._analyses.drop(uri)
                 await self._run(uri, 0)
 
     # -- publishing ---------------------------------------------------------------------
@@ -335,30 +165,30 @@ class Diagnostics:
     def _finding_diagnostics(self, analysis: DocumentAnalysis) -> list[types.Diagnostic]:
         if analysis.too_large:
             message = TOO_LARGE_MESSAGE.format(
-                size=analysis.size, limit=self.server.settings.max_document_bytes
+                size=analysis.size, limit=self._host.settings.max_document_bytes
             )
             return [_note(message, types.DiagnosticSeverity.Information)]
-        encoding = self.server.position_encoding
-        base = self.server.docs_url(analysis.folder)
+        encoding = self._host.position_encoding
+        base = self._host.docs_url(analysis.folder)
         return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
 
     def publish(self, analysis: DocumentAnalysis) -> None:
-        if self.server.client_pulls_diagnostics:
+        if self._host.client_pulls_diagnostics:
             return  # the client asks (`pull`); pushing too would show everything twice
         items = self.diagnostics_of(analysis)
-        self.server.text_document_publish_diagnostics(
+        self._host.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=analysis.uri, diagnostics=items, version=analysis.version
             )
         )
 
     def publish_out_of_sync(self, document: Document) -> None:
-        self._analyses.pop(document.uri, None)
-        if self.server.client_pulls_diagnostics:
+        self._analyses.drop(document.uri)
+        if self._host.client_pulls_diagnostics:
             return  # `pull` answers with the same note
         message = OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync)
         items = [_note(message, types.DiagnosticSeverity.Information)]
-        self.server.text_document_publish_diagnostics(
+        self._host.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=document.uri, diagnostics=items, version=document.version
             )
@@ -366,7 +196,7 @@ class Diagnostics:
 
     def pull(self, uri: str) -> list[types.Diagnostic]:
         """What `textDocument/diagnostic` answers: the same list a push would carry."""
-        document = self.server.documents.get(uri)
+        document = self._documents.get(uri)
         if document is None:
             return []
         if document.out_of_sync is not None:
@@ -376,27 +206,24 @@ class Diagnostics:
                     types.DiagnosticSeverity.Information,
                 )
             ]
-        analysis = self.analysis_for(uri)
+        analysis = self._analyses.analysis_for(uri)
         return self.diagnostics_of(analysis) if analysis is not None else []
 
+    # -- closing ------------------------------------------------------------------------
+
     def forget(self, uri: str, *, keep_disk_hints: bool = False) -> None:
-        """Drop everything known about `uri` (an open starts afresh: no edit hints on open;
-        the on-disk hints stay then, as the file was opened to look at them)."""
+        """Stop any pending run and drop everything known about `uri` (see
+        `AnalysisCache.forget` for the hints that stay)."""
         task = self._pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        with self._lock:
-            disk = [h for h in self._hints.get(uri, []) if h.task is not None]
-            self._hints.pop(uri, None)
-            if keep_disk_hints and disk:
-                self._hints[uri] = disk
-            self._analyses.pop(uri, None)
+        self._analyses.forget(uri, keep_disk_hints=keep_disk_hints)
         self._lens_signatures.pop(uri, None)
 
     def close(self, uri: str) -> None:
         """Forget `uri` and clear what was published for it."""
         self.forget(uri)
-        self.server.text_document_publish_diagnostics(
+        self._host.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
 

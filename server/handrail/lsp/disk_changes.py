@@ -4,7 +4,7 @@ Coding agents (Claude Code, Cursor, aider) write files directly; none of it pass
 the editor's buffers, so the edit-based hint never sees it. When the client reports a source
 file created or changed (`workspace/didChangeWatchedFiles`) in a folder with an active task,
 and the file is not open, the server asks git which lines were added since HEAD
-(`diffmark.changed_hunks`, the same hunks `handrail mark --diff` marks) and publishes one
+(`marking.diff.changed_hunks`, the same hunks `handrail mark --diff` marks) and publishes one
 hint per run of unmarked added lines, naming the task. Opening the file keeps the hints and
 offers "Mark as generated" for the active task first.
 
@@ -19,27 +19,57 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from lsprotocol import types
 
-from handrail.blocks.check import disk_insertion
-from handrail.blocks.markers import decode_source, parse_blocks
 from handrail.findings import Finding
 from handrail.lsp.convert import finding_to_diagnostic, split_lines
-from handrail.lsp.diagnostics import InsertionHint
+from handrail.lsp.insertion_hints import InsertionHint
 from handrail.lsp.state import FolderState, classify
 from handrail.workspace import PathEscapesWorkspace, is_regular_file
 
 if TYPE_CHECKING:
-    from handrail.lsp.server import HandrailServer
+    from handrail.lsp.analysis_cache import AnalysisCache
+    from handrail.lsp.documents import DocumentStore
+    from handrail.lsp.settings import Settings
 
 log = logging.getLogger("handrail.lsp")
 
 PAUSE_S = 0.3
 """How long a burst of file events may go on before it is handled."""
 MAX_FILES_PER_BURST = 200
+
+
+class DiskChangesHost(Protocol):
+    """What the on-disk hints need from the server."""
+
+    documents: DocumentStore
+    analyses: AnalysisCache
+    executor: ThreadPoolExecutor
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def folders(self) -> dict[Path, FolderState]: ...
+
+    @property
+    def position_encoding(self) -> str: ...
+
+    @property
+    def client_pulls_diagnostics(self) -> bool: ...
+
+    def locate(self, uri: str) -> tuple[FolderState | None, str | None]: ...
+
+    def docs_url(self, folder: FolderState | None) -> str | None: ...
+
+    def log_error(self, message: str, exc: BaseException | None = None) -> None: ...
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +87,8 @@ def scan_files(folder: FolderState, rels: list[str], task_id: str, limit: int) -
     A file that cannot be read, is binary, or is over `limit` bytes gets no findings (its
     earlier hints, if any, are cleared); git failing (no repository, no commit) gives none.
     """
+    from handrail.blocks.check import disk_insertion
+    from handrail.blocks.markers import decode_source, parse_blocks
     from handrail.marking.diff import DiffMarkError, changed_hunks
 
     ws = folder.ws
@@ -99,7 +131,7 @@ def scan_files(folder: FolderState, rels: list[str], task_id: str, limit: int) -
 class DiskChanges:
     """Collects file events per folder and publishes the on-disk hints of unopened files."""
 
-    def __init__(self, server: HandrailServer) -> None:
+    def __init__(self, server: DiskChangesHost) -> None:
         self.server = server
         self._pending: dict[FolderState, dict[str, str]] = {}
         """Per folder: workspace-relative path -> the URI the client used."""
@@ -159,7 +191,7 @@ class DiskChanges:
             return
         loop = asyncio.get_running_loop()
         scanned = await loop.run_in_executor(
-            self.server.diagnostics.executor,
+            self.server.executor,
             functools.partial(
                 scan_files,
                 folder,
@@ -176,7 +208,7 @@ class DiskChanges:
                 InsertionHint(int(f.line or 1), int(f.end_line or f.line or 1), task_id)
                 for f in result.findings
             ]
-            self.server.diagnostics.set_disk_hints(uri, hints)
+            self.server.analyses.set_disk_hints(uri, hints)
             if result.findings:
                 self._publish(uri, result)
             elif uri in self._published:
@@ -194,7 +226,7 @@ class DiskChanges:
 
     def _clear(self, uri: str) -> None:
         self._published.discard(uri)
-        self.server.diagnostics.set_disk_hints(uri, [])
+        self.server.analyses.set_disk_hints(uri, [])
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )

@@ -11,22 +11,23 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from handrail.analysis import (
-    GuardedRules,
-    RuleFailure,
-    Snapshot,
-    SourceAnalysis,
-    SourceAnalysisCache,
-    TaskAnalysis,
-    analyze_task,
-    analyze_workflow,
-)
 from handrail.findings import Finding
 from handrail.lsp.convert import split_lines
-from handrail.marking.ids import MarkerIndex
 from handrail.workspace import HANDRAIL_DIR, TASKS_DIR, WORKFLOW_FILE, Workspace
+
+if TYPE_CHECKING:
+    # The engine (and with it pydantic) is imported when a folder is first read, not at
+    # start: `initialize` is answered without it (issue 17).
+    from handrail.analysis import (
+        RuleFailure,
+        Snapshot,
+        SourceAnalysis,
+        SourceAnalysisCache,
+        TaskAnalysis,
+    )
+    from handrail.marking.ids import MarkerIndex
 
 DocumentKind = Literal["source", "task", "workflow", "other"]
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class FolderState:
         if sources is None:
             with self._lock:
                 if self._sources is None:
+                    from handrail.analysis import Snapshot, SourceAnalysisCache
+
                     self._markers = _marker_index(self.ws)
                     self._sources = SourceAnalysisCache(Snapshot.load(self.ws))
                 sources = self._sources
@@ -75,7 +78,11 @@ class FolderState:
         and kept up to date on every save of ours (`saved`)."""
         _ = self.sources
         markers = self._markers
-        return markers if markers is not None else MarkerIndex()
+        if markers is None:
+            from handrail.marking.ids import MarkerIndex
+
+            markers = MarkerIndex()
+        return markers
 
     def saved(self, rel: str, text: str) -> bool:
         """A source file was saved with `text`: True when its block ids changed, so that the
@@ -99,6 +106,8 @@ class FolderState:
 
     def reload(self) -> None:
         """Read the workflow, tasks and ledger again. On failure the old snapshot stays."""
+        from handrail.analysis import Snapshot, SourceAnalysisCache
+
         markers = _marker_index(self.ws)
         sources = SourceAnalysisCache(Snapshot.load(self.ws))
         with self._lock:
@@ -113,6 +122,8 @@ class FolderState:
 def _marker_index(ws: Workspace) -> MarkerIndex:
     """The block ids of the folder's files on disk; empty when they cannot be listed (then
     only duplicates within one document are shown, never a false one)."""
+    from handrail.marking.ids import MarkerIndex
+
     try:
         return MarkerIndex.build(ws)
     except Exception as exc:  # a listing failure must not stop the folder from loading
@@ -173,6 +184,8 @@ def analyze_text(
     today: dt.date | None = None,
 ) -> DocumentAnalysis:
     """Analyse one document's text with the engine. May raise: the caller isolates it."""
+    from handrail.analysis import GuardedRules, analyze_task, analyze_workflow
+
     kind = classify(rel) if folder is not None else "other"
     lines = split_lines(text)
     result = DocumentAnalysis(uri, version, kind, rel, folder, text, lines, [])

@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
@@ -36,7 +36,8 @@ from handrail.lsp.convert import finding_to_diagnostic, split_lines
 from handrail.workspace import FileTooLarge, NotARegularFile, read_regular_file
 
 if TYPE_CHECKING:
-    from handrail.lsp.server import HandrailServer
+    from handrail.lsp.documents import DocumentStore
+    from handrail.lsp.settings import Settings
     from handrail.lsp.state import FolderState
 
 log = logging.getLogger("handrail.lsp")
@@ -68,10 +69,46 @@ def _by_path(findings: list[Finding]) -> dict[str, list[Finding]]:
     return by_path
 
 
+class WorkspaceHost(Protocol):
+    """What the gate's findings of the workspace need from the server."""
+
+    documents: DocumentStore
+
+    @property
+    def folders(self) -> dict[Path, FolderState]: ...
+
+    @property
+    def position_encoding(self) -> str: ...
+
+    def docs_url(self, folder: FolderState | None) -> str | None: ...
+
+
+class ClosedFilesHost(WorkspaceHost, Protocol):
+    """What pushing the closed files' findings needs from the server besides."""
+
+    workspace_diagnostics: WorkspaceDiagnostics
+    shutting_down: bool
+
+    @property
+    def protocol(self) -> Any: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def client_pulls_diagnostics(self) -> bool: ...
+
+    def log_error(self, message: str, exc: BaseException | None = None) -> None: ...
+
+    def log_message(self, message: str, kind: types.MessageType = ...) -> None: ...
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
+
+
 class WorkspaceDiagnostics:
     """The gate's findings per folder, cached, turned into workspace diagnostic reports."""
 
-    def __init__(self, server: HandrailServer) -> None:
+    def __init__(self, server: WorkspaceHost) -> None:
         self.server = server
         self._cache: dict[FolderState, tuple[tuple[int, int], float, list[Finding]]] = {}
         self.saves = 0
@@ -158,7 +195,7 @@ class ClosedFileDiagnostics:
     workspace diagnostics. One round at a time; a request for another while one runs makes
     one more round after it (saves in a burst cost at most two gate runs)."""
 
-    def __init__(self, server: HandrailServer) -> None:
+    def __init__(self, server: ClosedFilesHost) -> None:
         self.server = server
         self._published: dict[str, str] = {}
         """URI -> digest of the diagnostics pushed for it (not open when pushed)."""

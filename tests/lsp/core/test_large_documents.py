@@ -21,7 +21,8 @@ from typing import Any
 from lsp_client import HANG_GUARD_S
 from pygls.io_ import StdinAsyncReader
 
-from handrail.lsp.server import HandrailServer, _PushbackReader, _read_message, create_server
+from handrail.lsp.server import HandrailServer, create_server
+from handrail.lsp.transport import PushbackReader, read_message
 from handrail.workspace import Workspace
 
 LINE = "x = f(1)  # note\n"
@@ -55,12 +56,12 @@ class _Stdin:
     def __init__(self, server: HandrailServer) -> None:
         self.server = server
         read, self._write = os.pipe()
-        self.reader = _PushbackReader(StdinAsyncReader(os.fdopen(read, "rb")))
+        self.reader = PushbackReader(StdinAsyncReader(os.fdopen(read, "rb")))
 
     async def send(self, body: bytes) -> None:
         writer = threading.Thread(target=_write_all, args=(self._write, body))
         writer.start()
-        assert await _read_message(self.reader, self.server.protocol, len(body))
+        assert await read_message(self.reader, self.server.protocol, len(body))
         writer.join(HANG_GUARD_S)
 
     async def notify(self, method: str, params: dict[str, Any]) -> None:
@@ -136,7 +137,7 @@ async def test_a_document_over_the_limit_is_held_once_and_kept_in_step(
     assert document is not None and document.over_limit
     # The store holds the text alone: no list of lines, no second copy in an analysis.
     assert not document.holds_lines
-    assert server.diagnostics._analyses[uri].text == ""
+    assert server.analyses._analyses[uri].text == ""
     # Held: the text once (plus small change). Peak: the message as bytes and as text, then
     # as text and the parsed string, never three at once.
     assert held < 1.2 * size

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from lsp_client import HANG_GUARD_S
 from lsprotocol import types
 
-from handrail.lsp import diagnostics as diagnostics_module
-from handrail.lsp.diagnostics import InsertionHint, shift_hints
+from handrail.lsp import analysis_cache as analysis_module
 from handrail.lsp.documents import AppliedChange
+from handrail.lsp.insertion_hints import InsertionHint, shift_hints
 from handrail.lsp.server import create_server
 from handrail.lsp.settings import Settings, parse_settings
 from handrail.workspace import Workspace
@@ -115,20 +115,20 @@ def test_a_failing_analysis_drops_only_its_own_findings(
     server = create_server()
     out = _Capture()
     server.protocol.set_writer(out)
-    server.add_folder(workspace.root.as_uri())
+    server.registry.add(workspace.root.as_uri())
     good_uri = (workspace.root / "good.py").as_uri()
     bad_uri = (workspace.root / "bad.py").as_uri()
     text = "# handrail:begin abcdef.1\nx = 1\n# handrail:end abcdef.1\n"
-    real = diagnostics_module.analyze_text
+    real = analysis_module.analyze_text
 
     def flaky(uri: str, *args: Any, **kwargs: Any) -> Any:
         if uri == bad_uri:
             raise RuntimeError("engine exploded")
         return real(uri, *args, **kwargs)
 
-    monkeypatch.setattr(diagnostics_module, "analyze_text", flaky)
-    bad = server.diagnostics.analyze(bad_uri, 1, text)
-    good = server.diagnostics.analyze(good_uri, 1, text)
+    monkeypatch.setattr(analysis_module, "analyze_text", flaky)
+    bad = server.analyses.analyze(bad_uri, 1, text)
+    good = server.analyses.analyze(good_uri, 1, text)
     assert bad.findings == []
     assert sorted(f.code for f in good.findings) == ["HR300", "HR306"]
     logged = [m for m in read_messages(out.data) if m.get("method") == "window/logMessage"]
@@ -184,7 +184,7 @@ async def test_reanalyze_open_documents_reloads_after_a_command_wrote_a_task(
     server = create_server()
     out = _Capture()
     server.protocol.set_writer(out)
-    server.add_folder(workspace.root.as_uri())
+    server.registry.add(workspace.root.as_uri())
     uri = (workspace.root / "a.py").as_uri()
     server.documents.open(
         uri, "python", 3, "# handrail:begin abcdef.1\nx = 1\n# handrail:end abcdef.1\n"
@@ -245,12 +245,12 @@ async def test_a_result_for_an_older_version_is_never_published(
     server = create_server()
     out = _Capture()
     server.protocol.set_writer(out)
-    server.add_folder(workspace.root.as_uri())
+    server.registry.add(workspace.root.as_uri())
     uri = (workspace.tasks_dir / "abcdef.toml").as_uri()
     text = 'id = "abcdef"\nspec = "Parse a header line. Keep it fast."\ncontext = []\n'
     server.documents.open(uri, "toml", 1, text)
     started, release = threading.Event(), threading.Event()
-    real = diagnostics_module.analyze_text
+    real = analysis_module.analyze_text
 
     def slow(uri: str, version: int | None, *args: Any, **kwargs: Any) -> Any:
         if version == 1:
@@ -258,7 +258,7 @@ async def test_a_result_for_an_older_version_is_never_published(
             release.wait(HANG_GUARD_S)  # version 1 finishes only after version 2 has arrived
         return real(uri, version, *args, **kwargs)
 
-    monkeypatch.setattr(diagnostics_module, "analyze_text", slow)
+    monkeypatch.setattr(analysis_module, "analyze_text", slow)
     server.diagnostics.schedule(uri, 0)
     first = server.diagnostics._pending[uri]
     # Version 1 is being analysed (in the worker thread: a task file) when version 2 arrives.

@@ -1,11 +1,13 @@
 """The editor features of the language server, one module each, over the engine's results.
 
-`register_all` registers each module's handlers; a module that fails to register is logged
-and left out, so the others (and diagnostics) keep working.
+`register_all` registers each module's handlers, the lifecycle (`lifecycle`: initialize,
+document sync, shutdown...) first; a module that fails to register is logged and left out, so
+the others keep working.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -15,31 +17,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("handrail.lsp")
 
 
-def register_all(server: HandrailServer) -> None:
-    from handrail.lsp.features import (
-        code_actions,
-        code_lens,
-        commands,
-        context_paths,
-        generate,
-        hover,
-        inlay_hints,
-        trust_commands,
-        verification,
-    )
+FEATURES = (
+    "lifecycle",
+    "commands",
+    "verification",
+    "code_actions",
+    "code_lens",
+    "hover",
+    "inlay_hints",
+    "context_paths",
+    "generate",
+    "trust_commands",
+)
+"""The feature modules, in registration order: the lifecycle first."""
 
-    for module in (
-        commands,
-        verification,
-        code_actions,
-        code_lens,
-        hover,
-        inlay_hints,
-        context_paths,
-        generate,
-        trust_commands,
-    ):
+
+def register_all(server: HandrailServer) -> None:
+    """Import and register every feature module, each on its own: one that fails to import
+    or register is logged and left out."""
+    for name in FEATURES:
         try:
+            module = importlib.import_module(f"handrail.lsp.features.{name}")
             module.register(server)
         except Exception:
-            log.exception("Handrail feature %s could not be registered", module.__name__)
+            log.exception("Handrail feature %s could not be registered", name)

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import logging
 import weakref
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from handrail.lsp.features.common import first_words, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis
-from handrail.review.blame import BlameBlock
+
+if TYPE_CHECKING:
+    # The engine (pydantic models, the ledger) is imported after `initialize` is answered,
+    # with the first request that needs it (issue 17).
+    from handrail.review.blame import BlameBlock
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from handrail.blocks.comments import comment_styles_for
-from handrail.blocks.markers import ProblemKind
 from handrail.lsp.features.commands import DISMISS_INSERTION, MARK_SELECTION, NOTE
 from handrail.lsp.features.common import (
     current_analysis,
@@ -35,8 +33,12 @@ from handrail.tasks.context_array import (
     remove_context_entries,
     replace_context_entry,
 )
-from handrail.tasks.model import LoadedTask
 from handrail.text_changes import TextChange, changed_region
+
+if TYPE_CHECKING:
+    # The engine (pydantic models, the ledger) is imported after `initialize` is answered,
+    # with the first request that needs it (issue 17).
+    from handrail.tasks.model import LoadedTask
 
 MAX_TASK_ACTIONS = 3
 """Tasks offered by name when marking or generating (newest first), so that with "for a new
@@ -47,12 +49,6 @@ GENERATE_KIND = f"{types.CodeActionKind.Refactor.value}.handrail.generate"
 """Under "refactor" so editors list it with the other actions that rewrite code at the cursor."""
 NOTE_KIND = f"{types.CodeActionKind.QuickFix.value}.handrail.note"
 """Under "quickfix" so an editor lists the notes next to the finding they are about."""
-_UNBALANCED = {
-    ProblemKind.UNCLOSED,
-    ProblemKind.UNOPENED,
-    ProblemKind.NESTED,
-    ProblemKind.MISMATCHED,
-}
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
@@ -68,11 +64,20 @@ def _newest_first(tasks: Iterable[LoadedTask]) -> list[LoadedTask]:
 
 def _markable(analysis: DocumentAnalysis, start_line: int, end_line: int) -> bool:
     """Whether wrapping these lines can succeed (checked again, exactly, by the command)."""
+    from handrail.blocks.comments import comment_styles_for
+    from handrail.blocks.markers import ProblemKind
+
     source = analysis.source
     if source is None or analysis.rel is None or not comment_styles_for(analysis.rel):
         return False
     parsed = source.parsed
-    if any(p.kind in _UNBALANCED for p in parsed.problems):
+    unbalanced = {
+        ProblemKind.UNCLOSED,
+        ProblemKind.UNOPENED,
+        ProblemKind.NESTED,
+        ProblemKind.MISMATCHED,
+    }
+    if any(p.kind in unbalanced for p in parsed.problems):
         return False
     if any(start_line <= p.line <= end_line for p in parsed.problems):
         return False

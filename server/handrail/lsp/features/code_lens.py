@@ -10,18 +10,22 @@ the first line of each block still in the file (`handrail.lsp.features.accepted`
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from handrail.findings import Finding
-from handrail.ledger.evidence import BlockEvidence, status_summary
-from handrail.ledger.states import STATE_ORDER, state_of
 from handrail.lsp.features.accepted import accepted_lenses
 from handrail.lsp.features.commands import EXPLAIN, RECORD_TRACE
 from handrail.lsp.features.common import first_words, lsp_range
 from handrail.lsp.features.verification import verify_lens_command
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, classify
+
+if TYPE_CHECKING:
+    # The engine (pydantic models, the ledger) is imported after `initialize` is answered,
+    # with the first request that needs it (issue 17).
+    from handrail.ledger.evidence import BlockEvidence
 
 
 def _actions(evidence: BlockEvidence | None, block_id: str, uri: str) -> list[types.Command]:
@@ -55,6 +59,8 @@ def _actions(evidence: BlockEvidence | None, block_id: str, uri: str) -> list[ty
 
 def block_state_words(findings: list[Finding], block_id: str) -> str:
     """The block's states from its findings, most urgent first; "verified" when none."""
+    from handrail.ledger.states import STATE_ORDER, state_of
+
     states: list[str] = []
     for finding in findings:
         if finding.data.get("block_id") != block_id:
@@ -94,6 +100,8 @@ def code_lenses(server: HandrailServer, params: types.CodeLensParams) -> list[ty
 
 def _lenses(server: HandrailServer, analysis: DocumentAnalysis) -> list[types.CodeLens]:
     assert analysis.source is not None and analysis.folder is not None
+    from handrail.ledger.evidence import status_summary
+
     tasks = analysis.folder.snapshot.tasks.tasks
     lenses: list[types.CodeLens] = []
     for block in analysis.source.parsed.blocks:

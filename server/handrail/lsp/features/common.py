@@ -69,7 +69,7 @@ async def current_analysis(server: HandrailServer, uri: str) -> DocumentAnalysis
     Only a task file's analysis counts tokens (its context); when its cached analysis is
     stale the new one is made in the analysis thread pool, as diagnostics are.
     """
-    if server.diagnostics.cached(uri) is None:
+    if server.analyses.cached(uri) is None:
         folder, rel = server.locate(uri)
         if folder is not None and classify(rel) == "task":
             loop = asyncio.get_running_loop()

@@ -8,31 +8,37 @@ snapshot is reloaded, so a repeated hover costs a dictionary lookup.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import shlex
 import weakref
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from handrail.analysis import context_report
-from handrail.ledger.evidence import (
-    BlockEvidence,
-    lines_summary,
-    probe_summary,
-    run_result_for_block,
-    status_summary,
-)
-from handrail.ledger.records import VerificationRun
 from handrail.lsp.features.accepted import accepted_in
 from handrail.lsp.features.common import current_analysis, engine_position, lsp_range
 from handrail.lsp.server import HandrailServer
 from handrail.lsp.state import DocumentAnalysis, FolderState
-from handrail.tasks.model import TASK_ID_PATTERN, LoadedTask
 from handrail.wording import plural
+
+if TYPE_CHECKING:
+    # The engine (pydantic models, the ledger) is imported after `initialize` is answered,
+    # with the first request that needs it (issue 17).
+    from handrail.ledger.evidence import BlockEvidence
+    from handrail.ledger.records import VerificationRun
+    from handrail.tasks.model import LoadedTask
 
 MAX_RUNS_SHOWN = 5
 MAX_TESTS_SHOWN = 5
-_TASK_WORD = re.compile(rf"(?<![A-Za-z0-9]){TASK_ID_PATTERN}(?![A-Za-z0-9])")
+
+
+@functools.cache
+def _task_word() -> re.Pattern[str]:
+    from handrail.tasks.model import TASK_ID_PATTERN
+
+    return re.compile(rf"(?<![A-Za-z0-9]){TASK_ID_PATTERN}(?![A-Za-z0-9])")
+
 
 _summaries: weakref.WeakKeyDictionary[FolderState, dict[tuple[int, str], str]] = (
     weakref.WeakKeyDictionary()
@@ -50,6 +56,8 @@ async def context_summary(server: HandrailServer, folder: FolderState, task: Loa
     key = (folder.generation, task.task.id)
     found = cache.get(key)
     if found is None:
+        from handrail.analysis import context_report
+
         loop = asyncio.get_running_loop()
         report = await loop.run_in_executor(
             server.diagnostics.executor, context_report, folder.snapshot, task
@@ -65,6 +73,8 @@ async def context_summary(server: HandrailServer, folder: FolderState, task: Loa
 
 
 def _run_line(run: VerificationRun, block_id: str, current_hash: str) -> str:
+    from handrail.ledger.evidence import run_result_for_block
+
     when = run.finished_at.strftime("%Y-%m-%d %H:%M UTC")
     outcome = run_result_for_block(run, block_id)
     content = "this content" if run.blocks.get(block_id) == current_hash else "earlier content"
@@ -72,6 +82,8 @@ def _run_line(run: VerificationRun, block_id: str, current_hash: str) -> str:
 
 
 def _evidence_lines(evidence: BlockEvidence) -> list[str]:
+    from handrail.ledger.evidence import lines_summary, probe_summary
+
     lines = ["**Verification history:**"]
     runs = evidence.runs[:MAX_RUNS_SHOWN]
     lines += [_run_line(r, evidence.block_id, evidence.content_hash) for r in runs]
@@ -114,6 +126,8 @@ async def _block_hover(
     block = source.parsed.block_at(line)
     if block is None or line not in (block.begin_line, block.end_line):
         return None
+    from handrail.ledger.evidence import status_summary
+
     evidence = source.evidence.get(block.id)
     status = status_summary(evidence) if evidence is not None else "not checked"
     parts = [f"**Generated block {block.id}** · {status}", ""]
@@ -148,7 +162,7 @@ async def _task_hover(
     if folder is None or not 1 <= line <= len(analysis.lines):
         return None
     text = analysis.lines[line - 1]
-    for match in _TASK_WORD.finditer(text):
+    for match in _task_word().finditer(text):
         if not match.start() < column <= match.end() + 1:
             continue
         task_id = match.group(0)

@@ -368,11 +368,7 @@ def summary(report: VerifyReport, target: Target, probed: ProbeReport | None = N
 def _request_future(server: HandrailServer) -> Future[Any] | None:
     """The future pygls keeps for the executeCommand request being handled (cancelled by
     ``$/cancelRequest``); None when the handler is not called for a request."""
-    protocol = server.protocol
-    msg_id = protocol.msg_id
-    if msg_id is None:
-        return None
-    return protocol._request_futures.get(msg_id)
+    return server.protocol.current_request_future()
 
 
 async def _refresh(server: HandrailServer, folder: FolderState) -> None:
