@@ -97,8 +97,8 @@ def check(
     # while the check runs (issue 17). They are frozen: collections skip them.
     gc.disable()
     try:
-        from handrail.check import run_check
         from handrail.codes import DOCS_DIR
+        from handrail.gate.run import run_check
         from handrail.report import CheckSummary, render
         from handrail.review.gate_log import source_from_env
         from handrail.review.reviews import approvers_from

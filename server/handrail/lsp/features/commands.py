@@ -897,7 +897,7 @@ async def note(server: HandrailServer, *args: Any) -> dict[str, Any]:
 
 async def check(server: HandrailServer, *args: Any) -> dict[str, Any]:
     """``handrail check`` over the folder (or one path in it): findings as JSON."""
-    from handrail.check import run_check
+    from handrail.gate.run import run_check
     from handrail.ledger.states import block_states
     from handrail.workspace import PathEscapesWorkspace
 
