@@ -15,8 +15,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-import click
-
 from handrail.findings import Finding, Severity
 from handrail.report import CheckSummary, code_url, ordered, severity_counts, summary_sentence
 
@@ -55,6 +53,8 @@ def render_text(findings: Sequence[Finding], summary: CheckSummary, *, color: bo
     ) -> str:
         if not color:
             return text
+        import click  # only for colour: `handrail check` runs without click (issue 17)
+
         return click.style(
             text, fg=fg, bold=bold or None, dim=dim or None, underline=underline or None
         )
