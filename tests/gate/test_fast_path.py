@@ -4,6 +4,7 @@ torn records, a plain folder, a Hypothesis-built tree), and the early git calls 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from handrail import files
 from handrail.blocks.mark import wrap_lines
 from handrail.blocks.markers import parse_blocks
 from handrail.cli.entry import main as entry_main
-from handrail.ledger.records import BlockMarked
+from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
@@ -131,6 +132,41 @@ def _committed(root: Path) -> None:
     (root / "src" / "words.py").unlink()  # tracked, deleted from disk
 
 
+def _verified_block(root: Path) -> None:
+    """A block with a passing run recorded: the gate's clean path (HR301 where unmeasured)."""
+    init_repo(root, {"src/words.py": WORDS})
+    task = _task(root)
+    _marked(root, "src/words.py", task, 1)
+    text = (root / "src" / "words.py").read_text()
+    block = parse_blocks(text, "src/words.py").blocks[0]
+    started = dt.datetime.now(dt.UTC)
+    Ledger(Workspace.at(root)).append(
+        VerificationRun.create(
+            task_id=task,
+            started_at=started,
+            finished_at=started,
+            command=["python", "-m", "pytest", "-q"],
+            exit_code=0,
+            passed=True,
+            timed_out=False,
+            blocks={block.id: block.content_hash},
+            output_tail="1 passed",
+            first_attempt=[block.id],
+            author="Ada",
+        )
+    )
+
+
+def _context_problems(root: Path) -> None:
+    """A task whose context names a missing file and holds a secret (the context check)."""
+    files = {"src/words.py": WORDS, "src/gone.py": "x = 1\n"}
+    init_repo(root, {**files, "src/keys.py": 'AWS = "AKIAIOSFODNN7EXAMPLE"\n'})
+    context = ["--context", "src/keys.py", "--context", "src/gone.py"]
+    result = run(root, "task", "new", SPEC, *context, "--json")
+    assert result.exit_code in (0, 1), result.output
+    (root / "src" / "gone.py").unlink()
+
+
 def _plain_folder(root: Path) -> None:
     """No git: the walk lists the files (and no early git call may start)."""
     _unverified_block(root)
@@ -147,6 +183,8 @@ WORKSPACES: dict[str, Callable[[Path], None]] = {
     "ignored_and_untracked": _ignored_and_untracked,
     "committed_then_deleted": _committed,
     "plain_folder": _plain_folder,
+    "verified_block": _verified_block,
+    "context_problems": _context_problems,
 }
 
 ARGS = [
