@@ -315,3 +315,22 @@ def test_a_check_in_its_own_process_matches_click(fmt: str, tmp_path: Path) -> N
         slow.stderr.decode(),
     )
     assert fast.returncode == 1 and b"HR309" in fast.stdout
+
+
+@pytest.mark.parametrize("program", [_FAST, _CLICK])
+def test_a_reader_that_goes_away_gets_no_traceback(program: str, tmp_path: Path) -> None:
+    """`handrail check | head -1`: as click, a closed pipe ends the run quietly (exit 1, which
+    the findings here give too, whichever comes first)."""
+    root = tmp_path / "repo"
+    _forged_ledger(root)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", program, "check"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1
+    assert "Traceback" not in err and "Exception ignored" not in err
