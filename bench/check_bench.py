@@ -149,14 +149,18 @@ def main() -> int:
     compileall.compile_dir(Path(package.__file__).parent, quiet=1)
     # Warm the OS page cache and Handrail's token cache once, as a developer's second run would.
     subprocess.run([handrail, "check", str(ws.root)], cwd=ws.root, stdout=subprocess.DEVNULL)
-    # Both versions start the same way, as the console script does (`handrail.cli.main`; a
-    # newer console script names a module an older version lacks). `-P`: the tree is a copy
-    # of the standard library, which must not shadow the real one from the current folder.
+    # Both versions start as their console script does: `handrail.cli.entry` (which runs the
+    # common `check` without click), or `handrail.cli.main` in a version older than it.
+    # `-P`: the tree is a copy of the standard library, which must not shadow the real one
+    # from the current folder.
     launcher = [
         sys.executable,
         "-P",
         "-c",
-        "import sys; from handrail.cli.main import main; sys.exit(main())",
+        "import sys\n"
+        "try:\n    from handrail.cli.entry import main\n"
+        "except ImportError:\n    from handrail.cli.main import main\n"
+        "sys.exit(main())",
     ]
     # The machine may be shared: the floor and the subject alternate, best of each.
     commands = {

@@ -15,6 +15,7 @@ Symlinks are listed as entries, as git lists them; a check that reads a file res
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import posixpath
@@ -85,7 +86,7 @@ def files_mentioning(ws: Workspace, needle: str) -> set[str] | None:
     """
     if not _may_be_in_git(ws.root):
         return None
-    args = ["grep", "-l", "-z", "-I", "-F", "--untracked", "--no-textconv", "-e", needle]
+    args = _grep_args(needle)
     proc = None
     try:
         proc = _start_git(ws.root, args)
@@ -102,6 +103,62 @@ def files_mentioning(ws: Workspace, needle: str) -> set[str] | None:
         log.debug("git grep exited %s: %s", proc.returncode, err.decode(errors="replace"))
         return None
     return set(_split_z(out))
+
+
+def _grep_args(needle: str) -> list[str]:
+    return ["grep", "-l", "-z", "-I", "-F", "--untracked", "--no-textconv", "-e", needle]
+
+
+def _listing_args(under: str) -> tuple[list[str], list[str]]:
+    """The two `git ls-files` of `_git_list`: tracked files, and the untracked not ignored."""
+    pathspec = ["--", under] if under else []
+    return (
+        ["ls-files", "-z", *pathspec],
+        ["ls-files", "-z", "--others", "--exclude-standard", *pathspec],
+    )
+
+
+# -- git calls started early -------------------------------------------------------------------
+
+# (folder, git arguments) -> the git process started for that exact call before it was made.
+_EARLY: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
+
+
+def start_early(ws: Workspace, needle: str) -> None:
+    """Start now the git calls of `list_files(ws)` and `files_mentioning(ws, needle)`.
+
+    `handrail check` calls this before it imports the engine, so git lists and searches the
+    tree while Python imports (issue 17). Each process is handed to the call with exactly
+    the same folder and arguments, once; the call then reads it as if it had started it.
+    Processes no call took are killed when the interpreter exits.
+    """
+    if not _may_be_in_git(ws.root):
+        return
+    tracked, others = _listing_args("")
+    if not _EARLY:
+        atexit.register(discard_early)
+    for args in (tracked, others, _grep_args(needle)):
+        key = (str(ws.root), tuple(args))
+        if key in _EARLY:
+            continue
+        try:
+            _EARLY[key] = _spawn_git(ws.root, args)
+        except _GitFailed:
+            return  # the calls themselves will say what is wrong
+
+
+def early_calls_waiting() -> int:
+    """How many git processes `start_early` started that no call has taken yet."""
+    return len(_EARLY)
+
+
+def discard_early() -> None:
+    """Kill and reap the early git processes no call took (their answer may be stale later)."""
+    while _EARLY:
+        _, proc = _EARLY.popitem()
+        if proc.returncode is None:
+            _kill(proc)
+        proc.communicate()
 
 
 # -- scope -----------------------------------------------------------------------------------
@@ -159,6 +216,13 @@ def _run_git(cwd: Path, args: list[str], *, timeout: float | None = None) -> byt
 
 
 def _start_git(cwd: Path, args: list[str]) -> subprocess.Popen[bytes]:
+    early = _EARLY.pop((str(cwd), tuple(args)), None)
+    if early is not None:
+        return early
+    return _spawn_git(cwd, args)
+
+
+def _spawn_git(cwd: Path, args: list[str]) -> subprocess.Popen[bytes]:
     program = git_program()
     if program is None:
         raise _GitFailed("git is not installed (or not on PATH)")
@@ -209,16 +273,14 @@ def _git_list(root: Path, under: str) -> list[str] | None:
     that no ignore rule excludes. While the second one scans the work tree, the tracked
     paths are checked against one listing of each of their folders.
     """
-    pathspec = ["--", under] if under else []
+    tracked_args, others_args = _listing_args(under)
     try:
-        tracked_proc = _start_git(root, ["ls-files", "-z", *pathspec])
+        tracked_proc = _start_git(root, tracked_args)
     except _GitFailed as exc:
         log.debug("no git listing: %s", exc)
         return None
     try:
-        others_proc = _start_git(
-            root, ["ls-files", "-z", "--others", "--exclude-standard", *pathspec]
-        )
+        others_proc = _start_git(root, others_args)
     except _GitFailed as exc:
         _kill(tracked_proc)
         tracked_proc.communicate()

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from shop_project import PRICING, PY, PYTEST, TESTS, write_shop
 
-from handrail.check import run_check
 from handrail.cli.verify_cmd import LiveProgress
 from handrail.findings import Finding
+from handrail.gate.run import run_check
 from handrail.ledger.records import BlockMarked, VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.review.stats import block_stats

@@ -21,7 +21,6 @@ from probe_helpers import (
     write_project,
 )
 
-from handrail.check import run_check
 from handrail.cli.main import cli
 from handrail.evidence.probe import (
     ProbeResult,
@@ -31,6 +30,7 @@ from handrail.evidence.probe import (
     probe_block,
 )
 from handrail.findings import Finding, Severity
+from handrail.gate.run import run_check
 from handrail.ledger.records import MutantDismissed, ProbeRun
 from handrail.ledger.store import Ledger
 from handrail.verify.probe_run import probe

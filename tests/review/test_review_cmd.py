@@ -23,7 +23,7 @@ from review_helpers import (
     verify,
 )
 
-from handrail.check import run_check
+from handrail.gate.run import run_check
 from handrail.ledger.records import Review
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace

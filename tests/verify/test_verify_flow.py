@@ -14,9 +14,9 @@ from click.testing import CliRunner, Result
 from verify_helpers import OTHER_TASK, PY, PYTEST_COMMAND, TASK, block_file, write_task
 
 from handrail import process as runner_mod
-from handrail.check import run_check
 from handrail.cli.main import cli
 from handrail.findings import Finding
+from handrail.gate.run import run_check
 from handrail.ledger.records import VerificationRun
 from handrail.ledger.store import Ledger
 from handrail.verify import trust as trust_mod

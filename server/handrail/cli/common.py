@@ -9,44 +9,13 @@ from typing import NoReturn
 
 import click
 
-from handrail.findings import Finding, has_errors
-from handrail.workspace import Workspace
-
-# Exit codes follow ruff and pre-commit: 0 clean, 1 when a finding has severity error (or an
-# action was refused because of one), 2 for a usage or configuration error.
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-class Context:
-    """The workspace a command works in: `--root`, else found from a path the command names
-    (like ruff finds its configuration from the file), else from the current folder."""
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-        self._ws: Workspace | None = Workspace.at(root) if root else None
-
-    @property
-    def ws(self) -> Workspace:
-        if self._ws is None:
-            self._ws = Workspace.find(Path.cwd())
-        return self._ws
-
-    def absolute(self, path: Path) -> Path:
-        """`path` made absolute: against the current folder when it exists there, else against
-        `--root` (so `handrail --root repo mark src/a.py ...` works from anywhere)."""
-        if path.is_absolute():
-            return path
-        here = Path.cwd() / path
-        if here.exists() or self.root is None:
-            return here
-        return self.root.resolve() / path
-
-    def use_path(self, path: Path) -> Workspace:
-        """Settle the workspace from `path` unless `--root` named one."""
-        if self._ws is None:
-            self._ws = Workspace.find(self.absolute(path))
-        return self._ws
-
+# Re-exported: the click-free part every command shares (`handrail check` runs without click).
+from handrail.cli.base import EXIT_FINDINGS as EXIT_FINDINGS
+from handrail.cli.base import EXIT_OK as EXIT_OK
+from handrail.cli.base import EXIT_USAGE as EXIT_USAGE
+from handrail.cli.base import Context as Context
+from handrail.cli.base import exit_for as exit_for
+from handrail.findings import Finding
 
 pass_ctx = click.make_pass_decorator(Context)
 
@@ -85,10 +54,6 @@ def echo_findings(findings: Sequence[Finding], *, err: bool = False) -> None:
         colour = {"error": "red", "warning": "yellow"}.get(f.severity.value, "cyan")
         severity = click.style(f.severity.value, fg=colour)
         click.echo(f"{f.path}:{f.line}:{f.column}: {severity} {f.code} {f.message}", err=err)
-
-
-def exit_for(findings: Sequence[Finding]) -> int:
-    return EXIT_FINDINGS if has_errors(list(findings)) else EXIT_OK
 
 
 def write_output(text: str, output: Path | None, *, what: str | None = None) -> None:

@@ -37,7 +37,7 @@ def context_check(ctx: Context, task_ids: tuple[str, ...], as_json: bool) -> Non
     Prints each entry with its tokens and status, the total against the budget and, when over,
     which entries to drop.
     """
-    from handrail.check import task_context_reports
+    from handrail.gate.run import task_context_reports
 
     ws, workflow, tasks = tasks_named(ctx, task_ids)
     reports = task_context_reports(ws, workflow, tasks)

@@ -2,8 +2,10 @@
 
 Editors start `handrail lsp` (or `handrail lsp --stdio`) at every launch, and the server never
 uses the command-line parser: that exact command goes straight to the server, without
-importing click (about 35 ms, a tenth of the time to `initialize`; issue 17). Everything
-else, `handrail lsp --help` included, goes through `handrail.cli.main`.
+importing click (about 35 ms, a tenth of the time to `initialize`; issue 17). Git hooks and
+CI run `handrail check` on every commit: its common command lines (`cli.check_core`) run
+without click too. Everything else, `handrail lsp --help` and `handrail check --help`
+included, goes through `handrail.cli.main`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
     if args in _SERVER_ARGS:
         return serve()
+    if args[:1] == ["check"]:
+        from handrail.cli.check_core import run_common
+        from handrail.gate.early import start_gate_git
+
+        code = run_common(args[1:], prepare=start_gate_git)
+        if code is not None:
+            return code
     from handrail.cli.main import main as cli_main
 
     # `argv` as given: with None click reads sys.argv itself (and expands globs on Windows).

@@ -32,8 +32,8 @@ def prompt(ctx: Context, task_id: str, into: str | None, as_json: bool) -> None:
     Refused (exit 1, with the findings) while the spec or the context fails an error check.
     """
     from handrail.blocks.mark import MarkError
-    from handrail.check import task_context_reports
     from handrail.cli.generate_cmd import _split_into
+    from handrail.gate.run import task_context_reports
     from handrail.generate.handoff import insertion_of
     from handrail.marking.write import prepare_target
     from handrail.prompt import build_prompt_pack

@@ -49,8 +49,8 @@ def task_new(
 
     Nothing is written when the spec is refused (exit 1).
     """
-    from handrail.check import task_context_reports
     from handrail.context.entries import EntryError, parse_entry
+    from handrail.gate.run import task_context_reports
     from handrail.tasks.files import create_task
     from handrail.workflow.load import load_workflow
 
@@ -243,8 +243,8 @@ def task_edit(
     A refused spec writes nothing (exit 1). Blocks generated under the old spec are
     re-opened (HR314) until verified and explained again.
     """
-    from handrail.check import task_context_reports
     from handrail.context.entries import EntryError, parse_entry
+    from handrail.gate.run import task_context_reports
     from handrail.tasks.files import edit_task
     from handrail.tasks.model import TaskFileError
 

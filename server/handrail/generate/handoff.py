@@ -77,7 +77,7 @@ def generate_code(
     endpoint fails, refuses, or answers without code.
     `target_rel` picks the language among several code blocks.
     """
-    from handrail.check import task_context_reports
+    from handrail.gate.run import task_context_reports
     from handrail.prompt import build_prompt_pack
 
     (report,) = task_context_reports(ws, workflow, [loaded_task])

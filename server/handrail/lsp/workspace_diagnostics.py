@@ -116,7 +116,7 @@ class WorkspaceDiagnostics:
 
     def findings(self, folder: FolderState) -> list[Finding]:
         """The gate's findings for `folder` (cached; run in a worker thread)."""
-        from handrail.check import run_check
+        from handrail.gate.run import run_check
 
         key = (folder.generation, self.saves)
         cached = self._cache.get(folder)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-import click
-
 from handrail.findings import Finding, Severity
 from handrail.report.summary import (
     CheckSummary,
@@ -61,6 +59,8 @@ def render_text(findings: Sequence[Finding], summary: CheckSummary, *, color: bo
     ) -> str:
         if not color:
             return text
+        import click  # only for colour: `handrail check` runs without click (issue 17)
+
         return click.style(
             text, fg=fg, bold=bold or None, dim=dim or None, underline=underline or None
         )

@@ -552,7 +552,7 @@ _TASK_CAPS = ("HR101", "HR200", "HR201", "HR202")
 def collect_agenda(ws: Workspace, *, today: dt.date) -> Agenda:
     """The agenda of `ws` now: its ledger, its gate notes, and a check of its work tree."""
     from handrail.analysis import Snapshot
-    from handrail.check import run_check
+    from handrail.gate.run import run_check
     from handrail.ledger.risk import tier_for
     from handrail.review._tree import files_with_blocks
     from handrail.review.doc import DocError, check_doc

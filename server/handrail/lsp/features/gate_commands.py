@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 async def check(server: HandrailServer, *args: Any) -> CheckResult:
     """``handrail check`` over the folder (or one path in it): findings as JSON."""
-    from handrail.check import run_check
+    from handrail.gate.run import run_check
     from handrail.ledger.states import block_states
     from handrail.workspace import PathEscapesWorkspace
 
