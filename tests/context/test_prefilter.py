@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import handrail.context.secrets as secrets_mod
-from handrail.context._prefilter import LineIndex, fold, required_literals
+from handrail.context._prefilter import (
+    LineIndex,
+    _direct,
+    combinable,
+    combine,
+    fold,
+    required_literals,
+)
 
 VALUES = [
     AWS_KEY,
@@ -141,3 +148,58 @@ def test_regex_lines_cover_every_match(lines: list[str]) -> None:
         index = LineIndex(lines)
         expected = {i for i, line in enumerate(index.stripped) if pattern.search(line)}
         assert expected <= index.lines_for(pattern), source
+
+
+# Expressions searched over the whole text (`_direct`) or in one combined expression: every
+# line on which one matches by itself must be among the lines found, whatever the
+# assertions next to the line break.
+DIRECT_SOURCES = [
+    r"ab[0-9]{2}",
+    r"(abx|aby)_\d",
+    r"\bab-\d+",
+    r"(?:\s|=|^)AB[0-9]+(?:\s|$)",
+    r"ab\d(?!\w)",
+    r"ab\d(?!\s)",
+    r"(?<!\s)ab\d",
+    r"\Aab\d",
+    r"ab\d\Z",
+    r"ab[^x]*\d",
+    r"ab\s*\d",
+]
+
+
+@given(st.lists(st.text(alphabet="ab12AB_- \tx=", max_size=12), max_size=8))
+def test_direct_search_lines_cover_every_match(lines: list[str]) -> None:
+    index = LineIndex(lines)
+    for source in DIRECT_SOURCES:
+        pattern = re.compile(source)
+        expected = {i for i, line in enumerate(index.stripped) if pattern.search(line)}
+        assert expected <= index.lines_for(pattern), source
+
+
+@given(st.lists(st.text(alphabet="AB12KSIC_- \tx=", max_size=12), max_size=8))
+def test_combined_lines_cover_every_match(lines: list[str]) -> None:
+    sources = [r"AB[0-9]{2}", r"(?:ABI|ASI)[0-9]", r"KS\d(?!\w)", r"(A1|B2)C", r"\AB1", r"C\s*\d"]
+    patterns = [re.compile(s) for s in sources]
+    members = [p for p in patterns if combinable(p)]
+    assert len(members) >= 3
+    combined = combine(members)
+    assert combined is not None
+    index = LineIndex(lines)
+    found = index.lines_for_any(combined)
+    for pattern in members:
+        expected = {i for i, line in enumerate(index.stripped) if pattern.search(line)}
+        assert expected <= found, pattern.pattern
+
+
+def test_line_break_sensitive_expressions_are_not_searched_whole() -> None:
+    # A negative assertion the newline defeats, or the string's own start or end: the
+    # whole-text search could miss a line, so these keep the literal path.
+    assert _direct(r"ab\d(?!\s)", 0) is None
+    assert _direct(r"(?<!\s)ab\d", 0) is None
+    assert _direct(r"\Aab\d", 0) is None
+    assert _direct(r"ab\d\Z", 0) is None
+    assert _direct(r"ab\d(?!\w)", 0) is not None
+    assert _direct(r"(?i)ab\d", re.IGNORECASE) is None
+    assert not combinable(re.compile(r"\AB1"))
+    assert not combinable(re.compile(r"[MNO]x"))  # a class start: slow when combined

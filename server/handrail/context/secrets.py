@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from handrail.context._prefilter import LineIndex, required_literals
+from handrail.context._prefilter import LineIndex, combinable, combine, required_literals
 from handrail.context.cache import ContextCache, shared_cache
 from handrail.context.resolve import split_lines, text_digest
 
@@ -252,7 +252,13 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
     index = LineIndex(lines)
     plan = _plan_for(tuple(get_plugins()))
     plugins = plan.plugins
-    lines_of = {pattern: index.lines_for(pattern) for pattern in plan.search_order}
+    lines_of: dict[re.Pattern[str], set[int]] = {}
+    if plan.combined is not None:
+        found_any = index.lines_for_any(plan.combined)
+        lines_of = dict.fromkeys(plan.combined_members, found_any)
+    for pattern in plan.search_order:
+        if pattern not in lines_of:
+            lines_of[pattern] = index.lines_for(pattern)
     tests = plan.tests_for(filename)
     wanted: dict[int, list[int]] = {}
     for number, found in enumerate(plan.patterns):
@@ -308,6 +314,11 @@ class _Plan:
             {p for found in self.patterns if found is not None for p in found},
             key=_literal_length,
         )
+        # Detectors starting with a capital or a digit ("AKIA", "SK", "BEGIN RSA") searched in
+        # one pass of one expression; the lines it finds are a candidate set for each of them.
+        members = [p for p in self.search_order if combinable(p)]
+        self.combined = combine(members) if len(members) > 1 else None
+        self.combined_members = tuple(members) if self.combined is not None else ()
         self._tests: dict[object, list[Callable[[str], bool] | None]] = {}
 
     def tests_for(self, filename: str) -> list[Callable[[str], bool] | None]:
