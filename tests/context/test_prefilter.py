@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ctxdata import ANTHROPIC_KEY, AWS_KEY, GITHUB_TOKEN, OPENAI_PROJECT_KEY, PEM
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import handrail.context.secrets as secrets_mod
@@ -203,3 +203,43 @@ def test_line_break_sensitive_expressions_are_not_searched_whole() -> None:
     assert _direct(r"(?i)ab\d", re.IGNORECASE) is None
     assert not combinable(re.compile(r"\AB1"))
     assert not combinable(re.compile(r"[MNO]x"))  # a class start: slow when combined
+
+
+INI_LINES = st.sampled_from(
+    ["", "  ", "# c", "; c", "[db]", " [db] ", "[]", "key = value", "password: hunter2hunter2",
+     "  indented = x", "[x", "x]", "\ufeff[db]", "=", "import os"]
+)  # fmt: skip
+
+
+@given(st.lists(INI_LINES, max_size=8), st.sampled_from(["\n", "\r\n", "\r"]))
+@example(["; c", "", "[db]", "key = value"], "\n")
+@example(["# c", " [db] ", "password: hunter2hunter2"], "\r")
+def test_ini_reading_skipped_only_where_configparser_fails(body: list[str], ending: str) -> None:
+    from detect_secrets.transformers import get_transformed_file
+
+    text = ending.join(body)
+    for name in ("a.ini", "a.py", "a.yaml", "a.txt"):
+        ours = secrets_mod._transformed(secrets_mod._NamedText(text, name))
+        theirs = get_transformed_file(secrets_mod._NamedText(text, name))  # type: ignore[arg-type]
+        assert ours == theirs, (name, text)
+
+
+@given(
+    st.text(alphabet="apiAPI_kKeEyYsSwWoOrRdD\u212a\u017f\u0131\u0130=:'\" ", max_size=30),
+    st.sampled_from(["a.py", "a.go", "a.yaml", "a.cpp", "a.m", "a.txt"]),
+)
+def test_keyword_shortcut_never_hides_a_report(line: str, filename: str) -> None:
+    # The shortcut (a denylist word in the folded line) must hold wherever the detector's
+    # own expressions report something.
+    from detect_secrets.plugins import keyword
+    from detect_secrets.util.filetype import determine_file_type
+
+    table = keyword.REGEX_BY_FILETYPE.get(
+        determine_file_type(filename), keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP
+    )
+    words = secrets_mod._keyword_words(table)
+    assert words is not None
+    for candidate in (line, f"password = '{line}'", f'api_{line}key = "xyz{line}"'):
+        reported = next(keyword.KeywordDetector().analyze_string(candidate, table), None)
+        if reported is not None:
+            assert any(word in fold(candidate) for word in words), candidate

@@ -72,6 +72,43 @@ def _required(source: str, flags: int) -> Literals | None:
 _Found = tuple[frozenset[str], bool] | None
 
 
+@functools.lru_cache(maxsize=512)
+def _all_required(source: str, flags: int) -> tuple[Literals, ...]:
+    """Every requirement found along the expression's top-level sequence, most telling
+    first: each holds for every match, so the lines meeting all of them are candidates."""
+    try:
+        parsed = _parser.parse(source, flags)
+    except Exception:
+        return ()
+    icase = bool(parsed.state.flags & re.IGNORECASE)
+    found: list[tuple[frozenset[str], bool]] = []
+    _collect(list(parsed), icase, found)
+    usable = {f for f in found if f[0] and min(len(s) for s in f[0]) >= _MIN_LITERAL}
+    return tuple(
+        sorted(usable, key=lambda f: (-min(len(s) for s in f[0]), len(f[0]), sorted(f[0])))
+    )
+
+
+def _collect(items: Sequence[Any], icase: bool, out: list[tuple[frozenset[str], bool]]) -> None:
+    run: list[str] = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL" and not (icase and not chr(arg).isascii()):
+            run.append(fold(chr(arg)) if icase else chr(arg))
+            continue
+        if run:
+            out.append((frozenset({"".join(run)}), icase))
+            run = []
+        if name == "SUBPATTERN" and not (arg[1] | arg[2]) & re.IGNORECASE:
+            _collect(list(arg[3]), icase, out)
+            continue
+        node = _node(name, arg, icase) if name != "LITERAL" else None
+        if node is not None:
+            out.append(node)
+    if run:
+        out.append((frozenset({"".join(run)}), icase))
+
+
 def _better(a: _Found, b: _Found) -> _Found:
     if a is None:
         return b
@@ -245,6 +282,10 @@ def _shared_literals(branches: list[list[Any]], icase: bool) -> _Found:
     return frozenset(chosen), icase
 
 
+# Candidate lines beyond which an expression's other requirements are searched too.
+_INTERSECT_ABOVE = 32
+_INTERSECTED = 3
+
 _PARTS: dict[tuple[str, bool], tuple[str, bool]] = {}
 """A literal -> a shorter one, searched before it, whose lines include its lines (or itself,
 when none was: then it is searched without looking for one again)."""
@@ -293,15 +334,26 @@ class LineIndex:
         elif literals is None:
             found = self._regex_lines(_searchable(pattern))
         else:
-            # Detectors repeat whole sets too (the keyword detector's ten expressions).
-            found = self._set_lines.get(literals)
-            if found is None:
-                strings, folded = literals
-                found = set()
-                for literal in strings:
-                    found |= self._lines_with(literal, folded)
-                self._set_lines[literals] = found
+            found = self._lines_of_set(literals)
+            if len(found) > _INTERSECT_ABOVE:
+                # `cl` is on 6,000 lines of 4 MB of code, `cl` and one of key|pwd|pass|token
+                # on a handful: the other requirements cost a pass each (or nothing, when
+                # another detector searched them), the candidates ~5 us each.
+                for other in _all_required(pattern.pattern, pattern.flags)[:_INTERSECTED]:
+                    if other != literals:
+                        found = found & self._lines_of_set(other)
         self._pattern_lines[key] = found
+        return found
+
+    def _lines_of_set(self, literals: Literals) -> set[int]:
+        # Detectors repeat whole sets too (the keyword detector's ten expressions).
+        found = self._set_lines.get(literals)
+        if found is None:
+            strings, folded = literals
+            found = set()
+            for literal in strings:
+                found |= self._lines_with(literal, folded)
+            self._set_lines[literals] = found
         return found
 
     def lines_for_any(self, combined: re.Pattern[str]) -> set[int]:
