@@ -15,6 +15,9 @@ an agent's edit of 20 files on disk reported in one `didChangeWatchedFiles`: the
 20 HR308 hints are published; and a burst of 5,000 events (a checkout) against the time the
 server then takes to answer a request (it must skip the burst, not stall).
 
+`--unique-ids` gives the 100,000-line file's blocks a task of their own: by default both files
+use task abcdef's ids, so the 10,000-line file's 50 ids are duplicates (HR305 on every edit).
+
 `--starts N` times start-up only (issue 17): N sessions of Handrail and of the bare server,
 alternating, best of each: `initialize` answered, and start to first diagnostics of a small file.
 `--lenses N`: the median of N code lens, hover and code action requests on an unchanged
@@ -44,17 +47,17 @@ from pygls.lsp.client import LanguageClient
 TASK = 'id = "abcdef"\nspec = "Parse a header line. Keep it fast."\ncontext = []\n'
 
 
-def make_file(lines: int, blocks: int) -> str:
-    """`lines` lines of Python with `blocks` evenly spread generated blocks."""
+def make_file(lines: int, blocks: int, task: str = "abcdef") -> str:
+    """`lines` lines of Python with `blocks` evenly spread generated blocks of `task`."""
     out: list[str] = []
     every = lines // blocks
     n = 0
     for i in range(lines):
         if i % every == 0 and n < blocks and i + 10 < lines:
             n += 1
-            out.append(f"# handrail:begin abcdef.{n}")
+            out.append(f"# handrail:begin {task}.{n}")
         elif i % every == 9 and n > 0 and out[-9].startswith("# handrail:begin"):
-            out.append(f"# handrail:end abcdef.{n}")
+            out.append(f"# handrail:end {task}.{n}")
         else:
             out.append(f"value_{i} = compute({i}, 'text')  # some ordinary code")
     return "\n".join(out) + "\n"
@@ -212,12 +215,20 @@ def bare_server() -> None:
     server.start_io()
 
 
-async def run(edits: int) -> None:
-    files = {"ten_k.py": make_file(10_000, 50), "hundred_k.py": make_file(100_000, 500)}
+async def run(edits: int, unique_ids: bool = False) -> None:
+    """Both files in one workspace. By default both use task abcdef's ids, so the 10k file's
+    50 ids are also in the 100k file (HR305 on each, on every edit); `unique_ids` gives the
+    100k file a task of its own, as in a workspace without duplicate ids."""
+    other = "bcdefg" if unique_ids else "abcdef"
+    files = {"ten_k.py": make_file(10_000, 50), "hundred_k.py": make_file(100_000, 500, other)}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / ".handrail" / "tasks").mkdir(parents=True)
         (root / ".handrail" / "tasks" / "abcdef.toml").write_text(TASK)
+        if unique_ids:
+            (root / ".handrail" / "tasks" / "bcdefg.toml").write_text(
+                TASK.replace("abcdef", "bcdefg")
+            )
         for name, text in files.items():
             (root / name).write_text(text)
         handrail = await session(
@@ -602,6 +613,11 @@ def main() -> None:
     parser.add_argument(
         "--lenses", type=int, metavar="N", help="median of N lens/hover requests at 100k lines"
     )
+    parser.add_argument(
+        "--unique-ids",
+        action="store_true",
+        help="the 100k file's blocks of another task (by default they share the 10k file's ids)",
+    )
     args = parser.parse_args()
     if args.bare_server:
         bare_server()
@@ -616,7 +632,7 @@ def main() -> None:
     elif args.disk:
         asyncio.run(disk(2000, 20, 5000))
     else:
-        asyncio.run(run(args.edits))
+        asyncio.run(run(args.edits, args.unique_ids))
 
 
 if __name__ == "__main__":
