@@ -17,6 +17,7 @@ from handrail.context._prefilter import (
     fold,
     required_literals,
 )
+from handrail.context.resolve import split_lines
 
 VALUES = [
     AWS_KEY,
@@ -243,3 +244,16 @@ def test_keyword_shortcut_never_hides_a_report(line: str, filename: str) -> None
         reported = next(keyword.KeywordDetector().analyze_string(candidate, table), None)
         if reported is not None:
             assert any(word in fold(candidate) for word in words), candidate
+
+
+@given(st.text(alphabet="ab \t\n\x0b\x0c\x1c\x85\u2028", max_size=30))
+def test_lines_split_on_lf_are_split_lines(text: str) -> None:
+    # Without CR the fast path splits on LF and restores each line's ending on demand.
+    if not text:
+        return
+    lines = secrets_mod._EndedLines(text)
+    expected = split_lines(text)
+    assert len(lines) == len(expected)
+    assert lines[0 : len(lines)] == expected
+    assert [lines[i] for i in range(len(lines))] == expected
+    assert lines[-1] == expected[-1]
