@@ -15,6 +15,8 @@ an agent's edit of 20 files on disk reported in one `didChangeWatchedFiles`: the
 20 HR308 hints are published; and a burst of 5,000 events (a checkout) against the time the
 server then takes to answer a request (it must skip the burst, not stall).
 
+`--rounds R` edits only the 10,000-line file (the other on disk), Handrail and the bare server
+alternating for R rounds, and prints each session's median.
 `--unique-ids` gives the 100,000-line file's blocks a task of their own: by default both files
 use task abcdef's ids, so the 10,000-line file's 50 ids are duplicates (HR305 on every edit).
 
@@ -248,6 +250,43 @@ async def run(edits: int, unique_ids: bool = False) -> None:
             print(f"{label:38} {value * unit:10.1f} {other * unit:10.1f} {ratio:7.2f}")
         else:
             print(f"{label:38} {value * unit:10.1f} {'-':>10} {'-':>7}")
+
+
+async def edit_rounds(edits: int, rounds: int, unique_ids: bool) -> None:
+    """Edits of the 10,000-line file only (the 100,000-line file on disk, not opened), Handrail
+    and the bare server alternating for `rounds` rounds: the median of each session."""
+    other = "bcdefg" if unique_ids else "abcdef"
+    text = make_file(10_000, 50)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / ".handrail" / "tasks").mkdir(parents=True)
+        (root / ".handrail" / "tasks" / "abcdef.toml").write_text(TASK)
+        if unique_ids:
+            (root / ".handrail" / "tasks" / "bcdefg.toml").write_text(
+                TASK.replace("abcdef", "bcdefg")
+            )
+        (root / "ten_k.py").write_text(text)
+        (root / "hundred_k.py").write_text(make_file(100_000, 500, other))
+        files = {"ten_k.py": text}
+        ours: list[float] = []
+        bare: list[float] = []
+        for _ in range(rounds):
+            for command, into in (
+                ([sys.executable, "-m", "handrail", "lsp"], ours),
+                ([sys.executable, __file__, "--bare-server"], bare),
+            ):
+                result = await session(command, root, files, edits, requests=False)
+                value = result["ten_k.py:median_ms"]
+                assert isinstance(value, float)
+                into.append(value)
+    print(
+        f"10k-line file, {edits} edits, {rounds} rounds alternating "
+        f"({'unique ids' if unique_ids else 'its 50 ids also in the 100k file'}); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print("handrail medians: " + ", ".join(f"{v:.1f}" for v in ours) + " ms")
+    print("bare medians:     " + ", ".join(f"{v:.1f}" for v in bare) + " ms")
+    print(f"best of each: {min(ours):.1f} / {min(bare):.1f} ms = {min(ours) / min(bare):.2f}x")
 
 
 async def _start_once(command: list[str], root: Path, text: str) -> tuple[float, float]:
@@ -614,6 +653,12 @@ def main() -> None:
         "--lenses", type=int, metavar="N", help="median of N lens/hover requests at 100k lines"
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="R",
+        help="edits of the 10k file only, Handrail and the bare server alternating R rounds",
+    )
+    parser.add_argument(
         "--unique-ids",
         action="store_true",
         help="the 100k file's blocks of another task (by default they share the 10k file's ids)",
@@ -623,6 +668,8 @@ def main() -> None:
         bare_server()
     elif args.starts:
         asyncio.run(starts(args.starts))
+    elif args.rounds:
+        asyncio.run(edit_rounds(args.edits, args.rounds, args.unique_ids))
     elif args.lenses:
         asyncio.run(lenses(args.lenses))
     elif args.memory:
