@@ -15,6 +15,11 @@ an agent's edit of 20 files on disk reported in one `didChangeWatchedFiles`: the
 20 HR308 hints are published; and a burst of 5,000 events (a checkout) against the time the
 server then takes to answer a request (it must skip the burst, not stall).
 
+`--rounds R` edits only the 10,000-line file (the other on disk), Handrail and the bare server
+alternating for R rounds, and prints each session's median.
+`--unique-ids` gives the 100,000-line file's blocks a task of their own: by default both files
+use task abcdef's ids, so the 10,000-line file's 50 ids are duplicates (HR305 on every edit).
+
 `--starts N` times start-up only (issue 17): N sessions of Handrail and of the bare server,
 alternating, best of each: `initialize` answered, and start to first diagnostics of a small file.
 `--lenses N`: the median of N code lens, hover and code action requests on an unchanged
@@ -44,17 +49,17 @@ from pygls.lsp.client import LanguageClient
 TASK = 'id = "abcdef"\nspec = "Parse a header line. Keep it fast."\ncontext = []\n'
 
 
-def make_file(lines: int, blocks: int) -> str:
-    """`lines` lines of Python with `blocks` evenly spread generated blocks."""
+def make_file(lines: int, blocks: int, task: str = "abcdef") -> str:
+    """`lines` lines of Python with `blocks` evenly spread generated blocks of `task`."""
     out: list[str] = []
     every = lines // blocks
     n = 0
     for i in range(lines):
         if i % every == 0 and n < blocks and i + 10 < lines:
             n += 1
-            out.append(f"# handrail:begin abcdef.{n}")
+            out.append(f"# handrail:begin {task}.{n}")
         elif i % every == 9 and n > 0 and out[-9].startswith("# handrail:begin"):
-            out.append(f"# handrail:end abcdef.{n}")
+            out.append(f"# handrail:end {task}.{n}")
         else:
             out.append(f"value_{i} = compute({i}, 'text')  # some ordinary code")
     return "\n".join(out) + "\n"
@@ -212,12 +217,20 @@ def bare_server() -> None:
     server.start_io()
 
 
-async def run(edits: int) -> None:
-    files = {"ten_k.py": make_file(10_000, 50), "hundred_k.py": make_file(100_000, 500)}
+async def run(edits: int, unique_ids: bool = False) -> None:
+    """Both files in one workspace. By default both use task abcdef's ids, so the 10k file's
+    50 ids are also in the 100k file (HR305 on each, on every edit); `unique_ids` gives the
+    100k file a task of its own, as in a workspace without duplicate ids."""
+    other = "bcdefg" if unique_ids else "abcdef"
+    files = {"ten_k.py": make_file(10_000, 50), "hundred_k.py": make_file(100_000, 500, other)}
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         (root / ".handrail" / "tasks").mkdir(parents=True)
         (root / ".handrail" / "tasks" / "abcdef.toml").write_text(TASK)
+        if unique_ids:
+            (root / ".handrail" / "tasks" / "bcdefg.toml").write_text(
+                TASK.replace("abcdef", "bcdefg")
+            )
         for name, text in files.items():
             (root / name).write_text(text)
         handrail = await session(
@@ -237,6 +250,43 @@ async def run(edits: int) -> None:
             print(f"{label:38} {value * unit:10.1f} {other * unit:10.1f} {ratio:7.2f}")
         else:
             print(f"{label:38} {value * unit:10.1f} {'-':>10} {'-':>7}")
+
+
+async def edit_rounds(edits: int, rounds: int, unique_ids: bool) -> None:
+    """Edits of the 10,000-line file only (the 100,000-line file on disk, not opened), Handrail
+    and the bare server alternating for `rounds` rounds: the median of each session."""
+    other = "bcdefg" if unique_ids else "abcdef"
+    text = make_file(10_000, 50)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / ".handrail" / "tasks").mkdir(parents=True)
+        (root / ".handrail" / "tasks" / "abcdef.toml").write_text(TASK)
+        if unique_ids:
+            (root / ".handrail" / "tasks" / "bcdefg.toml").write_text(
+                TASK.replace("abcdef", "bcdefg")
+            )
+        (root / "ten_k.py").write_text(text)
+        (root / "hundred_k.py").write_text(make_file(100_000, 500, other))
+        files = {"ten_k.py": text}
+        ours: list[float] = []
+        bare: list[float] = []
+        for _ in range(rounds):
+            for command, into in (
+                ([sys.executable, "-m", "handrail", "lsp"], ours),
+                ([sys.executable, __file__, "--bare-server"], bare),
+            ):
+                result = await session(command, root, files, edits, requests=False)
+                value = result["ten_k.py:median_ms"]
+                assert isinstance(value, float)
+                into.append(value)
+    print(
+        f"10k-line file, {edits} edits, {rounds} rounds alternating "
+        f"({'unique ids' if unique_ids else 'its 50 ids also in the 100k file'}); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print("handrail medians: " + ", ".join(f"{v:.1f}" for v in ours) + " ms")
+    print("bare medians:     " + ", ".join(f"{v:.1f}" for v in bare) + " ms")
+    print(f"best of each: {min(ours):.1f} / {min(bare):.1f} ms = {min(ours) / min(bare):.2f}x")
 
 
 async def _start_once(command: list[str], root: Path, text: str) -> tuple[float, float]:
@@ -602,11 +652,24 @@ def main() -> None:
     parser.add_argument(
         "--lenses", type=int, metavar="N", help="median of N lens/hover requests at 100k lines"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="R",
+        help="edits of the 10k file only, Handrail and the bare server alternating R rounds",
+    )
+    parser.add_argument(
+        "--unique-ids",
+        action="store_true",
+        help="the 100k file's blocks of another task (by default they share the 10k file's ids)",
+    )
     args = parser.parse_args()
     if args.bare_server:
         bare_server()
     elif args.starts:
         asyncio.run(starts(args.starts))
+    elif args.rounds:
+        asyncio.run(edit_rounds(args.edits, args.rounds, args.unique_ids))
     elif args.lenses:
         asyncio.run(lenses(args.lenses))
     elif args.memory:
@@ -616,7 +679,7 @@ def main() -> None:
     elif args.disk:
         asyncio.run(disk(2000, 20, 5000))
     else:
-        asyncio.run(run(args.edits))
+        asyncio.run(run(args.edits, args.unique_ids))
 
 
 if __name__ == "__main__":

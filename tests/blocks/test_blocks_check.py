@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handrail.blocks.check import (
     check_blocks,
@@ -280,3 +282,56 @@ def test_code_pages_exist(code: str) -> None:
         "## Configuration",
     ):
         assert heading in text
+
+
+class _ListTaken:
+    """The ids in use as a list, each suggestion `next_block_number` over all of them."""
+
+    def __init__(self, taken: list[str]) -> None:
+        self.ids = list(taken)
+
+    def add(self, block_id: str) -> None:
+        self.ids.append(block_id)
+
+    def next_id(self, task_id: str) -> str:
+        from handrail.blocks.mark import next_block_number
+
+        block_id = f"{task_id}.{next_block_number(task_id, self.ids)}"
+        self.ids.append(block_id)
+        return block_id
+
+
+@given(
+    st.lists(st.sampled_from(["abcdef", "zzzzzz"]), min_size=1, max_size=6),
+    st.lists(st.sampled_from(["abcdef.3", "abcdef.9", "zzzzzz.2", "bad", "abcdef.x"]), max_size=5),
+)
+def test_suggested_ids_are_next_block_number_over_the_ids_in_use(
+    tasks: list[str], taken: list[str]
+) -> None:
+    # The highest number per task, worked out once per check, must suggest what
+    # `next_block_number` over every id in use (earlier suggestions included) suggests.
+    import handrail.blocks.check as check_mod
+
+    blocks = [
+        f"# handrail:begin {t}.{n}\nx = {n}\n# handrail:end {t}.{n}\n"
+        for n, t in enumerate(tasks, 1)
+    ]
+    # Each block used by another file as well, and the last one twice more in this file.
+    text = "".join(blocks) + blocks[-1] * 2
+    parsed = parse_blocks(text, "a.py")
+    elsewhere = {b.id: [("other.py", 1)] for b in parsed.blocks}
+
+    def run() -> list[Finding]:
+        return check_blocks(
+            parsed, path="a.py", workflow=WF, known_tasks=None, elsewhere=elsewhere, taken=taken
+        )
+
+    fast = run()
+    real = check_mod._Taken
+    check_mod._Taken = _ListTaken  # type: ignore[assignment,misc]
+    try:
+        reference = run()
+    finally:
+        check_mod._Taken = real  # type: ignore[misc]
+    assert fast == reference
+    assert any("suggested_id" in f.data for f in fast)

@@ -277,6 +277,31 @@ def test_split_lines_is_lossless(text: str) -> None:
     assert all(line for line in lines)
 
 
+@given(st.text(alphabet="ab\r\n", max_size=40))
+def test_count_lines_agrees_with_split_lines(text: str) -> None:
+    assert resolve_mod.count_lines(text) == len(split_lines(text))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"plain\n",
+        "caf\u00e9 \u2603 \U0001f600\n".encode(),
+        b"\xef\xbb\xbfwith a BOM\n",
+        b"\xef\xbb\xbf",
+    ],
+)
+def test_digest_of_the_bytes_read_is_the_digest_of_the_text(
+    workspace: Workspace, data: bytes
+) -> None:
+    # The token and scan caches are keyed by `text_digest(text)`; the read takes it from the
+    # bytes, which must give the same key (BOM or not), or every cached count is lost.
+    write(workspace, "f.txt", data)
+    got = ok(workspace, "f.txt")
+    assert got.digest == resolve_mod.text_digest(got.text)
+
+
 # -- the read memo and the folder cache --------------------------------------------------------
 
 

@@ -40,6 +40,17 @@ VALUES = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG9m",
     "hunter2hunter2",
+    # Each of the remaining detectors detect-secrets enables by default: Discord,
+    "M" + "TIzNDU2Nzg5MDEyMzQ1Njc4" + "." + "AbCdEf" + "." + "AbCdEfGhIjKlMnOpQrStUvWxYz0",
+    "0123456789abcdef0123456789abcdef" + "-us12",  # Mailchimp
+    "AccountKey=" + "AbCd" * 22,  # Azure storage
+    "pypi-AgEIcHlwaS5vcmc" + "AbCdEfGhIj" * 7,  # PyPI
+    "sk-" + "AbCdEfGhIjKlMnOpQrSt" + "T3BlbkFJ" + "AbCdEfGhIjKlMnOpQrSt",  # OpenAI (legacy)
+    "Zx9Qw3Er5Ty7Ui1Op3As5Df7Gh9Jk1Lz3Xc5Vb7Nm2Pq",  # IBM Cloud IAM (44, not sequential)
+    "//registry.npmjs.org/:_authToken=" + "npm_Zx9Qw3Er5Ty7Ui1Op3As5Df7Gh9Jk1Lz3Xc5",  # .npmrc
+    "0123456789abcdef" * 3,  # IBM COS HMAC (48 hex)
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN EC PRIVATE KEY-----",
 ]
 SHAPES = [
     '{k} = "{v}"',
@@ -53,8 +64,28 @@ SHAPES = [
     'char {k}[] = "{v}";',
     "url = 'https://user:{v}@example.com/x'",
     '{k} = "{v}"  # pragma: allowlist secret',
+    # Hard cases: a keyword and its value on two lines, trailing whitespace, non-ASCII text
+    # around the value (the case-folding path), an allowlist comment on the line before.
+    '{k} = (\n    "{v}"\n)',
+    "{k}:\n  {v}",
+    '{k} = "{v}"   \t',
+    '# contrase\u00f1a \u00fc\u00df\n{k} = "{v}"  # \u00e9t\u00e9',
+    "# pragma: allowlist nextline secret\n{k} = '{v}'",
 ]
-KEYS = ["password", "api_key", "secret", "token", "db_pass", "x", "AWS_SECRET_ACCESS_KEY"]
+KEYS = [
+    "password",
+    "api_key",
+    "secret",
+    "token",
+    "db_pass",
+    "x",
+    "AWS_SECRET_ACCESS_KEY",
+    "ibm_cloud_iam_key",
+    "cloudant_password",
+    "softlayer_api_key",
+    "ibm_cos_hmac_secret_access_key",
+    "PA\u017f\u017fWORD",
+]
 NAMES = ["conf.py", "main.go", "app.js", "conf.yaml", "setup.cfg", "x.env", "m.cpp", "notes.txt"]
 # Clean code: modules that talk about keys, tokens, passwords, hashes and URLs.
 CLEAN = [
@@ -88,6 +119,10 @@ def known_secret_files() -> list[tuple[str, str]]:
     # An INI file with sections, read by detect-secrets' config transformer.
     ini = "[db]\n" + "".join(f"{k} = {v}\n" for k, v in zip(KEYS, VALUES, strict=False))
     files.append(("service.ini", ini))
+    # The same secrets with CRLF and CR line endings (the split-on-LF path must not apply).
+    name, text = files[0]
+    files.append(("crlf_" + name, text.replace("\n", "\r\n")))
+    files.append(("cr_" + name, text.replace("\n", "\r")))
     return files
 
 
@@ -127,3 +162,17 @@ def test_clean_code_matches_detect_secrets(tmp_path: Path) -> None:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8", newline="")
         assert ours(text, name) == detect_secrets_own(path), name
+
+
+def test_the_corpus_exercises_every_detector() -> None:
+    # Each detector Handrail enables must find something in the corpus, or the comparison
+    # above says nothing about it.
+    from detect_secrets.settings import get_plugins
+
+    with secrets_mod._scan_lock:
+        secrets_mod._configure()
+        wanted = {str(plugin.secret_type) for plugin in get_plugins()}
+    found: set[str] = set()
+    for name, text in known_secret_files():
+        found |= {kind for kind, _line in ours(text, name)}
+    assert wanted - found == set()

@@ -237,7 +237,7 @@ def test_failed_download_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def offline(name: str) -> tiktoken.Encoding:
         raise ConnectionError("Failed to resolve 'openaipublic.blob.core.windows.net'")
 
-    monkeypatch.setattr(tokens_mod.tiktoken, "get_encoding", offline)
+    monkeypatch.setattr(tiktoken, "get_encoding", offline)
     c = counter(tmp_path, encoding="o200k_base", fallback="cl100k_base")
     assert c.count("hello world") == 2
     assert c.encoding_used == "cl100k_base"
@@ -301,3 +301,29 @@ def test_parsed_encoding_is_kept_and_reused(
     enc = load_encoding("cl100k_base").main
     assert parses == [1]
     assert enc.encode_ordinary(SAMPLES[1]) == stock_cl100k.encode_ordinary(SAMPLES[1])
+
+
+def test_a_check_served_from_the_disk_cache_never_imports_tiktoken(tmp_path: Path) -> None:
+    # The next CLI run on unchanged files: every count from the disk cache, so tiktoken (and
+    # its encoding) is never loaded. A new interpreter, so nothing was imported before.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from handrail.context.cache import ContextCache\n"
+        "from handrail.context.tokens import TokenCounter\n"
+        "c = TokenCounter(cache=ContextCache(Path(sys.argv[1])))\n"
+        "print(c.count('hello world'), 'tiktoken' in sys.modules)\n"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "cache")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert first.stdout.split() == ["2", "True"]  # counted: the encoding was loaded
+    again = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "cache")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert again.stdout.split() == ["2", "False"]

@@ -185,3 +185,29 @@ def test_an_unchanged_block_is_found_wherever_it_moved(before: list[str], after:
     state, lines, _detail = locate(record, [line_hash(line) for line in file_lines])
     assert state in ("accepted", "moved")
     assert [file_lines[n - 1] for n in lines] == content
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "", "c  "]), max_size=12),
+    st.lists(st.sampled_from(["a", "b", "", "c"]), min_size=1, max_size=4),
+    st.integers(min_value=1, max_value=14),
+)
+def test_the_in_place_shortcut_agrees_with_locate(
+    file_lines: list[str], content: list[str], begin: int
+) -> None:
+    # accepted_blocks hashes only a block's own lines when they stand where they were
+    # accepted; whenever it answers, it must answer what the full search does.
+    from handrail.review.blame import _in_place
+
+    record = Accepted(
+        at=T0,
+        block_id="abcdef.1",
+        content_hash="sha256:x",
+        path="a.py",
+        begin_line=begin,
+        end_line=begin + len(content) - 1,
+        line_hashes=[line_hash(line) for line in content],
+    )
+    placed = _in_place(record, file_lines)
+    if placed is not None:
+        assert placed == locate(record, [line_hash(line) for line in file_lines])

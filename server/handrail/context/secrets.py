@@ -26,9 +26,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, overload
 
-from handrail.context._prefilter import LineIndex, required_literals
+from handrail.context._prefilter import LineIndex, combinable, combine, fold, required_literals
 from handrail.context.cache import ContextCache, shared_cache
 from handrail.context.resolve import split_lines, text_digest
 
@@ -158,7 +158,10 @@ def _raw_hits(text: str, filename: str, *, reference: bool = False) -> Iterator[
     # `NamedIO` is a nominal class there, but any text stream with a `name` does (cast).
     # The same two passes as detect-secrets' own scan_file: the structure-aware reading
     # first (YAML, INI), then the eager one only when the first found nothing.
-    lines = get_transformed_file(cast(Any, _NamedText(text, filename))) or split_lines(text)
+    read = get_transformed_file if reference else _transformed
+    lines: Sequence[str] = read(cast(Any, _NamedText(text, filename))) or (
+        split_lines(text) if reference or "\r" in text or not text else _EndedLines(text)
+    )
     found = False
     for hit in scan_lines(lines, filename):
         found = True
@@ -170,7 +173,81 @@ def _raw_hits(text: str, filename: str, *, reference: bool = False) -> Iterator[
         yield from scan_lines(eager, filename)
 
 
-def _reference_lines(lines: list[str], filename: str) -> Iterator[tuple[str, int]]:
+def _transformed(file: Any) -> list[str] | None:
+    """detect-secrets' `get_transformed_file` (not eager), without its doomed INI parse.
+
+    Its INI reader is tried on every file whatever its name, and `configparser` fails
+    (MissingSectionHeaderError, or no section at all) unless the first line that is neither
+    blank nor a comment is a `[section]` header: that one line says so, for ~0.1 ms of
+    parser set-up saved on every file of code.
+    """
+    from detect_secrets.transformers import get_transformers
+    from detect_secrets.transformers.config import ConfigFileTransformer
+    from detect_secrets.transformers.exceptions import ParsingError
+
+    transformer: Any
+    for transformer in get_transformers():
+        if transformer.is_eager or not transformer.should_parse_file(file.name):
+            continue
+        if type(transformer) is ConfigFileTransformer and not _may_have_section(file):
+            continue
+        try:
+            return cast("list[str] | None", transformer.parse_file(file))
+        except ParsingError:
+            pass
+        finally:
+            file.seek(0)
+    return None
+
+
+def _may_have_section(file: io.StringIO) -> bool:
+    """False when `configparser` would find no section header before its first option."""
+    try:
+        for line in file:  # the lines configparser reads (universal newlines, kept)
+            value = line.strip()
+            # configparser's default full-line comment prefixes
+            if value and not value.startswith(("#", ";")):
+                return value.startswith("[")
+        return False
+    finally:
+        file.seek(0)
+
+
+class _EndedLines(Sequence[str]):
+    """`split_lines` of a text without CR, made only for the few lines a snippet shows.
+
+    Splitting 4 MB of code into lines that keep their endings (a regular expression) took
+    a tenth of the scan; `str.split` on LF is ~8 times faster, and only the lines around a
+    candidate need their ending back (detect-secrets' code snippets).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.parts = text.split("\n")
+        if text.endswith("\n"):
+            self.parts.pop()  # the empty string after the last line ending: no line
+        self._last_ended = text.endswith("\n")
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def _line(self, index: int) -> str:
+        part = self.parts[index]
+        ended = self._last_ended or index % len(self.parts) != len(self.parts) - 1
+        return part + "\n" if ended else part
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._line(i) for i in range(*index.indices(len(self.parts)))]
+        return self._line(index)
+
+
+def _reference_lines(lines: Sequence[str], filename: str) -> Iterator[tuple[str, int]]:
     from detect_secrets.core.scan import _process_line_based_plugins
 
     for secret in _process_line_based_plugins(list(enumerate(lines, start=1)), filename):
@@ -223,7 +300,19 @@ def _line_test(plugin: Any, filename: str) -> Callable[[str], bool] | None:
         table = keyword.REGEX_BY_FILETYPE.get(
             determine_file_type(filename), keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP
         )
-        return lambda line: _reports(plugin.analyze_string(line, denylist_regex_to_group=table))
+        words = _keyword_words(table)
+        if words is None:
+            return lambda line: _reports(plugin.analyze_string(line, denylist_regex_to_group=table))
+
+        def keyword_test(line: str) -> bool:
+            # ~2 us of `in` on the folded line before ~25 us of the table's expressions:
+            # most lines with "key" in code have no api_key, password or secret.
+            folded = fold(line)
+            return any(word in folded for word in words) and _reports(
+                plugin.analyze_string(line, denylist_regex_to_group=table)
+            )
+
+        return keyword_test
     if (
         isinstance(plugin, HighEntropyStringsPlugin)
         and kind.analyze_line is HighEntropyStringsPlugin.analyze_line
@@ -237,11 +326,44 @@ def _line_test(plugin: Any, filename: str) -> Callable[[str], bool] | None:
     return None
 
 
+_DENYLIST_ENTRY = re.compile(r"[a-z\u00f1]+(?:_\?[a-z\u00f1]+)*")
+
+
+def _keyword_words(table: dict[re.Pattern[str], int]) -> tuple[str, ...] | None:
+    """The words, folded, one of which is in every line the keyword detector reports on.
+
+    Each of its expressions contains its whole denylist alternation (`api_?key|...|secret`),
+    so a match contains a denylist word; `fold` maps every character that the expressions'
+    IGNORECASE equates with one of the words' letters onto it. None (no shortcut) when an
+    upgrade of detect-secrets breaks that.
+    """
+    from detect_secrets.plugins import keyword
+
+    denylist = tuple(keyword.DENYLIST)
+    alternation = "|".join(denylist)
+    if not all(alternation in pattern.pattern for pattern in table):
+        return None
+    words: list[str] = []
+    for entry in denylist:
+        if not _DENYLIST_ENTRY.fullmatch(entry):
+            return None
+        # "api_?key" -> "apikey", "api_key"
+        variants = [""]
+        for i, part in enumerate(entry.split("_?")):
+            variants = (
+                [v + part for v in variants]
+                if i == 0
+                else [v + sep + part for v in variants for sep in ("", "_")]
+            )
+        words.extend(variants)
+    return tuple(dict.fromkeys(words))
+
+
 def _reports(found: Iterator[str]) -> bool:
     return next(found, None) is not None
 
 
-def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, int]]:
+def _prefiltered_lines(lines: Sequence[str], filename: str) -> Iterator[tuple[str, int]]:
     """detect-secrets' `_process_line_based_plugins`, run only where a plugin reports."""
     from detect_secrets.core.scan import _is_filtered_out, _scan_line
     from detect_secrets.settings import get_plugins
@@ -249,10 +371,17 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
 
     if not lines:
         return
-    index = LineIndex(lines)
+    # A line's trailing whitespace, its ending included, is stripped: the parts will do.
+    index = LineIndex(lines.parts if isinstance(lines, _EndedLines) else lines)
     plan = _plan_for(tuple(get_plugins()))
     plugins = plan.plugins
-    lines_of = {pattern: index.lines_for(pattern) for pattern in plan.search_order}
+    lines_of: dict[re.Pattern[str], set[int]] = {}
+    if plan.combined is not None:
+        found_any = index.lines_for_any(plan.combined)
+        lines_of = dict.fromkeys(plan.combined_members, found_any)
+    for pattern in plan.search_order:
+        if pattern not in lines_of:
+            lines_of[pattern] = index.lines_for(pattern)
     tests = plan.tests_for(filename)
     wanted: dict[int, list[int]] = {}
     for number, found in enumerate(plan.patterns):
@@ -269,7 +398,7 @@ def _prefiltered_lines(lines: list[str], filename: str) -> Iterator[tuple[str, i
     for line_index in sorted(wanted):
         line_number = line_index + 1
         line = index.stripped[line_index]
-        snippet = get_code_snippet(lines=lines, line_number=line_number)
+        snippet = get_code_snippet(lines=cast(Any, lines), line_number=line_number)
         if _is_filtered_out(
             required_filter_parameters=["line"],
             filename=filename,
@@ -308,6 +437,11 @@ class _Plan:
             {p for found in self.patterns if found is not None for p in found},
             key=_literal_length,
         )
+        # Detectors starting with a capital or a digit ("AKIA", "SK", "BEGIN RSA") searched in
+        # one pass of one expression; the lines it finds are a candidate set for each of them.
+        members = [p for p in self.search_order if combinable(p)]
+        self.combined = combine(members) if len(members) > 1 else None
+        self.combined_members = tuple(members) if self.combined is not None else ()
         self._tests: dict[object, list[Callable[[str], bool] | None]] = {}
 
     def tests_for(self, filename: str) -> list[Callable[[str], bool] | None]:

@@ -18,14 +18,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import tiktoken
+from typing import TYPE_CHECKING, Any
 
 from handrail import atomic
 from handrail.context.cache import ContextCache, default_cache_dir, shared_cache
 from handrail.context.resolve import text_digest
 from handrail.workflow.model import ContextRules, Workflow
+
+if TYPE_CHECKING:
+    import tiktoken
+
+# tiktoken itself is imported when an encoding is loaded: a check whose counts all come from
+# the disk cache (the next CLI run on unchanged files) never loads one.
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,8 @@ class _Loaded:
     def for_this_thread(self) -> tiktoken.Encoding:
         enc: tiktoken.Encoding | None = getattr(self.local, "enc", None)
         if enc is None:
+            import tiktoken
+
             enc = tiktoken.Encoding(**self.recipe)
             self.local.enc = enc
         return enc
@@ -139,6 +145,8 @@ def _write_recipe(path: Path, recipe: dict[str, Any]) -> None:
 
 
 def _stock_recipe(name: str) -> dict[str, Any]:
+    import tiktoken
+
     enc = tiktoken.get_encoding(name)
     return {
         "name": enc.name,
@@ -153,6 +161,8 @@ def load_encoding(name: str) -> _Loaded:
     with _load_lock:
         loaded = _loaded.get(name)
         if loaded is None:
+            import tiktoken
+
             recipe = _bundled_recipe() if name == BUNDLED else _stock_recipe(name)
             loaded = _Loaded(name=name, recipe=recipe, main=tiktoken.Encoding(**recipe))
             loaded.local.enc = loaded.main

@@ -184,13 +184,34 @@ def accepted_blocks(
     records = [r for r in _newest_acceptances(snapshot, rel) if r.block_id not in (skip or ())]
     if not records:
         return []
-    hashes = [line_hash(line) for line in lines]
+    # Hashing every line costs ~1.5 us a line (15 ms at 10,000 lines, on the editor's event
+    # loop for its hover): a block still where it was accepted needs only its own lines.
+    hashes: list[str] | None = None
     found: list[BlameBlock] = []
     for record in records:
-        state, where, detail = locate(record, hashes)
+        placed = _in_place(record, lines)
+        if placed is not None:
+            state, where, detail = placed
+        else:
+            if hashes is None:
+                hashes = [line_hash(line) for line in lines]
+            state, where, detail = locate(record, hashes)
         evidence = evidence_for_content(snapshot, record.block_id, rel, record.content_hash)
         found.append(_blame_block(snapshot, record.block_id, evidence, state, where, detail))
     return found
+
+
+def _in_place(record: Accepted, lines: list[str]) -> tuple[State, tuple[int, ...], str] | None:
+    """`locate`'s answer when the lines stand where they were accepted, else None."""
+    wanted = record.line_hashes
+    begin = record.begin_line
+    if not wanted or begin is None:
+        return None
+    size = len(wanted)
+    # The same slice `locate` takes of the hashes, taken of the lines.
+    if [line_hash(line) for line in lines[begin - 1 : begin - 1 + size]] != wanted:
+        return None
+    return "accepted", tuple(range(begin, begin + size)), "as accepted"
 
 
 def _newest_acceptances(snapshot: Snapshot, rel: str) -> list[Accepted]:
