@@ -189,22 +189,31 @@ def register(server: HandrailServer) -> None:
 
 def warm_up(ls: HandrailServer) -> None:
     """Right after `initialize` is answered, while the client sends `initialized` and opens
-    its first document: on the worker threads, import the settings model (pydantic) and read
-    each folder's workflow, tasks and ledger (which imports the engine). `initialize` itself
-    waits for neither (issue 17)."""
-    ls.executor.submit(_import_engine, ls.owns_process)
+    its first document: import the settings model (pydantic) and the engine, then read each
+    folder's workflow, tasks and ledger on the worker threads. `initialize` itself waits for
+    neither (issue 17).
+
+    The import runs here, on the event loop's thread, before any worker starts: Python 3.11
+    breaks what it takes for a deadlock between two threads importing overlapping modules by
+    handing one of them a half-imported module, which surfaced as "cannot import name
+    'Snapshot' from 'handrail.analysis'" when the warm-up and the first workspace-diagnostics
+    round imported the engine at once. The messages the client sends meanwhile wait in the
+    pipe; the first analysis needs the engine anyway."""
+    _import_engine(ls.owns_process)
     ls.registry.warm_up()
 
 
 def _import_engine(owns_process: bool) -> None:
-    """Import the settings model and the engine. In a server process of its own, with the
-    collector off, then freezing what they made, as `handrail.cli.entry.serve` does for the
-    start-up imports: the collector would walk hundreds of thousands of new objects for
-    nothing (issue 17). A server inside another process (tests) leaves its collector alone."""
+    """Import the settings model and the engine (with what the workspace-diagnostics rounds
+    import first, the gate). In a server process of its own, with the collector off, then
+    freezing what they made, as `handrail.cli.entry.serve` does for the start-up imports: the
+    collector would walk hundreds of thousands of new objects for nothing (issue 17). A
+    server inside another process (tests) leaves its collector alone."""
     if owns_process:
         gc.disable()
     try:
         import handrail.analysis
+        import handrail.gate.run
         import handrail.lsp.settings  # noqa: F401  (the import is the work)
     finally:
         if owns_process:
