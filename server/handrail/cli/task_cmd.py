@@ -398,8 +398,8 @@ def task_decompose(
     sub-task is.
     """
     from handrail.context.entries import EntryError, parse_entry
+    from handrail.git import git_owner
     from handrail.tasks.files import decompose_drafts, decompose_task
-    from handrail.workflow.init import git_owner
 
     drafts = list(subs) or decompose_drafts(spec)
     if dry_run:

@@ -560,7 +560,7 @@ def verify(
         report.findings = _untrusted_findings(ws, loaded, tasks, report.untrusted)
         return report
 
-    from handrail.workflow.init import git_owner
+    from handrail.git import git_owner
 
     author = git_owner(ws.root) if invocations else None
     ledger = Ledger(ws)
