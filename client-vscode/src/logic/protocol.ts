@@ -16,7 +16,6 @@ import {
   ReviewJson,
   VerifyAnswerJson,
 } from "./protocol.generated";
-import { VerifyRunJson } from "./verifyOutput";
 
 export type {
   AcknowledgementJson,
@@ -48,11 +47,9 @@ export type TaskJson = ListedTaskJson;
 /** `handrail.recordTrace` / `handrail.explain` (and `handrail trace|explain --json`). */
 export type TraceResult = AcknowledgementJson;
 
-/** `handrail.verify` / `handrail.verifyAll`, each run as verifyOutput.ts reads it (the server
- * types runs loosely until the engine's verification report declares its own types). */
-export interface VerifyResult extends Omit<VerifyAnswerJson, "runs"> {
-  runs: VerifyRunJson[];
-}
+/** `handrail.verify` / `handrail.verifyAll` (and, without target, message and ignored,
+ * `handrail verify --json`): every run, block and probe typed by the server's `VerifyReport`. */
+export type VerifyResult = VerifyAnswerJson;
 
 /** What to tell the user after `handrail.verify`: the server's own sentence when it gave one. */
 export function verifyOutcome(result: VerifyResult): { ok: boolean; message: string } {

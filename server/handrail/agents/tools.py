@@ -294,9 +294,10 @@ def verify(ws: Workspace, target: str) -> dict[str, Any]:
                 "approve them, and the work is not done until they run green."
             ),
         }
-    result = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
-    for run in result["runs"]:
+    answer = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
+    for run in answer["runs"]:
         run["output_tail"] = _withhold_secrets(run.get("output_tail", []))
+    result: dict[str, Any] = dict(answer)
     if not report.blocks:
         result["summary"] = f"No generated blocks in {target}: nothing to verify."
     elif report.ok:

@@ -51,6 +51,7 @@ from handrail.lsp.features.verification import VERIFY, VERIFY_ALL
 from handrail.marking.renumber import KeptByJson, RenumberJson
 from handrail.review.acknowledgements import AcknowledgementJson
 from handrail.review.reviews import RefusedReviewJson, ReviewedBlockJson, ReviewJson
+from handrail.verify.run import VerifyReportJson
 
 TaskStatus = Literal["open", "done", "abandoned"]
 
@@ -251,23 +252,14 @@ class GenerateRefusedResult(TypedDict):
     findings: list[FindingJson]
 
 
-class VerifyAnswerJson(TypedDict):
-    """``handrail.verify`` / ``verifyAll``: `VerifyReport.as_json` (verify/run.py) with the
-    target, the sentence to show and the ignored blocks. Each run and block is typed on the
-    extension's side (verifyOutput.ts) until `VerifyReport` declares its own types."""
+class VerifyAnswerJson(VerifyReportJson):
+    """``handrail.verify`` / ``verifyAll``: `VerifyReport.as_json` (verify/run.py, also
+    `handrail verify --json`) with what only the editor shows: the target, the sentence to
+    show and the blocks it ignored."""
 
     target: str
-    ok: bool
-    trusted: bool
-    ran: bool
-    cancelled: bool
-    runs: list[dict[str, Any]]
-    blocks: list[dict[str, Any]]
-    findings: list[FindingJson]
     message: str
     ignored: list[str]
-    probe: NotRequired[list[dict[str, Any]]]
-    """What the probe found, per block whose risk tier asks for it."""
 
 
 class TrustCommandJson(TypedDict):
