@@ -80,7 +80,7 @@ export interface ContextEntryJson {
   entry: string;
   path: string;
   tokens: number | null;
-  status: string;
+  status: "ok" | "ignored" | "secret" | "missing" | "outside" | "not-a-file" | "unscannable" | "too-large" | "over-cap" | "invalid";
   line: number;
 }
 
@@ -106,7 +106,7 @@ export interface CoverageJson {
   note?: string;
 }
 
-export interface DecomposeResult {
+export interface DecomposeJson {
   drafts: string[];
   parent: string | null;
   children: string[];
@@ -124,12 +124,13 @@ export interface EditTaskContextResult {
   present: string[];
 }
 
-export interface EditTaskResult {
+export interface EditTaskJson {
   task: string;
   written: boolean;
   spec_changed: boolean;
   reopened_blocks: string[];
   findings: FindingJson[];
+  context_findings: FindingJson[];
 }
 
 export interface EditedSpecJson {
@@ -195,6 +196,7 @@ export interface KeptByJson {
 export interface ListTasksResult {
   tasks: ListedTaskJson[];
   closed_hidden: number;
+  findings: FindingJson[];
 }
 
 export interface ListedTaskJson {
@@ -214,8 +216,8 @@ export interface ListedTaskJson {
   parent: string | null;
   decomposed: boolean;
   spec_history: (EditedSpecJson | HandEditedSpecJson)[];
-  uri: string;
   blocks?: string[];
+  uri: string;
 }
 
 export interface MarkSelectionResult {
@@ -243,10 +245,11 @@ export interface MutantJson {
 export interface NewTaskResult {
   task: string | null;
   path: string | null;
-  uri: string | null;
   template: boolean;
-  shown?: boolean;
   findings: FindingJson[];
+  context_findings: FindingJson[];
+  uri: string | null;
+  shown?: boolean;
 }
 
 export interface NoteResult {
@@ -302,11 +305,12 @@ export interface SetActiveTaskResult {
   folder: string;
 }
 
-export interface TaskStatusResult {
+export interface TaskStatusJson {
   task: string;
   status: "open" | "done" | "abandoned";
   path: string;
   parent_done: string | null;
+  findings: FindingJson[];
 }
 
 export interface TrustCommandJson {
@@ -398,11 +402,11 @@ export interface CommandResults {
   "handrail.approveTrust": ApproveTrustResult;
   "handrail.check": CheckResult;
   "handrail.checkContext": ContextReportJson;
-  "handrail.closeTask": TaskStatusResult;
+  "handrail.closeTask": TaskStatusJson;
   "handrail.contextCandidates": CandidatesJson;
-  "handrail.decompose": DecomposeResult;
+  "handrail.decompose": DecomposeJson;
   "handrail.dismissInsertion": DismissInsertionResult;
-  "handrail.editTask": EditTaskResult;
+  "handrail.editTask": EditTaskJson;
   "handrail.editTaskContext": EditTaskContextResult;
   "handrail.explain": AcknowledgementJson;
   "handrail.generate": GeneratedResult | GenerateRefusedResult;
@@ -414,7 +418,7 @@ export interface CommandResults {
   "handrail.prompt": PromptResult;
   "handrail.recordTrace": AcknowledgementJson;
   "handrail.renumber": RenumberJson;
-  "handrail.reopenTask": TaskStatusResult;
+  "handrail.reopenTask": TaskStatusJson;
   "handrail.review": ReviewJson;
   "handrail.setActiveTask": SetActiveTaskResult;
   "handrail.trustStatus": TrustStatusResult;
@@ -431,11 +435,11 @@ export const COMMAND_CONTRACT = {
     "handrail.approveTrust": {"type": "ref", "name": "ApproveTrustResult"},
     "handrail.check": {"type": "ref", "name": "CheckResult"},
     "handrail.checkContext": {"type": "ref", "name": "ContextReportJson"},
-    "handrail.closeTask": {"type": "ref", "name": "TaskStatusResult"},
+    "handrail.closeTask": {"type": "ref", "name": "TaskStatusJson"},
     "handrail.contextCandidates": {"type": "ref", "name": "CandidatesJson"},
-    "handrail.decompose": {"type": "ref", "name": "DecomposeResult"},
+    "handrail.decompose": {"type": "ref", "name": "DecomposeJson"},
     "handrail.dismissInsertion": {"type": "ref", "name": "DismissInsertionResult"},
-    "handrail.editTask": {"type": "ref", "name": "EditTaskResult"},
+    "handrail.editTask": {"type": "ref", "name": "EditTaskJson"},
     "handrail.editTaskContext": {"type": "ref", "name": "EditTaskContextResult"},
     "handrail.explain": {"type": "ref", "name": "AcknowledgementJson"},
     "handrail.generate": {"type": "union", "of": [{"type": "ref", "name": "GeneratedResult"}, {"type": "ref", "name": "GenerateRefusedResult"}]},
@@ -447,7 +451,7 @@ export const COMMAND_CONTRACT = {
     "handrail.prompt": {"type": "ref", "name": "PromptResult"},
     "handrail.recordTrace": {"type": "ref", "name": "AcknowledgementJson"},
     "handrail.renumber": {"type": "ref", "name": "RenumberJson"},
-    "handrail.reopenTask": {"type": "ref", "name": "TaskStatusResult"},
+    "handrail.reopenTask": {"type": "ref", "name": "TaskStatusJson"},
     "handrail.review": {"type": "ref", "name": "ReviewJson"},
     "handrail.setActiveTask": {"type": "ref", "name": "SetActiveTaskResult"},
     "handrail.trustStatus": {"type": "ref", "name": "TrustStatusResult"},
@@ -526,7 +530,7 @@ export const COMMAND_CONTRACT = {
       "entry": {"shape": {"type": "string"}, "required": true},
       "path": {"shape": {"type": "string"}, "required": true},
       "tokens": {"shape": {"type": "union", "of": [{"type": "integer"}, {"type": "null"}]}, "required": true},
-      "status": {"shape": {"type": "string"}, "required": true},
+      "status": {"shape": {"type": "union", "of": [{"type": "literal", "value": "ok"}, {"type": "literal", "value": "ignored"}, {"type": "literal", "value": "secret"}, {"type": "literal", "value": "missing"}, {"type": "literal", "value": "outside"}, {"type": "literal", "value": "not-a-file"}, {"type": "literal", "value": "unscannable"}, {"type": "literal", "value": "too-large"}, {"type": "literal", "value": "over-cap"}, {"type": "literal", "value": "invalid"}]}, "required": true},
       "line": {"shape": {"type": "integer"}, "required": true},
     },
     "ContextReportJson": {
@@ -549,7 +553,7 @@ export const COMMAND_CONTRACT = {
       "failed_tests": {"shape": {"type": "array", "items": {"type": "string"}}, "required": false},
       "note": {"shape": {"type": "string"}, "required": false},
     },
-    "DecomposeResult": {
+    "DecomposeJson": {
       "drafts": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "parent": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "children": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
@@ -564,12 +568,13 @@ export const COMMAND_CONTRACT = {
       "removed": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "present": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
     },
-    "EditTaskResult": {
+    "EditTaskJson": {
       "task": {"shape": {"type": "string"}, "required": true},
       "written": {"shape": {"type": "boolean"}, "required": true},
       "spec_changed": {"shape": {"type": "boolean"}, "required": true},
       "reopened_blocks": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "context_findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
     "EditedSpecJson": {
       "spec": {"shape": {"type": "string"}, "required": true},
@@ -627,6 +632,7 @@ export const COMMAND_CONTRACT = {
     "ListTasksResult": {
       "tasks": {"shape": {"type": "array", "items": {"type": "ref", "name": "ListedTaskJson"}}, "required": true},
       "closed_hidden": {"shape": {"type": "integer"}, "required": true},
+      "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
     "ListedTaskJson": {
       "task": {"shape": {"type": "string"}, "required": true},
@@ -645,8 +651,8 @@ export const COMMAND_CONTRACT = {
       "parent": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "decomposed": {"shape": {"type": "boolean"}, "required": true},
       "spec_history": {"shape": {"type": "array", "items": {"type": "union", "of": [{"type": "ref", "name": "EditedSpecJson"}, {"type": "ref", "name": "HandEditedSpecJson"}]}}, "required": true},
-      "uri": {"shape": {"type": "string"}, "required": true},
       "blocks": {"shape": {"type": "array", "items": {"type": "string"}}, "required": false},
+      "uri": {"shape": {"type": "string"}, "required": true},
     },
     "MarkSelectionResult": {
       "applied": {"shape": {"type": "boolean"}, "required": true},
@@ -671,10 +677,11 @@ export const COMMAND_CONTRACT = {
     "NewTaskResult": {
       "task": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "path": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
-      "uri": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "template": {"shape": {"type": "boolean"}, "required": true},
-      "shown": {"shape": {"type": "boolean"}, "required": false},
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "context_findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "uri": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "shown": {"shape": {"type": "boolean"}, "required": false},
     },
     "NoteResult": {
       "note": {"shape": {"type": "map", "values": {"type": "unknown"}}, "required": true},
@@ -721,11 +728,12 @@ export const COMMAND_CONTRACT = {
       "task": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "folder": {"shape": {"type": "string"}, "required": true},
     },
-    "TaskStatusResult": {
+    "TaskStatusJson": {
       "task": {"shape": {"type": "string"}, "required": true},
       "status": {"shape": {"type": "union", "of": [{"type": "literal", "value": "open"}, {"type": "literal", "value": "done"}, {"type": "literal", "value": "abandoned"}]}, "required": true},
       "path": {"shape": {"type": "string"}, "required": true},
       "parent_done": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
     "TrustCommandJson": {
       "command": {"shape": {"type": "string"}, "required": true},

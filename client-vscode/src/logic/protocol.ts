@@ -8,12 +8,15 @@ import {
   CandidateJson,
   CandidatesJson,
   ContextReportJson,
+  DecomposeJson,
+  EditTaskJson,
   FindingJson,
   GeneratedResult,
   GenerateRefusedResult,
   InsertedResult,
   ListedTaskJson,
   ReviewJson,
+  TaskStatusJson,
   VerifyAnswerJson,
 } from "./protocol.generated";
 
@@ -23,18 +26,21 @@ export type {
   CommandName,
   CommandResults,
   ContextEntryJson,
-  DecomposeResult,
   EditTaskContextResult,
-  EditTaskResult,
   FindingJson,
   ListTasksResult,
   MarkSelectionResult,
   NewTaskResult,
   PromptResult,
-  TaskStatusResult,
   ValidateSpecResult,
 } from "./protocol.generated";
 
+/** `handrail.editTask`: `handrail task edit --json`'s shape (the engine's `EditTaskJson`). */
+export type EditTaskResult = EditTaskJson;
+/** `handrail.closeTask` / `reopenTask`: `handrail task close|reopen --json`'s shape. */
+export type TaskStatusResult = TaskStatusJson;
+/** `handrail.decompose`: `handrail task decompose --json`'s shape. */
+export type DecomposeResult = DecomposeJson;
 /** `handrail.checkContext` (and `handrail context check --json`). */
 export type CheckContextResult = ContextReportJson;
 export type ContextCandidateJson = CandidateJson;

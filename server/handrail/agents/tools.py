@@ -171,7 +171,7 @@ def check_context(ws: Workspace, task: str) -> dict[str, Any]:
     snapshot = _snapshot(ws)
     loaded = _task(snapshot, task)
     report = context_report(snapshot, loaded)
-    result = report.as_json(task)
+    result: dict[str, Any] = dict(report.as_json(task))
     passed = not has_errors(report.findings)
     drop = f" Dropping {', '.join(report.drop)} would fit the budget." if report.drop else ""
     result["passed"] = passed
