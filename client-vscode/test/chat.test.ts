@@ -122,7 +122,7 @@ function context(overrides: Partial<CheckContextResult>): CheckContextResult {
     max_files: 12,
     entries: [
       { entry: "src/a.py", path: "src/a.py", tokens: 1234, status: "ok", line: 4 },
-      { entry: "big.bin", path: "big.bin", tokens: null, status: "binary", line: 5 },
+      { entry: "big.bin", path: "big.bin", tokens: null, status: "unscannable", line: 5 },
     ],
     drop: [],
     findings: [],
@@ -135,7 +135,7 @@ test("/context: each entry's tokens, the total against the budget, the encoding"
   assert.match(text, /\*\*Context of k3f7qa: passes\*\*\. 1,234 of 24,000 tokens \(1\.2k\/24k\)/);
   assert.match(text, /2 of at most 12 files, counted with `cl100k_base`/);
   assert.match(text, /\| src\/a\\\.py \| 1,234 \| ok \|/);
-  assert.match(text, /\| big\\\.bin \| not counted \| binary \|/);
+  assert.match(text, /\| big\\\.bin \| not counted \| unscannable \|/);
 });
 
 test("/context over budget: does not pass, findings and what to drop", () => {

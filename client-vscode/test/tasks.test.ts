@@ -38,6 +38,7 @@ function task(id: string, status: TaskJson["status"], note: string | null = null
 const LISTED: ListTasksResult = {
   tasks: [task("aaaaaa", "open"), task("bbbbbb", "done", "merged"), task("cccccc", "abandoned")],
   closed_hidden: 0,
+  findings: [],
 };
 
 test("pickers that start work never offer a closed task or a decomposed parent", () => {
@@ -46,7 +47,7 @@ test("pickers that start work never offer a closed task or a decomposed parent",
     ["aaaaaa"],
   );
   const parent = { ...task("dddddd", "open"), decomposed: true };
-  const listed = { tasks: [...LISTED.tasks, parent], closed_hidden: 0 };
+  const listed = { tasks: [...LISTED.tasks, parent], closed_hidden: 0, findings: [] };
   assert.deepEqual(
     taskPickItems(listed, "open").map((item) => item.task),
     ["aaaaaa"],
@@ -93,6 +94,7 @@ test("a refused edit names its findings; a new spec names the re-opened blocks",
         message: "Decompose.",
       },
     ],
+    context_findings: [],
   });
   assert.equal(refused.ok, false);
   assert.match(refused.message, /not changed\. HR101 Decompose\./);
@@ -102,6 +104,7 @@ test("a refused edit names its findings; a new spec names the re-opened blocks",
     spec_changed: true,
     reopened_blocks: ["aaaaaa.1", "aaaaaa.2"],
     findings: [],
+    context_findings: [],
   });
   assert.equal(reopened.ok, true);
   assert.match(reopened.message, /HR314\): aaaaaa\.1, aaaaaa\.2\. Verify and explain them/);
@@ -111,17 +114,18 @@ test("a refused edit names its findings; a new spec names the re-opened blocks",
     spec_changed: false,
     reopened_blocks: [],
     findings: [],
+    context_findings: [],
   });
   assert.equal(plain.message, "task aaaaaa updated.");
 });
 
 test("status outcomes", () => {
   assert.equal(
-    statusOutcome({ task: "a", status: "done", path: "", parent_done: null }),
+    statusOutcome({ task: "a", status: "done", path: "", parent_done: null, findings: [] }),
     "task a closed (done).",
   );
   assert.equal(
-    statusOutcome({ task: "a", status: "open", path: "", parent_done: null }),
+    statusOutcome({ task: "a", status: "open", path: "", parent_done: null, findings: [] }),
     "task a is open again.",
   );
 });

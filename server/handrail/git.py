@@ -39,6 +39,8 @@ from pathlib import Path
 
 _GIT_OPTIONS = ("-c", "core.quotePath=false", "--literal-pathspecs")
 _TIMEOUT_S = 60.0
+_OWNER_TIMEOUT_S = 5.0
+"""`git config` answers at once; a slow one means no owner rather than a wait."""
 
 # `git rev-parse --local-env-vars` (git 2.39) and the config carried in the environment: a
 # git hook exports some of these (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE), and they would point
@@ -214,3 +216,39 @@ def git(
         message = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
         raise GitError(message[-1] if message else f"git {args[0]} exited {done.returncode}")
     return done.stdout
+
+
+def git_owner(root: Path) -> str | None:
+    """Git's "Name <email>" for `root` (repository config, then global), None when unknown.
+
+    Runs `git config` without a shell, with captured output and a short timeout; a missing git
+    or any failure is simply "unknown".
+    """
+    program = git_program()
+    if program is None:
+        return None
+    try:
+        done = subprocess.run(
+            [program, "config", "--null", "--get-regexp", r"^user\.(name|email)$"],
+            cwd=root,
+            env=safe_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_OWNER_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    if done.returncode != 0:
+        return None
+    found: dict[str, str] = {}
+    for record in done.stdout.split(b"\0"):
+        key, _, value = record.partition(b"\n")
+        # Later entries win, as in git itself (repository config after global).
+        found[key.decode("utf-8", errors="replace").lower()] = value.decode(
+            "utf-8", errors="replace"
+        ).strip()
+    name, email = found.get("user.name", ""), found.get("user.email", "")
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email or None

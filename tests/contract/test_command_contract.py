@@ -66,8 +66,8 @@ def test_a_changed_field_is_named() -> None:
     assert isinstance(good, dict)
     renamed = {("state" if k == "status" else k): v for k, v in good.items()}
     assert shape_errors(renamed, commands["handrail.closeTask"], objects) == [
-        "result.state: not in TaskStatusResult",
-        "result.status: missing (TaskStatusResult)",
+        "result.state: not in TaskStatusJson",
+        "result.status: missing (TaskStatusJson)",
     ]
     assert shape_errors({**good, "status": "paused"}, commands["handrail.closeTask"], objects)
 
@@ -110,3 +110,83 @@ def test_context_candidates_on_the_command_line_are_the_servers(workspace: Works
     assert rows == {"src/a.py": (True, "ok"), "src/b.bin": (False, "binary")}
     text = CliRunner().invoke(cli, ["--root", str(workspace.root), "context", "candidates"])
     assert "binary  src/b.bin" in text.stdout and "2 file(s)" in text.stdout
+
+
+EDITOR_ONLY = {"uri", "shown"}
+"""The only fields a server result may add to its engine use case's shape."""
+
+
+def test_the_servers_task_results_are_the_engines_plus_editor_only_facts() -> None:
+    """Each task command's result is its engine use case's JSON (`handrail.tasks.results`),
+    extended at most by what only an editor needs: one side cannot grow a field alone."""
+    from handrail.lsp.features.command_names import (
+        CLOSE_TASK,
+        DECOMPOSE,
+        EDIT_TASK,
+        LIST_TASKS,
+        NEW_TASK,
+        REOPEN_TASK,
+    )
+    from handrail.tasks import results
+
+    shared = {
+        NEW_TASK: results.NewTaskJson,
+        LIST_TASKS: results.TaskListJson,
+        EDIT_TASK: results.EditTaskJson,
+        CLOSE_TASK: results.TaskStatusJson,
+        REOPEN_TASK: results.TaskStatusJson,
+        DECOMPOSE: results.DecomposeJson,
+    }
+    _, objects = contract({**COMMAND_RESULTS, **{f"shared.{k}": v for k, v in shared.items()}})
+    for command, engine in shared.items():
+        server = COMMAND_RESULTS[command]
+        server_keys, engine_keys = set(objects[server.__name__]), set(objects[engine.__name__])
+        assert engine_keys <= server_keys and server_keys - engine_keys <= EDITOR_ONLY, command
+    listed, task = objects["ListedTaskJson"], objects["TaskJson"]
+    assert set(listed) - set(task) == {"uri"}
+
+
+def _cli(workspace: Workspace, *args: str, code: int = 0) -> object:
+    out = CliRunner().invoke(cli, ["--root", str(workspace.root), *args, "--json"])
+    assert out.exit_code == code, out.output
+    return json.loads(out.stdout)
+
+
+def test_the_task_commands_print_the_shapes_the_server_returns(workspace: Workspace) -> None:
+    """`handrail task new|list|show|edit|close|reopen|decompose --json` print exactly the
+    engine's shapes, the ones the server's results extend (checked field by field)."""
+    from handrail.context.check import ContextReportJson
+    from handrail.tasks import results
+    from handrail.tasks.model import TaskJson
+
+    (workspace.root / "src").mkdir()
+    (workspace.root / "src" / "ini.py").write_text("def parse():\n    return {}\n")
+
+    def errors(value: object, typed: object) -> list[str]:
+        commands, objects = contract({"x": typed})
+        return shape_errors(value, commands["x"], objects)
+
+    made = _cli(workspace, "task", "new", SPEC, "-c", "src/ini.py", "-c", "src/gone.py")
+    assert errors(made, results.NewTaskJson) == []
+    assert isinstance(made, dict) and made["template"] is False
+    # The context check of the new task is in both front ends' answer (HR205: a missing file).
+    assert [f["code"] for f in made["context_findings"]] == ["HR205"]
+    task = str(made["task"])
+    assert errors(_cli(workspace, "task", "list"), results.TaskListJson) == []
+    shown = _cli(workspace, "task", "show", task)
+    assert errors(shown, TaskJson) == [] and isinstance(shown, dict) and shown["blocks"] == []
+    context = _cli(workspace, "context", "check", task, code=1)
+    assert isinstance(context, dict)
+    assert [errors(r, ContextReportJson) for r in context["tasks"]] == [[]]
+    edited = _cli(workspace, "task", "edit", task, "-c", "src/ini.py")
+    assert errors(edited, results.EditTaskJson) == []
+    assert isinstance(edited, dict) and edited["context_findings"] == []
+    closed = _cli(workspace, "task", "close", task, "--reason", "abandoned")
+    assert errors(closed, results.TaskStatusJson) == []
+    assert isinstance(closed, dict) and closed["path"] == f".handrail/tasks/{task}.toml"
+    assert errors(_cli(workspace, "task", "reopen", task), results.TaskStatusJson) == []
+    drafts = _cli(workspace, "task", "decompose", SPEC, "--dry-run")
+    assert errors(drafts, results.DecomposeJson) == []
+    split = _cli(workspace, "task", "decompose", SPEC)
+    assert errors(split, results.DecomposeJson) == []
+    assert isinstance(split, dict) and len(split["children"]) == 2

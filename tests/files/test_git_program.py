@@ -17,8 +17,7 @@ from git_oracle import build_tree, git, init_repo
 
 from handrail.files import files_mentioning, is_git_work_tree, list_files
 from handrail.git import git as run_git
-from handrail.git import git_program
-from handrail.workflow.init import git_owner
+from handrail.git import git_owner, git_program
 from handrail.workspace import Workspace
 
 

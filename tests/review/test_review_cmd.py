@@ -158,7 +158,7 @@ def test_a_review_without_a_git_identity_is_refused(
     strict: tuple[Workspace, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws, task = strict
-    monkeypatch.setattr("handrail.workflow.init.git_owner", lambda root: None)
+    monkeypatch.setattr("handrail.git.git_owner", lambda root: None)
     result = run(ws.root, "review", f"{task}.1")
     assert result.exit_code == 2
     assert "user.name" in result.output

@@ -475,3 +475,31 @@ def test_trust_lists_the_commands_that_apply_here_and_marks_the_rest(
     assert applies == {"go test ./...": False, "make calc": True, PYTEST_COMMAND: True}
     # Approved all the same: the marking is for reading, a Go file added later runs it.
     assert all(c["trusted"] for c in shown["commands"])
+
+
+def test_verify_json_has_the_shape_the_editor_command_declares(project: Workspace) -> None:
+    """`handrail verify --json` and ``handrail.verify`` share `VerifyReportJson` down to each
+    run, block, coverage record and probe: a key renamed on one side fails here."""
+    from command_shapes import contract, shape_errors
+
+    from handrail.verify.run import VerifyReportJson
+
+    ws = project
+    assert handrail(ws, "trust").exit_code == 0
+    commands, objects = contract({"verify": VerifyReportJson})
+    passed = handrail(ws, "verify", TASK, "--json", "--probe")
+    assert passed.exit_code == 0, passed.output
+    payload = json.loads(passed.stdout)
+    assert shape_errors(payload, commands["verify"], objects) == []
+    assert payload["blocks"][0]["lines"]["measured"] is True
+    assert payload["runs"][0]["coverage"][f"{TASK}.1"]["outcome"] == "passed"
+    assert payload["probe"][0]["block"] == f"{TASK}.1" and "mutants" in payload["probe"][0]
+
+    (ws.root / "calc.py").write_text(block_file(f"{TASK}.1", "def add(a, b):\n    return a - b\n"))
+    failed = handrail(ws, "verify", TASK, "--json")
+    assert failed.exit_code == 1
+    payload = json.loads(failed.stdout)
+    assert shape_errors(payload, commands["verify"], objects) == []
+    # What a failed run points at is in the CLI's JSON too, not only in the editor's answer.
+    assert payload["runs"][0]["cause"] == "code"
+    assert payload["runs"][0]["advice"] == "Fix the block (or the test) and verify again."

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from repo_helpers import git
 
+from handrail.git import git_owner
 from handrail.workflow.checks import check_workflow
 from handrail.workflow.init import (
     InitError,
-    git_owner,
     init_workspace,
     toml_value,
 )

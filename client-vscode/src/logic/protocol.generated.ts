@@ -19,6 +19,26 @@ export interface ApproveTrustResult {
   approved: string[];
 }
 
+export interface BlockProbeJson {
+  block: string;
+  path: string;
+  skipped: string | null;
+  record: string | null;
+  write_error: string | null;
+  whole_command: boolean;
+  required: boolean;
+  status?: "probed" | "not_available" | "no_mutants" | "no_tests" | "clean_failed" | "not_loaded" | "cancelled" | "block_missing";
+  message?: string | null;
+  summary?: string;
+  caught?: number;
+  tried?: number;
+  command?: string[];
+  tests?: string[] | null;
+  clean_duration_s?: number;
+  duration_s?: number;
+  mutants?: MutantJson[];
+}
+
 export interface BlockStateJson {
   block: string;
   path: string;
@@ -60,7 +80,7 @@ export interface ContextEntryJson {
   entry: string;
   path: string;
   tokens: number | null;
-  status: string;
+  status: "ok" | "ignored" | "secret" | "missing" | "outside" | "not-a-file" | "unscannable" | "too-large" | "over-cap" | "invalid";
   line: number;
 }
 
@@ -76,7 +96,17 @@ export interface ContextReportJson {
   findings: FindingJson[];
 }
 
-export interface DecomposeResult {
+export interface CoverageJson {
+  outcome: "passed" | "failed" | "failed_elsewhere" | "not_measured";
+  executable?: string;
+  executed?: string;
+  tests?: Record<string, string>;
+  more_tests?: number;
+  failed_tests?: string[];
+  note?: string;
+}
+
+export interface DecomposeJson {
   drafts: string[];
   parent: string | null;
   children: string[];
@@ -94,12 +124,13 @@ export interface EditTaskContextResult {
   present: string[];
 }
 
-export interface EditTaskResult {
+export interface EditTaskJson {
   task: string;
   written: boolean;
   spec_changed: boolean;
   reopened_blocks: string[];
   findings: FindingJson[];
+  context_findings: FindingJson[];
 }
 
 export interface EditedSpecJson {
@@ -165,6 +196,7 @@ export interface KeptByJson {
 export interface ListTasksResult {
   tasks: ListedTaskJson[];
   closed_hidden: number;
+  findings: FindingJson[];
 }
 
 export interface ListedTaskJson {
@@ -184,8 +216,8 @@ export interface ListedTaskJson {
   parent: string | null;
   decomposed: boolean;
   spec_history: (EditedSpecJson | HandEditedSpecJson)[];
-  uri: string;
   blocks?: string[];
+  uri: string;
 }
 
 export interface MarkSelectionResult {
@@ -200,13 +232,24 @@ export interface MarkSelectionResult {
   shown?: boolean;
 }
 
+export interface MutantJson {
+  id: string;
+  operator: string;
+  line: number;
+  column: number;
+  original: string;
+  replacement: string;
+  outcome: "caught" | "survived" | "timed_out" | "not_run";
+}
+
 export interface NewTaskResult {
   task: string | null;
   path: string | null;
-  uri: string | null;
   template: boolean;
-  shown?: boolean;
   findings: FindingJson[];
+  context_findings: FindingJson[];
+  uri: string | null;
+  shown?: boolean;
 }
 
 export interface NoteResult {
@@ -262,11 +305,12 @@ export interface SetActiveTaskResult {
   folder: string;
 }
 
-export interface TaskStatusResult {
+export interface TaskStatusJson {
   task: string;
   status: "open" | "done" | "abandoned";
   path: string;
   parent_done: string | null;
+  findings: FindingJson[];
 }
 
 export interface TrustCommandJson {
@@ -295,17 +339,62 @@ export interface ValidateSpecResult {
 }
 
 export interface VerifyAnswerJson {
-  target: string;
   ok: boolean;
   trusted: boolean;
   ran: boolean;
   cancelled: boolean;
-  runs: Record<string, unknown>[];
-  blocks: Record<string, unknown>[];
+  runs: VerifyRunJson[];
+  blocks: VerifyBlockJson[];
   findings: FindingJson[];
+  probe?: BlockProbeJson[];
+  target: string;
   message: string;
   ignored: string[];
-  probe?: Record<string, unknown>[];
+}
+
+export interface VerifyBlockJson {
+  block: string;
+  path: string;
+  line: number;
+  status: "verified" | "failed" | "not_executed" | "not_measured" | "failed_elsewhere" | "could_not_run" | "changed_during_run" | "not_recorded" | "cancelled" | "untrusted" | "not_run" | "no_command" | "bad_command" | "task_unreadable" | "duplicate_block";
+  message: string;
+  first_attempt: boolean;
+  lines?: VerifyLinesJson;
+}
+
+export interface VerifyLinesJson {
+  measured: boolean;
+  executable: number;
+  executed: number;
+  tests: number;
+  failed_tests: string[];
+  note: string;
+}
+
+export interface VerifyRunJson {
+  task: string;
+  command: string[];
+  source: string;
+  blocks: string[];
+  exit_code: number | null;
+  passed: boolean;
+  timed_out: boolean;
+  cancelled: boolean;
+  start_error: string | null;
+  duration_s: number;
+  output_bytes: number;
+  output_truncated: boolean;
+  record: string | null;
+  write_error: string | null;
+  first_attempt: string[];
+  changed_during_run: string[];
+  could_not_run: string | null;
+  shared: boolean;
+  coverage: Record<string, CoverageJson>;
+  output_tail?: string[];
+  cause?: "environment" | "timeout" | "code";
+  advice?: string;
+  first_failure?: string | null;
 }
 
 /** Each command's result type, by command name. */
@@ -313,11 +402,11 @@ export interface CommandResults {
   "handrail.approveTrust": ApproveTrustResult;
   "handrail.check": CheckResult;
   "handrail.checkContext": ContextReportJson;
-  "handrail.closeTask": TaskStatusResult;
+  "handrail.closeTask": TaskStatusJson;
   "handrail.contextCandidates": CandidatesJson;
-  "handrail.decompose": DecomposeResult;
+  "handrail.decompose": DecomposeJson;
   "handrail.dismissInsertion": DismissInsertionResult;
-  "handrail.editTask": EditTaskResult;
+  "handrail.editTask": EditTaskJson;
   "handrail.editTaskContext": EditTaskContextResult;
   "handrail.explain": AcknowledgementJson;
   "handrail.generate": GeneratedResult | GenerateRefusedResult;
@@ -329,7 +418,7 @@ export interface CommandResults {
   "handrail.prompt": PromptResult;
   "handrail.recordTrace": AcknowledgementJson;
   "handrail.renumber": RenumberJson;
-  "handrail.reopenTask": TaskStatusResult;
+  "handrail.reopenTask": TaskStatusJson;
   "handrail.review": ReviewJson;
   "handrail.setActiveTask": SetActiveTaskResult;
   "handrail.trustStatus": TrustStatusResult;
@@ -346,11 +435,11 @@ export const COMMAND_CONTRACT = {
     "handrail.approveTrust": {"type": "ref", "name": "ApproveTrustResult"},
     "handrail.check": {"type": "ref", "name": "CheckResult"},
     "handrail.checkContext": {"type": "ref", "name": "ContextReportJson"},
-    "handrail.closeTask": {"type": "ref", "name": "TaskStatusResult"},
+    "handrail.closeTask": {"type": "ref", "name": "TaskStatusJson"},
     "handrail.contextCandidates": {"type": "ref", "name": "CandidatesJson"},
-    "handrail.decompose": {"type": "ref", "name": "DecomposeResult"},
+    "handrail.decompose": {"type": "ref", "name": "DecomposeJson"},
     "handrail.dismissInsertion": {"type": "ref", "name": "DismissInsertionResult"},
-    "handrail.editTask": {"type": "ref", "name": "EditTaskResult"},
+    "handrail.editTask": {"type": "ref", "name": "EditTaskJson"},
     "handrail.editTaskContext": {"type": "ref", "name": "EditTaskContextResult"},
     "handrail.explain": {"type": "ref", "name": "AcknowledgementJson"},
     "handrail.generate": {"type": "union", "of": [{"type": "ref", "name": "GeneratedResult"}, {"type": "ref", "name": "GenerateRefusedResult"}]},
@@ -362,7 +451,7 @@ export const COMMAND_CONTRACT = {
     "handrail.prompt": {"type": "ref", "name": "PromptResult"},
     "handrail.recordTrace": {"type": "ref", "name": "AcknowledgementJson"},
     "handrail.renumber": {"type": "ref", "name": "RenumberJson"},
-    "handrail.reopenTask": {"type": "ref", "name": "TaskStatusResult"},
+    "handrail.reopenTask": {"type": "ref", "name": "TaskStatusJson"},
     "handrail.review": {"type": "ref", "name": "ReviewJson"},
     "handrail.setActiveTask": {"type": "ref", "name": "SetActiveTaskResult"},
     "handrail.trustStatus": {"type": "ref", "name": "TrustStatusResult"},
@@ -385,6 +474,25 @@ export const COMMAND_CONTRACT = {
     },
     "ApproveTrustResult": {
       "approved": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+    },
+    "BlockProbeJson": {
+      "block": {"shape": {"type": "string"}, "required": true},
+      "path": {"shape": {"type": "string"}, "required": true},
+      "skipped": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "record": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "write_error": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "whole_command": {"shape": {"type": "boolean"}, "required": true},
+      "required": {"shape": {"type": "boolean"}, "required": true},
+      "status": {"shape": {"type": "union", "of": [{"type": "literal", "value": "probed"}, {"type": "literal", "value": "not_available"}, {"type": "literal", "value": "no_mutants"}, {"type": "literal", "value": "no_tests"}, {"type": "literal", "value": "clean_failed"}, {"type": "literal", "value": "not_loaded"}, {"type": "literal", "value": "cancelled"}, {"type": "literal", "value": "block_missing"}]}, "required": false},
+      "message": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": false},
+      "summary": {"shape": {"type": "string"}, "required": false},
+      "caught": {"shape": {"type": "integer"}, "required": false},
+      "tried": {"shape": {"type": "integer"}, "required": false},
+      "command": {"shape": {"type": "array", "items": {"type": "string"}}, "required": false},
+      "tests": {"shape": {"type": "union", "of": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]}, "required": false},
+      "clean_duration_s": {"shape": {"type": "number"}, "required": false},
+      "duration_s": {"shape": {"type": "number"}, "required": false},
+      "mutants": {"shape": {"type": "array", "items": {"type": "ref", "name": "MutantJson"}}, "required": false},
     },
     "BlockStateJson": {
       "block": {"shape": {"type": "string"}, "required": true},
@@ -422,7 +530,7 @@ export const COMMAND_CONTRACT = {
       "entry": {"shape": {"type": "string"}, "required": true},
       "path": {"shape": {"type": "string"}, "required": true},
       "tokens": {"shape": {"type": "union", "of": [{"type": "integer"}, {"type": "null"}]}, "required": true},
-      "status": {"shape": {"type": "string"}, "required": true},
+      "status": {"shape": {"type": "union", "of": [{"type": "literal", "value": "ok"}, {"type": "literal", "value": "ignored"}, {"type": "literal", "value": "secret"}, {"type": "literal", "value": "missing"}, {"type": "literal", "value": "outside"}, {"type": "literal", "value": "not-a-file"}, {"type": "literal", "value": "unscannable"}, {"type": "literal", "value": "too-large"}, {"type": "literal", "value": "over-cap"}, {"type": "literal", "value": "invalid"}]}, "required": true},
       "line": {"shape": {"type": "integer"}, "required": true},
     },
     "ContextReportJson": {
@@ -436,7 +544,16 @@ export const COMMAND_CONTRACT = {
       "drop": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
-    "DecomposeResult": {
+    "CoverageJson": {
+      "outcome": {"shape": {"type": "union", "of": [{"type": "literal", "value": "passed"}, {"type": "literal", "value": "failed"}, {"type": "literal", "value": "failed_elsewhere"}, {"type": "literal", "value": "not_measured"}]}, "required": true},
+      "executable": {"shape": {"type": "string"}, "required": false},
+      "executed": {"shape": {"type": "string"}, "required": false},
+      "tests": {"shape": {"type": "map", "values": {"type": "string"}}, "required": false},
+      "more_tests": {"shape": {"type": "integer"}, "required": false},
+      "failed_tests": {"shape": {"type": "array", "items": {"type": "string"}}, "required": false},
+      "note": {"shape": {"type": "string"}, "required": false},
+    },
+    "DecomposeJson": {
       "drafts": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "parent": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "children": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
@@ -451,12 +568,13 @@ export const COMMAND_CONTRACT = {
       "removed": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "present": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
     },
-    "EditTaskResult": {
+    "EditTaskJson": {
       "task": {"shape": {"type": "string"}, "required": true},
       "written": {"shape": {"type": "boolean"}, "required": true},
       "spec_changed": {"shape": {"type": "boolean"}, "required": true},
       "reopened_blocks": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "context_findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
     "EditedSpecJson": {
       "spec": {"shape": {"type": "string"}, "required": true},
@@ -514,6 +632,7 @@ export const COMMAND_CONTRACT = {
     "ListTasksResult": {
       "tasks": {"shape": {"type": "array", "items": {"type": "ref", "name": "ListedTaskJson"}}, "required": true},
       "closed_hidden": {"shape": {"type": "integer"}, "required": true},
+      "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
     "ListedTaskJson": {
       "task": {"shape": {"type": "string"}, "required": true},
@@ -532,8 +651,8 @@ export const COMMAND_CONTRACT = {
       "parent": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "decomposed": {"shape": {"type": "boolean"}, "required": true},
       "spec_history": {"shape": {"type": "array", "items": {"type": "union", "of": [{"type": "ref", "name": "EditedSpecJson"}, {"type": "ref", "name": "HandEditedSpecJson"}]}}, "required": true},
-      "uri": {"shape": {"type": "string"}, "required": true},
       "blocks": {"shape": {"type": "array", "items": {"type": "string"}}, "required": false},
+      "uri": {"shape": {"type": "string"}, "required": true},
     },
     "MarkSelectionResult": {
       "applied": {"shape": {"type": "boolean"}, "required": true},
@@ -546,13 +665,23 @@ export const COMMAND_CONTRACT = {
       "task_uri": {"shape": {"type": "string"}, "required": false},
       "shown": {"shape": {"type": "boolean"}, "required": false},
     },
+    "MutantJson": {
+      "id": {"shape": {"type": "string"}, "required": true},
+      "operator": {"shape": {"type": "string"}, "required": true},
+      "line": {"shape": {"type": "integer"}, "required": true},
+      "column": {"shape": {"type": "integer"}, "required": true},
+      "original": {"shape": {"type": "string"}, "required": true},
+      "replacement": {"shape": {"type": "string"}, "required": true},
+      "outcome": {"shape": {"type": "union", "of": [{"type": "literal", "value": "caught"}, {"type": "literal", "value": "survived"}, {"type": "literal", "value": "timed_out"}, {"type": "literal", "value": "not_run"}]}, "required": true},
+    },
     "NewTaskResult": {
       "task": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "path": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
-      "uri": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "template": {"shape": {"type": "boolean"}, "required": true},
-      "shown": {"shape": {"type": "boolean"}, "required": false},
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "context_findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "uri": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "shown": {"shape": {"type": "boolean"}, "required": false},
     },
     "NoteResult": {
       "note": {"shape": {"type": "map", "values": {"type": "unknown"}}, "required": true},
@@ -599,11 +728,12 @@ export const COMMAND_CONTRACT = {
       "task": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
       "folder": {"shape": {"type": "string"}, "required": true},
     },
-    "TaskStatusResult": {
+    "TaskStatusJson": {
       "task": {"shape": {"type": "string"}, "required": true},
       "status": {"shape": {"type": "union", "of": [{"type": "literal", "value": "open"}, {"type": "literal", "value": "done"}, {"type": "literal", "value": "abandoned"}]}, "required": true},
       "path": {"shape": {"type": "string"}, "required": true},
       "parent_done": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
     },
     "TrustCommandJson": {
       "command": {"shape": {"type": "string"}, "required": true},
@@ -628,17 +758,59 @@ export const COMMAND_CONTRACT = {
       "empty": {"shape": {"type": "boolean"}, "required": true},
     },
     "VerifyAnswerJson": {
-      "target": {"shape": {"type": "string"}, "required": true},
       "ok": {"shape": {"type": "boolean"}, "required": true},
       "trusted": {"shape": {"type": "boolean"}, "required": true},
       "ran": {"shape": {"type": "boolean"}, "required": true},
       "cancelled": {"shape": {"type": "boolean"}, "required": true},
-      "runs": {"shape": {"type": "array", "items": {"type": "map", "values": {"type": "unknown"}}}, "required": true},
-      "blocks": {"shape": {"type": "array", "items": {"type": "map", "values": {"type": "unknown"}}}, "required": true},
+      "runs": {"shape": {"type": "array", "items": {"type": "ref", "name": "VerifyRunJson"}}, "required": true},
+      "blocks": {"shape": {"type": "array", "items": {"type": "ref", "name": "VerifyBlockJson"}}, "required": true},
       "findings": {"shape": {"type": "array", "items": {"type": "ref", "name": "FindingJson"}}, "required": true},
+      "probe": {"shape": {"type": "array", "items": {"type": "ref", "name": "BlockProbeJson"}}, "required": false},
+      "target": {"shape": {"type": "string"}, "required": true},
       "message": {"shape": {"type": "string"}, "required": true},
       "ignored": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
-      "probe": {"shape": {"type": "array", "items": {"type": "map", "values": {"type": "unknown"}}}, "required": false},
+    },
+    "VerifyBlockJson": {
+      "block": {"shape": {"type": "string"}, "required": true},
+      "path": {"shape": {"type": "string"}, "required": true},
+      "line": {"shape": {"type": "integer"}, "required": true},
+      "status": {"shape": {"type": "union", "of": [{"type": "union", "of": [{"type": "literal", "value": "verified"}, {"type": "literal", "value": "failed"}, {"type": "literal", "value": "not_executed"}, {"type": "literal", "value": "not_measured"}, {"type": "literal", "value": "failed_elsewhere"}, {"type": "literal", "value": "could_not_run"}, {"type": "literal", "value": "changed_during_run"}, {"type": "literal", "value": "not_recorded"}, {"type": "literal", "value": "cancelled"}, {"type": "literal", "value": "untrusted"}, {"type": "literal", "value": "not_run"}]}, {"type": "union", "of": [{"type": "literal", "value": "no_command"}, {"type": "literal", "value": "bad_command"}, {"type": "literal", "value": "task_unreadable"}, {"type": "literal", "value": "duplicate_block"}]}]}, "required": true},
+      "message": {"shape": {"type": "string"}, "required": true},
+      "first_attempt": {"shape": {"type": "boolean"}, "required": true},
+      "lines": {"shape": {"type": "ref", "name": "VerifyLinesJson"}, "required": false},
+    },
+    "VerifyLinesJson": {
+      "measured": {"shape": {"type": "boolean"}, "required": true},
+      "executable": {"shape": {"type": "integer"}, "required": true},
+      "executed": {"shape": {"type": "integer"}, "required": true},
+      "tests": {"shape": {"type": "integer"}, "required": true},
+      "failed_tests": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "note": {"shape": {"type": "string"}, "required": true},
+    },
+    "VerifyRunJson": {
+      "task": {"shape": {"type": "string"}, "required": true},
+      "command": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "source": {"shape": {"type": "string"}, "required": true},
+      "blocks": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "exit_code": {"shape": {"type": "union", "of": [{"type": "integer"}, {"type": "null"}]}, "required": true},
+      "passed": {"shape": {"type": "boolean"}, "required": true},
+      "timed_out": {"shape": {"type": "boolean"}, "required": true},
+      "cancelled": {"shape": {"type": "boolean"}, "required": true},
+      "start_error": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "duration_s": {"shape": {"type": "number"}, "required": true},
+      "output_bytes": {"shape": {"type": "integer"}, "required": true},
+      "output_truncated": {"shape": {"type": "boolean"}, "required": true},
+      "record": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "write_error": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "first_attempt": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "changed_during_run": {"shape": {"type": "array", "items": {"type": "string"}}, "required": true},
+      "could_not_run": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": true},
+      "shared": {"shape": {"type": "boolean"}, "required": true},
+      "coverage": {"shape": {"type": "map", "values": {"type": "ref", "name": "CoverageJson"}}, "required": true},
+      "output_tail": {"shape": {"type": "array", "items": {"type": "string"}}, "required": false},
+      "cause": {"shape": {"type": "union", "of": [{"type": "literal", "value": "environment"}, {"type": "literal", "value": "timeout"}, {"type": "literal", "value": "code"}]}, "required": false},
+      "advice": {"shape": {"type": "string"}, "required": false},
+      "first_failure": {"shape": {"type": "union", "of": [{"type": "string"}, {"type": "null"}]}, "required": false},
     },
   },
 } as const;

@@ -8,15 +8,17 @@ import {
   CandidateJson,
   CandidatesJson,
   ContextReportJson,
+  DecomposeJson,
+  EditTaskJson,
   FindingJson,
   GeneratedResult,
   GenerateRefusedResult,
   InsertedResult,
   ListedTaskJson,
   ReviewJson,
+  TaskStatusJson,
   VerifyAnswerJson,
 } from "./protocol.generated";
-import { VerifyRunJson } from "./verifyOutput";
 
 export type {
   AcknowledgementJson,
@@ -24,18 +26,21 @@ export type {
   CommandName,
   CommandResults,
   ContextEntryJson,
-  DecomposeResult,
   EditTaskContextResult,
-  EditTaskResult,
   FindingJson,
   ListTasksResult,
   MarkSelectionResult,
   NewTaskResult,
   PromptResult,
-  TaskStatusResult,
   ValidateSpecResult,
 } from "./protocol.generated";
 
+/** `handrail.editTask`: `handrail task edit --json`'s shape (the engine's `EditTaskJson`). */
+export type EditTaskResult = EditTaskJson;
+/** `handrail.closeTask` / `reopenTask`: `handrail task close|reopen --json`'s shape. */
+export type TaskStatusResult = TaskStatusJson;
+/** `handrail.decompose`: `handrail task decompose --json`'s shape. */
+export type DecomposeResult = DecomposeJson;
 /** `handrail.checkContext` (and `handrail context check --json`). */
 export type CheckContextResult = ContextReportJson;
 export type ContextCandidateJson = CandidateJson;
@@ -48,11 +53,9 @@ export type TaskJson = ListedTaskJson;
 /** `handrail.recordTrace` / `handrail.explain` (and `handrail trace|explain --json`). */
 export type TraceResult = AcknowledgementJson;
 
-/** `handrail.verify` / `handrail.verifyAll`, each run as verifyOutput.ts reads it (the server
- * types runs loosely until the engine's verification report declares its own types). */
-export interface VerifyResult extends Omit<VerifyAnswerJson, "runs"> {
-  runs: VerifyRunJson[];
-}
+/** `handrail.verify` / `handrail.verifyAll` (and, without target, message and ignored,
+ * `handrail verify --json`): every run, block and probe typed by the server's `VerifyReport`. */
+export type VerifyResult = VerifyAnswerJson;
 
 /** What to tell the user after `handrail.verify`: the server's own sentence when it gave one. */
 export function verifyOutcome(result: VerifyResult): { ok: boolean; message: string } {

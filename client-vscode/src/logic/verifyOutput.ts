@@ -5,20 +5,24 @@
  */
 
 import { plural } from "./plural";
+import type { VerifyRunJson as GeneratedRun } from "./protocol.generated";
 
-export interface VerifyRunJson {
-  task: string;
-  command: string[];
-  exit_code: number | null;
-  passed: boolean;
-  timed_out: boolean;
-  cancelled: boolean;
-  start_error: string | null;
-  output_tail?: string[];
-  cause?: "environment" | "timeout" | "code";
-  advice?: string;
-  first_failure?: string | null;
-}
+/** The fields of a run (`VerifyRunJson`, generated from the server's `VerifyReport`) this
+ * module reads: a whole run from the server is one. */
+export type VerifyRunJson = Pick<
+  GeneratedRun,
+  | "task"
+  | "command"
+  | "exit_code"
+  | "passed"
+  | "timed_out"
+  | "cancelled"
+  | "start_error"
+  | "output_tail"
+  | "cause"
+  | "advice"
+  | "first_failure"
+>;
 
 export function failedRuns(runs: readonly VerifyRunJson[] | undefined): VerifyRunJson[] {
   return (runs ?? []).filter((run) => !run.passed && !run.cancelled);

@@ -171,7 +171,7 @@ def check_context(ws: Workspace, task: str) -> dict[str, Any]:
     snapshot = _snapshot(ws)
     loaded = _task(snapshot, task)
     report = context_report(snapshot, loaded)
-    result = report.as_json(task)
+    result: dict[str, Any] = dict(report.as_json(task))
     passed = not has_errors(report.findings)
     drop = f" Dropping {', '.join(report.drop)} would fit the budget." if report.drop else ""
     result["passed"] = passed
@@ -294,9 +294,10 @@ def verify(ws: Workspace, target: str) -> dict[str, Any]:
                 "approve them, and the work is not done until they run green."
             ),
         }
-    result = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
-    for run in result["runs"]:
+    answer = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
+    for run in answer["runs"]:
         run["output_tail"] = _withhold_secrets(run.get("output_tail", []))
+    result: dict[str, Any] = dict(answer)
     if not report.blocks:
         result["summary"] = f"No generated blocks in {target}: nothing to verify."
     elif report.ok:

@@ -84,9 +84,9 @@ def generate(
     from handrail.generate.client import GenerationError
     from handrail.generate.handoff import GenerationRefused, generate_code, insertion_of
     from handrail.generate.settings import SettingsError, load_settings
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.marking.write import Target, prepare_target, write_generated
-    from handrail.workflow.init import git_owner
 
     if replace is not None:
         if into is not None:
@@ -243,9 +243,9 @@ def mark_diff_command(
     ws: Workspace | None = None,
 ) -> None:
     """`handrail mark --diff`: the body the `mark` command calls."""
+    from handrail.git import git_owner
     from handrail.marking.diff import DiffMarkError, mark_diff
     from handrail.tasks.files import load_all_tasks
-    from handrail.workflow.init import git_owner
 
     ws = ws or ctx.ws
     if task_id not in load_all_tasks(ws).tasks:
@@ -354,10 +354,10 @@ def import_(
     Lists the ranges; with --mark wraps them in markers for TASK and records the blocks.
     Ranges in files changed since the commit are not offered: their line numbers moved.
     """
+    from handrail.git import git_owner
     from handrail.interop.git_ai import InteropError, offers_as_hunks, read_git_ai
     from handrail.marking.diff import mark_hunks
     from handrail.tasks.files import load_all_tasks
-    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     if task_id not in load_all_tasks(ws).tasks:

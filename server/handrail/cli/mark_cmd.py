@@ -78,10 +78,10 @@ def mark(
     if file is None or start is None or end is None:
         fail("name FILE START END, or use --diff")
     from handrail.blocks.mark import MarkError
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.marking.write import mark_file_recorded
     from handrail.tasks.files import load_all_tasks
-    from handrail.workflow.init import git_owner
 
     if end < start:
         fail(f"END ({end}) is before START ({start})")

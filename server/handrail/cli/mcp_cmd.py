@@ -29,7 +29,7 @@ def mcp(ctx: Context, agent: str, model: str | None) -> None:
         fail("the MCP server needs the mcp package: pip install 'handrail[mcp]'")
     from handrail.agents.identity import AgentIdentity
     from handrail.agents.mcp_server import serve
-    from handrail.workflow.init import git_owner
+    from handrail.git import git_owner
 
     ws = ctx.ws
     serve(ws, AgentIdentity(agent, model), author=git_owner(ws.root))

@@ -21,9 +21,9 @@ def renumber(ctx: Context, dry_run: bool, as_json: bool) -> None:
     content is exactly what the old record was written for.
     """
     from handrail.blocks.mark import MarkError
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.marking.renumber import renumber as run_renumber
-    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     try:

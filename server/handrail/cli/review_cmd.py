@@ -184,9 +184,9 @@ def review(ctx: Context, target: str, verdict: str, note: str, as_json: bool) ->
     since its second reviewer must be someone else. Editing a block voids its reviews. Exit 0
     when every block was recorded, 1 when any was refused, 2 for a usage error.
     """
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.review.reviews import ReviewError, record_reviews
-    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     try:
@@ -298,9 +298,9 @@ def accept(ctx: Context, blocks: tuple[str, ...], accept_all: bool, as_json: boo
     Any other block is refused, with the reasons. Exit 0 when everything named was accepted,
     1 when something was refused.
     """
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.review.accept import accept_blocks
-    from handrail.workflow.init import git_owner
 
     if accept_all == bool(blocks):
         fail("name the blocks to accept (such as k3f9qa.1), or pass --all")
@@ -377,6 +377,7 @@ def note(
     The note is a ledger record (commit it) and `handrail workflow review` lists it. With
     --from-pr, the lines of the PR template's "Workflow notes" section are recorded instead.
     """
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.review.notes import (
         NoteError,
@@ -385,7 +386,6 @@ def note(
         record_note,
         record_pr_notes,
     )
-    from handrail.workflow.init import git_owner
     from handrail.workspace import PathEscapesWorkspace
 
     ws = ctx.ws
@@ -505,9 +505,9 @@ def reviewed(
     Sets `[workflow] reviewed` and records the meeting (who led it, who attended, what
     changed) in the ledger, where the next `handrail workflow review` starts its period.
     """
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.review.meeting import ReviewedError, mark_reviewed, record_meeting
-    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     who = by if by is not None else git_owner(ws.root) or ""

@@ -17,7 +17,7 @@ from handrail.cli.common import (
     json_option,
     pass_ctx,
 )
-from handrail.findings import Finding, findings_json
+from handrail.findings import Finding
 
 if TYPE_CHECKING:
     from handrail.tasks.model import LoadedTask
@@ -50,8 +50,9 @@ def task_new(
     Nothing is written when the spec is refused (exit 1).
     """
     from handrail.context.entries import EntryError, parse_entry
-    from handrail.gate.run import task_context_reports
+    from handrail.gate.run import task_context_findings
     from handrail.tasks.files import create_task
+    from handrail.tasks.results import new_task_json
     from handrail.workflow.load import load_workflow
 
     ws = ctx.ws
@@ -72,18 +73,10 @@ def task_new(
         # An agent working in a terminal: its hooks mark and check this task from now on.
         set_active_task(ws, created.task.task.id)
     context_findings: list[Finding] = []
-    if created.task is not None and created.task.task.context:
-        (report,) = task_context_reports(ws, workflow, [created.task])
-        context_findings = report.findings
+    if created.task is not None:
+        context_findings = task_context_findings(ws, workflow, created.task)
     if as_json:
-        emit_json(
-            {
-                "task": created.task.task.id if created.task else None,
-                "path": created.task.rel if created.task else None,
-                "findings": findings_json(created.findings),
-                "context_findings": findings_json(context_findings),
-            }
-        )
+        emit_json(new_task_json(created, context_findings))
     else:
         if created.task is None:
             # The findings point into a task file that was never written: show them bare.
@@ -141,24 +134,13 @@ def _blocks_of(ctx: Context, task_id: str) -> list[str]:
 def task_list(ctx: Context, show_all: bool, as_json: bool) -> None:
     """The workspace's tasks, newest first: open ones, or every one with --all."""
     from handrail.tasks.files import load_all_tasks
-    from handrail.tasks.model import task_json
+    from handrail.tasks.results import newest_first, task_list_json
 
     found = load_all_tasks(ctx.ws)
-    tasks = sorted(
-        found.tasks.values(),
-        key=lambda t: (t.task.created.isoformat() if t.task.created else "", t.task.id),
-        reverse=True,
-    )
-    shown = [t for t in tasks if show_all or not t.task.is_closed]
     if as_json:
-        emit_json(
-            {
-                "tasks": [task_json(t) for t in shown],
-                "closed_hidden": 0 if show_all else len(tasks) - len(shown),
-                "findings": findings_json(found.findings),
-            }
-        )
+        emit_json(task_list_json(found, show_all=show_all))
         return
+    shown, hidden = newest_first(found, show_all=show_all)
     echo_findings(found.findings, err=True)
     for loaded in shown:
         status = "" if not loaded.task.is_closed else f" [{loaded.task.status}]"
@@ -168,7 +150,6 @@ def task_list(ctx: Context, show_all: bool, as_json: bool) -> None:
             status += f" [sub-task of {loaded.task.parent}]"
         title = loaded.task.spec.split("\n", 1)[0]
         click.echo(f"{loaded.task.id}{status}  {title[:70]}")
-    hidden = len(tasks) - len(shown)
     if not shown:
         click.echo("No open tasks." if hidden else 'No tasks yet: handrail task new "<spec>"')
     if hidden:
@@ -191,7 +172,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     blocks = index.blocks_of_task(task_id)
     by_hand = first_seen_by_hand(loaded, index)
     if as_json:
-        emit_json({**task_json(loaded, by_hand=by_hand), "blocks": blocks})
+        emit_json(task_json(loaded, by_hand=by_hand, blocks=blocks))
         return
     task_ = loaded.task
     click.echo(f"Task {task_.id} ({task_.status}): {loaded.rel}")
@@ -244,9 +225,10 @@ def task_edit(
     re-opened (HR314) until verified and explained again.
     """
     from handrail.context.entries import EntryError, parse_entry
-    from handrail.gate.run import task_context_reports
+    from handrail.gate.run import task_context_findings
     from handrail.tasks.files import edit_task
     from handrail.tasks.model import TaskFileError
+    from handrail.tasks.results import edit_task_json
 
     if spec is None and not entries and not no_context and verify is None:
         fail("nothing to change: give --spec, --context, --no-context or --verify")
@@ -264,21 +246,11 @@ def task_edit(
     except TaskFileError as exc:
         fail(str(exc), EXIT_USAGE)
     context_findings: list[Finding] = []
-    if edited.task is not None and edited.task.task.context and not edited.task.task.is_closed:
-        (report,) = task_context_reports(ctx.ws, workflow, [edited.task])
-        context_findings = report.findings
+    if edited.task is not None:
+        context_findings = task_context_findings(ctx.ws, workflow, edited.task)
     reopened = _blocks_of(ctx, task_id) if edited.spec_changed else []
     if as_json:
-        emit_json(
-            {
-                "task": task_id,
-                "written": edited.task is not None,
-                "spec_changed": edited.spec_changed,
-                "reopened_blocks": reopened,
-                "findings": findings_json(edited.findings),
-                "context_findings": findings_json(context_findings),
-            }
-        )
+        emit_json(edit_task_json(task_id, edited, reopened, context_findings))
     elif edited.task is None:
         for f in edited.findings:
             click.echo(f"spec: {f.severity.value} {f.code} {f.message}", err=True)
@@ -325,38 +297,24 @@ def task_reopen(ctx: Context, task_id: str, as_json: bool) -> None:
 
 
 def _set_status(ctx: Context, task_id: str, status: str, note: str | None, as_json: bool) -> None:
-    from handrail.analysis import Snapshot, analyze_source
+    from handrail.gate.run import findings_with_code
     from handrail.tasks.files import set_task_status
     from handrail.tasks.model import TaskFileError
+    from handrail.tasks.results import task_status_json
 
     _load_or_fail(ctx, task_id)
     try:
         loaded = set_task_status(ctx.ws, task_id, status, note=note)
     except TaskFileError as exc:
         fail(str(exc), EXIT_USAGE)
-    loose: list[Finding] = []
-    if status != "open":
-        from handrail.files import list_files
-        from handrail.marking.ids import marker_texts
-
-        snapshot = Snapshot.load(ctx.ws)
-        for rel, text in marker_texts(ctx.ws, list_files(ctx.ws)):
-            analysis = analyze_source(snapshot, rel, text)
-            loose.extend(f for f in analysis.findings if f.code == "HR315")
+    loose = findings_with_code(ctx.ws, "HR315") if status != "open" else []
     finished = None
     if status == "done":
         from handrail.tasks.files import finish_parent
 
         finished = finish_parent(ctx.ws, loaded.task)
     if as_json:
-        emit_json(
-            {
-                "task": task_id,
-                "status": loaded.task.status,
-                "parent_done": finished,
-                "findings": findings_json(loose),
-            }
-        )
+        emit_json(task_status_json(loaded, finished, loose))
         return
     echo_findings(loose)
     verb = "Reopened" if status == "open" else f"Closed ({status})"
@@ -398,13 +356,14 @@ def task_decompose(
     sub-task is.
     """
     from handrail.context.entries import EntryError, parse_entry
+    from handrail.git import git_owner
     from handrail.tasks.files import decompose_drafts, decompose_task
-    from handrail.workflow.init import git_owner
+    from handrail.tasks.results import decompose_json
 
     drafts = list(subs) or decompose_drafts(spec)
     if dry_run:
         if as_json:
-            emit_json({"drafts": drafts})
+            emit_json(decompose_json(drafts))
         else:
             for draft in drafts:
                 click.echo(draft)
@@ -421,14 +380,7 @@ def task_decompose(
         ctx.ws, workflow, spec, drafts, list(entries), verify=verify, author=git_owner(ctx.ws.root)
     )
     if as_json:
-        emit_json(
-            {
-                "parent": made.parent.task.id if made.parent else None,
-                "children": [c.task.id for c in made.children],
-                "drafts": drafts,
-                "findings": [findings_json(f) for f in made.findings],
-            }
-        )
+        emit_json(decompose_json(drafts, made))
     elif made.parent is None:
         for draft, found in zip(drafts, made.findings, strict=True):
             for f in found:

@@ -300,9 +300,9 @@ def _the_block(ws: Workspace, block_id: str) -> tuple[FoundBlock, str]:
 
 
 def _record_ack(ctx: Context, block_id: str, kind: AckKind, note: str, as_json: bool) -> None:
+    from handrail.git import git_owner
     from handrail.ledger.store import LedgerWriteError
     from handrail.review.acknowledgements import record_acknowledgement
-    from handrail.workflow.init import git_owner
 
     ws = ctx.ws
     block, content = _the_block(ws, block_id)

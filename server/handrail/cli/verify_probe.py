@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 import click
 
 from handrail.cli.common import EXIT_FINDINGS, emit_json, fail
-from handrail.evidence.probe import ProbeEvent, ProbeReport, probe_event_text
+from handrail.evidence.probe import BlockProbeJson, ProbeEvent, ProbeReport, probe_event_text
 from handrail.wording import plural
 from handrail.workspace import Workspace
 
@@ -45,7 +44,7 @@ class ProbeOutput:
     failed: bool = False
     """A block whose risk tier asks for the probe had none of its mutants caught."""
 
-    def as_json(self) -> list[dict[str, Any]]:
+    def as_json(self) -> list[BlockProbeJson]:
         return self.report.as_json()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 
 from handrail.context import budget
 from handrail.context.entries import ContextEntry, EntryError, parse_entry
@@ -35,7 +35,7 @@ from handrail.context.secrets import (
     hits_data,
 )
 from handrail.context.tokens import TokenCounter, shared_counter
-from handrail.findings import Finding, Severity, findings_json
+from handrail.findings import Finding, FindingJson, Severity, findings_json
 from handrail.workflow.model import ContextRules, Workflow
 from handrail.workspace import Workspace
 
@@ -82,6 +82,28 @@ class EntryReport:
     end_line: int | None = None
 
 
+class ContextEntryJson(TypedDict):
+    entry: str
+    path: str
+    tokens: int | None
+    status: Status
+    line: int
+
+
+class ContextReportJson(TypedDict):
+    """`ContextReport.as_json`: `handrail context check --json` and ``handrail.checkContext``."""
+
+    task: str
+    encoding: str
+    encoding_note: str | None
+    total_tokens: int
+    max_tokens: int
+    max_files: int
+    entries: list[ContextEntryJson]
+    drop: list[str]
+    findings: list[FindingJson]
+
+
 @dataclass
 class ContextReport:
     entries: list[EntryReport]
@@ -107,7 +129,7 @@ class ContextReport:
     def ok(self) -> bool:
         return not any(f.severity is Severity.ERROR for f in self.findings)
 
-    def as_json(self, task_id: str) -> dict[str, Any]:
+    def as_json(self, task_id: str) -> ContextReportJson:
         """One JSON shape for `handrail context check --json` and `handrail.checkContext`."""
         return {
             "task": task_id,

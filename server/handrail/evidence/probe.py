@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 from handrail.blocks.markers import decode_source, normalise_newlines, parse_blocks
 from handrail.evidence.forkserver import ForkResult, ForkServer, ForkServerError, pytest_args
@@ -713,6 +713,40 @@ def _run_mutants(
 # -- probing the blocks of a target --------------------------------------------------------------
 
 
+class MutantJson(TypedDict):
+    """One mutant tried on a block, and what its tests did."""
+
+    id: str
+    operator: str
+    line: int
+    column: int
+    original: str
+    replacement: str
+    outcome: MutantOutcome
+
+
+class BlockProbeJson(TypedDict):
+    """`BlockProbe.as_json`: the result fields are there only when the block was probed."""
+
+    block: str
+    path: str
+    skipped: str | None
+    record: str | None
+    write_error: str | None
+    whole_command: bool
+    required: bool
+    status: NotRequired[ProbeStatus]
+    message: NotRequired[str | None]
+    summary: NotRequired[str]
+    caught: NotRequired[int]
+    tried: NotRequired[int]
+    command: NotRequired[list[str]]
+    tests: NotRequired[list[str] | None]
+    clean_duration_s: NotRequired[float]
+    duration_s: NotRequired[float]
+    mutants: NotRequired[list[MutantJson]]
+
+
 @dataclass(frozen=True, slots=True)
 class BlockProbe:
     """One block of a `probe` call: its result, or why it was not probed (`skipped`)."""
@@ -732,9 +766,9 @@ class BlockProbe:
     tier: str | None = None
     """The block's risk tier, if it has one."""
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> BlockProbeJson:
         """The block's probe as `verify --json` and the editor's verify answer report it."""
-        data: dict[str, Any] = {
+        data: BlockProbeJson = {
             "block": self.block_id,
             "path": self.path,
             "skipped": self.skipped or None,
@@ -745,29 +779,31 @@ class BlockProbe:
         }
         result = self.result
         if result is not None:
-            data |= {
-                "status": result.status,
-                "message": result.message or None,
-                "summary": result.summary(),
-                "caught": result.caught,
-                "tried": result.tried,
-                "command": list(result.argv),
-                "tests": result.tests,
-                "clean_duration_s": round(result.clean_duration_s, 3),
-                "duration_s": round(result.duration_s, 3),
-                "mutants": [
-                    {
-                        "id": r.mutant.id,
-                        "operator": r.mutant.operator,
-                        "line": r.mutant.line,
-                        "column": r.mutant.column,
-                        "original": r.mutant.original,
-                        "replacement": r.mutant.replacement,
-                        "outcome": r.outcome,
-                    }
-                    for r in result.results
-                ],
-            }
+            data.update(
+                {
+                    "status": result.status,
+                    "message": result.message or None,
+                    "summary": result.summary(),
+                    "caught": result.caught,
+                    "tried": result.tried,
+                    "command": list(result.argv),
+                    "tests": result.tests,
+                    "clean_duration_s": round(result.clean_duration_s, 3),
+                    "duration_s": round(result.duration_s, 3),
+                    "mutants": [
+                        {
+                            "id": r.mutant.id,
+                            "operator": r.mutant.operator,
+                            "line": r.mutant.line,
+                            "column": r.mutant.column,
+                            "original": r.mutant.original,
+                            "replacement": r.mutant.replacement,
+                            "outcome": r.outcome,
+                        }
+                        for r in result.results
+                    ],
+                }
+            )
         return data
 
     @property
@@ -784,5 +820,5 @@ class ProbeReport:
     untrusted: bool = False
     cancelled: bool = False
 
-    def as_json(self) -> list[dict[str, Any]]:
+    def as_json(self) -> list[BlockProbeJson]:
         return [b.as_json() for b in self.blocks]

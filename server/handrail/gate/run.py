@@ -87,6 +87,27 @@ def run_check(
     return result
 
 
+def findings_with_code(ws: Workspace, code: str) -> list[Finding]:
+    """Every finding `code` of the workspace's marked files, as the gate sees them: what a task
+    use case reports after it changed what the gate checks (HR315 after `task close`)."""
+    from handrail.files import list_files
+
+    snapshot = Snapshot.load(ws)
+    found: list[Finding] = []
+    for rel, text in marker_texts(ws, list_files(ws)):
+        found.extend(f for f in analyze_source(snapshot, rel, text).findings if f.code == code)
+    return found
+
+
+def task_context_findings(ws: Workspace, wf: Workflow, loaded: LoadedTask) -> list[Finding]:
+    """The context check's findings for a task just written, when it has context and is open:
+    what `task new|edit` and ``handrail.newTask|editTask`` report as ``context_findings``."""
+    if not loaded.task.context or loaded.task.is_closed:
+        return []
+    (report,) = task_context_reports(ws, wf, [loaded])
+    return report.findings
+
+
 def task_context_reports(
     ws: Workspace, wf: Workflow, tasks: Sequence[LoadedTask]
 ) -> list[ContextReport]:

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -28,12 +28,16 @@ __all__ = [
     "TASK_ID_PATTERN",
     "TASK_ID_RE",
     "CreatedTask",
+    "EditedSpecJson",
+    "HandEditedSpecJson",
     "LoadedTask",
     "SpecRevision",
     "Task",
     "TaskFileError",
+    "TaskJson",
     "TaskNotFound",
     "TaskSet",
+    "TaskStatus",
     "as_aware",
     "clean_spec",
     "is_task_id",
@@ -80,14 +84,61 @@ def task_title(spec: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def task_json(loaded: LoadedTask, *, by_hand: dt.datetime | None = None) -> dict[str, Any]:
+TaskStatus = Literal["open", "done", "abandoned"]
+
+
+class EditedSpecJson(TypedDict):
+    """An earlier spec replaced through Edit Task (or `handrail task edit`)."""
+
+    spec: str
+    replaced: str
+    by_hand: Literal[False]
+
+
+class HandEditedSpecJson(TypedDict):
+    """A spec changed in the TOML by hand: no earlier text, the ledger dates it (HR314)."""
+
+    spec: None
+    replaced: None
+    by_hand: Literal[True]
+    first_seen: str
+
+
+class TaskJson(TypedDict):
+    """A task as `handrail task list/show --json` and ``handrail.listTasks`` report it."""
+
+    task: str
+    path: str
+    status: TaskStatus
+    title: str
+    spec: str
+    spec_hash: str
+    context: list[str]
+    verify: str | None
+    risk: str | None
+    author: str | None
+    created: str | None
+    closed_at: str | None
+    note: str | None
+    parent: str | None
+    decomposed: bool
+    spec_history: list[EditedSpecJson | HandEditedSpecJson]
+    blocks: NotRequired[list[str]]
+    """Only when one task was asked for (`task show`, ``listTasks`` with ``task``): the blocks
+    the ledger knows for it."""
+
+
+def task_json(
+    loaded: LoadedTask, *, by_hand: dt.datetime | None = None, blocks: list[str] | None = None
+) -> TaskJson:
     """A task as `task list/show --json` and the server's task commands report it.
 
     `by_hand`: when the spec was first seen changed by hand (`tasks.blocks.hand_edit`), which
-    the history lists last, without the earlier spec (nothing recorded it).
+    the history lists last, without the earlier spec (nothing recorded it). `blocks`: the
+    task's blocks, reported when one task was asked for.
     """
     task = loaded.task
-    history: list[dict[str, Any]] = [
+    history: list[EditedSpecJson | HandEditedSpecJson] = [
         {"spec": rev.spec, "replaced": rev.replaced.isoformat(), "by_hand": False}
         for rev in task.spec_history
     ]
@@ -95,7 +146,7 @@ def task_json(loaded: LoadedTask, *, by_hand: dt.datetime | None = None) -> dict
         history.append(
             {"spec": None, "replaced": None, "by_hand": True, "first_seen": by_hand.isoformat()}
         )
-    return {
+    found: TaskJson = {
         "task": task.id,
         "path": loaded.rel,
         "status": task.status,
@@ -113,6 +164,9 @@ def task_json(loaded: LoadedTask, *, by_hand: dt.datetime | None = None) -> dict
         "decomposed": task.decomposed,
         "spec_history": history,
     }
+    if blocks is not None:
+        found["blocks"] = blocks
+    return found
 
 
 def task_rel(task_id: str) -> str:
@@ -159,7 +213,7 @@ class Task(BaseModel):
     """A risk tier name that overrides the tiers matched by path and keyword."""
     created: dt.datetime | None = None
     author: str | None = None
-    status: Literal["open", "done", "abandoned"] = "open"
+    status: TaskStatus = "open"
     """A closed task (done or abandoned) leaves menus and pickers; absent means open."""
     closed_at: dt.datetime | None = None
     note: str | None = None

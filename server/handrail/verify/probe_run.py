@@ -47,12 +47,12 @@ def probe(
     """
     from handrail.blocks.markers import block_content
     from handrail.evidence.probe_findings import tier_asks_for_probe
+    from handrail.git import git_owner
     from handrail.ledger.evidence import EvidenceIndex, evaluate_block
     from handrail.ledger.store import Ledger, LedgerWriteError
     from handrail.tasks.files import load_all_tasks
     from handrail.verify.run import _untrusted_findings, find_blocks, plan, read_blocks
     from handrail.verify.trust import explicit_trust, is_trusted
-    from handrail.workflow.init import git_owner
     from handrail.workflow.load import load_workflow
 
     cancel = cancel or threading.Event()
@@ -167,11 +167,11 @@ def dismiss(ws: Workspace, block_id: str, mutant_id: str, reason: str) -> Any:
     content, or that surviving mutant does not exist, or the reason is empty.
     """
     from handrail.evidence.probe_findings import latest_probe
+    from handrail.git import git_owner
     from handrail.ledger.evidence import EvidenceIndex
     from handrail.ledger.records import MutantDismissed
     from handrail.ledger.store import Ledger
     from handrail.verify.run import Target, find_blocks
-    from handrail.workflow.init import git_owner
     from handrail.workflow.load import load_workflow
 
     if not reason.strip():

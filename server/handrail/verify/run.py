@@ -22,13 +22,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from handrail.blocks.markers import Block, parse_block_id, parse_blocks
 from handrail.evidence.lines import LineCoverage
-from handrail.findings import Finding, findings_json
+from handrail.evidence.probe import BlockProbeJson
+from handrail.findings import Finding, FindingJson, findings_json
+from handrail.ledger.diagnosis import (
+    ENVIRONMENT_ADVICE,
+    TIMEOUT_ADVICE,
+    Cause,
+    failure_cause,
+    first_failure,
+)
 from handrail.ledger.evidence import EvidenceIndex, elsewhere_phrase, meets_min_executed
-from handrail.ledger.records import BlockCoverage, VerificationRun
+from handrail.ledger.records import BlockCoverage, BlockOutcome, VerificationRun
 from handrail.ledger.store import Ledger, LedgerWriteError
 from handrail.process import RunResult, run_command
 from handrail.tasks.files import load_all_tasks
@@ -170,6 +178,95 @@ class BlockResult:
     first_attempt: bool = False
 
 
+class CoverageJson(TypedDict):
+    """`BlockCoverage` as a run reports it: a field left at its default is left out."""
+
+    outcome: BlockOutcome
+    executable: NotRequired[str]
+    executed: NotRequired[str]
+    tests: NotRequired[dict[str, str]]
+    more_tests: NotRequired[int]
+    failed_tests: NotRequired[list[str]]
+    note: NotRequired[str]
+
+
+class VerifyRunJson(TypedDict):
+    """One command run of `VerifyReport.as_json`."""
+
+    task: str
+    command: list[str]
+    source: str
+    blocks: list[str]
+    exit_code: int | None
+    passed: bool
+    timed_out: bool
+    cancelled: bool
+    start_error: str | None
+    duration_s: float
+    output_bytes: int
+    output_truncated: bool
+    record: str | None
+    write_error: str | None
+    first_attempt: list[str]
+    changed_during_run: list[str]
+    could_not_run: str | None
+    shared: bool
+    coverage: dict[str, CoverageJson]
+    output_tail: NotRequired[list[str]]
+    """The last lines of the output, when asked for (the editor's answer)."""
+    cause: NotRequired[Cause]
+    """Only for a failed run: what it points at (issue 19.5), with its `advice`."""
+    advice: NotRequired[str]
+    first_failure: NotRequired[str | None]
+    """The first line of the output that reads like a failure (or why it could not start)."""
+
+
+class VerifyLinesJson(TypedDict):
+    """The line figures of a block's run."""
+
+    measured: bool
+    executable: int
+    executed: int
+    tests: int
+    failed_tests: list[str]
+    note: str
+
+
+class VerifyBlockJson(TypedDict):
+    """One block of `VerifyReport.as_json`: its status after this verification."""
+
+    block: str
+    path: str
+    line: int
+    status: BlockStatus | UnrunnableReason
+    message: str
+    first_attempt: bool
+    lines: NotRequired[VerifyLinesJson]
+    """Only when a run measured the block."""
+
+
+class VerifyReportJson(TypedDict):
+    """`VerifyReport.as_json`: `handrail verify --json`, and the core of the editor's
+    ``handrail.verify`` answer."""
+
+    ok: bool
+    trusted: bool
+    ran: bool
+    cancelled: bool
+    runs: list[VerifyRunJson]
+    blocks: list[VerifyBlockJson]
+    findings: list[FindingJson]
+    probe: NotRequired[list[BlockProbeJson]]
+    """What the probe found, per block probed (`--probe`, or a risk tier that asks for it)."""
+
+
+_CAUSE_ADVICE: dict[Cause, str] = {
+    "environment": ENVIRONMENT_ADVICE,
+    "timeout": TIMEOUT_ADVICE,
+    "code": "Fix the block (or the test) and verify again.",
+}
+
+
 @dataclass(slots=True)
 class VerifyReport:
     blocks: list[FoundBlock]
@@ -212,79 +309,109 @@ class VerifyReport:
                 results[block.block_id] = BlockResult(block, "not_run", "not run")
         return [results[b.block_id] for b in self.blocks]
 
-    def as_json(self, *, output_tail_lines: int = 0) -> dict[str, Any]:
+    def as_json(self, *, output_tail_lines: int = 0) -> VerifyReportJson:
         """What ran and what each block's status is now, as the CLI's `--json` and the
         language server's commands report it; the last `output_tail_lines` of each run's
-        output are included when asked."""
-        runs = []
-        for outcome in self.runs:
-            result = outcome.result
-            run: dict[str, Any] = {
-                "task": outcome.invocation.task_id,
-                "command": list(result.argv),
-                "source": outcome.invocation.source.where,
-                "blocks": outcome.invocation.block_ids,
-                "exit_code": result.exit_code,
-                "passed": result.passed,
-                "timed_out": result.timed_out,
-                "cancelled": result.cancelled,
-                "start_error": result.start_error,
-                "duration_s": round(result.duration_s, 3),
-                "output_bytes": result.output_bytes,
-                "output_truncated": result.truncated,
-                "record": outcome.record.id if outcome.record else None,
-                "write_error": outcome.write_error,
-                "first_attempt": outcome.first_attempt,
-                "changed_during_run": outcome.changed_during_run,
-                "could_not_run": outcome.could_not_run,
-                "shared": outcome.shared,
-                "coverage": {
-                    b: c.model_dump(mode="json", exclude_defaults=True)
-                    for b, c in outcome.coverage.items()
-                },
+        output are included when asked.
+
+        Each failed run also says what it points at (``cause``: environment, timeout or code,
+        with its ``advice``) and its ``first_failure`` line, so a reader can tell the
+        environment from the code (issue 19.5)."""
+        runs = [_run_json(outcome, output_tail_lines) for outcome in self.runs]
+        blocks: list[VerifyBlockJson] = []
+        for item in self.block_results():
+            block: VerifyBlockJson = {
+                "block": item.block.block_id,
+                "path": item.block.path,
+                "line": item.block.begin_line,
+                "status": item.status,
+                "message": item.message,
+                "first_attempt": item.first_attempt,
             }
-            if output_tail_lines:
-                text = result.tail_text().rstrip("\n")
-                run["output_tail"] = text.split("\n")[-output_tail_lines:] if text else []
-            runs.append(run)
+            lines = _lines_json(self, item.block.block_id)
+            if lines is not None:
+                block["lines"] = lines
+            blocks.append(block)
         return {
             "ok": self.ok,
             "trusted": not self.untrusted,
             "ran": self.ran_anything,
             "cancelled": self.cancelled,
             "runs": runs,
-            "blocks": [
-                {
-                    "block": item.block.block_id,
-                    "path": item.block.path,
-                    "line": item.block.begin_line,
-                    "status": item.status,
-                    "message": item.message,
-                    "first_attempt": item.first_attempt,
-                    **_lines_json(self, item.block.block_id),
-                }
-                for item in self.block_results()
-            ],
+            "blocks": blocks,
             "findings": findings_json(self.findings),
         }
 
 
-def _lines_json(report: VerifyReport, block_id: str) -> dict[str, Any]:
-    """The line figures of a block's run, for `--json`: executable, executed, tests."""
+def _run_json(outcome: RunOutcome, output_tail_lines: int) -> VerifyRunJson:
+    result = outcome.result
+    run: VerifyRunJson = {
+        "task": outcome.invocation.task_id,
+        "command": list(result.argv),
+        "source": outcome.invocation.source.where,
+        "blocks": outcome.invocation.block_ids,
+        "exit_code": result.exit_code,
+        "passed": result.passed,
+        "timed_out": result.timed_out,
+        "cancelled": result.cancelled,
+        "start_error": result.start_error,
+        "duration_s": round(result.duration_s, 3),
+        "output_bytes": result.output_bytes,
+        "output_truncated": result.truncated,
+        "record": outcome.record.id if outcome.record else None,
+        "write_error": outcome.write_error,
+        "first_attempt": outcome.first_attempt,
+        "changed_during_run": outcome.changed_during_run,
+        "could_not_run": outcome.could_not_run,
+        "shared": outcome.shared,
+        "coverage": {b: coverage_json(c) for b, c in outcome.coverage.items()},
+    }
+    if output_tail_lines:
+        text = result.tail_text().rstrip("\n")
+        run["output_tail"] = text.split("\n")[-output_tail_lines:] if text else []
+    if not (result.passed or result.cancelled):
+        output = result.tail_text()
+        cause = failure_cause(
+            result.exit_code, result.timed_out, output, started=result.start_error is None
+        )
+        run["cause"] = cause
+        run["advice"] = _CAUSE_ADVICE[cause]
+        run["first_failure"] = result.start_error or first_failure(output)
+    return run
+
+
+def coverage_json(coverage: BlockCoverage) -> CoverageJson:
+    """`coverage` with the fields left at their defaults left out, as the record stores it."""
+    found: CoverageJson = {"outcome": coverage.outcome}
+    if coverage.executable:
+        found["executable"] = coverage.executable
+    if coverage.executed:
+        found["executed"] = coverage.executed
+    if coverage.tests:
+        found["tests"] = dict(coverage.tests)
+    if coverage.more_tests:
+        found["more_tests"] = coverage.more_tests
+    if coverage.failed_tests:
+        found["failed_tests"] = list(coverage.failed_tests)
+    if coverage.note:
+        found["note"] = coverage.note
+    return found
+
+
+def _lines_json(report: VerifyReport, block_id: str) -> VerifyLinesJson | None:
+    """The line figures of a block's latest run, for `--json`: executable, executed, tests."""
     for outcome in reversed(report.runs):
         found = outcome.coverage.get(block_id)
         if found is not None:
             return {
-                "lines": {
-                    "measured": found.outcome != "not_measured",
-                    "executable": len(found.executable_lines),
-                    "executed": len(found.executed_lines & found.executable_lines),
-                    "tests": found.test_count,
-                    "failed_tests": found.failed_tests,
-                    "note": found.note,
-                }
+                "measured": found.outcome != "not_measured",
+                "executable": len(found.executable_lines),
+                "executed": len(found.executed_lines & found.executable_lines),
+                "tests": found.test_count,
+                "failed_tests": found.failed_tests,
+                "note": found.note,
             }
-    return {}
+    return None
 
 
 def _block_result(outcome: RunOutcome, block: FoundBlock) -> BlockResult:
@@ -560,7 +687,7 @@ def verify(
         report.findings = _untrusted_findings(ws, loaded, tasks, report.untrusted)
         return report
 
-    from handrail.workflow.init import git_owner
+    from handrail.git import git_owner
 
     author = git_owner(ws.root) if invocations else None
     ledger = Ledger(ws)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from handrail import atomic
-from handrail.git import git_program, safe_env
+from handrail.git import git_owner
 from handrail.workflow.load import PackError, load_pack, pack_names
 from handrail.workflow.model import Workflow
 from handrail.workspace import GITIGNORE_LINES, HANDRAIL_DIR, PathEscapesWorkspace, Workspace
@@ -32,8 +31,6 @@ GITATTRIBUTES_LINES = ("ledger/** linguist-generated=true gitlab-generated=true"
 _GITATTRIBUTES_HEADER = (
     "# Handrail's ledger is machine-written: collapsed in pull request diffs, still reviewable.\n"
 )
-
-_GIT_TIMEOUT_S = 5
 
 
 class InitError(ValueError):
@@ -149,42 +146,6 @@ def _complete_lines(path: Path, lines: tuple[str, ...]) -> bool:
     except OSError as exc:
         raise InitError(f"cannot update {path}: {exc.strerror or exc}") from exc
     return True
-
-
-def git_owner(root: Path) -> str | None:
-    """Git's "Name <email>" for `root` (repository config, then global), None when unknown.
-
-    Runs `git config` without a shell, with captured output and a short timeout; a missing git
-    or any failure is simply "unknown".
-    """
-    program = git_program()
-    if program is None:
-        return None
-    try:
-        done = subprocess.run(
-            [program, "config", "--null", "--get-regexp", r"^user\.(name|email)$"],
-            cwd=root,
-            env=safe_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None
-    if done.returncode != 0:
-        return None
-    found: dict[str, str] = {}
-    for record in done.stdout.split(b"\0"):
-        key, _, value = record.partition(b"\n")
-        # Later entries win, as in git itself (repository config after global).
-        found[key.decode("utf-8", errors="replace").lower()] = value.decode(
-            "utf-8", errors="replace"
-        ).strip()
-    name, email = found.get("user.name", ""), found.get("user.email", "")
-    if name and email:
-        return f"{name} <{email}>"
-    return name or email or None
 
 
 def workflow_template(pack: str, workflow: Workflow, *, owner: str, today: dt.date) -> str:

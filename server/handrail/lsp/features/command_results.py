@@ -10,10 +10,11 @@ clients together (tests/contract/, docs/commands.md):
   (tests/contract/make_protocol.py; pytest fails when it is stale), and node's tests check the
   same example results against it.
 
-Engine use cases own the types of what they return (`FindingJson`, `CandidatesJson`,
-`AcknowledgementJson`, `ReviewJson`, `BlockStatesJson`, `RenumberedJson`); the answers the
-server composes itself are typed here. `TaskJson` and `ContextReportJson` describe
-`handrail.tasks.task_json` and `ContextReport.as_json`, and belong next to them.
+Engine use cases own the types of what they return, which the CLI's `--json` prints too
+(`FindingJson`, `CandidatesJson`, `AcknowledgementJson`, `ReviewJson`, `BlockStatesJson`,
+`RenumberJson`, `TaskJson`, the task use cases' `handrail.tasks.results`, `ContextReportJson`,
+`VerifyReportJson`); the answers the server composes itself are typed here, and a server
+result that extends an engine's adds only what an editor alone uses (a ``uri``, ``shown``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 from handrail.context.candidates import CandidateJson, CandidatesJson
+from handrail.context.check import ContextEntryJson, ContextReportJson
 from handrail.findings import FindingJson
 from handrail.ledger.states import BlockStateJson, BlockStatesJson
 from handrail.lsp.features.command_names import (
@@ -51,19 +53,23 @@ from handrail.lsp.features.verification import VERIFY, VERIFY_ALL
 from handrail.marking.renumber import KeptByJson, RenumberJson
 from handrail.review.acknowledgements import AcknowledgementJson
 from handrail.review.reviews import RefusedReviewJson, ReviewedBlockJson, ReviewJson
+from handrail.tasks.model import EditedSpecJson, HandEditedSpecJson, TaskJson
+from handrail.tasks.results import (
+    DecomposeJson,
+    EditTaskJson,
+    NewTaskJson,
+    TaskStatusJson,
+)
+from handrail.verify.run import VerifyReportJson
 
-TaskStatus = Literal["open", "done", "abandoned"]
 
+class NewTaskResult(NewTaskJson):
+    """`handrail task new --json` (`handrail.tasks.results.NewTaskJson`) with what only an
+    editor uses."""
 
-class NewTaskResult(TypedDict):
-    task: str | None
-    """None when the spec was refused (nothing was written)."""
-    path: str | None
     uri: str | None
-    template: bool
     shown: NotRequired[bool]
     """Only for a template task: whether the editor opened it."""
-    findings: list[FindingJson]
 
 
 class ValidateSpecResult(TypedDict):
@@ -78,98 +84,18 @@ class ValidateSpecResult(TypedDict):
     empty: bool
 
 
-class EditedSpecJson(TypedDict):
-    """An earlier spec replaced through Edit Task (or `handrail task edit`)."""
-
-    spec: str
-    replaced: str
-    by_hand: Literal[False]
-
-
-class HandEditedSpecJson(TypedDict):
-    """A spec changed in the TOML by hand: no earlier text, the ledger dates it (HR314)."""
-
-    spec: None
-    replaced: None
-    by_hand: Literal[True]
-    first_seen: str
-
-
-class TaskJson(TypedDict):
-    """A task as `handrail.tasks.task_json` reports it (`task list/show --json` too)."""
-
-    task: str
-    path: str
-    status: TaskStatus
-    title: str
-    spec: str
-    spec_hash: str
-    context: list[str]
-    verify: str | None
-    risk: str | None
-    author: str | None
-    created: str | None
-    closed_at: str | None
-    note: str | None
-    parent: str | None
-    decomposed: bool
-    spec_history: list[EditedSpecJson | HandEditedSpecJson]
-
-
 class ListedTaskJson(TaskJson):
+    """A task of `handrail task list --json` (`handrail.tasks.model.TaskJson`) with its uri."""
+
     uri: str
-    blocks: NotRequired[list[str]]
-    """Only when one task was asked for: the blocks the ledger knows for it."""
 
 
 class ListTasksResult(TypedDict):
+    """`handrail.tasks.results.TaskListJson`, each task with its uri (a TypedDict cannot
+    narrow an inherited field, so test_command_contract.py holds the two to the same keys)."""
+
     tasks: list[ListedTaskJson]
     closed_hidden: int
-
-
-class EditTaskResult(TypedDict):
-    task: str
-    written: bool
-    spec_changed: bool
-    reopened_blocks: list[str]
-    findings: list[FindingJson]
-
-
-class TaskStatusResult(TypedDict):
-    task: str
-    status: TaskStatus
-    path: str
-    parent_done: str | None
-    """The parent task closed as done with its last sub-task, if any."""
-
-
-class DecomposeResult(TypedDict):
-    drafts: list[str]
-    parent: str | None
-    children: list[str]
-    findings: list[list[FindingJson]]
-    """One list per task written: the parent's, then each sub-task's."""
-
-
-class ContextEntryJson(TypedDict):
-    entry: str
-    path: str
-    tokens: int | None
-    status: str
-    line: int
-
-
-class ContextReportJson(TypedDict):
-    """`handrail.context.check.ContextReport.as_json` (`handrail context check --json`)."""
-
-    task: str
-    encoding: str
-    encoding_note: str | None
-    total_tokens: int
-    max_tokens: int
-    max_files: int
-    entries: list[ContextEntryJson]
-    drop: list[str]
     findings: list[FindingJson]
 
 
@@ -251,23 +177,14 @@ class GenerateRefusedResult(TypedDict):
     findings: list[FindingJson]
 
 
-class VerifyAnswerJson(TypedDict):
-    """``handrail.verify`` / ``verifyAll``: `VerifyReport.as_json` (verify/run.py) with the
-    target, the sentence to show and the ignored blocks. Each run and block is typed on the
-    extension's side (verifyOutput.ts) until `VerifyReport` declares its own types."""
+class VerifyAnswerJson(VerifyReportJson):
+    """``handrail.verify`` / ``verifyAll``: `VerifyReport.as_json` (verify/run.py, also
+    `handrail verify --json`) with what only the editor shows: the target, the sentence to
+    show and the blocks it ignored."""
 
     target: str
-    ok: bool
-    trusted: bool
-    ran: bool
-    cancelled: bool
-    runs: list[dict[str, Any]]
-    blocks: list[dict[str, Any]]
-    findings: list[FindingJson]
     message: str
     ignored: list[str]
-    probe: NotRequired[list[dict[str, Any]]]
-    """What the probe found, per block whose risk tier asks for it."""
 
 
 class TrustCommandJson(TypedDict):
@@ -291,10 +208,10 @@ COMMAND_RESULTS: dict[str, Any] = {
     NEW_TASK: NewTaskResult,
     VALIDATE_SPEC: ValidateSpecResult,
     LIST_TASKS: ListTasksResult,
-    EDIT_TASK: EditTaskResult,
-    CLOSE_TASK: TaskStatusResult,
-    REOPEN_TASK: TaskStatusResult,
-    DECOMPOSE: DecomposeResult,
+    EDIT_TASK: EditTaskJson,
+    CLOSE_TASK: TaskStatusJson,
+    REOPEN_TASK: TaskStatusJson,
+    DECOMPOSE: DecomposeJson,
     CHECK_CONTEXT: ContextReportJson,
     CONTEXT_CANDIDATES: CandidatesJson,
     EDIT_TASK_CONTEXT: EditTaskContextResult,
@@ -321,6 +238,9 @@ __all__ = [
     "COMMAND_RESULTS",
     "BlockStateJson",
     "CandidateJson",
+    "ContextEntryJson",
+    "EditedSpecJson",
+    "HandEditedSpecJson",
     "KeptByJson",
     "RefusedReviewJson",
     "ReviewedBlockJson",

@@ -97,7 +97,7 @@ async def show_document(server: HandrailServer, path: Path) -> bool:
 
 
 def author_of(folder: FolderState) -> str | None:
-    from handrail.workflow.init import git_owner
+    from handrail.git import git_owner
 
     return git_owner(folder.root)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from handrail.findings import findings_json
 from handrail.lsp.features.command_names import (
@@ -37,11 +37,8 @@ from handrail.wording import plural
 
 if TYPE_CHECKING:
     from handrail.context.candidates import CandidatesJson
-    from handrail.lsp.features.command_results import (
-        ContextReportJson,
-        EditTaskContextResult,
-        PromptResult,
-    )
+    from handrail.context.check import ContextReportJson
+    from handrail.lsp.features.command_results import EditTaskContextResult, PromptResult
     from handrail.prompt import InsertionPoint
 
 
@@ -59,8 +56,7 @@ async def check_context(server: HandrailServer, *args: Any) -> ContextReportJson
         loaded = await asyncio.to_thread(load_task_or_fail, folder, task_id, CHECK_CONTEXT)
         report(plural(len(loaded.task.context), "entry", "entries"))
         result = await asyncio.to_thread(context_report, folder.snapshot, loaded)
-    # `ContextReport.as_json` (context/check.py) is typed dict[str, Any]: its shape is this.
-    return cast("ContextReportJson", result.as_json(task_id))
+    return result.as_json(task_id)
 
 
 def _candidate_paths(values: Mapping[str, Any], command: str) -> list[str] | None:

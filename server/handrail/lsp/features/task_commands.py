@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from handrail.findings import Severity, findings_json
 from handrail.lsp.features.command_names import (
@@ -37,14 +37,12 @@ from handrail.lsp.server import HandrailServer
 
 if TYPE_CHECKING:
     from handrail.lsp.features.command_results import (
-        DecomposeResult,
-        EditTaskResult,
         ListedTaskJson,
         ListTasksResult,
         NewTaskResult,
-        TaskStatusResult,
         ValidateSpecResult,
     )
+    from handrail.tasks.results import DecomposeJson, EditTaskJson, TaskStatusJson
 
 
 # --- stage 1: the spec ----------------------------------------------------------------------
@@ -52,8 +50,10 @@ if TYPE_CHECKING:
 
 async def new_task(server: HandrailServer, *args: Any) -> NewTaskResult:
     """Validate a spec and create the task, or create the template task and show it."""
+    from handrail.gate.run import task_context_findings
     from handrail.tasks.files import create_task, create_template_task
-    from handrail.tasks.model import TaskFileError
+    from handrail.tasks.model import CreatedTask, TaskFileError
+    from handrail.tasks.results import new_task_json
 
     values = one_mapping(args, NEW_TASK)
     folder = folder_from(server, values, NEW_TASK)
@@ -73,31 +73,33 @@ async def new_task(server: HandrailServer, *args: Any) -> NewTaskResult:
                 verify=verify,
                 author=author,
             )
+            context_findings = await asyncio.to_thread(
+                task_context_findings, folder.ws, workflow, loaded
+            )
             await refresh(server, folder)
             folder.active_task = loaded.task.id
             shown = await show_document(server, loaded.path)
             return {
-                "task": loaded.task.id,
-                "path": loaded.rel,
+                **new_task_json(CreatedTask(loaded, []), context_findings, template=True),
                 "uri": uri_of(loaded.path),
-                "template": True,
                 "shown": shown,
-                "findings": [],
             }
         created = await asyncio.to_thread(
             create_task, folder.ws, workflow, spec, list(context), verify=verify, author=author
         )
     except TaskFileError as exc:
         raise CommandFailed(f"{NEW_TASK}: {exc}") from None
+    context_findings = []
     if created.task is not None:
+        context_findings = await asyncio.to_thread(
+            task_context_findings, folder.ws, workflow, created.task
+        )
         await refresh(server, folder)
         folder.active_task = created.task.task.id
+    # mypy (2.4) reads the optional ``shown`` as required in a ``{**shared, ...}`` display.
     return {
-        "task": created.task.task.id if created.task else None,
-        "path": created.task.rel if created.task else None,
+        **new_task_json(created, context_findings),  # type: ignore[typeddict-item]
         "uri": uri_of(created.task.path) if created.task else None,
-        "template": False,
-        "findings": findings_json(created.findings),
     }
 
 
@@ -132,6 +134,7 @@ def list_tasks(server: HandrailServer, *args: Any) -> ListTasksResult:
     ``"task"``, that task alone (with its blocks). Pickers list what this returns."""
     from handrail.tasks.blocks import first_seen_by_hand
     from handrail.tasks.model import task_json
+    from handrail.tasks.results import task_list_json
 
     values = one_mapping(args, LIST_TASKS)
     folder = folder_from(server, values, LIST_TASKS)
@@ -142,36 +145,30 @@ def list_tasks(server: HandrailServer, *args: Any) -> ListTasksResult:
     if values.get("task") is not None:
         task_id = task_id_arg(values, LIST_TASKS)
         loaded = snapshot.tasks.tasks.get(task_id) or load_task_or_fail(folder, task_id, LIST_TASKS)
-        return {
-            "tasks": [
-                cast(
-                    "ListedTaskJson",
-                    {
-                        **task_json(loaded, by_hand=first_seen_by_hand(loaded, snapshot.index)),
-                        "uri": uri_of(loaded.path),
-                        "blocks": snapshot.index.blocks_of_task(task_id),
-                    },
-                )
-            ],
-            "closed_hidden": 0,
+        one: ListedTaskJson = {
+            **task_json(
+                loaded,
+                by_hand=first_seen_by_hand(loaded, snapshot.index),
+                blocks=snapshot.index.blocks_of_task(task_id),
+            ),
+            "uri": uri_of(loaded.path),
         }
-    every = sorted(
-        snapshot.tasks.tasks.values(),
-        key=lambda t: (t.task.created.isoformat() if t.task.created else "", t.task.id),
-        reverse=True,
-    )
-    shown = [t for t in every if show_all or not t.task.is_closed]
+        return {"tasks": [one], "closed_hidden": 0, "findings": []}
+    listed = task_list_json(snapshot.tasks, show_all=show_all)
+    paths = {loaded.task.id: loaded.path for loaded in snapshot.tasks.tasks.values()}
     return {
-        "tasks": [cast("ListedTaskJson", {**task_json(t), "uri": uri_of(t.path)}) for t in shown],
-        "closed_hidden": len(every) - len(shown),
+        **listed,
+        "tasks": [{**t, "uri": uri_of(paths[t["task"]])} for t in listed["tasks"]],
     }
 
 
-async def edit_task_command(server: HandrailServer, *args: Any) -> EditTaskResult:
+async def edit_task_command(server: HandrailServer, *args: Any) -> EditTaskJson:
     """Change a task's ``spec``, ``context`` (a list) or ``verify`` ("" for the workflow's),
     checked as at creation; a refused spec writes nothing (``"written": false``)."""
+    from handrail.gate.run import task_context_findings
     from handrail.tasks.files import edit_task
     from handrail.tasks.model import TaskFileError
+    from handrail.tasks.results import edit_task_json
 
     values = one_mapping(args, EDIT_TASK)
     folder = folder_from(server, values, EDIT_TASK)
@@ -189,23 +186,23 @@ async def edit_task_command(server: HandrailServer, *args: Any) -> EditTaskResul
         )
     except TaskFileError as exc:
         raise CommandFailed(f"{EDIT_TASK}: {exc}") from None
+    context_findings = []
     if edited.task is not None:
+        context_findings = await asyncio.to_thread(
+            task_context_findings, folder.ws, workflow, edited.task
+        )
         await refresh(server, folder)
     reopened = folder.snapshot.index.blocks_of_task(task_id) if edited.spec_changed else []
-    return {
-        "task": task_id,
-        "written": edited.task is not None,
-        "spec_changed": edited.spec_changed,
-        "reopened_blocks": reopened,
-        "findings": findings_json(edited.findings),
-    }
+    return edit_task_json(task_id, edited, reopened, context_findings)
 
 
 async def _set_status(
     server: HandrailServer, args: tuple[Any, ...], command: str, status: str | None
-) -> TaskStatusResult:
+) -> TaskStatusJson:
+    from handrail.gate.run import findings_with_code
     from handrail.tasks.files import set_task_status
     from handrail.tasks.model import CLOSE_REASONS, TaskFileError
+    from handrail.tasks.results import task_status_json
 
     values = one_mapping(args, command)
     folder = folder_from(server, values, command)
@@ -225,23 +222,22 @@ async def _set_status(
         from handrail.tasks.files import finish_parent
 
         finished = await asyncio.to_thread(finish_parent, folder.ws, loaded.task)
+    loose = []
+    if status != "open":
+        loose = await asyncio.to_thread(findings_with_code, folder.ws, "HR315")
     await refresh(server, folder)
     if folder.active_task == task_id and loaded.task.is_closed:
         folder.active_task = None
-    return {
-        "task": task_id,
-        "status": loaded.task.status,
-        "path": loaded.rel,
-        "parent_done": finished,
-    }
+    return task_status_json(loaded, finished, loose)
 
 
-async def decompose(server: HandrailServer, *args: Any) -> DecomposeResult:
+async def decompose(server: HandrailServer, *args: Any) -> DecomposeJson:
     """``handrail task decompose``: ``spec`` (too long for one task) and, optionally, the
     edited ``subtasks``; without them (or with ``"dryRun": true``) the drafts, one per
     sentence. Creates the parent and its sub-tasks, all or nothing."""
     from handrail.tasks.files import decompose_drafts, decompose_task
     from handrail.tasks.model import TaskFileError
+    from handrail.tasks.results import decompose_json
 
     values = one_mapping(args, DECOMPOSE)
     folder = folder_from(server, values, DECOMPOSE)
@@ -253,7 +249,7 @@ async def decompose(server: HandrailServer, *args: Any) -> DecomposeResult:
         raise bad_params(f'{DECOMPOSE}: "subtasks" must be a list of text.')
     drafts = list(subtasks) if subtasks else decompose_drafts(spec)
     if not subtasks or values.get("dryRun") is True:
-        return {"drafts": drafts, "parent": None, "children": [], "findings": []}
+        return decompose_json(drafts)
     if len(drafts) < 2:
         raise bad_params(f"{DECOMPOSE}: decomposing needs at least two sub-tasks.")
     workflow_usable(folder, DECOMPOSE)
@@ -274,19 +270,14 @@ async def decompose(server: HandrailServer, *args: Any) -> DecomposeResult:
     if made.parent is not None:
         await refresh(server, folder)
         folder.active_task = made.children[0].task.id
-    return {
-        "drafts": drafts,
-        "parent": made.parent.task.id if made.parent else None,
-        "children": [c.task.id for c in made.children],
-        "findings": [findings_json(f) for f in made.findings],
-    }
+    return decompose_json(drafts, made)
 
 
-async def close_task(server: HandrailServer, *args: Any) -> TaskStatusResult:
+async def close_task(server: HandrailServer, *args: Any) -> TaskStatusJson:
     """Close a task: ``reason`` "done" or "abandoned", an optional ``note``."""
     return await _set_status(server, args, CLOSE_TASK, None)
 
 
-async def reopen_task(server: HandrailServer, *args: Any) -> TaskStatusResult:
+async def reopen_task(server: HandrailServer, *args: Any) -> TaskStatusJson:
     """Reopen a closed task: back in the menus and pickers, its spec checked again."""
     return await _set_status(server, args, REOPEN_TASK, "open")

@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -284,49 +284,21 @@ def _probe_event_message(event: ProbeEvent) -> str | None:
 def report_json(
     report: VerifyReport, target: Target, ignored: list[str], probed: ProbeReport | None = None
 ) -> VerifyAnswerJson:
-    """The command's result: what ran, what each block's status is now, HR403 findings, and
-    (``probe``) what the probe found for the blocks whose risk tier asks for it.
-
-    Each failed run also says what it points at (``cause``: environment, timeout or code, with
-    its ``advice``) and its ``first_failure`` line, so the editor can show the output with a
-    summary that tells the environment from the code (issue 19.5)."""
-    from handrail.ledger.diagnosis import (
-        ENVIRONMENT_ADVICE,
-        TIMEOUT_ADVICE,
-        failure_cause,
-        first_failure,
-    )
-
+    """The command's result: `VerifyReport.as_json` (what ran, with each failed run's cause,
+    and what each block's status is now, HR403 findings) with the target, the sentence to show
+    and (``probe``) what the probe found for the blocks whose risk tier asks for it."""
     answer = report.as_json(output_tail_lines=OUTPUT_TAIL_LINES)
-    for run, outcome in zip(answer["runs"], report.runs, strict=True):
-        if run["passed"] or run["cancelled"]:
-            continue
-        output = outcome.result.tail_text()
-        cause = failure_cause(
-            run["exit_code"], run["timed_out"], output, started=run["start_error"] is None
-        )
-        run["cause"] = cause
-        run["advice"] = {
-            "environment": ENVIRONMENT_ADVICE,
-            "timeout": TIMEOUT_ADVICE,
-            "code": "Fix the block (or the test) and verify again.",
-        }[cause]
-        run["first_failure"] = run["start_error"] or first_failure(output)
     if probed is not None:
         answer["probe"] = probed.as_json()
         answer["cancelled"] = answer["cancelled"] or probed.cancelled
         if probed.untrusted:
             answer["findings"] += [f.as_json() for f in probed.findings]
-    # `VerifyReport.as_json` (verify/run.py) is typed dict[str, Any]: its shape is this.
-    return cast(
-        "VerifyAnswerJson",
-        {
-            "target": _describe(target),
-            **answer,
-            "message": summary(report, target, probed),
-            "ignored": ignored,
-        },
-    )
+    return {
+        "target": _describe(target),
+        **answer,
+        "message": summary(report, target, probed),
+        "ignored": ignored,
+    }
 
 
 def summary(report: VerifyReport, target: Target, probed: ProbeReport | None = None) -> str:
