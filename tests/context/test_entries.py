@@ -139,6 +139,13 @@ def test_arbitrary_text_raises_only_entry_error(text: str) -> None:
     )
 
 
+def test_a_path_left_with_a_blank_by_normalising_is_a_fixed_point() -> None:
+    # Found by Hypothesis: `0 \` normalised to `0 `, which read back as `0`.
+    entry = parse_entry("0 \\")
+    assert entry.path == "0"
+    assert parse_entry(format_entry(entry)).path == entry.path
+
+
 @given(
     st.text(alphabet="aL#-0123456789./\\ \t", max_size=30),
 )

@@ -75,7 +75,11 @@ def parse_entry(text: str) -> ContextEntry:
     end: int | None = None
     if hash_sign:
         start, end = _parse_range(stripped, fragment)
+    # To a fixed point: normalising can leave blanks at an end (`0 \` becomes `0 `), which the
+    # entry's own strip would remove on the next read, so format -> parse would change it.
     path = normalise_path(path_text.strip())
+    while (again := normalise_path(path.strip())) != path:
+        path = again
     if path in ("", "/"):
         raise EntryError(f"the context entry {stripped!r} names no file")
     return ContextEntry(path=path, start_line=start, end_line=end, raw=raw)
