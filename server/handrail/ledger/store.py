@@ -691,12 +691,7 @@ class Ledger:
         """
         data = dump_record(record)
         with self.lock():
-            try:
-                folder = self._resolved_folder()
-            except PathEscapesWorkspace as exc:
-                raise self._outside_error() from exc
-            target = folder / f"{record.id}.json"
-            rel = self._rel(self.folder / target.name)
+            folder, target, rel = self._record_place(record)
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -733,12 +728,7 @@ class Ledger:
         """
         data = dump_record(record)
         with self.lock():
-            try:
-                folder = self._resolved_folder()
-            except PathEscapesWorkspace as exc:
-                raise self._outside_error() from exc
-            target = folder / f"{record.id}.json"
-            rel = self._rel(self.folder / target.name)
+            folder, target, rel = self._record_place(record)
             try:
                 if target.read_bytes() != data:
                     return  # not ours (or already gone): nothing to take back
@@ -756,6 +746,16 @@ class Ledger:
             with self._mutex:
                 self._cache.pop(target.name, None)
             atomic.fsync_folder(folder)
+
+    def _record_place(self, record: Record) -> tuple[Path, Path, str]:
+        """The ledger folder (resolved, inside the workspace), `record`'s file in it and that
+        file's workspace-relative name for messages. Call with the lock held."""
+        try:
+            folder = self._resolved_folder()
+        except PathEscapesWorkspace as exc:
+            raise self._outside_error() from exc
+        target = folder / f"{record.id}.json"
+        return folder, target, self._rel(self.folder / target.name)
 
     def _write_new(self, folder: Path, target: Path, data: bytes, rel: str) -> None:
         temp = folder / f"{TEMP_PREFIX}{target.stem}-{secrets.token_hex(4)}"
