@@ -547,22 +547,12 @@ async function chatScenarios() {
     );
     await page.waitForTimeout(1500); // the file watcher, then the server's 0.3 s pause
     await openFile(page, "src/agent_added.py", 2);
-    const fix = page.locator(
-      '.action-widget :text-matches("Mark changed lines as generated for task [a-z2-7]{6}")',
+    const fix = await quickFix(
+      page,
+      ':text-matches("Mark changed lines as generated for task [a-z2-7]{6}")',
     );
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press("Control+.");
-      try {
-        await fix.first().waitFor({ timeout: 5_000 });
-        break;
-      } catch (error) {
-        await page.keyboard.press("Escape");
-        if (attempt === 6) throw error;
-        await page.waitForTimeout(1000);
-      }
-    }
     await page.screenshot({ path: join(ARTIFACTS, "17a-hr308-quick-fix.png") });
-    await fix.first().click();
+    await fix.click();
     await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:begin")');
     await page.waitForSelector('.editor-instance .view-lines:has-text("handrail:end")');
     const panel = await problemsText(page);
@@ -853,8 +843,11 @@ async function markPickerTasks(page, shot) {
   return rows.map((row) => row.trim().slice(0, 6));
 }
 
+/** Open the quick-fix menu until the action `title` (a string, or a selector such as
+ * `:text-matches(...)`) shows; press Escape and retry while the server is still analysing. */
 async function quickFix(page, title) {
-  const fix = page.locator(`.action-widget :text("${title}")`);
+  const selector = title.startsWith(":") ? title : `:text("${title}")`;
+  const fix = page.locator(`.action-widget ${selector}`);
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press("Control+.");
     try {
