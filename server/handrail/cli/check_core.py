@@ -27,6 +27,7 @@ from handrail.findings import Finding, Severity
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 if TYPE_CHECKING:
+    from handrail.gate.reuse import Recorder as Reuse
     from handrail.gate.run import CheckResult
 
 OptionKind = Literal["choice", "switch", "flag", "value", "multiple"]
@@ -424,16 +425,64 @@ def run_common(
     if parsed.color and not _isatty(sys.stdout):
         return None  # click would take the colours out again: leave that to click
     ctx = Context(None)
+    recorder = None
     try:
+        ws = ctx.use_path(parsed.paths[0]) if parsed.paths else ctx.ws
+        from handrail.gate import reuse
+
+        if reuse.enabled(ws.root):
+            recorder = reuse.Recorder(ws.root, args)
+            recorder.start()
         if prepare is not None:
-            prepare(ctx.use_path(parsed.paths[0]) if parsed.paths else ctx.ws)
-        return _as_click_would(lambda: run_check_command(ctx, parsed, PlainOutput()))
+            prepare(ws)
+        if recorder is not None:
+            reused = _reuse(recorder)
+            if reused is not None:
+                return reused
+            recorder.capture_output()
+
+        def body() -> int:
+            code = run_check_command(ctx, parsed, PlainOutput())
+            if recorder is not None:
+                recorder.finish(code)
+            return code
+
+        code = _as_click_would(body)
+        if recorder is not None:
+            recorder.stop()
+            why = recorder.save()
+            if why is not None and os.environ.get("HANDRAIL_DEBUG_REUSE"):
+                sys.stderr.write(f"handrail: not reusable: {why}\n")
+        return code
     except Declined:
         # Click runs the command line from the start: nothing of this try may outlive it.
         from handrail.files import discard_early
 
         discard_early()
         return None
+    finally:
+        if recorder is not None:
+            recorder.stop()
+
+
+def _reuse(recorder: Reuse) -> int | None:
+    """The previous run's exit code after writing its output, when every input it consumed is
+    unchanged (`gate.reuse`); None when this run must check."""
+    from handrail.files import take_early
+    from handrail.gate import reuse
+
+    def take(cwd: str, argv: list[str]) -> object:
+        proc = take_early(cwd, argv)
+        if proc is not None and getattr(proc, "_handrail_call", None) is not None:
+            recorder.popens -= 1  # started under the recorder, now read by the comparison
+        return proc
+
+    with recorder.pause():
+        manifest = reuse.load(recorder.root, recorder.args)
+        if manifest is None or not reuse.unchanged(manifest, take):
+            return None
+    recorder.stop()
+    return reuse.replay(manifest)
 
 
 def _as_click_would(body: Callable[[], int]) -> int:

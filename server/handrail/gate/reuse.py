@@ -1,0 +1,645 @@
+"""`handrail check` run again on unchanged inputs: the previous run's output, provably the same.
+
+A git hook or a CI step often runs the gate twice on the same tree, and a run costs ~300 ms,
+most of it importing the engine (issue 17). A full run on the click-free path records every
+input it consumed while it ran, and the next run with the same key replays its output only
+when every one of them is unchanged; on any difference or doubt it runs in full. A gate that
+prints a stale result is worse than none, so the manifest is built from what the run did, not
+from a list of what we think it reads:
+
+- every file opened (`open` audit events, `os.open` included), every `os.stat`/`os.lstat`/
+  `os.access`/`os.readlink` (patched for the run: stats raise no audit event) and every
+  folder listed (`os.listdir`, `os.scandir`), by a stat signature: device, inode, type, size,
+  mtime and ctime. A content change always moves ctime (the kernel sets it, no user can set
+  it back), so an equal signature means equal content, except within one clock tick of the
+  change: a run that saw a file changed less than `RACY_NS` before it started records nothing
+  (git's "racy" files; the next run records). Folders by their names and entry types.
+- every module imported from outside Python's own prefix (Handrail's source in an editable
+  install changes without a version bump), and every `sys.path` folder's listing (an
+  installed or upgraded package changes its `.dist-info` name).
+- every subprocess, which may only be git: its argv, folder, environment and the hash of its
+  exit code and output. The next run runs each again (the early ones of `gate.early` are
+  running already) and compares the output. Anything else (another program, input on stdin,
+  a socket, a database other than the content-addressed context cache) makes the run not
+  reusable.
+- the key: argv, working directory, workspace root, Handrail's version, the interpreter, the
+  local and the UTC date (cadence deadlines), every environment variable but a few volatile
+  ones (hashed, never stored), and whether stdout and stderr are terminals and their encoding.
+
+At the end of the run every signature is taken again: an input that changed while the run read
+it (or one the run itself changed) leaves no manifest. The manifest lives in the user's cache
+folder (never in the repository; a cache folder inside the workspace turns reuse off), owned by
+the user and written atomically; one that cannot be read, parsed or trusted means a full run.
+Only the click-free command lines are recorded, so options that write or run things
+(`--rerun`, `--record-gate`, `--commits`) never reuse. `HANDRAIL_NO_REUSE=1` turns it off.
+
+This module imports nothing of the engine: the replay must not pay for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat as stat_mod
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from handrail import __version__
+
+FORMAT = 1
+RACY_NS = 2_000_000_000
+"""A file changed less than this before the run started may change again within the same clock
+tick without moving its signature: such a run leaves no manifest."""
+
+VOLATILE_ENV = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "HANDRAIL_DEBUG_REUSE"})
+"""Environment variables no output depends on (the shell's bookkeeping; the test marker)."""
+
+DISABLE_ENV = "HANDRAIL_NO_REUSE"
+DEBUG_ENV = "HANDRAIL_DEBUG_REUSE"
+"""When set, a replay says so on stderr (tests prove reuse happened with it)."""
+
+_NON_REUSABLE_EVENTS = (
+    "socket.",
+    "urllib.",
+    "http.",
+    "ftplib.",
+    "smtplib.",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.startfile",
+    "pty.",
+    "webbrowser.",
+)
+
+Signature = list[Any]
+
+
+def signature(path: str, *, follow: bool) -> Signature:
+    """What a file or folder is, by its metadata: equal signatures mean the same content
+    (outside the racy window; the module docstring says why)."""
+    try:
+        st = os.stat(path, follow_symlinks=follow) if follow else os.lstat(path)
+    except OSError as exc:
+        return ["missing", exc.errno]
+    kind = stat_mod.S_IFMT(st.st_mode)
+    if stat_mod.S_ISDIR(st.st_mode):
+        # A folder's times move with every file made inside it: its listing is what counts.
+        return [kind, st.st_dev, st.st_ino, stat_mod.S_IMODE(st.st_mode)]
+    return [
+        kind,
+        st.st_dev,
+        st.st_ino,
+        stat_mod.S_IMODE(st.st_mode),
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+    ]
+
+
+def listing(path: str) -> str:
+    """A folder's entries and their types, hashed; "missing" when it cannot be listed."""
+    try:
+        with os.scandir(path) as entries:
+            items = sorted(
+                f"{e.name}\0{int(e.is_symlink())}{int(e.is_dir())}{int(e.is_file())}"
+                for e in entries
+            )
+    except OSError as exc:
+        return f"missing {exc.errno}"
+    return hashlib.sha256("\n".join(items).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _newest_ns(sig: Signature) -> int:
+    return max(sig[5], sig[6]) if len(sig) == 7 else 0
+
+
+# -- the key -------------------------------------------------------------------------------------
+
+
+def cache_folder() -> Path:
+    """Where manifests live: `$HANDRAIL_CACHE_DIR`, `$XDG_CACHE_HOME/handrail` or
+    `~/.cache/handrail`, then `check-reuse/`."""
+    configured = os.environ.get("HANDRAIL_CACHE_DIR")
+    if configured:
+        base = Path(configured)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = Path(xdg) / "handrail" if xdg else Path.home() / ".cache" / "handrail"
+    return base.absolute() / "check-reuse"
+
+
+def _stream_facts(stream: TextIO) -> list[Any]:
+    try:
+        tty = bool(stream.isatty())
+    except Exception:
+        tty = False
+    return [
+        type(stream).__name__,
+        tty,
+        getattr(stream, "encoding", None),
+        getattr(stream, "errors", None),
+    ]
+
+
+def run_key(
+    root: Path, args: Sequence[str], streams: tuple[TextIO, TextIO] | None = None
+) -> dict[str, Any]:
+    """Everything a run's output may depend on that is not a file, a folder or git."""
+    import datetime as dt
+
+    out, err = streams if streams is not None else (sys.stdout, sys.stderr)
+    env = sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE_ENV)
+    env_hash = hashlib.sha256(json.dumps(env).encode("utf-8", "surrogateescape")).hexdigest()
+    return {
+        "format": FORMAT,
+        "version": __version__,
+        "python": [sys.version, sys.executable, sys.prefix, list(sys.path), list(sys.argv[:1])],
+        "argv": list(args),
+        "cwd": os.getcwd(),
+        "root": str(root),
+        "today": dt.date.today().isoformat(),
+        "utc_today": dt.datetime.now(dt.UTC).date().isoformat(),
+        "env": env_hash,
+        "user": [os.getuid(), os.getgid(), os.getgroups()] if hasattr(os, "getuid") else None,
+        "stdout": _stream_facts(out),
+        "stderr": _stream_facts(err),
+    }
+
+
+def manifest_path(key: dict[str, Any]) -> Path:
+    name = json.dumps([key["root"], key["cwd"], key["argv"]]).encode("utf-8", "surrogateescape")
+    return cache_folder() / (hashlib.sha256(name).hexdigest()[:32] + ".json")
+
+
+def enabled(root: Path) -> bool:
+    """False when turned off, or when the cache folder lies inside the workspace (a manifest
+    there could come with the repository)."""
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+        return False
+    folder = cache_folder()
+    try:
+        folder.relative_to(root)
+    except ValueError:
+        return True
+    return False
+
+
+# -- recording -----------------------------------------------------------------------------------
+
+
+class _Tee:
+    """A text stream that keeps a copy of what is written to it."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.wrapped.write(text)
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def isatty(self) -> bool:
+        return self.wrapped.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+class Recorder:
+    """The inputs one run consumes, from `start` to `stop`."""
+
+    def __init__(self, root: Path, args: Sequence[str]) -> None:
+        self.root = root
+        self.args = list(args)
+        self.active = False
+        self.paused = 0
+        self.reusable = True
+        self.why = ""
+        self.started_ns = time.time_ns()
+        self.files: dict[str, list[Signature]] = {}
+        self.dirs: dict[str, str] = {}
+        self.git: list[dict[str, Any]] = []
+        self.popens = 0
+        self.completed = False
+        self.code = 0
+        self._restore: list[Callable[[], None]] = []
+        self._out: _Tee | None = None
+        self._err: _Tee | None = None
+        self._cache_db = str(cache_folder().parent)
+        self.key = run_key(root, self.args)
+
+    # The hook is permanent once added (the interpreter allows no removal): it does nothing
+    # unless a recorder is active.
+    def _hook(self, event: str, hook_args: tuple[Any, ...]) -> None:
+        if not self.active or self.paused:
+            return
+        self.paused += 1
+        try:
+            self._on_event(event, hook_args)
+        except Exception as exc:  # recording must never break the run: it only declines
+            self.decline(f"{event}: {type(exc).__name__}: {exc}")
+        finally:
+            self.paused -= 1
+
+    def _on_event(self, event: str, hook_args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path = hook_args[0]
+            if isinstance(path, int):
+                return  # a descriptor already opened (a pipe)
+            self._file(os.fsdecode(path))
+        elif event in ("os.listdir", "os.scandir"):
+            path = hook_args[0]
+            if path is None:
+                path = "."
+            if isinstance(path, int):
+                self.decline("a folder listed by descriptor")
+                return
+            full = os.path.abspath(os.fsdecode(path))
+            if full not in self.dirs and not self._outside_inputs(full):
+                self.dirs[full] = listing(full)
+        elif event == "subprocess.Popen":
+            self.popens += 1
+        elif event == "sqlite3.connect":
+            db = os.path.abspath(os.fsdecode(hook_args[0]))
+            # The context cache: results by content digest, the same answer for the same
+            # content whatever it holds.
+            if not db.startswith(self._cache_db + os.sep):
+                self.decline(f"a database: {db}")
+        elif event.startswith(_NON_REUSABLE_EVENTS):
+            self.decline(event)
+
+    def _outside_inputs(self, path: str) -> bool:
+        """Python's own files (its standard library and installed packages): covered by the
+        interpreter and `sys.path` listings of the key, not recorded one by one."""
+        for prefix in _prefixes():
+            if path.startswith(prefix):
+                return True
+        return path.startswith("/dev/")
+
+    def _file(self, path: str) -> None:
+        full = os.path.abspath(path)
+        if full in self.files or self._outside_inputs(full):
+            return
+        sigs = [signature(full, follow=False)]
+        if sigs[0][0] == stat_mod.S_IFLNK:
+            sigs.append(signature(full, follow=True))
+        self.files[full] = sigs
+
+    def decline(self, why: str) -> None:
+        if self.reusable:
+            self.reusable = False
+            self.why = why
+
+    @contextmanager
+    def pause(self) -> Iterator[None]:
+        self.paused += 1
+        try:
+            yield
+        finally:
+            self.paused -= 1
+
+    def start(self) -> None:
+        """Record from now on: the audit hook, stats, git's output, stdout and stderr."""
+        if not _hook_added:
+            _add_hook()
+        global _current
+        _current = self
+        self.active = True
+        for name in ("stat", "lstat", "access", "readlink"):
+            self._patch_os(name)
+        self._patch_popen()
+
+    def capture_output(self) -> None:
+        self._out = _Tee(sys.stdout)
+        self._err = _Tee(sys.stderr)
+        real_out, real_err = sys.stdout, sys.stderr
+        sys.stdout = self._out
+        sys.stderr = self._err
+
+        def restore() -> None:
+            if sys.stdout is self._out:
+                sys.stdout = real_out
+            if sys.stderr is self._err:
+                sys.stderr = real_err
+
+        self._restore.append(restore)
+
+    def stop(self) -> None:
+        global _current
+        self.active = False
+        _current = None
+        while self._restore:
+            self._restore.pop()()
+
+    def _patch_os(self, name: str) -> None:
+        original = getattr(os, name)
+        recorder = self
+
+        def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if recorder.active and not recorder.paused:
+                recorder.paused += 1
+                try:
+                    if isinstance(path, int):
+                        pass  # a descriptor: its file was recorded when opened
+                    else:
+                        recorder._file(os.fsdecode(path))
+                        dir_fd = kwargs.get("dir_fd")
+                        if dir_fd is not None:
+                            recorder.decline(f"os.{name} with dir_fd")
+                except Exception as exc:
+                    recorder.decline(f"os.{name}: {exc}")
+                finally:
+                    recorder.paused -= 1
+            return original(path, *args, **kwargs)
+
+        setattr(os, name, wrapper)
+        self._restore.append(lambda: setattr(os, name, original))
+
+    def _patch_popen(self) -> None:
+        popen = subprocess.Popen
+        original_init = popen.__init__
+        original_communicate = popen.communicate
+        recorder = self
+
+        def init(proc: Any, args: Any, *rest: Any, **kwargs: Any) -> None:
+            original_init(proc, args, *rest, **kwargs)
+            if recorder.active and not recorder.paused:
+                env = kwargs.get("env")
+                proc._handrail_call = {
+                    "argv": [os.fsdecode(a) for a in args]
+                    if isinstance(args, (list, tuple))
+                    else None,
+                    "cwd": os.path.abspath(os.fsdecode(kwargs.get("cwd") or os.getcwd())),
+                    "env": _env_diff(env),
+                    "shell": bool(kwargs.get("shell")),
+                    "stdin": kwargs.get("stdin"),
+                }
+
+        def communicate(proc: Any, input: Any = None, timeout: float | None = None) -> Any:
+            result = original_communicate(proc, input, timeout)
+            call = getattr(proc, "_handrail_call", None)
+            if recorder.active and not recorder.paused and call is not None:
+                recorder._git_done(call, input, proc.returncode, result)
+                proc._handrail_call = None
+            return result
+
+        popen.__init__ = init  # type: ignore[assignment,method-assign]
+        popen.communicate = communicate  # type: ignore[assignment,method-assign]
+
+        def restore() -> None:
+            popen.__init__ = original_init  # type: ignore[method-assign]
+            popen.communicate = original_communicate  # type: ignore[method-assign]
+
+        self._restore.append(restore)
+
+    def _git_done(self, call: dict[str, Any], given: Any, code: int | None, result: Any) -> None:
+        argv = call["argv"]
+        if (
+            argv is None
+            or call["shell"]
+            or os.path.basename(argv[0]) != "git"
+            or given is not None
+            or call["stdin"] != subprocess.DEVNULL
+            or code is None
+        ):
+            self.decline(f"a subprocess other than a plain git call: {argv}")
+            return
+        out, err = result
+        self.git.append(
+            {
+                "argv": argv,
+                "cwd": call["cwd"],
+                "env": call["env"],
+                "result": _result_hash(code, out, err),
+            }
+        )
+
+    def finish(self, code: int) -> None:
+        self.completed = True
+        self.code = code
+
+    def save(self) -> str | None:
+        """Write the manifest when this run may be reused; None, or why not."""
+        with self.pause():
+            why = self._check_saveable()
+            if why is not None:
+                return why
+            assert self._out is not None and self._err is not None
+            key = run_key(self.root, self.args, (self._out.wrapped, self._err.wrapped))
+            if key != self.key:
+                return "the date or the environment changed during the run"
+            body = {
+                "key": key,
+                "files": self.files,
+                "dirs": self.dirs,
+                "git": self.git,
+                "stdout": "".join(self._out.parts),
+                "stderr": "".join(self._err.parts),
+                "code": self.code,
+            }
+            data = json.dumps(body, sort_keys=True).encode("utf-8", "surrogateescape")
+            path = manifest_path(key)
+            from handrail.atomic import replace
+
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                replace(path, data, mode=0o600)
+            except OSError as exc:
+                return f"not written: {exc}"
+            return None
+
+    def _check_saveable(self) -> str | None:
+        if not self.completed:
+            return "the run did not finish"
+        if not self.reusable:
+            return self.why
+        if self.popens != len(self.git):
+            return "a subprocess whose output was not read by communicate"
+        if self._out is None or self._err is None:
+            return "output not captured"
+        # Imported modules from outside Python's prefix (Handrail's own source).
+        for module in list(sys.modules.values()):
+            file = getattr(module, "__file__", None)
+            if isinstance(file, str):
+                self._file(file)
+        for entry in sys.path:
+            full = os.path.abspath(entry or ".")
+            if full not in self.dirs:
+                self.dirs[full] = listing(full)
+        # Every input as it was when consumed, and none changed just before the run.
+        for path, sigs in self.files.items():
+            now = [signature(path, follow=False)]
+            if now[0][0] == stat_mod.S_IFLNK:
+                now.append(signature(path, follow=True))
+            if now != sigs:
+                return f"{path} changed during the run"
+            if any(_newest_ns(s) > self.started_ns - RACY_NS for s in sigs):
+                return f"{path} changed just before the run"
+        for path, listed in self.dirs.items():
+            if listing(path) != listed:
+                return f"the folder {path} changed during the run"
+        return None
+
+
+def _prefixes() -> tuple[str, ...]:
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return tuple(os.path.join(os.path.abspath(p), "") for p in found)
+
+
+def _env_diff(env: Any) -> dict[str, Any] | None:
+    """A subprocess's environment as its differences from ours (no secret is stored that is
+    not one of ours already; only the hash of ours is)."""
+    if env is None:
+        return None
+    ours = os.environ
+    given = {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}
+    return {
+        "set": {k: v for k, v in given.items() if ours.get(k) != v},
+        "unset": sorted(k for k in ours if k not in given),
+    }
+
+
+def _env_from(diff: dict[str, Any] | None) -> dict[str, str] | None:
+    if diff is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in set(diff["unset"])}
+    env.update(diff["set"])
+    return env
+
+
+def _result_hash(code: int, out: bytes, err: bytes) -> str:
+    digest = hashlib.sha256(str(code).encode() + b"\0")
+    digest.update(hashlib.sha256(out or b"").digest())
+    digest.update(hashlib.sha256(err or b"").digest())
+    return digest.hexdigest()
+
+
+_hook_added = False
+_current: Recorder | None = None
+
+
+def _add_hook() -> None:
+    global _hook_added
+
+    def hook(event: str, hook_args: tuple[Any, ...]) -> None:
+        recorder = _current
+        if recorder is not None:
+            recorder._hook(event, hook_args)
+
+    sys.addaudithook(hook)
+    _hook_added = True
+
+
+# -- replaying -----------------------------------------------------------------------------------
+
+
+def load(root: Path, args: Sequence[str]) -> dict[str, Any] | None:
+    """The manifest of an earlier run with this key, when it can be trusted; else None."""
+    key = run_key(root, args)
+    path = manifest_path(key)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # Only the user's own file, which no one else may write, and a regular one.
+        if not stat_mod.S_ISREG(st.st_mode) or st.st_mode & 0o022:
+            return None
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        manifest = json.loads(data.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        return None
+    if not isinstance(manifest, dict) or manifest.get("key") != key:
+        return None
+    return manifest
+
+
+def unchanged(manifest: dict[str, Any], take_early: Callable[[str, list[str]], Any]) -> bool:
+    """True when every input the manifest names is as it was; any doubt is False.
+
+    `take_early(cwd, argv)` hands over a git process already started for that call (or None).
+    """
+    why = _first_change(manifest, take_early)
+    if why is not None and os.environ.get(DEBUG_ENV):
+        sys.stderr.write(f"handrail: not reused: {why}\n")
+    return why is None
+
+
+def _first_change(
+    manifest: dict[str, Any], take_early: Callable[[str, list[str]], Any]
+) -> str | None:
+    try:
+        for path, sigs in manifest["files"].items():
+            now = [signature(path, follow=False)]
+            if now[0][0] == stat_mod.S_IFLNK:
+                now.append(signature(path, follow=True))
+            if now != sigs:
+                return f"{path} changed"
+        for path, listed in manifest["dirs"].items():
+            if listing(path) != listed:
+                return f"the folder {path} changed"
+        for call in manifest["git"]:
+            if _git_result(call, take_early) != call["result"]:
+                return f"git {call['argv'][1:]} answered otherwise"
+        if not (isinstance(manifest["stdout"], str) and isinstance(manifest["stderr"], str)):
+            return "no output recorded"
+        return None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        return f"unreadable manifest ({type(exc).__name__})"
+
+
+def _git_result(call: dict[str, Any], take_early: Callable[[str, list[str]], Any]) -> str | None:
+    argv = call["argv"]
+    if not isinstance(argv, list) or os.path.basename(argv[0]) != "git":
+        return None
+    proc = take_early(call["cwd"], argv) if call["env"] is not None else None
+    try:
+        if proc is None:
+            proc = subprocess.Popen(
+                argv,
+                cwd=call["cwd"],
+                env=_env_from(call["env"]),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=os.name == "posix",
+            )
+        out, err = proc.communicate(timeout=60.0)
+    except (OSError, subprocess.SubprocessError):
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            proc.communicate()
+        return None
+    return _result_hash(proc.returncode, out, err)
+
+
+def replay(manifest: dict[str, Any]) -> int:
+    """Write the recorded output; the recorded exit code."""
+    if os.environ.get(DEBUG_ENV):
+        sys.stderr.write("handrail: reused the previous run's result\n")
+    sys.stdout.write(manifest["stdout"])
+    sys.stdout.flush()
+    sys.stderr.write(manifest["stderr"])
+    sys.stderr.flush()
+    return int(manifest["code"])

@@ -1,0 +1,372 @@
+"""A repeated `handrail check` reuses the previous run's output only when every input it
+consumed is unchanged (`gate.reuse`).
+
+Each test records a run on a tree old enough to be recorded (a file changed within
+`RACY_NS` before a run is never trusted by its signature), proves the next run reuses it (the
+`HANDRAIL_DEBUG_REUSE` marker on stderr), changes one input, and proves the run after is a full
+one whose output equals a run with reuse turned off. Leaving that input out of the manifest
+would make the last run reuse the stale output: each test fails then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from repo_helpers import GOOD_SPEC, init_repo, run
+
+import handrail
+from handrail.blocks.mark import wrap_lines
+from handrail.blocks.markers import parse_blocks
+from handrail.gate import reuse
+from handrail.ledger.records import BlockMarked, VerificationRun
+from handrail.ledger.store import Ledger
+from handrail.workspace import Workspace
+
+WORDS = "def words(text):\n    return text.split()\n\n\ndef count(text):\n    return 1\n"
+MARKER = "handrail: reused the previous run's result\n"
+NOTES = ("handrail: not reusable:", "handrail: not reused:")
+"""The debug notes of `HANDRAIL_DEBUG_REUSE` on a full run: why it did not reuse or record."""
+
+# The date the check sees comes from a file outside the workspace, read before Handrail is
+# imported: the test changes the clock without changing the environment (which is in the key
+# on its own).
+RUNNER = """
+import datetime, sys
+day = open(sys.argv[1]).read().strip()
+if day:
+    real = datetime.date
+
+    class FakeDate(real):
+        @classmethod
+        def today(cls):
+            return real.fromisoformat(day)
+
+    datetime.date = FakeDate
+from handrail.cli.entry import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+class Tree:
+    """A workspace with a task, a recorded block, a context file and a cadence."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.day_file = root.parent / "today.txt"
+        self.day_file.write_text("2026-06-01")
+        self.env: dict[str, str] = {}
+        self.why: list[str] = []
+        init_repo(
+            root,
+            {
+                "src/words.py": WORDS,
+                "src/extra.py": "def extra():\n    return 2\n",
+                "docs/notes.md": "Words are split on blanks.\n",
+            },
+        )
+        wf = Workspace.at(root).workflow_path
+        text = wf.read_text()
+        # Due on 2026-06-01: the run "today" has no cadence finding, a run two days later has.
+        for key, value in (("reviewed", "2026-05-02"), ("review_every_days", "30")):
+            start = text.index(f"\n{key} = ") + 1
+            end = text.index("\n", start)
+            text = text[:start] + f"{key} = {value}" + text[end:]
+        wf.write_text(text)
+        result = run(
+            root, "task", "new", GOOD_SPEC, "--context", "src/words.py", "--context",
+            "docs/notes.md", "--json",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        self.task = json.loads(result.output)["task"]
+        self.block = self.mark("src/words.py", 1)
+        self.mark("src/extra.py", 2)
+        _verified(self, "src/words.py")
+        # The first run in a new cache folder builds the tokenizer's copy there (importing
+        # an HTTP client that probes a socket): not reusable, and not what these tests are about.
+        self.check(reuse_on=False)
+
+    def mark(self, rel: str, number: int, *, record: bool = True) -> str:
+        path = self.root / rel
+        text = wrap_lines(path.read_text(), 1, 2, f"{self.task}.{number}", rel)
+        path.write_text(text)
+        block = parse_blocks(text, rel).blocks[0]
+        if record:
+            Ledger(Workspace.at(self.root)).append(
+                BlockMarked.create(
+                    block_id=block.id,
+                    task_id=self.task,
+                    path=rel,
+                    content_hash=block.content_hash,
+                    begin_line=block.begin_line,
+                    end_line=block.end_line,
+                    author="Ada",
+                )
+            )
+        return block.id
+
+    def age(self) -> None:
+        """Wait until every file of the tree is older than the racy window (polling the clock:
+        what decides the test is the recorded signatures, never how long a run takes)."""
+        cache = Path(os.environ["HANDRAIL_CACHE_DIR"])
+        newest = max(
+            max(p.stat().st_mtime_ns, p.stat().st_ctime_ns)
+            for p in [self.root, *self.root.rglob("*"), *cache.rglob("*")]
+            if not p.is_symlink()
+        )
+        while time.time_ns() <= newest + reuse.RACY_NS:
+            time.sleep(0.1)
+
+    def check(self, *args: str, reuse_on: bool = True) -> tuple[tuple[int, str, str], bool]:
+        """((exit code, stdout, stderr), whether the run reused an earlier one)."""
+        env = {**os.environ, **self.env, reuse.DEBUG_ENV: "1"}
+        if not reuse_on:
+            env[reuse.DISABLE_ENV] = "1"
+        done = subprocess.run(
+            [sys.executable, "-c", RUNNER, str(self.day_file), "check", *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        reused = MARKER in done.stderr
+        self.why = [
+            line
+            for line in done.stderr.splitlines()
+            if line.startswith(("handrail: not reusable:", "handrail: not reused:"))
+        ]
+        err = "".join(
+            line
+            for line in done.stderr.replace(MARKER, "").splitlines(keepends=True)
+            if not line.startswith(("handrail: not reusable:", "handrail: not reused:"))
+        )
+        return (done.returncode, done.stdout, err), reused
+
+    def recorded(self, *args: str) -> tuple[int, str, str]:
+        """Record a run, and prove the next one reuses it; the output."""
+        self.age()
+        first, reused = self.check(*args)
+        assert not reused
+        second, reused = self.check(*args)
+        assert reused, f"an unchanged tree was not reused: {self.why}"
+        assert second == first
+        return first
+
+    def assert_fresh(self, *args: str) -> tuple[int, str, str]:
+        """The next run is a full one, and prints what a run without reuse prints."""
+        got, reused = self.check(*args)
+        assert not reused, "a changed input was missed: the stale result was reused"
+        want, _ = self.check(*args, reuse_on=False)
+        assert got == want
+        return got
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Tree:
+    return Tree(tmp_path / "repo")
+
+
+def _edit_block(t: Tree) -> None:
+    path = t.root / "src/words.py"
+    path.write_text(path.read_text().replace("text.split()", "text.split(' ')"))
+
+
+def _new_marked_file(t: Tree) -> None:
+    (t.root / "src/new.py").write_text("def new():\n    return 3\n")
+    t.mark("src/new.py", 3, record=False)
+
+
+def _delete_file(t: Tree) -> None:
+    (t.root / "src/extra.py").unlink()
+
+
+def _ignore_file(t: Tree) -> None:
+    with (t.root / ".gitignore").open("a") as handle:
+        handle.write("src/extra.py\n")
+
+
+def _verified(t: Tree, rel: str = "src/extra.py") -> None:
+    text = (t.root / rel).read_text()
+    block = parse_blocks(text, rel).blocks[0]
+    started = "2026-05-30T10:00:00+00:00"
+    Ledger(Workspace.at(t.root)).append(
+        VerificationRun.create(
+            task_id=t.task,
+            started_at=started,
+            finished_at=started,
+            command=["python", "-m", "pytest", "-q"],
+            exit_code=0,
+            passed=True,
+            timed_out=False,
+            blocks={block.id: block.content_hash},
+            output_tail="1 passed",
+            first_attempt=[block.id],
+            author="Ada",
+        )
+    )
+
+
+def _edit_workflow(t: Tree) -> None:
+    wf = Workspace.at(t.root).workflow_path
+    wf.write_text(wf.read_text().replace("review_every_days = 30", "review_every_days = 7"))
+
+
+def _edit_task(t: Tree) -> None:
+    (task_file,) = (t.root / ".handrail" / "tasks").glob(f"{t.task}*.toml")
+    # A spec too vague to build from: the gate says so (HR10x).
+    task_file.write_text(task_file.read_text().replace(GOOD_SPEC, "Make it better."))
+
+
+def _edit_context(t: Tree) -> None:
+    with (t.root / "docs/notes.md").open("a") as handle:
+        handle.write("aws_secret_access_key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n")
+
+
+def _past_deadline(t: Tree) -> None:
+    t.day_file.write_text("2026-06-03")
+
+
+def _ci(t: Tree) -> None:
+    t.env["CI"] = "true"
+
+
+def _no_color(t: Tree) -> None:
+    t.env["NO_COLOR"] = "1"
+
+
+MUTATIONS: dict[str, Callable[[Tree], None]] = {
+    "block content edited": _edit_block,
+    "new untracked file with markers": _new_marked_file,
+    "file deleted": _delete_file,
+    ".gitignore ignores a marked file": _ignore_file,
+    "verification recorded": _verified,
+    "workflow edited": _edit_workflow,
+    "task file edited": _edit_task,
+    "context file edited": _edit_context,
+    "date past the cadence deadline": _past_deadline,
+    "CI set": _ci,
+    "NO_COLOR set": _no_color,
+}
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_a_changed_input_is_never_reused(tree: Tree, name: str) -> None:
+    # The text format names the local documentation except in CI: the JSON one never does.
+    args = () if name in ("CI set", "NO_COLOR set") else ("--format", "json")
+    before = tree.recorded(*args)
+    MUTATIONS[name](tree)
+    after = tree.assert_fresh(*args)
+    if name not in ("NO_COLOR set",):  # the others change what the gate says
+        assert after != before, f"{name}: the test's change should change the result"
+
+
+def test_text_output_is_reused_and_other_argv_is_not(tree: Tree) -> None:
+    text = tree.recorded()
+    assert tree.assert_fresh("--format", "json") != text
+    assert tree.check()[0] == text
+
+
+def test_a_handrail_source_change_is_never_reused(tree: Tree, tmp_path: Path) -> None:
+    # A copy of the package (an editable install changes without a version bump), first on
+    # the path for both runs.
+    copy = tmp_path / "pkg" / "handrail"
+    shutil.copytree(Path(handrail.__file__).parent, copy, symlinks=False)
+    tree.env["PYTHONPATH"] = str(copy.parent)
+    before = tree.recorded("--format", "json")
+    assert str(copy) in json.dumps(_manifest(tree))
+    report = copy / "report" / "json_format.py"
+    report.write_text(report.read_text() + "\nimport sys\nsys.stdout.write('patched\\n')\n")
+    after = tree.assert_fresh("--format", "json")
+    assert after[1].startswith("patched") and not before[1].startswith("patched")
+
+
+def _manifest_files(tree: Tree) -> list[Path]:
+    folder = Path(os.environ["HANDRAIL_CACHE_DIR"]) / "check-reuse"
+    return sorted(folder.glob("*.json"))
+
+
+def _manifest(tree: Tree) -> dict[str, object]:
+    (path,) = _manifest_files(tree)
+    loaded = json.loads(path.read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_manifest_lives_in_the_cache_folder_never_the_repository(tree: Tree) -> None:
+    tree.recorded()
+    assert _manifest_files(tree)
+    assert not [p for p in tree.root.rglob("*") if "check-reuse" in str(p)]
+
+
+def test_a_cache_folder_inside_the_workspace_is_never_used(tree: Tree) -> None:
+    # A manifest that came with the repository (planted there) must not decide the gate.
+    tree.env["HANDRAIL_CACHE_DIR"] = str(tree.root / ".cache")
+    tree.age()
+    tree.check()
+    tree.assert_fresh()
+    assert not (tree.root / ".cache" / "check-reuse").exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other key", "writable by others"])
+def test_a_corrupt_manifest_means_a_full_run(tree: Tree, damage: str) -> None:
+    tree.recorded("--format", "json")
+    (path,) = _manifest_files(tree)
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\x00\xff not json")
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "other key":
+        manifest = json.loads(data)
+        manifest["key"]["argv"] = ["--format", "text"]
+        path.write_text(json.dumps(manifest))
+    else:
+        path.chmod(0o666)
+    _edit_block(tree)  # so that a stale replay would show
+    tree.assert_fresh("--format", "json")
+
+
+def test_options_that_write_never_reuse(tree: Tree) -> None:
+    tree.recorded()
+    _, reused = tree.check("--commits", "HEAD")
+    assert not reused
+
+
+def _hypothesis_tree(tmp_path_factory: pytest.TempPathFactory) -> Tree:
+    return Tree(tmp_path_factory.mktemp("hyp") / "repo")
+
+
+STEPS = [*MUTATIONS, "nothing"]
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=3))
+def test_every_run_prints_what_a_fresh_run_prints(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[str]
+) -> None:
+    tree = _hypothesis_tree(tmp_path_factory)
+    tree.age()
+    tree.check("--format", "json")
+    for step in steps:
+        if step != "nothing":
+            MUTATIONS[step](tree)
+        tree.age()
+        got, reused = tree.check("--format", "json")
+        want, _ = tree.check("--format", "json", reuse_on=False)
+        assert got == want, (steps, step, reused)
+        if step == "nothing":
+            assert reused
