@@ -44,6 +44,7 @@ import os
 import stat as stat_mod
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -224,7 +225,10 @@ class Recorder:
         self.root = root
         self.args = list(args)
         self.active = False
-        self.paused = 0
+        # Per thread: the check reads files from worker threads too, and one thread inside
+        # the recorder's own stat must not hide another thread's input.
+        self._local = threading.local()
+        self._lock = threading.RLock()
         self.reusable = True
         self.why = ""
         self.started_ns = time.time_ns()
@@ -245,13 +249,11 @@ class Recorder:
     def _hook(self, event: str, hook_args: tuple[Any, ...]) -> None:
         if not self.active or self.paused:
             return
-        self.paused += 1
-        try:
-            self._on_event(event, hook_args)
-        except Exception as exc:  # recording must never break the run: it only declines
-            self.decline(f"{event}: {type(exc).__name__}: {exc}")
-        finally:
-            self.paused -= 1
+        with self.pause():
+            try:
+                self._on_event(event, hook_args)
+            except Exception as exc:  # recording must never break the run: it only declines
+                self.decline(f"{event}: {type(exc).__name__}: {exc}")
 
     def _on_event(self, event: str, hook_args: tuple[Any, ...]) -> None:
         if event == "open":
@@ -302,13 +304,20 @@ class Recorder:
             self.reusable = False
             self.why = why
 
+    @property
+    def paused(self) -> bool:
+        """True while this thread runs the recorder's own work (its stats are no input)."""
+        return bool(getattr(self._local, "depth", 0))
+
     @contextmanager
     def pause(self) -> Iterator[None]:
-        self.paused += 1
+        self._lock.acquire()
+        self._local.depth = getattr(self._local, "depth", 0) + 1
         try:
             yield
         finally:
-            self.paused -= 1
+            self._local.depth -= 1
+            self._lock.release()
 
     def start(self) -> None:
         """Record from now on: the audit hook, stats, git's output, stdout and stderr."""
@@ -317,7 +326,7 @@ class Recorder:
         global _current
         _current = self
         self.active = True
-        for name in ("stat", "lstat", "access", "readlink"):
+        for name in ("stat", "lstat", "access", "readlink", "open"):
             self._patch_os(name)
         self._patch_popen()
 
@@ -349,19 +358,14 @@ class Recorder:
 
         def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
             if recorder.active and not recorder.paused:
-                recorder.paused += 1
-                try:
-                    if isinstance(path, int):
-                        pass  # a descriptor: its file was recorded when opened
-                    else:
-                        recorder._file(os.fsdecode(path))
-                        dir_fd = kwargs.get("dir_fd")
-                        if dir_fd is not None:
-                            recorder.decline(f"os.{name} with dir_fd")
-                except Exception as exc:
-                    recorder.decline(f"os.{name}: {exc}")
-                finally:
-                    recorder.paused -= 1
+                with recorder.pause():
+                    try:
+                        if not isinstance(path, int):  # a descriptor's file was recorded at open
+                            recorder._file(os.fsdecode(path))
+                            if kwargs.get("dir_fd") is not None:
+                                recorder.decline(f"os.{name} with dir_fd")
+                    except Exception as exc:
+                        recorder.decline(f"os.{name}: {exc}")
             return original(path, *args, **kwargs)
 
         setattr(os, name, wrapper)
@@ -391,7 +395,8 @@ class Recorder:
             result = original_communicate(proc, input, timeout)
             call = getattr(proc, "_handrail_call", None)
             if recorder.active and not recorder.paused and call is not None:
-                recorder._git_done(call, input, proc.returncode, result)
+                with recorder.pause():
+                    recorder._git_done(call, input, proc.returncode, result)
                 proc._handrail_call = None
             return result
 
