@@ -418,16 +418,3 @@ def _any_of(checks: list[EntryCheck]) -> EntryCheck:
         return None
 
     return check
-
-
-def take_early(cwd: str, argv: Sequence[str]) -> subprocess.Popen[bytes] | None:
-    """The early git process started in folder `cwd` with exactly `argv`, handed over once
-    (`gate.reuse` compares its output with a recorded run's); None when there is none."""
-    for key, proc in list(_EARLY.items()):
-        given = proc.args
-        if not isinstance(given, list):
-            continue
-        if os.path.abspath(key[0]) == cwd and [os.fsdecode(a) for a in given] == list(argv):
-            del _EARLY[key]
-            return proc
-    return None

@@ -27,7 +27,6 @@ from handrail.findings import Finding, Severity
 from handrail.workspace import PathEscapesWorkspace, Workspace
 
 if TYPE_CHECKING:
-    from handrail.gate.reuse import Recorder as Reuse
     from handrail.gate.run import CheckResult
 
 OptionKind = Literal["choice", "switch", "flag", "value", "multiple"]
@@ -427,18 +426,18 @@ def run_common(
     ctx = Context(None)
     recorder = None
     try:
-        ws = ctx.use_path(parsed.paths[0]) if parsed.paths else ctx.ws
         from handrail.gate import reuse
 
-        if reuse.enabled(ws.root):
-            recorder = reuse.Recorder(ws.root, args)
+        if reuse.enabled():
+            # From before the workspace is found: what decides the root is an input too.
+            recorder = reuse.Recorder(args)
             recorder.start()
+        ws = ctx.use_path(parsed.paths[0]) if parsed.paths else ctx.ws
+        if recorder is not None:
+            recorder.root = ws.root
         if prepare is not None:
             prepare(ws)
         if recorder is not None:
-            reused = _reuse(recorder)
-            if reused is not None:
-                return reused
             recorder.capture_output()
 
         def body() -> int:
@@ -463,26 +462,6 @@ def run_common(
     finally:
         if recorder is not None:
             recorder.stop()
-
-
-def _reuse(recorder: Reuse) -> int | None:
-    """The previous run's exit code after writing its output, when every input it consumed is
-    unchanged (`gate.reuse`); None when this run must check."""
-    from handrail.files import take_early
-    from handrail.gate import reuse
-
-    def take(cwd: str, argv: list[str]) -> object:
-        proc = take_early(cwd, argv)
-        if proc is not None and getattr(proc, "_handrail_call", None) is not None:
-            recorder.popens -= 1  # started under the recorder, now read by the comparison
-        return proc
-
-    with recorder.pause():
-        manifest = reuse.load(recorder.root, recorder.args)
-        if manifest is None or not reuse.unchanged(manifest, take):
-            return None
-    recorder.stop()
-    return reuse.replay(manifest)
 
 
 def _as_click_would(body: Callable[[], int]) -> int:

@@ -18,11 +18,11 @@ from a list of what we think it reads:
   install changes without a version bump), and every `sys.path` folder's listing (an
   installed or upgraded package changes its `.dist-info` name).
 - every subprocess, which may only be git: its argv, folder, environment and the hash of its
-  exit code and output. The next run runs each again (the early ones of `gate.early` are
-  running already) and compares the output. Anything else (another program, input on stdin,
+  exit code and output. The next run starts each again, all at once, compares the files while
+  git runs, then compares git's answers. Anything else (another program, input on stdin,
   a socket, a database other than the content-addressed context cache) makes the run not
   reusable.
-- the key: argv, working directory, workspace root, Handrail's version, the interpreter, the
+- the key: argv, working directory, Handrail's version, the interpreter, the
   local and the UTC date (cadence deadlines), every environment variable but a few volatile
   ones (hashed, never stored), and whether stdout and stderr are terminals and their encoding.
 
@@ -33,7 +33,10 @@ the user and written atomically; one that cannot be read, parsed or trusted mean
 Only the click-free command lines are recorded, so options that write or run things
 (`--rerun`, `--record-gate`, `--commits`) never reuse. `HANDRAIL_NO_REUSE=1` turns it off.
 
-This module imports nothing of the engine: the replay must not pay for it.
+The recording starts before the workspace is found, so the files and folders that decide the
+root are inputs like any other. The replay (`replay_if_unchanged`) runs first thing in
+`cli.entry`: it imports nothing of the engine, not even the command's option parser (a manifest
+exists only for a command line the click-free path ran and recorded).
 """
 
 from __future__ import annotations
@@ -151,9 +154,7 @@ def _stream_facts(stream: TextIO) -> list[Any]:
     ]
 
 
-def run_key(
-    root: Path, args: Sequence[str], streams: tuple[TextIO, TextIO] | None = None
-) -> dict[str, Any]:
+def run_key(args: Sequence[str], streams: tuple[TextIO, TextIO] | None = None) -> dict[str, Any]:
     """Everything a run's output may depend on that is not a file, a folder or git."""
     import datetime as dt
 
@@ -166,7 +167,6 @@ def run_key(
         "python": [sys.version, sys.executable, sys.prefix, list(sys.path), list(sys.argv[:1])],
         "argv": list(args),
         "cwd": os.getcwd(),
-        "root": str(root),
         "today": dt.date.today().isoformat(),
         "utc_today": dt.datetime.now(dt.UTC).date().isoformat(),
         "env": env_hash,
@@ -177,21 +177,23 @@ def run_key(
 
 
 def manifest_path(key: dict[str, Any]) -> Path:
-    name = json.dumps([key["root"], key["cwd"], key["argv"]]).encode("utf-8", "surrogateescape")
+    name = json.dumps([key["cwd"], key["argv"]]).encode("utf-8", "surrogateescape")
     return cache_folder() / (hashlib.sha256(name).hexdigest()[:32] + ".json")
 
 
-def enabled(root: Path) -> bool:
-    """False when turned off, or when the cache folder lies inside the workspace (a manifest
-    there could come with the repository)."""
-    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
-        return False
-    folder = cache_folder()
+def enabled() -> bool:
+    """False when turned off (`HANDRAIL_NO_REUSE`)."""
+    return os.environ.get(DISABLE_ENV, "") in ("", "0")
+
+
+def cache_inside(root: str) -> bool:
+    """True when the cache folder lies inside the workspace: a manifest there could have come
+    with the repository, so none is read or written."""
     try:
-        folder.relative_to(root)
+        cache_folder().relative_to(root)
     except ValueError:
-        return True
-    return False
+        return False
+    return True
 
 
 # -- recording -----------------------------------------------------------------------------------
@@ -221,8 +223,8 @@ class _Tee:
 class Recorder:
     """The inputs one run consumes, from `start` to `stop`."""
 
-    def __init__(self, root: Path, args: Sequence[str]) -> None:
-        self.root = root
+    def __init__(self, args: Sequence[str]) -> None:
+        self.root: Path | None = None
         self.args = list(args)
         self.active = False
         # Per thread: the check reads files from worker threads too, and one thread inside
@@ -242,7 +244,7 @@ class Recorder:
         self._out: _Tee | None = None
         self._err: _Tee | None = None
         self._cache_db = str(cache_folder().parent)
-        self.key = run_key(root, self.args)
+        self.key = run_key(self.args)
 
     # The hook is permanent once added (the interpreter allows no removal): it does nothing
     # unless a recorder is active.
@@ -442,11 +444,12 @@ class Recorder:
             if why is not None:
                 return why
             assert self._out is not None and self._err is not None
-            key = run_key(self.root, self.args, (self._out.wrapped, self._err.wrapped))
+            key = run_key(self.args, (self._out.wrapped, self._err.wrapped))
             if key != self.key:
                 return "the date or the environment changed during the run"
             body = {
                 "key": key,
+                "root": str(self.root),
                 "files": self.files,
                 "dirs": self.dirs,
                 "git": self.git,
@@ -468,6 +471,8 @@ class Recorder:
     def _check_saveable(self) -> str | None:
         if not self.completed:
             return "the run did not finish"
+        if self.root is None or cache_inside(str(self.root)):
+            return "the cache folder is inside the workspace"
         if not self.reusable:
             return self.why
         if self.popens != len(self.git):
@@ -550,9 +555,24 @@ def _add_hook() -> None:
 # -- replaying -----------------------------------------------------------------------------------
 
 
-def load(root: Path, args: Sequence[str]) -> dict[str, Any] | None:
+def replay_if_unchanged(args: Sequence[str]) -> int | None:
+    """Run `handrail check ARGS` from the previous run's record: its exit code after writing
+    its output, when every input it consumed is unchanged; None when this run must check."""
+    if not enabled():
+        return None
+    manifest = load(run_key(args))
+    if manifest is None:
+        return None
+    why = _first_change(manifest)
+    if why is not None:
+        if os.environ.get(DEBUG_ENV):
+            sys.stderr.write(f"handrail: not reused: {why}\n")
+        return None
+    return replay(manifest)
+
+
+def load(key: dict[str, Any]) -> dict[str, Any] | None:
     """The manifest of an earlier run with this key, when it can be trusted; else None."""
-    key = run_key(root, args)
     path = manifest_path(key)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -577,24 +597,19 @@ def load(root: Path, args: Sequence[str]) -> dict[str, Any] | None:
         return None
     if not isinstance(manifest, dict) or manifest.get("key") != key:
         return None
+    root = manifest.get("root")
+    if not isinstance(root, str) or cache_inside(root):
+        return None
     return manifest
 
 
-def unchanged(manifest: dict[str, Any], take_early: Callable[[str, list[str]], Any]) -> bool:
-    """True when every input the manifest names is as it was; any doubt is False.
-
-    `take_early(cwd, argv)` hands over a git process already started for that call (or None).
-    """
-    why = _first_change(manifest, take_early)
-    if why is not None and os.environ.get(DEBUG_ENV):
-        sys.stderr.write(f"handrail: not reused: {why}\n")
-    return why is None
-
-
-def _first_change(
-    manifest: dict[str, Any], take_early: Callable[[str, list[str]], Any]
-) -> str | None:
+def _first_change(manifest: dict[str, Any]) -> str | None:
+    """What changed since the manifest's run (the first thing found), or None."""
+    procs: list[tuple[dict[str, Any], subprocess.Popen[bytes] | None]] = []
     try:
+        # git runs meanwhile: every recorded call, started at once.
+        for call in manifest["git"]:
+            procs.append((call, _start(call)))
         for path, sigs in manifest["files"].items():
             now = [signature(path, follow=False)]
             if now[0][0] == stat_mod.S_IFLNK:
@@ -604,37 +619,43 @@ def _first_change(
         for path, listed in manifest["dirs"].items():
             if listing(path) != listed:
                 return f"the folder {path} changed"
-        for call in manifest["git"]:
-            if _git_result(call, take_early) != call["result"]:
-                return f"git {call['argv'][1:]} answered otherwise"
         if not (isinstance(manifest["stdout"], str) and isinstance(manifest["stderr"], str)):
             return "no output recorded"
+        while procs:
+            call, proc = procs.pop(0)
+            if proc is None or _finish(proc) != call["result"]:
+                return f"git {call['argv'][1:]} answered otherwise"
         return None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         return f"unreadable manifest ({type(exc).__name__})"
+    finally:
+        for _, proc in procs:
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+                proc.communicate()
 
 
-def _git_result(call: dict[str, Any], take_early: Callable[[str, list[str]], Any]) -> str | None:
+def _start(call: dict[str, Any]) -> subprocess.Popen[bytes] | None:
     argv = call["argv"]
     if not isinstance(argv, list) or os.path.basename(argv[0]) != "git":
         return None
-    proc = take_early(call["cwd"], argv) if call["env"] is not None else None
     try:
-        if proc is None:
-            proc = subprocess.Popen(
-                argv,
-                cwd=call["cwd"],
-                env=_env_from(call["env"]),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=os.name == "posix",
-            )
-        out, err = proc.communicate(timeout=60.0)
+        return subprocess.Popen(
+            argv,
+            cwd=call["cwd"],
+            env=_env_from(call["env"]),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     except (OSError, subprocess.SubprocessError):
-        if proc is not None and proc.returncode is None:
-            proc.kill()
-            proc.communicate()
+        return None
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> str | None:
+    try:
+        out, err = proc.communicate(timeout=60.0)
+    except subprocess.SubprocessError:
         return None
     return _result_hash(proc.returncode, out, err)
 
