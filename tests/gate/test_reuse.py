@@ -66,6 +66,9 @@ class Tree:
         self.day_file.write_text("2026-06-01")
         self.env: dict[str, str] = {}
         self.why: list[str] = []
+        self.cwd = root
+        self.watched: list[Path] = []
+        """Folders outside the tree whose files the runs read (aged with it)."""
         init_repo(
             root,
             {
@@ -120,7 +123,8 @@ class Tree:
         cache = Path(os.environ["HANDRAIL_CACHE_DIR"])
         newest = max(
             max(p.stat().st_mtime_ns, p.stat().st_ctime_ns)
-            for p in [self.root, *self.root.rglob("*"), *cache.rglob("*")]
+            for folder in [self.root, cache, *self.watched]
+            for p in [folder, *folder.rglob("*")]
             if not p.is_symlink()
         )
         while time.time_ns() <= newest + reuse.RACY_NS:
@@ -132,8 +136,9 @@ class Tree:
         if not reuse_on:
             env[reuse.DISABLE_ENV] = "1"
         done = subprocess.run(
-            [sys.executable, "-c", RUNNER, str(self.day_file), "check", *args],
-            cwd=self.root,
+            # -P: as the console script, the current folder is not on the import path.
+            [sys.executable, "-P", "-c", RUNNER, str(self.day_file), "check", *args],
+            cwd=self.cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -282,6 +287,7 @@ def test_a_handrail_source_change_is_never_reused(tree: Tree, tmp_path: Path) ->
     copy = tmp_path / "pkg" / "handrail"
     shutil.copytree(Path(handrail.__file__).parent, copy, symlinks=False)
     tree.env["PYTHONPATH"] = str(copy.parent)
+    tree.watched.append(copy)
     before = tree.recorded("--format", "json")
     assert str(copy) in json.dumps(_manifest(tree))
     report = copy / "report" / "json_format.py"
@@ -317,23 +323,58 @@ def test_a_cache_folder_inside_the_workspace_is_never_used(tree: Tree) -> None:
     assert not (tree.root / ".cache" / "check-reuse").exists()
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "other key", "writable by others"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_a_corrupt_manifest_means_a_full_run(tree: Tree, damage: str) -> None:
     tree.recorded("--format", "json")
     (path,) = _manifest_files(tree)
     data = path.read_bytes()
-    if damage == "garbage":
-        path.write_bytes(b"\x00\xff not json")
-    elif damage == "truncated":
-        path.write_bytes(data[: len(data) // 2])
-    elif damage == "other key":
-        manifest = json.loads(data)
-        manifest["key"]["argv"] = ["--format", "text"]
-        path.write_text(json.dumps(manifest))
-    else:
-        path.chmod(0o666)
-    _edit_block(tree)  # so that a stale replay would show
+    path.write_bytes(b"\x00\xff not json" if damage == "garbage" else data[: len(data) // 2])
     tree.assert_fresh("--format", "json")
+    assert tree.check("--format", "json")[1], "the full run wrote a new manifest"
+
+
+@pytest.mark.parametrize("damage", ["writable by others", "owned by another user", "other key"])
+def test_a_manifest_not_trusted_is_never_replayed(tree: Tree, damage: str) -> None:
+    # The manifest's output is what a replay prints: one someone else could have written, or
+    # one of another key, must never be printed (here it says "forged").
+    tree.recorded("--format", "json")
+    (path,) = _manifest_files(tree)
+    manifest = json.loads(path.read_text())
+    manifest["stdout"] = "forged\n"
+    if damage == "other key":
+        manifest["key"]["argv"] = ["--format", "text"]
+    path.write_text(json.dumps(manifest))
+    if damage == "writable by others":
+        path.chmod(0o666)
+    elif damage == "owned by another user":
+        if os.getuid() != 0:
+            pytest.skip("only root can give a file to another user")
+        os.chown(path, 4242, -1)
+    got = tree.assert_fresh("--format", "json")
+    assert "forged" not in got[1]
+
+
+def test_a_manifest_in_the_cache_folder_is_trusted(tree: Tree) -> None:
+    # The other side of the test above: the user's own manifest is believed as it is (the
+    # cache folder is the user's, like their shell history), so the checks above are what
+    # keep a forged one out.
+    tree.recorded("--format", "json")
+    (path,) = _manifest_files(tree)
+    manifest = json.loads(path.read_text())
+    manifest["stdout"] = "forged\n"
+    path.write_text(json.dumps(manifest))
+    (_, out, _), reused = tree.check("--format", "json")
+    assert reused and out == "forged\n"
+
+
+def test_a_new_workspace_root_below_is_never_reused(tree: Tree) -> None:
+    # Run from src/: the workspace is the repository. A `.handrail/` made in src/ makes src/
+    # the workspace; only a stat said it was missing before.
+    tree.cwd = tree.root / "src"
+    before = tree.recorded("--format", "json")
+    (tree.root / "src" / ".handrail").mkdir()
+    after = tree.assert_fresh("--format", "json")
+    assert after != before
 
 
 def test_options_that_write_never_reuse(tree: Tree) -> None:
