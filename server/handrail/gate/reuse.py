@@ -245,6 +245,7 @@ class Recorder:
         self._err: _Tee | None = None
         self._cache_db = str(cache_folder().parent)
         self.key = run_key(self.args)
+        self._outside = (*_prefixes(), "/dev/")
 
     # The hook is permanent once added (the interpreter allows no removal): it does nothing
     # unless a recorder is active.
@@ -287,10 +288,7 @@ class Recorder:
     def _outside_inputs(self, path: str) -> bool:
         """Python's own files (its standard library and installed packages): covered by the
         interpreter and `sys.path` listings of the key, not recorded one by one."""
-        for prefix in _prefixes():
-            if path.startswith(prefix):
-                return True
-        return path.startswith("/dev/")
+        return path.startswith(self._outside)
 
     def _file(self, path: str) -> None:
         full = os.path.abspath(path)
