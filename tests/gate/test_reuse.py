@@ -377,6 +377,28 @@ def test_a_new_workspace_root_below_is_never_reused(tree: Tree) -> None:
     assert after != before
 
 
+def test_a_reader_gone_away_is_exit_1_without_a_traceback(tree: Tree) -> None:
+    # `handrail check | head` on a replay: as a full run, exit 1 and no second error. The
+    # pipe's reading end is closed before the run starts, so every write fails.
+    tree.recorded("--format", "json")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", RUNNER, str(tree.day_file), "check", "--format", "json"],
+            cwd=tree.cwd,
+            env={**os.environ, **tree.env},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
+
+
 def test_options_that_write_never_reuse(tree: Tree) -> None:
     tree.recorded()
     _, reused = tree.check("--commits", "HEAD")

@@ -50,7 +50,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -660,10 +660,20 @@ def _finish(proc: subprocess.Popen[bytes]) -> str | None:
 
 def replay(manifest: dict[str, Any]) -> int:
     """Write the recorded output; the recorded exit code."""
-    if os.environ.get(DEBUG_ENV):
-        sys.stderr.write("handrail: reused the previous run's result\n")
-    sys.stdout.write(manifest["stdout"])
-    sys.stdout.flush()
-    sys.stderr.write(manifest["stderr"])
-    sys.stderr.flush()
-    return int(manifest["code"])
+    code = int(manifest["code"])
+    try:
+        if os.environ.get(DEBUG_ENV):
+            sys.stderr.write("handrail: reused the previous run's result\n")
+        sys.stdout.write(manifest["stdout"])
+        sys.stdout.flush()
+        sys.stderr.write(manifest["stderr"])
+        sys.stderr.flush()
+    except BrokenPipeError:
+        # As a full run (click's handling): the reader went away (`handrail check | head`),
+        # exit 1, and no second error when Python flushes the streams on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                os.dup2(devnull, stream.fileno())
+        return 1
+    return code
