@@ -74,6 +74,7 @@ _NON_REUSABLE_EVENTS = (
     "http.",
     "ftplib.",
     "smtplib.",
+    "os.chdir",  # relative paths recorded after it would name other files
     "os.system",
     "os.exec",
     "os.posix_spawn",
@@ -164,7 +165,14 @@ def run_key(args: Sequence[str], streams: tuple[TextIO, TextIO] | None = None) -
     return {
         "format": FORMAT,
         "version": __version__,
-        "python": [sys.version, sys.executable, sys.prefix, list(sys.path), list(sys.argv[:1])],
+        "python": [
+            sys.version,
+            sys.executable,
+            sys.prefix,
+            list(sys.path),
+            list(sys.argv[:1]),
+            list(sys.flags),
+        ],
         "argv": list(args),
         "cwd": os.getcwd(),
         "today": dt.date.today().isoformat(),
@@ -387,7 +395,7 @@ class Recorder:
                     else None,
                     "cwd": os.path.abspath(os.fsdecode(kwargs.get("cwd") or os.getcwd())),
                     "env": _env_diff(env),
-                    "shell": bool(kwargs.get("shell")),
+                    "shell": bool(kwargs.get("shell")) or kwargs.get("executable") is not None,
                     "stdin": kwargs.get("stdin"),
                 }
 
