@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,9 +58,10 @@ sys.exit(main(sys.argv[2:]))
 
 
 class Tree:
-    """A workspace with a task, a recorded block, a context file and a cadence."""
+    """A workspace with a task, a recorded block, a context file and a cadence; in a git
+    repository, or (`in_git=False`) a plain folder whose files Handrail lists itself."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, in_git: bool = True) -> None:
         self.root = root
         self.day_file = root.parent / "today.txt"
         self.day_file.write_text("2026-06-01")
@@ -94,6 +95,8 @@ class Tree:
         self.block = self.mark("src/words.py", 1)
         self.mark("src/extra.py", 2)
         _verified(self, "src/words.py")
+        if not in_git:
+            shutil.rmtree(root / ".git")
         # The first run in a new cache folder builds the tokenizer's copy there (importing
         # an HTTP client that probes a socket): not reusable, and not what these tests are about.
         self.check(reuse_on=False)
@@ -191,6 +194,12 @@ def _new_marked_file(t: Tree) -> None:
     t.mark("src/new.py", 3, record=False)
 
 
+def _new_marked_file_in_new_folder(t: Tree) -> None:
+    (t.root / "src" / "deep").mkdir()
+    (t.root / "src/deep/new.py").write_text("def new():\n    return 3\n")
+    t.mark("src/deep/new.py", 3, record=False)
+
+
 def _delete_file(t: Tree) -> None:
     (t.root / "src/extra.py").unlink()
 
@@ -252,6 +261,7 @@ def _no_color(t: Tree) -> None:
 MUTATIONS: dict[str, Callable[[Tree], None]] = {
     "block content edited": _edit_block,
     "new untracked file with markers": _new_marked_file,
+    "new marked file in a new folder": _new_marked_file_in_new_folder,
     "file deleted": _delete_file,
     ".gitignore ignores a marked file": _ignore_file,
     "verification recorded": _verified,
@@ -273,6 +283,39 @@ def test_a_changed_input_is_never_reused(tree: Tree, name: str) -> None:
     after = tree.assert_fresh(*args)
     if name not in ("NO_COLOR set",):  # the others change what the gate says
         assert after != before, f"{name}: the test's change should change the result"
+
+
+OUTSIDE_GIT = [
+    "block content edited",
+    "new untracked file with markers",
+    "new marked file in a new folder",
+    "file deleted",
+    ".gitignore ignores a marked file",
+    "verification recorded",
+]
+
+
+@pytest.mark.parametrize("name", OUTSIDE_GIT)
+def test_a_changed_input_is_never_reused_outside_git(tmp_path: Path, name: str) -> None:
+    # No git answer to compare: the folders Handrail walked and the files it read are all
+    # there is, so a new file is seen only by its folder's listing.
+    tree = Tree(tmp_path / "plain", in_git=False)
+    assert not (tree.root / ".git").exists()
+    before = tree.recorded("--format", "json")
+    MUTATIONS[name](tree)
+    after = tree.assert_fresh("--format", "json")
+    assert after != before, f"{name}: the test's change should change the result"
+
+
+def test_a_run_right_after_a_change_records_nothing(tree: Tree) -> None:
+    # A file changed within the racy window may change again within the same clock tick
+    # without moving its signature: the run must not vouch for it.
+    tree.age()
+    _edit_block(tree)
+    _, reused = tree.check("--format", "json")
+    assert not reused
+    assert any("changed just before the run" in why for why in tree.why), tree.why
+    assert not _manifest_files(tree)
 
 
 def test_text_output_is_reused_and_other_argv_is_not(tree: Tree) -> None:
@@ -433,3 +476,109 @@ def test_every_run_prints_what_a_fresh_run_prints(
         assert got == want, (steps, step, reused)
         if step == "nothing":
             assert reused
+
+
+# -- the recorder's rules, in this process ---------------------------------------------------
+
+
+@pytest.fixture
+def recorder_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[Path], reuse.Recorder]]:
+    """A recorder for a run in `root` (the cache folder beside it), stopped after the test."""
+    monkeypatch.setenv("HANDRAIL_CACHE_DIR", str(tmp_path / "cache"))
+    made: list[reuse.Recorder] = []
+
+    def make(root: Path) -> reuse.Recorder:
+        monkeypatch.chdir(root)
+        recorder = reuse.Recorder(["--format", "json"])
+        recorder.root = root
+        made.append(recorder)
+        return recorder
+
+    yield make
+    for recorder in made:
+        recorder.stop()
+
+
+def _old_file(path: Path, text: str) -> None:
+    path.write_text(text)
+    while time.time_ns() <= path.stat().st_ctime_ns + reuse.RACY_NS:
+        time.sleep(0.02)
+
+
+def test_a_file_changed_after_the_run_read_it_is_never_replayed(
+    tmp_path: Path, recorder_in: Callable[[Path], reuse.Recorder]
+) -> None:
+    # Each signature is taken before the run reads the file, and there is no second look at
+    # the end: a change made while the run goes on must still show at the next run.
+    root = tmp_path / "ws"
+    root.mkdir()
+    _old_file(root / "a.txt", "one\n")
+    recorder = recorder_in(root)
+    recorder.start()
+    recorder.capture_output()
+    assert (root / "a.txt").read_text() == "one\n"
+    (root / "a.txt").write_text("two\n")  # same size: only the times and ctime move
+    recorder.finish(0)
+    recorder.stop()
+    assert recorder.save() is None
+    manifest = reuse.load(recorder.key)
+    assert manifest is not None
+    assert reuse._first_change(manifest) == f"{root / 'a.txt'} changed"
+
+
+def test_a_folder_entry_stat_is_an_input(
+    tmp_path: Path, recorder_in: Callable[[Path], reuse.Recorder]
+) -> None:
+    # A listing holds names and types; a run that asks an entry for its size or times reads
+    # the file's signature, so the file is recorded like one it opened.
+    root = tmp_path / "ws"
+    (root / "sub").mkdir(parents=True)
+    _old_file(root / "sub" / "big.bin", "x" * 10)
+    _old_file(root / "sub" / "other.bin", "y")
+    recorder = recorder_in(root)
+    recorder.start()
+    with os.scandir(root / "sub") as entries:
+        sizes = {e.name: e.stat().st_size for e in entries if e.name == "big.bin"}
+    recorder.stop()
+    assert sizes == {"big.bin": 10}
+    assert str(root / "sub" / "big.bin") in recorder.files
+    assert str(root / "sub" / "other.bin") not in recorder.files
+    assert str(root / "sub") in recorder.dirs
+    assert recorder.reusable, recorder.why
+
+
+def test_whole_second_times_widen_the_racy_window() -> None:
+    now = time.time_ns()
+    fine = now - 5 * reuse.RACY_NS + 1  # well before the window
+    assert reuse._newest_of(fine, fine) == fine
+    whole = (now // 1_000_000_000 - 1) * 1_000_000_000  # a second ago, to the second
+    assert reuse._newest_of(whole, whole) > now - reuse.RACY_NS
+
+
+MOUNTS = """\
+/dev/vda / ext4 rw,relatime 0 0
+server:/export /mnt/shared nfs4 rw,relatime 0 0
+/dev/vdb /mnt/shared/local xfs rw 0 0
+/dev/fuse /mnt/my\\040fuse fuse.sshfs rw 0 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "trusted"),
+    [
+        ("/home/ada/repo", True),
+        ("/mnt/shared/repo", False),
+        ("/mnt/shared/local/repo", True),
+        ("/mnt/sharedness/repo", True),  # a prefix of the name is not the mount point
+        ("/mnt/my fuse/repo", False),
+    ],
+)
+def test_reuse_is_recorded_only_on_local_file_systems(
+    tmp_path: Path, path: str, trusted: bool
+) -> None:
+    mounts = tmp_path / "mounts"
+    mounts.write_text(MOUNTS)
+    why = reuse.local_file_system(path, str(mounts))
+    assert (why is None) == trusted, why

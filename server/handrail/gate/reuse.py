@@ -9,11 +9,15 @@ from a list of what we think it reads:
 
 - every file opened (`open` audit events, `os.open` included), every `os.stat`/`os.lstat`/
   `os.access`/`os.readlink` (patched for the run: stats raise no audit event) and every
-  folder listed (`os.listdir`, `os.scandir`), by a stat signature: device, inode, type, size,
-  mtime and ctime. A content change always moves ctime (the kernel sets it, no user can set
-  it back), so an equal signature means equal content, except within one clock tick of the
-  change: a run that saw a file changed less than `RACY_NS` before it started records nothing
-  (git's "racy" files; the next run records). Folders by their names and entry types.
+  folder listed (`os.listdir`, `os.scandir`), by a stat signature taken *before* the run reads
+  it: device, inode, type, size, mtime and ctime (a folder: its entries, each with its own
+  signature). A content change always moves ctime (the kernel sets it, no user can set it
+  back), so a file changed after its signature was taken has another one next time; the one
+  gap is a change within the same clock tick as an earlier one, so a run that meets an input
+  changed less than `RACY_NS` before it started (2 s when the file system keeps whole seconds)
+  records nothing (git's "racy" files; the next run records). This holds on the local file
+  systems of `LOCAL_FILE_SYSTEMS` on Linux only: a network or FUSE file system may not move
+  ctime, and Windows' `st_ctime` is the creation time, so nothing is recorded elsewhere.
 - every module imported from outside Python's own prefix (Handrail's source in an editable
   install changes without a version bump), and every `sys.path` folder's listing (an
   installed or upgraded package changes its `.dist-info` name).
@@ -26,10 +30,11 @@ from a list of what we think it reads:
   local and the UTC date (cadence deadlines), every environment variable but a few volatile
   ones (hashed, never stored), and whether stdout and stderr are terminals and their encoding.
 
-At the end of the run every signature is taken again: an input that changed while the run read
-it (or one the run itself changed) leaves no manifest. The manifest lives in the user's cache
-folder (never in the repository; a cache folder inside the workspace turns reuse off), owned by
-the user and written atomically; one that cannot be read, parsed or trusted means a full run.
+An input that changes after its signature was taken (while the run reads it, or by the run
+itself) has another signature at the next run, which therefore runs in full. The manifest
+lives in the user's cache folder (never in the repository; a cache folder inside the
+workspace turns reuse off), owned by the user and written atomically (not durably: a lost one
+means a full run); one that cannot be read, parsed or trusted means a full run.
 Only the click-free command lines are recorded, so options that write or run things
 (`--rerun`, `--record-gate`, `--commits`) never reuse. `HANDRAIL_NO_REUSE=1` turns it off.
 
@@ -44,22 +49,34 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat as stat_mod
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
 from handrail import __version__
 
 FORMAT = 1
-RACY_NS = 2_000_000_000
+RACY_NS = 100_000_000
 """A file changed less than this before the run started may change again within the same clock
-tick without moving its signature: such a run leaves no manifest."""
+tick without moving its signature: such a run leaves no manifest. File times come from the
+kernel's coarse clock (a tick of 1-10 ms on Linux), so 100 ms leaves a wide margin."""
+COARSE_RACY_NS = 2_000_000_000
+"""The same for a file whose times are whole seconds (a file system without nanoseconds, e.g.
+ext4 with small inodes; FAT's 2 s steps)."""
+
+LOCAL_FILE_SYSTEMS = frozenset(
+    {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs", "bcachefs",
+     "jfs", "reiserfs", "ramfs"}
+)  # fmt: skip
+"""File systems whose ctime the kernel itself keeps (`/proc/self/mounts` names them): reuse is
+recorded only for a workspace on one of them."""
 
 VOLATILE_ENV = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "HANDRAIL_DEBUG_REUSE"})
 """Environment variables no output depends on (the shell's bookkeeping; the test marker)."""
@@ -84,6 +101,9 @@ _NON_REUSABLE_EVENTS = (
     "pty.",
     "webbrowser.",
 )
+
+_WATCHED = frozenset({"open", "os.listdir", "os.scandir", "subprocess.Popen", "sqlite3.connect"})
+"""The audit events that name an input (or a subprocess, counted against the git calls)."""
 
 Signature = list[Any]
 
@@ -110,21 +130,61 @@ def signature(path: str, *, follow: bool) -> Signature:
     ]
 
 
-def listing(path: str) -> str:
-    """A folder's entries and their types, hashed; "missing" when it cannot be listed."""
+def listing(path: str) -> tuple[str, int]:
+    """A folder's entries and their types, hashed, and the folder's newest change time (for
+    the racy check); "missing" when it cannot be listed. An entry's own size and times are
+    not in it: the run can only learn them through a stat, which records the entry as a file
+    (`os.stat`, and `DirEntry.stat` through `_Entry`)."""
     try:
+        st = os.stat(path)
         with os.scandir(path) as entries:
             items = sorted(
                 f"{e.name}\0{int(e.is_symlink())}{int(e.is_dir())}{int(e.is_file())}"
                 for e in entries
             )
     except OSError as exc:
-        return f"missing {exc.errno}"
-    return hashlib.sha256("\n".join(items).encode("utf-8", "surrogateescape")).hexdigest()
+        return f"missing {exc.errno}", 0
+    digest = hashlib.sha256("\n".join(items).encode("utf-8", "surrogateescape")).hexdigest()
+    return digest, _newest_of(st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _newest_of(mtime_ns: int, ctime_ns: int) -> int:
+    """The later of two times, moved forward to the end of the racy window's width when the file
+    system keeps whole seconds only (so one comparison with `RACY_NS` serves both)."""
+    newest = max(mtime_ns, ctime_ns)
+    if mtime_ns % 1_000_000_000 == 0 and ctime_ns % 1_000_000_000 == 0:
+        newest += COARSE_RACY_NS - RACY_NS
+    return newest
 
 
 def _newest_ns(sig: Signature) -> int:
-    return max(sig[5], sig[6]) if len(sig) == 7 else 0
+    return _newest_of(sig[5], sig[6]) if len(sig) == 7 else 0
+
+
+def local_file_system(path: str, mounts_file: str = "/proc/self/mounts") -> str | None:
+    """None when `path` lies on a local file system whose ctime the kernel keeps (on Linux, by
+    the mount table); else why reuse cannot trust it."""
+    if not sys.platform.startswith("linux"):
+        return f"reuse is recorded on Linux only (this is {sys.platform})"
+    try:
+        with open(mounts_file, "rb") as handle:
+            mounts = handle.read().decode("utf-8", "surrogateescape").splitlines()
+    except OSError as exc:
+        return f"the mounts are unknown: {exc}"
+    real = os.path.realpath(path)
+    best, kind = "", ""
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        # The kernel writes a blank, tab, newline or backslash in a mount point as an octal escape.
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    if kind not in LOCAL_FILE_SYSTEMS:
+        return f"{real} is on a {kind or 'unknown'} file system"
+    return None
 
 
 # -- the key -------------------------------------------------------------------------------------
@@ -228,6 +288,66 @@ class _Tee:
         return getattr(self.wrapped, name)
 
 
+class _Entry:
+    """A `DirEntry` whose `stat()` is an input of the run, as `os.stat` of its path is."""
+
+    __slots__ = ("_entry", "_recorder", "name", "path")
+
+    def __init__(self, entry: os.DirEntry[Any], recorder: Recorder) -> None:
+        self._entry = entry
+        self._recorder = recorder
+        self.name = entry.name
+        self.path = entry.path
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        recorder = self._recorder
+        if recorder.active and recorder.reusable and not recorder.paused:
+            with recorder.pause():
+                recorder._file(os.fsdecode(self.path))
+        return self._entry.stat(follow_symlinks=follow_symlinks)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+    def is_symlink(self) -> bool:
+        return self._entry.is_symlink()
+
+    def inode(self) -> int:
+        return self._entry.inode()
+
+    def __fspath__(self) -> Any:
+        return self._entry.__fspath__()
+
+    def __repr__(self) -> str:
+        return f"<_Entry {self.name!r}>"
+
+
+class _Entries:
+    """`os.scandir`'s iterator, handing out `_Entry`s."""
+
+    def __init__(self, found: Any, recorder: Recorder) -> None:
+        self._found = found
+        self._recorder = recorder
+
+    def __iter__(self) -> _Entries:
+        return self
+
+    def __next__(self) -> _Entry:
+        return _Entry(next(self._found), self._recorder)
+
+    def __enter__(self) -> _Entries:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._found.close()
+
+    def close(self) -> None:
+        self._found.close()
+
+
 class Recorder:
     """The inputs one run consumes, from `start` to `stop`."""
 
@@ -254,12 +374,13 @@ class Recorder:
         self._cache_db = str(cache_folder().parent)
         self.key = run_key(self.args)
         self._outside = (*_prefixes(), "/dev/")
+        self._cwd = os.getcwd()
 
     # The hook is permanent once added (the interpreter allows no removal): it does nothing
     # unless a recorder is active.
     def _hook(self, event: str, hook_args: tuple[Any, ...]) -> None:
-        if not self.active or self.paused:
-            return
+        if not self.active or not self.reusable or self.paused:
+            return  # once declined, the rest of the run costs nothing more
         with self.pause():
             try:
                 self._on_event(event, hook_args)
@@ -281,7 +402,10 @@ class Recorder:
                 return
             full = os.path.abspath(os.fsdecode(path))
             if full not in self.dirs and not self._outside_inputs(full):
-                self.dirs[full] = listing(full)
+                listed, newest = listing(full)
+                if newest > self.started_ns - RACY_NS:
+                    self.decline(f"the folder {full} changed just before the run")
+                self.dirs[full] = listed
         elif event == "subprocess.Popen":
             self.popens += 1
         elif event == "sqlite3.connect":
@@ -299,13 +423,19 @@ class Recorder:
         return path.startswith(self._outside)
 
     def _file(self, path: str) -> None:
-        full = os.path.abspath(path)
-        if full in self.files or self._outside_inputs(full):
+        # The working folder cannot change while recording (a chdir declines): joining is
+        # enough, and much cheaper than `abspath` for the thousands of paths of a run.
+        full = path if path.startswith(os.sep) else os.path.join(self._cwd, path)
+        if full in self.files or full.startswith(self._outside):
             return
         sigs = [signature(full, follow=False)]
         if sigs[0][0] == stat_mod.S_IFLNK:
             sigs.append(signature(full, follow=True))
         self.files[full] = sigs
+        # Taken before the run reads the file: a later change moves it, except within the
+        # same clock tick as a change made just before (the racy window).
+        if any(_newest_ns(sig) > self.started_ns - RACY_NS for sig in sigs):
+            self.decline(f"{full} changed just before the run")
 
     def decline(self, why: str) -> None:
         if self.reusable:
@@ -317,15 +447,18 @@ class Recorder:
         """True while this thread runs the recorder's own work (its stats are no input)."""
         return bool(getattr(self._local, "depth", 0))
 
-    @contextmanager
-    def pause(self) -> Iterator[None]:
+    def pause(self) -> Recorder:
+        """`with recorder.pause():` the recorder's own work (a class, not a generator: it runs
+        for every input of the run)."""
+        return self
+
+    def __enter__(self) -> None:
         self._lock.acquire()
         self._local.depth = getattr(self._local, "depth", 0) + 1
-        try:
-            yield
-        finally:
-            self._local.depth -= 1
-            self._lock.release()
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.depth -= 1
+        self._lock.release()
 
     def start(self) -> None:
         """Record from now on: the audit hook, stats, git's output, stdout and stderr."""
@@ -336,6 +469,7 @@ class Recorder:
         self.active = True
         for name in ("stat", "lstat", "access", "readlink", "open"):
             self._patch_os(name)
+        self._patch_scandir()
         self._patch_popen()
 
     def capture_output(self) -> None:
@@ -365,7 +499,7 @@ class Recorder:
         recorder = self
 
         def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
-            if recorder.active and not recorder.paused:
+            if recorder.active and recorder.reusable and not recorder.paused:
                 with recorder.pause():
                     try:
                         if not isinstance(path, int):  # a descriptor's file was recorded at open
@@ -378,6 +512,21 @@ class Recorder:
 
         setattr(os, name, wrapper)
         self._restore.append(lambda: setattr(os, name, original))
+
+    def _patch_scandir(self) -> None:
+        """`os.scandir` hands out entries whose `stat()` records the entry's file (the listing
+        holds names and types only; its audit event records the listing)."""
+        original = os.scandir
+        recorder = self
+
+        def scandir(path: Any = None) -> Any:
+            found = original() if path is None else original(path)
+            if recorder.active and recorder.reusable and not recorder.paused:
+                return _Entries(found, recorder)
+            return found
+
+        os.scandir = scandir
+        self._restore.append(lambda: setattr(os, "scandir", original))
 
     def _patch_popen(self) -> None:
         popen = subprocess.Popen
@@ -463,13 +612,15 @@ class Recorder:
                 "stderr": "".join(self._err.parts),
                 "code": self.code,
             }
-            data = json.dumps(body, sort_keys=True).encode("utf-8", "surrogateescape")
+            data = json.dumps(body).encode("utf-8", "surrogateescape")
             path = manifest_path(key)
             from handrail.atomic import replace
 
             try:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                replace(path, data, mode=0o600)
+                # Not made durable: a manifest lost or torn by a crash is unreadable or absent,
+                # and either means a full run; the fsyncs would cost every recording run.
+                replace(path, data, mode=0o600, durable=False)
             except OSError as exc:
                 return f"not written: {exc}"
             return None
@@ -485,6 +636,9 @@ class Recorder:
             return "a subprocess whose output was not read by communicate"
         if self._out is None or self._err is None:
             return "output not captured"
+        why = local_file_system(str(self.root))
+        if why is not None:
+            return why
         # Imported modules from outside Python's prefix (Handrail's own source).
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
@@ -493,20 +647,10 @@ class Recorder:
         for entry in sys.path:
             full = os.path.abspath(entry or ".")
             if full not in self.dirs:
-                self.dirs[full] = listing(full)
-        # Every input as it was when consumed, and none changed just before the run.
-        for path, sigs in self.files.items():
-            now = [signature(path, follow=False)]
-            if now[0][0] == stat_mod.S_IFLNK:
-                now.append(signature(path, follow=True))
-            if now != sigs:
-                return f"{path} changed during the run"
-            if any(_newest_ns(s) > self.started_ns - RACY_NS for s in sigs):
-                return f"{path} changed just before the run"
-        for path, listed in self.dirs.items():
-            if listing(path) != listed:
-                return f"the folder {path} changed during the run"
-        return None
+                self.dirs[full] = listing(full)[0]
+        # No second look at every input: each signature was taken before the run read it, so
+        # a change since moves it (see the module docstring), and the next run runs in full.
+        return None if self.reusable else self.why
 
 
 def _prefixes() -> tuple[str, ...]:
@@ -550,8 +694,10 @@ def _add_hook() -> None:
     global _hook_added
 
     def hook(event: str, hook_args: tuple[Any, ...]) -> None:
+        # Thousands of events a run (compile, exec, import...) say nothing of its inputs: they
+        # are let through here, before any attribute is read.
         recorder = _current
-        if recorder is not None:
+        if recorder is not None and (event in _WATCHED or event.startswith(_NON_REUSABLE_EVENTS)):
             recorder._hook(event, hook_args)
 
     sys.addaudithook(hook)
@@ -623,7 +769,7 @@ def _first_change(manifest: dict[str, Any]) -> str | None:
             if now != sigs:
                 return f"{path} changed"
         for path, listed in manifest["dirs"].items():
-            if listing(path) != listed:
+            if listing(path)[0] != listed:
                 return f"the folder {path} changed"
         if not (isinstance(manifest["stdout"], str) and isinstance(manifest["stderr"], str)):
             return "no output recorded"
