@@ -318,6 +318,36 @@ def test_a_run_right_after_a_change_records_nothing(tree: Tree) -> None:
     assert not _manifest_files(tree)
 
 
+def test_a_run_that_scans_a_changed_context_file_is_recorded(tree: Tree) -> None:
+    # The scan of a changed file imports detect-secrets, and with it urllib3, which binds a
+    # loopback socket to learn whether IPv6 works: that reads nothing, and the run records.
+    tree.recorded("--format", "json")
+    _edit_context(tree)
+    tree.age()
+    first, reused = tree.check("--format", "json")
+    assert not reused
+    assert not any("not reusable" in why for why in tree.why), tree.why
+    again, reused = tree.check("--format", "json")
+    assert reused and again == first
+
+
+def test_a_socket_that_connects_is_never_recorded(
+    tmp_path: Path, recorder_in: Callable[[Path], reuse.Recorder]
+) -> None:
+    import socket
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    recorder = recorder_in(root)
+    recorder.start()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        assert recorder.reusable, recorder.why
+        probe.connect(("127.0.0.1", 9))
+    recorder.stop()
+    assert not recorder.reusable and recorder.why == "socket.connect"
+
+
 def test_text_output_is_reused_and_other_argv_is_not(tree: Tree) -> None:
     text = tree.recorded()
     assert tree.assert_fresh("--format", "json") != text

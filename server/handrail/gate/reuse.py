@@ -136,16 +136,27 @@ def listing(path: str) -> tuple[str, int]:
     not in it: the run can only learn them through a stat, which records the entry as a file
     (`os.stat`, and `DirEntry.stat` through `_Entry`)."""
     try:
-        st = os.stat(path)
+        newest = _folder_times(path)
         with os.scandir(path) as entries:
-            items = sorted(
-                f"{e.name}\0{int(e.is_symlink())}{int(e.is_dir())}{int(e.is_file())}"
-                for e in entries
-            )
+            items = [_entry_item(e) for e in entries]
     except OSError as exc:
         return f"missing {exc.errno}", 0
-    digest = hashlib.sha256("\n".join(items).encode("utf-8", "surrogateescape")).hexdigest()
-    return digest, _newest_of(st.st_mtime_ns, st.st_ctime_ns)
+    return _listing_digest(items), newest
+
+
+def _entry_item(entry: os.DirEntry[Any]) -> str:
+    kinds = f"{int(entry.is_symlink())}{int(entry.is_dir())}{int(entry.is_file())}"
+    return f"{entry.name}\0{kinds}"
+
+
+def _listing_digest(items: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(items)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _folder_times(path: str) -> int:
+    """The folder's newest change time: an entry added, removed or renamed moves it."""
+    st = os.stat(path)
+    return _newest_of(st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _newest_of(mtime_ns: int, ctime_ns: int) -> int:
@@ -326,26 +337,59 @@ class _Entry:
 
 
 class _Entries:
-    """`os.scandir`'s iterator, handing out `_Entry`s."""
+    """`os.scandir`'s iterator, handing out `_Entry`s; the folder's listing is recorded from
+    the entries the run itself went through (no second listing), when it went through all."""
 
-    def __init__(self, found: Any, recorder: Recorder) -> None:
+    def __init__(self, found: Any, recorder: Recorder, folder: str | None, times: int) -> None:
         self._found = found
         self._recorder = recorder
+        self._folder = folder
+        self._times = times
+        self._items: list[str] = []
+        if folder is not None:
+            recorder._unfinished.add(self)
 
     def __iter__(self) -> _Entries:
         return self
 
     def __next__(self) -> _Entry:
-        return _Entry(next(self._found), self._recorder)
+        try:
+            entry = next(self._found)
+        except StopIteration:
+            self._finish(complete=True)
+            raise
+        if self._folder is not None:
+            self._items.append(_entry_item(entry))
+        return _Entry(entry, self._recorder)
 
     def __enter__(self) -> _Entries:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._found.close()
+        self.close()
 
     def close(self) -> None:
         self._found.close()
+        self._finish(complete=False)
+
+    def _finish(self, *, complete: bool) -> None:
+        """Record the folder: from the entries seen when the run saw them all, else listed now;
+        either way only when no entry came or went since the run opened it (its times)."""
+        folder, self._folder = self._folder, None
+        if folder is None:
+            return
+        recorder = self._recorder
+        recorder._unfinished.discard(self)
+        with recorder.pause():
+            try:
+                listed = _listing_digest(self._items) if complete else listing(folder)[0]
+                moved = _folder_times(folder) != self._times
+            except OSError:
+                moved = True
+            if moved:
+                recorder.decline(f"the folder {folder} changed while the run listed it")
+            else:
+                recorder.dirs.setdefault(folder, listed)
 
 
 class Recorder:
@@ -374,6 +418,8 @@ class Recorder:
         self._cache_db = str(cache_folder().parent)
         self.key = run_key(self.args)
         self._outside = (*_prefixes(), "/dev/")
+        self._unfinished: set[_Entries] = set()
+        """Folder listings the run started and has not gone through or closed yet."""
         self._cwd = os.getcwd()
 
     # The hook is permanent once added (the interpreter allows no removal): it does nothing
@@ -414,6 +460,12 @@ class Recorder:
             # content whatever it holds.
             if not db.startswith(self._cache_db + os.sep):
                 self.decline(f"a database: {db}")
+        elif event == "socket.__new__":
+            return  # a socket made reads nothing: what it binds or connects to decides
+        elif event == "socket.bind" and _loopback_probe(hook_args[1]):
+            # urllib3 (imported with detect-secrets for a secret scan) binds ::1, port 0, to
+            # learn whether IPv6 works, and closes it: nothing is received.
+            return
         elif event.startswith(_NON_REUSABLE_EVENTS):
             self.decline(event)
 
@@ -514,16 +566,33 @@ class Recorder:
         self._restore.append(lambda: setattr(os, name, original))
 
     def _patch_scandir(self) -> None:
-        """`os.scandir` hands out entries whose `stat()` records the entry's file (the listing
-        holds names and types only; its audit event records the listing)."""
+        """`os.scandir` hands out entries whose `stat()` records the entry's file, and records
+        the folder's listing as the run goes through it (names and types only)."""
         original = os.scandir
         recorder = self
 
         def scandir(path: Any = None) -> Any:
-            found = original() if path is None else original(path)
-            if recorder.active and recorder.reusable and not recorder.paused:
-                return _Entries(found, recorder)
-            return found
+            if (
+                not (recorder.active and recorder.reusable and not recorder.paused)
+                or isinstance(path, int)  # declined by the audit event
+            ):
+                return original() if path is None else original(path)
+            with recorder.pause():
+                full = os.path.abspath(os.fsdecode(path if path is not None else "."))
+                folder: str | None = None
+                times = 0
+                if full not in recorder.dirs and not recorder._outside_inputs(full):
+                    try:
+                        times = _folder_times(full)
+                    except OSError:
+                        pass  # the scandir below raises it
+                    else:
+                        folder = full
+                        if times > recorder.started_ns - RACY_NS:
+                            recorder.decline(f"the folder {full} changed just before the run")
+                # Paused: the audit event of this call is recorded here, not listed again.
+                found = original() if path is None else original(path)
+            return _Entries(found, recorder, folder, times)
 
         os.scandir = scandir
         self._restore.append(lambda: setattr(os, "scandir", original))
@@ -639,6 +708,8 @@ class Recorder:
         why = local_file_system(str(self.root))
         if why is not None:
             return why
+        if self._unfinished:
+            return "a folder listing the run neither went through nor closed"
         # Imported modules from outside Python's prefix (Handrail's own source).
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
@@ -651,6 +722,16 @@ class Recorder:
         # No second look at every input: each signature was taken before the run read it, so
         # a change since moves it (see the module docstring), and the next run runs in full.
         return None if self.reusable else self.why
+
+
+def _loopback_probe(address: Any) -> bool:
+    """True for a bind to a loopback address and a port the system picks."""
+    return (
+        isinstance(address, tuple)
+        and len(address) >= 2
+        and address[0] in ("127.0.0.1", "::1")
+        and address[1] == 0
+    )
 
 
 def _prefixes() -> tuple[str, ...]:
