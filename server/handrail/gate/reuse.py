@@ -682,8 +682,7 @@ class Recorder:
                 "stderr": "".join(self._err.parts),
                 "code": self.code,
             }
-            # Not escaped to ASCII: a third of the time of writing a manifest.
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogateescape")
+            data = json.dumps(body).encode("utf-8", "surrogateescape")
             path = manifest_path(key)
             from handrail.atomic import replace
 
