@@ -632,3 +632,50 @@ def test_an_input_changed_just_before_the_run_is_not_vouched_for(
     recorder.stop()
     assert names == ["a.txt"]
     assert recorder.reusable == (before_ms * 1_000_000 >= reuse.RACY_NS), recorder.why
+
+
+def test_only_python_s_library_folders_are_left_to_the_key(
+    tmp_path: Path, recorder_in: Callable[[Path], reuse.Recorder]
+) -> None:
+    # A workspace may lie under Python's prefix (`/usr/src/app` with `/usr/bin/python3`):
+    # only the library folders are covered by the key, and a workspace in one never records.
+    folders = reuse._library_folders()
+    assert os.path.join(os.path.abspath(sys.prefix), "") not in folders
+    assert os.path.join(os.path.abspath(sys.base_prefix), "") not in folders
+    root = tmp_path / "lib" / "ws"
+    (root / ".venv").mkdir(parents=True)
+    _old_file(root / ".venv" / "mod.py", "x = 1\n")
+    _old_file(tmp_path / "lib" / "other.py", "y = 2\n")
+    recorder = recorder_in(root)
+    recorder._outside = (os.path.join(str(root / ".venv"), ""), str(tmp_path / "lib") + os.sep)
+    recorder.start()
+    (root / ".venv" / "mod.py").read_text()
+    (tmp_path / "lib" / "other.py").read_text()
+    recorder.stop()
+    # In the workspace: an input, even in a library folder; outside it: left to the key.
+    assert str(root / ".venv" / "mod.py") in recorder.files
+    assert str(tmp_path / "lib" / "other.py") not in recorder.files
+    recorder.finish(0)
+    recorder.capture_output()
+    recorder.stop()
+    assert recorder.save() == "the workspace lies in Python's library folders"
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm")
+def test_a_workspace_under_dev_is_recorded_and_devices_are_not(
+    recorder_in: Callable[[Path], reuse.Recorder],
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        root = Path(folder)
+        _old_file(root / "a.py", "x = 1\n")
+        recorder = recorder_in(root)
+        recorder.start()
+        (root / "a.py").read_text()
+        with open(os.devnull, "w") as null:
+            null.write("nothing")
+        recorder.stop()
+        assert str(root / "a.py") in recorder.files
+        assert os.devnull not in recorder.files
+        assert recorder.reusable, recorder.why

@@ -101,6 +101,8 @@ _NON_REUSABLE_EVENTS = (
     "webbrowser.",
 )
 
+_DEVICES = frozenset({stat_mod.S_IFCHR, stat_mod.S_IFBLK})
+
 _WATCHED = frozenset({"open", "os.listdir", "os.scandir", "subprocess.Popen", "sqlite3.connect"})
 """The audit events that name an input (or a subprocess, counted against the git calls)."""
 
@@ -397,7 +399,8 @@ class Recorder:
     """The inputs one run consumes, from `start` to `stop`."""
 
     def __init__(self, args: Sequence[str]) -> None:
-        self.root: Path | None = None
+        self._root: Path | None = None
+        self._root_prefix = ""
         self.args = list(args)
         self.active = False
         # Per thread: the check reads files from worker threads too, and one thread inside
@@ -418,7 +421,7 @@ class Recorder:
         self._err: _Tee | None = None
         self._cache_db = str(cache_folder().parent)
         self.key = run_key(self.args)
-        self._outside = (*_prefixes(), "/dev/")
+        self._outside = _library_folders()
         self._unfinished: set[_Entries] = set()
         """Folder listings the run started and has not gone through or closed yet."""
         self._cwd = os.getcwd()
@@ -470,20 +473,36 @@ class Recorder:
         elif event.startswith(_NON_REUSABLE_EVENTS):
             self.decline(event)
 
+    @property
+    def root(self) -> Path | None:
+        """The workspace, once found: whatever lies in it is always an input."""
+        return self._root
+
+    @root.setter
+    def root(self, root: Path | None) -> None:
+        self._root = root
+        self._root_prefix = os.path.join(os.path.abspath(root), "") if root is not None else ""
+
     def _outside_inputs(self, path: str) -> bool:
         """Python's own files (its standard library and installed packages): covered by the
-        interpreter and `sys.path` listings of the key, not recorded one by one."""
-        return path.startswith(self._outside)
+        interpreter and `sys.path` listings of the key, not recorded one by one, unless they
+        lie in the workspace (a virtual environment inside a repository that is not in git
+        is walked like any folder)."""
+        return path.startswith(self._outside) and not (
+            self._root_prefix and path.startswith(self._root_prefix)
+        )
 
     def _file(self, path: str) -> None:
         # The working folder cannot change while recording (a chdir declines): joining is
         # enough, and much cheaper than `abspath` for the thousands of paths of a run.
         full = path if path.startswith(os.sep) else os.path.join(self._cwd, path)
-        if full in self.files or full.startswith(self._outside):
+        if full in self.files or self._outside_inputs(full):
             return
         sigs = [signature(full, follow=False)]
         if sigs[0][0] == stat_mod.S_IFLNK:
             sigs.append(signature(full, follow=True))
+        if sigs[-1][0] in _DEVICES:
+            return  # /dev/null, a terminal: no content, and times that move with every write
         self.files[full] = sigs
         # Taken before the run reads the file: a later change moves it, except within the
         # same clock tick as a change made just before (the racy window).
@@ -711,6 +730,8 @@ class Recorder:
             return why
         if self._unfinished:
             return "a folder listing the run neither went through nor closed"
+        if self._root_prefix.startswith(self._outside):
+            return "the workspace lies in Python's library folders"
         # Imported modules from outside Python's prefix (Handrail's own source).
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
@@ -735,8 +756,13 @@ def _loopback_probe(address: Any) -> bool:
     )
 
 
-def _prefixes() -> tuple[str, ...]:
-    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+def _library_folders() -> tuple[str, ...]:
+    """Python's standard library and installed packages (not its whole prefix: a workspace
+    may well lie under `/usr`, e.g. `/usr/src/app`)."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
     return tuple(os.path.join(os.path.abspath(p), "") for p in found)
 
 
