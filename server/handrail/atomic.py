@@ -54,6 +54,7 @@ def replace(
     prepare: Callable[[Path], None] | None = None,
     temp: Path | None = None,
     retry_delays: Sequence[float] | None = None,
+    durable: bool = True,
 ) -> None:
     """Replace (or create) `path` with `data`.
 
@@ -63,6 +64,8 @@ def replace(
     `temp` names the temp file (it must be in `path`'s folder) for owners that sweep their own
     pattern. `retry_delays` are the pauses between rename attempts that fail with a permission
     error (default: about a second on Windows, none elsewhere); after the last one `RenameBusy`.
+    `durable=False` skips both fsyncs, for a cache whose loss or torn copy after a crash costs
+    only a recomputation (a reader still sees the old bytes or the new ones, never a mix).
     Raises the `OSError` of whatever step failed; the temp file never stays behind.
     """
     temp = temp if temp is not None else _temp_name(path)
@@ -76,7 +79,8 @@ def replace(
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    fsync_folder(path.parent)
+    if durable:
+        fsync_folder(path.parent)
 
 
 def create_new(path: Path, data: bytes, *, mode: int = 0o666) -> None:
@@ -118,7 +122,7 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
 
 
-def _write_new_file(path: Path, data: bytes, mode: int) -> None:
+def _write_new_file(path: Path, data: bytes, mode: int, *, durable: bool = True) -> None:
     """Create `path` (never an existing file or link), write all of `data`, fsync it; on any
     failure the half-written file is removed."""
     fd = os.open(path, _NEW_FILE_FLAGS, mode)
@@ -130,7 +134,8 @@ def _write_new_file(path: Path, data: bytes, mode: int) -> None:
                 if written <= 0:
                     raise OSError(errno.EIO, "the write made no progress")
                 view = view[written:]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
     except BaseException:

@@ -84,9 +84,24 @@ def files_mentioning(ws: Workspace, needle: str) -> set[str] | None:
     files git takes for binary (UTF-16 text among them) are left out. None outside a git work
     tree or when git fails: the caller then reads the files itself.
     """
+    return _grep(ws, _grep_args(needle))
+
+
+WIDE_MARKS = (os.fsdecode(b"\xff\xfe"), os.fsdecode(b"\xfe\xff"))
+"""The two bytes a UTF-16/32 byte order mark starts with (as `git grep` arguments: undecodable
+bytes are carried by surrogates and given to git as the bytes they were)."""
+
+
+def files_maybe_wide(ws: Workspace) -> set[str] | None:
+    """The workspace's files that hold a byte order mark's two bytes anywhere, binary ones
+    included (one `git grep`): the only files that may be UTF-16/32 text, which git takes for
+    binary and `files_mentioning` leaves out. None as for `files_mentioning`."""
+    return _grep(ws, _wide_grep_args())
+
+
+def _grep(ws: Workspace, args: list[str]) -> set[str] | None:
     if not _may_be_in_git(ws.root):
         return None
-    args = _grep_args(needle)
     proc = None
     try:
         proc = _start_git(ws.root, args)
@@ -109,6 +124,11 @@ def _grep_args(needle: str) -> list[str]:
     return ["grep", "-l", "-z", "-I", "-F", "--untracked", "--no-textconv", "-e", needle]
 
 
+def _wide_grep_args() -> list[str]:
+    marks = [arg for mark in WIDE_MARKS for arg in ("-e", mark)]
+    return ["grep", "-l", "-z", "-F", "--untracked", "--no-textconv", *marks]
+
+
 def _listing_args(under: str) -> tuple[list[str], list[str]]:
     """The two `git ls-files` of `_git_list`: tracked files, and the untracked not ignored."""
     pathspec = ["--", under] if under else []
@@ -125,7 +145,8 @@ _EARLY: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
 
 
 def start_early(ws: Workspace, needle: str) -> None:
-    """Start now the git calls of `list_files(ws)` and `files_mentioning(ws, needle)`.
+    """Start now the git calls of `list_files(ws)`, `files_mentioning(ws, needle)` and
+    `files_maybe_wide(ws)`.
 
     `handrail check` calls this before it imports the engine, so git lists and searches the
     tree while Python imports (issue 17). Each process is handed to the call with exactly
@@ -137,7 +158,7 @@ def start_early(ws: Workspace, needle: str) -> None:
     tracked, others = _listing_args("")
     if not _EARLY:
         atexit.register(discard_early)
-    for args in (tracked, others, _grep_args(needle)):
+    for args in (tracked, others, _grep_args(needle), _wide_grep_args()):
         key = (str(ws.root), tuple(args))
         if key in _EARLY:
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from repo_helpers import init_repo, run
+from repo_helpers import git, init_repo, run
 
 from handrail.blocks.markers import parse_blocks
 from handrail.ledger.records import BlockMarked
@@ -162,3 +163,37 @@ def test_marker_files_in_git_include_utf16_text_git_greps_as_binary(tmp_path: Pa
     found = dict(marker_texts(Workspace.at(root)))
     assert sorted(found) == ["a.py", "wide.ps1", "wide_be.ps1"]
     assert found["wide.ps1"] == marked
+
+
+def test_only_files_git_finds_a_byte_order_mark_in_are_opened_to_look_for_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: one `git grep` for a byte order mark's bytes replaces a peek at every file that
+    holds no marker; tracked, untracked and UTF-32 wide files are all still found."""
+    import codecs
+
+    from handrail.marking import ids
+
+    marked = "# handrail:begin k3f9qa.1\nx = 1\n# handrail:end k3f9qa.1\n"
+    root = init_repo(
+        tmp_path / "repo",
+        {"a.py": marked, "plain.py": "y = 2\n", "other.py": "z = 3\n"},
+    )
+    (root / "tracked.ps1").write_bytes(codecs.BOM_UTF16_LE + marked.encode("utf-16-le"))
+    git(root, "add", "tracked.ps1")
+    git(root, "commit", "-qm", "wide")
+    (root / "wide32.txt").write_bytes(marked.encode("utf-32"))  # BOM ff fe 00 00
+    # Binary, the two bytes in its middle: looked at, not read.
+    (root / "blob.bin").write_bytes(b"\x00\x01" + codecs.BOM_UTF16_LE + b"handrail:\x00")
+    peeked: list[str] = []
+    real = ids.may_be_wide
+
+    def counting(path: str | os.PathLike[str]) -> bool:
+        peeked.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(ids, "may_be_wide", counting)
+    found = dict(ids.marker_texts(Workspace.at(root)))
+    assert sorted(found) == ["a.py", "tracked.ps1", "wide32.txt"]
+    assert found["wide32.txt"] == marked
+    assert sorted(peeked) == ["blob.bin", "tracked.ps1", "wide32.txt"]

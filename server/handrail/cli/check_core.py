@@ -424,16 +424,44 @@ def run_common(
     if parsed.color and not _isatty(sys.stdout):
         return None  # click would take the colours out again: leave that to click
     ctx = Context(None)
+    recorder = None
     try:
+        from handrail.gate import reuse
+
+        if reuse.enabled():
+            # From before the workspace is found: what decides the root is an input too.
+            recorder = reuse.Recorder(args)
+            recorder.start()
+        ws = ctx.use_path(parsed.paths[0]) if parsed.paths else ctx.ws
+        if recorder is not None:
+            recorder.root = ws.root
         if prepare is not None:
-            prepare(ctx.use_path(parsed.paths[0]) if parsed.paths else ctx.ws)
-        return _as_click_would(lambda: run_check_command(ctx, parsed, PlainOutput()))
+            prepare(ws)
+        if recorder is not None:
+            recorder.capture_output()
+
+        def body() -> int:
+            code = run_check_command(ctx, parsed, PlainOutput())
+            if recorder is not None:
+                recorder.finish(code)
+            return code
+
+        code = _as_click_would(body)
+        if recorder is not None:
+            recorder.stop()
+            why = recorder.save()
+            if why is not None and os.environ.get("HANDRAIL_DEBUG_REUSE"):
+                sys.stderr.write(f"handrail: not reusable: {why}\n")
+        return code
     except Declined:
         # Click runs the command line from the start: nothing of this try may outlive it.
         from handrail.files import discard_early
 
         discard_early()
         return None
+    finally:
+        if recorder is not None:
+            recorder.stop()
 
 
 def _as_click_would(body: Callable[[], int]) -> int:

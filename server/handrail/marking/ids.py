@@ -116,13 +116,17 @@ def may_be_wide(path: str | os.PathLike[str]) -> bool:
 def marker_texts(ws: Workspace, files: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
     """(path, text) of each file that may hold markers: of `files`, else of the workspace.
 
-    In a git work tree one `git grep` finds the few files with markers; elsewhere each file's
-    bytes are searched. UTF-16 files (binary to git) are always searched by hand.
+    In a git work tree one `git grep` finds the few files with markers, and another the few
+    that may be UTF-16/32 (binary to git, so searched by hand); elsewhere each file's bytes
+    are searched.
     """
-    from handrail.files import files_mentioning, list_files
+    from handrail.files import files_maybe_wide, files_mentioning, list_files
 
     listed = list_files(ws) if files is None else files
     mentioning = files_mentioning(ws, MARKER_NEEDLE.decode())
+    # Only the files git finds a byte order mark's bytes in are opened to look at their first
+    # two bytes (a repository of 2,000 files: a handful instead of 1,800, issue 17).
+    wide = files_maybe_wide(ws) if mentioning is not None else None
     root = str(ws.root)
     for rel in listed:
         if rel.startswith(HANDRAIL_DIR + "/"):
@@ -130,7 +134,7 @@ def marker_texts(ws: Workspace, files: Iterable[str] | None = None) -> Iterator[
         if (
             mentioning is not None
             and rel not in mentioning
-            and not may_be_wide(os.path.join(root, rel))
+            and not ((wide is None or rel in wide) and may_be_wide(os.path.join(root, rel)))
         ):
             continue
         text = text_with_markers(ws.root / rel)
