@@ -192,6 +192,9 @@ def main() -> int:
     commands = {
         "grep": (["git", "grep", "-n", "handrail:"], None),
         "bare": ([sys.executable, "-c", "pass"], None),
+        # Not Handrail: what any check that validates with pydantic (the model layer issue 17
+        # asks to keep) pays before it reads a single file.
+        "pydantic": ([sys.executable, "-P", "-c", "from pydantic import BaseModel"], None),
         "check": ([*launcher, "check", "--format", "json", "."], full_env),
         "recording": (repeated, None),
         "repeated": (repeated, None),
@@ -225,6 +228,11 @@ def main() -> int:
         f"= {floor * 1000:.0f} ms"
     )
     print(f"handrail check: {check * 1000:.0f} ms = {check / floor:.2f}x the floor (goal <= 3x)")
+    pyd = best["pydantic"]
+    print(
+        f"python -c 'from pydantic import BaseModel' (no Handrail): {pyd * 1000:.0f} ms = "
+        f"{pyd / floor:.2f}x the floor"
+    )
     recording = best["recording"]
     print(
         f"handrail check, the first run after a change (reuse on, records): "
