@@ -298,7 +298,7 @@ OUTSIDE_GIT = [
 @pytest.mark.parametrize("name", OUTSIDE_GIT)
 def test_a_changed_input_is_never_reused_outside_git(tmp_path: Path, name: str) -> None:
     # No git answer to compare: the folders Handrail walked and the files it read are all
-    # there is, so a new file is seen only by its folder's listing.
+    # there is, so a new file is seen only by its folder's times.
     tree = Tree(tmp_path / "plain", in_git=False)
     assert not (tree.root / ".git").exists()
     before = tree.recorded("--format", "json")
@@ -550,7 +550,7 @@ def test_a_file_changed_after_the_run_read_it_is_never_replayed(
 def test_a_folder_entry_stat_is_an_input(
     tmp_path: Path, recorder_in: Callable[[Path], reuse.Recorder]
 ) -> None:
-    # A listing holds names and types; a run that asks an entry for its size or times reads
+    # A folder is recorded by its own times; a run that asks an entry for its size or times reads
     # the file's signature, so the file is recorded like one it opened.
     root = tmp_path / "ws"
     (root / "sub").mkdir(parents=True)

@@ -8,19 +8,20 @@ prints a stale result is worse than none, so the manifest is built from what the
 from a list of what we think it reads:
 
 - every file opened (`open` audit events, `os.open` included), every `os.stat`/`os.lstat`/
-  `os.access`/`os.readlink` (patched for the run: stats raise no audit event) and every
-  folder listed (`os.listdir`, `os.scandir`), by a stat signature taken *before* the run reads
-  it: device, inode, type, size, mtime and ctime (a folder: its entries, each with its own
-  signature). A content change always moves ctime (the kernel sets it, no user can set it
-  back), so a file changed after its signature was taken has another one next time; the one
-  gap is a change within the same clock tick as an earlier one, so a run that meets an input
-  changed less than `RACY_NS` before it started (2 s when the file system keeps whole seconds)
-  records nothing (git's "racy" files; the next run records). This holds on the local file
-  systems of `LOCAL_FILE_SYSTEMS` on Linux only: a network or FUSE file system may not move
-  ctime, and Windows' `st_ctime` is the creation time, so nothing is recorded elsewhere.
-- every module imported from outside Python's own prefix (Handrail's source in an editable
-  install changes without a version bump), and every `sys.path` folder's listing (an
-  installed or upgraded package changes its `.dist-info` name).
+  `os.access`/`os.readlink` (patched for the run: stats raise no audit event) and every folder
+  listed (`os.listdir`, `os.scandir`), by a stat signature taken *before* the run reads it:
+  device, inode, type, size, mtime and ctime (a folder's mtime and ctime move with every entry
+  added, removed or renamed in it). A content change always moves ctime (the kernel sets it, no
+  user can set it back), so a file changed after its signature was taken has another one next
+  time; the one gap is a change within the same clock tick as an earlier one, so a run that
+  meets an input changed less than `RACY_NS` before it started (2 s when the file system keeps
+  whole seconds) records nothing (git's "racy" files; the next run records). This holds on the
+  local file systems of `LOCAL_FILE_SYSTEMS` on Linux only: a network or FUSE file system may
+  not move ctime, and Windows' `st_ctime` is the creation time, so nothing is recorded
+  elsewhere.
+- every module imported from outside Python's library folders (Handrail's source in an editable
+  install changes without a version bump), and every `sys.path` folder's signature (a
+  package installed or upgraded adds and removes `.dist-info` folders in it).
 - every subprocess, which may only be git: its argv, folder, environment and the hash of its
   exit code and output. The next run starts each again, all at once, compares the files while
   git runs, then compares git's answers. Anything else (another program, input on stdin,
@@ -61,7 +62,7 @@ from typing import Any, TextIO
 
 from handrail import __version__
 
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 100_000_000
 """A file changed less than this before the run started may change again within the same clock
 tick without moving its signature: such a run leaves no manifest. File times come from the
@@ -118,7 +119,8 @@ def signature(path: str, *, follow: bool) -> Signature:
         return ["missing", exc.errno]
     kind = stat_mod.S_IFMT(st.st_mode)
     if stat_mod.S_ISDIR(st.st_mode):
-        # A folder's times move with every file made inside it: its listing is what counts.
+        # Looked at, not listed: what it holds is recorded only when it is listed
+        # (`folder_signature`, whose times move with every entry made inside it).
         return [kind, st.st_dev, st.st_ino, stat_mod.S_IMODE(st.st_mode)]
     return [
         kind,
@@ -131,33 +133,24 @@ def signature(path: str, *, follow: bool) -> Signature:
     ]
 
 
-def listing(path: str) -> tuple[str, int]:
-    """A folder's entries and their types, hashed, and the folder's newest change time (for
-    the racy check); "missing" when it cannot be listed. An entry's own size and times are
-    not in it: the run can only learn them through a stat, which records the entry as a file
-    (`os.stat`, and `DirEntry.stat` through `_Entry`)."""
+def folder_signature(path: str) -> Signature:
+    """What a folder holds, by its metadata: an entry added, removed or renamed (a file
+    replaced by a folder of the same name included) moves the folder's modification and change
+    times, so equal signatures mean the same names and kinds (outside the racy window). An
+    entry's own size and times are not in it: the run learns them only through a stat, which
+    records the entry as a file (`os.stat`, and `DirEntry.stat` through `_Entry`)."""
     try:
-        newest = _folder_times(path)
-        with os.scandir(path) as entries:
-            items = [_entry_item(e) for e in entries]
+        st = os.stat(path)
     except OSError as exc:
-        return f"missing {exc.errno}", 0
-    return _listing_digest(items), newest
-
-
-def _entry_item(entry: os.DirEntry[Any]) -> str:
-    kinds = f"{int(entry.is_symlink())}{int(entry.is_dir())}{int(entry.is_file())}"
-    return f"{entry.name}\0{kinds}"
-
-
-def _listing_digest(items: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(items)).encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _folder_times(path: str) -> int:
-    """The folder's newest change time: an entry added, removed or renamed moves it."""
-    st = os.stat(path)
-    return _newest_of(st.st_mtime_ns, st.st_ctime_ns)
+        return ["missing", exc.errno]
+    return [
+        stat_mod.S_IFMT(st.st_mode),
+        st.st_dev,
+        st.st_ino,
+        stat_mod.S_IMODE(st.st_mode),
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+    ]
 
 
 def _newest_of(mtime_ns: int, ctime_ns: int) -> int:
@@ -170,7 +163,12 @@ def _newest_of(mtime_ns: int, ctime_ns: int) -> int:
 
 
 def _newest_ns(sig: Signature) -> int:
-    return _newest_of(sig[5], sig[6]) if len(sig) == 7 else 0
+    """A file's (7 fields) or a folder's (6) newest time; 0 for one missing."""
+    if len(sig) == 7:
+        return _newest_of(sig[5], sig[6])
+    if len(sig) == 6:
+        return _newest_of(sig[4], sig[5])
+    return 0
 
 
 def local_file_system(path: str, mounts_file: str = "/proc/self/mounts") -> str | None:
@@ -314,17 +312,24 @@ class _Entry:
         self.path = entry.path
 
     def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        self._record()
+        return self._entry.stat(follow_symlinks=follow_symlinks)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        if follow_symlinks and self._entry.is_symlink():
+            self._record()  # the kind of what the link points to, wherever that is
+        return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        if follow_symlinks and self._entry.is_symlink():
+            self._record()
+        return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+    def _record(self) -> None:
         recorder = self._recorder
         if recorder.active and recorder.reusable and not recorder.paused:
             with recorder.pause():
                 recorder._file(os.fsdecode(self.path))
-        return self._entry.stat(follow_symlinks=follow_symlinks)
-
-    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
-        return self._entry.is_dir(follow_symlinks=follow_symlinks)
-
-    def is_file(self, *, follow_symlinks: bool = True) -> bool:
-        return self._entry.is_file(follow_symlinks=follow_symlinks)
 
     def is_symlink(self) -> bool:
         return self._entry.is_symlink()
@@ -340,59 +345,26 @@ class _Entry:
 
 
 class _Entries:
-    """`os.scandir`'s iterator, handing out `_Entry`s; the folder's listing is recorded from
-    the entries the run itself went through (no second listing), when it went through all."""
+    """`os.scandir`'s iterator, handing out `_Entry`s."""
 
-    def __init__(self, found: Any, recorder: Recorder, folder: str | None, times: int) -> None:
+    def __init__(self, found: Any, recorder: Recorder) -> None:
         self._found = found
         self._recorder = recorder
-        self._folder = folder
-        self._times = times
-        self._items: list[str] = []
-        if folder is not None:
-            recorder._unfinished.add(self)
 
     def __iter__(self) -> _Entries:
         return self
 
     def __next__(self) -> _Entry:
-        try:
-            entry = next(self._found)
-        except StopIteration:
-            self._finish(complete=True)
-            raise
-        if self._folder is not None:
-            self._items.append(_entry_item(entry))
-        return _Entry(entry, self._recorder)
+        return _Entry(next(self._found), self._recorder)
 
     def __enter__(self) -> _Entries:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._found.close()
 
     def close(self) -> None:
         self._found.close()
-        self._finish(complete=False)
-
-    def _finish(self, *, complete: bool) -> None:
-        """Record the folder: from the entries seen when the run saw them all, else listed now;
-        either way only when no entry came or went since the run opened it (its times)."""
-        folder, self._folder = self._folder, None
-        if folder is None:
-            return
-        recorder = self._recorder
-        recorder._unfinished.discard(self)
-        with recorder.pause():
-            try:
-                listed = _listing_digest(self._items) if complete else listing(folder)[0]
-                moved = _folder_times(folder) != self._times
-            except OSError:
-                moved = True
-            if moved:
-                recorder.decline(f"the folder {folder} changed while the run listed it")
-            else:
-                recorder.dirs.setdefault(folder, listed)
 
 
 class Recorder:
@@ -411,7 +383,7 @@ class Recorder:
         self.why = ""
         self.started_ns = time.time_ns()
         self.files: dict[str, list[Signature]] = {}
-        self.dirs: dict[str, str] = {}
+        self.dirs: dict[str, Signature] = {}
         self.git: list[dict[str, Any]] = []
         self.popens = 0
         self.completed = False
@@ -422,8 +394,6 @@ class Recorder:
         self._cache_db = str(cache_folder().parent)
         self.key = run_key(self.args)
         self._outside = _library_folders()
-        self._unfinished: set[_Entries] = set()
-        """Folder listings the run started and has not gone through or closed yet."""
         self._cwd = os.getcwd()
 
     # The hook is permanent once added (the interpreter allows no removal): it does nothing
@@ -450,12 +420,7 @@ class Recorder:
             if isinstance(path, int):
                 self.decline("a folder listed by descriptor")
                 return
-            full = os.path.abspath(os.fsdecode(path))
-            if full not in self.dirs and not self._outside_inputs(full):
-                listed, newest = listing(full)
-                if newest > self.started_ns - RACY_NS:
-                    self.decline(f"the folder {full} changed just before the run")
-                self.dirs[full] = listed
+            self._folder(os.path.abspath(os.fsdecode(path)))
         elif event == "subprocess.Popen":
             self.popens += 1
         elif event == "sqlite3.connect":
@@ -508,6 +473,14 @@ class Recorder:
         # same clock tick as a change made just before (the racy window).
         if any(_newest_ns(sig) > self.started_ns - RACY_NS for sig in sigs):
             self.decline(f"{full} changed just before the run")
+
+    def _folder(self, full: str) -> None:
+        if full in self.dirs or self._outside_inputs(full):
+            return
+        sig = folder_signature(full)
+        self.dirs[full] = sig
+        if _newest_ns(sig) > self.started_ns - RACY_NS:
+            self.decline(f"the folder {full} changed just before the run")
 
     def decline(self, why: str) -> None:
         if self.reusable:
@@ -586,8 +559,8 @@ class Recorder:
         self._restore.append(lambda: setattr(os, name, original))
 
     def _patch_scandir(self) -> None:
-        """`os.scandir` hands out entries whose `stat()` records the entry's file, and records
-        the folder's listing as the run goes through it (names and types only)."""
+        """`os.scandir` records the folder (before the run reads it) and hands out entries
+        whose `stat()`, or a kind asked through a symlink, records the entry's file."""
         original = os.scandir
         recorder = self
 
@@ -598,21 +571,10 @@ class Recorder:
             ):
                 return original() if path is None else original(path)
             with recorder.pause():
-                full = os.path.abspath(os.fsdecode(path if path is not None else "."))
-                folder: str | None = None
-                times = 0
-                if full not in recorder.dirs and not recorder._outside_inputs(full):
-                    try:
-                        times = _folder_times(full)
-                    except OSError:
-                        pass  # the scandir below raises it
-                    else:
-                        folder = full
-                        if times > recorder.started_ns - RACY_NS:
-                            recorder.decline(f"the folder {full} changed just before the run")
-                # Paused: the audit event of this call is recorded here, not listed again.
+                recorder._folder(os.path.abspath(os.fsdecode(path if path is not None else ".")))
+                # Paused: the audit event of this call is not recorded a second time.
                 found = original() if path is None else original(path)
-            return _Entries(found, recorder, folder, times)
+            return _Entries(found, recorder)
 
         os.scandir = scandir
         self._restore.append(lambda: setattr(os, "scandir", original))
@@ -728,8 +690,6 @@ class Recorder:
         why = local_file_system(str(self.root))
         if why is not None:
             return why
-        if self._unfinished:
-            return "a folder listing the run neither went through nor closed"
         if self._root_prefix.startswith(self._outside):
             return "the workspace lies in Python's library folders"
         # Imported modules from outside Python's prefix (Handrail's own source).
@@ -738,9 +698,10 @@ class Recorder:
             if isinstance(file, str):
                 self._file(file)
         for entry in sys.path:
+            # Not `_folder`: these are Python's own folders, recorded here on purpose.
             full = os.path.abspath(entry or ".")
             if full not in self.dirs:
-                self.dirs[full] = listing(full)[0]
+                self.dirs[full] = folder_signature(full)
         # No second look at every input: each signature was taken before the run read it, so
         # a change since moves it (see the module docstring), and the next run runs in full.
         return None if self.reusable else self.why
@@ -876,8 +837,8 @@ def _first_change(manifest: dict[str, Any]) -> str | None:
                 now.append(signature(path, follow=True))
             if now != sigs:
                 return f"{path} changed"
-        for path, listed in manifest["dirs"].items():
-            if listing(path)[0] != listed:
+        for path, sig in manifest["dirs"].items():
+            if folder_signature(path) != sig:
                 return f"the folder {path} changed"
         if not (isinstance(manifest["stdout"], str) and isinstance(manifest["stderr"], str)):
             return "no output recorded"
