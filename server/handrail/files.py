@@ -92,11 +92,12 @@ WIDE_MARKS = (os.fsdecode(b"\xff\xfe"), os.fsdecode(b"\xfe\xff"))
 bytes are carried by surrogates and given to git as the bytes they were)."""
 
 
-def files_maybe_wide(ws: Workspace) -> set[str] | None:
-    """The workspace's files that hold a byte order mark's two bytes anywhere, binary ones
-    included (one `git grep`): the only files that may be UTF-16/32 text, which git takes for
-    binary and `files_mentioning` leaves out. None as for `files_mentioning`."""
-    return _grep(ws, _wide_grep_args())
+def files_with_markers(ws: Workspace, needle: str) -> set[str] | None:
+    """The workspace's files whose bytes hold `needle` or a byte order mark's two bytes, binary
+    ones included, found by one `git grep`: every file that may hold a marker, UTF-16/32 text
+    (binary to git) among them. The caller reads each and leaves out what git calls binary.
+    None as for `files_mentioning`."""
+    return _grep(ws, _marker_grep_args(needle))
 
 
 def _grep(ws: Workspace, args: list[str]) -> set[str] | None:
@@ -124,8 +125,8 @@ def _grep_args(needle: str) -> list[str]:
     return ["grep", "-l", "-z", "-I", "-F", "--untracked", "--no-textconv", "-e", needle]
 
 
-def _wide_grep_args() -> list[str]:
-    marks = [arg for mark in WIDE_MARKS for arg in ("-e", mark)]
+def _marker_grep_args(needle: str) -> list[str]:
+    marks = [arg for mark in (needle, *WIDE_MARKS) for arg in ("-e", mark)]
     return ["grep", "-l", "-z", "-F", "--untracked", "--no-textconv", *marks]
 
 
@@ -145,8 +146,7 @@ _EARLY: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
 
 
 def start_early(ws: Workspace, needle: str) -> None:
-    """Start now the git calls of `list_files(ws)`, `files_mentioning(ws, needle)` and
-    `files_maybe_wide(ws)`.
+    """Start now the git calls of `list_files(ws)` and `files_with_markers(ws, needle)`.
 
     `handrail check` calls this before it imports the engine, so git lists and searches the
     tree while Python imports (issue 17). Each process is handed to the call with exactly
@@ -158,7 +158,7 @@ def start_early(ws: Workspace, needle: str) -> None:
     tracked, others = _listing_args("")
     if not _EARLY:
         atexit.register(discard_early)
-    for args in (tracked, others, _grep_args(needle), _wide_grep_args()):
+    for args in (tracked, others, _marker_grep_args(needle)):
         key = (str(ws.root), tuple(args))
         if key in _EARLY:
             continue

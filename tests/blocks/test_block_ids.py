@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -165,11 +164,12 @@ def test_marker_files_in_git_include_utf16_text_git_greps_as_binary(tmp_path: Pa
     assert found["wide.ps1"] == marked
 
 
-def test_only_files_git_finds_a_byte_order_mark_in_are_opened_to_look_for_one(
+def test_only_the_files_one_git_grep_names_are_read_for_markers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 17: one `git grep` for a byte order mark's bytes replaces a peek at every file that
-    holds no marker; tracked, untracked and UTF-32 wide files are all still found."""
+    """Issue 17: one `git grep` (the marker, or a byte order mark's bytes, binary files
+    included) names the files to read; no other file is opened. Tracked, untracked and UTF-32
+    wide files are found; a binary file with the marker is left out, as `git grep -I` did."""
     import codecs
 
     from handrail.marking import ids
@@ -183,17 +183,18 @@ def test_only_files_git_finds_a_byte_order_mark_in_are_opened_to_look_for_one(
     git(root, "add", "tracked.ps1")
     git(root, "commit", "-qm", "wide")
     (root / "wide32.txt").write_bytes(marked.encode("utf-32"))  # BOM ff fe 00 00
-    # Binary, the two bytes in its middle: looked at, not read.
-    (root / "blob.bin").write_bytes(b"\x00\x01" + codecs.BOM_UTF16_LE + b"handrail:\x00")
-    peeked: list[str] = []
-    real = ids.may_be_wide
+    # Binary (a NUL in its first bytes), the mark's bytes in its middle: read, left out.
+    (root / "blob.bin").write_bytes(b"\x00\x01" + codecs.BOM_UTF16_LE + b"x\x00")
+    (root / "marked.bin").write_bytes(b"\x00" + marked.encode())
+    read: list[str] = []
+    real = ids.text_with_markers
 
-    def counting(path: str | os.PathLike[str]) -> bool:
-        peeked.append(os.path.basename(path))
-        return real(path)
+    def counting(path: Path, *, skip_binary: bool = False) -> str | None:
+        read.append(path.name)
+        return real(path, skip_binary=skip_binary)
 
-    monkeypatch.setattr(ids, "may_be_wide", counting)
+    monkeypatch.setattr(ids, "text_with_markers", counting)
     found = dict(ids.marker_texts(Workspace.at(root)))
     assert sorted(found) == ["a.py", "tracked.ps1", "wide32.txt"]
     assert found["wide32.txt"] == marked
-    assert sorted(peeked) == ["blob.bin", "tracked.ps1", "wide32.txt"]
+    assert sorted(read) == ["a.py", "blob.bin", "marked.bin", "tracked.ps1", "wide32.txt"]

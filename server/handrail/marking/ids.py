@@ -38,7 +38,6 @@ __all__ = [
     "ids_in_records",
     "ids_in_workspace",
     "marker_texts",
-    "may_be_wide",
     "scan_markers",
     "text_with_markers",
 ]
@@ -46,6 +45,8 @@ __all__ = [
 MARKER_NEEDLE = b"handrail:"
 # UTF-16/32 text has NUL bytes and spells "handrail:" with them; its byte order mark says so.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# What git reads of a file to call it binary (a NUL byte in it): `buffer_is_binary`.
+_GIT_BINARY_PROBE = 8000
 # Files this large are searched for markers through mmap rather than read whole.
 _MMAP_FROM_BYTES = 1 << 20
 
@@ -70,16 +71,24 @@ def ids_in_parse(parsed: ParseResult) -> set[str]:
     return taken
 
 
-def text_with_markers(path: Path) -> str | None:
+def text_with_markers(path: Path, *, skip_binary: bool = False) -> str | None:
     """The decoded text of `path` when it may hold markers; None otherwise or when unreadable.
 
     Most files of a repository hold none, so the bytes are searched before anything is decoded.
+    `skip_binary` leaves out what git calls binary (a NUL in the first 8,000 bytes), as
+    `git grep -I` would, except UTF-16/32 text (its byte order mark says so); it reads only
+    those first bytes of such a file.
     """
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
                 return None
+            if skip_binary:
+                head = handle.read(_GIT_BINARY_PROBE)
+                if b"\0" in head and not head.startswith(_WIDE_BOMS):
+                    return None
+                handle.seek(0)
             if size >= _MMAP_FROM_BYTES:
                 with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                     if mapped.find(MARKER_NEEDLE) < 0 and mapped[:2] not in _WIDE_BOMS:
@@ -95,49 +104,25 @@ def text_with_markers(path: Path) -> str | None:
     return text
 
 
-def may_be_wide(path: str | os.PathLike[str]) -> bool:
-    """True when `path` starts with a UTF-16/32 byte order mark (git greps such text as binary).
-
-    Asked of every file `git grep` did not list, so it uses the bare system calls: a third
-    of the time of `open()` and a `Path` per file (issue 17).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return False
-    try:
-        return os.read(fd, 2) in _WIDE_BOMS
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
 def marker_texts(ws: Workspace, files: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
     """(path, text) of each file that may hold markers: of `files`, else of the workspace.
 
-    In a git work tree one `git grep` finds the few files with markers, and another the few
-    that may be UTF-16/32 (binary to git, so searched by hand); elsewhere each file's bytes
-    are searched.
+    In a git work tree one `git grep` finds the few files that may hold markers (UTF-16/32 ones
+    by their byte order mark's bytes); elsewhere each file's bytes are searched.
     """
-    from handrail.files import files_maybe_wide, files_mentioning, list_files
+    from handrail.files import files_with_markers, list_files
 
     listed = list_files(ws) if files is None else files
-    mentioning = files_mentioning(ws, MARKER_NEEDLE.decode())
-    # Only the files git finds a byte order mark's bytes in are opened to look at their first
-    # two bytes (a repository of 2,000 files: a handful instead of 1,800, issue 17).
-    wide = files_maybe_wide(ws) if mentioning is not None else None
-    root = str(ws.root)
+    # One `git grep` names every file that may hold markers: those with the needle, and the
+    # few holding a byte order mark's bytes (UTF-16/32 text is binary to git). Each is read
+    # here, what git calls binary left out; no other file is opened (issue 17).
+    candidates = files_with_markers(ws, MARKER_NEEDLE.decode())
     for rel in listed:
         if rel.startswith(HANDRAIL_DIR + "/"):
             continue
-        if (
-            mentioning is not None
-            and rel not in mentioning
-            and not ((wide is None or rel in wide) and may_be_wide(os.path.join(root, rel)))
-        ):
+        if candidates is not None and rel not in candidates:
             continue
-        text = text_with_markers(ws.root / rel)
+        text = text_with_markers(ws.root / rel, skip_binary=candidates is not None)
         if text is not None:
             yield rel, text
 
