@@ -228,3 +228,14 @@ def test_reports_with_hostile_fields_raise_only_coverage_report_errors(
         read_report(report, root)
     except CoverageReportError as exc:
         assert str(report) in str(exc)
+
+
+@pytest.mark.parametrize("end", ["9" * 4401, "\u00b2"])
+def test_an_lcov_function_end_line_python_cannot_parse_is_a_name(root: Path, end: str) -> None:
+    # `FN:<line>,<end>,<name>`: a second field of 4,401 digits (over Python's int() limit) or
+    # a superscript two (`isdigit` says yes, `int` says no) raised ValueError; found by
+    # test_damaged_reports_raise_only_coverage_report_errors.
+    (root / "m.py").write_text("def f():\n    return 1\n")
+    report = root / "lcov.info"
+    report.write_text(f"SF:m.py\nFN:1,{end},f\nDA:1,1\nDA:2,0\nend_of_record\n")
+    read_report(report, root, "lcov")

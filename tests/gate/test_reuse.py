@@ -402,7 +402,7 @@ def test_a_manifest_not_trusted_is_never_replayed(tree: Tree, damage: str) -> No
     tree.recorded("--format", "json")
     (path,) = _manifest_files(tree)
     manifest = json.loads(path.read_text())
-    manifest["stdout"] = "forged\n"
+    manifest["output"] = [[1, "forged\n"]]
     if damage == "other key":
         manifest["key"]["argv"] = ["--format", "text"]
     path.write_text(json.dumps(manifest))
@@ -423,7 +423,7 @@ def test_a_manifest_in_the_cache_folder_is_trusted(tree: Tree) -> None:
     tree.recorded("--format", "json")
     (path,) = _manifest_files(tree)
     manifest = json.loads(path.read_text())
-    manifest["stdout"] = "forged\n"
+    manifest["output"] = [[1, "forged\n"]]
     path.write_text(json.dumps(manifest))
     (_, out, _), reused = tree.check("--format", "json")
     assert reused and out == "forged\n"
@@ -679,3 +679,48 @@ def test_a_workspace_under_dev_is_recorded_and_devices_are_not(
         assert str(root / "a.py") in recorder.files
         assert os.devnull not in recorder.files
         assert recorder.reusable, recorder.why
+
+
+class _Both:
+    """stdout and stderr at once, as a terminal shows them: one list, in write order."""
+
+    def __init__(self, number: int, seen: list[tuple[int, str]]) -> None:
+        self.number = number
+        self.seen = seen
+
+    def write(self, text: str) -> int:
+        self.seen.append((self.number, text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_a_replay_writes_both_streams_in_the_order_the_run_did(
+    tmp_path: Path,
+    recorder_in: Callable[[Path], reuse.Recorder],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    seen: list[tuple[int, str]] = []
+    monkeypatch.setattr(sys, "stdout", _Both(1, seen))
+    monkeypatch.setattr(sys, "stderr", _Both(2, seen))
+    recorder = recorder_in(root)
+    recorder.start()
+    recorder.capture_output()
+    for number, text in [(1, "a\n"), (2, "warning\n"), (1, "b\n"), (1, "c\n")]:
+        (sys.stdout if number == 1 else sys.stderr).write(text)
+    recorder.finish(1)
+    recorder.stop()
+    assert recorder.save() is None
+    manifest = reuse.load(recorder.key)
+    assert manifest is not None
+    written = list(seen)
+    seen.clear()
+    assert reuse.replay(manifest) == 1
+    assert seen == [(1, "a\n"), (2, "warning\n"), (1, "b\nc\n")]
+    assert "".join(t for _, t in seen) == "".join(t for _, t in written)

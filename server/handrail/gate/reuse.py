@@ -62,7 +62,7 @@ from typing import Any, TextIO
 
 from handrail import __version__
 
-FORMAT = 2
+FORMAT = 3
 RACY_NS = 100_000_000
 """A file changed less than this before the run started may change again within the same clock
 tick without moving its signature: such a run leaves no manifest. File times come from the
@@ -280,14 +280,19 @@ def cache_inside(root: str) -> bool:
 
 
 class _Tee:
-    """A text stream that keeps a copy of what is written to it."""
+    """A text stream that keeps a copy of what is written to it, in one list with the other
+    stream's, so that a replay writes both in the order the run did."""
 
-    def __init__(self, wrapped: TextIO) -> None:
+    def __init__(self, wrapped: TextIO, number: int, parts: list[list[Any]]) -> None:
         self.wrapped = wrapped
-        self.parts: list[str] = []
+        self.number = number
+        self.parts = parts
 
     def write(self, text: str) -> int:
-        self.parts.append(text)
+        if self.parts and self.parts[-1][0] == self.number:
+            self.parts[-1][1] += text
+        else:
+            self.parts.append([self.number, text])
         return self.wrapped.write(text)
 
     def flush(self) -> None:
@@ -518,8 +523,9 @@ class Recorder:
         self._patch_popen()
 
     def capture_output(self) -> None:
-        self._out = _Tee(sys.stdout)
-        self._err = _Tee(sys.stderr)
+        parts: list[list[Any]] = []
+        self._out = _Tee(sys.stdout, 1, parts)
+        self._err = _Tee(sys.stderr, 2, parts)
         real_out, real_err = sys.stdout, sys.stderr
         sys.stdout = self._out
         sys.stderr = self._err
@@ -659,8 +665,7 @@ class Recorder:
                 "files": self.files,
                 "dirs": self.dirs,
                 "git": self.git,
-                "stdout": "".join(self._out.parts),
-                "stderr": "".join(self._err.parts),
+                "output": self._out.parts,
                 "code": self.code,
             }
             data = json.dumps(body).encode("utf-8", "surrogateescape")
@@ -840,7 +845,7 @@ def _first_change(manifest: dict[str, Any]) -> str | None:
         for path, sig in manifest["dirs"].items():
             if folder_signature(path) != sig:
                 return f"the folder {path} changed"
-        if not (isinstance(manifest["stdout"], str) and isinstance(manifest["stderr"], str)):
+        if not _output_ok(manifest["output"]):
             return "no output recorded"
         while procs:
             call, proc = procs.pop(0)
@@ -881,16 +886,26 @@ def _finish(proc: subprocess.Popen[bytes]) -> str | None:
     return _result_hash(proc.returncode, out, err)
 
 
+def _output_ok(output: Any) -> bool:
+    return isinstance(output, list) and all(
+        isinstance(part, list) and len(part) == 2 and part[0] in (1, 2) and isinstance(part[1], str)
+        for part in output
+    )
+
+
 def replay(manifest: dict[str, Any]) -> int:
-    """Write the recorded output; the recorded exit code."""
+    """Write the recorded output, both streams in the order the run wrote them; the recorded
+    exit code."""
     code = int(manifest["code"])
+    streams = {1: sys.stdout, 2: sys.stderr}
     try:
         if os.environ.get(DEBUG_ENV):
             sys.stderr.write("handrail: reused the previous run's result\n")
-        sys.stdout.write(manifest["stdout"])
-        sys.stdout.flush()
-        sys.stderr.write(manifest["stderr"])
-        sys.stderr.flush()
+            sys.stderr.flush()
+        for number, text in manifest["output"]:
+            stream = streams[number]
+            stream.write(text)
+            stream.flush()
     except BrokenPipeError:
         # As a full run (click's handling): the reader went away (`handrail check | head`),
         # exit 1, and no second error when Python flushes the streams on the way out.

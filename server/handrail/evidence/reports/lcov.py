@@ -31,6 +31,7 @@ _RECORD = re.compile(r"([A-Z][A-Z0-9_]*):(.*)\Z", re.DOTALL)
 # Nearly every line of a report is a well-formed DA: one match reads it (1.45x less CPU
 # on a 1M-line report than the general path).
 _DA = re.compile(r"DA:([0-9]{1,20}),(-?[0-9]{1,20})(?:,[^,]*)?\Z")
+_END_LINE = re.compile(r"[0-9]{1,20}")
 
 
 class _Record:
@@ -115,7 +116,10 @@ def _read_record(record: _Record, key: str, value: str, report: Path, number: in
         first = _line(parts[0], report, number)
         end: int | None = None
         name = value.split(",", 1)[1]
-        if len(parts) >= 3 and parts[1].strip().isdigit():
+        # `FN:<line>,<end line>,<name>` (LCOV 2) when the second field is a number: one of at
+        # most twenty ASCII digits (`isdigit` also takes "²", and Python refuses to parse
+        # 4,300 digits), else the name itself holds a comma.
+        if len(parts) >= 3 and _END_LINE.fullmatch(parts[1].strip()):
             end = int(parts[1])
             name = value.split(",", 2)[2]
         record.fn_lines[name] = (first, end)
