@@ -4,7 +4,6 @@ torn records, a plain folder, a Hypothesis-built tree), and the early git calls 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -14,14 +13,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from repo_helpers import git, init_repo, run
+from repo_helpers import git, init_repo, record_passing_run, run
 
 import handrail.cli.main as cli_main
 from handrail import files
 from handrail.blocks.mark import wrap_lines
 from handrail.blocks.markers import parse_blocks
 from handrail.cli.entry import main as entry_main
-from handrail.ledger.records import BlockMarked, VerificationRun
+from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
@@ -137,24 +136,7 @@ def _verified_block(root: Path) -> None:
     init_repo(root, {"src/words.py": WORDS})
     task = _task(root)
     _marked(root, "src/words.py", task, 1)
-    text = (root / "src" / "words.py").read_text()
-    block = parse_blocks(text, "src/words.py").blocks[0]
-    started = dt.datetime.now(dt.UTC)
-    Ledger(Workspace.at(root)).append(
-        VerificationRun.create(
-            task_id=task,
-            started_at=started,
-            finished_at=started,
-            command=["python", "-m", "pytest", "-q"],
-            exit_code=0,
-            passed=True,
-            timed_out=False,
-            blocks={block.id: block.content_hash},
-            output_tail="1 passed",
-            first_attempt=[block.id],
-            author="Ada",
-        )
-    )
+    record_passing_run(root, "src/words.py", task)
 
 
 def _context_problems(root: Path) -> None:

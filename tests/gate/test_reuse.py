@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from repo_helpers import GOOD_SPEC, init_repo, run
+from repo_helpers import GOOD_SPEC, init_repo, record_passing_run, run
 
 import handrail
 from handrail.blocks.mark import wrap_lines
 from handrail.blocks.markers import parse_blocks
 from handrail.gate import reuse
-from handrail.ledger.records import BlockMarked, VerificationRun
+from handrail.ledger.records import BlockMarked
 from handrail.ledger.store import Ledger
 from handrail.workspace import Workspace
 
@@ -210,24 +210,7 @@ def _ignore_file(t: Tree) -> None:
 
 
 def _verified(t: Tree, rel: str = "src/extra.py") -> None:
-    text = (t.root / rel).read_text()
-    block = parse_blocks(text, rel).blocks[0]
-    started = "2026-05-30T10:00:00+00:00"
-    Ledger(Workspace.at(t.root)).append(
-        VerificationRun.create(
-            task_id=t.task,
-            started_at=started,
-            finished_at=started,
-            command=["python", "-m", "pytest", "-q"],
-            exit_code=0,
-            passed=True,
-            timed_out=False,
-            blocks={block.id: block.content_hash},
-            output_tail="1 passed",
-            first_attempt=[block.id],
-            author="Ada",
-        )
-    )
+    record_passing_run(t.root, rel, t.task, started="2026-05-30T10:00:00+00:00")
 
 
 def _edit_workflow(t: Tree) -> None:

@@ -54,3 +54,33 @@ def new_task(root: Path, *context: str, spec: str = GOOD_SPEC) -> str:
     task_id = json.loads(result.output)["task"]
     assert isinstance(task_id, str)
     return task_id
+
+
+def record_passing_run(root: Path, rel: str, task: str, *, started: str | None = None) -> str:
+    """Record in `root`'s ledger a passing `python -m pytest -q` run of task `task` that saw
+    the first block of `rel` as it is now (no line evidence); the block's id."""
+    import datetime as dt
+
+    from handrail.blocks.markers import parse_blocks
+    from handrail.ledger.records import VerificationRun
+    from handrail.ledger.store import Ledger
+    from handrail.workspace import Workspace
+
+    block = parse_blocks((root / rel).read_text(), rel).blocks[0]
+    at = started or dt.datetime.now(dt.UTC).isoformat()
+    Ledger(Workspace.at(root)).append(
+        VerificationRun.create(
+            task_id=task,
+            started_at=at,
+            finished_at=at,
+            command=["python", "-m", "pytest", "-q"],
+            exit_code=0,
+            passed=True,
+            timed_out=False,
+            blocks={block.id: block.content_hash},
+            output_tail="1 passed",
+            first_attempt=[block.id],
+            author="Ada",
+        )
+    )
+    return block.id
