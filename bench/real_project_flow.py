@@ -93,12 +93,12 @@ class Flow:
         self.transcript: list[str] = []
         self.stdout = ""
 
-    def run(self, *args: str, expect: int | None = None) -> str:
+    def run(self, *args: str, expect: int | None = None, env: dict[str, str] | None = None) -> str:
         started = time.perf_counter()
         done = subprocess.run(
             [*HANDRAIL, *args],
             cwd=self.root,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=900,
@@ -252,6 +252,23 @@ def flow(f: Flow, no_pytest_python: Path) -> None:
     f.expect("first_attempt" in json.dumps(stats), "stats carries first-attempt figures")
     f.run("pr", "--base", "HEAD~1", expect=0)
     f.expect(f"`{untested}`" in f.stdout, "pr lists the untested block")
+
+    # 7. The gate run again on the unchanged tree prints the last run's result without checking
+    # again (gate.reuse); an edit inside a block makes the next run a full one.
+    debug = {"HANDRAIL_DEBUG_REUSE": "1"}
+    time.sleep(0.3)  # past the racy window of the ledger records just written
+    out = f.run("check", expect=1, env=debug)
+    first = f.stdout
+    f.expect("reused" not in out, "the first check after the changes runs in full")
+    out = f.run("check", expect=1, env=debug)
+    f.expect("reused the previous run's result" in out, "the same check again reuses it")
+    f.expect(f.stdout == first, "and prints exactly what the full run printed")
+    path = f.root / "toolz/itertoolz.py"
+    edited = path.read_text("utf-8").replace('"n must be positive"', '"n must be above 0"')
+    path.write_text(edited, "utf-8")
+    out = f.run("check", expect=1, env=debug)
+    f.expect("reused the previous" not in out, "an edited block: the next check runs in full")
+    f.expect(f.stdout != first and "HR301" in out and func in out, f"and finds {func} changed")
 
 
 def shlex_quote(text: str) -> str:

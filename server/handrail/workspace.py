@@ -137,6 +137,21 @@ _OPEN_FLAGS = (
 _READ_CHUNK = 1 << 20
 
 
+def open_regular_file(path: Path | str, *, follow_symlinks: bool = True) -> int:
+    """A descriptor open for reading on `path`, which must be a regular file: the open never
+    waits on a FIFO (a hostile repository's link to one, or to a terminal), and anything else
+    is refused. The caller closes it. Raises `NotARegularFile` or `OSError`."""
+    flags = _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_regular_file(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
     """The bytes of `path`, which must be a regular file of at most `limit` bytes. Never blocks
     on a FIFO and never reads more than limit + 1 bytes. A caller that resolved `path` itself
@@ -145,12 +160,9 @@ def read_regular_file(path: Path, limit: int, *, follow_symlinks: bool = True) -
 
     Raises `NotARegularFile`, `FileTooLarge` or `OSError`.
     """
-    flags = _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    fd = open_regular_file(path, follow_symlinks=follow_symlinks)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotARegularFile(str(path))
         if info.st_size > limit:
             raise FileTooLarge(info.st_size)
         chunks: list[bytes] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,38 @@ def test_only_the_files_one_git_grep_names_are_read_for_markers(
     assert sorted(found) == ["a.py", "tracked.ps1", "wide32.txt"]
     assert found["wide32.txt"] == marked
     assert sorted(read) == ["a.py", "blob.bin", "marked.bin", "tracked.ps1", "wide32.txt"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("in_git", [False, True])
+def test_a_link_to_a_fifo_never_blocks_the_marker_scan(tmp_path: Path, in_git: bool) -> None:
+    """A hostile repository's `link.py -> some.fifo` (or a FIFO outside it): outside git the
+    walk lists the link, and opening it for reading waited for a writer forever."""
+    from handrail.marking.ids import marker_texts
+
+    marked = "# handrail:begin k3f9qa.1\nx = 1\n# handrail:end k3f9qa.1\n"
+    root = init_repo(tmp_path / "repo", {"a.py": marked})
+    if not in_git:
+        import shutil
+
+        shutil.rmtree(root / ".git")
+    fifo = tmp_path / "outside.fifo"
+    os.mkfifo(fifo)
+    os.mkfifo(root / "inner.fifo")
+    (root / "link.py").symlink_to(fifo)
+    (root / "link2.py").symlink_to("inner.fifo")
+    found: dict[str, str] = {}
+    done = threading.Event()
+
+    def scan() -> None:
+        found.update(marker_texts(Workspace.at(root)))
+        done.set()
+
+    threading.Thread(target=scan, daemon=True).start()
+    finished = done.wait(30)
+    if not finished:  # let the blocked reader go before failing
+        for path in (fifo, root / "inner.fifo"):
+            with contextlib.suppress(OSError):
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    assert finished, "the scan waited on a FIFO"
+    assert sorted(found) == ["a.py"]

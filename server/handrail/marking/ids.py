@@ -27,7 +27,7 @@ from handrail.blocks.mark import next_block_number
 from handrail.blocks.markers import ParseResult, decode_source, is_block_id, parse_blocks
 from handrail.ledger.records import Record
 from handrail.ledger.store import Ledger
-from handrail.workspace import HANDRAIL_DIR, Workspace
+from handrail.workspace import HANDRAIL_DIR, NotARegularFile, Workspace, open_regular_file
 
 __all__ = [
     "MARKER_NEEDLE",
@@ -80,7 +80,8 @@ def text_with_markers(path: Path, *, skip_binary: bool = False) -> str | None:
     those first bytes of such a file.
     """
     try:
-        with open(path, "rb") as handle:
+        # Never an open that waits: a link to a FIFO or a terminal is no source file.
+        with open(open_regular_file(path), "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
                 return None
@@ -96,7 +97,7 @@ def text_with_markers(path: Path, *, skip_binary: bool = False) -> str | None:
                     data = bytes(mapped)
             else:
                 data = handle.read()
-    except (OSError, ValueError):
+    except (OSError, ValueError, NotARegularFile):
         return None
     if MARKER_NEEDLE not in data and not data.startswith(_WIDE_BOMS):
         return None
