@@ -546,20 +546,15 @@ def _info_exclude(top: Path) -> Path | None:
     dot_git = top / ".git"
     if dot_git.is_dir():
         return dot_git / "info" / "exclude"
-    try:
-        text = dot_git.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if not text.startswith("gitdir:"):
+    # Read as an ignore file is: a `.git` that is a FIFO (a hostile folder's) must not hang.
+    text = read_ignore_file(dot_git, follow=True)
+    if text is None or not text.startswith("gitdir:"):
         return None
     git_dir = (top / text[len("gitdir:") :].strip()).resolve()
     common = git_dir
-    try:
-        common_rel = (git_dir / "commondir").read_text(encoding="utf-8").strip()
-    except OSError:
-        pass
-    else:
-        common = (git_dir / common_rel).resolve()
+    common_rel = read_ignore_file(git_dir / "commondir", follow=True)
+    if common_rel is not None:
+        common = (git_dir / common_rel.strip()).resolve()
     return common / "info" / "exclude"
 
 

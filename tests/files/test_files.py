@@ -313,3 +313,27 @@ def test_a_git_hook_environment_does_not_redirect_the_listing(
     monkeypatch.setenv("GIT_WORK_TREE", str(other))
     monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
     assert list_files(Workspace.at(repo)) == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_dot_git_that_is_a_fifo_never_blocks_the_listing(tmp_path: Path) -> None:
+    """A hostile folder's `.git` is a FIFO: git fails, the walk takes over, and reading `.git`
+    as a worktree's pointer file (for its `info/exclude`) waited for a writer forever."""
+    import threading
+
+    (tmp_path / "ws" / ".handrail").mkdir(parents=True)
+    (tmp_path / "ws" / "a.py").write_text("x = 1\n")
+    os.mkfifo(tmp_path / "ws" / ".git")
+    listed: list[str] = []
+    done = threading.Event()
+
+    def listing() -> None:
+        listed.extend(list_files(Workspace.at(tmp_path / "ws")))
+        done.set()
+
+    threading.Thread(target=listing, daemon=True).start()
+    finished = done.wait(30)
+    if not finished:  # let the blocked reader go before failing
+        os.close(os.open(tmp_path / "ws" / ".git", os.O_WRONLY | os.O_NONBLOCK))
+    assert finished, "the listing waited on a FIFO"
+    assert "a.py" in listed
