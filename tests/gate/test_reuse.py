@@ -655,6 +655,8 @@ def test_a_workspace_under_dev_is_recorded_and_devices_are_not(
         _old_file(root / "a.py", "x = 1\n")
         recorder = recorder_in(root)
         recorder.start()
+        (root / "null.py").symlink_to(os.devnull)
+        os.utime(root / "null.py", (0, 0), follow_symlinks=False)
         (root / "a.py").read_text()
         with open(os.devnull, "w") as null:
             null.write("nothing")
@@ -662,6 +664,14 @@ def test_a_workspace_under_dev_is_recorded_and_devices_are_not(
         assert str(root / "a.py") in recorder.files
         assert os.devnull not in recorder.files
         assert recorder.reusable, recorder.why
+        # The link, not what it points to: pointed elsewhere, it is another link.
+        link = str(root / "null.py")
+        recorder.files.pop(link, None)
+        recorder.start()
+        (root / "null.py").read_text()
+        recorder.stop()
+        assert len(recorder.files[link]) == 1
+        assert reuse.file_signatures(link) == recorder.files[link]
 
 
 class _Both:

@@ -133,6 +133,18 @@ def signature(path: str, *, follow: bool) -> Signature:
     ]
 
 
+def file_signatures(path: str) -> list[Signature]:
+    """A path's signature, and its target's when it is a symlink. A device (/dev/null, a
+    terminal) has no content and times that move with every write: it is left out (a link to
+    one is still an input: pointed elsewhere, it has another signature)."""
+    sigs = [signature(path, follow=False)]
+    if sigs[0][0] == stat_mod.S_IFLNK:
+        sigs.append(signature(path, follow=True))
+    if sigs[-1][0] in _DEVICES:
+        sigs.pop()
+    return sigs
+
+
 def folder_signature(path: str) -> Signature:
     """What a folder holds, by its metadata: an entry added, removed or renamed (a file
     replaced by a folder of the same name included) moves the folder's modification and change
@@ -468,11 +480,9 @@ class Recorder:
         full = path if path.startswith(os.sep) else os.path.join(self._cwd, path)
         if full in self.files or self._outside_inputs(full):
             return
-        sigs = [signature(full, follow=False)]
-        if sigs[0][0] == stat_mod.S_IFLNK:
-            sigs.append(signature(full, follow=True))
-        if sigs[-1][0] in _DEVICES:
-            return  # /dev/null, a terminal: no content, and times that move with every write
+        sigs = file_signatures(full)
+        if not sigs:
+            return
         self.files[full] = sigs
         # Taken before the run reads the file: a later change moves it, except within the
         # same clock tick as a change made just before (the racy window).
@@ -837,10 +847,7 @@ def _first_change(manifest: dict[str, Any]) -> str | None:
         for call in manifest["git"]:
             procs.append((call, _start(call)))
         for path, sigs in manifest["files"].items():
-            now = [signature(path, follow=False)]
-            if now[0][0] == stat_mod.S_IFLNK:
-                now.append(signature(path, follow=True))
-            if now != sigs:
+            if file_signatures(path) != sigs:
                 return f"{path} changed"
         for path, sig in manifest["dirs"].items():
             if folder_signature(path) != sig:
