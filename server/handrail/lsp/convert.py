@@ -11,6 +11,7 @@ breaks, which are also the engine's), without the line endings.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -237,3 +238,44 @@ def finding_to_diagnostic(
         source="handrail",
         data=data,
     )
+
+
+def conversion_key(
+    finding: Finding, lines: list[str], encoding: str, docs_base_url: str | None
+) -> tuple[object, ...] | None:
+    """Everything `finding_to_diagnostic` reads, as one hashable value: equal keys give equal
+    diagnostics, whatever else the document holds. None when the finding's data is not JSON
+    (it is then converted every time).
+
+    Besides the finding's own value (its data as JSON text: `Finding` compares without it),
+    the conversion reads only the lines its range starts and ends on (UTF-16/UTF-8 offsets,
+    a range widened to the end of its line, the begin marker of a block's finding) and, for a
+    position past the last line, how many lines there are.
+    """
+    try:
+        data = json.dumps(finding.data)
+    except (TypeError, ValueError):
+        return None
+    count = len(lines)
+    end_line = finding.line if finding.end_line is None else finding.end_line
+    return (
+        finding.code,
+        finding.severity,
+        finding.message,
+        finding.path,
+        finding.line,
+        finding.column,
+        finding.end_line,
+        finding.end_column,
+        data,
+        encoding,
+        docs_base_url,
+        _line_at(lines, finding.line),
+        _line_at(lines, end_line),
+        count if max(finding.line, end_line) > count else -1,
+    )
+
+
+def _line_at(lines: list[str], line: int) -> str | None:
+    """The text of 1-based `line` as `to_lsp_position` clamps it (None: no lines)."""
+    return lines[min(max(line, 1), len(lines)) - 1] if lines else None

@@ -8,6 +8,11 @@ Task files (token counting) are analysed in a worker thread, never on the event 
 This module only schedules, publishes, answers pulls and clears on close: analyses come
 from `lsp.analysis_cache`, a document's folder from `lsp.registry` (resolved once per
 version), and what is asked of the server is the small `DiagnosticsHost` below.
+
+A push is written from JSON text (issue 17, edit -> diagnostics): each document keeps the
+encoded diagnostic of every finding it last published, keyed by all the conversion reads
+(`convert.conversion_key`), since an edit changes the findings of one block, not all of them.
+What goes out is the same as pygls would write for the same diagnostics.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 from lsprotocol import types
 
 from handrail.lsp.analysis_cache import AnalysisCache, PlaceOf
-from handrail.lsp.convert import finding_to_diagnostic
+from handrail.lsp.convert import conversion_key, finding_to_diagnostic
 from handrail.lsp.documents import Document, DocumentStore
 
 if TYPE_CHECKING:
@@ -61,6 +66,11 @@ class DiagnosticsHost(Protocol):
 
     def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
+    def encode_diagnostic(self, diagnostic: types.Diagnostic) -> str: ...
+
+    def publish_encoded(self, uri: str, version: int | None, items: list[str]) -> None:
+        """Push diagnostics given as their JSON text (`encode_diagnostic`)."""
+
 
 class Diagnostics:
     """Analysis scheduling and publishing for one server."""
@@ -82,6 +92,9 @@ class Diagnostics:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._lens_signatures: dict[str, object] = {}
         """Per document, the block places and states its lenses were last asked for with."""
+        self._encoded: dict[str, dict[tuple[object, ...], str]] = {}
+        """Per document, the JSON text of each diagnostic it last pushed, by conversion key
+        (only the last push's: the table never outgrows the document's findings)."""
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -175,15 +188,38 @@ class Diagnostics:
     def publish(self, analysis: DocumentAnalysis) -> None:
         if self._host.client_pulls_diagnostics:
             return  # the client asks (`pull`); pushing too would show everything twice
-        items = self.diagnostics_of(analysis)
-        self._host.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=analysis.uri, diagnostics=items, version=analysis.version
-            )
-        )
+        encode = self._host.encode_diagnostic
+        if analysis.too_large:
+            items = [encode(d) for d in self._finding_diagnostics(analysis)]
+        else:
+            items = self._encoded_findings(analysis)
+        items += [encode(_failure_note(failure)) for failure in analysis.failures]
+        self._host.publish_encoded(analysis.uri, analysis.version, items)
+
+    def _encoded_findings(self, analysis: DocumentAnalysis) -> list[str]:
+        """The JSON text of each finding's diagnostic, in order: the text pushed last time
+        for a finding whose conversion key is unchanged, converted and encoded otherwise."""
+        encoding = self._host.position_encoding
+        base = self._host.docs_url(analysis.folder)
+        encode = self._host.encode_diagnostic
+        lines = analysis.lines
+        before = self._encoded.get(analysis.uri, {})
+        now: dict[tuple[object, ...], str] = {}
+        items = []
+        for finding in analysis.findings:
+            key = conversion_key(finding, lines, encoding, base)
+            text = None if key is None else now.get(key) or before.get(key)
+            if text is None:
+                text = encode(finding_to_diagnostic(finding, lines, encoding, base))
+            if key is not None:
+                now[key] = text
+            items.append(text)
+        self._encoded[analysis.uri] = now
+        return items
 
     def publish_out_of_sync(self, document: Document) -> None:
         self._analyses.drop(document.uri)
+        self._encoded.pop(document.uri, None)
         if self._host.client_pulls_diagnostics:
             return  # `pull` answers with the same note
         message = OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync)
@@ -219,6 +255,7 @@ class Diagnostics:
             task.cancel()
         self._analyses.forget(uri, keep_disk_hints=keep_disk_hints)
         self._lens_signatures.pop(uri, None)
+        self._encoded.pop(uri, None)
 
     def close(self, uri: str) -> None:
         """Forget `uri` and clear what was published for it."""
