@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
@@ -139,7 +139,9 @@ class Diagnostics:
             return  # a newer version arrived meanwhile: its own run publishes
         if document.out_of_sync is not None:
             return
-        self.publish(self._analyses.finish(analysis))
+        # The document holds the analysed text (checked just above): its lines are the
+        # analysis', without splitting the text again.
+        self.publish(self._analyses.finish(analysis), document.lines_now())
         self._lenses_follow(analysis)
 
     def _lenses_follow(self, analysis: DocumentAnalysis) -> None:
@@ -185,24 +187,25 @@ class Diagnostics:
         base = self._host.docs_url(analysis.folder)
         return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
 
-    def publish(self, analysis: DocumentAnalysis) -> None:
+    def publish(self, analysis: DocumentAnalysis, lines: Sequence[str] | None = None) -> None:
+        """Push the diagnostics of `analysis`; `lines` are its lines when the caller has
+        them (`analysis.lines` otherwise)."""
         if self._host.client_pulls_diagnostics:
             return  # the client asks (`pull`); pushing too would show everything twice
         encode = self._host.encode_diagnostic
         if analysis.too_large:
             items = [encode(d) for d in self._finding_diagnostics(analysis)]
         else:
-            items = self._encoded_findings(analysis)
+            items = self._encoded_findings(analysis, analysis.lines if lines is None else lines)
         items += [encode(_failure_note(failure)) for failure in analysis.failures]
         self._host.publish_encoded(analysis.uri, analysis.version, items)
 
-    def _encoded_findings(self, analysis: DocumentAnalysis) -> list[str]:
+    def _encoded_findings(self, analysis: DocumentAnalysis, lines: Sequence[str]) -> list[str]:
         """The JSON text of each finding's diagnostic, in order: the text pushed last time
         for a finding whose conversion key is unchanged, converted and encoded otherwise."""
         encoding = self._host.position_encoding
         base = self._host.docs_url(analysis.folder)
         encode = self._host.encode_diagnostic
-        lines = analysis.lines
         before = self._encoded.get(analysis.uri, {})
         now: dict[tuple[object, ...], str] = {}
         items = []

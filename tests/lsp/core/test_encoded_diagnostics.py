@@ -14,7 +14,7 @@ from lsprotocol import types
 
 from handrail.analysis import RuleFailure
 from handrail.findings import Finding, Severity
-from handrail.lsp.convert import UTF8, UTF16, UTF32, split_lines
+from handrail.lsp.convert import UTF8, UTF16, UTF32, LinesWithoutBreaks, split_lines_keepends
 from handrail.lsp.diagnostics import Diagnostics
 from handrail.lsp.server import HandrailServer, create_server
 from handrail.lsp.state import DocumentAnalysis, FolderState
@@ -71,10 +71,11 @@ def _publisher() -> tuple[_Host, Diagnostics]:
 
 
 def _pushed(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -> bytes:
-    """What `publish` writes for `analysis`."""
+    """What `publish` writes for `analysis`, with the lines an open document holds (each
+    with its line break) as `Diagnostics._run` hands them over."""
     out = _Capture()
     host.server.protocol.set_writer(out)
-    diagnostics.publish(analysis)
+    diagnostics.publish(analysis, LinesWithoutBreaks(split_lines_keepends(analysis.text)))
     return out.data
 
 
@@ -95,7 +96,7 @@ def _fresh(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) ->
 def _analysis(
     uri: str, version: int | None, text: str, findings: list[Finding]
 ) -> DocumentAnalysis:
-    return DocumentAnalysis(uri, version, "source", "a.py", None, text, split_lines(text), findings)
+    return DocumentAnalysis(uri, version, "source", "a.py", None, text, None, findings)
 
 
 BLOCK_TEXT = (
@@ -260,6 +261,7 @@ def test_every_push_is_what_a_fresh_conversion_would_send(data: st.DataObject) -
     lines = data.draw(st.lists(_LINES, min_size=1, max_size=4))
     findings = data.draw(st.lists(_FINDINGS, min_size=1, max_size=4))
     uri, failed = "file:///a.py", False
+    newline = data.draw(st.sampled_from(["\n", "\r\n", "\r"]))
     for version in range(data.draw(st.integers(1, 8))):
         change = data.draw(st.sampled_from(["finding", "line", "uri", "encoding", "base", "fail"]))
         if change == "finding":
@@ -278,7 +280,7 @@ def test_every_push_is_what_a_fresh_conversion_would_send(data: st.DataObject) -
             host.base_url = data.draw(st.sampled_from([None, "https://docs.example"]))
         else:
             failed = not failed
-        analysis = _analysis(uri, version, "\n".join(lines), list(findings))
+        analysis = _analysis(uri, version, newline.join(lines), list(findings))
         if failed:
             analysis.failures = [RuleFailure("the block checks", ValueError("boom"))]
         assert _pushed(host, diagnostics, analysis) == _fresh(host, diagnostics, analysis)
