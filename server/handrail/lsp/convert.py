@@ -287,22 +287,25 @@ def conversion_key(
     except (TypeError, ValueError):
         return None
     count = len(lines)
-    end_line = finding.line if finding.end_line is None else finding.end_line
+    line = finding.line
+    end_line = line if finding.end_line is None else finding.end_line
+    start_text = lines[min(max(line, 1), count) - 1] if count else None
+    end_text = start_text if end_line == line else _line_at(lines, end_line)
     return (
         finding.code,
         finding.severity,
         finding.message,
         finding.path,
-        finding.line,
+        line,
         finding.column,
         finding.end_line,
         finding.end_column,
         data,
         encoding,
         docs_base_url,
-        _line_at(lines, finding.line),
-        _line_at(lines, end_line),
-        count if max(finding.line, end_line) > count else -1,
+        start_text,
+        end_text,
+        count if max(line, end_line) > count else -1,
     )
 
 
