@@ -180,9 +180,10 @@ def test_a_finding_whose_lines_changed_around_it_gets_its_new_range() -> None:
         assert _pushed(host, diagnostics, analysis) == _fresh(host, diagnostics, analysis)
 
 
-def test_findings_one_position_apart_each_get_their_own_range() -> None:
-    """Findings equal but for one position, on lines of the same text, in one push and the
-    next: none takes another's range."""
+def test_findings_that_differ_in_one_field_each_get_their_own_diagnostic() -> None:
+    """Findings equal but for one field (a position, the code, the path, the message, the
+    severity, the data), on lines of the same text, in one push and the next: none takes
+    another's diagnostic."""
     host, diagnostics = _publisher()
     text = "x = 12345\nx = 12345\n"
     first = _finding(code="HR305", line=1, column=2, end_line=1, end_column=4, data={})
@@ -193,6 +194,11 @@ def test_findings_one_position_apart_each_get_their_own_range() -> None:
         replace(first, column=3),
         replace(first, end_column=5),
         replace(first, end_line=None, end_column=None),
+        replace(first, code="HR306"),
+        replace(first, path="b.py"),
+        replace(first, message="other words"),
+        replace(first, severity=Severity.HINT),
+        replace(first, data={"lines": [1, 2]}),
     ]
     for version, pushed in enumerate((findings, findings[::-1])):
         analysis = _analysis("file:///a.py", version, text, pushed)
