@@ -9,10 +9,11 @@ This module only schedules, publishes, answers pulls and clears on close: analys
 from `lsp.analysis_cache`, a document's folder from `lsp.registry` (resolved once per
 version), and what is asked of the server is the small `DiagnosticsHost` below.
 
-A push is written from JSON text (issue 17, edit -> diagnostics): each document keeps the
-encoded diagnostic of every finding it last published, keyed by all the conversion reads
-(`convert.conversion_key`), since an edit changes the findings of one block, not all of them.
-What goes out is the same as pygls would write for the same diagnostics.
+A push (and a pull's answer) is written from JSON text (issue 17, edit -> diagnostics): each
+document keeps the encoded diagnostic of every finding it last sent, keyed by all the
+conversion reads (`convert.conversion_key`), since an edit changes the findings of one
+block, not all of them. What goes out is the same as pygls would write for the same
+diagnostics.
 """
 
 from __future__ import annotations
@@ -92,9 +93,9 @@ class Diagnostics:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._lens_signatures: dict[str, object] = {}
         """Per document, the block places and states its lenses were last asked for with."""
-        self._encoded: dict[str, dict[tuple[object, ...], str]] = {}
-        """Per document, the JSON text of each diagnostic it last pushed, by conversion key
-        (only the last push's: the table never outgrows the document's findings)."""
+        self._texts: dict[str, dict[tuple[object, ...], str]] = {}
+        """Per document, the JSON text of each diagnostic it last pushed or was pulled, by
+        conversion key (only the last time's: the table never outgrows the findings)."""
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -192,13 +193,17 @@ class Diagnostics:
         them (`analysis.lines` otherwise)."""
         if self._host.client_pulls_diagnostics:
             return  # the client asks (`pull`); pushing too would show everything twice
+        items = self._encoded(analysis, lines)
+        self._host.publish_encoded(analysis.uri, analysis.version, items)
+
+    def _encoded(self, analysis: DocumentAnalysis, lines: Sequence[str] | None) -> list[str]:
+        """`diagnostics_of(analysis)`, each as its JSON text (`_encoded_findings`)."""
         encode = self._host.encode_diagnostic
         if analysis.too_large:
             items = [encode(d) for d in self._finding_diagnostics(analysis)]
         else:
             items = self._encoded_findings(analysis, analysis.lines if lines is None else lines)
-        items += [encode(_failure_note(failure)) for failure in analysis.failures]
-        self._host.publish_encoded(analysis.uri, analysis.version, items)
+        return items + [encode(_failure_note(failure)) for failure in analysis.failures]
 
     def _encoded_findings(self, analysis: DocumentAnalysis, lines: Sequence[str]) -> list[str]:
         """The JSON text of each finding's diagnostic, in order: the text pushed last time
@@ -206,7 +211,7 @@ class Diagnostics:
         encoding = self._host.position_encoding
         base = self._host.docs_url(analysis.folder)
         encode = self._host.encode_diagnostic
-        before = self._encoded.get(analysis.uri, {})
+        before = self._texts.get(analysis.uri, {})
         now: dict[tuple[object, ...], str] = {}
         items = []
         for finding in analysis.findings:
@@ -217,12 +222,12 @@ class Diagnostics:
             if key is not None:
                 now[key] = text
             items.append(text)
-        self._encoded[analysis.uri] = now
+        self._texts[analysis.uri] = now
         return items
 
     def publish_out_of_sync(self, document: Document) -> None:
         self._analyses.drop(document.uri)
-        self._encoded.pop(document.uri, None)
+        self._texts.pop(document.uri, None)
         if self._host.client_pulls_diagnostics:
             return  # `pull` answers with the same note
         message = OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync)
@@ -233,20 +238,24 @@ class Diagnostics:
             )
         )
 
-    def pull(self, uri: str) -> list[types.Diagnostic]:
-        """What `textDocument/diagnostic` answers: the same list a push would carry."""
+    def pull(self, uri: str) -> list[str]:
+        """What `textDocument/diagnostic` answers: the list a push would carry, each
+        diagnostic as its JSON text (`DiagnosticsHost.encode_diagnostic`)."""
         document = self._documents.get(uri)
         if document is None:
             return []
         if document.out_of_sync is not None:
-            return [
-                _note(
-                    OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync),
-                    types.DiagnosticSeverity.Information,
-                )
-            ]
+            note = _note(
+                OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync),
+                types.DiagnosticSeverity.Information,
+            )
+            return [self._host.encode_diagnostic(note)]
         analysis = self._analyses.analysis_for(uri)
-        return self.diagnostics_of(analysis) if analysis is not None else []
+        if analysis is None:
+            return []
+        # The analysis is of the document's text as it is: its lines are the document's.
+        lines = document.lines_now() if analysis.text is document.text else None
+        return self._encoded(analysis, lines)
 
     # -- closing ------------------------------------------------------------------------
 
@@ -258,7 +267,7 @@ class Diagnostics:
             task.cancel()
         self._analyses.forget(uri, keep_disk_hints=keep_disk_hints)
         self._lens_signatures.pop(uri, None)
-        self._encoded.pop(uri, None)
+        self._texts.pop(uri, None)
 
     def close(self, uri: str) -> None:
         """Forget `uri` and clear what was published for it."""

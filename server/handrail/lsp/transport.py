@@ -15,7 +15,8 @@ What it adds to pygls:
 - nothing sent once the output stream is closed (after `exit`);
 - messages written from JSON text encoded beforehand (`encode`, `send_encoded`), so that a
   document's diagnostics are not unstructured by cattrs and encoded again on every edit when
-  most of them are the ones already sent (`publish_diagnostics_body`).
+  most of them are the ones already sent (`publish_diagnostics_body`); a request's handler
+  may answer with such text too (`EncodedResult`, `full_report`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote
 
@@ -85,6 +87,20 @@ def install_document(workspace: Workspace, document: Document) -> None:
 # -- the protocol's private members -------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedResult:
+    """A request's result given as its JSON text (`PyglsProtocol.encode`): a handler that
+    returns one has it sent as it is, not unstructured and encoded again."""
+
+    text: str
+
+
+def full_report(items: list[str]) -> EncodedResult:
+    """`types.RelatedFullDocumentDiagnosticReport(items=...)` (the `textDocument/diagnostic`
+    answer) with its diagnostics already encoded: the JSON text pygls writes for it."""
+    return EncodedResult(f'{{"items": [{", ".join(items)}], "kind": "full"}}')
+
+
 class ServerHooks(Protocol):
     """What the protocol asks of the server it serves (see `PyglsProtocol.hooks`)."""
 
@@ -115,6 +131,19 @@ class PyglsProtocol(LanguageServerProtocol):
     @shutdown_requested.setter
     def shutdown_requested(self, value: bool) -> None:
         self._shutdown = value
+
+    def _send_response(
+        self, msg_id: Any, result: Any | None = None, error: types.ResponseError | None = None
+    ) -> None:
+        if error is None and isinstance(result, EncodedResult):
+            # pygls' answer to a request is {"id", "result", "jsonrpc"} in this order; the
+            # result type it noted for the request is dropped as its own sending would.
+            self._result_types.pop(msg_id, None)
+            self.send_encoded(
+                f'{{"id": {json.dumps(msg_id)}, "result": {result.text}, "jsonrpc": "2.0"}}'
+            )
+            return
+        super()._send_response(msg_id, result, error)
 
     def send_error(self, msg_id: int | str, error: types.ResponseError) -> None:
         """Answer request `msg_id` with `error` (pygls: ``_send_response``)."""

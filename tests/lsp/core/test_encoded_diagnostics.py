@@ -79,6 +79,20 @@ def _pushed(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -
     return out.data
 
 
+def _pulled(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -> list[str]:
+    """What `pull` answers for `analysis`, made the analysis of an open document with its
+    text (as the server holds it after an edit)."""
+    document = host.server.documents.open(analysis.uri, "python", analysis.version, analysis.text)
+    analysis.text = document.text
+    host.server.analyses.finish(analysis)
+    return diagnostics.pull(analysis.uri)
+
+
+def _fresh_items(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -> list[str]:
+    """The diagnostics of `analysis` converted now, each encoded as pygls encodes it."""
+    return [host.server.encode_diagnostic(d) for d in diagnostics.diagnostics_of(analysis)]
+
+
 def _fresh(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -> bytes:
     """What pygls writes for the diagnostics of `analysis` converted now (no cache)."""
     out = _Capture()
@@ -205,6 +219,25 @@ def test_findings_that_differ_in_one_field_each_get_their_own_diagnostic() -> No
         assert _pushed(host, diagnostics, analysis) == _fresh(host, diagnostics, analysis)
 
 
+def test_a_pull_answers_the_new_message_and_the_out_of_sync_note() -> None:
+    """A pull after an edit that changed one finding's message answers the new message;
+    a document out of sync answers the note; a closed one nothing."""
+    host, diagnostics = _publisher()
+    other = _finding(code="HR305", line=2, column=11, end_line=2, end_column=35, data={})
+    for version, words in ((1, "first words"), (2, "second words")):
+        analysis = _analysis("file:///a.py", version, BLOCK_TEXT, [_finding(words), other])
+        pulled = _pulled(host, diagnostics, analysis)
+        assert pulled == _fresh_items(host, diagnostics, analysis)
+        assert words in pulled[0]
+    document = host.server.documents.get("file:///a.py")
+    assert document is not None
+    document.out_of_sync = "a change past the last line"
+    (note,) = diagnostics.pull("file:///a.py")
+    assert "lost track of this buffer" in note
+    host.server.documents.close("file:///a.py")
+    assert diagnostics.pull("file:///a.py") == []
+
+
 def test_two_documents_with_the_same_findings_push_their_own() -> None:
     """Each document keeps its own encoded diagnostics: the same findings in two documents
     (one of them then closed) never give one the other's path or version."""
@@ -289,4 +322,7 @@ def test_every_push_is_what_a_fresh_conversion_would_send(data: st.DataObject) -
         analysis = _analysis(uri, version, newline.join(lines), list(findings))
         if failed:
             analysis.failures = [RuleFailure("the block checks", ValueError("boom"))]
-        assert _pushed(host, diagnostics, analysis) == _fresh(host, diagnostics, analysis)
+        if data.draw(st.booleans()):  # a pull (VS Code, Neovim) instead of a push
+            assert _pulled(host, diagnostics, analysis) == _fresh_items(host, diagnostics, analysis)
+        else:
+            assert _pushed(host, diagnostics, analysis) == _fresh(host, diagnostics, analysis)

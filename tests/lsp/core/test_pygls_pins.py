@@ -32,6 +32,7 @@ from handrail.lsp.transport import (
     BufferDocument,
     PushbackReader,
     attach_writer,
+    full_report,
     install_document,
     publish_diagnostics_body,
     set_stop_event,
@@ -254,6 +255,33 @@ def test_an_encoded_publication_is_byte_for_byte_what_pygls_writes(version: int 
     assert ("version" in message["params"]) is (version is not None)
 
 
+@pytest.mark.parametrize("msg_id", [3, "req-3"])
+def test_an_encoded_result_is_byte_for_byte_the_answer_pygls_writes(msg_id: int | str) -> None:
+    """`EncodedResult`, `full_report`: pygls answers a request through
+    ``_send_response(msg_id, result=...)``, with the result type it noted for the request in
+    ``_result_types`` (popped); an encoded report writes the same bytes and pops it too."""
+    assert "self._result_types.pop(msg_id" in inspect.getsource(
+        LanguageServerProtocol._send_response
+    )
+    diagnostics = [_diagnostic("one"), _diagnostic("two")]
+    pygls_way, our_way = create_server(), create_server()
+    expected, written = _Capture(), _Capture()
+    pygls_way.protocol.set_writer(expected)
+    our_way.protocol.set_writer(written)
+    for server in (pygls_way, our_way):
+        server.protocol._result_types[msg_id] = server.protocol.get_result_type(
+            types.TEXT_DOCUMENT_DIAGNOSTIC
+        )
+    pygls_way.protocol._send_response(
+        msg_id, result=types.RelatedFullDocumentDiagnosticReport(items=diagnostics)
+    )
+    our_way.protocol._send_response(
+        msg_id, result=full_report([our_way.protocol.encode(d) for d in diagnostics])
+    )
+    assert written.data == expected.data
+    assert msg_id not in our_way.protocol._result_types
+
+
 def test_an_encoded_message_is_not_sent_after_exit_and_a_write_error_is_reported() -> None:
     """`send_encoded` keeps `_send_data`'s rules: nothing once `closed`; a failing write is
     reported through ``_server._report_server_error`` (which our server only logs)."""
@@ -283,6 +311,7 @@ def test_an_encoded_message_is_not_sent_after_exit_and_a_write_error_is_reported
 
 
 PYGLS_PRIVATE = {
+    "_result_types",
     "_converter",
     "_serialize_message",
     "_include_headers",
