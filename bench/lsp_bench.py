@@ -17,6 +17,8 @@ server then takes to answer a request (it must skip the burst, not stall).
 
 `--rounds R` edits only the 10,000-line file (the other on disk), Handrail and the bare server
 alternating for R rounds, and prints each session's median.
+`--pull` (with `--rounds`) follows each edit with a `textDocument/diagnostic` pull, as VS Code
+and Neovim ask, and times its answer (Handrail alone: the bare server answers no pulls).
 `--unique-ids` gives the 100,000-line file's blocks a task of their own: by default both files
 use task abcdef's ids, so the 10,000-line file's 50 ids are duplicates (HR305 on every edit).
 
