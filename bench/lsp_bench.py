@@ -17,6 +17,8 @@ server then takes to answer a request (it must skip the burst, not stall).
 
 `--rounds R` edits only the 10,000-line file (the other on disk), Handrail and the bare server
 alternating for R rounds, and prints each session's median.
+`--pull` (with `--rounds`) follows each edit with a `textDocument/diagnostic` pull, as VS Code
+and Neovim ask, and times its answer (Handrail alone: the bare server answers no pulls).
 `--unique-ids` gives the 100,000-line file's blocks a task of their own: by default both files
 use task abcdef's ids, so the 10,000-line file's 50 ids are duplicates (HR305 on every edit).
 
@@ -110,15 +112,29 @@ def _requests(client: LanguageClient, uri: str, line: int) -> dict[str, Any]:
 
 
 async def session(
-    command: list[str], root: Path, files: dict[str, str], edits: int, requests: bool
+    command: list[str],
+    root: Path,
+    files: dict[str, str],
+    edits: int,
+    requests: bool,
+    pull: bool = False,
 ) -> dict[str, object]:
+    """One server's session. With `pull` the client asks for each version's diagnostics
+    (`textDocument/diagnostic`, as VS Code and Neovim do) instead of waiting for a push."""
     client = LanguageClient("bench", "1")
     probe = Probe(client)
     started = time.perf_counter()
     await client.start_io(*command)
+    capabilities = types.ClientCapabilities()
+    if pull:
+        capabilities = types.ClientCapabilities(
+            text_document=types.TextDocumentClientCapabilities(
+                diagnostic=types.DiagnosticClientCapabilities()
+            )
+        )
     await client.initialize_async(
         types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
+            capabilities=capabilities,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
             initialization_options={"debounce_ms": 0, "max_document_bytes": 50_000_000},
@@ -162,6 +178,17 @@ async def session(
                     content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)],
                 )
             )
+            if pull:
+                await asyncio.wait_for(
+                    client.text_document_diagnostic_async(
+                        types.DocumentDiagnosticParams(
+                            text_document=types.TextDocumentIdentifier(uri=uri)
+                        )
+                    ),
+                    60,
+                )
+                timings.append(time.perf_counter() - sent)
+                continue
             timings.append(await asyncio.wait_for(waiter, 60) - sent)
         timings.sort()
         result[f"{name}:median_ms"] = statistics.median(timings) * 1000
@@ -252,9 +279,10 @@ async def run(edits: int, unique_ids: bool = False) -> None:
             print(f"{label:38} {value * unit:10.1f} {'-':>10} {'-':>7}")
 
 
-async def edit_rounds(edits: int, rounds: int, unique_ids: bool) -> None:
+async def edit_rounds(edits: int, rounds: int, unique_ids: bool, pull: bool = False) -> None:
     """Edits of the 10,000-line file only (the 100,000-line file on disk, not opened), Handrail
-    and the bare server alternating for `rounds` rounds: the median of each session."""
+    and the bare server alternating for `rounds` rounds: the median of each session. With
+    `pull`, Handrail alone (the bare server answers no pulls): each edit, then a pull."""
     other = "bcdefg" if unique_ids else "abcdef"
     text = make_file(10_000, 50)
     with tempfile.TemporaryDirectory() as folder:
@@ -270,21 +298,25 @@ async def edit_rounds(edits: int, rounds: int, unique_ids: bool) -> None:
         files = {"ten_k.py": text}
         ours: list[float] = []
         bare: list[float] = []
+        servers = [
+            ([sys.executable, "-m", "handrail", "lsp"], ours),
+            ([sys.executable, __file__, "--bare-server"], bare),
+        ]
         for _ in range(rounds):
-            for command, into in (
-                ([sys.executable, "-m", "handrail", "lsp"], ours),
-                ([sys.executable, __file__, "--bare-server"], bare),
-            ):
-                result = await session(command, root, files, edits, requests=False)
+            for command, into in servers[:1] if pull else servers:
+                result = await session(command, root, files, edits, requests=False, pull=pull)
                 value = result["ten_k.py:median_ms"]
                 assert isinstance(value, float)
                 into.append(value)
     print(
         f"10k-line file, {edits} edits, {rounds} rounds alternating "
-        f"({'unique ids' if unique_ids else 'its 50 ids also in the 100k file'}); "
+        f"({'unique ids' if unique_ids else 'its 50 ids also in the 100k file'}"
+        f"{'; each edit then a pull' if pull else ''}); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print("handrail medians: " + ", ".join(f"{v:.1f}" for v in ours) + " ms")
+    if pull:
+        return
     print("bare medians:     " + ", ".join(f"{v:.1f}" for v in bare) + " ms")
     print(f"best of each: {min(ours):.1f} / {min(bare):.1f} ms = {min(ours) / min(bare):.2f}x")
 
@@ -659,6 +691,11 @@ def main() -> None:
         help="edits of the 10k file only, Handrail and the bare server alternating R rounds",
     )
     parser.add_argument(
+        "--pull",
+        action="store_true",
+        help="with --rounds: pull each version's diagnostics (Handrail alone)",
+    )
+    parser.add_argument(
         "--unique-ids",
         action="store_true",
         help="the 100k file's blocks of another task (by default they share the 10k file's ids)",
@@ -677,7 +714,7 @@ def main() -> None:
     elif args.starts:
         asyncio.run(starts(args.starts))
     elif args.rounds:
-        asyncio.run(edit_rounds(args.edits, args.rounds, args.unique_ids))
+        asyncio.run(edit_rounds(args.edits, args.rounds, args.unique_ids, args.pull))
     elif args.lenses:
         asyncio.run(lenses(args.lenses))
     elif args.memory:

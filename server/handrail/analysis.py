@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from handrail.blocks.check import check_blocks
+from handrail.blocks.check import TakenIds, check_blocks
 from handrail.blocks.markers import Block, ParseResult, normalise_newlines, parse_blocks
 from handrail.evidence.probe_findings import probe_findings
 from handrail.findings import Finding
@@ -149,6 +149,7 @@ def analyze_source(
     markers: MarkerIndex | None = None,
     rules: RuleRunner = _STRICT,
     parsed: ParseResult | None = None,
+    taken: TakenIds | None = None,
 ) -> SourceAnalysis:
     """Markers, block checks (HR305-HR307) and evidence (HR300-HR304) of one source file.
 
@@ -158,7 +159,8 @@ def analyze_source(
     other files use which block ids: a block whose id another file uses is HR305 and gets no
     evidence, like a block whose id this file uses twice. `rules` runs each rule family (see
     `RuleRunner`); a block whose evidence could not be judged gets no evidence entry.
-    `parsed` is `parse_blocks(text, rel)` when the caller has it already.
+    `parsed` is `parse_blocks(text, rel)` when the caller has it already; `taken` the
+    block ids in use (`taken_ids`) when the caller keeps them from one check to the next.
     """
     wf = snapshot.workflow.workflow
     if parsed is None:
@@ -173,7 +175,7 @@ def analyze_source(
         workflow=wf,
         known_tasks=snapshot.tasks.known_ids,
         elsewhere=elsewhere,
-        taken=_taken_ids(snapshot, markers),
+        taken=taken if taken is not None else taken_ids(snapshot, markers),
     )
     evidence: dict[str, BlockEvidence] = {}
     lines: list[str] | None = None
@@ -261,12 +263,16 @@ def _block_findings(
     )
 
 
-def _taken_ids(snapshot: Snapshot, markers: MarkerIndex | None) -> Iterator[str]:
+def taken_ids(snapshot: Snapshot, markers: MarkerIndex | None) -> TakenIds:
     """Block ids in use (the ledger's, then every file's), listed only if a marker problem
-    asks for a free id: a check of a clean file does not sort them (issue 17)."""
-    yield from snapshot.index.block_ids()
-    if markers is not None:
-        yield from sorted(markers.ids())
+    asks for a free id: a check of a clean file does not list them (issue 17)."""
+
+    def ids() -> Iterator[str]:
+        yield from snapshot.index.block_ids()
+        if markers is not None:
+            yield from markers.ids()
+
+    return TakenIds(ids)
 
 
 class SourceAnalysisCache:
@@ -277,6 +283,9 @@ class SourceAnalysisCache:
         self.snapshot = snapshot
         self.max_entries = max_entries
         self._memo: EvidenceMemo = {}
+        self._taken: tuple[MarkerIndex | None, int, TakenIds] | None = None
+        """The ids in use, with the marker index and its generation they were read at: the
+        snapshot's ids never change, the index's with every save."""
 
     def __len__(self) -> int:
         return len(self._memo)
@@ -292,8 +301,24 @@ class SourceAnalysisCache:
         if len(self._memo) >= self.max_entries:
             self._memo.clear()
         return analyze_source(
-            self.snapshot, rel, text, memo=self._memo, markers=markers, rules=rules
+            self.snapshot,
+            rel,
+            text,
+            memo=self._memo,
+            markers=markers,
+            rules=rules,
+            taken=self._taken_ids(markers),
         )
+
+    def _taken_ids(self, markers: MarkerIndex | None) -> TakenIds:
+        # The generation is read before the ids are listed: ids read later are never older.
+        generation = markers.generation if markers is not None else 0
+        known = self._taken
+        if known is not None and known[0] is markers and known[1] == generation:
+            return known[2]
+        taken = taken_ids(self.snapshot, markers)
+        self._taken = (markers, generation, taken)
+        return taken
 
 
 @dataclass(slots=True)

@@ -327,6 +327,14 @@ def test_suggested_ids_are_next_block_number_over_the_ids_in_use(
         )
 
     fast = run()
+    kept = check_mod.TakenIds(lambda: taken)
+    for _ in range(2):  # read once, then kept: the same suggestions both times
+        assert (
+            check_blocks(
+                parsed, path="a.py", workflow=WF, known_tasks=None, elsewhere=elsewhere, taken=kept
+            )
+            == fast
+        )
     real = check_mod._Taken
     check_mod._Taken = _ListTaken  # type: ignore[assignment,misc]
     try:
@@ -335,3 +343,15 @@ def test_suggested_ids_are_next_block_number_over_the_ids_in_use(
         check_mod._Taken = real  # type: ignore[misc]
     assert fast == reference
     assert any("suggested_id" in f.data for f in fast)
+
+
+def test_a_clean_file_never_lists_the_ids_in_use() -> None:
+    """Listing the ids in use (the ledger's, every file's) is for suggesting a free id: a
+    file without marker problems or duplicates never asks for them."""
+    from handrail.blocks.check import TakenIds
+
+    def ids() -> list[str]:
+        raise AssertionError("listed")
+
+    parsed = parse_blocks("# handrail:begin abcdef.1\nx = 1\n# handrail:end abcdef.1\n", "a.py")
+    check_blocks(parsed, path="a.py", workflow=WF, known_tasks=None, taken=TakenIds(ids))

@@ -3,7 +3,8 @@ and the editor hints for unmarked insertions (HR308): large edits, and changes o
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from handrail.blocks.markers import (
@@ -34,14 +35,14 @@ def check_blocks(
     workflow: Workflow,
     known_tasks: Container[str] | None,
     elsewhere: Mapping[str, Sequence[Location]] | None = None,
-    taken: Iterable[str] = (),
+    taken: Iterable[str] | TakenIds = (),
 ) -> list[Finding]:
     """HR305 for every marker problem and every block whose id other files use too
     (`elsewhere`: block id -> where), HR306 for blocks of unknown tasks, HR307 for long ones.
 
     `known_tasks` holds the ids of the workspace's tasks; None skips HR306 (no task list).
     `taken` holds ids used outside this file (the ledger's, other files'): a suggested
-    new id avoids them.
+    new id avoids them. A `TakenIds` is read once for all the checks that share it.
     """
     findings: list[Finding] = []
     hr305 = workflow.severity_of("HR305")
@@ -308,15 +309,44 @@ def _on_begin(
     )
 
 
+class TakenIds:
+    """Block ids in use outside the checked file, listed when first needed and then kept as
+    the highest number of each task: a server checks a document against the same ids on
+    every edit (550 of them in a 100,000-line file were read again for each), and a check of
+    a clean file never lists them."""
+
+    def __init__(self, ids: Callable[[], Iterable[str]]) -> None:
+        self._ids = ids
+        self._highest: dict[str, int] | None = None
+        self._lock = threading.Lock()
+
+    def highest(self) -> Mapping[str, int]:
+        """The highest block number of each task among the ids (read-only)."""
+        with self._lock:
+            if self._highest is None:
+                self._highest = _highest_numbers(self._ids())
+            return self._highest
+
+
+def _highest_numbers(ids: Iterable[str]) -> dict[str, int]:
+    highest: dict[str, int] = {}
+    for block_id in ids:
+        parsed = parse_block_id(block_id)
+        if parsed is not None and parsed[1] > highest.get(parsed[0], 0):
+            highest[parsed[0]] = parsed[1]
+    return highest
+
+
 class _Taken:
     """Block ids in use, as the highest number of each task: `next_block_number` over the
     same ids, without going over all of them for every suggestion (a file sharing 50 ids
     with another file of 500 asked 50 times over 575 ids on every edit)."""
 
-    def __init__(self, taken: Iterable[str]) -> None:
-        self._highest: dict[str, int] = {}
-        for block_id in taken:
-            self.add(block_id)
+    def __init__(self, taken: Iterable[str] | TakenIds) -> None:
+        if isinstance(taken, TakenIds):
+            self._highest = dict(taken.highest())
+        else:
+            self._highest = _highest_numbers(taken)
 
     def add(self, block_id: str) -> None:
         parsed = parse_block_id(block_id)

@@ -11,9 +11,11 @@ breaks, which are also the engine's), without the line endings.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 from lsprotocol import types
 
@@ -42,6 +44,35 @@ def split_lines(text: str) -> list[str]:
     if "\r" not in text:
         return text.split("\n")
     return LINE_BREAK.split(text)
+
+
+class LinesWithoutBreaks(Sequence[str]):
+    """Lines that keep their line breaks (as `split_lines_keepends` gives them), read without
+    them, one at a time: `split_lines` of their text, without splitting the whole text again
+    (issue 17: 0.45 ms on a 10,000-line document, for every edit) when only a few are read."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        # A line holds no line-break character but its own break, at its end.
+        if isinstance(index, slice):
+            return [line.rstrip("\r\n") for line in self._lines[index]]
+        return self._lines[index].rstrip("\r\n")
+
+    def __iter__(self) -> Iterator[str]:
+        return (line.rstrip("\r\n") for line in self._lines)
 
 
 def split_lines_keepends(text: str) -> list[str]:
@@ -102,7 +133,7 @@ def index_of_units(line: str, units: int, encoding: str) -> tuple[int, bool]:
     return len(line), seen == units
 
 
-def to_lsp_position(lines: list[str], line: int, column: int, encoding: str) -> types.Position:
+def to_lsp_position(lines: Sequence[str], line: int, column: int, encoding: str) -> types.Position:
     """Engine 1-based (line, code-point column) to an LSP position, clamped to the text."""
     if not lines:
         return types.Position(line=0, character=0)
@@ -115,7 +146,7 @@ def to_lsp_position(lines: list[str], line: int, column: int, encoding: str) -> 
 
 
 def to_lsp_range(
-    lines: list[str],
+    lines: Sequence[str],
     line: int,
     column: int,
     end_line: int | None,
@@ -189,7 +220,7 @@ def _doc_url(code: str, base_url: str | None) -> str:
     return doc_url(code, base_url)
 
 
-def _spans_its_block(finding: Finding, lines: list[str]) -> bool:
+def _spans_its_block(finding: Finding, lines: Sequence[str]) -> bool:
     """Whether `finding` covers its block from the begin marker on over several lines (the
     evidence findings: HR300-HR304, the probe's); a finding on some lines inside a block keeps
     its own range."""
@@ -203,7 +234,7 @@ def _spans_its_block(finding: Finding, lines: list[str]) -> bool:
 
 
 def finding_to_diagnostic(
-    finding: Finding, lines: list[str], encoding: str, docs_base_url: str | None
+    finding: Finding, lines: Sequence[str], encoding: str, docs_base_url: str | None
 ) -> types.Diagnostic:
     """One engine finding as an LSP diagnostic.
 
@@ -237,3 +268,47 @@ def finding_to_diagnostic(
         source="handrail",
         data=data,
     )
+
+
+def conversion_key(
+    finding: Finding, lines: Sequence[str], encoding: str, docs_base_url: str | None
+) -> tuple[object, ...] | None:
+    """Everything `finding_to_diagnostic` reads, as one hashable value: equal keys give equal
+    diagnostics, whatever else the document holds. None when the finding's data is not JSON
+    (it is then converted every time).
+
+    Besides the finding's own value (its data as JSON text: `Finding` compares without it),
+    the conversion reads only the lines its range starts and ends on (UTF-16/UTF-8 offsets,
+    a range widened to the end of its line, the begin marker of a block's finding) and, for a
+    position past the last line, how many lines there are.
+    """
+    try:
+        data = json.dumps(finding.data)
+    except (TypeError, ValueError):
+        return None
+    count = len(lines)
+    line = finding.line
+    end_line = line if finding.end_line is None else finding.end_line
+    start_text = lines[min(max(line, 1), count) - 1] if count else None
+    end_text = start_text if end_line == line else _line_at(lines, end_line)
+    return (
+        finding.code,
+        finding.severity,
+        finding.message,
+        finding.path,
+        line,
+        finding.column,
+        finding.end_line,
+        finding.end_column,
+        data,
+        encoding,
+        docs_base_url,
+        start_text,
+        end_text,
+        count if max(line, end_line) > count else -1,
+    )
+
+
+def _line_at(lines: Sequence[str], line: int) -> str | None:
+    """The text of 1-based `line` as `to_lsp_position` clamps it (None: no lines)."""
+    return lines[min(max(line, 1), len(lines)) - 1] if lines else None

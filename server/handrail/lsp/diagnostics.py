@@ -8,6 +8,12 @@ Task files (token counting) are analysed in a worker thread, never on the event 
 This module only schedules, publishes, answers pulls and clears on close: analyses come
 from `lsp.analysis_cache`, a document's folder from `lsp.registry` (resolved once per
 version), and what is asked of the server is the small `DiagnosticsHost` below.
+
+A push (and a pull's answer) is written from JSON text (issue 17, edit -> diagnostics): each
+document keeps the encoded diagnostic of every finding it last sent, keyed by all the
+conversion reads (`convert.conversion_key`), since an edit changes the findings of one
+block, not all of them. What goes out is the same as pygls would write for the same
+diagnostics.
 """
 
 from __future__ import annotations
@@ -15,14 +21,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
 from lsprotocol import types
 
 from handrail.lsp.analysis_cache import AnalysisCache, PlaceOf
-from handrail.lsp.convert import finding_to_diagnostic
+from handrail.lsp.convert import conversion_key, finding_to_diagnostic
 from handrail.lsp.documents import Document, DocumentStore
 
 if TYPE_CHECKING:
@@ -61,6 +67,11 @@ class DiagnosticsHost(Protocol):
 
     def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
+    def encode_diagnostic(self, diagnostic: types.Diagnostic) -> str: ...
+
+    def publish_encoded(self, uri: str, version: int | None, items: list[str]) -> None:
+        """Push diagnostics given as their JSON text (`encode_diagnostic`)."""
+
 
 class Diagnostics:
     """Analysis scheduling and publishing for one server."""
@@ -82,6 +93,9 @@ class Diagnostics:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._lens_signatures: dict[str, object] = {}
         """Per document, the block places and states its lenses were last asked for with."""
+        self._texts: dict[str, dict[tuple[object, ...], str]] = {}
+        """Per document, the JSON text of each diagnostic it last pushed or was pulled, by
+        conversion key (only the last time's: the table never outgrows the findings)."""
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -126,7 +140,9 @@ class Diagnostics:
             return  # a newer version arrived meanwhile: its own run publishes
         if document.out_of_sync is not None:
             return
-        self.publish(self._analyses.finish(analysis))
+        # The document holds the analysed text (checked just above): its lines are the
+        # analysis', without splitting the text again.
+        self.publish(self._analyses.finish(analysis), document.lines_now())
         self._lenses_follow(analysis)
 
     def _lenses_follow(self, analysis: DocumentAnalysis) -> None:
@@ -172,18 +188,46 @@ class Diagnostics:
         base = self._host.docs_url(analysis.folder)
         return [finding_to_diagnostic(f, analysis.lines, encoding, base) for f in analysis.findings]
 
-    def publish(self, analysis: DocumentAnalysis) -> None:
+    def publish(self, analysis: DocumentAnalysis, lines: Sequence[str] | None = None) -> None:
+        """Push the diagnostics of `analysis`; `lines` are its lines when the caller has
+        them (`analysis.lines` otherwise)."""
         if self._host.client_pulls_diagnostics:
             return  # the client asks (`pull`); pushing too would show everything twice
-        items = self.diagnostics_of(analysis)
-        self._host.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=analysis.uri, diagnostics=items, version=analysis.version
-            )
-        )
+        items = self._encoded(analysis, lines)
+        self._host.publish_encoded(analysis.uri, analysis.version, items)
+
+    def _encoded(self, analysis: DocumentAnalysis, lines: Sequence[str] | None) -> list[str]:
+        """`diagnostics_of(analysis)`, each as its JSON text (`_encoded_findings`)."""
+        encode = self._host.encode_diagnostic
+        if analysis.too_large:
+            items = [encode(d) for d in self._finding_diagnostics(analysis)]
+        else:
+            items = self._encoded_findings(analysis, analysis.lines if lines is None else lines)
+        return items + [encode(_failure_note(failure)) for failure in analysis.failures]
+
+    def _encoded_findings(self, analysis: DocumentAnalysis, lines: Sequence[str]) -> list[str]:
+        """The JSON text of each finding's diagnostic, in order: the text pushed last time
+        for a finding whose conversion key is unchanged, converted and encoded otherwise."""
+        encoding = self._host.position_encoding
+        base = self._host.docs_url(analysis.folder)
+        encode = self._host.encode_diagnostic
+        before = self._texts.get(analysis.uri, {})
+        now: dict[tuple[object, ...], str] = {}
+        items = []
+        for finding in analysis.findings:
+            key = conversion_key(finding, lines, encoding, base)
+            text = None if key is None else now.get(key) or before.get(key)
+            if text is None:
+                text = encode(finding_to_diagnostic(finding, lines, encoding, base))
+            if key is not None:
+                now[key] = text
+            items.append(text)
+        self._texts[analysis.uri] = now
+        return items
 
     def publish_out_of_sync(self, document: Document) -> None:
         self._analyses.drop(document.uri)
+        self._texts.pop(document.uri, None)
         if self._host.client_pulls_diagnostics:
             return  # `pull` answers with the same note
         message = OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync)
@@ -194,20 +238,24 @@ class Diagnostics:
             )
         )
 
-    def pull(self, uri: str) -> list[types.Diagnostic]:
-        """What `textDocument/diagnostic` answers: the same list a push would carry."""
+    def pull(self, uri: str) -> list[str]:
+        """What `textDocument/diagnostic` answers: the list a push would carry, each
+        diagnostic as its JSON text (`DiagnosticsHost.encode_diagnostic`)."""
         document = self._documents.get(uri)
         if document is None:
             return []
         if document.out_of_sync is not None:
-            return [
-                _note(
-                    OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync),
-                    types.DiagnosticSeverity.Information,
-                )
-            ]
+            note = _note(
+                OUT_OF_SYNC_MESSAGE.format(reason=document.out_of_sync),
+                types.DiagnosticSeverity.Information,
+            )
+            return [self._host.encode_diagnostic(note)]
         analysis = self._analyses.analysis_for(uri)
-        return self.diagnostics_of(analysis) if analysis is not None else []
+        if analysis is None:
+            return []
+        # The analysis is of the document's text as it is: its lines are the document's.
+        lines = document.lines_now() if analysis.text is document.text else None
+        return self._encoded(analysis, lines)
 
     # -- closing ------------------------------------------------------------------------
 
@@ -219,6 +267,7 @@ class Diagnostics:
             task.cancel()
         self._analyses.forget(uri, keep_disk_hints=keep_disk_hints)
         self._lens_signatures.pop(uri, None)
+        self._texts.pop(uri, None)
 
     def close(self, uri: str) -> None:
         """Forget `uri` and clear what was published for it."""

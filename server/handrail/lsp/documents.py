@@ -35,7 +35,13 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from handrail.lsp.convert import LINE_BREAK, code_units, index_of_units, split_lines_keepends
+from handrail.lsp.convert import (
+    LINE_BREAK,
+    LinesWithoutBreaks,
+    code_units,
+    index_of_units,
+    split_lines_keepends,
+)
 
 _BLOCK = 1 << 20
 """Code points counted at a time when looking for a line in a text held without its lines."""
@@ -101,6 +107,13 @@ class Document:
             assert self._lines is not None  # one of the two always holds the text
             self._text = "".join(self._lines)
         return self._text
+
+    def lines_now(self) -> LinesWithoutBreaks | None:
+        """The lines of the text as it is now, without their breaks (`split_lines` of
+        `text`), from the lines kept: None for a document held as its text alone."""
+        if self._lines is None:
+            return None
+        return LinesWithoutBreaks(list(self._lines))  # a copy: the next edit changes ours
 
     @property
     def line_count(self) -> int:

@@ -45,7 +45,13 @@ from handrail.lsp.documents import DocumentStore
 from handrail.lsp.protocol import HandrailProtocol
 from handrail.lsp.registry import FolderRegistry, uri_to_path
 from handrail.lsp.state import DocumentAnalysis, FolderState
-from handrail.lsp.transport import PushbackReader, attach_writer, serve, set_stop_event
+from handrail.lsp.transport import (
+    PushbackReader,
+    attach_writer,
+    publish_diagnostics_body,
+    serve,
+    set_stop_event,
+)
 from handrail.lsp.workspace_diagnostics import ClosedFileDiagnostics, WorkspaceDiagnostics
 
 if TYPE_CHECKING:
@@ -206,6 +212,16 @@ class HandrailServer(LanguageServer):
         except Exception:  # a folder whose files cannot be read still gets its diagnostics
             log.exception("Handrail could not read the workflow of %s", folder.root)
             return None
+
+    def encode_diagnostic(self, diagnostic: types.Diagnostic) -> str:
+        """`diagnostic` as the JSON text it is sent as (see `publish_encoded`)."""
+        return self.protocol.encode(diagnostic)
+
+    def publish_encoded(self, uri: str, version: int | None, items: list[str]) -> None:
+        """`textDocument/publishDiagnostics` with diagnostics already encoded (each from
+        `encode_diagnostic`): the message pygls would send for them, without encoding them
+        again (issue 17)."""
+        self.protocol.send_encoded(publish_diagnostics_body(uri, version, items))
 
     def refresh_lenses(self) -> None:
         """Ask the client for the code lenses again (`workspace/codeLens/refresh`), if it can."""

@@ -155,8 +155,8 @@ class DocumentAnalysis:
     rel: str | None
     folder: FolderState | None
     text: str
-    lines: list[str]
-    """`text` split once at the LSP line breaks, without them (pygls re-splits per access)."""
+    _lines: list[str] | None
+    """`lines`, once split (None: not yet)."""
     findings: list[Finding]
     source: SourceAnalysis | None = None
     task: TaskAnalysis | None = None
@@ -171,6 +171,20 @@ class DocumentAnalysis:
     """Findings the server adds from the edit history (HR308), already in `findings`."""
     failures: list[RuleFailure] = field(default_factory=list)
     """Rules that raised on this text: each is logged and shown as one note; the others ran."""
+
+    @property
+    def lines(self) -> list[str]:
+        """`text` split at the LSP line breaks, without them (pygls re-splits per access):
+        split on first use, since publishing the diagnostics of an edit does without
+        (`Diagnostics.publish` reads the document's own lines, issue 17)."""
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = split_lines(self.text)
+        return lines
+
+    @lines.setter
+    def lines(self, value: list[str]) -> None:
+        self._lines = value
 
 
 def analyze_text(
@@ -187,8 +201,7 @@ def analyze_text(
     from handrail.analysis import GuardedRules, analyze_task, analyze_workflow
 
     kind = classify(rel) if folder is not None else "other"
-    lines = split_lines(text)
-    result = DocumentAnalysis(uri, version, kind, rel, folder, text, lines, [])
+    result = DocumentAnalysis(uri, version, kind, rel, folder, text, None, [])
     if folder is None or rel is None:
         return result
     # The generation is read first: a reload in between makes this analysis look stale

@@ -12,22 +12,29 @@ What it adds to pygls:
   wrong Content-Length) is skipped and the reader finds the next ``Content-Length`` header;
 - a message body read in chunks and let go of as soon as it is decoded (large didOpen);
 - open documents whose text pygls reads from our validated store (`BufferDocument`);
-- nothing sent once the output stream is closed (after `exit`).
+- nothing sent once the output stream is closed (after `exit`);
+- messages written from JSON text encoded beforehand (`encode`, `send_encoded`), so that a
+  document's diagnostics are not unstructured by cattrs and encoded again on every edit when
+  most of them are the ones already sent (`publish_diagnostics_body`); a request's handler
+  may answer with such text too (`EncodedResult`, `full_report`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError
 from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -80,6 +87,20 @@ def install_document(workspace: Workspace, document: Document) -> None:
 # -- the protocol's private members -------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedResult:
+    """A request's result given as its JSON text (`PyglsProtocol.encode`): a handler that
+    returns one has it sent as it is, not unstructured and encoded again."""
+
+    text: str
+
+
+def full_report(items: list[str]) -> EncodedResult:
+    """`types.RelatedFullDocumentDiagnosticReport(items=...)` (the `textDocument/diagnostic`
+    answer) with its diagnostics already encoded: the JSON text pygls writes for it."""
+    return EncodedResult(f'{{"items": [{", ".join(items)}], "kind": "full"}}')
+
+
 class ServerHooks(Protocol):
     """What the protocol asks of the server it serves (see `PyglsProtocol.hooks`)."""
 
@@ -110,6 +131,19 @@ class PyglsProtocol(LanguageServerProtocol):
     @shutdown_requested.setter
     def shutdown_requested(self, value: bool) -> None:
         self._shutdown = value
+
+    def _send_response(
+        self, msg_id: Any, result: Any | None = None, error: types.ResponseError | None = None
+    ) -> None:
+        if error is None and isinstance(result, EncodedResult):
+            # pygls' answer to a request is {"id", "result", "jsonrpc"} in this order; the
+            # result type it noted for the request is dropped as its own sending would.
+            self._result_types.pop(msg_id, None)
+            self.send_encoded(
+                f'{{"id": {json.dumps(msg_id)}, "result": {result.text}, "jsonrpc": "2.0"}}'
+            )
+            return
+        super()._send_response(msg_id, result, error)
 
     def send_error(self, msg_id: int | str, error: types.ResponseError) -> None:
         """Answer request `msg_id` with `error` (pygls: ``_send_response``)."""
@@ -148,6 +182,52 @@ class PyglsProtocol(LanguageServerProtocol):
             log.debug("not sent after exit: %s", type(data).__name__)
             return
         super()._send_data(data)
+
+    def encode(self, value: Any) -> str:
+        """`value` (an lsprotocol object) as the JSON text pygls writes for it inside a message:
+        unstructured by the protocol's converter (``_converter``), then `json.dumps` with the
+        same fallback (``_serialize_message``) and options as ``_send_data``."""
+        return json.dumps(self._converter.unstructure(value), default=self._serialize_message)
+
+    def send_encoded(self, body: str) -> None:
+        """Write one message given as its JSON text, framed as ``_send_data`` frames the
+        messages it encodes (same header, same error handling); nothing after `closed`."""
+        if self.closed:
+            log.debug("not sent after exit: an encoded message")
+            return
+        if self.writer is None:
+            log.error("Unable to send data, no available transport!")
+            return
+        try:
+            data = body.encode(self.CHARSET)
+            if self._include_headers:
+                header = (
+                    f"Content-Length: {len(data)}\r\n"
+                    f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+                )
+                data = header.encode(self.CHARSET) + data
+            res = self.writer.write(data)
+            if inspect.isawaitable(res):
+                # An asynchronous writer (pygls' websocket one; ours is stdout): as pygls does.
+                asyncio.ensure_future(res)  # noqa: RUF006
+        except BrokenPipeError:
+            log.exception("Error sending data. BrokenPipeError")
+            raise
+        except Exception as error:
+            log.exception("Error sending data")
+            self._server._report_server_error(error, JsonRpcInternalError)
+
+
+def publish_diagnostics_body(uri: str, version: int | None, items: list[str]) -> str:
+    """The JSON text of a ``textDocument/publishDiagnostics`` notification whose diagnostics
+    are already encoded (`PyglsProtocol.encode`): byte for byte what pygls writes for the same
+    `types.PublishDiagnosticsParams` (cattrs' field order, no ``version`` when it is None)."""
+    version_part = "" if version is None else f', "version": {json.dumps(version)}'
+    return (
+        f'{{"params": {{"uri": {json.dumps(uri)}, "diagnostics": [{", ".join(items)}]'
+        f'{version_part}}}, "method": "{types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS}", '
+        '"jsonrpc": "2.0"}'
+    )
 
 
 # -- the stream ---------------------------------------------------------------------------

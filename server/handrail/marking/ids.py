@@ -146,6 +146,9 @@ class MarkerIndex:
     def __init__(self, parsed_by_path: Mapping[str, ParseResult] | None = None) -> None:
         self._by_path: dict[str, dict[str, int]] = {}
         self._where: dict[str, dict[str, int]] = {}
+        self.generation = 0
+        """Counts the changes of the index: what was derived from it at one count is
+        current while the count stays (`analysis.SourceAnalysisCache`)."""
         # An editor updates the index on its event loop while analyses read it on workers.
         self._lock = threading.Lock()
         for rel, parsed in (parsed_by_path or {}).items():
@@ -176,6 +179,7 @@ class MarkerIndex:
             self._by_path[rel] = ids
         else:
             self._by_path.pop(rel, None)
+        self.generation += 1
         return True
 
     def elsewhere(self, rel: str, block_ids: Iterable[str]) -> dict[str, list[Location]]:

@@ -91,3 +91,35 @@ def test_a_verified_block_stays_verified_and_reuses_its_evidence(workspace: Work
     changed = text.replace("x = 1", "x = 2")
     assert "HR301" in [f.code for f in cache.analyze_source("a.py", changed).findings]
     assert len(cache) == 2
+
+
+def _block(block_id: str) -> str:
+    return f"# handrail:begin {block_id}\nx = 1\n# handrail:end {block_id}\n"
+
+
+def test_the_suggested_id_follows_the_ids_saved_in_other_files(workspace: Workspace) -> None:
+    """The ids in use are read once and kept while the marker index is the same: a save that
+    adds a higher id elsewhere (or a reloaded folder's new index) moves the suggestion."""
+    from handrail.blocks.markers import parse_blocks
+    from handrail.marking.ids import MarkerIndex
+
+    snapshot = make_snapshot(workspace)
+    cache = SourceAnalysisCache(snapshot)
+    text = _block("abcdef.1")
+
+    def suggested(markers: MarkerIndex) -> str:
+        got = cache.analyze_source("a.py", text, markers=markers).findings
+        want = analyze_source(snapshot, "a.py", text, markers=markers).findings
+        assert [f.data for f in got] == [f.data for f in want]
+        (duplicate,) = [f for f in got if f.code == "HR305"]
+        return str(duplicate.data["suggested_id"])
+
+    markers = MarkerIndex({"b.py": parse_blocks(_block("abcdef.1"), "b.py")})
+    assert suggested(markers) == "abcdef.2"
+    markers.update("c.py", parse_blocks(_block("abcdef.7"), "c.py"))
+    assert suggested(markers) == "abcdef.8"
+    # A new index after a reload, as many changes old: its own ids.
+    reloaded = MarkerIndex({"b.py": parse_blocks(_block("abcdef.1"), "b.py")})
+    reloaded.update("d.py", parse_blocks(_block("abcdef.4"), "d.py"))
+    assert reloaded.generation == markers.generation
+    assert suggested(reloaded) == "abcdef.5"

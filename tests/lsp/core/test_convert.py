@@ -12,6 +12,7 @@ from handrail.lsp.convert import (
     UTF8,
     UTF16,
     UTF32,
+    LinesWithoutBreaks,
     code_units,
     editor_message,
     finding_to_diagnostic,
@@ -38,6 +39,10 @@ def units(text: str, encoding: str) -> int:
 def test_lines_split_at_lsp_breaks_only(text: str) -> None:
     assert "".join(split_lines_keepends(text)) == text
     assert [line.rstrip("\r\n") for line in split_lines_keepends(text)] == split_lines(text)
+    view = LinesWithoutBreaks(split_lines_keepends(text))
+    assert list(view) == split_lines(text) and len(view) == len(split_lines(text))
+    assert [view[i] for i in range(-len(view), len(view))] == split_lines(text) * 2
+    assert view[1:-1] == split_lines(text)[1:-1]
     breaks = text.count("\r\n") + text.replace("\r\n", "").count("\r") + text.count("\n")
     breaks -= text.count("\r\n")
     assert len(split_lines(text)) == breaks + 1

@@ -87,6 +87,14 @@ def _check_edits(
         size = len(reference.encode("utf-8", "surrogatepass"))
         assert document.over_limit == (limit is not None and size > limit)
         assert document.holds_lines == (not document.over_limit)
+        # What a push reads instead of splitting the analysed text (issue 17).
+        now = document.lines_now()
+        if document.holds_lines:
+            assert now is not None
+            assert list(now) == split_lines(reference) and len(now) == len(split_lines(reference))
+            assert [now[i] for i in range(len(now))] == split_lines(reference)
+        else:
+            assert now is None
 
 
 def test_a_batch_of_changes_applies_in_order() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pygls
+import pytest
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -31,7 +32,9 @@ from handrail.lsp.transport import (
     BufferDocument,
     PushbackReader,
     attach_writer,
+    full_report,
     install_document,
+    publish_diagnostics_body,
     set_stop_event,
 )
 
@@ -211,7 +214,108 @@ async def test_the_stdin_reader_and_stdout_writer_do_what_the_loop_needs() -> No
     assert sink.getvalue().startswith(b"Content-Length: ")
 
 
+def _diagnostic(message: str) -> types.Diagnostic:
+    at = types.Position(line=3, character=2)
+    return types.Diagnostic(
+        range=types.Range(start=at, end=at),
+        message=message,
+        severity=types.DiagnosticSeverity.Warning,
+        code="HR305",
+        code_description=types.CodeDescription(href="https://docs.example/HR305.md"),
+        source="handrail",
+        data={"code": "HR305", "lines": [1, 2], "nested": {"é": None}},
+    )
+
+
+@pytest.mark.parametrize("version", [7, None])
+def test_an_encoded_publication_is_byte_for_byte_what_pygls_writes(version: int | None) -> None:
+    """`encode`, `publish_diagnostics_body`, `send_encoded`: pygls writes a notification with
+    ``json.dumps(message, default=self._serialize_message)``, which unstructures it with
+    ``self._converter`` (cattrs' field order, None fields left out), framed by
+    ``_include_headers``; the encoded path writes the very same bytes."""
+    assert "json.dumps(data, default=self._serialize_message)" in inspect.getsource(
+        LanguageServerProtocol._send_data
+    )
+    assert "self._converter.unstructure" in inspect.getsource(
+        LanguageServerProtocol._serialize_message
+    )
+    uri = 'file:///tmp/a%20b/\u00e9"x.py'
+    diagnostics = [_diagnostic("one \u2603 `x`"), _diagnostic('two "quoted"\n')]
+    pygls_way, our_way = create_server(), create_server()
+    expected, written = _Capture(), _Capture()
+    pygls_way.protocol.set_writer(expected)
+    our_way.protocol.set_writer(written)
+    pygls_way.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+    )
+    items = [our_way.protocol.encode(d) for d in diagnostics]
+    our_way.protocol.send_encoded(publish_diagnostics_body(uri, version, items))
+    assert written.data == expected.data
+    (message,) = written.messages()
+    assert ("version" in message["params"]) is (version is not None)
+
+
+@pytest.mark.parametrize("msg_id", [3, "req-3"])
+def test_an_encoded_result_is_byte_for_byte_the_answer_pygls_writes(msg_id: int | str) -> None:
+    """`EncodedResult`, `full_report`: pygls answers a request through
+    ``_send_response(msg_id, result=...)``, with the result type it noted for the request in
+    ``_result_types`` (popped); an encoded report writes the same bytes and pops it too."""
+    assert "self._result_types.pop(msg_id" in inspect.getsource(
+        LanguageServerProtocol._send_response
+    )
+    diagnostics = [_diagnostic("one"), _diagnostic("two")]
+    pygls_way, our_way = create_server(), create_server()
+    expected, written = _Capture(), _Capture()
+    pygls_way.protocol.set_writer(expected)
+    our_way.protocol.set_writer(written)
+    for server in (pygls_way, our_way):
+        server.protocol._result_types[msg_id] = server.protocol.get_result_type(
+            types.TEXT_DOCUMENT_DIAGNOSTIC
+        )
+    pygls_way.protocol._send_response(
+        msg_id, result=types.RelatedFullDocumentDiagnosticReport(items=diagnostics)
+    )
+    our_way.protocol._send_response(
+        msg_id, result=full_report([our_way.protocol.encode(d) for d in diagnostics])
+    )
+    assert written.data == expected.data
+    assert msg_id not in our_way.protocol._result_types
+
+
+def test_an_encoded_message_is_not_sent_after_exit_and_a_write_error_is_reported() -> None:
+    """`send_encoded` keeps `_send_data`'s rules: nothing once `closed`; a failing write is
+    reported through ``_server._report_server_error`` (which our server only logs)."""
+    server = create_server()
+    out = _Capture()
+    server.protocol.set_writer(out)
+    server.protocol.closed = True
+    server.protocol.send_encoded(publish_diagnostics_body("file:///a.py", 1, []))
+    assert out.data == b""
+    assert "self._server._report_server_error(error, JsonRpcInternalError)" in (
+        inspect.getsource(LanguageServerProtocol._send_data)
+    )
+
+    class Broken:
+        def write(self, data: bytes) -> None:
+            raise OSError("gone")
+
+        def close(self) -> None:
+            return None
+
+    reported: list[object] = []
+    server = create_server()
+    server.report_server_error = lambda error, source: reported.append(source)  # type: ignore[method-assign]
+    server.protocol.set_writer(Broken())
+    server.protocol.send_encoded(publish_diagnostics_body("file:///a.py", 1, []))
+    assert [getattr(s, "__name__", s) for s in reported] == ["JsonRpcInternalError"]
+
+
 PYGLS_PRIVATE = {
+    "_result_types",
+    "_converter",
+    "_serialize_message",
+    "_include_headers",
+    "_report_server_error",
     "_text_documents",
     "_server",
     "_shutdown",

@@ -20,6 +20,7 @@ from handrail.lsp.documents import Document
 from handrail.lsp.registry import uri_to_path
 from handrail.lsp.server import HandrailServer, capability
 from handrail.lsp.state import FolderState, classify
+from handrail.lsp.transport import EncodedResult, full_report
 
 log = logging.getLogger("handrail.lsp")
 
@@ -166,10 +167,9 @@ def register(server: HandrailServer) -> None:
     )
     def pull_diagnostics(
         ls: HandrailServer, params: types.DocumentDiagnosticParams
-    ) -> types.RelatedFullDocumentDiagnosticReport:
-        return types.RelatedFullDocumentDiagnosticReport(
-            items=ls.diagnostics.pull(params.text_document.uri)
-        )
+    ) -> EncodedResult:
+        # A `types.RelatedFullDocumentDiagnosticReport`, sent as encoded (issue 17).
+        return full_report(ls.diagnostics.pull(params.text_document.uri))
 
     @server.feature(types.WORKSPACE_DIAGNOSTIC)
     async def pull_workspace_diagnostics(
