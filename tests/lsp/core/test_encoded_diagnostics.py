@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from captured_writer import CapturedWriter
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -18,17 +19,6 @@ from handrail.lsp.convert import UTF8, UTF16, UTF32, LinesWithoutBreaks, split_l
 from handrail.lsp.diagnostics import Diagnostics
 from handrail.lsp.server import HandrailServer, create_server
 from handrail.lsp.state import DocumentAnalysis, FolderState
-
-
-class _Capture:
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None:
-        return None
 
 
 @dataclass
@@ -73,7 +63,7 @@ def _publisher() -> tuple[_Host, Diagnostics]:
 def _pushed(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -> bytes:
     """What `publish` writes for `analysis`, with the lines an open document holds (each
     with its line break) as `Diagnostics._run` hands them over."""
-    out = _Capture()
+    out = CapturedWriter()
     host.server.protocol.set_writer(out)
     diagnostics.publish(analysis, LinesWithoutBreaks(split_lines_keepends(analysis.text)))
     return out.data
@@ -95,7 +85,7 @@ def _fresh_items(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalys
 
 def _fresh(host: _Host, diagnostics: Diagnostics, analysis: DocumentAnalysis) -> bytes:
     """What pygls writes for the diagnostics of `analysis` converted now (no cache)."""
-    out = _Capture()
+    out = CapturedWriter()
     host.server.protocol.set_writer(out)
     host.server.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(

@@ -11,14 +11,13 @@ import ast
 import asyncio
 import inspect
 import io
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pygls
 import pytest
+from captured_writer import CapturedWriter
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -37,26 +36,6 @@ from handrail.lsp.transport import (
     publish_diagnostics_body,
     set_stop_event,
 )
-
-
-class _Capture:
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None:
-        return None
-
-    def messages(self) -> list[dict[str, Any]]:
-        found, data = [], self.data
-        while data:
-            header, _, rest = data.partition(b"\r\n\r\n")
-            length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-            found.append(json.loads(rest[:length]))
-            data = rest[length:]
-        return found
 
 
 def _log(message: str) -> types.LogMessageParams:
@@ -111,7 +90,7 @@ def test_the_protocol_knows_its_server_and_its_shutdown_flag() -> None:
 def test_send_response_sends_an_error_answer() -> None:
     """`send_error`: ``_send_response(msg_id, error=...)`` writes one JSON-RPC error."""
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     error = types.ResponseError(code=types.ErrorCodes.InvalidRequest, message="no")
     server.protocol.send_error(7, error)
@@ -123,7 +102,7 @@ async def test_handle_response_resolves_the_request_of_ours_it_answers() -> None
     """`deliver_response`: ``_handle_response(id, result, error)`` completes the future of
     the request we sent with that id."""
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     future = server.protocol.send_request(
         types.WORKSPACE_CONFIGURATION, types.ConfigurationParams(items=[])
@@ -163,7 +142,7 @@ async def test_request_futures_hold_the_requests_being_handled() -> None:
 def test_every_message_goes_out_through_send_data() -> None:
     """`PyglsProtocol._send_data` is the one door out: once `closed`, nothing is written."""
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     server.protocol.notify(types.WINDOW_LOG_MESSAGE, _log("before"))
     assert len(out.messages()) == 1
@@ -242,7 +221,7 @@ def test_an_encoded_publication_is_byte_for_byte_what_pygls_writes(version: int 
     uri = 'file:///tmp/a%20b/\u00e9"x.py'
     diagnostics = [_diagnostic("one \u2603 `x`"), _diagnostic('two "quoted"\n')]
     pygls_way, our_way = create_server(), create_server()
-    expected, written = _Capture(), _Capture()
+    expected, written = CapturedWriter(), CapturedWriter()
     pygls_way.protocol.set_writer(expected)
     our_way.protocol.set_writer(written)
     pygls_way.text_document_publish_diagnostics(
@@ -265,7 +244,7 @@ def test_an_encoded_result_is_byte_for_byte_the_answer_pygls_writes(msg_id: int 
     )
     diagnostics = [_diagnostic("one"), _diagnostic("two")]
     pygls_way, our_way = create_server(), create_server()
-    expected, written = _Capture(), _Capture()
+    expected, written = CapturedWriter(), CapturedWriter()
     pygls_way.protocol.set_writer(expected)
     our_way.protocol.set_writer(written)
     for server in (pygls_way, our_way):
@@ -286,7 +265,7 @@ def test_an_encoded_message_is_not_sent_after_exit_and_a_write_error_is_reported
     """`send_encoded` keeps `_send_data`'s rules: nothing once `closed`; a failing write is
     reported through ``_server._report_server_error`` (which our server only logs)."""
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     server.protocol.closed = True
     server.protocol.send_encoded(publish_diagnostics_body("file:///a.py", 1, []))

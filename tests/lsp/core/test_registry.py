@@ -12,22 +12,12 @@ import json
 from typing import Any
 
 import pytest
+from captured_writer import CapturedWriter
 from lsp_client import HANG_GUARD_S
 
 from handrail.lsp.registry import FolderRegistry, uri_to_path
 from handrail.lsp.server import HandrailServer, create_server
 from handrail.workspace import Workspace
-
-
-class _Capture:
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None:
-        return None
 
 
 def _deliver(server: HandrailServer, method: str, params: Any, msg_id: int | None = None) -> None:
@@ -39,7 +29,7 @@ def _deliver(server: HandrailServer, method: str, params: Any, msg_id: int | Non
     server.protocol.handle_message(message)
 
 
-def _published_versions(out: _Capture) -> list[int | None]:
+def _published_versions(out: CapturedWriter) -> list[int | None]:
     versions = []
     data = out.data
     while data:
@@ -63,7 +53,7 @@ async def test_one_edit_resolves_its_folder_once(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     root_uri = workspace.root.as_uri()
     _deliver(server, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {}}, 1)

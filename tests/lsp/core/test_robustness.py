@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from captured_writer import CapturedWriter
 from hypothesis import given
 from hypothesis import strategies as st
 from lsp_client import HANG_GUARD_S
@@ -98,22 +99,11 @@ def test_stdout_is_the_protocol_alone(tmp_path: Path) -> None:
         assert leaked in done.stderr
 
 
-class _Capture:
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None:
-        return None
-
-
 def test_a_failing_analysis_drops_only_its_own_findings(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     server.registry.add(workspace.root.as_uri())
     good_uri = (workspace.root / "good.py").as_uri()
@@ -182,7 +172,7 @@ async def test_reanalyze_open_documents_reloads_after_a_command_wrote_a_task(
     workspace: Workspace,
 ) -> None:
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     server.registry.add(workspace.root.as_uri())
     uri = (workspace.root / "a.py").as_uri()
@@ -243,7 +233,7 @@ async def test_a_result_for_an_older_version_is_never_published(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = create_server()
-    out = _Capture()
+    out = CapturedWriter()
     server.protocol.set_writer(out)
     server.registry.add(workspace.root.as_uri())
     uri = (workspace.tasks_dir / "abcdef.toml").as_uri()
