@@ -57,6 +57,12 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+def _outer_env() -> dict[str, str]:
+    """This process's environment less what the mutations set (`.ci/run` runs with CI=true:
+    setting it again would change nothing, and the run after would rightly reuse)."""
+    return {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR")}
+
+
 class Tree:
     """A workspace with a task, a recorded block, a context file and a cadence; in a git
     repository, or (`in_git=False`) a plain folder whose files Handrail lists itself."""
@@ -135,7 +141,7 @@ class Tree:
 
     def check(self, *args: str, reuse_on: bool = True) -> tuple[tuple[int, str, str], bool]:
         """((exit code, stdout, stderr), whether the run reused an earlier one)."""
-        env = {**os.environ, **self.env, reuse.DEBUG_ENV: "1"}
+        env = {**_outer_env(), **self.env, reuse.DEBUG_ENV: "1"}
         if not reuse_on:
             env[reuse.DISABLE_ENV] = "1"
         done = subprocess.run(
@@ -432,7 +438,7 @@ def test_a_reader_gone_away_is_exit_1_without_a_traceback(tree: Tree) -> None:
         done = subprocess.run(
             [sys.executable, "-P", "-c", RUNNER, str(tree.day_file), "check", "--format", "json"],
             cwd=tree.cwd,
-            env={**os.environ, **tree.env},
+            env={**_outer_env(), **tree.env},
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
