@@ -187,3 +187,26 @@ def test_every_tier_decision_names_its_reason() -> None:
     assert decide_tier("src/util.py", "# password\n", WF) == (None, None)
     tier = tier_for("src/util.py", "y = get_password()\n", WF)
     assert tier is not None and tier.why.startswith("It is in this tier because its code")
+
+
+@pytest.mark.parametrize(
+    ("path", "tier"),
+    [
+        # A name that is not UTF-8 (git allows any bytes): its bytes kept as surrogates. re2
+        # refused the text, and the gate stopped with a traceback.
+        (b"src/auth/we\xffird.py".decode("utf-8", "surrogateescape"), "auth"),
+        (b"src/we\xffird.py".decode("utf-8", "surrogateescape"), None),
+        ("données/auth/clé.py", "auth"),
+    ],
+)
+def test_a_name_that_is_not_utf8_is_matched_byte_by_byte(path: str, tier: str | None) -> None:
+    assert _name(path) == tier
+
+
+def test_non_ascii_path_patterns_match_the_same_names() -> None:
+    wf = default_workflow(
+        risk_tiers=[{"name": "données", "paths": ["données/**", "x/?.py"], "keywords": []}]
+    )
+    assert tier_for("données/a.py", "", wf).name == "données"  # type: ignore[union-attr]
+    assert tier_for("x/a.py", "", wf).name == "données"  # type: ignore[union-attr]
+    assert tier_for("autres/a.py", "", wf) is None

@@ -162,3 +162,13 @@ def test_a_quoted_argv_round_trips_and_files_never_split_or_join(
     expanded = expand(_source(text + " {files}"), files=files, task_id="abcdef")
     assert list(expanded[: len(argv)]) == argv
     assert len(expanded) == len(argv) + len(set(files))
+
+
+def test_a_name_that_is_not_utf8_finds_its_by_path_command() -> None:
+    # Its bytes kept as surrogates: re2 refused the text (a traceback in `handrail verify`).
+    wf = _workflow(by_path={"web/**/*.ts": "npm test", "données/*.py": "tox"})
+    odd = b"web/we\xffird.ts".decode("utf-8", "surrogateescape")
+    found = command_for(wf, odd, None)
+    assert found is not None and found.text == "npm test"
+    accented = command_for(wf, "données/a.py", None)
+    assert accented is not None and accented.text == "tox"

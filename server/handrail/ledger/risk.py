@@ -58,6 +58,8 @@ def _key(workflow: Workflow) -> _TierKey:
 def _compile(key: _TierKey) -> _Compiled:
     from pathspec import GitIgnoreSpec
 
+    from handrail.ignore import byte_view
+
     tiers: list[_CompiledTier] = []
     problems: list[str] = []
     for index, (name, paths, keywords) in enumerate(key):
@@ -69,7 +71,9 @@ def _compile(key: _TierKey) -> _Compiled:
                 problems.append(f"risk tier {name!r}: path pattern {pattern!r} is invalid ({exc})")
                 continue
             valid.append(pattern)
-        spec = GitIgnoreSpec.from_lines(valid) if valid else None
+        # Matched byte by byte, as git matches names: a path that is not UTF-8 (its bytes kept
+        # as surrogates) cannot be handed to re2 as text.
+        spec = GitIgnoreSpec.from_lines([byte_view(p) for p in valid]) if valid else None
         words = [k.strip() for k in keywords if k.strip()]
         regex = None
         if words:
@@ -131,10 +135,12 @@ def decide_tier(
         wanted = task_risk.strip().casefold()
         named = next((t for t in tiers if t.name.casefold() == wanted), None)
         return named, f'its task says risk = "{task_risk.strip()}"' if named else None
+    from handrail.ignore import byte_view
+
     compiled = _compile(_key(workflow))
     rel = path.replace("\\", "/").lstrip("/")
     for tier in compiled.tiers:
-        if tier.paths is not None and tier.paths.match_file(rel):
+        if tier.paths is not None and tier.paths.match_file(byte_view(rel)):
             chosen = tiers[tier.tier_index]
             pattern = next(
                 (p for p in chosen.paths if _path_matches(p, rel)), ", ".join(chosen.paths)
@@ -156,8 +162,10 @@ def decide_tier(
 def _path_matches(pattern: str, rel: str) -> bool:
     from pathspec import GitIgnoreSpec
 
+    from handrail.ignore import byte_view
+
     try:
-        return GitIgnoreSpec.from_lines([pattern]).match_file(rel)
+        return GitIgnoreSpec.from_lines([byte_view(pattern)]).match_file(byte_view(rel))
     except ValueError:
         return False
 

@@ -34,6 +34,7 @@ from typing import Literal
 
 from pathspec import GitIgnoreSpec
 
+from handrail.ignore import byte_view
 from handrail.tasks.model import LoadedTask
 from handrail.workflow.model import Workflow
 
@@ -112,7 +113,8 @@ def all_commands(workflow: Workflow, tasks: Iterable[LoadedTask]) -> list[Comman
 @lru_cache(maxsize=256)
 def _pattern(pattern: str) -> GitIgnoreSpec | None:
     try:
-        return GitIgnoreSpec.from_lines([pattern])
+        # Byte by byte, as git matches names (and as `_pattern`'s callers pass paths).
+        return GitIgnoreSpec.from_lines([byte_view(pattern)])
     except ValueError:
         # An invalid pattern is the workflow check's to report (HR400); it matches nothing.
         return None
@@ -131,7 +133,7 @@ def command_for(workflow: Workflow, rel_path: str, task: LoadedTask | None) -> C
     for source in workflow_commands(workflow):
         if source.origin == "by_path" and source.pattern is not None:
             spec = _pattern(source.pattern)
-            if spec is not None and spec.match_file(rel):
+            if spec is not None and spec.match_file(byte_view(rel)):
                 return source
         elif source.origin == "default":
             return source
