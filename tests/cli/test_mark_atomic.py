@@ -139,3 +139,20 @@ def test_a_failed_record_in_the_middle_takes_back_the_ones_before(
     assert len(calls) == 2
     assert _files(root) == before
     assert _records(root) == []
+
+
+def test_a_file_whose_name_is_not_utf8_is_refused_with_nothing_written(
+    repo: tuple[Path, str],
+) -> None:
+    # Git allows any bytes in a name; the ledger records names as text. Pydantic refused the
+    # record with a traceback; now a sentence, before anything is written.
+    root, task = repo
+    odd = os.fsencode(root) + b"/src/we\xffird.py"
+    with open(odd, "w") as handle:
+        handle.write(SOURCE)
+    before = _files(root)
+    result = run(root, "mark", os.fsdecode(odd), "1", "2", "--task", task)
+    assert result.exit_code == 1
+    assert "not UTF-8" in result.output and "nothing was marked" in result.output
+    assert _files(root) == before
+    assert _records(root) == []

@@ -53,10 +53,23 @@ def marked_record(
     """The `BlockMarked` record of a block as marking writes it (with the coding agent's
     `identity` when an agent marked it).
 
-    With `ws`, the record keeps the hash of the task's spec at this moment, so a later edit
-    of the spec re-opens the block (HR314). `produced_by` adds what generated it (endpoint,
-    temperature, pack_hash).
+    Raises `MarkError` for a file whose name is not UTF-8. With `ws`, the record keeps the
+    hash of the task's spec at this moment, so a later edit of the spec re-opens the block
+    (HR314). `produced_by` adds what generated it (endpoint, temperature, pack_hash).
     """
+    if not path.isascii():
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            from handrail.blocks.mark import MarkError
+
+            # Its bytes kept as surrogates: a ledger record is JSON text, and git shows the
+            # name differently on every machine's locale. Nothing has been written yet.
+            raise MarkError(
+                "its name is not UTF-8, and the ledger records a block's file by its name as "
+                "text: rename the file (UTF-8) to mark it",
+                path=path,
+            ) from None
     if ws is not None and "spec_hash" not in produced_by:
         from handrail.tasks.files import current_spec_hash
 
