@@ -723,3 +723,49 @@ def test_a_replay_writes_both_streams_in_the_order_the_run_did(
     assert reuse.replay(manifest) == 1
     assert seen == [(1, "a\n"), (2, "warning\n"), (1, "b\nc\n")]
     assert "".join(t for _, t in seen) == "".join(t for _, t in written)
+
+
+MOUNTINFO = """\
+22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+40 27 0:45 / /mnt/shared rw,relatime shared:30 - nfs4 server:/export rw
+41 27 0:46 / /mnt/fast rw,relatime - tmpfs tmpfs rw
+"""
+
+
+def test_local_devices_are_read_from_the_mount_table(tmp_path: Path) -> None:
+    table = tmp_path / "mountinfo"
+    table.write_text(MOUNTINFO)
+    assert reuse.local_devices(str(table)) == {os.makedev(8, 1), os.makedev(0, 46)}
+    assert reuse.local_devices(str(tmp_path / "missing")) == set()
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no second file system to read")
+def test_an_input_on_a_file_system_not_known_local_is_never_recorded(
+    tmp_path: Path,
+    recorder_in: Callable[[Path], reuse.Recorder],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A network share inside the workspace, or behind a symlink: its times may not move when
+    # its content does. Here /dev/shm stands in for it (the mount table is made to know no
+    # local file system, so only the workspace's own device is trusted).
+    import tempfile
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
+        if os.stat(folder).st_dev == os.stat(root).st_dev:
+            pytest.skip("/dev/shm is on the workspace's file system here")
+        _old_file(Path(folder) / "shared.py", "x = 1\n")
+        (root / "shared.py").symlink_to(Path(folder) / "shared.py")
+        made = os.lstat(root / "shared.py").st_ctime_ns
+        while time.time_ns() <= made + reuse.RACY_NS:
+            time.sleep(0.02)
+        recorder = recorder_in(root)
+        recorder.start()
+        recorder.capture_output()
+        (root / "shared.py").read_text()
+        recorder.finish(0)
+        recorder.stop()
+        monkeypatch.setattr(reuse, "local_devices", lambda: set())
+        assert recorder.save() == f"{root / 'shared.py'} is on a file system reuse cannot trust"

@@ -211,6 +211,29 @@ def local_file_system(path: str, mounts_file: str = "/proc/self/mounts") -> str 
     return None
 
 
+def local_devices(mountinfo_file: str = "/proc/self/mountinfo") -> set[int]:
+    """The device numbers of every mounted local file system (`LOCAL_FILE_SYSTEMS`), by the
+    kernel's mount table: an input on any other device (a network share mounted inside the
+    workspace, or reached through a symlink) keeps a run from being recorded. Empty when the
+    table cannot be read."""
+    found: set[int] = set()
+    try:
+        with open(mountinfo_file, "rb") as handle:
+            lines = handle.read().decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        # "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw"
+        left, sep, right = line.partition(" - ")
+        fields, rest = left.split(), right.split()
+        if not sep or len(fields) < 3 or not rest or rest[0] not in LOCAL_FILE_SYSTEMS:
+            continue
+        major, _, minor = fields[2].partition(":")
+        if major.isdigit() and minor.isdigit():
+            found.add(os.makedev(int(major), int(minor)))
+    return found
+
+
 # -- the key -------------------------------------------------------------------------------------
 
 
@@ -497,6 +520,24 @@ class Recorder:
         if _newest_ns(sig) > self.started_ns - RACY_NS:
             self.decline(f"the folder {full} changed just before the run")
 
+    def _foreign_device(self) -> str | None:
+        """Why an input on another file system than the workspace's keeps the run from being
+        recorded (a network share inside it, or behind a symlink), or None."""
+        assert self._root is not None
+        allowed = local_devices()
+        try:
+            allowed.add(os.stat(self._root).st_dev)
+        except OSError as exc:
+            return f"the workspace cannot be looked at: {exc}"
+        for path, sigs in self.files.items():
+            for sig in sigs:
+                if sig[0] != "missing" and sig[1] not in allowed:
+                    return f"{path} is on a file system reuse cannot trust"
+        for path, sig in self.dirs.items():
+            if sig[0] != "missing" and sig[1] not in allowed:
+                return f"the folder {path} is on a file system reuse cannot trust"
+        return None
+
     def decline(self, why: str) -> None:
         if self.reusable:
             self.reusable = False
@@ -703,6 +744,9 @@ class Recorder:
         if self._out is None or self._err is None:
             return "output not captured"
         why = local_file_system(str(self.root))
+        if why is not None:
+            return why
+        why = self._foreign_device()
         if why is not None:
             return why
         if self._root_prefix.startswith(self._outside):
