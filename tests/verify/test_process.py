@@ -1,4 +1,5 @@
-"""The runner: no shell, capped output, timeout and cancel kill the whole process group.
+"""`handrail.process`, the runner of verification commands: no shell, capped output, and a
+timeout or cancel kills the whole process group.
 
 The children sleep for an hour: a run that returns at all was ended by the runner, so no test
 needs to time how long that took (a loaded machine may take seconds); the waits below are
