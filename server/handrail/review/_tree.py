@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from handrail.analysis import Snapshot, SourceAnalysis, analyze_source
 from handrail.ledger.evidence import BlockEvidence, block_evidence
 from handrail.ledger.risk import tier_for
-from handrail.workspace import HANDRAIL_DIR, Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,24 +18,14 @@ class SourceFile:
 
 def files_with_blocks(snapshot: Snapshot) -> list[SourceFile]:
     """Every file of the workspace that holds markers, analysed as `handrail check` does."""
-    from handrail.files import files_mentioning, list_files
-    from handrail.verify.run import read_blocks
+    from handrail.marking.ids import marker_texts
 
-    ws: Workspace = snapshot.ws
-    # One `git grep` narrows a large repository to the few files with markers.
-    mentioning = files_mentioning(ws, "handrail:")
-    found: list[SourceFile] = []
-    for rel in list_files(ws):
-        if rel.startswith(HANDRAIL_DIR + "/"):
-            continue
-        if mentioning is not None and rel not in mentioning:
-            continue
-        read = read_blocks(ws, rel)
-        if read is None:
-            continue
-        text = read[0]
-        found.append(SourceFile(rel, text, analyze_source(snapshot, rel, text)))
-    return found
+    # The gate's own scan (one `git grep` in a repository), UTF-16 files included: a block
+    # `check` sees and `pr`, `stats` or `accept` did not would be generated code hidden.
+    return [
+        SourceFile(rel, text, analyze_source(snapshot, rel, text))
+        for rel, text in marker_texts(snapshot.ws)
+    ]
 
 
 def evidence_for_content(
