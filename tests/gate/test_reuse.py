@@ -582,10 +582,10 @@ def test_whole_second_times_widen_the_racy_window() -> None:
 
 
 MOUNTS = """\
-/dev/vda / ext4 rw,relatime 0 0
-server:/export /mnt/shared nfs4 rw,relatime 0 0
-/dev/vdb /mnt/shared/local xfs rw 0 0
-/dev/fuse /mnt/my\\040fuse fuse.sshfs rw 0 0
+20 1 253:0 / / rw,relatime - ext4 /dev/vda rw
+40 20 0:45 / /mnt/shared rw,relatime - nfs4 server:/export rw
+41 40 253:16 / /mnt/shared/local rw - xfs /dev/vdb rw
+42 20 0:50 / /mnt/my\\040fuse rw - fuse.sshfs sshfs rw
 """
 
 
@@ -602,9 +602,9 @@ server:/export /mnt/shared nfs4 rw,relatime 0 0
 def test_reuse_is_recorded_only_on_local_file_systems(
     tmp_path: Path, path: str, trusted: bool
 ) -> None:
-    mounts = tmp_path / "mounts"
+    mounts = tmp_path / "mountinfo"
     mounts.write_text(MOUNTS)
-    why = reuse.local_file_system(path, str(mounts))
+    why = reuse.local_file_system(path, reuse.mount_table(str(mounts)))
     assert (why is None) == trusted, why
 
 
@@ -752,8 +752,10 @@ MOUNTINFO = """\
 def test_local_devices_are_read_from_the_mount_table(tmp_path: Path) -> None:
     table = tmp_path / "mountinfo"
     table.write_text(MOUNTINFO)
-    assert reuse.local_devices(str(table)) == {os.makedev(8, 1), os.makedev(0, 46)}
-    assert reuse.local_devices(str(tmp_path / "missing")) == set()
+    read = reuse.mount_table(str(table))
+    assert reuse.local_devices(read) == {os.makedev(8, 1), os.makedev(0, 46)}
+    assert reuse.mount_table(str(tmp_path / "missing")) is None
+    assert reuse.local_devices(None) == set()
 
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no second file system to read")
@@ -783,5 +785,14 @@ def test_an_input_on_a_file_system_not_known_local_is_never_recorded(
         (root / "shared.py").read_text()
         recorder.finish(0)
         recorder.stop()
-        monkeypatch.setattr(reuse, "local_devices", lambda: set())
+        monkeypatch.setattr(reuse, "local_devices", lambda table: set())
         assert recorder.save() == f"{root / 'shared.py'} is on a file system reuse cannot trust"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_place_of_a_manifest_is_a_full_run_not_a_hang(tree: Tree) -> None:
+    tree.recorded("--format", "json")
+    (path,) = _manifest_files(tree)
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    tree.assert_fresh("--format", "json")

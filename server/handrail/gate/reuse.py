@@ -75,7 +75,7 @@ LOCAL_FILE_SYSTEMS = frozenset(
     {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs", "bcachefs",
      "jfs", "reiserfs", "ramfs"}
 )  # fmt: skip
-"""File systems whose ctime the kernel itself keeps (`/proc/self/mounts` names them): reuse is
+"""File systems whose ctime the kernel itself keeps (`/proc/self/mountinfo` names them): reuse is
 recorded only for a workspace on one of them."""
 
 VOLATILE_ENV = frozenset({"PWD", "OLDPWD", "SHLVL", "_", "HANDRAIL_DEBUG_REUSE"})
@@ -183,55 +183,59 @@ def _newest_ns(sig: Signature) -> int:
     return 0
 
 
-def local_file_system(path: str, mounts_file: str = "/proc/self/mounts") -> str | None:
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+def mount_table(mountinfo_file: str = MOUNTINFO) -> list[tuple[str, str, int]] | None:
+    """(mount point, file system type, device number) of every mount, in the kernel's order
+    (a later mount on the same point hides an earlier one); None when it cannot be read."""
+    try:
+        with open(mountinfo_file, "rb") as handle:
+            lines = handle.read().decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
+        return None
+    import re  # not on the replay's path
+
+    table: list[tuple[str, str, int]] = []
+    for line in lines:
+        # "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw"
+        left, sep, right = line.partition(" - ")
+        fields, rest = left.split(), right.split()
+        if not sep or len(fields) < 5 or not rest:
+            continue
+        major, _, minor = fields[2].partition(":")
+        if not (major.isdigit() and minor.isdigit()):
+            continue
+        # The kernel writes a blank, tab, newline or backslash in a mount point as an octal escape.
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+        table.append((point, rest[0], os.makedev(int(major), int(minor))))
+    return table
+
+
+def local_file_system(path: str, table: list[tuple[str, str, int]] | None = None) -> str | None:
     """None when `path` lies on a local file system whose ctime the kernel keeps (on Linux, by
     the mount table); else why reuse cannot trust it."""
     if not sys.platform.startswith("linux"):
         return f"reuse is recorded on Linux only (this is {sys.platform})"
-    try:
-        with open(mounts_file, "rb") as handle:
-            mounts = handle.read().decode("utf-8", "surrogateescape").splitlines()
-    except OSError as exc:
-        return f"the mounts are unknown: {exc}"
-    import re  # not on the replay's path
-
+    table = mount_table() if table is None else table
+    if table is None:
+        return "the mounts are unknown"
     real = os.path.realpath(path)
     best, kind = "", ""
-    for line in mounts:
-        fields = line.split()
-        if len(fields) < 3:
-            continue
-        # The kernel writes a blank, tab, newline or backslash in a mount point as an octal escape.
-        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
+    for point, fs_type, _ in table:
         inside = real == point or real.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= len(best):
-            best, kind = point, fields[2]
+            best, kind = point, fs_type
     if kind not in LOCAL_FILE_SYSTEMS:
         return f"{real} is on a {kind or 'unknown'} file system"
     return None
 
 
-def local_devices(mountinfo_file: str = "/proc/self/mountinfo") -> set[int]:
-    """The device numbers of every mounted local file system (`LOCAL_FILE_SYSTEMS`), by the
-    kernel's mount table: an input on any other device (a network share mounted inside the
-    workspace, or reached through a symlink) keeps a run from being recorded. Empty when the
-    table cannot be read."""
-    found: set[int] = set()
-    try:
-        with open(mountinfo_file, "rb") as handle:
-            lines = handle.read().decode("utf-8", "surrogateescape").splitlines()
-    except OSError:
-        return found
-    for line in lines:
-        # "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw"
-        left, sep, right = line.partition(" - ")
-        fields, rest = left.split(), right.split()
-        if not sep or len(fields) < 3 or not rest or rest[0] not in LOCAL_FILE_SYSTEMS:
-            continue
-        major, _, minor = fields[2].partition(":")
-        if major.isdigit() and minor.isdigit():
-            found.add(os.makedev(int(major), int(minor)))
-    return found
+def local_devices(table: list[tuple[str, str, int]] | None) -> set[int]:
+    """The device numbers of every mounted local file system (`LOCAL_FILE_SYSTEMS`): an input on
+    any other device (a network share mounted inside the workspace, or reached through a
+    symlink) keeps a run from being recorded. Empty when the table is unknown."""
+    return {dev for _, fs_type, dev in table or () if fs_type in LOCAL_FILE_SYSTEMS}
 
 
 # -- the key -------------------------------------------------------------------------------------
@@ -520,11 +524,11 @@ class Recorder:
         if _newest_ns(sig) > self.started_ns - RACY_NS:
             self.decline(f"the folder {full} changed just before the run")
 
-    def _foreign_device(self) -> str | None:
-        """Why an input on another file system than the workspace's keeps the run from being
-        recorded (a network share inside it, or behind a symlink), or None."""
+    def _foreign_device(self, allowed: set[int]) -> str | None:
+        """Why an input on a device not in `allowed` (local file systems) nor the workspace's
+        keeps the run from being recorded (a network share inside it, or behind a symlink),
+        or None."""
         assert self._root is not None
-        allowed = local_devices()
         try:
             allowed.add(os.stat(self._root).st_dev)
         except OSError as exc:
@@ -743,10 +747,13 @@ class Recorder:
             return "a subprocess whose output was not read by communicate"
         if self._out is None or self._err is None:
             return "output not captured"
-        why = local_file_system(str(self.root))
+        # One read of the mount table for both rules: the workspace's file system, and the
+        # devices every other input may lie on.
+        table = mount_table()
+        why = local_file_system(str(self.root), table)
         if why is not None:
             return why
-        why = self._foreign_device()
+        why = self._foreign_device(local_devices(table))
         if why is not None:
             return why
         if self._root_prefix.startswith(self._outside):
@@ -855,7 +862,10 @@ def load(key: dict[str, Any]) -> dict[str, Any] | None:
     """The manifest of an earlier run with this key, when it can be trusted; else None."""
     path = manifest_path(key)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # As `workspace.open_regular_file` opens (never waiting on a FIFO), written out here:
+        # importing `handrail.workspace` would load dataclasses on the replay's path.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
     except OSError:
         return None
     try:
