@@ -234,3 +234,12 @@ def test_a_link_to_a_fifo_never_blocks_the_marker_scan(tmp_path: Path, in_git: b
                 os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
     assert finished, "the scan waited on a FIFO"
     assert sorted(found) == ["a.py"]
+
+
+def test_a_marked_file_longer_than_git_s_binary_probe_is_read_whole(tmp_path: Path) -> None:
+    from handrail.marking.ids import marker_texts
+
+    marked = "# handrail:begin k3f9qa.1\nx = 1\n# handrail:end k3f9qa.1\n"
+    text = "".join(f"line_{i} = {i}\n" for i in range(2000)) + marked  # ~26 KB
+    root = init_repo(tmp_path / "repo", {"long.py": text})
+    assert dict(marker_texts(Workspace.at(root))) == {"long.py": text}

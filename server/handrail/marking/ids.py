@@ -85,18 +85,18 @@ def text_with_markers(path: Path, *, skip_binary: bool = False) -> str | None:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
                 return None
+            head = b""
             if skip_binary:
                 head = handle.read(_GIT_BINARY_PROBE)
                 if b"\0" in head and not head.startswith(_WIDE_BOMS):
                     return None
-                handle.seek(0)
             if size >= _MMAP_FROM_BYTES:
                 with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                     if mapped.find(MARKER_NEEDLE) < 0 and mapped[:2] not in _WIDE_BOMS:
                         return None
                     data = bytes(mapped)
             else:
-                data = handle.read()
+                data = head + handle.read()  # the probe's bytes are not read twice
     except (OSError, ValueError, NotARegularFile):
         return None
     if MARKER_NEEDLE not in data and not data.startswith(_WIDE_BOMS):
