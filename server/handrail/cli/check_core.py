@@ -450,7 +450,7 @@ def run_common(
         if recorder is not None:
             recorder.stop()
             why = recorder.save()
-            if why is not None and os.environ.get("HANDRAIL_DEBUG_REUSE"):
+            if why is not None and os.environ.get(reuse.DEBUG_ENV):
                 sys.stderr.write(f"handrail: not reusable: {why}\n")
         return code
     except Declined:
